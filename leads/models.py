@@ -1,0 +1,211 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+
+class Stage(models.TextChoices):
+    NEW = "new", "New"
+    NURTURE = "nurture", "Nurture"
+    MQL = "mql", "Marketing-qualified (MQL)"
+    SQL = "sql", "Sales-qualified (SQL)"
+    REJECTED = "rejected", "Rejected by sales"
+    DISQUALIFIED = "disqualified", "Disqualified"
+
+
+class LeadQuerySet(models.QuerySet["Lead"]):
+    def owned_by(self, user: AbstractBaseUser) -> LeadQuerySet:
+        return self.filter(owner=user)
+
+    def unassigned(self) -> LeadQuerySet:
+        return self.filter(owner__isnull=True)
+
+
+class Lead(models.Model):
+    """A known person at a known firm, with at least one direct channel (email or phone)."""
+
+    # Stored normalised (see leads.normalise); NULL when the lead came with a phone number only,
+    # so the unique constraint still allows many phone-only leads.
+    email = models.EmailField(max_length=254, unique=True, null=True, blank=True)
+    phone = models.CharField(max_length=40, blank=True, db_index=True)
+    first_name = models.CharField(max_length=100, blank=True)
+    last_name = models.CharField(max_length=100, blank=True)
+    company_name = models.CharField(max_length=200, blank=True)
+    company_domain = models.CharField(max_length=253, blank=True, db_index=True)
+    job_title = models.CharField(max_length=200, blank=True)
+    country = models.CharField(max_length=2, blank=True, db_index=True, help_text="ISO 3166-1 alpha-2 code")
+    custom_answers = models.JSONField(default=dict, blank=True)
+
+    stage = models.CharField(max_length=20, choices=Stage.choices, default=Stage.NEW, db_index=True)
+    stage_changed_at = models.DateTimeField(default=timezone.now)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_leads",
+    )
+
+    # Written by the scoring app; kept on the lead so lists can filter and sort by score cheaply.
+    score = models.IntegerField(default=0, db_index=True)
+    fit_score = models.IntegerField(default=0)
+    engagement_score = models.IntegerField(default=0)
+    score_breakdown = models.JSONField(default=list, blank=True)
+    scored_at = models.DateTimeField(null=True, blank=True)
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = LeadQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(email__isnull=False) | ~Q(phone=""),
+                name="lead_has_direct_channel",
+            ),
+            models.CheckConstraint(condition=Q(email=Lower("email")), name="lead_email_is_lowercase"),
+            models.CheckConstraint(condition=Q(stage__in=Stage.values), name="lead_stage_valid"),
+        ]
+        indexes = [
+            models.Index(fields=["owner", "stage"], name="lead_owner_stage_idx"),
+        ]
+        permissions = [
+            ("view_reports", "Can view the managers' reports"),
+            ("work_inbox", "Can work a sales inbox"),
+            ("manage_team", "Can see and reassign a sales team's leads"),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name or self.email or self.phone
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+class LegalBasis(models.TextChoices):
+    OPT_IN = "opt_in", "Opt-in"
+    LEGITIMATE_INTEREST = "legitimate_interest", "Legitimate interest"
+    EVENT = "event", "Event (badge scan)"
+
+
+class ConsentSource(models.TextChoices):
+    FORM = "form", "Form"
+    IMPORT = "import", "Import"
+    API = "api", "API"
+
+
+class Consent(models.Model):
+    """What the person agreed to, word for word, and when, where and on which basis."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="consents")
+    legal_basis = models.CharField(max_length=30, choices=LegalBasis.choices)
+    text = models.TextField(help_text="The exact text shown to the person.")
+    text_version = models.CharField(max_length=50, blank=True)
+    source = models.CharField(max_length=10, choices=ConsentSource.choices)
+    source_ref = models.CharField(max_length=200, blank=True, help_text="Form slug, import file or API client.")
+    given_at = models.DateTimeField()
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-given_at", "-id"]
+        indexes = [models.Index(fields=["lead", "given_at"], name="consent_lead_given_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_legal_basis_display()} via {self.get_source_display()} at {self.given_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.withdrawn_at is None
+
+
+class ActivityKind(models.TextChoices):
+    FORM_SUBMITTED = "form_submitted", "Form submitted"
+    ASSET_DOWNLOADED = "asset_downloaded", "Asset downloaded"
+    WEBINAR_REGISTERED = "webinar_registered", "Webinar registered"
+    WEBINAR_ATTENDED = "webinar_attended", "Webinar attended"
+    EMAIL_OPENED = "email_opened", "Email opened"
+    EMAIL_CLICKED = "email_clicked", "Email clicked"
+    PAGE_VIEW = "page_view", "Page view"
+    PRICING_PAGE_VIEW = "pricing_page_view", "Pricing page view"
+    EVENT_BADGE_SCAN = "event_badge_scan", "Event badge scan"
+    MEETING_BOOKED = "meeting_booked", "Meeting booked"
+    IMPORTED = "imported", "Imported"
+
+
+class Activity(models.Model):
+    """Something the lead did: the engagement side of scoring reads these."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="activities")
+    kind = models.CharField(max_length=40, choices=ActivityKind.choices)
+    occurred_at = models.DateTimeField()
+    metadata = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        verbose_name_plural = "activities"
+        indexes = [
+            models.Index(fields=["lead", "occurred_at"], name="activity_lead_occurred_idx"),
+            models.Index(fields=["kind", "occurred_at"], name="activity_kind_occurred_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} at {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class Touch(models.Model):
+    """One marketing touch (a visit with its attribution data) that brought the lead to us."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="touches")
+    occurred_at = models.DateTimeField()
+    source = models.CharField(max_length=200, blank=True)
+    medium = models.CharField(max_length=100, blank=True)
+    campaign = models.CharField(max_length=200, blank=True)
+    content = models.CharField(max_length=200, blank=True)
+    term = models.CharField(max_length=200, blank=True)
+    click_id = models.CharField(max_length=255, blank=True)
+    referrer = models.URLField(max_length=2000, blank=True)
+    landing_page = models.URLField(max_length=2000, blank=True)
+    channel = models.CharField(max_length=30, blank=True)
+
+    class Meta:
+        ordering = ["occurred_at", "id"]
+        indexes = [models.Index(fields=["lead", "occurred_at"], name="touch_lead_occurred_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.source or 'direct'} / {self.medium or '-'} at {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class StageChange(models.Model):
+    """One stage transition of a lead; written only by ``leads.services.change_stage``."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="stage_changes")
+    from_stage = models.CharField(max_length=20, choices=Stage.choices)
+    to_stage = models.CharField(max_length=20, choices=Stage.choices)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    changed_at = models.DateTimeField()
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        indexes = [
+            models.Index(fields=["lead", "changed_at"], name="stagechange_lead_idx"),
+            models.Index(fields=["to_stage", "changed_at"], name="stagechange_to_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.from_stage} → {self.to_stage} at {self.changed_at:%Y-%m-%d %H:%M}"

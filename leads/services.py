@@ -1,0 +1,212 @@
+"""Writes to leads. Every capture path calls ``capture_lead``; every stage change goes through ``change_stage``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+
+from leads.models import Activity, Consent, Lead, Stage, StageChange, Touch
+from leads.normalise import normalise_email, normalise_phone
+
+# Lead attributes a capture may set; a blank incoming value never replaces a known one.
+CAPTURED_FIELDS = ("first_name", "last_name", "company_name", "company_domain", "job_title", "country")
+
+
+@dataclass(frozen=True)
+class LeadDetails:
+    email: str = ""
+    phone: str = ""
+    first_name: str = ""
+    last_name: str = ""
+    company_name: str = ""
+    company_domain: str = ""
+    job_title: str = ""
+    country: str = ""
+    custom_answers: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ConsentDetails:
+    legal_basis: str
+    text: str
+    source: str
+    text_version: str = ""
+    source_ref: str = ""
+    ip_address: str | None = None
+
+
+@dataclass(frozen=True)
+class TouchDetails:
+    source: str = ""
+    medium: str = ""
+    campaign: str = ""
+    content: str = ""
+    term: str = ""
+    click_id: str = ""
+    referrer: str = ""
+    landing_page: str = ""
+    channel: str = ""
+
+
+@dataclass(frozen=True)
+class CaptureResult:
+    lead: Lead
+    is_new: bool
+    activity: Activity
+
+
+def capture_lead(
+    *,
+    details: LeadDetails,
+    consent: ConsentDetails | None,
+    activity_kind: str,
+    now: datetime,
+    activity_metadata: Mapping[str, Any] | None = None,
+    touch: TouchDetails | None = None,
+) -> CaptureResult:
+    """Create or update the lead for this person, with its consent, touch and activity, in one transaction.
+
+    The lead is found by normalised email, or by phone when no email is given. Known values are
+    never overwritten with blanks. Raises ``ValidationError`` when there is no usable direct channel.
+    """
+    email = normalise_email(details.email)
+    country = details.country.strip().upper()
+    phone = normalise_phone(details.phone, country=country)
+    if email:
+        validate_email(email)
+    if not email and not phone:
+        raise ValidationError({"email": "An email address or a phone number is required."})
+
+    with transaction.atomic():
+        lead, is_new = _upsert_lead(email=email, phone=phone, country=country, details=details, now=now)
+        if consent is not None:
+            _record_consent(lead=lead, consent=consent, now=now)
+        if touch is not None:
+            Touch.objects.create(lead=lead, occurred_at=now, **_touch_fields(touch))
+        activity = Activity.objects.create(
+            lead=lead, kind=activity_kind, occurred_at=now, metadata=dict(activity_metadata or {}), created_at=now
+        )
+    return CaptureResult(lead=lead, is_new=is_new, activity=activity)
+
+
+def _find_lead(*, email: str | None, phone: str) -> Lead | None:
+    if email:
+        lead = Lead.objects.filter(email=email).first()
+        if lead is not None:
+            return lead
+    if phone:
+        # A phone-only lead who later gives an email is the same person; a lead that already has a
+        # different email is not.
+        return Lead.objects.filter(phone=phone, email__isnull=True).order_by("id").first()
+    return None
+
+
+def _upsert_lead(
+    *, email: str | None, phone: str, country: str, details: LeadDetails, now: datetime
+) -> tuple[Lead, bool]:
+    incoming = {name: getattr(details, name).strip() for name in CAPTURED_FIELDS}
+    incoming["country"] = country
+    incoming["phone"] = phone
+    answers = {key: value for key, value in details.custom_answers.items() if value not in ("", None, [])}
+
+    lead = _find_lead(email=email, phone=phone)
+    if lead is None:
+        lead = Lead(email=email, custom_answers=answers, created_at=now, stage_changed_at=now, **incoming)
+        lead.full_clean(validate_unique=False, validate_constraints=False)
+        try:
+            with transaction.atomic():
+                lead.save()
+            return lead, True
+        except IntegrityError:
+            # Another request created this person between our lookup and insert (PostgreSQL; SQLite
+            # serialises writers). Fall through and merge into theirs.
+            lead = _find_lead(email=email, phone=phone)
+            if lead is None:
+                raise
+
+    changed = [name for name, value in incoming.items() if value and getattr(lead, name) != value]
+    for name in changed:
+        setattr(lead, name, incoming[name])
+    if email and lead.email is None:
+        lead.email = email
+        changed.append("email")
+    merged_answers = {**lead.custom_answers, **answers}
+    if merged_answers != lead.custom_answers:
+        lead.custom_answers = merged_answers
+        changed.append("custom_answers")
+    if changed:
+        lead.full_clean(validate_unique=False, validate_constraints=False)
+        lead.save(update_fields=[*changed, "updated_at"])
+    return lead, False
+
+
+def _record_consent(*, lead: Lead, consent: ConsentDetails, now: datetime) -> Consent:
+    return Consent.objects.create(
+        lead=lead,
+        legal_basis=consent.legal_basis,
+        text=consent.text,
+        text_version=consent.text_version,
+        source=consent.source,
+        source_ref=consent.source_ref,
+        given_at=now,
+        ip_address=consent.ip_address or None,
+    )
+
+
+def _touch_fields(touch: TouchDetails) -> dict[str, str]:
+    return {name: value.strip() for name, value in touch.__dict__.items()}
+
+
+# --- Stages -------------------------------------------------------------------------------------
+
+ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
+    Stage.NEW: frozenset({Stage.NURTURE, Stage.MQL, Stage.DISQUALIFIED}),
+    Stage.NURTURE: frozenset({Stage.MQL, Stage.DISQUALIFIED}),
+    Stage.MQL: frozenset({Stage.NURTURE, Stage.SQL, Stage.REJECTED, Stage.DISQUALIFIED}),
+    Stage.SQL: frozenset({Stage.NURTURE, Stage.REJECTED, Stage.DISQUALIFIED}),
+    Stage.REJECTED: frozenset({Stage.NURTURE, Stage.MQL, Stage.DISQUALIFIED}),
+    Stage.DISQUALIFIED: frozenset({Stage.NURTURE}),
+}
+
+
+class StageTransitionError(Exception):
+    """The requested stage cannot follow the lead's current stage."""
+
+
+class StageConflictError(StageTransitionError):
+    """The lead's stage changed under us: someone else acted on it first."""
+
+
+def change_stage(
+    *, lead: Lead, to_stage: str, now: datetime, by: AbstractBaseUser | None = None, reason: str = ""
+) -> Lead:
+    """Move ``lead`` to ``to_stage`` and record the change; a no-op when it is already there.
+
+    The update is conditional on the stage we read, so of two concurrent changes exactly one wins
+    and the other raises ``StageConflictError`` (this works the same on SQLite and PostgreSQL).
+    """
+    from_stage = lead.stage
+    if from_stage == to_stage:
+        return lead
+    if to_stage not in ALLOWED_TRANSITIONS[from_stage]:
+        raise StageTransitionError(f"A lead cannot move from {from_stage} to {to_stage}.")
+
+    with transaction.atomic():
+        updated = Lead.objects.filter(pk=lead.pk, stage=from_stage).update(
+            stage=to_stage, stage_changed_at=now, updated_at=now
+        )
+        if updated != 1:
+            raise StageConflictError("This lead was changed by someone else; reload and try again.")
+        StageChange.objects.create(
+            lead=lead, from_stage=from_stage, to_stage=to_stage, changed_by=by, changed_at=now, reason=reason
+        )
+    lead.stage = to_stage
+    lead.stage_changed_at = now
+    return lead

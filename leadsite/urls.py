@@ -1,0 +1,20 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
+
+from leads import views as lead_views
+
+admin.site.site_header = "Leadsite administration"
+admin.site.site_title = "Leadsite"
+
+urlpatterns = [
+    path("", lead_views.home, name="home"),
+    path("healthz/", lead_views.healthz, name="healthz"),
+    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("inbox/", include("handoff.urls")),
+    path("reports/", include("reports.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("admin/", admin.site.urls),
+]
