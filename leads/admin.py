@@ -49,7 +49,7 @@ def _move_to(stage: str, label: str) -> object:
     def action(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Lead]) -> None:
         moved, refused = 0, 0
         now = timezone.now()
-        for lead in queryset.only("id", "stage"):
+        for lead in queryset.select_related(None).only("id", "stage"):
             try:
                 services.change_stage(lead=lead, to_stage=stage, now=now, by=request.user, reason="Changed in admin")
                 moved += 1

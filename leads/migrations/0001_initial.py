@@ -8,7 +8,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -17,140 +16,269 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Lead',
+            name="Lead",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('email', models.EmailField(blank=True, max_length=254, null=True, unique=True)),
-                ('phone', models.CharField(blank=True, db_index=True, max_length=40)),
-                ('first_name', models.CharField(blank=True, max_length=100)),
-                ('last_name', models.CharField(blank=True, max_length=100)),
-                ('company_name', models.CharField(blank=True, max_length=200)),
-                ('company_domain', models.CharField(blank=True, db_index=True, max_length=253)),
-                ('job_title', models.CharField(blank=True, max_length=200)),
-                ('country', models.CharField(blank=True, db_index=True, help_text='ISO 3166-1 alpha-2 code', max_length=2)),
-                ('custom_answers', models.JSONField(blank=True, default=dict)),
-                ('stage', models.CharField(choices=[('new', 'New'), ('nurture', 'Nurture'), ('mql', 'Marketing-qualified (MQL)'), ('sql', 'Sales-qualified (SQL)'), ('rejected', 'Rejected by sales'), ('disqualified', 'Disqualified')], db_index=True, default='new', max_length=20)),
-                ('stage_changed_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('score', models.IntegerField(db_index=True, default=0)),
-                ('fit_score', models.IntegerField(default=0)),
-                ('engagement_score', models.IntegerField(default=0)),
-                ('score_breakdown', models.JSONField(blank=True, default=list)),
-                ('scored_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('owner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='owned_leads', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("email", models.EmailField(blank=True, max_length=254, null=True, unique=True)),
+                ("phone", models.CharField(blank=True, db_index=True, max_length=40)),
+                ("first_name", models.CharField(blank=True, max_length=100)),
+                ("last_name", models.CharField(blank=True, max_length=100)),
+                ("company_name", models.CharField(blank=True, max_length=200)),
+                ("company_domain", models.CharField(blank=True, db_index=True, max_length=253)),
+                ("job_title", models.CharField(blank=True, max_length=200)),
+                (
+                    "country",
+                    models.CharField(blank=True, db_index=True, help_text="ISO 3166-1 alpha-2 code", max_length=2),
+                ),
+                ("custom_answers", models.JSONField(blank=True, default=dict)),
+                (
+                    "stage",
+                    models.CharField(
+                        choices=[
+                            ("new", "New"),
+                            ("nurture", "Nurture"),
+                            ("mql", "Marketing-qualified (MQL)"),
+                            ("sql", "Sales-qualified (SQL)"),
+                            ("rejected", "Rejected by sales"),
+                            ("disqualified", "Disqualified"),
+                        ],
+                        db_index=True,
+                        default="new",
+                        max_length=20,
+                    ),
+                ),
+                ("stage_changed_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("score", models.IntegerField(db_index=True, default=0)),
+                ("fit_score", models.IntegerField(default=0)),
+                ("engagement_score", models.IntegerField(default=0)),
+                ("score_breakdown", models.JSONField(blank=True, default=list)),
+                ("scored_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="owned_leads",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
-                'permissions': [('view_reports', "Can view the managers' reports"), ('work_inbox', 'Can work a sales inbox'), ('manage_team', "Can see and reassign a sales team's leads")],
+                "ordering": ["-created_at", "-id"],
+                "permissions": [
+                    ("view_reports", "Can view the managers' reports"),
+                    ("work_inbox", "Can work a sales inbox"),
+                    ("manage_team", "Can see and reassign a sales team's leads"),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Consent',
+            name="Consent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('legal_basis', models.CharField(choices=[('opt_in', 'Opt-in'), ('legitimate_interest', 'Legitimate interest'), ('event', 'Event (badge scan)')], max_length=30)),
-                ('text', models.TextField(help_text='The exact text shown to the person.')),
-                ('text_version', models.CharField(blank=True, max_length=50)),
-                ('source', models.CharField(choices=[('form', 'Form'), ('import', 'Import'), ('api', 'API')], max_length=10)),
-                ('source_ref', models.CharField(blank=True, help_text='Form slug, import file or API client.', max_length=200)),
-                ('given_at', models.DateTimeField()),
-                ('ip_address', models.GenericIPAddressField(blank=True, null=True)),
-                ('withdrawn_at', models.DateTimeField(blank=True, null=True)),
-                ('lead', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='consents', to='leads.lead')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "legal_basis",
+                    models.CharField(
+                        choices=[
+                            ("opt_in", "Opt-in"),
+                            ("legitimate_interest", "Legitimate interest"),
+                            ("event", "Event (badge scan)"),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                ("text", models.TextField(help_text="The exact text shown to the person.")),
+                ("text_version", models.CharField(blank=True, max_length=50)),
+                (
+                    "source",
+                    models.CharField(choices=[("form", "Form"), ("import", "Import"), ("api", "API")], max_length=10),
+                ),
+                (
+                    "source_ref",
+                    models.CharField(blank=True, help_text="Form slug, import file or API client.", max_length=200),
+                ),
+                ("given_at", models.DateTimeField()),
+                ("ip_address", models.GenericIPAddressField(blank=True, null=True)),
+                ("withdrawn_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "lead",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="consents", to="leads.lead"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-given_at', '-id'],
+                "ordering": ["-given_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Activity',
+            name="Activity",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('form_submitted', 'Form submitted'), ('asset_downloaded', 'Asset downloaded'), ('webinar_registered', 'Webinar registered'), ('webinar_attended', 'Webinar attended'), ('email_opened', 'Email opened'), ('email_clicked', 'Email clicked'), ('page_view', 'Page view'), ('pricing_page_view', 'Pricing page view'), ('event_badge_scan', 'Event badge scan'), ('meeting_booked', 'Meeting booked'), ('imported', 'Imported')], max_length=40)),
-                ('occurred_at', models.DateTimeField()),
-                ('metadata', models.JSONField(blank=True, default=dict)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('lead', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='activities', to='leads.lead')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("form_submitted", "Form submitted"),
+                            ("asset_downloaded", "Asset downloaded"),
+                            ("webinar_registered", "Webinar registered"),
+                            ("webinar_attended", "Webinar attended"),
+                            ("email_opened", "Email opened"),
+                            ("email_clicked", "Email clicked"),
+                            ("page_view", "Page view"),
+                            ("pricing_page_view", "Pricing page view"),
+                            ("event_badge_scan", "Event badge scan"),
+                            ("meeting_booked", "Meeting booked"),
+                            ("imported", "Imported"),
+                        ],
+                        max_length=40,
+                    ),
+                ),
+                ("occurred_at", models.DateTimeField()),
+                ("metadata", models.JSONField(blank=True, default=dict)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "lead",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="activities", to="leads.lead"
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'activities',
-                'ordering': ['-occurred_at', '-id'],
+                "verbose_name_plural": "activities",
+                "ordering": ["-occurred_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='StageChange',
+            name="StageChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('from_stage', models.CharField(choices=[('new', 'New'), ('nurture', 'Nurture'), ('mql', 'Marketing-qualified (MQL)'), ('sql', 'Sales-qualified (SQL)'), ('rejected', 'Rejected by sales'), ('disqualified', 'Disqualified')], max_length=20)),
-                ('to_stage', models.CharField(choices=[('new', 'New'), ('nurture', 'Nurture'), ('mql', 'Marketing-qualified (MQL)'), ('sql', 'Sales-qualified (SQL)'), ('rejected', 'Rejected by sales'), ('disqualified', 'Disqualified')], max_length=20)),
-                ('changed_at', models.DateTimeField()),
-                ('reason', models.TextField(blank=True)),
-                ('changed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('lead', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='stage_changes', to='leads.lead')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "from_stage",
+                    models.CharField(
+                        choices=[
+                            ("new", "New"),
+                            ("nurture", "Nurture"),
+                            ("mql", "Marketing-qualified (MQL)"),
+                            ("sql", "Sales-qualified (SQL)"),
+                            ("rejected", "Rejected by sales"),
+                            ("disqualified", "Disqualified"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "to_stage",
+                    models.CharField(
+                        choices=[
+                            ("new", "New"),
+                            ("nurture", "Nurture"),
+                            ("mql", "Marketing-qualified (MQL)"),
+                            ("sql", "Sales-qualified (SQL)"),
+                            ("rejected", "Rejected by sales"),
+                            ("disqualified", "Disqualified"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("changed_at", models.DateTimeField()),
+                ("reason", models.TextField(blank=True)),
+                (
+                    "changed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "lead",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="stage_changes", to="leads.lead"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-changed_at', '-id'],
+                "ordering": ["-changed_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Touch',
+            name="Touch",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('occurred_at', models.DateTimeField()),
-                ('source', models.CharField(blank=True, max_length=200)),
-                ('medium', models.CharField(blank=True, max_length=100)),
-                ('campaign', models.CharField(blank=True, max_length=200)),
-                ('content', models.CharField(blank=True, max_length=200)),
-                ('term', models.CharField(blank=True, max_length=200)),
-                ('click_id', models.CharField(blank=True, max_length=255)),
-                ('referrer', models.URLField(blank=True, max_length=2000)),
-                ('landing_page', models.URLField(blank=True, max_length=2000)),
-                ('channel', models.CharField(blank=True, max_length=30)),
-                ('lead', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='touches', to='leads.lead')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("occurred_at", models.DateTimeField()),
+                ("source", models.CharField(blank=True, max_length=200)),
+                ("medium", models.CharField(blank=True, max_length=100)),
+                ("campaign", models.CharField(blank=True, max_length=200)),
+                ("content", models.CharField(blank=True, max_length=200)),
+                ("term", models.CharField(blank=True, max_length=200)),
+                ("click_id", models.CharField(blank=True, max_length=255)),
+                ("referrer", models.URLField(blank=True, max_length=2000)),
+                ("landing_page", models.URLField(blank=True, max_length=2000)),
+                ("channel", models.CharField(blank=True, max_length=30)),
+                (
+                    "lead",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="touches", to="leads.lead"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['occurred_at', 'id'],
+                "ordering": ["occurred_at", "id"],
             },
         ),
         migrations.AddIndex(
-            model_name='lead',
-            index=models.Index(fields=['owner', 'stage'], name='lead_owner_stage_idx'),
+            model_name="lead",
+            index=models.Index(fields=["owner", "stage"], name="lead_owner_stage_idx"),
         ),
         migrations.AddConstraint(
-            model_name='lead',
-            constraint=models.CheckConstraint(condition=models.Q(('email__isnull', False), models.Q(('phone', ''), _negated=True), _connector='OR'), name='lead_has_direct_channel'),
+            model_name="lead",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("email__isnull", False), models.Q(("phone", ""), _negated=True), _connector="OR"),
+                name="lead_has_direct_channel",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='lead',
-            constraint=models.CheckConstraint(condition=models.Q(('email', django.db.models.functions.text.Lower('email'))), name='lead_email_is_lowercase'),
+            model_name="lead",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("email", django.db.models.functions.text.Lower("email"))),
+                name="lead_email_is_lowercase",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='lead',
-            constraint=models.CheckConstraint(condition=models.Q(('stage__in', ['new', 'nurture', 'mql', 'sql', 'rejected', 'disqualified'])), name='lead_stage_valid'),
+            model_name="lead",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("stage__in", ["new", "nurture", "mql", "sql", "rejected", "disqualified"])),
+                name="lead_stage_valid",
+            ),
         ),
         migrations.AddIndex(
-            model_name='consent',
-            index=models.Index(fields=['lead', 'given_at'], name='consent_lead_given_idx'),
+            model_name="consent",
+            index=models.Index(fields=["lead", "given_at"], name="consent_lead_given_idx"),
         ),
         migrations.AddIndex(
-            model_name='activity',
-            index=models.Index(fields=['lead', 'occurred_at'], name='activity_lead_occurred_idx'),
+            model_name="activity",
+            index=models.Index(fields=["lead", "occurred_at"], name="activity_lead_occurred_idx"),
         ),
         migrations.AddIndex(
-            model_name='activity',
-            index=models.Index(fields=['kind', 'occurred_at'], name='activity_kind_occurred_idx'),
+            model_name="activity",
+            index=models.Index(fields=["kind", "occurred_at"], name="activity_kind_occurred_idx"),
         ),
         migrations.AddIndex(
-            model_name='stagechange',
-            index=models.Index(fields=['lead', 'changed_at'], name='stagechange_lead_idx'),
+            model_name="stagechange",
+            index=models.Index(fields=["lead", "changed_at"], name="stagechange_lead_idx"),
         ),
         migrations.AddIndex(
-            model_name='stagechange',
-            index=models.Index(fields=['to_stage', 'changed_at'], name='stagechange_to_idx'),
+            model_name="stagechange",
+            index=models.Index(fields=["to_stage", "changed_at"], name="stagechange_to_idx"),
         ),
         migrations.AddIndex(
-            model_name='touch',
-            index=models.Index(fields=['lead', 'occurred_at'], name='touch_lead_occurred_idx'),
+            model_name="touch",
+            index=models.Index(fields=["lead", "occurred_at"], name="touch_lead_occurred_idx"),
         ),
     ]

@@ -1,0 +1,59 @@
+"""Fixtures shared by every app's tests."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Group
+from django.test import Client
+
+from leads import roles
+from leads.tests.factories import UserFactory
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Tests speak plain HTTP (test client and live server) and never run collectstatic.
+
+    Set once here, before pytest-django's live server builds its handler, rather than per test.
+    """
+    from django.conf import settings
+
+    settings.SECURE_SSL_REDIRECT = False
+    settings.SECURE_HSTS_SECONDS = 0
+    settings.SESSION_COOKIE_SECURE = False
+    settings.CSRF_COOKIE_SECURE = False
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+def _user_in(group_name: str, username: str, *, is_staff: bool = False) -> object:
+    user = UserFactory(username=username, is_staff=is_staff)
+    user.groups.add(Group.objects.get(name=group_name))
+    return user
+
+
+@pytest.fixture
+def marketer(db: None) -> object:
+    return _user_in(roles.MARKETING, "marketer", is_staff=True)
+
+
+@pytest.fixture
+def manager(db: None) -> object:
+    return _user_in(roles.SALES_MANAGER, "manager", is_staff=True)
+
+
+@pytest.fixture
+def rep(db: None) -> object:
+    return _user_in(roles.SALES_REP, "rep1")
+
+
+@pytest.fixture
+def other_rep(db: None) -> object:
+    return _user_in(roles.SALES_REP, "rep2")
+
+
+def client_for(user: object) -> Client:
+    client = Client()
+    client.force_login(user)  # type: ignore[arg-type]
+    return client

@@ -1,0 +1,32 @@
+import time
+
+from django.core.management.base import BaseCommand, CommandParser
+from django.utils import timezone
+
+from leads import demo
+
+
+class Command(BaseCommand):
+    help = "Create the demo users and realistic demo leads. Safe to run again: it creates nothing twice."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--demo-leads", type=int, default=160, help="How many realistic demo leads (default 160).")
+        parser.add_argument(
+            "--leads", type=int, default=0, help="Also top synthetic bulk leads up to N (for benchmarks, e.g. 1000000)."
+        )
+
+    def handle(self, *args: object, demo_leads: int, leads: int, **options: object) -> None:
+        now = timezone.now()
+        users = demo.ensure_demo_users()
+        reps = [user for name, user in users.items() if name.startswith("rep")]
+        self.stdout.write(f"Demo users ready: {', '.join(users)}")
+
+        created = demo.load_demo_leads(count=demo_leads, reps=reps, now=now)
+        self.stdout.write(f"Demo leads: {created} new, {demo_leads - created} already there.")
+
+        if leads:
+            started = time.monotonic()
+            added = demo.bulk_create_leads(total=leads, reps=reps, now=now)
+            elapsed = time.monotonic() - started
+            self.stdout.write(f"Bulk leads: {added} added in {elapsed:.1f}s (target {leads}).")
+        self.stdout.write(self.style.SUCCESS("Demo data loaded."))

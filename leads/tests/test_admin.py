@@ -1,0 +1,73 @@
+import pytest
+from django.urls import reverse
+
+from conftest import client_for
+from leads.models import Lead, Stage, StageChange
+from leads.tests.factories import ActivityFactory, ConsentFactory, LeadFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_marketer_opens_the_lead_list(marketer: object) -> None:
+    LeadFactory(email="ada@acme.example")
+
+    response = client_for(marketer).get(reverse("admin:leads_lead_changelist"))
+
+    assert response.status_code == 200
+    assert b"ada@acme.example" in response.content
+
+
+def test_lead_search_finds_by_company(marketer: object) -> None:
+    LeadFactory(email="ada@acme.example", company_name="Acme")
+    LeadFactory(email="bob@globex.example", company_name="Globex")
+
+    response = client_for(marketer).get(reverse("admin:leads_lead_changelist"), {"q": "globex"})
+
+    assert list(response.context["cl"].result_list) == [Lead.objects.get(email="bob@globex.example")]
+
+
+def test_lead_page_shows_consents_and_activities_inline(marketer: object) -> None:
+    lead = LeadFactory()
+    ConsentFactory(lead=lead, text="Exact words shown on the form.")
+    ActivityFactory(lead=lead)
+
+    response = client_for(marketer).get(reverse("admin:leads_lead_change", args=[lead.pk]))
+
+    html = response.content.decode()
+    assert "Exact words shown on the form." in html
+    assert "Webinar attended" in html
+
+
+def test_lead_list_query_count_does_not_grow_with_rows(marketer: object, django_assert_max_num_queries: object) -> None:
+    for _ in range(30):
+        LeadFactory(owner=marketer)
+    client = client_for(marketer)
+
+    with django_assert_max_num_queries(15):  # type: ignore[operator]
+        client.get(reverse("admin:leads_lead_changelist"))
+
+
+def test_admin_action_moves_leads_through_the_stage_service(marketer: object) -> None:
+    lead = LeadFactory(stage=Stage.NEW)
+
+    client_for(marketer).post(
+        reverse("admin:leads_lead_changelist"),
+        {"action": "move_to_nurture", "_selected_action": [lead.pk]},
+    )
+
+    change = StageChange.objects.get(lead=lead)
+    assert (change.to_stage, change.changed_by) == (Stage.NURTURE, marketer)
+
+
+def test_admin_form_cannot_write_the_stage(marketer: object) -> None:
+    lead = LeadFactory(stage=Stage.NEW)
+
+    client_for(marketer).post(
+        reverse("admin:leads_lead_change", args=[lead.pk]),
+        {"email": lead.email, "stage": Stage.SQL, "custom_answers": "{}",
+         **{f"{p}-TOTAL_FORMS": "0" for p in ("consents", "touches", "activities", "stage_changes")},
+         **{f"{p}-INITIAL_FORMS": "0" for p in ("consents", "touches", "activities", "stage_changes")}},
+    )  # fmt: skip
+
+    lead.refresh_from_db()
+    assert lead.stage == Stage.NEW

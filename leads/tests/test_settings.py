@@ -1,0 +1,77 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from leadsite.settings import email_settings
+
+PROJECT = Path(__file__).resolve().parents[2]
+
+
+def run_manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "DATABASE_URL", "REDIS_URL"}}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=PROJECT, env={**clean, **env}, capture_output=True, text=True
+    )
+
+
+PRODUCTION = {
+    "DEBUG": "0",
+    "SECRET_KEY": "k8$Jm2vQ!pL9xR4tW7zB1nC5yH3eG6fA0sD-uI_oP+qT8rE2wY4",
+    "ALLOWED_HOSTS": "leads.example.com",
+}
+
+
+def test_check_deploy_is_clean_under_production_variables() -> None:
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION)
+
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_check_deploy_flags_debug_mode() -> None:
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", env={**PRODUCTION, "DEBUG": "1"})
+
+    assert result.returncode != 0
+    assert "DEBUG" in result.stderr
+
+
+def test_settings_refuse_to_start_without_a_secret_key_when_debug_is_off() -> None:
+    result = run_manage("check", env={"DEBUG": "0"})
+
+    assert result.returncode != 0
+    assert "Set SECRET_KEY" in result.stderr
+
+
+def test_default_sqlite_database_runs_in_wal_mode_with_immediate_transactions(tmp_path: Path) -> None:
+    code = (
+        "import django; django.setup(); from django.db import connection; "
+        "c = connection.cursor(); c.execute('PRAGMA journal_mode'); print(c.fetchone()[0]); "
+        "print(connection.settings_dict['OPTIONS']['transaction_mode'])"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "leadsite.settings", "DEBUG": "1"}
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'wal.sqlite3'}"
+
+    result = subprocess.run([sys.executable, "-c", code], cwd=PROJECT, env=env, capture_output=True, text=True)
+
+    assert result.stdout.split() == ["wal", "IMMEDIATE"], result.stderr
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("console:", {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}),
+        (
+            "smtp://mailer:p%40ss@smtp.example.com:587?tls=1",
+            {"EMAIL_HOST": "smtp.example.com", "EMAIL_PORT": 587, "EMAIL_HOST_USER": "mailer",
+             "EMAIL_HOST_PASSWORD": "p@ss", "EMAIL_USE_TLS": True, "EMAIL_USE_SSL": False},
+        ),
+        ("smtps://smtp.example.com", {"EMAIL_PORT": 465, "EMAIL_USE_SSL": True}),
+    ],
+)  # fmt: skip
+def test_email_url_sets_the_email_backend(url: str, expected: dict[str, object]) -> None:
+    settings = email_settings(url)
+
+    assert {key: settings[key] for key in expected} == expected

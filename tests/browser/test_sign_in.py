@@ -1,0 +1,31 @@
+import pytest
+from django.utils import timezone
+
+from leads import demo
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+
+@pytest.mark.parametrize(
+    ("username", "landing_path", "heading"),
+    [
+        ("rep1", "/inbox/", "My inbox"),
+        ("manager", "/reports/", "Reports"),
+        ("marketer", "/admin/", "Site administration"),
+    ],
+)
+def test_each_demo_login_lands_on_its_page(
+    live_server: object, page: object, artifacts: object, username: str, landing_path: str, heading: str
+) -> None:
+    users = demo.ensure_demo_users(password="demo")
+    demo.load_demo_leads(count=24, reps=[users[f"rep{i}"] for i in range(1, 5)], now=timezone.now())
+
+    page.goto(f"{live_server.url}/")  # type: ignore[attr-defined]
+    page.fill("#id_username", username)  # type: ignore[attr-defined]
+    page.fill("#id_password", "demo")  # type: ignore[attr-defined]
+    page.click("button[type=submit]")  # type: ignore[attr-defined]
+    page.wait_for_load_state("networkidle")  # type: ignore[attr-defined]
+
+    assert page.url == f"{live_server.url}{landing_path}"  # type: ignore[attr-defined]
+    assert page.locator("h1").first.inner_text() == heading  # type: ignore[attr-defined]
+    page.screenshot(path=str(artifacts / f"landing-{username}.png"), full_page=True)  # type: ignore[attr-defined,operator]
