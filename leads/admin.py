@@ -87,12 +87,31 @@ class LeadAdmin(admin.ModelAdmin):
         "engagement_score",
         "score_breakdown",
         "scored_at",
+        "email_domain_kind",
+        "enrichment_status",
+        "enriched_at",
+        "enrichment_sources",
         "created_at",
         "updated_at",
     )
     fieldsets = (
         (None, {"fields": ("email", "phone", "first_name", "last_name", "job_title")}),
-        ("Company", {"fields": ("company_name", "company_domain", "country")}),
+        (
+            "Company",
+            {
+                "fields": (
+                    "company_name",
+                    "company_domain",
+                    "website",
+                    "country",
+                    "industry",
+                    "employee_count",
+                    "size_band",
+                )
+            },
+        ),
+        ("Role", {"fields": ("seniority", "job_function")}),
+        ("Enrichment", {"fields": ("email_domain_kind", "enrichment_status", "enriched_at", "enrichment_sources")}),
         ("Pipeline", {"fields": ("stage", "stage_changed_at", "owner")}),
         ("Score", {"fields": ("score", "fit_score", "engagement_score", "score_breakdown", "scored_at")}),
         ("Other", {"fields": ("custom_answers", "created_at", "updated_at")}),

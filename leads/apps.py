@@ -1,6 +1,39 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class LeadsConfig(AppConfig):
     name = "leads"
     verbose_name = "Leads"
+
+    # What each role may do with this app's models; see leads.roles.
+    role_permissions = {
+        "Marketing": [
+            "leads.view_lead",
+            "leads.change_lead",
+            "leads.view_consent",
+            "leads.view_activity",
+            "leads.add_activity",
+            "leads.view_touch",
+            "leads.view_stagechange",
+            "leads.view_reports",
+        ],
+        "Sales rep": ["leads.work_inbox"],
+        "Sales manager": [
+            "leads.view_lead",
+            "leads.view_consent",
+            "leads.view_activity",
+            "leads.view_touch",
+            "leads.view_stagechange",
+            "leads.view_reports",
+            "leads.manage_team",
+            "leads.work_inbox",
+        ],
+    }
+
+    def ready(self) -> None:
+        from leads.roles import sync_role_groups
+
+        # Runs after every migrate and test-database flush, once permissions exist (auth's own
+        # post_migrate receiver is connected first), so the groups can never drift from the code.
+        post_migrate.connect(sync_role_groups, dispatch_uid="leads.sync_role_groups")

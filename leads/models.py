@@ -21,6 +21,13 @@ class Stage(models.TextChoices):
     DISQUALIFIED = "disqualified", "Disqualified"
 
 
+class EnrichmentStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    ENRICHED = "enriched", "Enriched"
+    PARTIAL = "partial", "Partly enriched"
+    FAILED = "failed", "Failed"
+
+
 class LeadQuerySet(models.QuerySet["Lead"]):
     def owned_by(self, user: AbstractBaseUser) -> LeadQuerySet:
         return self.filter(owner=user)
@@ -53,6 +60,21 @@ class Lead(models.Model):
         on_delete=models.SET_NULL,
         related_name="owned_leads",
     )
+
+    # Firmographics and role, typed by the person or added by enrichment providers; which provider set
+    # which value (and how sure it was) is kept in `enrichment_sources`.
+    seniority = models.CharField(max_length=20, blank=True, db_index=True)
+    job_function = models.CharField(max_length=20, blank=True)
+    industry = models.CharField(max_length=100, blank=True, db_index=True)
+    employee_count = models.PositiveIntegerField(null=True, blank=True)
+    size_band = models.CharField(max_length=50, blank=True, db_index=True)
+    website = models.URLField(max_length=300, blank=True)
+    email_domain_kind = models.CharField(max_length=20, blank=True, help_text="company, free_mail or disposable")
+    enrichment_status = models.CharField(
+        max_length=10, choices=EnrichmentStatus.choices, default=EnrichmentStatus.PENDING, db_index=True
+    )
+    enriched_at = models.DateTimeField(null=True, blank=True)
+    enrichment_sources = models.JSONField(default=dict, blank=True)
 
     # Written by the scoring app; kept on the lead so lists can filter and sort by score cheaply.
     score = models.IntegerField(default=0, db_index=True)

@@ -1,40 +1,18 @@
-"""The three kinds of users and what each may do. Groups are created by a data migration."""
+"""The three kinds of users and what each may do.
+
+Each app declares the permissions its roles need as ``role_permissions`` on its AppConfig; after every
+``migrate`` (and every test-database flush) ``sync_role_groups`` makes the groups hold exactly those.
+"""
 
 from __future__ import annotations
 
+from django.apps import apps as global_apps
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 MARKETING = "Marketing"
 SALES_REP = "Sales rep"
 SALES_MANAGER = "Sales manager"
-
-# Permission codenames ("app_label.codename") each group holds. Later apps add theirs in their
-# own data migrations through ``leads.roles.grant``.
-GROUP_PERMISSIONS: dict[str, list[str]] = {
-    MARKETING: [
-        "leads.view_lead",
-        "leads.change_lead",
-        "leads.view_consent",
-        "leads.view_activity",
-        "leads.add_activity",
-        "leads.view_touch",
-        "leads.view_stagechange",
-        "leads.view_reports",
-    ],
-    SALES_REP: [
-        "leads.work_inbox",
-    ],
-    SALES_MANAGER: [
-        "leads.view_lead",
-        "leads.view_consent",
-        "leads.view_activity",
-        "leads.view_touch",
-        "leads.view_stagechange",
-        "leads.view_reports",
-        "leads.manage_team",
-        "leads.work_inbox",
-    ],
-}
+ROLE_GROUPS = (MARKETING, SALES_REP, SALES_MANAGER)
 
 # Marketers and managers work in Django admin; reps only in the inbox.
 STAFF_GROUPS = frozenset({MARKETING, SALES_MANAGER})
@@ -53,17 +31,26 @@ def landing_url_name(user: AbstractBaseUser | AnonymousUser) -> str:
     return "no_role"
 
 
-def grant(apps: object, group_name: str, codenames: list[str]) -> None:
-    """Give ``group_name`` these permissions; for data migrations (``apps`` is the historical registry)."""
-    from django.contrib.auth.management import create_permissions
+def declared_role_permissions() -> dict[str, set[tuple[str, str]]]:
+    """Every installed app's ``role_permissions``, merged: group name -> {(app_label, codename)}."""
+    merged: dict[str, set[tuple[str, str]]] = {name: set() for name in ROLE_GROUPS}
+    for config in global_apps.get_app_configs():
+        for group_name, codenames in getattr(config, "role_permissions", {}).items():
+            merged[group_name].update(tuple(dotted.split(".", 1)) for dotted in codenames)  # type: ignore[misc]
+    return merged
 
-    for app_config in apps.get_app_configs():  # type: ignore[attr-defined]
-        app_config.models_module = True
-        create_permissions(app_config, verbosity=0, apps=apps)
-        app_config.models_module = None
-    group_model = apps.get_model("auth", "Group")  # type: ignore[attr-defined]
-    permission_model = apps.get_model("auth", "Permission")  # type: ignore[attr-defined]
-    group, _ = group_model.objects.get_or_create(name=group_name)
-    for dotted in codenames:
-        app_label, codename = dotted.split(".")
-        group.permissions.add(permission_model.objects.get(content_type__app_label=app_label, codename=codename))
+
+def sync_role_groups(**kwargs: object) -> None:
+    """Create the role groups and give each exactly the permissions the apps declare (a post_migrate receiver)."""
+    from django.contrib.auth.models import Group, Permission
+
+    for group_name, wanted in declared_role_permissions().items():
+        group, _ = Group.objects.get_or_create(name=group_name)
+        permissions = [
+            permission
+            for permission in Permission.objects.select_related("content_type").filter(
+                codename__in={codename for _, codename in wanted}
+            )
+            if (permission.content_type.app_label, permission.codename) in wanted
+        ]
+        group.permissions.set(permissions)

@@ -10,8 +10,12 @@ from leadsite.settings import email_settings
 PROJECT = Path(__file__).resolve().parents[2]
 
 
+# Variables of the test run that must not leak into the "production" process under test.
+INHERITED_SETTINGS = {"DEBUG", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+
+
 def run_manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "DATABASE_URL", "REDIS_URL"}}
+    clean = {k: v for k, v in os.environ.items() if k not in INHERITED_SETTINGS}
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=PROJECT, env={**clean, **env}, capture_output=True, text=True
     )
