@@ -21,6 +21,11 @@ def pytest_configure(config: pytest.Config) -> None:
     settings.SECURE_HSTS_SECONDS = 0
     settings.SESSION_COOKIE_SECURE = False
     settings.CSRF_COOKIE_SECURE = False
+    # Tasks run inline in tests (STYLE.md); the broker itself is exercised by its own tests.
+    settings.Q_CLUSTER = {**settings.Q_CLUSTER, "sync": True}
+    from django_q.conf import Conf
+
+    Conf.SYNC = True
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
