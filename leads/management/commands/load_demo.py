@@ -1,13 +1,15 @@
 import time
 
+from django.apps import apps
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from leads import demo
 
 
 class Command(BaseCommand):
-    help = "Create the demo users and realistic demo leads. Safe to run again: it creates nothing twice."
+    help = "Create the demo users and realistic demo data. Safe to run again: it creates nothing twice."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--demo-leads", type=int, default=160, help="How many realistic demo leads (default 160).")
@@ -23,6 +25,14 @@ class Command(BaseCommand):
 
         created = demo.load_demo_leads(count=demo_leads, reps=reps, now=now)
         self.stdout.write(f"Demo leads: {created} new, {demo_leads - created} already there.")
+
+        # Each app that has demo data of its own names a loader on its AppConfig (`demo_loader`), so
+        # leads never imports the apps built on it; they run in INSTALLED_APPS order.
+        for config in apps.get_app_configs():
+            loader_path = getattr(config, "demo_loader", None)
+            if loader_path:
+                summary = import_string(loader_path)(users=users, now=now)
+                self.stdout.write(f"{config.verbose_name}: {summary}")
 
         if leads:
             started = time.monotonic()
