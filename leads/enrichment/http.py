@@ -1,0 +1,153 @@
+"""The HTTP provider: a JSON enrichment API (Clearbit / Cognism style) keyed by email or domain.
+
+Everything is configured in admin: the URL template, the auth header, and a mapping from response
+fields (dotted paths) to lead attributes. Requests have connect and read timeouts, 5xx answers and
+transport errors are retried a bounded number of times with exponential backoff, and a circuit
+breaker shared by all workers refuses calls while the service is down.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from datetime import timedelta
+from typing import Any, ClassVar
+from urllib.parse import quote
+
+import httpx
+
+from leads.enrichment.breaker import CircuitBreaker
+from leads.enrichment.providers import (
+    ENRICHABLE_FIELDS,
+    Found,
+    LeadSnapshot,
+    ProviderContext,
+    ProviderError,
+    ProviderKind,
+    ProviderResult,
+    provider_kind,
+)
+
+MAX_RETRIES = 5
+
+
+def _dig(data: Any, path: str) -> Any:
+    """``_dig({"company": {"size": 40}}, "company.size") == 40``; None when any step is missing."""
+    for part in path.split("."):
+        if not isinstance(data, Mapping) or part not in data:
+            return None
+        data = data[part]
+    return data
+
+
+@provider_kind("http")
+class HttpProvider(ProviderKind):
+    label = "HTTP enrichment API (JSON)"
+    help_text = (
+        "Calls url (with {email} or {domain} filled in) and maps response fields to lead attributes, "
+        'e.g. mapping = {"industry": "company.category.industry", "employee_count": "company.metrics.employees"}.'
+    )
+    default_settings: ClassVar[Mapping[str, Any]] = {
+        "url": "",
+        "key": "email",
+        "auth_header": "Authorization",
+        "auth_value": "",
+        "mapping": {},
+        "confidence": 0.7,
+        "retries": 2,
+        "backoff_seconds": 0.5,
+        "failure_threshold": 5,
+        "reset_seconds": 60,
+    }
+    # Tests swap this for a no-op so retries do not slow the suite down.
+    sleep: Callable[[float], None] = staticmethod(time.sleep)
+
+    def validate_settings(self, settings: Mapping[str, Any]) -> dict[str, str]:
+        errors = super().validate_settings(settings)
+        if errors.get("settings"):
+            return errors
+        url = settings.get("url", "")
+        if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+            errors["url"] = "Give the service's http(s) URL, with {email} or {domain} in it."
+        elif "{email}" not in url and "{domain}" not in url:
+            errors["url"] = "Put {email} or {domain} in the URL where the lookup key goes."
+        if settings.get("key", "email") not in ("email", "domain"):
+            errors["key"] = 'Use "email" or "domain".'
+        mapping = settings.get("mapping", {})
+        if not isinstance(mapping, Mapping) or not mapping:
+            errors["mapping"] = "Map at least one lead attribute to a response field."
+        elif bad := sorted(set(mapping) - set(ENRICHABLE_FIELDS)):
+            errors["mapping"] = f"Not lead attributes a provider may set: {', '.join(bad)}."
+        retries = settings.get("retries", 2)
+        if not isinstance(retries, int) or isinstance(retries, bool) or not 0 <= retries <= MAX_RETRIES:
+            errors["retries"] = f"A whole number from 0 to {MAX_RETRIES}."
+        return errors
+
+    def enrich(self, snapshot: LeadSnapshot, context: ProviderContext) -> ProviderResult:
+        settings = {**self.default_settings, **context.settings}
+        lookup = snapshot.email if settings["key"] == "email" else snapshot.company_domain
+        if not lookup:
+            return ProviderResult()
+        breaker = CircuitBreaker(
+            key=f"http:{context.provider_key}",
+            failure_threshold=int(settings["failure_threshold"]),
+            reset_after=timedelta(seconds=float(settings["reset_seconds"])),
+        )
+        if breaker.is_open(now=context.now):
+            raise ProviderError("Circuit open: the service failed repeatedly; not calling it for now.")
+        try:
+            payload = self._fetch(settings, lookup, timeout=context.timeout_seconds)
+        except ProviderError:
+            breaker.record_failure(now=context.now)
+            raise
+        breaker.record_success()
+        return self._map(payload, settings)
+
+    def _fetch(self, settings: Mapping[str, Any], lookup: str, *, timeout: float) -> Any:
+        url = settings["url"].replace("{email}", quote(lookup, safe="@")).replace("{domain}", quote(lookup))
+        headers = {"Accept": "application/json"}
+        if settings["auth_value"]:
+            headers[settings["auth_header"]] = settings["auth_value"]
+        attempts = int(settings["retries"]) + 1
+        last_error = "no attempt made"
+        with httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 3.0)), headers=headers) as client:
+            for attempt in range(attempts):
+                if attempt:
+                    self.sleep(float(settings["backoff_seconds"]) * 2 ** (attempt - 1))
+                try:
+                    response = client.get(url)
+                except httpx.TimeoutException:
+                    last_error = f"timed out after {timeout:g}s"
+                    continue
+                except httpx.TransportError as exc:
+                    last_error = f"connection failed: {exc.__class__.__name__}"
+                    continue
+                if response.status_code == 404:
+                    return {}  # the service knows nothing of this lead: an answer, not a failure
+                if response.status_code >= 500:
+                    last_error = f"HTTP {response.status_code}"
+                    continue
+                if response.status_code >= 400:
+                    raise ProviderError(f"HTTP {response.status_code}: check the URL and credentials")
+                try:
+                    return response.json()
+                except ValueError as exc:
+                    raise ProviderError("The service answered with malformed JSON.") from exc
+        raise ProviderError(f"Gave up after {attempts} attempt(s): {last_error}")
+
+    def _map(self, payload: Any, settings: Mapping[str, Any]) -> ProviderResult:
+        confidence = float(settings["confidence"])
+        values = {}
+        for attribute, path in settings["mapping"].items():
+            value = _dig(payload, path)
+            if value in (None, ""):
+                continue
+            if attribute == "employee_count":
+                try:
+                    value = int(value)
+                except (TypeError, ValueError):
+                    continue  # a service's "1k-5k" is no head count; better nothing than a guess
+            else:
+                value = str(value)
+            values[attribute] = Found(value, confidence)
+        return ProviderResult(values)

@@ -1,0 +1,155 @@
+"""The HTTP provider against a real local HTTP server playing the enrichment service."""
+
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from leads.enrichment.http import HttpProvider
+from leads.enrichment.providers import PROVIDER_KINDS, LeadSnapshot, ProviderContext, ProviderError
+from leads.tests.factories import FIXED_NOW
+
+pytestmark = pytest.mark.django_db
+
+SNAPSHOT = LeadSnapshot(email="ada@acme.example", company_domain="acme.example")
+COMPANY = {"company": {"name": "Acme", "category": {"industry": "Software"}, "metrics": {"employees": 1200}}}
+MAPPING = {
+    "company_name": "company.name",
+    "industry": "company.category.industry",
+    "employee_count": "company.metrics.employees",
+}
+
+
+@pytest.fixture
+def provider(monkeypatch: pytest.MonkeyPatch) -> Iterator[HttpProvider]:
+    kind = PROVIDER_KINDS["http"]
+    assert isinstance(kind, HttpProvider)
+    sleeps: list[float] = []
+    monkeypatch.setattr(kind, "sleep", sleeps.append)
+    kind.sleeps = sleeps  # type: ignore[attr-defined]
+    yield kind
+
+
+def context(server: HTTPServer, *, now: object = FIXED_NOW, timeout: float = 2.0, **settings: object) -> ProviderContext:
+    return ProviderContext(
+        settings={"url": server.url_for("/v1/person?email={email}"), "mapping": MAPPING, **settings},
+        timeout_seconds=timeout,
+        now=now,  # type: ignore[arg-type]
+        provider_key="test",
+    )
+
+
+def test_success_maps_response_fields_to_lead_attributes(httpserver: HTTPServer, provider: HttpProvider) -> None:
+    httpserver.expect_request("/v1/person", query_string="email=ada@acme.example").respond_with_json(COMPANY)
+
+    result = provider.enrich(SNAPSHOT, context(httpserver))
+
+    assert {name: found.value for name, found in result.values.items()} == {
+        "company_name": "Acme",
+        "industry": "Software",
+        "employee_count": 1200,
+    }
+
+
+def test_auth_header_is_sent(httpserver: HTTPServer, provider: HttpProvider) -> None:
+    httpserver.expect_request("/v1/person", headers={"X-Api-Key": "s3cret"}).respond_with_json(COMPANY)
+
+    result = provider.enrich(SNAPSHOT, context(httpserver, auth_header="X-Api-Key", auth_value="s3cret"))
+
+    assert result.values["industry"].value == "Software"
+
+
+def test_slow_service_times_out_as_a_provider_error(httpserver: HTTPServer, provider: HttpProvider) -> None:
+    def slow(request: Request) -> Response:
+        time.sleep(0.6)
+        return Response("{}", content_type="application/json")
+
+    httpserver.expect_request("/v1/person").respond_with_handler(slow)
+
+    with pytest.raises(ProviderError, match="timed out"):
+        provider.enrich(SNAPSHOT, context(httpserver, timeout=0.2, retries=0))
+
+
+def test_a_500_is_retried_with_backoff_then_succeeds(httpserver: HTTPServer, provider: HttpProvider) -> None:
+    httpserver.expect_ordered_request("/v1/person").respond_with_data("boom", status=500)
+    httpserver.expect_ordered_request("/v1/person").respond_with_data("boom", status=503)
+    httpserver.expect_ordered_request("/v1/person").respond_with_json(COMPANY)
+
+    result = provider.enrich(SNAPSHOT, context(httpserver, retries=2, backoff_seconds=0.5))
+
+    assert result.values["company_name"].value == "Acme"
+    assert provider.sleeps == [0.5, 1.0]  # type: ignore[attr-defined]
+
+
+def test_retries_are_bounded(httpserver: HTTPServer, provider: HttpProvider) -> None:
+    httpserver.expect_request("/v1/person").respond_with_data("down", status=500)
+
+    with pytest.raises(ProviderError, match="Gave up after 3 attempt"):
+        provider.enrich(SNAPSHOT, context(httpserver, retries=2))
+
+    assert len(httpserver.log) == 3
+
+
+def test_malformed_json_is_a_provider_error(httpserver: HTTPServer, provider: HttpProvider) -> None:
+    httpserver.expect_request("/v1/person").respond_with_data("{not json", content_type="application/json")
+
+    with pytest.raises(ProviderError, match="malformed JSON"):
+        provider.enrich(SNAPSHOT, context(httpserver))
+
+
+def test_404_means_nothing_known_not_a_failure(httpserver: HTTPServer, provider: HttpProvider) -> None:
+    httpserver.expect_request("/v1/person").respond_with_data("", status=404)
+
+    result = provider.enrich(SNAPSHOT, context(httpserver))
+
+    assert result.values == {}
+
+
+def test_outage_opens_the_circuit_and_later_calls_are_refused_without_a_request(
+    httpserver: HTTPServer, provider: HttpProvider
+) -> None:
+    httpserver.expect_request("/v1/person").respond_with_data("down", status=500)
+    for _ in range(3):
+        with pytest.raises(ProviderError):
+            provider.enrich(SNAPSHOT, context(httpserver, retries=0, failure_threshold=3))
+    requests_before = len(httpserver.log)
+
+    with pytest.raises(ProviderError, match="Circuit open"):
+        provider.enrich(SNAPSHOT, context(httpserver, retries=0, failure_threshold=3))
+
+    assert len(httpserver.log) == requests_before
+
+
+def test_circuit_lets_a_trial_call_through_after_the_reset_time(httpserver: HTTPServer, provider: HttpProvider) -> None:
+    httpserver.expect_ordered_request("/v1/person").respond_with_data("down", status=500)
+    httpserver.expect_ordered_request("/v1/person").respond_with_json(COMPANY)
+    with pytest.raises(ProviderError):
+        provider.enrich(SNAPSHOT, context(httpserver, retries=0, failure_threshold=1, reset_seconds=60))
+
+    later = FIXED_NOW + timedelta(seconds=61)
+    result = provider.enrich(SNAPSHOT, context(httpserver, now=later, retries=0, failure_threshold=1))
+
+    assert result.values["industry"].value == "Software"
+
+
+@pytest.mark.parametrize(
+    ("settings", "field"),
+    [
+        ({"url": "ftp://x/{email}", "mapping": MAPPING}, "url"),
+        ({"url": "https://api.example.com/person", "mapping": MAPPING}, "url"),
+        ({"url": "https://api.example.com/{email}", "mapping": {}}, "mapping"),
+        ({"url": "https://api.example.com/{email}", "mapping": {"owner": "x"}}, "mapping"),
+        ({"url": "https://api.example.com/{email}", "mapping": MAPPING, "retries": 99}, "retries"),
+        ({"url": "https://api.example.com/{email}", "mapping": MAPPING, "key": "phone"}, "key"),
+        ({"url": "https://api.example.com/{email}", "mapping": MAPPING, "colour": "red"}, "colour"),
+    ],
+)
+def test_invalid_settings_are_named(settings: dict[str, object], field: str, provider: HttpProvider) -> None:
+    assert field in provider.validate_settings(settings)
+
+
+def test_valid_settings_have_no_errors(provider: HttpProvider) -> None:
+    assert provider.validate_settings({"url": "https://api.example.com/v1?email={email}", "mapping": MAPPING}) == {}
