@@ -76,6 +76,22 @@ class Lead(models.Model):
     enriched_at = models.DateTimeField(null=True, blank=True)
     enrichment_sources = models.JSONField(default=dict, blank=True)
 
+    # Where routing sent the lead, and by which rule (``leads.services.route_lead``).
+    routing_rule = models.ForeignKey("RoutingRule", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    routing_action = models.CharField(max_length=10, blank=True)
+    routing_team = models.SlugField(max_length=50, blank=True, db_index=True)
+    nurture_track = models.CharField(max_length=100, blank=True)
+    routed_at = models.DateTimeField(null=True, blank=True)
+
+    # The first meaningful touch, fixed once and denormalised so reports group on the lead table alone.
+    first_touch = models.ForeignKey("Touch", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    first_touch_at = models.DateTimeField(null=True, blank=True)
+    first_touch_source = models.CharField(max_length=200, blank=True)
+    first_touch_medium = models.CharField(max_length=100, blank=True)
+    first_touch_campaign = models.CharField(max_length=200, blank=True)
+    first_touch_channel = models.CharField(max_length=30, blank=True)
+    last_touch_at = models.DateTimeField(null=True, blank=True)
+
     # Written by the scoring app; kept on the lead so lists can filter and sort by score cheaply.
     score = models.IntegerField(default=0, db_index=True)
     fit_score = models.IntegerField(default=0)
@@ -100,6 +116,9 @@ class Lead(models.Model):
         ]
         indexes = [
             models.Index(fields=["owner", "stage"], name="lead_owner_stage_idx"),
+            models.Index(fields=["first_touch_channel", "created_at"], name="lead_ft_channel_idx"),
+            models.Index(fields=["first_touch_source", "created_at"], name="lead_ft_source_idx"),
+            models.Index(fields=["first_touch_campaign", "created_at"], name="lead_ft_campaign_idx"),
         ]
         permissions = [
             ("view_reports", "Can view the managers' reports"),
@@ -201,6 +220,7 @@ class Touch(models.Model):
     referrer = models.URLField(max_length=2000, blank=True)
     landing_page = models.URLField(max_length=2000, blank=True)
     channel = models.CharField(max_length=30, blank=True)
+    is_meaningful = models.BooleanField(default=True, help_text="Can be the lead's first touch.")
 
     class Meta:
         ordering = ["occurred_at", "id"]
@@ -231,3 +251,171 @@ class StageChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_stage} → {self.to_stage} at {self.changed_at:%Y-%m-%d %H:%M}"
+
+
+# --- Enrichment -----------------------------------------------------------------------------------
+
+
+class SizeBand(models.Model):
+    """A company-size segment marketers define, e.g. "Start-up" 1-49 or "Enterprise" 1,000+."""
+
+    name = models.CharField(max_length=50, unique=True)
+    min_employees = models.PositiveIntegerField(default=0)
+    max_employees = models.PositiveIntegerField(null=True, blank=True, help_text="Empty: no upper bound.")
+
+    class Meta:
+        ordering = ["min_employees", "name"]
+
+    def __str__(self) -> str:
+        upper = f"{self.max_employees:,}" if self.max_employees is not None else "+"
+        return f"{self.name} ({self.min_employees:,}-{upper})"
+
+
+class Industry(models.Model):
+    """An industry name from the admin-edited list; ``aliases`` map other spellings onto it."""
+
+    name = models.CharField(max_length=100, unique=True)
+    aliases = models.JSONField(default=list, blank=True, help_text='Other names for it, e.g. ["SaaS", "Software"].')
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "industries"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CompanyDirectoryEntry(models.Model):
+    """The local enrichment database: what we know about a company, by its domain."""
+
+    domain = models.CharField(max_length=253, unique=True)
+    name = models.CharField(max_length=200, blank=True)
+    employee_count = models.PositiveIntegerField(null=True, blank=True)
+    industry = models.CharField(max_length=100, blank=True)
+    country = models.CharField(max_length=2, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["domain"]
+        verbose_name = "company directory entry"
+        verbose_name_plural = "company directory"
+
+    def __str__(self) -> str:
+        return f"{self.name or self.domain} ({self.domain})"
+
+
+class EnrichmentProvider(models.Model):
+    """One configured provider run in the enrichment pipeline, in ``order``."""
+
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=50, help_text="Which implementation runs (leads.enrichment.providers).")
+    order = models.PositiveIntegerField(default=0)
+    is_active = models.BooleanField(default=True)
+    settings = models.JSONField(default=dict, blank=True)
+    timeout_seconds = models.FloatField(default=5.0)
+    may_overwrite = models.BooleanField(
+        default=False, help_text="Replace values the person typed. Off: only blanks are filled."
+    )
+
+    class Meta:
+        ordering = ["order", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ProviderRunStatus(models.TextChoices):
+    OK = "ok", "Values found"
+    EMPTY = "empty", "Nothing found"
+    FAILED = "failed", "Failed"
+
+
+class ProviderRun(models.Model):
+    """One provider's run for one lead: what it set, how long it took, or why it failed."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="provider_runs")
+    provider = models.ForeignKey(EnrichmentProvider, null=True, on_delete=models.SET_NULL, related_name="runs")
+    provider_name = models.CharField(max_length=100)
+    status = models.CharField(max_length=10, choices=ProviderRunStatus.choices)
+    latency_ms = models.PositiveIntegerField(default=0)
+    fields_set = models.JSONField(default=list, blank=True)
+    error = models.TextField(blank=True)
+    started_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [models.Index(fields=["lead", "started_at"], name="providerrun_lead_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.provider_name}: {self.get_status_display()}"
+
+
+# --- Routing --------------------------------------------------------------------------------------
+
+
+class RoutingAction(models.TextChoices):
+    TEAM = "team", "Hand to a sales team"
+    NURTURE = "nurture", "Put in a nurture track"
+
+
+class RoutingRule(models.Model):
+    """An ordered routing rule: conditions on the lead, and where a matching lead goes.
+
+    Empty conditions match anything; the first matching active rule wins, and the default rule
+    catches every lead no other rule takes.
+    """
+
+    name = models.CharField(max_length=100)
+    order = models.PositiveIntegerField(default=0)
+    is_active = models.BooleanField(default=True)
+    is_default = models.BooleanField(default=False, help_text="Used when no other rule matches.")
+    size_bands = models.JSONField(default=list, blank=True)
+    industries = models.JSONField(default=list, blank=True)
+    countries = models.JSONField(default=list, blank=True)
+    seniorities = models.JSONField(default=list, blank=True)
+    job_functions = models.JSONField(default=list, blank=True)
+    sources = models.JSONField(default=list, blank=True)
+    employee_min = models.PositiveIntegerField(null=True, blank=True)
+    employee_max = models.PositiveIntegerField(null=True, blank=True)
+    score_min = models.IntegerField(null=True, blank=True)
+    score_max = models.IntegerField(null=True, blank=True)
+    action = models.CharField(max_length=10, choices=RoutingAction.choices, default=RoutingAction.TEAM)
+    team_slug = models.SlugField(max_length=50, blank=True, help_text="The sales team (its slug) that gets the lead.")
+    nurture_track = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["order", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"], condition=Q(is_default=True), name="one_default_routing_rule"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+# --- Attribution ----------------------------------------------------------------------------------
+
+
+class ChannelRule(models.Model):
+    """An ordered rule giving a touch its channel; the first matching active rule wins."""
+
+    order = models.PositiveIntegerField(default=0)
+    channel = models.CharField(max_length=30)
+    is_active = models.BooleanField(default=True)
+    mediums = models.JSONField(default=list, blank=True, help_text='utm_medium values, e.g. ["cpc", "ppc"].')
+    sources = models.JSONField(default=list, blank=True, help_text="utm_source values.")
+    referrer_domains = models.JSONField(default=list, blank=True, help_text='Referrer hosts; "google.*" allowed.')
+    needs_click_id = models.BooleanField(default=False, help_text="Only touches with a click id (gclid).")
+    needs_no_utm = models.BooleanField(default=False, help_text="Only touches without UTM parameters.")
+    needs_referrer = models.BooleanField(default=False)
+    is_meaningful = models.BooleanField(
+        default=True, help_text="Touches on this rule can be a lead's first touch (off for bare direct visits)."
+    )
+
+    class Meta:
+        ordering = ["order", "id"]
+
+    def __str__(self) -> str:
+        return f"#{self.order} → {self.channel}"

@@ -33,7 +33,9 @@ def provider(monkeypatch: pytest.MonkeyPatch) -> Iterator[HttpProvider]:
     yield kind
 
 
-def context(server: HTTPServer, *, now: object = FIXED_NOW, timeout: float = 2.0, **settings: object) -> ProviderContext:
+def context(
+    server: HTTPServer, *, now: object = FIXED_NOW, timeout: float = 2.0, **settings: object
+) -> ProviderContext:
     return ProviderContext(
         settings={"url": server.url_for("/v1/person?email={email}"), "mapping": MAPPING, **settings},
         timeout_seconds=timeout,
