@@ -12,7 +12,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
-from leads.models import Activity, Consent, Lead, Stage, StageChange, Touch
+from leads import attribution
+from leads.models import Activity, Consent, Lead, Stage, StageChange
 from leads.normalise import normalise_email, normalise_phone
 
 # Lead attributes a capture may set; a blank incoming value never replaces a known one.
@@ -89,7 +90,7 @@ def capture_lead(
         if consent is not None:
             _record_consent(lead=lead, consent=consent, now=now)
         if touch is not None:
-            Touch.objects.create(lead=lead, occurred_at=now, **_touch_fields(touch))
+            attribution.record_touch(lead=lead, fields=_touch_fields(touch), now=now)
         activity = Activity.objects.create(
             lead=lead, kind=activity_kind, occurred_at=now, metadata=dict(activity_metadata or {}), created_at=now
         )

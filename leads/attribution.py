@@ -1,0 +1,69 @@
+"""Touches and the first meaningful touch: which channel a touch belongs to, and which touch a lead is credited to."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db.models import Q
+
+from leads.channels import Channel, ChannelCondition, TouchFacts, condition_holds, referrer_domain
+from leads.models import ChannelRule, Lead, Touch
+
+
+def active_channel_rules() -> list[tuple[str, ChannelCondition, bool]]:
+    """The admin-edited channel rules in order, as (channel, condition, is_meaningful)."""
+    return [
+        (
+            rule.channel,
+            ChannelCondition.build(
+                mediums=rule.mediums,
+                sources=rule.sources,
+                referrer_domains=rule.referrer_domains,
+                needs_click_id=rule.needs_click_id,
+                needs_no_utm=rule.needs_no_utm,
+                needs_referrer=rule.needs_referrer,
+            ),
+            rule.is_meaningful,
+        )
+        for rule in ChannelRule.objects.filter(is_active=True).order_by("order", "id")
+    ]
+
+
+def classify_touch(facts: TouchFacts) -> tuple[str, bool]:
+    """The channel of a touch, and whether it may be a first touch, from the first rule that holds."""
+    for channel, condition, is_meaningful in active_channel_rules():
+        if condition_holds(condition, facts):
+            return channel, is_meaningful
+    return Channel.OTHER, True
+
+
+def record_touch(*, lead: Lead, fields: dict[str, str], now: datetime) -> Touch:
+    """Store a touch with its channel, and fix it as the lead's first touch if the lead has none yet.
+
+    The first touch is set with a conditional UPDATE (only while ``first_touch`` is empty), so a
+    later touch, or a concurrent capture, never overwrites it.
+    """
+    facts = TouchFacts(
+        source=fields.get("source", ""),
+        medium=fields.get("medium", ""),
+        campaign=fields.get("campaign", ""),
+        click_id=fields.get("click_id", ""),
+        referrer=fields.get("referrer", ""),
+    )
+    channel, meaningful = classify_touch(facts)
+    touch = Touch.objects.create(
+        lead=lead, occurred_at=now, **{**fields, "channel": fields.get("channel") or channel}, is_meaningful=meaningful
+    )
+    Lead.objects.filter(pk=lead.pk).filter(Q(last_touch_at__isnull=True) | Q(last_touch_at__lt=now)).update(
+        last_touch_at=now
+    )
+    if meaningful:
+        Lead.objects.filter(pk=lead.pk, first_touch__isnull=True).update(
+            first_touch=touch,
+            first_touch_at=now,
+            first_touch_source=touch.source or referrer_domain(touch.referrer),
+            first_touch_medium=touch.medium,
+            first_touch_campaign=touch.campaign,
+            first_touch_channel=touch.channel,
+        )
+    return touch
