@@ -12,8 +12,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
-from leads import attribution
-from leads.models import Activity, Consent, Lead, Stage, StageChange
+from leads import attribution, routing
+from leads.models import Activity, Consent, ConsentStatus, Lead, RoutingRule, Stage, StageChange
 from leads.normalise import normalise_email, normalise_phone
 
 # Lead attributes a capture may set; a blank incoming value never replaces a known one.
@@ -41,6 +41,8 @@ class ConsentDetails:
     text_version: str = ""
     source_ref: str = ""
     ip_address: str | None = None
+    consent_text_id: int | None = None  # the form's ConsentText version shown, for form captures
+    is_pending: bool = False  # double opt-in: pending until the person confirms by email
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,7 @@ class CaptureResult:
     lead: Lead
     is_new: bool
     activity: Activity
+    consent: Consent | None = None
 
 
 def capture_lead(
@@ -87,14 +90,13 @@ def capture_lead(
 
     with transaction.atomic():
         lead, is_new = _upsert_lead(email=email, phone=phone, country=country, details=details, now=now)
-        if consent is not None:
-            _record_consent(lead=lead, consent=consent, now=now)
+        consent_row = _record_consent(lead=lead, consent=consent, now=now) if consent is not None else None
         if touch is not None:
             attribution.record_touch(lead=lead, fields=_touch_fields(touch), now=now)
         activity = Activity.objects.create(
             lead=lead, kind=activity_kind, occurred_at=now, metadata=dict(activity_metadata or {}), created_at=now
         )
-    return CaptureResult(lead=lead, is_new=is_new, activity=activity)
+    return CaptureResult(lead=lead, is_new=is_new, activity=activity, consent=consent_row)
 
 
 def _find_lead(*, email: str | None, phone: str) -> Lead | None:
@@ -158,6 +160,8 @@ def _record_consent(*, lead: Lead, consent: ConsentDetails, now: datetime) -> Co
         source_ref=consent.source_ref,
         given_at=now,
         ip_address=consent.ip_address or None,
+        consent_text_id=consent.consent_text_id,
+        status=ConsentStatus.PENDING if consent.is_pending else ConsentStatus.CONFIRMED,
     )
 
 
@@ -211,3 +215,38 @@ def change_stage(
     lead.stage = to_stage
     lead.stage_changed_at = now
     return lead
+
+
+# --- Routing ------------------------------------------------------------------------------------
+
+
+def route_lead(*, lead_id: int, now: datetime) -> Lead:
+    """Send the lead where the first matching routing rule says (a team or a nurture track), once.
+
+    The decision and the rule that made it are stored on the lead; a lead already routed is left as
+    it is, so the pipeline can run this twice. With no rule matching, the default rule applies.
+    """
+    lead = Lead.objects.get(pk=lead_id)
+    if lead.routed_at is not None:
+        return lead
+    rules = list(RoutingRule.objects.filter(is_active=True).order_by("is_default", "order", "id"))
+    facts = routing.RoutingFacts(
+        size_band=lead.size_band, employee_count=lead.employee_count, industry=lead.industry, country=lead.country,
+        seniority=lead.seniority, job_function=lead.job_function, score=lead.score, source=lead.first_touch_source,
+    )  # fmt: skip
+    conditions = [(rule.pk, _routing_conditions(rule)) for rule in rules if not rule.is_default]
+    rule_id = routing.first_match(conditions, facts)
+    rule = next((r for r in rules if r.pk == rule_id), None) or next((r for r in rules if r.is_default), None)
+    if rule is None:
+        return lead
+    updated = Lead.objects.filter(pk=lead.pk, routed_at__isnull=True).update(
+        routing_rule=rule, routing_action=rule.action, routing_team=rule.team_slug if rule.action == "team" else "",
+        nurture_track=rule.nurture_track if rule.action == "nurture" else "", routed_at=now, updated_at=now,
+    )  # fmt: skip
+    return Lead.objects.get(pk=lead.pk) if updated else lead
+
+
+def _routing_conditions(rule: RoutingRule) -> routing.RoutingConditions:
+    names = ("size_bands", "industries", "countries", "seniorities", "job_functions", "sources", "employee_min",
+             "employee_max", "score_min", "score_max")  # fmt: skip
+    return routing.RoutingConditions.build(**{name: getattr(rule, name) for name in names})
