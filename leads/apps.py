@@ -9,6 +9,12 @@ class LeadsConfig(AppConfig):
     # What each role may do with this app's models; see leads.roles.
     role_permissions = {
         "Marketing": [
+            *(
+                f"leads.{action}_{model}"
+                for model in ("enrichmentprovider", "companydirectoryentry", "sizeband", "industry", "routingrule")
+                for action in ("add", "change", "delete", "view")
+            ),
+            "leads.view_providerrun",
             "leads.view_lead",
             "leads.change_lead",
             "leads.view_consent",
@@ -20,6 +26,7 @@ class LeadsConfig(AppConfig):
         ],
         "Sales rep": ["leads.work_inbox"],
         "Sales manager": [
+            "leads.view_routingrule",
             "leads.view_lead",
             "leads.view_consent",
             "leads.view_activity",
@@ -37,3 +44,6 @@ class LeadsConfig(AppConfig):
         # Runs after every migrate and test-database flush, once permissions exist (auth's own
         # post_migrate receiver is connected first), so the groups can never drift from the code.
         post_migrate.connect(sync_role_groups, dispatch_uid="leads.sync_role_groups")
+
+        # Enrichment and routing keep their admin beside their code; admin only autodiscovers leads.admin.
+        import leads.enrichment.admin  # noqa: F401

@@ -1,0 +1,208 @@
+"""Admin for enrichment and routing: providers and their runs, company directory, size bands, industries, rules."""
+
+from __future__ import annotations
+
+import json
+
+from django import forms
+from django.contrib import admin, messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path
+
+from leads.enrichment import services as enrichment_services
+from leads.enrichment.directory import import_directory_csv
+from leads.enrichment.providers import PROVIDER_KINDS, kind_choices
+from leads.models import (
+    CompanyDirectoryEntry,
+    EnrichmentProvider,
+    Industry,
+    ProviderRun,
+    RoutingRule,
+    SizeBand,
+)
+
+# Importing the services module registers every provider kind before the choices are built.
+assert enrichment_services
+
+
+class CommaSeparatedField(forms.CharField):
+    """A list edited as "a, b, c" text and stored as a JSON list."""
+
+    def prepare_value(self, value: object) -> object:
+        if isinstance(value, str) and value.startswith("["):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                return value
+        return ", ".join(str(v) for v in value) if isinstance(value, list | tuple) else value
+
+    def to_python(self, value: object) -> list[str]:
+        text = super().to_python(value)
+        return [part.strip() for part in text.split(",") if part.strip()]
+
+
+class EnrichmentProviderForm(forms.ModelForm):
+    kind = forms.ChoiceField(choices=())
+
+    class Meta:
+        model = EnrichmentProvider
+        fields = ("name", "kind", "order", "is_active", "timeout_seconds", "may_overwrite", "settings")
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        # Built per form, not at import, so a kind registered by a plugin shows up without a restart order.
+        self.fields["kind"].choices = kind_choices()
+        self.fields["kind"].help_text = " · ".join(f"{k.label}: {k.help_text}" for k in PROVIDER_KINDS.values())
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean()
+        kind = PROVIDER_KINDS.get(data.get("kind", ""))
+        if kind is not None and "settings" in data:
+            for name, error in kind.validate_settings(data["settings"] or {}).items():
+                self.add_error("settings", f"{name}: {error}")
+        timeout = data.get("timeout_seconds")
+        if timeout is not None and not 0.1 <= timeout <= 60:
+            self.add_error("timeout_seconds", "Between 0.1 and 60 seconds.")
+        return data
+
+
+@admin.register(EnrichmentProvider)
+class EnrichmentProviderAdmin(admin.ModelAdmin):
+    form = EnrichmentProviderForm
+    list_display = ("name", "kind", "order", "is_active", "timeout_seconds", "may_overwrite")
+    list_editable = ("order", "is_active")
+    ordering = ("order", "id")
+
+
+@admin.register(ProviderRun)
+class ProviderRunAdmin(admin.ModelAdmin):
+    list_display = ("lead", "provider_name", "status", "latency_ms", "fields_set", "started_at")
+    list_filter = ("status", "provider_name")
+    list_select_related = ("lead",)
+    raw_id_fields = ("lead", "provider")
+    show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+class DirectoryImportForm(forms.Form):
+    file = forms.FileField(help_text="CSV with a header row: domain, name, employee_count, industry, country.")
+
+    def clean_file(self) -> str:
+        upload = self.cleaned_data["file"]
+        if upload.size > 20 * 1024 * 1024:
+            raise forms.ValidationError("The file is larger than 20 MB; split it.")
+        try:
+            return upload.read().decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise forms.ValidationError("The file is not UTF-8 text.") from exc
+
+
+@admin.register(CompanyDirectoryEntry)
+class CompanyDirectoryEntryAdmin(admin.ModelAdmin):
+    list_display = ("domain", "name", "employee_count", "industry", "country", "updated_at")
+    search_fields = ("domain", "name")
+    list_filter = ("industry", "country")
+    change_list_template = "admin/leads/companydirectoryentry/change_list.html"
+
+    def get_urls(self) -> list[URLPattern]:
+        custom = [path("import/", self.admin_site.admin_view(self.import_csv), name="leads_companydirectory_import")]
+        return custom + super().get_urls()
+
+    def import_csv(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_add_permission(request) or not self.has_change_permission(request):
+            return HttpResponse(status=403)
+        form = DirectoryImportForm(request.POST or None, request.FILES or None)
+        errors: list[str] = []
+        if request.method == "POST" and form.is_valid():
+            report = import_directory_csv(form.cleaned_data["file"])
+            if not report.errors:
+                self.message_user(
+                    request, f"Imported: {report.created} new, {report.updated} updated.", messages.SUCCESS
+                )
+                return redirect("admin:leads_companydirectoryentry_changelist")
+            errors = report.errors
+        context = {**self.admin_site.each_context(request), "form": form, "errors": errors,
+                   "title": "Import the company directory", "opts": self.model._meta}  # fmt: skip
+        return TemplateResponse(request, "admin/leads/companydirectoryentry/import.html", context)
+
+
+@admin.register(SizeBand)
+class SizeBandAdmin(admin.ModelAdmin):
+    list_display = ("name", "min_employees", "max_employees")
+
+
+class IndustryForm(forms.ModelForm):
+    aliases = CommaSeparatedField(required=False, help_text="Other spellings, separated by commas.")
+
+    class Meta:
+        model = Industry
+        fields = ("name", "aliases")
+
+
+@admin.register(Industry)
+class IndustryAdmin(admin.ModelAdmin):
+    form = IndustryForm
+    list_display = ("name", "aliases")
+    search_fields = ("name",)
+
+
+LIST_FIELDS = ("size_bands", "industries", "countries", "seniorities", "job_functions", "sources")
+
+
+def _list_field() -> CommaSeparatedField:
+    return CommaSeparatedField(required=False, help_text="Any of these, separated by commas; empty matches every lead.")
+
+
+class RoutingRuleForm(forms.ModelForm):
+    size_bands = _list_field()
+    industries = _list_field()
+    countries = _list_field()
+    seniorities = _list_field()
+    job_functions = _list_field()
+    sources = _list_field()
+
+    class Meta:
+        model = RoutingRule
+        fields = (
+            "name", "order", "is_active", "is_default", *LIST_FIELDS, "employee_min", "employee_max",
+            "score_min", "score_max", "action", "team_slug", "nurture_track",
+        )  # fmt: skip
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean()
+        for low, high in (("employee_min", "employee_max"), ("score_min", "score_max")):
+            if data.get(low) is not None and data.get(high) is not None and data[low] > data[high]:
+                self.add_error(high, "Must not be below the minimum.")
+        if data.get("action") == "team" and not data.get("team_slug"):
+            self.add_error("team_slug", "Name the team (its slug) this rule hands leads to.")
+        if data.get("action") == "nurture" and not data.get("nurture_track"):
+            self.add_error("nurture_track", "Name the nurture track.")
+        return data
+
+
+@admin.register(RoutingRule)
+class RoutingRuleAdmin(admin.ModelAdmin):
+    form = RoutingRuleForm
+    list_display = ("name", "order", "is_active", "is_default", "action", "team_slug", "nurture_track")
+    list_editable = ("order", "is_active")
+    ordering = ("is_default", "order", "id")
+    fieldsets = (
+        (None, {"fields": ("name", "order", "is_active", "is_default")}),
+        ("When the lead matches (empty = any)", {"fields": (*LIST_FIELDS, ("employee_min", "employee_max"),
+                                                            ("score_min", "score_max"))}),
+        ("Then", {"fields": ("action", "team_slug", "nurture_track")}),
+    )  # fmt: skip
+
+    def has_delete_permission(self, request: HttpRequest, obj: RoutingRule | None = None) -> bool:
+        # The default rule is the safety net that routes every lead; it can be edited, not removed.
+        return not (obj is not None and obj.is_default) and super().has_delete_permission(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: object) -> None:
+        super().delete_queryset(request, queryset.filter(is_default=False))  # type: ignore[attr-defined]

@@ -1,0 +1,90 @@
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from conftest import client_for
+from leads.models import CompanyDirectoryEntry, EnrichmentProvider, RoutingRule
+
+pytestmark = pytest.mark.django_db
+
+
+def test_marketer_adds_an_http_provider_with_valid_settings(marketer: object) -> None:
+    settings = '{"url": "https://api.example.com/v1?email={email}", "mapping": {"industry": "company.industry"}}'
+
+    response = client_for(marketer).post(
+        reverse("admin:leads_enrichmentprovider_add"),
+        {"name": "Clearbit-like", "kind": "http", "order": 40, "is_active": "on", "timeout_seconds": 3,
+         "settings": settings},
+    )  # fmt: skip
+
+    assert response.status_code == 302
+    assert EnrichmentProvider.objects.get(name="Clearbit-like").settings["mapping"] == {"industry": "company.industry"}
+
+
+def test_bad_provider_settings_are_a_form_error(marketer: object) -> None:
+    response = client_for(marketer).post(
+        reverse("admin:leads_enrichmentprovider_add"),
+        {"name": "Broken", "kind": "http", "order": 40, "timeout_seconds": 3, "settings": '{"url": "ftp://x"}'},
+    )
+
+    assert response.status_code == 200
+    assert "url: Give the service" in response.content.decode()
+    assert not EnrichmentProvider.objects.filter(name="Broken").exists()
+
+
+def test_marketer_imports_the_company_directory_from_csv(marketer: object) -> None:
+    upload = SimpleUploadedFile(
+        "companies.csv", b"domain,name,employee_count,industry,country\nacme.example,Acme,250,Software,GB\n"
+    )
+
+    response = client_for(marketer).post(reverse("admin:leads_companydirectory_import"), {"file": upload})
+
+    assert response.status_code == 302
+    assert CompanyDirectoryEntry.objects.get(domain="acme.example").employee_count == 250
+
+
+def test_a_bad_directory_csv_shows_its_line_errors(marketer: object) -> None:
+    upload = SimpleUploadedFile("companies.csv", b"domain,employee_count\nacme.example,lots\n")
+
+    response = client_for(marketer).post(reverse("admin:leads_companydirectory_import"), {"file": upload})
+
+    assert response.status_code == 200
+    assert "Line 2: employee_count" in response.content.decode()
+
+
+def test_routing_rule_takes_comma_separated_conditions(marketer: object) -> None:
+    response = client_for(marketer).post(
+        reverse("admin:leads_routingrule_add"),
+        {"name": "Enterprise", "order": 10, "is_active": "on", "size_bands": "Enterprise, Mid-market",
+         "industries": "", "countries": "", "seniorities": "director, vp, c_level", "job_functions": "",
+         "sources": "", "action": "team", "team_slug": "enterprise"},
+    )  # fmt: skip
+
+    assert response.status_code == 302
+    rule = RoutingRule.objects.get(name="Enterprise")
+    assert (rule.size_bands, rule.seniorities) == (["Enterprise", "Mid-market"], ["director", "vp", "c_level"])
+
+
+def test_a_team_rule_without_a_team_is_refused(marketer: object) -> None:
+    response = client_for(marketer).post(
+        reverse("admin:leads_routingrule_add"),
+        {"name": "Nowhere", "order": 10, "action": "team", "team_slug": ""},
+    )
+
+    assert response.status_code == 200
+    assert not RoutingRule.objects.filter(name="Nowhere").exists()
+
+
+def test_the_default_routing_rule_cannot_be_deleted(marketer: object) -> None:
+    default = RoutingRule.objects.get(is_default=True)
+
+    response = client_for(marketer).post(reverse("admin:leads_routingrule_delete", args=[default.pk]), {"post": "yes"})
+
+    assert response.status_code == 403
+    assert RoutingRule.objects.filter(is_default=True).exists()
+
+
+def test_reps_cannot_open_the_enrichment_admin(rep: object) -> None:
+    response = client_for(rep).get(reverse("admin:leads_enrichmentprovider_changelist"))
+
+    assert response.status_code == 302
