@@ -1,0 +1,70 @@
+from datetime import timedelta
+
+import pytest
+from django_q.tasks import async_task
+
+from handoff import pipeline
+from leads.models import CompanyDirectoryEntry, EnrichmentStatus, Lead, RoutingRule
+from leads.tests.factories import FIXED_NOW, LeadFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def enterprise_setup() -> None:
+    CompanyDirectoryEntry.objects.create(domain="bigco.example", name="BigCo", employee_count=5000, industry="Software")
+    RoutingRule.objects.create(name="Enterprise", order=10, size_bands=["Enterprise"], team_slug="enterprise")
+
+
+def test_pipeline_enriches_then_routes_a_new_lead(enterprise_setup: None) -> None:
+    lead = LeadFactory(email="cio@bigco.example", company_domain="", job_title="CIO")
+
+    pipeline.process_lead(lead_id=lead.pk, now=FIXED_NOW)
+
+    lead.refresh_from_db()
+    assert (lead.enrichment_status, lead.size_band, lead.routing_team) == ("enriched", "Enterprise", "enterprise")
+
+
+def test_running_the_pipeline_twice_gives_the_same_end_state(enterprise_setup: None) -> None:
+    lead = LeadFactory(email="cio@bigco.example", company_domain="", job_title="CIO")
+    pipeline.process_lead(lead_id=lead.pk, now=FIXED_NOW)
+    first = Lead.objects.values().get(pk=lead.pk)
+    related = (lead.activities.count(), lead.provider_runs.count(), lead.stage_changes.count())
+
+    pipeline.process_lead(lead_id=lead.pk, now=FIXED_NOW + timedelta(minutes=1))
+
+    assert Lead.objects.values().get(pk=lead.pk) == first
+    assert (lead.activities.count(), lead.provider_runs.count(), lead.stage_changes.count()) == related
+
+
+def test_the_queued_task_runs_the_pipeline(enterprise_setup: None) -> None:
+    lead = LeadFactory(email="cio@bigco.example", company_domain="")
+
+    async_task("handoff.tasks.process_lead", lead.pk)
+
+    assert Lead.objects.get(pk=lead.pk).routed_at is not None
+
+
+def test_sweep_routes_a_lead_whose_task_was_lost_with_what_is_known(enterprise_setup: None) -> None:
+    lost = LeadFactory(created_at=FIXED_NOW - timedelta(minutes=30))
+    fresh = LeadFactory(created_at=FIXED_NOW - timedelta(minutes=1))
+
+    swept = pipeline.sweep_stalled_leads(now=FIXED_NOW)
+
+    lost.refresh_from_db()
+    fresh.refresh_from_db()
+    assert swept == 1
+    assert lost.routing_rule == RoutingRule.objects.get(is_default=True)
+    assert lost.enrichment_status == EnrichmentStatus.FAILED
+    assert fresh.routed_at is None
+
+
+def test_sweeping_twice_changes_nothing_the_second_time(enterprise_setup: None) -> None:
+    lead = LeadFactory(created_at=FIXED_NOW - timedelta(minutes=30))
+    pipeline.sweep_stalled_leads(now=FIXED_NOW)
+    first = Lead.objects.values().get(pk=lead.pk)
+
+    swept = pipeline.sweep_stalled_leads(now=FIXED_NOW + timedelta(minutes=1))
+
+    assert swept == 0
+    assert Lead.objects.values().get(pk=lead.pk) == first
