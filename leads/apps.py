@@ -38,12 +38,17 @@ class LeadsConfig(AppConfig):
         ],
     }
 
+    # The pipeline's safety net (handoff.pipeline): leads whose task was lost or whose enrichment stalled.
+    periodic_tasks = {"handoff.tasks.sweep_stalled_leads": 1}
+
     def ready(self) -> None:
         from leads.roles import sync_role_groups
+        from leads.schedules import sync_periodic_tasks
 
         # Runs after every migrate and test-database flush, once permissions exist (auth's own
         # post_migrate receiver is connected first), so the groups can never drift from the code.
         post_migrate.connect(sync_role_groups, dispatch_uid="leads.sync_role_groups")
+        post_migrate.connect(sync_periodic_tasks, dispatch_uid="leads.sync_periodic_tasks")
 
         # Enrichment and routing keep their admin beside their code; admin only autodiscovers leads.admin.
         import leads.enrichment.admin  # noqa: F401
