@@ -40,6 +40,7 @@ class LeadsConfig(AppConfig):
 
     # The pipeline's safety net (handoff.pipeline): leads whose task was lost or whose enrichment stalled.
     periodic_tasks = {"handoff.tasks.sweep_stalled_leads": 1}
+    demo_loader = "leads.enrichment.demo.load_demo_enrichment"
 
     def ready(self) -> None:
         from leads.roles import sync_role_groups

@@ -1,0 +1,65 @@
+"""Demo data for enrichment and routing: a company directory for the demo companies, and routing rules.
+
+Enterprise prospects go to the senior account directors' team, mid-market to the mid-market team,
+start-ups and small businesses to an automated nurture track. Idempotent.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.contrib.auth.models import AbstractUser
+
+from leads import services
+from leads.enrichment import services as enrichment
+from leads.models import CompanyDirectoryEntry, EnrichmentStatus, Lead, RoutingRule
+
+# domain: (employees, industry as a directory vendor might spell it)
+DIRECTORY = {
+    "acme-analytics.example": (2500, "SaaS"),
+    "borealis-logistics.example": (8000, "Logistics"),
+    "cobalthealth.example": (12000, "Hospitals"),
+    "deltafintech.example": (450, "Payments"),
+    "evergreen-retail.example": (30000, "Retail"),
+    "fjordsoftware.example": (120, "Software"),
+    "granite-mfg.example": (3200, "Manufacturing"),
+    "helixbio.example": (900, "Biotech"),
+    "indigomedia.example": (60, "Media"),
+    "junipercloud.example": (35, "SaaS"),
+    "kestrelsec.example": (700, "Cybersecurity"),
+    "lumen-energy.example": (5400, "Energy"),
+    "meridian-ins.example": (15000, "Insurance"),
+    "nimbus.example": (12, "Software"),
+    "orbit-telecom.example": (22000, "Telecom"),
+    "pioneer-edu.example": (300, "Education"),
+}
+RULES = (
+    ("Enterprise → senior account directors", 10, {"size_bands": ["Enterprise"]}, "enterprise", ""),
+    ("Mid-market → mid-market team", 20, {"size_bands": ["Mid-market"]}, "mid-market", ""),
+    ("Start-ups and SMB → automated nurture", 30, {"size_bands": ["Start-up", "SMB"]}, "", "Start-up nurture"),
+)
+
+
+def load_demo_enrichment(*, users: dict[str, AbstractUser], now: datetime) -> str:
+    """Fill the directory, add the routing rules, and enrich and route the demo leads still pending."""
+    from leads.demo import COMPANIES
+
+    names = {company.domain: company for company in COMPANIES}
+    for domain, (employees, industry) in DIRECTORY.items():
+        company = names.get(domain)
+        CompanyDirectoryEntry.objects.update_or_create(
+            domain=domain,
+            defaults={"name": company.name if company else domain, "employee_count": employees,
+                      "industry": industry, "country": company.country if company else ""},
+        )  # fmt: skip
+    for name, order, conditions, team, track in RULES:
+        RoutingRule.objects.get_or_create(
+            name=name,
+            defaults={"order": order, **conditions, "action": "team" if team else "nurture", "team_slug": team,
+                      "nurture_track": track},
+        )  # fmt: skip
+    pending = list(Lead.objects.filter(enrichment_status=EnrichmentStatus.PENDING).values_list("pk", flat=True))
+    for lead_id in pending:
+        enrichment.enrich_lead(lead_id=lead_id, now=now)
+        services.route_lead(lead_id=lead_id, now=now)
+    return f"{len(DIRECTORY)} directory companies, {len(RULES)} routing rules, {len(pending)} leads enriched and routed"
