@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from django.contrib.auth.models import Group
 from django.test import Client
@@ -62,3 +64,17 @@ def client_for(user: object) -> Client:
     client = Client()
     client.force_login(user)  # type: ignore[arg-type]
     return client
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> Iterator[None]:
+    """Each test starts with an empty cache: rate limits and circuit breakers live there.
+
+    The database cache is rolled back with each test's transaction; a Redis cache is not, so clear it.
+    """
+    yield
+    from django.conf import settings
+    from django.core.cache import cache
+
+    if "DatabaseCache" not in settings.CACHES["default"]["BACKEND"]:
+        cache.clear()

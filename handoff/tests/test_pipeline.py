@@ -68,3 +68,21 @@ def test_sweeping_twice_changes_nothing_the_second_time(enterprise_setup: None) 
 
     assert swept == 0
     assert Lead.objects.values().get(pk=lead.pk) == first
+
+
+def test_an_enrichment_service_outage_does_not_stop_routing(enterprise_setup: None, httpserver: object) -> None:
+    from leads.models import EnrichmentProvider
+
+    httpserver.expect_request("/v1/person").respond_with_data("down", status=503)  # type: ignore[attr-defined]
+    EnrichmentProvider.objects.create(
+        name="Outage API", kind="http", order=5, timeout_seconds=1,
+        settings={"url": httpserver.url_for("/v1/person?email={email}"), "mapping": {"industry": "industry"},  # type: ignore[attr-defined]
+                  "retries": 0, "failure_threshold": 2},
+    )  # fmt: skip
+    leads = [LeadFactory(email=f"cio{i}@bigco.example", company_domain="") for i in range(4)]
+
+    for lead in leads:
+        pipeline.process_lead(lead_id=lead.pk, now=FIXED_NOW)
+
+    assert len(httpserver.log) == 2  # type: ignore[attr-defined]  # the circuit opened after two failures
+    assert set(Lead.objects.values_list("enrichment_status", "routing_team")) == {("partial", "enterprise")}
