@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 
 import pytest
@@ -28,6 +29,8 @@ def pytest_configure(config: pytest.Config) -> None:
     from django_q.conf import Conf
 
     Conf.SYNC = True
+    # Demo forms write their PDFs and tests upload assets: keep them out of the project's media/.
+    settings.MEDIA_ROOT = tempfile.mkdtemp(prefix="leadsite-media-")
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

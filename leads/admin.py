@@ -1,10 +1,32 @@
-from django.contrib import admin, messages
-from django.db.models import QuerySet
-from django.http import HttpRequest
-from django.utils import timezone
+import json
 
-from leads import services
-from leads.models import Activity, Consent, Lead, Stage, StageChange, Touch
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import QuerySet
+from django.forms.models import BaseInlineFormSet
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from leads import selectors, services, submissions
+from leads.models import (
+    Activity,
+    CaptureForm,
+    Consent,
+    ConsentText,
+    FormField,
+    Lead,
+    LeadAttribute,
+    Stage,
+    StageChange,
+    Submission,
+    SubmissionStatus,
+    Touch,
+)
 from leads.paginators import EstimatedCountPaginator
 
 
@@ -22,7 +44,18 @@ class ReadOnlyInline(admin.TabularInline):
 
 class ConsentInline(ReadOnlyInline):
     model = Consent
-    fields = ("legal_basis", "text", "text_version", "source", "source_ref", "given_at", "ip_address", "withdrawn_at")
+    fields = (
+        "legal_basis",
+        "text",
+        "text_version",
+        "source",
+        "source_ref",
+        "given_at",
+        "ip_address",
+        "status",
+        "confirmed_at",
+        "withdrawn_at",
+    )
     readonly_fields = fields
 
 
@@ -137,3 +170,243 @@ class StageChangeAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+
+# --- Forms ------------------------------------------------------------------------------------------
+
+
+class FormFieldFormSet(BaseInlineFormSet):
+    """Checks across the fields of one form, which no single field can check alone."""
+
+    def clean(self) -> None:
+        super().clean()
+        if any(self.errors):
+            return
+        rows = [f.cleaned_data for f in self.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
+        keys = [row.get("lead_attribute") or row.get("answer_key") for row in rows]
+        repeated = sorted({key for key in keys if keys.count(key) > 1})
+        if repeated:
+            raise ValidationError(
+                f"Each field needs its own lead attribute or answer key; used twice: {', '.join(repeated)}."
+            )
+        reachable = [row for row in rows if row.get("lead_attribute") in (LeadAttribute.EMAIL, LeadAttribute.PHONE)]
+        if not any(row.get("is_required") for row in reachable):
+            raise ValidationError("Add a required Email (or Phone) field: a lead is someone we can reach.")
+        has_required_email = any(r.get("lead_attribute") == LeadAttribute.EMAIL and r.get("is_required") for r in rows)
+        if self.instance.is_double_opt_in and not has_required_email:
+            raise ValidationError("Double opt-in sends a confirmation email: add a required Email field.")
+
+
+class FormFieldInlineForm(forms.ModelForm):
+    class Meta:
+        model = FormField
+        fields = (
+            "order",
+            "label",
+            "kind",
+            "lead_attribute",
+            "answer_key",
+            "is_required",
+            "is_progressive",
+            "choices",
+            "help_text",
+            "default_value",
+        )
+        # Narrow inputs, so a row of the table fits the page.
+        widgets = {
+            "order": forms.NumberInput(attrs={"class": "vIntegerField"}),
+            "label": forms.TextInput(attrs={"size": 22}),
+            "answer_key": forms.TextInput(attrs={"size": 12}),
+            "choices": forms.Textarea(attrs={"rows": 2, "cols": 18}),
+            "help_text": forms.TextInput(attrs={"size": 18}),
+            "default_value": forms.TextInput(attrs={"size": 10}),
+        }
+
+
+class FormFieldInline(admin.TabularInline):
+    model = FormField
+    form = FormFieldInlineForm
+    formset = FormFieldFormSet
+    extra = 0
+    ordering = ("order", "id")
+    fields = (
+        "order",
+        "label",
+        "kind",
+        "lead_attribute",
+        "answer_key",
+        "is_required",
+        "is_progressive",
+        "choices",
+        "help_text",
+        "default_value",
+    )
+
+
+class ConsentTextInline(ReadOnlyInline):
+    model = ConsentText
+    verbose_name_plural = "consent text versions (each consent keeps the version its person saw)"
+    fields = ("version", "text", "created_at", "created_by")
+    readonly_fields = fields
+    ordering = ("-version",)
+
+
+def _https_url_fields(field: models.Field, **kwargs: object) -> forms.Field | None:
+    # Typed addresses without a scheme become https:// (Django 6's default; silences its warning now).
+    if isinstance(field, models.URLField):
+        kwargs["assume_scheme"] = "https"
+    return field.formfield(**kwargs)
+
+
+class CaptureFormAdminForm(forms.ModelForm):
+    consent_text = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4, "class": "vLargeTextField"}),
+        help_text="The exact words shown beside the consent box (opt-in) or under the form (legitimate interest). "
+        "Changing them makes a new version; earlier consents keep the version their person saw.",
+    )
+
+    class Meta:
+        model = CaptureForm
+        fields = (
+            "name",
+            "slug",
+            "is_active",
+            "headline",
+            "intro",
+            "submit_label",
+            "legal_basis",
+            "is_double_opt_in",
+            "thank_you_text",
+            "asset_file",
+            "asset_url",
+            "redirect_url",
+            "allowed_origins",
+            "progressive_questions",
+        )
+        formfield_callback = _https_url_fields
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        current = selectors.current_consent_text(self.instance) if self.instance.pk else None
+        if current is not None:
+            self.fields["consent_text"].initial = current.text
+
+
+@admin.register(CaptureForm)
+class CaptureFormAdmin(admin.ModelAdmin):
+    form = CaptureFormAdminForm
+    list_display = ("name", "slug", "is_active", "legal_basis", "is_double_opt_in", "links")
+    list_filter = ("is_active", "is_double_opt_in", "legal_basis")
+    search_fields = ("name", "slug", "headline")
+    prepopulated_fields = {"slug": ("name",)}
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    readonly_fields = ("links", "embed_snippet", "created_at", "updated_at")
+    inlines = (FormFieldInline, ConsentTextInline)
+    fieldsets = (
+        (None, {"fields": ("name", "slug", "is_active", "links")}),
+        ("Page", {"fields": ("headline", "intro", "submit_label")}),
+        ("Consent", {"fields": ("legal_basis", "consent_text", "is_double_opt_in")}),
+        ("After submitting", {"fields": ("thank_you_text", "asset_file", "asset_url", "redirect_url")}),
+        ("Embedding", {"fields": ("allowed_origins", "embed_snippet")}),
+        (
+            "Progressive profiling",
+            {
+                "fields": ("progressive_questions",),
+                "description": "Mark fields as progressive below. New visitors never see them; a returning "
+                "visitor is not asked again what we know, and gets this many unanswered progressive fields.",
+            },
+        ),
+        ("History", {"fields": ("created_at", "updated_at")}),
+    )
+
+    def save_model(self, request: HttpRequest, obj: CaptureForm, form: forms.ModelForm, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        submissions.update_consent_text(
+            form=obj, text=form.cleaned_data["consent_text"], by=request.user, now=timezone.now()
+        )
+
+    @admin.display(description="Links")
+    def links(self, obj: CaptureForm) -> str:
+        if not obj.pk:
+            return "Save the form first."
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener">Preview</a> · <a href="{}" target="_blank" rel="noopener">'
+            'Public page</a> · <a href="{}?form__id__exact={}">Submissions</a>',
+            reverse("leads:form_preview", args=[obj.slug]),
+            reverse("leads:form", args=[obj.slug]),
+            reverse("admin:leads_submission_changelist"),
+            obj.pk,
+        )
+
+    @admin.display(description="Embed snippet")
+    def embed_snippet(self, obj: CaptureForm) -> str:
+        if not obj.pk:
+            return "Save the form first."
+        snippet = f'<script src="{settings.SITE_URL}{reverse("leads:form_embed_script", args=[obj.slug])}"></script>'
+        return format_html(
+            '<textarea readonly rows="2" class="vLargeTextField" aria-label="Embed snippet">{}</textarea>'
+            '<div class="help">Paste it where the form should appear, on a page of an allowed origin.</div>',
+            snippet,
+        )
+
+
+@admin.action(description="Release selected spam into the pipeline", permissions=["change"])
+def release_from_spam(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Submission]) -> None:
+    released, failed = 0, 0
+    now = timezone.now()
+    for submission in queryset.filter(status=SubmissionStatus.SPAM).select_related("form", "consent_text"):
+        try:
+            if submissions.release_submission(submission=submission, by=request.user, now=now):
+                released += 1
+        except ValidationError:
+            failed += 1
+    modeladmin.message_user(request, f"Released {released} submission(s) into the pipeline.", messages.SUCCESS)
+    if failed:
+        modeladmin.message_user(request, f"{failed} submission(s) have no usable email or phone.", messages.WARNING)
+
+
+@admin.register(Submission)
+class SubmissionAdmin(admin.ModelAdmin):
+    list_display = ("submitted_at", "form", "email", "status", "spam_reason", "lead", "ip_address")
+    list_filter = ("status", "spam_reason", "form")
+    search_fields = ("lead__email", "payload__email", "=ip_address")
+    list_select_related = ("form", "lead")
+    show_full_result_count = False
+    paginator = EstimatedCountPaginator
+    ordering = ("-submitted_at", "-id")
+    actions = (release_from_spam,)
+    fields = (
+        "form",
+        "submitted_at",
+        "status",
+        "spam_reason",
+        "spam_detail",
+        "released_at",
+        "released_by",
+        "lead",
+        "consent",
+        "consent_text",
+        "answers",
+        "attribution_data",
+        "ip_address",
+        "user_agent",
+        "rendered_at",
+        "confirmation_sent_at",
+        "idempotency_key",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.display(description="Email")
+    def email(self, obj: Submission) -> str:
+        return obj.payload.get("email", "") or (obj.lead.email if obj.lead else "") or ""
+
+    @admin.display(description="Answers")
+    def answers(self, obj: Submission) -> str:
+        return format_html("<pre>{}</pre>", json.dumps(obj.payload, indent=2, ensure_ascii=False))
+
+    @admin.display(description="Attribution")
+    def attribution_data(self, obj: Submission) -> str:
+        return format_html("<pre>{}</pre>", json.dumps(obj.attribution, indent=2, ensure_ascii=False))

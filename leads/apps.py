@@ -15,6 +15,14 @@ class LeadsConfig(AppConfig):
                 for action in ("add", "change", "delete", "view")
             ),
             "leads.view_providerrun",
+            # The forms builder: forms and their fields; consent text versions are added, never changed;
+            # submissions are read and released from spam (a change), never added or deleted.
+            *(f"leads.{action}_captureform" for action in ("add", "change", "view")),
+            *(f"leads.{action}_formfield" for action in ("add", "change", "delete", "view")),
+            "leads.add_consenttext",
+            "leads.view_consenttext",
+            "leads.view_submission",
+            "leads.change_submission",
             "leads.view_lead",
             "leads.change_lead",
             "leads.view_consent",

@@ -37,11 +37,12 @@ def classify_touch(facts: TouchFacts) -> tuple[str, bool]:
     return Channel.OTHER, True
 
 
-def record_touch(*, lead: Lead, fields: dict[str, str], now: datetime) -> Touch:
+def record_touch(*, lead: Lead, fields: dict[str, str], now: datetime, is_meaningful: bool | None = None) -> Touch:
     """Store a touch with its channel, and fix it as the lead's first touch if the lead has none yet.
 
     The first touch is set with a conditional UPDATE (only while ``first_touch`` is empty), so a
-    later touch, or a concurrent capture, never overwrites it.
+    later touch, or a concurrent capture, never overwrites it. ``is_meaningful`` overrides what the
+    channel rule says (a touch a manager enters by hand always counts).
     """
     facts = TouchFacts(
         source=fields.get("source", ""),
@@ -51,6 +52,8 @@ def record_touch(*, lead: Lead, fields: dict[str, str], now: datetime) -> Touch:
         referrer=fields.get("referrer", ""),
     )
     channel, meaningful = classify_touch(facts)
+    if is_meaningful is not None:
+        meaningful = is_meaningful
     touch = Touch.objects.create(
         lead=lead, occurred_at=now, **{**fields, "channel": fields.get("channel") or channel}, is_meaningful=meaningful
     )
@@ -58,12 +61,29 @@ def record_touch(*, lead: Lead, fields: dict[str, str], now: datetime) -> Touch:
         last_touch_at=now
     )
     if meaningful:
-        Lead.objects.filter(pk=lead.pk, first_touch__isnull=True).update(
-            first_touch=touch,
-            first_touch_at=now,
-            first_touch_source=touch.source or referrer_domain(touch.referrer),
-            first_touch_medium=touch.medium,
-            first_touch_campaign=touch.campaign,
-            first_touch_channel=touch.channel,
-        )
+        Lead.objects.filter(pk=lead.pk, first_touch__isnull=True).update(**_first_touch_fields(touch))
     return touch
+
+
+def credit_first_touch(*, lead: Lead, touch: Touch) -> Lead:
+    """Make ``touch`` the lead's first touch, replacing whatever was fixed before.
+
+    Only for a manager's correction (``reports.services.correct_first_touch``, which records who,
+    when and why); capture never replaces a first touch.
+    """
+    values = _first_touch_fields(touch)
+    Lead.objects.filter(pk=lead.pk).update(**values)
+    for name, value in values.items():
+        setattr(lead, name, value)
+    return lead
+
+
+def _first_touch_fields(touch: Touch) -> dict[str, object]:
+    return {
+        "first_touch": touch,
+        "first_touch_at": touch.occurred_at,
+        "first_touch_source": touch.source or referrer_domain(touch.referrer),
+        "first_touch_medium": touch.medium,
+        "first_touch_campaign": touch.campaign,
+        "first_touch_channel": touch.channel,
+    }

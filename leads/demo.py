@@ -15,10 +15,22 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser, Group
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import transaction
 
-from leads import roles, services
-from leads.models import ActivityKind, ConsentSource, Lead, LegalBasis, Stage
+from leads import roles, services, submissions
+from leads.models import (
+    ActivityKind,
+    CaptureForm,
+    ConsentSource,
+    FieldKind,
+    FormField,
+    Lead,
+    LeadAttribute,
+    LegalBasis,
+    Stage,
+)
 
 DEMO_USERS: dict[str, tuple[str, str, str]] = {
     # username: (group, first name, last name)
@@ -228,3 +240,212 @@ def _bulk_lead(i: int, *, rng: random.Random, reps: list[AbstractUser], now: dat
         created_at=created_at,
         updated_at=created_at,
     )
+
+
+# --- Demo forms -------------------------------------------------------------------------------------
+
+# A page served by `python -m http.server 8080` may embed the demo forms, to try embed.js locally.
+DEMO_ALLOWED_ORIGINS = "http://localhost:8080\nhttp://127.0.0.1:8080"
+TEAM_SIZES = "1-10\n11-50\n51-200\n201-1,000\nMore than 1,000"
+
+
+@dataclass(frozen=True)
+class DemoField:
+    label: str
+    kind: str = FieldKind.TEXT
+    attribute: str = ""
+    key: str = ""
+    required: bool = False
+    progressive: bool = False
+    choices: str = ""
+    default: str = ""
+
+
+@dataclass(frozen=True)
+class DemoForm:
+    slug: str
+    name: str
+    headline: str
+    intro: str
+    submit_label: str
+    thank_you: str
+    legal_basis: str
+    is_double_opt_in: bool
+    consent_text: str
+    fields: tuple[DemoField, ...]
+    asset_title: str = ""
+    asset_lines: tuple[str, ...] = ()
+
+
+NAME_FIELDS = (
+    DemoField("First name", attribute=LeadAttribute.FIRST_NAME, required=True),
+    DemoField("Last name", attribute=LeadAttribute.LAST_NAME, required=True),
+    DemoField("Work email", FieldKind.EMAIL, attribute=LeadAttribute.EMAIL, required=True),
+    DemoField("Company", attribute=LeadAttribute.COMPANY_NAME, required=True),
+)
+DEMO_FORMS = (
+    DemoForm(
+        slug="b2b-demand-gen-report",
+        name="White paper: State of B2B demand generation 2026",
+        headline="The State of B2B Demand Generation 2026",
+        intro="What 400 B2B marketers changed this year, and what it did to their pipeline. 24 pages, no fluff.",
+        submit_label="Get the white paper",
+        thank_you="Thank you! Your copy of the report is ready.",
+        legal_basis=LegalBasis.OPT_IN,
+        is_double_opt_in=False,
+        consent_text=CONSENT_TEXT,
+        fields=(
+            *NAME_FIELDS,
+            DemoField("Job title", attribute=LeadAttribute.JOB_TITLE),
+            DemoField("Country", FieldKind.COUNTRY, attribute=LeadAttribute.COUNTRY),
+            DemoField("Team size", FieldKind.SELECT, key="team_size", progressive=True, choices=TEAM_SIZES),
+            DemoField(
+                "Your biggest challenge", FieldKind.SELECT, key="challenge", progressive=True,
+                choices="Too few leads\nLead quality\nSlow follow-up by sales\nAttribution",
+            ),
+            DemoField("Phone", FieldKind.PHONE, attribute=LeadAttribute.PHONE),
+        ),
+        asset_title="The State of B2B Demand Generation 2026",
+        asset_lines=(
+            "A Leadsite demo white paper.",
+            "1. Gated content still works when the form is short.",
+            "2. Speed to lead matters more than lead volume.",
+            "3. Progressive profiling beats long forms.",
+        ),
+    ),
+    DemoForm(
+        slug="webinar-pipeline-playbook",
+        name="Webinar sign-up: The pipeline playbook",
+        headline="Live webinar: The Pipeline Playbook",
+        intro="Thursday at 16:00 CET, 45 minutes. How three SaaS teams cut their speed-to-lead to minutes.",
+        submit_label="Save my seat",
+        thank_you="You are registered. We will send the joining link the day before.",
+        legal_basis=LegalBasis.OPT_IN,
+        is_double_opt_in=True,
+        consent_text=(
+            "I agree that Leadsite Demo may email me about this webinar and related events. "
+            "I can unsubscribe at any time."
+        ),
+        fields=(
+            *NAME_FIELDS,
+            DemoField("Job title", attribute=LeadAttribute.JOB_TITLE, required=True),
+            DemoField("Questions for the speakers", FieldKind.TEXTAREA, key="webinar_questions"),
+            DemoField("Send me the recording if I cannot attend", FieldKind.CHECKBOX, key="wants_recording"),
+            DemoField("Webinar", FieldKind.HIDDEN, key="webinar", default="pipeline-playbook-2026"),
+            DemoField("Team size", FieldKind.SELECT, key="team_size", progressive=True, choices=TEAM_SIZES),
+        ),
+    ),
+    DemoForm(
+        slug="pricing-sheet",
+        name="Pricing-sheet request",
+        headline="Get the Leadsite pricing sheet",
+        intro="Plans, volume discounts and what is included, on one page.",
+        submit_label="Send me the pricing",
+        thank_you="Here is the pricing sheet. A specialist will be in touch if you asked for a call.",
+        legal_basis=LegalBasis.LEGITIMATE_INTEREST,
+        is_double_opt_in=False,
+        consent_text=(
+            "We use your details to send you the pricing sheet and to follow up about it, on the basis of "
+            "our legitimate interest. You can object at any time; see our privacy notice."
+        ),
+        fields=(
+            DemoField("Work email", FieldKind.EMAIL, attribute=LeadAttribute.EMAIL, required=True),
+            DemoField("First name", attribute=LeadAttribute.FIRST_NAME),
+            DemoField("Company", attribute=LeadAttribute.COMPANY_NAME, required=True),
+            DemoField("Country", FieldKind.COUNTRY, attribute=LeadAttribute.COUNTRY, required=True),
+            DemoField("Phone (for a call back)", FieldKind.PHONE, attribute=LeadAttribute.PHONE),
+            DemoField("Number of sales reps", FieldKind.NUMBER, key="sales_reps"),
+            DemoField(
+                "Interested in", FieldKind.MULTI_SELECT, key="interests",
+                choices="Lead capture\nEnrichment\nScoring\nSales handoff",
+            ),
+            DemoField("Plan", FieldKind.HIDDEN, key="plan", default="growth"),
+        ),
+        asset_title="Leadsite pricing 2026",
+        asset_lines=(
+            "Starter: 1,000 leads a month, 2 forms.",
+            "Growth: 10,000 leads a month, unlimited forms, scoring.",
+            "Enterprise: talk to us.",
+        ),
+    ),
+)  # fmt: skip
+
+
+def ensure_demo_forms(*, now: datetime) -> int:
+    """Create the demo forms (white paper, webinar sign-up, pricing sheet) that are missing; returns how many.
+
+    A form that exists already is left as it is, with whatever a marketer changed in it.
+    """
+    created = 0
+    for spec in DEMO_FORMS:
+        if CaptureForm.objects.filter(slug=spec.slug).exists():
+            continue
+        with transaction.atomic():
+            _create_demo_form(spec, now=now)
+        created += 1
+    return created
+
+
+def _create_demo_form(spec: DemoForm, *, now: datetime) -> CaptureForm:
+    form = CaptureForm(
+        slug=spec.slug,
+        name=spec.name,
+        headline=spec.headline,
+        intro=spec.intro,
+        submit_label=spec.submit_label,
+        thank_you_text=spec.thank_you,
+        legal_basis=spec.legal_basis,
+        is_double_opt_in=spec.is_double_opt_in,
+        allowed_origins=DEMO_ALLOWED_ORIGINS,
+        created_at=now,
+    )
+    form.full_clean()
+    form.save()
+    for order, field in enumerate(spec.fields, start=1):
+        row = FormField(
+            form=form, order=order * 10, label=field.label, kind=field.kind, lead_attribute=field.attribute,
+            answer_key=field.key, is_required=field.required, is_progressive=field.progressive,
+            choices=field.choices, default_value=field.default,
+        )  # fmt: skip
+        row.full_clean()
+        row.save()
+    submissions.update_consent_text(form=form, text=spec.consent_text, by=None, now=now)
+    if spec.asset_title:
+        # One file per demo form however often the demo loads (test runs load it many times).
+        name = f"form-assets/demo/{spec.slug}.pdf"
+        if not default_storage.exists(name):
+            name = default_storage.save(name, ContentFile(simple_pdf(spec.asset_title, spec.asset_lines)))
+        form.asset_file.name = name
+        form.save(update_fields=["asset_file", "updated_at"])
+    return form
+
+
+def simple_pdf(title: str, lines: tuple[str, ...]) -> bytes:
+    """A one-page PDF with a title and a few lines of text, so demo downloads open in any viewer."""
+    text = ["BT", "/F1 22 Tf", "72 740 Td", f"({_pdf_text(title)}) Tj", "/F1 12 Tf", "0 -40 Td"]
+    for line in lines:
+        text += [f"({_pdf_text(line)}) Tj", "0 -20 Td"]
+    stream = "\n".join([*text, "ET"]).encode("latin-1")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    pdf = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(pdf))
+        pdf += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref_at = len(pdf)
+    pdf += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    pdf += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    pdf += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref_at)
+    return bytes(pdf)
+
+
+def _pdf_text(text: str) -> str:
+    ascii_text = _ascii(text)
+    return ascii_text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -11,10 +12,13 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django_q.tasks import async_task
 
-from leads import attribution, routing
-from leads.models import Activity, Consent, ConsentStatus, Lead, RoutingRule, Stage, StageChange
+from leads import attribution, events, routing
+from leads.models import Activity, ActivityKind, Consent, ConsentStatus, Lead, RoutingRule, Stage, StageChange
 from leads.normalise import normalise_email, normalise_phone
+
+logger = logging.getLogger(__name__)
 
 # Lead attributes a capture may set; a blank incoming value never replaces a known one.
 CAPTURED_FIELDS = ("first_name", "last_name", "company_name", "company_domain", "job_title", "country")
@@ -126,6 +130,7 @@ def _upsert_lead(
         try:
             with transaction.atomic():
                 lead.save()
+                events.emit(events.LEAD_CREATED, lead_id=lead.pk, event_id=f"lead.created:{lead.pk}", occurred_at=now)
             return lead, True
         except IntegrityError:
             # Another request created this person between our lookup and insert (PostgreSQL; SQLite
@@ -167,6 +172,51 @@ def _record_consent(*, lead: Lead, consent: ConsentDetails, now: datetime) -> Co
 
 def _touch_fields(touch: TouchDetails) -> dict[str, str]:
     return {name: value.strip() for name, value in touch.__dict__.items()}
+
+
+# --- Activities and the pipeline ---------------------------------------------------------------
+
+PIPELINE_TASK = "handoff.tasks.process_lead"
+
+
+def enqueue_pipeline(*, lead_id: int) -> None:
+    """After the current transaction commits, queue the pipeline (enrich, score, route, assign) for a lead.
+
+    The lead is already stored when this runs, so a queue failure is logged, not raised: the periodic
+    sweep (``handoff.tasks.sweep_stalled_leads``) picks up leads the pipeline never saw.
+    """
+
+    def enqueue() -> None:
+        try:
+            async_task(PIPELINE_TASK, lead_id)
+        except Exception:
+            logger.exception("Could not enqueue the pipeline for lead %s; the sweep will pick it up", lead_id)
+
+    transaction.on_commit(enqueue)
+
+
+def record_activity(
+    *, lead: Lead, kind: str, occurred_at: datetime, now: datetime, metadata: Mapping[str, Any] | None = None
+) -> Activity:
+    """Record something the lead did (a webinar attended, an email clicked) and queue a rescore.
+
+    An activity reported twice with the same ``metadata["external_id"]`` is stored once, so an
+    integration may resend a batch safely.
+    """
+    if kind not in ActivityKind.values:
+        raise ValidationError({"kind": f"Unknown activity kind {kind!r}."})
+    metadata = dict(metadata or {})
+    external_id = metadata.get("external_id")
+    if external_id:
+        existing = Activity.objects.filter(lead=lead, kind=kind, metadata__external_id=external_id).first()
+        if existing is not None:
+            return existing
+    with transaction.atomic():
+        activity = Activity.objects.create(
+            lead=lead, kind=kind, occurred_at=occurred_at, metadata=metadata, created_at=now
+        )
+        enqueue_pipeline(lead_id=lead.pk)
+    return activity
 
 
 # --- Stages -------------------------------------------------------------------------------------

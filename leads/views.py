@@ -1,10 +1,35 @@
-from django.db import connection
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
-from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+import ipaddress
+import logging
+import mimetypes
+from pathlib import Path
 
+from csp.constants import SELF
+from django.conf import settings
+from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.staticfiles import finders
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.db.models.fields.files import FieldFile
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseForbidden
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import cache_control, never_cache
+from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods
+
+from leads import selectors, spam, submissions, tokens
+from leads.forms import SubmissionForm, clean_attribution, hidden_field_values
+from leads.models import CaptureForm, ConsentStatus, ConsentText, FormField, Submission
+from leads.origins import is_allowed_origin, origin_of
 from leads.roles import landing_url_name
+
+logger = logging.getLogger(__name__)
+
+# Served inline (opened in the browser); any other uploaded asset is downloaded as an attachment.
+INLINE_ASSET_TYPES = frozenset({"application/pdf", "text/plain", "image/png", "image/jpeg", "image/gif"})
 
 
 @require_GET
@@ -23,3 +48,370 @@ def healthz(request: HttpRequest) -> HttpResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return HttpResponse("ok", content_type="text/plain")
+
+
+# --- Public forms -----------------------------------------------------------------------------------
+# A form embedded in a customer's page gets no CSRF cookie (third-party cookies are blocked), so the
+# submit views are CSRF-exempt and protected instead by the signed render token, an Origin/Referer
+# check against the form's allowed origins, and the per-IP rate limit. Never cached: every render
+# carries its own token, whose nonce makes one submission.
+
+
+@csrf_exempt
+@never_cache
+@require_http_methods(["GET", "POST"])
+def form_page(request: HttpRequest, slug: str) -> HttpResponse:
+    """The form on its own page: GET shows it, POST submits it."""
+    return _form_view(request, slug=slug, embed=False)
+
+
+@csrf_exempt
+@never_cache
+@xframe_options_exempt
+@require_http_methods(["GET", "POST"])
+def form_embed(request: HttpRequest, slug: str) -> HttpResponse:
+    """The form inside a customer's iframe; only the form's allowed origins may frame it."""
+    return _form_view(request, slug=slug, embed=True)
+
+
+@require_GET
+@cache_control(public=True, max_age=3600)
+def form_embed_script(request: HttpRequest, slug: str) -> HttpResponse:
+    """The snippet marketers paste into their pages; it inserts the iframe (see static/js/leads/embed.js)."""
+    get_object_or_404(CaptureForm, slug=slug, is_active=True)
+    return HttpResponse(_embed_script(), content_type="text/javascript; charset=utf-8")
+
+
+@never_cache
+@login_required(login_url="admin:login")
+@permission_required("leads.view_captureform", raise_exception=True)
+@require_GET
+def form_preview(request: HttpRequest, slug: str) -> HttpResponse:
+    """The form as a new visitor sees it, for marketers in admin; it cannot be submitted."""
+    capture_form = get_object_or_404(selectors.forms_with_fields(), slug=slug)
+    consent_text = selectors.current_consent_text(capture_form) or ConsentText(text="(No consent text yet.)")
+    fields = selectors.fields_to_show(fields=capture_form.fields.all(), lead=None, max_new_questions=0)
+    form = SubmissionForm(fields=fields, consent_text=consent_text, legal_basis=capture_form.legal_basis)
+    return render(
+        request,
+        "leads/form_page.html",
+        {"capture_form": capture_form, "form": form, "consent_text": consent_text, "is_preview": True},
+    )
+
+
+@require_GET
+@never_cache
+def asset_download(request: HttpRequest, token: str) -> HttpResponse:
+    """The gated asset behind a signed, expiring link; records an ``asset_downloaded`` activity."""
+    try:
+        submission_id = tokens.read_asset_token(token)
+    except tokens.TokenExpired:
+        return _link_expired(request, submission_id=tokens.read_expired_asset_token(token))
+    except tokens.TokenInvalid as error:
+        raise Http404("No such link") from error
+    submission = get_object_or_404(selectors.submissions_for_links(), pk=submission_id)
+    capture_form = submission.form
+    if not capture_form.has_asset:
+        raise Http404("This form has no asset")
+    submissions.record_asset_download(submission=submission, now=timezone.now())
+    if capture_form.asset_file:
+        return _serve_file(capture_form.asset_file)
+    # The address a marketer set on the form, not one from the request: no open redirect.
+    return redirect(capture_form.asset_url)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def confirm_consent(request: HttpRequest, token: str) -> HttpResponse:
+    """Double opt-in: GET shows a confirm button and POST confirms.
+
+    A button rather than confirming on GET, because mail scanners open every link in an email.
+    """
+    try:
+        submission_id = tokens.read_confirm_token(token)
+    except tokens.TokenExpired:
+        return _link_expired(request, submission_id=None)
+    except tokens.TokenInvalid as error:
+        raise Http404("No such link") from error
+    submission = get_object_or_404(selectors.submissions_for_links(), pk=submission_id)
+    consent = submission.consent
+    if request.method == "POST":
+        consent = submissions.confirm_consent(submission=submission, now=timezone.now())
+    is_confirmed = consent is not None and consent.status == ConsentStatus.CONFIRMED
+    context = {
+        "capture_form": submission.form,
+        "is_confirmed": is_confirmed,
+        "asset_url": _asset_path(submission) if is_confirmed and submission.form.has_asset else "",
+    }
+    return render(request, "leads/confirm.html", context)
+
+
+def _form_view(request: HttpRequest, *, slug: str, embed: bool) -> HttpResponse:
+    capture_form = get_object_or_404(selectors.forms_with_fields(), slug=slug)
+    if request.method == "POST":
+        # A visitor who opened the form before it was switched off can still send it.
+        response = _submit(request, capture_form, embed=embed)
+    elif capture_form.is_active:
+        response = _show_new_form(request, capture_form, embed=embed)
+    else:
+        raise Http404("This form is not active")
+    return _apply_form_policy(response, capture_form, embed=embed)
+
+
+def _show_new_form(request: HttpRequest, capture_form: CaptureForm, *, embed: bool) -> HttpResponse:
+    consent_text, fields, token = _new_render(request, capture_form)
+    form = SubmissionForm(
+        fields=fields,
+        consent_text=consent_text,
+        legal_basis=capture_form.legal_basis,
+        initial=hidden_field_values(fields, request.GET),
+    )
+    # On its own page the form is the landing page and the Referer is where the visitor came from; in
+    # an iframe embed.js passes both, and the Referer is the embedding page.
+    referer = request.headers.get("referer", "")
+    attribution = clean_attribution(
+        request.GET,
+        referrer="" if embed else referer,
+        landing_page=referer if embed else request.build_absolute_uri(),
+    )
+    return _render_form(
+        request, capture_form, form=form, consent_text=consent_text, token=token, attribution=attribution, embed=embed
+    )
+
+
+def _new_render(request: HttpRequest, capture_form: CaptureForm) -> tuple[ConsentText, list[FormField], str]:
+    """The consent text and fields this visitor is shown now, and the render token that vouches for them."""
+    consent_text = selectors.current_consent_text(capture_form)
+    if consent_text is None:
+        raise Http404("This form has no consent text yet")
+    fields = selectors.fields_to_show(
+        fields=capture_form.fields.all(),
+        lead=selectors.visitor_lead(_visitor_lead_id(request)),
+        max_new_questions=capture_form.progressive_questions,
+    )
+    token = tokens.issue_render_token(form=capture_form, consent_text=consent_text, fields=fields, now=timezone.now())
+    return consent_text, fields, token
+
+
+def _submit(request: HttpRequest, capture_form: CaptureForm, *, embed: bool) -> HttpResponse:
+    if not _posted_from_allowed_origin(request, capture_form):
+        return HttpResponseForbidden("This form cannot be sent from that site.")
+    token = request.POST.get("token", "")
+    try:
+        render_token = tokens.read_render_token(token, form=capture_form)
+    except (tokens.TokenExpired, tokens.TokenInvalid):
+        return _show_again_with_new_token(request, capture_form, embed=embed)
+    consent_text = get_object_or_404(capture_form.consent_texts, pk=render_token.consent_text_id)
+    fields = selectors.shown_fields(capture_form, render_token.field_ids)
+    form = SubmissionForm(request.POST, fields=fields, consent_text=consent_text, legal_basis=capture_form.legal_basis)
+    attribution = clean_attribution(request.POST)
+    if form.is_valid():
+        try:
+            result = submissions.submit_form(
+                form=capture_form,
+                render=render_token,
+                consent_text=consent_text,
+                answers=form.answers(),
+                attribution=attribution,
+                honeypot=request.POST.get(spam.HONEYPOT_FIELD, ""),
+                client=submissions.ClientInfo(ip_address=_client_ip(request), user_agent=_user_agent(request)),
+                now=timezone.now(),
+            )
+        except ValidationError as error:
+            form.add_error(None, error.messages)
+        else:
+            return _after_submit(request, capture_form, result.submission, embed=embed)
+    return _render_form(
+        request,
+        capture_form,
+        form=form,
+        consent_text=consent_text,
+        token=token,
+        attribution=attribution,
+        embed=embed,
+        status=400,
+    )
+
+
+def _show_again_with_new_token(request: HttpRequest, capture_form: CaptureForm, *, embed: bool) -> HttpResponse:
+    """The render token expired (or was tampered with): show the answers again with a fresh token."""
+    consent_text, fields, token = _new_render(request, capture_form)
+    form = SubmissionForm(request.POST, fields=fields, consent_text=consent_text, legal_basis=capture_form.legal_basis)
+    form.add_error(None, "This page was open for a long time. Please check your answers and send the form again.")
+    attribution = clean_attribution(request.POST)
+    return _render_form(
+        request,
+        capture_form,
+        form=form,
+        consent_text=consent_text,
+        token=token,
+        attribution=attribution,
+        embed=embed,
+        status=400,
+    )
+
+
+def _render_form(
+    request: HttpRequest,
+    capture_form: CaptureForm,
+    *,
+    form: SubmissionForm,
+    consent_text: ConsentText,
+    token: str,
+    attribution: dict[str, str],
+    embed: bool,
+    status: int = 200,
+) -> HttpResponse:
+    context = {
+        "capture_form": capture_form,
+        "form": form,
+        "consent_text": consent_text,
+        "token": token,
+        "attribution": attribution,
+        "honeypot_field": spam.HONEYPOT_FIELD,
+        "action": reverse("leads:form_embed" if embed else "leads:form", args=[capture_form.slug]),
+        "embed": embed,
+    }
+    return render(request, "leads/form_page.html", context, status=status)
+
+
+def _after_submit(
+    request: HttpRequest, capture_form: CaptureForm, submission: Submission, *, embed: bool
+) -> HttpResponse:
+    redirect_url = _safe_redirect_url(request, capture_form)
+    if redirect_url:
+        response: HttpResponse = redirect(redirect_url)
+    else:
+        # Suspected spam gets the same page: a person wrongly held still gets the asset, a bot learns nothing.
+        show_asset = capture_form.has_asset and not capture_form.is_double_opt_in
+        context = {
+            "capture_form": capture_form,
+            "asset_url": _asset_path(submission) if show_asset else "",
+            "embed": embed,
+        }
+        response = render(request, "leads/thank_you.html", context)
+    if submission.lead_id is not None:
+        _remember_visitor(request, response, lead_id=submission.lead_id)
+    return response
+
+
+def _asset_path(submission: Submission) -> str:
+    # Relative, so it works on whatever host served the form (emails use SITE_URL instead).
+    return reverse("leads:asset", args=[tokens.asset_token(submission_id=submission.pk)])
+
+
+def _apply_form_policy(response: HttpResponse, capture_form: CaptureForm, *, embed: bool) -> HttpResponse:
+    """Let the form post to (and redirect to) its allowed origins and, embedded, be framed by them only."""
+    origins = capture_form.allowed_origin_list
+    policy = {"form-action": [SELF, *origins]}
+    if embed:
+        policy["frame-ancestors"] = [SELF, *origins]
+    response._csp_replace = policy  # type: ignore[attr-defined]  # django-csp's per-response override
+    return response
+
+
+def _own_origins(request: HttpRequest) -> list[str]:
+    return [origin for origin in (origin_of(request.build_absolute_uri("/")), origin_of(settings.SITE_URL)) if origin]
+
+
+def _posted_from_allowed_origin(request: HttpRequest, capture_form: CaptureForm) -> bool:
+    """Browsers send Origin (or at least Referer) with a form POST; it must be us or an allowed origin.
+
+    A request with neither is not a browser form post; the signed token and rate limit still apply.
+    """
+    allowed = [*_own_origins(request), *capture_form.allowed_origin_list]
+    origin = request.headers.get("origin", "")
+    if origin and origin != "null":
+        return is_allowed_origin(origin, allowed)
+    referer = request.headers.get("referer", "")
+    if referer:
+        return is_allowed_origin(origin_of(referer), allowed)
+    return True
+
+
+def _safe_redirect_url(request: HttpRequest, capture_form: CaptureForm) -> str | None:
+    """The form's redirect URL when it is on our own or an allowed origin; never an open redirect."""
+    url = capture_form.redirect_url
+    if not url:
+        return None
+    allowed = [*_own_origins(request), *capture_form.allowed_origin_list]
+    hosts = {origin.split("://", 1)[1] for origin in allowed}
+    if url_has_allowed_host_and_scheme(url, allowed_hosts=hosts, require_https=request.is_secure()) and (
+        origin_of(url) in allowed
+    ):
+        return url
+    logger.warning(
+        "Form %s redirects to %s, which is not an allowed origin; showing the thank-you page", capture_form.slug, url
+    )
+    return None
+
+
+def _remember_visitor(request: HttpRequest, response: HttpResponse, *, lead_id: int) -> None:
+    """Set the signed visitor cookie that progressive profiling reads on the next form.
+
+    Inside a customer's iframe it is a third-party cookie, which browsers send only with
+    SameSite=None and Secure, so that is what it gets over HTTPS.
+    """
+    secure = request.is_secure()
+    response.set_signed_cookie(
+        tokens.VISITOR_COOKIE,
+        str(lead_id),
+        salt=tokens.VISITOR_COOKIE_SALT,
+        max_age=int(tokens.VISITOR_COOKIE_MAX_AGE.total_seconds()),
+        secure=secure,
+        httponly=True,
+        samesite="None" if secure else "Lax",
+    )
+
+
+def _visitor_lead_id(request: HttpRequest) -> int | None:
+    value = request.get_signed_cookie(
+        tokens.VISITOR_COOKIE,
+        default=None,
+        salt=tokens.VISITOR_COOKIE_SALT,
+        max_age=tokens.VISITOR_COOKIE_MAX_AGE.total_seconds(),
+    )
+    return int(value) if value and value.isdigit() else None
+
+
+def _client_ip(request: HttpRequest) -> str | None:
+    """The visitor's address, for the rate limit: behind ``PROXY_COUNT`` proxies, the one the first proxy saw.
+
+    Each proxy appends the address it received from to X-Forwarded-For, so the entry that many from
+    the right is the client's; anything further left could be typed by the client itself.
+    """
+    address = request.META.get("REMOTE_ADDR", "")
+    proxies = settings.AXES_IPWARE_PROXY_COUNT or 0  # the PROXY_COUNT variable (see settings)
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+    if proxies and len(forwarded) >= proxies:
+        address = forwarded[-proxies]
+    try:
+        return str(ipaddress.ip_address(address)) if address else None
+    except ValueError:
+        return None
+
+
+def _user_agent(request: HttpRequest) -> str:
+    return request.headers.get("user-agent", "")[:500]
+
+
+def _serve_file(asset: FieldFile) -> HttpResponse:
+    name = Path(asset.name).name
+    content_type, _ = mimetypes.guess_type(name)
+    try:
+        handle = asset.open("rb")
+    except FileNotFoundError as error:
+        logger.error("Asset file %s is missing from storage", asset.name)
+        raise Http404("The file is missing") from error
+    return FileResponse(handle, as_attachment=content_type not in INLINE_ASSET_TYPES, filename=name)
+
+
+def _link_expired(request: HttpRequest, *, submission_id: int | None) -> HttpResponse:
+    submission = Submission.objects.select_related("form").filter(pk=submission_id).first() if submission_id else None
+    context = {"capture_form": submission.form if submission and submission.form.is_active else None}
+    return render(request, "leads/link_expired.html", context, status=410)
+
+
+def _embed_script() -> str:
+    path = finders.find("js/leads/embed.js")
+    return Path(path).read_text(encoding="utf-8")  # type: ignore[arg-type]

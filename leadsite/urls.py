@@ -11,6 +11,7 @@ admin.site.site_title = "Leadsite"
 urlpatterns = [
     path("", lead_views.home, name="home"),
     path("healthz/", lead_views.healthz, name="healthz"),
+    path("", include("leads.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("inbox/", include("handoff.urls")),

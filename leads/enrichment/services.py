@@ -9,6 +9,8 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 
+from leads import events
+
 # Importing the modules that define provider kinds registers them.
 from leads.enrichment import directory, http  # noqa: F401
 from leads.enrichment.providers import (
@@ -141,6 +143,7 @@ def _save_enrichment(*, lead: Lead, runs: list[_Run], now: datetime) -> Lead:
             for run in runs
         )  # fmt: skip
         lead.save(update_fields=[*changed, "enrichment_sources", "updated_at"])
+        events.emit(events.LEAD_ENRICHED, lead_id=lead.pk, event_id=f"lead.enriched:{lead.pk}", occurred_at=now)
     return lead
 
 

@@ -3,7 +3,20 @@ from datetime import UTC, datetime
 import factory
 from django.contrib.auth import get_user_model
 
-from leads.models import Activity, ActivityKind, Consent, ConsentSource, Lead, LegalBasis
+from leads.models import (
+    Activity,
+    ActivityKind,
+    CaptureForm,
+    Consent,
+    ConsentSource,
+    ConsentText,
+    FieldKind,
+    FormField,
+    Lead,
+    LeadAttribute,
+    LegalBasis,
+    Submission,
+)
 
 FIXED_NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 TEST_PASSWORD = "pw-for-tests-only"
@@ -53,3 +66,51 @@ class ActivityFactory(factory.django.DjangoModelFactory):
     lead = factory.SubFactory(LeadFactory)
     kind = ActivityKind.WEBINAR_ATTENDED
     occurred_at = FIXED_NOW
+
+
+class CaptureFormFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CaptureForm
+        django_get_or_create = ("slug",)
+
+    name = factory.Sequence(lambda n: f"White paper {n}")
+    slug = factory.Sequence(lambda n: f"white-paper-{n}")
+    headline = "The State of B2B 2026"
+    thank_you_text = "Thank you! Your copy is ready."
+    asset_url = "https://cdn.acme.example/state-of-b2b.pdf"
+    allowed_origins = "https://www.acme.example"
+    created_at = FIXED_NOW
+
+
+class ConsentTextFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ConsentText
+
+    form = factory.SubFactory(CaptureFormFactory)
+    version = factory.Sequence(lambda n: n + 1)
+    text = "Yes, Acme may email me about its products. I can withdraw this at any time."
+    created_at = FIXED_NOW
+
+
+class FormFieldFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = FormField
+
+    form = factory.SubFactory(CaptureFormFactory)
+    order = factory.Sequence(lambda n: n)
+    label = "Job title"
+    kind = FieldKind.TEXT
+    lead_attribute = LeadAttribute.JOB_TITLE
+
+
+class SubmissionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Submission
+
+    form = factory.SubFactory(CaptureFormFactory)
+    consent_text = factory.SubFactory(ConsentTextFactory, form=factory.SelfAttribute("..form"))
+    idempotency_key = factory.Sequence(lambda n: f"nonce-{n}")
+    payload = factory.LazyFunction(lambda: {"email": "ada@acme.example", "first_name": "Ada"})
+    rendered_at = FIXED_NOW
+    submitted_at = FIXED_NOW
+    ip_address = "203.0.113.9"

@@ -1,8 +1,9 @@
 import pytest
 from django.core.management import call_command
+from django.test import Client
 
 from leads import demo
-from leads.models import Consent, Lead, Stage, StageChange
+from leads.models import CaptureForm, Consent, Lead, LegalBasis, Stage, StageChange
 from leads.tests.factories import FIXED_NOW
 
 pytestmark = pytest.mark.django_db
@@ -45,3 +46,49 @@ def test_bulk_leads_top_up_to_the_requested_total() -> None:
 
     assert added == 180
     assert Lead.objects.filter(email__startswith=demo.BULK_PREFIX).count() == 300
+
+
+def test_demo_forms_are_created_once() -> None:
+    first = demo.ensure_demo_forms(now=FIXED_NOW)
+
+    second = demo.ensure_demo_forms(now=FIXED_NOW)
+
+    assert (first, second) == (3, 0)
+    assert set(CaptureForm.objects.values_list("slug", flat=True)) == {
+        "b2b-demand-gen-report",
+        "webinar-pipeline-playbook",
+        "pricing-sheet",
+    }
+
+
+def test_load_demo_creates_a_white_paper_a_webinar_and_a_pricing_sheet_form() -> None:
+    call_command("load_demo", demo_leads=0)
+
+    names = list(CaptureForm.objects.order_by("name").values_list("name", flat=True))
+    assert [name.split(":")[0] for name in names] == ["Pricing-sheet request", "Webinar sign-up", "White paper"]
+
+
+def test_each_demo_form_opens_for_visitors() -> None:
+    demo.ensure_demo_forms(now=FIXED_NOW)
+
+    statuses = [Client().get(f"/f/{form.slug}/").status_code for form in CaptureForm.objects.all()]
+
+    assert statuses == [200, 200, 200]
+
+
+def test_the_demo_white_paper_is_a_pdf_download() -> None:
+    demo.ensure_demo_forms(now=FIXED_NOW)
+
+    form = CaptureForm.objects.get(slug="b2b-demand-gen-report")
+    with form.asset_file.open("rb") as asset:
+        content = asset.read()
+    assert content.startswith(b"%PDF-1.4") and content.rstrip().endswith(b"%%EOF")
+
+
+def test_the_demo_forms_show_double_opt_in_and_legitimate_interest() -> None:
+    demo.ensure_demo_forms(now=FIXED_NOW)
+
+    webinar = CaptureForm.objects.get(slug="webinar-pipeline-playbook")
+    pricing = CaptureForm.objects.get(slug="pricing-sheet")
+    assert webinar.is_double_opt_in
+    assert pricing.legal_basis == LegalBasis.LEGITIMATE_INTEREST

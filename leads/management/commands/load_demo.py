@@ -26,6 +26,9 @@ class Command(BaseCommand):
         created = demo.load_demo_leads(count=demo_leads, reps=reps, now=now)
         self.stdout.write(f"Demo leads: {created} new, {demo_leads - created} already there.")
 
+        forms_created = demo.ensure_demo_forms(now=now)
+        self.stdout.write(f"Demo forms: {forms_created} new, {len(demo.DEMO_FORMS) - forms_created} already there.")
+
         # Each app that has demo data of its own names a loader on its AppConfig (`demo_loader`), so
         # leads never imports the apps built on it; they run in INSTALLED_APPS order.
         for config in apps.get_app_configs():

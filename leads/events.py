@@ -1,0 +1,84 @@
+"""Lead events: what happened to a lead, announced to whoever listens, without importing them.
+
+Any app may emit; the integrations app listens and turns each event into signed webhook deliveries.
+
+    from leads import events
+
+    events.emit(events.LEAD_MQL, lead_id=lead.pk, event_id=f"lead.mql:{stage_change.pk}", occurred_at=now)
+
+The signal is sent only after the current transaction commits, so nobody hears of a change that was
+rolled back. Give an ``event_id`` derived from the change itself (a StageChange or Assignment id)
+wherever the same change could be emitted twice (a retried task): listeners record each event id
+once, so a repeat is dropped. Without one, every call is a new event.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.dispatch import Signal
+from django.utils import timezone
+
+from leads.models import Lead
+
+logger = logging.getLogger(__name__)
+
+LEAD_CREATED = "lead.created"
+LEAD_ENRICHED = "lead.enriched"
+LEAD_MQL = "lead.mql"
+LEAD_ASSIGNED = "lead.assigned"
+LEAD_SLA_BREACHED = "lead.sla_breached"
+LEAD_SQL = "lead.sql"
+LEAD_REJECTED = "lead.rejected"
+
+EVENTS: tuple[str, ...] = (
+    LEAD_CREATED,
+    LEAD_ENRICHED,
+    LEAD_MQL,
+    LEAD_ASSIGNED,
+    LEAD_SLA_BREACHED,
+    LEAD_SQL,
+    LEAD_REJECTED,
+)
+
+# Sent with sender=Lead and the keyword arguments event, event_id, lead_id, data and occurred_at.
+lead_event = Signal()
+
+
+def emit(
+    event: str,
+    *,
+    lead_id: int,
+    data: Mapping[str, Any] | None = None,
+    event_id: str | None = None,
+    occurred_at: datetime | None = None,
+) -> str:
+    """Announce ``event`` for a lead once the current transaction commits; returns the event id.
+
+    ``data`` is extra JSON-serialisable detail for listeners (a reason, a team); the lead itself is
+    read by the listener after the commit. A listener that fails is logged, never raised: the change
+    that caused the event is already committed.
+    """
+    if event not in EVENTS:
+        raise ValueError(f"Unknown lead event {event!r}; add it to leads.events.EVENTS.")
+    event_id = event_id or str(uuid.uuid4())
+    kwargs = {
+        "event": event,
+        "event_id": event_id,
+        "lead_id": lead_id,
+        "data": dict(data or {}),
+        "occurred_at": occurred_at or timezone.now(),
+    }
+    transaction.on_commit(lambda: _send(kwargs))
+    return event_id
+
+
+def _send(kwargs: dict[str, Any]) -> None:
+    for receiver, result in lead_event.send_robust(sender=Lead, **kwargs):
+        if isinstance(result, Exception):
+            logger.error("Listener %r failed on %s %s", receiver, kwargs["event"], kwargs["event_id"], exc_info=result)

@@ -1,0 +1,180 @@
+"""The public submission form, built from a form's field rows, and the attribution data that travels with it.
+
+Forms only check the shape of the input; ``leads.submissions.submit_form`` does the writing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import phonenumbers
+from crispy_forms.helper import FormHelper
+from django import forms
+
+from leads.countries import COUNTRIES
+from leads.models import ConsentText, FieldKind, FormField, Lead, LeadAttribute, LegalBasis, Touch
+from leads.origins import origin_of
+
+# Query-string (and hidden input) names of the attribution data, and the Touch field each one fills.
+ATTRIBUTION_PARAMS: dict[str, str] = {
+    "utm_source": "source",
+    "utm_medium": "medium",
+    "utm_campaign": "campaign",
+    "utm_term": "term",
+    "utm_content": "content",
+    "gclid": "click_id",
+    "referrer": "referrer",
+    "landing_page": "landing_page",
+}
+_URL_PARAMS = ("referrer", "landing_page")
+# What the browser may autofill into each lead attribute.
+_AUTOCOMPLETE = {
+    LeadAttribute.EMAIL: "email",
+    LeadAttribute.PHONE: "tel",
+    LeadAttribute.FIRST_NAME: "given-name",
+    LeadAttribute.LAST_NAME: "family-name",
+    LeadAttribute.COMPANY_NAME: "organization",
+    LeadAttribute.JOB_TITLE: "organization-title",
+    LeadAttribute.COUNTRY: "country",
+}
+CUSTOM_TEXT_MAX_LENGTH = 500
+LONG_TEXT_MAX_LENGTH = 5000
+NUMBER_LIMIT = Decimal(10) ** 12
+
+
+def clean_attribution(params: Mapping[str, Any], *, referrer: str = "", landing_page: str = "") -> dict[str, str]:
+    """The attribution values in ``params`` (a query string or the form's hidden inputs).
+
+    It never fails, because attribution must never cost a lead: values are cut to what a touch stores,
+    and a referrer or landing page that is not an http(s) URL is dropped. UTM values missing from
+    ``params`` are read from the landing page's own query string.
+    """
+    values = {name: str(params.get(name) or "").strip() for name in ATTRIBUTION_PARAMS}
+    values["referrer"] = values["referrer"] or referrer.strip()
+    values["landing_page"] = values["landing_page"] or landing_page.strip()
+    for name in _URL_PARAMS:
+        if origin_of(values[name]) is None:
+            values[name] = ""
+    landing_query = parse_qs(urlsplit(values["landing_page"]).query)
+    for name in ATTRIBUTION_PARAMS:
+        if not values[name] and name not in _URL_PARAMS:
+            values[name] = landing_query.get(name, [""])[0].strip()
+    return {name: value[: _touch_max_length(name)] for name, value in values.items() if value}
+
+
+def _touch_max_length(param: str) -> int:
+    return Touch._meta.get_field(ATTRIBUTION_PARAMS[param]).max_length  # type: ignore[return-value]
+
+
+def hidden_field_values(fields: Sequence[FormField], params: Mapping[str, Any]) -> dict[str, str]:
+    """Initial values of the hidden fields: ``?key=value`` on the page URL, else the field's default."""
+    return {
+        field.key: str(params.get(field.key) or field.default_value)[: _text_max_length(field)]
+        for field in fields
+        if field.kind == FieldKind.HIDDEN
+    }
+
+
+class SubmissionForm(forms.Form):
+    """A visitor's answers to the fields they were shown, and their consent."""
+
+    def __init__(
+        self,
+        *args: Any,
+        fields: Sequence[FormField],
+        consent_text: ConsentText,
+        legal_basis: str,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.form_fields = list(fields)
+        for field in self.form_fields:
+            self.fields[field.key] = _django_field(field)
+        if legal_basis == LegalBasis.OPT_IN:
+            self.fields["consent"] = forms.BooleanField(
+                label=consent_text.text,
+                error_messages={"required": "Please tick the box to agree, so we may send you this."},
+            )
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        identity = [field for field in self.form_fields if field.is_identity]
+        if identity and not any(cleaned.get(field.key) for field in identity) and not self.errors:
+            names = " or ".join(field.label.lower() for field in identity)
+            self.add_error(identity[0].key, f"Please give your {names}, so we can reach you.")
+        for field in self.form_fields:
+            if field.kind == FieldKind.PHONE and cleaned.get(field.key):
+                message = _phone_problem(cleaned[field.key], country=cleaned.get(LeadAttribute.COUNTRY, ""))
+                if message:
+                    self.add_error(field.key, message)
+        return cleaned
+
+    def answers(self) -> dict[str, Any]:
+        """The cleaned answers by field key, ready to store as JSON."""
+        return {field.key: _json_value(field, self.cleaned_data.get(field.key)) for field in self.form_fields}
+
+
+def _django_field(field: FormField) -> forms.Field:
+    common: dict[str, Any] = {
+        "label": field.label,
+        "required": field.is_required and field.kind != FieldKind.HIDDEN,
+        "help_text": field.help_text,
+    }
+    attrs = {"autocomplete": _AUTOCOMPLETE[field.lead_attribute]} if field.lead_attribute else {}
+    choose = [("", "Choose…")]
+    match field.kind:
+        case FieldKind.EMAIL:
+            return forms.EmailField(max_length=254, widget=forms.EmailInput(attrs=attrs), **common)
+        case FieldKind.PHONE:
+            return forms.CharField(max_length=40, widget=forms.TextInput(attrs={**attrs, "type": "tel"}), **common)
+        case FieldKind.NUMBER:
+            return forms.DecimalField(min_value=-NUMBER_LIMIT, max_value=NUMBER_LIMIT, **common)
+        case FieldKind.TEXTAREA:
+            return forms.CharField(max_length=LONG_TEXT_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 4}), **common)
+        case FieldKind.SELECT:
+            choices = choose + [(choice, choice) for choice in field.choice_list]
+            return forms.ChoiceField(choices=choices, widget=forms.Select(attrs=attrs), **common)
+        case FieldKind.MULTI_SELECT:
+            choices = [(choice, choice) for choice in field.choice_list]
+            return forms.MultipleChoiceField(choices=choices, widget=forms.CheckboxSelectMultiple, **common)
+        case FieldKind.CHECKBOX:
+            return forms.BooleanField(**common)
+        case FieldKind.COUNTRY:
+            return forms.ChoiceField(choices=choose + list(COUNTRIES), widget=forms.Select(attrs=attrs), **common)
+        case FieldKind.HIDDEN:
+            # Not validated for length: the visitor could not correct it. Cut to size in answers().
+            return forms.CharField(widget=forms.HiddenInput, **common)
+        case _:
+            return forms.CharField(max_length=_text_max_length(field), widget=forms.TextInput(attrs=attrs), **common)
+
+
+def _text_max_length(field: FormField) -> int:
+    if field.lead_attribute:
+        return Lead._meta.get_field(field.lead_attribute).max_length  # type: ignore[return-value]
+    return CUSTOM_TEXT_MAX_LENGTH
+
+
+def _json_value(field: FormField, value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if field.kind == FieldKind.HIDDEN:
+        return (value or "")[: _text_max_length(field)]
+    if value is None:
+        return ""
+    return value
+
+
+def _phone_problem(raw: str, *, country: str) -> str | None:
+    try:
+        number = phonenumbers.parse(raw, country.upper() or None)
+    except phonenumbers.NumberParseException:
+        return "Please give the number with its country code, e.g. +44 20 7946 0958."
+    if not phonenumbers.is_possible_number(number):
+        return "This does not look like a phone number."
+    return None

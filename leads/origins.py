@@ -1,0 +1,61 @@
+"""Pure helpers for web origins ("https://www.example.com"): which sites may embed a form, post to it and be
+redirected to after it. No ORM, no clock."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin_of(url: str) -> str | None:
+    """The normalised origin of an http(s) URL (``https://www.example.com:8443``), or None when it has none."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    host = parts.hostname
+    if scheme not in DEFAULT_PORTS or not host:
+        return None
+    netloc = f"[{host}]" if ":" in host else host
+    if port is not None and port != DEFAULT_PORTS[scheme]:
+        netloc = f"{netloc}:{port}"
+    return f"{scheme}://{netloc}"
+
+
+def parse_origin(value: str) -> str | None:
+    """``value`` as a normalised origin when it is one: scheme and host (and port), no path, query or user."""
+    value = value.strip()
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return None
+    if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username or parts.password:
+        return None
+    return origin_of(value)
+
+
+def parse_origin_lines(text: str) -> tuple[list[str], list[str]]:
+    """The origins in ``text`` (one per line), and the lines that are not origins."""
+    origins: list[str] = []
+    invalid: list[str] = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        origin = parse_origin(line)
+        if origin is None:
+            invalid.append(line.strip())
+        elif origin not in origins:
+            origins.append(origin)
+    return origins, invalid
+
+
+def is_allowed_origin(origin: str | None, allowed: Iterable[str]) -> bool:
+    """Whether ``origin`` (as a browser sends it) is one of ``allowed`` (normalised origins)."""
+    if not origin or origin == "null":
+        return False
+    normalised = origin_of(origin)
+    return normalised is not None and normalised in set(allowed)

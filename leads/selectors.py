@@ -1,0 +1,73 @@
+"""Reads for the public forms and admin: which form, which consent text version, which fields a visitor sees."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from django.db.models import Prefetch, QuerySet
+
+from leads.models import CaptureForm, ConsentText, FieldKind, FormField, Lead, LeadAttribute, Submission
+
+
+def forms_with_fields() -> QuerySet[CaptureForm]:
+    """Forms with their fields in order, fetched in one extra query."""
+    return CaptureForm.objects.prefetch_related(Prefetch("fields", queryset=FormField.objects.order_by("order", "id")))
+
+
+def current_consent_text(form: CaptureForm) -> ConsentText | None:
+    """The form's newest consent text version, the one new visitors are shown."""
+    return form.consent_texts.order_by("-version").first()
+
+
+def shown_fields(form: CaptureForm, field_ids: Iterable[int]) -> list[FormField]:
+    """The form's fields among ``field_ids`` (those a render showed), in form order; deleted ones drop out."""
+    wanted = set(field_ids)
+    return [field for field in form.fields.all() if field.pk in wanted]
+
+
+def visitor_lead(lead_id: int | None) -> Lead | None:
+    """The lead a returning visitor's cookie names, if it still exists."""
+    if lead_id is None:
+        return None
+    return Lead.objects.filter(pk=lead_id).only("id", *_ATTRIBUTE_COLUMNS, "custom_answers").first()
+
+
+_ATTRIBUTE_COLUMNS = ("email", "phone", "first_name", "last_name", "company_name", "job_title", "country")
+
+
+def fields_to_show(*, fields: Sequence[FormField], lead: Lead | None, max_new_questions: int) -> list[FormField]:
+    """The fields to ask this visitor, in form order (progressive profiling).
+
+    A new visitor gets every field except the progressive ones. A returning visitor (``lead``) is
+    not asked again what we know, and instead gets up to ``max_new_questions`` progressive fields
+    not yet answered. The field that says who the person is (email, or phone on a form without
+    email) and hidden fields are always included.
+    """
+    has_email = any(field.lead_attribute == LeadAttribute.EMAIL for field in fields)
+    identity = LeadAttribute.EMAIL if has_email else LeadAttribute.PHONE
+    shown: list[FormField] = []
+    new_questions = 0
+    for field in fields:
+        if field.lead_attribute == identity or field.kind == FieldKind.HIDDEN:
+            shown.append(field)
+        elif lead is None:
+            if not field.is_progressive:
+                shown.append(field)
+        elif not _is_known(lead, field):
+            if field.is_progressive:
+                if new_questions >= max_new_questions:
+                    continue
+                new_questions += 1
+            shown.append(field)
+    return shown
+
+
+def _is_known(lead: Lead, field: FormField) -> bool:
+    if field.lead_attribute:
+        return bool(getattr(lead, field.lead_attribute))
+    return lead.custom_answers.get(field.answer_key) not in (None, "", [])
+
+
+def submissions_for_links() -> QuerySet[Submission]:
+    """Submissions with what the asset and confirm pages show."""
+    return Submission.objects.select_related("form", "lead", "consent")

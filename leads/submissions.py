@@ -1,0 +1,261 @@
+"""Writes for the public forms: store a submission and capture its lead, release suspected spam, confirm a
+double opt-in, record asset downloads, and keep a form's consent text versions.
+
+Every form submission reaches the lead through ``leads.services.capture_lead``, like every other way in.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django_q.tasks import async_task
+
+from leads import services, spam, tokens
+from leads.models import (
+    Activity,
+    ActivityKind,
+    CaptureForm,
+    Consent,
+    ConsentSource,
+    ConsentStatus,
+    ConsentText,
+    LeadAttribute,
+    Submission,
+    SubmissionStatus,
+)
+
+logger = logging.getLogger(__name__)
+
+PIPELINE_TASK = "handoff.tasks.process_lead"
+CONFIRMATION_TASK = "leads.tasks.send_submission_confirmation"
+
+
+@dataclass(frozen=True)
+class ClientInfo:
+    ip_address: str | None
+    user_agent: str
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    submission: Submission
+    is_duplicate: bool
+
+
+def submit_form(
+    *,
+    form: CaptureForm,
+    render: tokens.RenderToken,
+    consent_text: ConsentText,
+    answers: Mapping[str, Any],
+    attribution: Mapping[str, str],
+    honeypot: str,
+    client: ClientInfo,
+    now: datetime,
+) -> SubmitResult:
+    """Store the submission and, unless it looks like spam, capture its lead, in one transaction.
+
+    A second submit of the same rendered form (a double click, a reload) returns the first submission.
+    The pipeline (and a double opt-in email) are enqueued after commit; if enqueueing fails, the
+    submission and the lead stay. Raises ``ValidationError`` when the lead cannot be captured.
+    """
+    existing = Submission.objects.filter(idempotency_key=render.nonce).first()
+    if existing is not None:
+        return SubmitResult(submission=existing, is_duplicate=True)
+
+    verdict = spam.check_submission(
+        honeypot=honeypot, rendered_at=render.rendered_at, ip_address=client.ip_address, now=now
+    )
+    submission = Submission(
+        form=form,
+        consent_text=consent_text,
+        idempotency_key=render.nonce,
+        payload=dict(answers),
+        attribution=dict(attribution),
+        ip_address=client.ip_address,
+        user_agent=client.user_agent[:500],
+        rendered_at=render.rendered_at,
+        submitted_at=now,
+        status=SubmissionStatus.SPAM if verdict else SubmissionStatus.CAPTURED,
+        spam_reason=verdict.reason if verdict else "",
+        spam_detail=verdict.detail[:200] if verdict else "",
+    )
+    submission.full_clean(validate_unique=False, validate_constraints=False)
+    try:
+        with transaction.atomic():
+            submission.save()
+            if verdict is None:
+                _capture(submission)
+    except IntegrityError:
+        # The same render was sent twice at once and the other request stored it first.
+        existing = Submission.objects.filter(idempotency_key=render.nonce).first()
+        if existing is None:
+            raise
+        return SubmitResult(submission=existing, is_duplicate=True)
+    return SubmitResult(submission=submission, is_duplicate=False)
+
+
+def release_submission(*, submission: Submission, by: AbstractBaseUser | None, now: datetime) -> bool:
+    """Treat a submission held as spam as real: capture its lead and run the pipeline, as if it had just passed.
+
+    Returns False when it was not (or no longer) held as spam. The conditional update makes two
+    concurrent releases capture the lead once.
+    """
+    with transaction.atomic():
+        claimed = Submission.objects.filter(pk=submission.pk, status=SubmissionStatus.SPAM).update(
+            status=SubmissionStatus.CAPTURED, released_at=now, released_by=by
+        )
+        if claimed != 1:
+            return False
+        submission.refresh_from_db()
+        _capture(submission)
+    return True
+
+
+def _capture(submission: Submission) -> None:
+    """Capture the submission's lead with its consent, touch and activity; enqueue the follow-up after commit."""
+    form, consent_text = submission.form, submission.consent_text
+    answers = submission.payload
+    result = services.capture_lead(
+        details=services.LeadDetails(
+            **{key: str(value) for key, value in answers.items() if key in LeadAttribute.values},
+            custom_answers={key: value for key, value in answers.items() if key not in LeadAttribute.values},
+        ),
+        consent=services.ConsentDetails(
+            legal_basis=form.legal_basis,
+            text=consent_text.text,
+            text_version=consent_text.label,
+            source=ConsentSource.FORM,
+            source_ref=form.slug,
+            ip_address=submission.ip_address,
+            consent_text_id=consent_text.pk,
+            is_pending=form.is_double_opt_in,
+        ),
+        touch=services.TouchDetails(
+            source=submission.attribution.get("utm_source", ""),
+            medium=submission.attribution.get("utm_medium", ""),
+            campaign=submission.attribution.get("utm_campaign", ""),
+            term=submission.attribution.get("utm_term", ""),
+            content=submission.attribution.get("utm_content", ""),
+            click_id=submission.attribution.get("gclid", ""),
+            referrer=submission.attribution.get("referrer", ""),
+            landing_page=submission.attribution.get("landing_page", ""),
+        ),
+        activity_kind=ActivityKind.FORM_SUBMITTED,
+        activity_metadata={"form": form.slug, "submission": submission.pk},
+        now=submission.submitted_at,
+    )
+    submission.lead, submission.consent = result.lead, result.consent
+    submission.save(update_fields=["lead", "consent"])
+    lead_id, submission_id, needs_confirmation = result.lead.pk, submission.pk, form.is_double_opt_in
+    transaction.on_commit(lambda: _enqueue(PIPELINE_TASK, lead_id))
+    if needs_confirmation:
+        transaction.on_commit(lambda: _enqueue(CONFIRMATION_TASK, submission_id))
+
+
+def _enqueue(task: str, object_id: int) -> None:
+    """Hand work to the task queue; the submission is already stored, so a failure here is logged, not raised."""
+    try:
+        async_task(task, object_id)
+    except Exception:
+        # The lead stays pending; the periodic sweep picks up leads the pipeline never saw.
+        logger.exception("Could not enqueue %s for %s; the submission and lead are stored", task, object_id)
+
+
+# --- Double opt-in and the gated asset -------------------------------------------------------------
+
+
+def send_confirmation_email(*, submission_id: int, now: datetime) -> bool:
+    """Email the double opt-in link (and the asset link) for a pending consent, once; True when sent."""
+    submission = Submission.objects.select_related("form", "lead", "consent").filter(pk=submission_id).first()
+    if submission is None or submission.lead is None or not submission.lead.email:
+        return False
+    if submission.consent is None or submission.consent.status != ConsentStatus.PENDING:
+        return False
+    # Claim the send first, so a task that runs twice sends one email.
+    claimed = Submission.objects.filter(pk=submission.pk, confirmation_sent_at__isnull=True).update(
+        confirmation_sent_at=now
+    )
+    if claimed != 1:
+        return False
+    confirm_path = reverse("leads:confirm", args=[tokens.confirm_token(submission_id=submission.pk)])
+    context = {
+        "form": submission.form,
+        "lead": submission.lead,
+        "confirm_url": settings.SITE_URL + confirm_path,
+        "asset_url": asset_url(submission) if submission.form.has_asset else "",
+    }
+    try:
+        send_mail(
+            # One line whatever the headline holds: a newline in a subject is refused as header injection.
+            subject=" ".join(render_to_string("leads/email/confirm_subject.txt", context).split()),
+            message=render_to_string("leads/email/confirm_body.txt", context),
+            from_email=None,
+            recipient_list=[submission.lead.email],
+        )
+    except Exception:
+        # Let the task queue retry it.
+        Submission.objects.filter(pk=submission.pk).update(confirmation_sent_at=None)
+        raise
+    return True
+
+
+def asset_url(submission: Submission) -> str:
+    """The absolute, signed and expiring link to the submission's gated asset."""
+    return settings.SITE_URL + reverse("leads:asset", args=[tokens.asset_token(submission_id=submission.pk)])
+
+
+def confirm_consent(*, submission: Submission, now: datetime) -> Consent | None:
+    """Confirm the submission's pending double opt-in consent; confirming twice changes nothing."""
+    if submission.consent_id is None:
+        return None
+    Consent.objects.filter(pk=submission.consent_id, status=ConsentStatus.PENDING).update(
+        status=ConsentStatus.CONFIRMED, confirmed_at=now
+    )
+    return Consent.objects.get(pk=submission.consent_id)
+
+
+def record_asset_download(*, submission: Submission, now: datetime) -> Activity | None:
+    """Record that the submission's lead opened the gated asset; one activity per submission, however many clicks."""
+    if submission.lead_id is None:
+        return None
+    existing = Activity.objects.filter(
+        lead_id=submission.lead_id, kind=ActivityKind.ASSET_DOWNLOADED, metadata__submission=submission.pk
+    ).first()
+    if existing is not None:
+        return existing
+    return Activity.objects.create(
+        lead_id=submission.lead_id,
+        kind=ActivityKind.ASSET_DOWNLOADED,
+        occurred_at=now,
+        metadata={"form": submission.form.slug, "submission": submission.pk},
+        created_at=now,
+    )
+
+
+# --- Form builder ----------------------------------------------------------------------------------
+
+
+def update_consent_text(*, form: CaptureForm, text: str, by: AbstractBaseUser | None, now: datetime) -> ConsentText:
+    """Make ``text`` the form's consent text. A changed text becomes a new version; old versions are kept,
+    because every consent points at the version the person saw."""
+    text = text.replace("\r\n", "\n").strip()
+    current = form.consent_texts.order_by("-version").first()
+    if current is not None and current.text == text:
+        return current
+    version = ConsentText(
+        form=form, version=current.version + 1 if current else 1, text=text, created_at=now, created_by=by
+    )
+    version.full_clean(validate_unique=False, validate_constraints=False)
+    version.save()
+    return version

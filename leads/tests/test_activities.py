@@ -1,0 +1,60 @@
+import pytest
+from django.core.exceptions import ValidationError
+
+from leads import services
+from leads.models import Activity, ActivityKind
+from leads.tests.factories import FIXED_NOW, LeadFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_record_activity_stores_it_and_queues_the_pipeline(
+    django_capture_on_commit_callbacks: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    queued: list[tuple[str, int]] = []
+    monkeypatch.setattr(services, "async_task", lambda task, lead_id: queued.append((task, lead_id)))
+    lead = LeadFactory()
+
+    with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
+        activity = services.record_activity(
+            lead=lead, kind=ActivityKind.WEBINAR_ATTENDED, occurred_at=FIXED_NOW, now=FIXED_NOW,
+            metadata={"webinar": "Q3 roadmap"},
+        )  # fmt: skip
+
+    assert (activity.kind, activity.occurred_at, activity.metadata) == (
+        "webinar_attended",
+        FIXED_NOW,
+        {"webinar": "Q3 roadmap"},
+    )
+    assert queued == [("handoff.tasks.process_lead", lead.pk)]
+
+
+def test_an_activity_resent_with_the_same_external_id_is_stored_once() -> None:
+    lead = LeadFactory()
+    for _ in range(2):
+        services.record_activity(
+            lead=lead, kind=ActivityKind.EMAIL_CLICKED, occurred_at=FIXED_NOW, now=FIXED_NOW,
+            metadata={"external_id": "click-123"},
+        )  # fmt: skip
+
+    assert Activity.objects.filter(lead=lead).count() == 1
+
+
+def test_an_unknown_activity_kind_is_refused() -> None:
+    with pytest.raises(ValidationError):
+        services.record_activity(lead=LeadFactory(), kind="telepathy", occurred_at=FIXED_NOW, now=FIXED_NOW)
+
+
+def test_a_queue_failure_keeps_the_activity(
+    django_capture_on_commit_callbacks: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object) -> None:
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr(services, "async_task", broken)
+    lead = LeadFactory()
+
+    with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
+        services.record_activity(lead=lead, kind=ActivityKind.PAGE_VIEW, occurred_at=FIXED_NOW, now=FIXED_NOW)
+
+    assert Activity.objects.filter(lead=lead, kind=ActivityKind.PAGE_VIEW).exists()
