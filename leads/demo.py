@@ -24,6 +24,7 @@ from leads.models import (
     ActivityKind,
     CaptureForm,
     ConsentSource,
+    EnrichmentStatus,
     FieldKind,
     FormField,
     Lead,
@@ -217,13 +218,35 @@ def bulk_create_leads(*, total: int, reps: list[AbstractUser], now: datetime, ba
     return added
 
 
+# Bulk leads arrive already enriched and routed, with a first touch, so the pipeline's sweep leaves them
+# alone and reports have sources to group by. (source, medium, campaign, channel) by weight:
+BULK_TOUCHES = tuple(
+    (*touch, channel)
+    for (touch, weight), channel in zip(
+        TOUCHES, ("paid_search", "paid_social", "email", "podcast", "webinar", "event", ""), strict=True
+    )
+    for _ in range(weight)
+    if channel
+)
+
+
 def _bulk_lead(i: int, *, rng: random.Random, reps: list[AbstractUser], now: datetime) -> Lead:
     company = COMPANIES[i % len(COMPANIES)]
     stage = BULK_STAGES[rng.randrange(len(BULK_STAGES))]
     created_at = now - timedelta(seconds=rng.randrange(365 * 24 * 3600))
     owned = stage in (Stage.MQL, Stage.SQL, Stage.REJECTED)
     fit, engagement = rng.randrange(0, 60), rng.randrange(0, 50)
+    source, medium, campaign, channel = BULK_TOUCHES[rng.randrange(len(BULK_TOUCHES))]
     return Lead(
+        enrichment_status=EnrichmentStatus.ENRICHED,
+        enriched_at=created_at,
+        routed_at=created_at,
+        first_touch_at=created_at,
+        first_touch_source=source,
+        first_touch_medium=medium,
+        first_touch_campaign=campaign,
+        first_touch_channel=channel,
+        last_touch_at=created_at,
         email=f"{BULK_PREFIX}{i}@{company.domain}",
         first_name=FIRST_NAMES[i % len(FIRST_NAMES)],
         last_name=LAST_NAMES[(i // len(FIRST_NAMES)) % len(LAST_NAMES)],
