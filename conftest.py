@@ -29,6 +29,8 @@ def pytest_configure(config: pytest.Config) -> None:
     from django_q.conf import Conf
 
     Conf.SYNC = True
+    # Hashing passwords at full strength is most of the time of every test that creates a user.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Demo forms write their PDFs and tests upload assets: keep them out of the project's media/.
     settings.MEDIA_ROOT = tempfile.mkdtemp(prefix="leadsite-media-")
     settings.STORAGES = {
