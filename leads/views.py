@@ -1,4 +1,3 @@
-import ipaddress
 import logging
 import mimetypes
 from pathlib import Path
@@ -21,6 +20,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from leads import selectors, spam, submissions, tokens
+from leads.client import client_ip
 from leads.forms import SubmissionForm, clean_attribution, hidden_field_values
 from leads.models import CaptureForm, ConsentStatus, ConsentText, FormField, Submission
 from leads.origins import is_allowed_origin, origin_of
@@ -214,7 +214,7 @@ def _submit(request: HttpRequest, capture_form: CaptureForm, *, embed: bool) -> 
                 answers=form.answers(),
                 attribution=attribution,
                 honeypot=request.POST.get(spam.HONEYPOT_FIELD, ""),
-                client=submissions.ClientInfo(ip_address=_client_ip(request), user_agent=_user_agent(request)),
+                client=submissions.ClientInfo(ip_address=client_ip(request), user_agent=_user_agent(request)),
                 now=timezone.now(),
             )
         except ValidationError as error:
@@ -372,23 +372,6 @@ def _visitor_lead_id(request: HttpRequest) -> int | None:
         max_age=tokens.VISITOR_COOKIE_MAX_AGE.total_seconds(),
     )
     return int(value) if value and value.isdigit() else None
-
-
-def _client_ip(request: HttpRequest) -> str | None:
-    """The visitor's address, for the rate limit: behind ``PROXY_COUNT`` proxies, the one the first proxy saw.
-
-    Each proxy appends the address it received from to X-Forwarded-For, so the entry that many from
-    the right is the client's; anything further left could be typed by the client itself.
-    """
-    address = request.META.get("REMOTE_ADDR", "")
-    proxies = settings.AXES_IPWARE_PROXY_COUNT or 0  # the PROXY_COUNT variable (see settings)
-    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
-    if proxies and len(forwarded) >= proxies:
-        address = forwarded[-proxies]
-    try:
-        return str(ipaddress.ip_address(address)) if address else None
-    except ValueError:
-        return None
 
 
 def _user_agent(request: HttpRequest) -> str:

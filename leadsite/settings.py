@@ -71,6 +71,10 @@ if not SECRET_KEY:
     # Only ever used with DEBUG on; `check --deploy` flags the "django-insecure" prefix.
     SECRET_KEY = "django-insecure-local-development-only-key-do-not-use-in-production"
 
+# How many reverse proxies of ours stand in front of the app; client addresses (sign-in lockouts,
+# form and API rate limits) are read from X-Forwarded-For that far from the right, never further.
+PROXY_COUNT = env_int("PROXY_COUNT", 0)
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
@@ -87,6 +91,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "crispy_forms",
     "crispy_bootstrap5",
     "django_q",
@@ -96,6 +101,7 @@ INSTALLED_APPS = [
     "scoring",
     "handoff",
     "reports",
+    "integrations",
 ]
 
 MIDDLEWARE = [
@@ -202,7 +208,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-AXES_IPWARE_PROXY_COUNT = env_int("PROXY_COUNT", 0) or None
+AXES_CLIENT_IP_CALLABLE = "leads.client.client_ip"
 AXES_ENABLED = env_bool("AXES_ENABLED", default=True)
 
 # --- Internationalisation -----------------------------------------------------------------------
@@ -271,17 +277,52 @@ CONTENT_SECURITY_POLICY = {
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
+# The API: API keys (integrations.authentication) for systems and scripts, the session for the docs page.
+# Each view declares the scope an API key needs and the permissions a person needs (integrations.permissions).
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        # First, so a request without credentials gets a 401 with a challenge rather than a 403.
+        "integrations.authentication.ApiKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["integrations.permissions.HasRequiredScope"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "integrations.throttling.ApiKeyRateThrottle",
+        "integrations.throttling.SessionRateThrottle",
+        "integrations.throttling.AnonymousRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "api_key": env_str("API_RATE_PER_KEY", "600/min"),
+        "user": env_str("API_RATE_PER_KEY", "600/min"),
+        "anon": env_str("API_RATE_ANONYMOUS", "60/min"),
+    },
+    # Client addresses for the anonymous rate: trust X-Forwarded-For only as far as our own proxies.
+    "NUM_PROXIES": PROXY_COUNT,
+    # JSON only: the browsable API needs inline scripts our CSP forbids; /api/docs/ is the interactive view.
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Leadsite API",
-    "DESCRIPTION": "Capture, enrich, score and hand over B2B leads.",
+    "DESCRIPTION": (
+        "Capture, enrich, score and hand over B2B leads.\n\n"
+        "Authenticate with the header `Authorization: Api-Key <key>`: an integration key made in admin "
+        "(scope `capture`: only send submissions and activities; `read`: only read; `full`: everything), "
+        "or a personal token made at /api/tokens/, which acts with its owner's permissions. Each key has "
+        "its own rate limit. POSTs that accept an `Idempotency-Key` header replay the first response to a retry."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "SCHEMA_PATH_PREFIX": "/api/",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI is self-hosted (drf-spectacular-sidecar): the CSP allows no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }
 
 # --- Logging ------------------------------------------------------------------------------------

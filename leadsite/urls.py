@@ -1,7 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView
 
 from leads import views as lead_views
 
@@ -16,6 +15,6 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("inbox/", include("handoff.urls")),
     path("reports/", include("reports.urls")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/", include("integrations.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -290,7 +290,7 @@ def test_the_rate_limit_counts_the_address_the_proxies_saw(
     forwarded_for: str,
     address: str,
 ) -> None:
-    settings.AXES_IPWARE_PROXY_COUNT = proxy_count
+    settings.PROXY_COUNT = proxy_count or 0
     client = Client(REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR=forwarded_for)
 
     fill_and_send(client, whitepaper, clock)

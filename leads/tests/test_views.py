@@ -109,3 +109,15 @@ def test_pages_send_a_content_security_policy_and_deny_framing(rep: object) -> N
     assert "default-src 'self'" in response["Content-Security-Policy"]
     assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
     assert response["X-Frame-Options"] == "DENY"
+
+
+def test_sign_in_lockout_counts_the_client_behind_the_proxy_not_the_proxy(rep: object, settings: object) -> None:
+    settings.PROXY_COUNT = 1  # type: ignore[attr-defined]
+    attacker = Client(REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.66")
+    for _ in range(settings.AXES_FAILURE_LIMIT):  # type: ignore[attr-defined]
+        attacker.post(reverse("login"), {"username": "rep1", "password": "wrong"})
+
+    colleague = Client(REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.7")
+    response = colleague.post(reverse("login"), {"username": "rep1", "password": TEST_PASSWORD})
+
+    assert response.status_code == 302

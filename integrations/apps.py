@@ -1,0 +1,32 @@
+from django.apps import AppConfig
+
+# Marketers and managers connect other systems: integration keys and webhook endpoints in admin, and the
+# delivery log with its re-send action (a change). Nobody deletes a key (revoke it: the row stays, for the
+# record) or an endpoint (switch it off: its delivery log stays); superusers still can.
+_CONNECTS_SYSTEMS = [
+    *(f"integrations.{action}_apikey" for action in ("add", "change", "view")),
+    *(f"integrations.{action}_webhookendpoint" for action in ("add", "change", "view")),
+    "integrations.view_webhookdelivery",
+    "integrations.change_webhookdelivery",
+]
+
+
+class IntegrationsConfig(AppConfig):
+    name = "integrations"
+    verbose_name = "Integrations"
+
+    # What each role may do with this app's models; see leads.roles. Personal tokens need no permission:
+    # anyone signed in makes their own at /api/tokens/, and a token can never do more than its owner.
+    role_permissions = {"Marketing": _CONNECTS_SYSTEMS, "Sales manager": _CONNECTS_SYSTEMS}
+
+    # Webhook retries and lost delivery tasks (every minute); old Idempotency-Key responses (hourly).
+    periodic_tasks = {
+        "integrations.tasks.requeue_due_deliveries": 1,
+        "integrations.tasks.prune_idempotency_records": 60,
+    }
+
+    def ready(self) -> None:
+        from integrations import receivers, schema  # noqa: F401  (schema registers the auth scheme)
+        from leads.events import lead_event
+
+        lead_event.connect(receivers.record_lead_event, dispatch_uid="integrations.record_lead_event")

@@ -1,0 +1,45 @@
+"""The lead as webhook payloads carry it: compact, read-only, the same shape for every event."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from leads.models import Lead
+
+
+class LeadEventSerializer(serializers.ModelSerializer[Lead]):
+    name = serializers.CharField(source="full_name", read_only=True)
+    owner_id = serializers.IntegerField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Lead
+        fields = [
+            "id",
+            "email",
+            "phone",
+            "name",
+            "first_name",
+            "last_name",
+            "company_name",
+            "company_domain",
+            "job_title",
+            "country",
+            "stage",
+            "score",
+            "fit_score",
+            "engagement_score",
+            "owner_id",
+            "routing_team",
+            "nurture_track",
+            "first_touch_source",
+            "first_touch_medium",
+            "first_touch_campaign",
+            "first_touch_channel",
+            "first_touch_at",
+            "enrichment_status",
+            "enriched_at",
+            "stage_changed_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields

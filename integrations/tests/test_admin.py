@@ -1,0 +1,132 @@
+"""Admin: integration keys and webhook secrets are shown once; marketers and managers manage them."""
+
+import hashlib
+import re
+
+import pytest
+from django.contrib.auth.models import Group
+from django.contrib.messages import get_messages
+from django.urls import reverse
+
+from conftest import client_for
+from integrations.models import ApiKey, ApiKeyScope, WebhookEndpoint
+from integrations.tests.factories import ApiKeyFactory, WebhookDeliveryFactory, WebhookEndpointFactory
+from leads import roles
+
+pytestmark = pytest.mark.django_db
+
+
+def shown_code(response: object) -> str:
+    """The key or secret in the one admin message that shows it."""
+    messages = [str(m) for m in get_messages(response.wsgi_request)]  # type: ignore[attr-defined]
+    (code,) = [match.group(1) for m in messages if (match := re.search(r"<code>([^<]+)</code>", m))]
+    return code
+
+
+def test_adding_a_key_shows_it_once_and_stores_only_its_hash(marketer: object) -> None:
+    response = client_for(marketer).post(
+        reverse("admin:integrations_apikey_add"), {"name": "Webinar sync", "scope": ApiKeyScope.CAPTURE}
+    )
+
+    plaintext = shown_code(response)
+    api_key = ApiKey.objects.get()
+    assert (api_key.name, api_key.scope, api_key.user, api_key.created_by) == (
+        "Webinar sync",
+        "capture",
+        None,
+        marketer,
+    )
+    assert api_key.hashed_key == hashlib.sha256(plaintext.encode()).hexdigest()
+
+
+def test_the_key_page_never_shows_the_key_again(marketer: object) -> None:
+    response = client_for(marketer).post(reverse("admin:integrations_apikey_add"), {"name": "Sync", "scope": "read"})
+    plaintext = shown_code(response)
+
+    page = client_for(marketer).get(reverse("admin:integrations_apikey_change", args=[ApiKey.objects.get().pk]))
+
+    assert plaintext.split(".")[1] not in page.content.decode()
+
+
+def test_admin_revokes_selected_keys(manager: object) -> None:
+    api_key = ApiKeyFactory()
+
+    client_for(manager).post(
+        reverse("admin:integrations_apikey_changelist"), {"action": "revoke", "_selected_action": [api_key.pk]}
+    )
+
+    api_key.refresh_from_db()
+    assert api_key.revoked_at is not None
+
+
+def test_adding_an_endpoint_shows_its_signing_secret_once(marketer: object) -> None:
+    response = client_for(marketer).post(
+        reverse("admin:integrations_webhookendpoint_add"),
+        {
+            "name": "CRM",
+            "url": "https://crm.example/hooks/leadsite",
+            "events": ["lead.mql", "lead.sql"],
+            "is_active": "on",
+        },
+    )
+
+    endpoint = WebhookEndpoint.objects.get()
+    assert (shown_code(response), endpoint.events) == (endpoint.secret, ["lead.mql", "lead.sql"])
+
+
+def test_rotating_shows_the_new_secret(marketer: object) -> None:
+    endpoint = WebhookEndpointFactory()
+
+    response = client_for(marketer).post(
+        reverse("admin:integrations_webhookendpoint_changelist"),
+        {"action": "rotate_secret", "_selected_action": [endpoint.pk]},
+    )
+
+    endpoint.refresh_from_db()
+    assert shown_code(response) == endpoint.secret != "whsec_test-secret-for-signatures"
+
+
+def test_the_delivery_log_shows_response_codes(manager: object) -> None:
+    WebhookDeliveryFactory(response_code=503)
+
+    response = client_for(manager).get(reverse("admin:integrations_webhookdelivery_changelist"))
+
+    assert response.status_code == 200
+    assert "503" in response.content.decode()
+
+
+@pytest.mark.parametrize("group", [roles.MARKETING, roles.SALES_MANAGER])
+def test_marketers_and_managers_manage_keys_and_webhooks_but_delete_nothing(group: str) -> None:
+    granted = {
+        p.codename for p in Group.objects.get(name=group).permissions.filter(content_type__app_label="integrations")
+    }
+
+    assert granted == {
+        "add_apikey", "change_apikey", "view_apikey",
+        "add_webhookendpoint", "change_webhookendpoint", "view_webhookendpoint",
+        "view_webhookdelivery", "change_webhookdelivery",
+    }  # fmt: skip
+
+
+def test_reps_get_no_admin_permissions_on_integrations() -> None:
+    granted = Group.objects.get(name=roles.SALES_REP).permissions.filter(content_type__app_label="integrations")
+
+    assert not granted.exists()
+
+
+def test_every_integrations_admin_page_opens(marketer: object) -> None:
+    api_key, delivery = ApiKeyFactory(user=marketer), WebhookDeliveryFactory()
+    pages = [
+        reverse("admin:integrations_apikey_changelist"),
+        reverse("admin:integrations_apikey_add"),
+        reverse("admin:integrations_apikey_change", args=[api_key.pk]),
+        reverse("admin:integrations_webhookendpoint_changelist"),
+        reverse("admin:integrations_webhookendpoint_add"),
+        reverse("admin:integrations_webhookendpoint_change", args=[delivery.endpoint.pk]),
+        reverse("admin:integrations_webhookdelivery_changelist"),
+        reverse("admin:integrations_webhookdelivery_change", args=[delivery.pk]),
+    ]
+
+    client = client_for(marketer)
+
+    assert {page: client.get(page).status_code for page in pages} == dict.fromkeys(pages, 200)

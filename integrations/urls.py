@@ -1,0 +1,15 @@
+"""The API root, included once at /api/ from leadsite.urls; each app's API routes are included here."""
+
+from django.urls import include, path
+
+from integrations import views
+
+app_name = "api"
+
+urlpatterns = [
+    path("schema/", views.SchemaView.as_view(), name="schema"),
+    path("docs/", views.docs, name="docs"),
+    path("tokens/", views.personal_tokens, name="tokens"),
+    path("tokens/<int:token_id>/revoke/", views.revoke_personal_token, name="revoke_token"),
+    path("", include("leads.api.urls")),
+]
