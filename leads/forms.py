@@ -52,17 +52,22 @@ def clean_attribution(params: Mapping[str, Any], *, referrer: str = "", landing_
     and a referrer or landing page that is not an http(s) URL is dropped. UTM values missing from
     ``params`` are read from the landing page's own query string.
     """
-    values = {name: str(params.get(name) or "").strip() for name in ATTRIBUTION_PARAMS}
-    values["referrer"] = values["referrer"] or referrer.strip()
-    values["landing_page"] = values["landing_page"] or landing_page.strip()
+    values = {name: _printable(params.get(name)) for name in ATTRIBUTION_PARAMS}
+    values["referrer"] = values["referrer"] or _printable(referrer)
+    values["landing_page"] = values["landing_page"] or _printable(landing_page)
     for name in _URL_PARAMS:
         if origin_of(values[name]) is None:
             values[name] = ""
     landing_query = parse_qs(urlsplit(values["landing_page"]).query)
     for name in ATTRIBUTION_PARAMS:
         if not values[name] and name not in _URL_PARAMS:
-            values[name] = landing_query.get(name, [""])[0].strip()
+            values[name] = _printable(landing_query.get(name, [""])[0])
     return {name: value[: _touch_max_length(name)] for name, value in values.items() if value}
+
+
+def _printable(value: object) -> str:
+    """The value as trimmed text without control characters (PostgreSQL refuses NUL in text)."""
+    return "".join(char for char in str(value or "") if char.isprintable()).strip()
 
 
 def _touch_max_length(param: str) -> int:

@@ -231,6 +231,14 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 
+# The stages other systems hear about (webhooks), and their lead events.
+STAGE_EVENTS: dict[str, str] = {
+    Stage.MQL: events.LEAD_MQL,
+    Stage.SQL: events.LEAD_SQL,
+    Stage.REJECTED: events.LEAD_REJECTED,
+}
+
+
 class StageTransitionError(Exception):
     """The requested stage cannot follow the lead's current stage."""
 
@@ -259,9 +267,15 @@ def change_stage(
         )
         if updated != 1:
             raise StageConflictError("This lead was changed by someone else; reload and try again.")
-        StageChange.objects.create(
+        change = StageChange.objects.create(
             lead=lead, from_stage=from_stage, to_stage=to_stage, changed_by=by, changed_at=now, reason=reason
         )
+        event = STAGE_EVENTS.get(to_stage)
+        if event is not None:
+            # Announced after commit, once per StageChange: its id is the event id listeners deduplicate on.
+            events.emit(
+                event, lead_id=lead.pk, event_id=f"{event}:{change.pk}", data={"reason": reason}, occurred_at=now
+            )
     lead.stage = to_stage
     lead.stage_changed_at = now
     return lead

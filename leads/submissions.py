@@ -1,12 +1,15 @@
 """Writes for the public forms: store a submission and capture its lead, release suspected spam, confirm a
 double opt-in, record asset downloads, and keep a form's consent text versions.
 
-Every form submission reaches the lead through ``leads.services.capture_lead``, like every other way in.
+A submission comes from a visitor (``submit_form``, the HTML views) or from another system
+(``submit_form_from_api``, ``POST /api/submissions/``); both store it and capture its lead through the
+same code, and every lead reaches ``leads.services.capture_lead``, like every other way in.
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -38,6 +41,8 @@ logger = logging.getLogger(__name__)
 
 PIPELINE_TASK = "handoff.tasks.process_lead"
 CONFIRMATION_TASK = "leads.tasks.send_submission_confirmation"
+# The idempotency key of a submission sent through the API (render nonces are URL-safe base64: never a colon).
+API_NONCE_PREFIX = "api:"
 
 
 @dataclass(frozen=True)
@@ -63,7 +68,7 @@ def submit_form(
     client: ClientInfo,
     now: datetime,
 ) -> SubmitResult:
-    """Store the submission and, unless it looks like spam, capture its lead, in one transaction.
+    """Store a visitor's submission of the public form and, unless it looks like spam, capture its lead.
 
     A second submit of the same rendered form (a double click, a reload) returns the first submission.
     The pipeline (and a double opt-in email) are enqueued after commit; if enqueueing fails, the
@@ -86,10 +91,49 @@ def submit_form(
         user_agent=client.user_agent[:500],
         rendered_at=render.rendered_at,
         submitted_at=now,
-        status=SubmissionStatus.SPAM if verdict else SubmissionStatus.CAPTURED,
-        spam_reason=verdict.reason if verdict else "",
-        spam_detail=verdict.detail[:200] if verdict else "",
     )
+    return _store(submission, verdict=verdict)
+
+
+def submit_form_from_api(
+    *,
+    form: CaptureForm,
+    consent_text: ConsentText,
+    answers: Mapping[str, Any],
+    attribution: Mapping[str, str],
+    client: ClientInfo,
+    now: datetime,
+    submitted_at: datetime | None = None,
+) -> SubmitResult:
+    """Store a submission another system sent (``POST /api/submissions/``) and capture its lead, as ``submit_form``.
+
+    The same storing and capture as a visitor's submission, without the spam checks that need a browser:
+    no render (so no time trap), no honeypot, and instead of the per-address rate limit the API key's own
+    rate limit applies. Every call is a new submission (the API's ``Idempotency-Key`` makes a retry return
+    the first). ``submitted_at`` (default ``now``) is when the person sent the form on the other system.
+    Raises ``ValidationError`` when the lead cannot be captured.
+    """
+    submitted_at = submitted_at or now
+    submission = Submission(
+        form=form,
+        consent_text=consent_text,
+        # No render, so no nonce to dedupe on: a random key (the API's own prefix) keeps the column unique.
+        idempotency_key=f"{API_NONCE_PREFIX}{secrets.token_urlsafe(18)}",
+        payload=dict(answers),
+        attribution=dict(attribution),
+        ip_address=client.ip_address,
+        user_agent=client.user_agent[:500],
+        rendered_at=submitted_at,
+        submitted_at=submitted_at,
+    )
+    return _store(submission, verdict=None)
+
+
+def _store(submission: Submission, *, verdict: spam.SpamVerdict | None) -> SubmitResult:
+    """Save the submission first and then, unless it is held as spam, capture its lead: one transaction."""
+    if verdict is not None:
+        submission.status = SubmissionStatus.SPAM
+        submission.spam_reason, submission.spam_detail = verdict.reason, verdict.detail[:200]
     submission.full_clean(validate_unique=False, validate_constraints=False)
     try:
         with transaction.atomic():
@@ -98,7 +142,7 @@ def submit_form(
                 _capture(submission)
     except IntegrityError:
         # The same render was sent twice at once and the other request stored it first.
-        existing = Submission.objects.filter(idempotency_key=render.nonce).first()
+        existing = Submission.objects.filter(idempotency_key=submission.idempotency_key).first()
         if existing is None:
             raise
         return SubmitResult(submission=existing, is_duplicate=True)
@@ -135,7 +179,7 @@ def _capture(submission: Submission) -> None:
             legal_basis=form.legal_basis,
             text=consent_text.text,
             text_version=consent_text.label,
-            source=ConsentSource.FORM,
+            source=_consent_source(submission),
             source_ref=form.slug,
             ip_address=submission.ip_address,
             consent_text_id=consent_text.pk,
@@ -161,6 +205,11 @@ def _capture(submission: Submission) -> None:
     transaction.on_commit(lambda: _enqueue(PIPELINE_TASK, lead_id))
     if needs_confirmation:
         transaction.on_commit(lambda: _enqueue(CONFIRMATION_TASK, submission_id))
+
+
+def _consent_source(submission: Submission) -> str:
+    # Through the API another system showed the consent text; the consent says so.
+    return ConsentSource.API if submission.idempotency_key.startswith(API_NONCE_PREFIX) else ConsentSource.FORM
 
 
 def _enqueue(task: str, object_id: int) -> None:

@@ -2,7 +2,8 @@
 
 The schema is loaded through the WSGI app with an integration key, and every request goes through the
 same app in the test's transaction. Few examples and a fixed seed keep it fast and deterministic; the
-leads named in the schema's examples exist, so the explicit examples succeed (201) and are checked too.
+leads and the form named in the schema's examples exist, so the explicit examples succeed (201) and are
+checked too.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from schemathesis.specs.openapi.checks import (
 
 from integrations.models import ApiKey
 from integrations.tests.factories import ApiKeyFactory, api_headers
-from leads.tests.factories import LeadFactory
+from leads.models import FieldKind
+from leads.tests.factories import CaptureFormFactory, ConsentTextFactory, FormFieldFactory, LeadFactory
 
 CHECKS = [
     not_a_server_error,
@@ -55,7 +57,26 @@ def api_key(db: None, settings: object) -> ApiKey:
     }
     LeadFactory(email="ada@acme.example")
     LeadFactory(id=42, email="grace@acme.example")
+    _example_form()
     return ApiKeyFactory()
+
+
+def _example_form() -> None:
+    """The form the submissions examples send (leads.api.views), with the fields they answer."""
+    form = CaptureFormFactory(slug="state-of-b2b")
+    FormFieldFactory(form=form, label="First name", lead_attribute="first_name", is_required=True)
+    FormFieldFactory(form=form, label="Email", kind=FieldKind.EMAIL, lead_attribute="email", is_required=True)
+    FormFieldFactory(form=form, label="Company", lead_attribute="company_name", is_required=True)
+    FormFieldFactory(form=form, label="Job title", lead_attribute="job_title")
+    FormFieldFactory(
+        form=form,
+        label="Team size",
+        kind=FieldKind.SELECT,
+        lead_attribute="",
+        answer_key="team_size",
+        choices="1-10\n11-50\n51+",
+    )
+    ConsentTextFactory(form=form, version=1)
 
 
 @pytest.fixture

@@ -3,17 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from rest_framework import serializers
+from rest_framework.settings import api_settings
 
-from leads.models import ActivityKind
+from leads import selectors
+from leads.forms import SubmissionForm, clean_attribution, hidden_field_values
+from leads.models import (
+    ActivityKind,
+    CaptureForm,
+    ConsentStatus,
+    ConsentText,
+    FieldKind,
+    FormField,
+    Submission,
+    SubmissionStatus,
+)
 
 # How far ahead of our clock an activity's time may be (the sender's clock may run a little fast).
 CLOCK_SKEW = timedelta(minutes=5)
 MAX_EXTERNAL_ID_LENGTH = 200
 MAX_DB_INTEGER = 2**63 - 1
+MAX_DB_POSITIVE_INTEGER = 2**31 - 1
 
 
 class ErrorDetailSerializer(serializers.Serializer):
@@ -106,3 +119,189 @@ class ActivitiesRecordedSerializer(serializers.Serializer):
 class ActivityErrorsSerializer(serializers.Serializer):
     detail = serializers.CharField(help_text="What went wrong; nothing was stored.")
     items = ItemErrorsSerializer(many=True, required=False, help_text="The invalid items, by position.")
+
+
+# --- Submissions ----------------------------------------------------------------------------------
+
+
+class ConsentInSerializer(serializers.Serializer):
+    given = serializers.BooleanField(
+        help_text="Must be `true`: the person agreed to the form's consent text (on an opt-in form) or was shown "
+        "its notice (legitimate interest). Send no submission for a person who did not."
+    )
+    text_version = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=MAX_DB_POSITIVE_INTEGER,
+        help_text="The form's consent text version the person was shown (admin lists them under the form). "
+        "Default: the current one. It must be a version of this form.",
+    )
+
+    def validate_given(self, value: bool) -> bool:
+        if not value:
+            raise serializers.ValidationError(
+                "The person must agree to the consent text (given: true); nothing is stored without consent."
+            )
+        return value
+
+
+class AttributionSerializer(serializers.Serializer):
+    """Where the person came from, as the form page saw it; like the public form, it never costs a lead."""
+
+    utm_source = serializers.CharField(required=False, allow_blank=True, allow_null=True)
+    utm_medium = serializers.CharField(required=False, allow_blank=True, allow_null=True)
+    utm_campaign = serializers.CharField(required=False, allow_blank=True, allow_null=True)
+    utm_term = serializers.CharField(required=False, allow_blank=True, allow_null=True)
+    utm_content = serializers.CharField(required=False, allow_blank=True, allow_null=True)
+    gclid = serializers.CharField(required=False, allow_blank=True, allow_null=True, help_text="Google click id.")
+    referrer = serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, help_text="The page before the form's page (http/https)."
+    )
+    landing_page = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        help_text="The page the form was on; `utm_*` values missing above are read from its query string.",
+    )
+
+
+class SubmissionInSerializer(serializers.Serializer):
+    """A form filled in on another system: which form, the person's answers and consent, where they came from."""
+
+    # validated_data holds the form and consent_text rows, the answers as the public form's class cleaned
+    # them (by field key, as the public form stores them) and the cleaned attribution: ready for
+    # leads.submissions.submit_form_from_api.
+
+    form = serializers.CharField(max_length=80, help_text="The form's slug: its address is /f/<slug>/.")
+    answers = serializers.DictField(
+        help_text="The answers by field key: each field's lead attribute (`email`, `phone`, `first_name`, "
+        "`last_name`, `company_name`, `job_title`, `country`) or its custom answer key (e.g. `team_size`), "
+        "the names the public form posts. Every field of the form is accepted (progressive ones too); "
+        "required fields are required, a key the form has no field for is refused, and a hidden field left "
+        "out gets its default. Values: a string (a number for number fields), `true`/`false` for a checkbox, a "
+        "list of strings for a multi-select; a country is an ISO 3166-1 alpha-2 code such as `GB`."
+    )
+    consent = ConsentInSerializer(help_text="The person's consent to the form's consent text.")
+    attribution = AttributionSerializer(required=False, help_text="UTM values, click id, referrer, landing page.")
+    ip_address = serializers.IPAddressField(
+        required=False,
+        allow_null=True,
+        help_text="The person's address, as the system they used saw it; kept with the submission and consent.",
+    )
+    user_agent = serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, help_text="The person's browser (User-Agent)."
+    )
+    submitted_at = serializers.DateTimeField(
+        required=False, help_text="When the person sent the form: ISO 8601, with a time zone. Default: now."
+    )
+
+    def validate_form(self, value: str) -> CaptureForm:
+        form = selectors.forms_with_fields().filter(slug=value).first()
+        if form is None:
+            raise serializers.ValidationError(f"No form has the slug “{value}”.")
+        if not form.is_active:
+            raise serializers.ValidationError(f"The form “{value}” is not active; switch it on in admin first.")
+        return form
+
+    def validate_submitted_at(self, value: datetime) -> datetime:
+        if value > self.context["now"] + CLOCK_SKEW:
+            raise serializers.ValidationError("The time is in the future.")
+        return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        form: CaptureForm = attrs["form"]
+        consent_text = _consent_text(form, version=attrs["consent"].get("text_version"))
+        return {
+            **attrs,
+            "consent_text": consent_text,
+            "answers": _cleaned_answers(form, consent_text=consent_text, answers=attrs["answers"]),
+            "attribution": clean_attribution(attrs.get("attribution") or {}),
+            "user_agent": attrs.get("user_agent") or "",
+        }
+
+
+def _consent_text(form: CaptureForm, *, version: int | None) -> ConsentText:
+    if version is None:
+        current = selectors.current_consent_text(form)
+        if current is None:
+            raise serializers.ValidationError({"form": ["This form has no consent text yet; add one in admin."]})
+        return current
+    named = form.consent_texts.filter(version=version).first()
+    if named is None:
+        raise serializers.ValidationError({"consent": {"text_version": [f"This form has no consent text v{version}."]}})
+    return named
+
+
+def _cleaned_answers(form: CaptureForm, *, consent_text: ConsentText, answers: Mapping[str, Any]) -> dict[str, Any]:
+    """The answers checked by the public form's own form class, with every field of the form shown."""
+    fields = list(form.fields.all())
+    keys = {field.key: field for field in fields}
+    problems = {key: [f"The form has no field “{key}”."] for key in answers if key not in keys}
+    given = {key: value for key, value in answers.items() if key in keys and value is not None}
+    for key, value in given.items():
+        problem = _type_problem(keys[key], value)
+        if problem:
+            problems[key] = [problem]
+    if problems:
+        raise serializers.ValidationError({"answers": problems})
+    data = {**given, **hidden_field_values(fields, given), "consent": True}
+    django_form = SubmissionForm(data, fields=fields, consent_text=consent_text, legal_basis=form.legal_basis)
+    if not django_form.is_valid():
+        raise serializers.ValidationError(_form_errors(django_form))
+    return django_form.answers()
+
+
+def _type_problem(field: FormField, value: object) -> str | None:
+    """What is wrong with the JSON type of an answer, before the form checks its value."""
+    match field.kind:
+        case FieldKind.MULTI_SELECT:
+            ok = isinstance(value, list) and all(isinstance(item, str) for item in value)
+            return None if ok else "Give a list of the chosen options."
+        case FieldKind.CHECKBOX:
+            return None if isinstance(value, bool) else "Give true or false."
+        case _:
+            ok = isinstance(value, str | int | float) and not isinstance(value, bool)
+            return None if ok else "Give a string."
+
+
+def _form_errors(django_form: SubmissionForm) -> dict[str, Any]:
+    errors: dict[str, Any] = {}
+    for key, messages in django_form.errors.items():
+        if key == "consent":
+            errors["consent"] = {"given": list(messages)}
+        elif key == "__all__":
+            errors.setdefault("answers", {})[api_settings.NON_FIELD_ERRORS_KEY] = list(messages)
+        else:
+            errors.setdefault("answers", {})[key] = list(messages)
+    return errors
+
+
+class SubmissionCapturedSerializer(serializers.ModelSerializer[Submission]):
+    """The stored submission, what became of it, and of its consent."""
+
+    status = serializers.ChoiceField(
+        choices=SubmissionStatus.choices,
+        help_text="`captured`: the lead was captured and the pipeline queued. `spam`: held without a lead "
+        "(the public form's spam checks; submissions through the API are not held).",
+    )
+    lead_id = serializers.IntegerField(allow_null=True, help_text="The lead captured or updated; null when spam.")
+    consent_status = serializers.ChoiceField(
+        source="consent.status",
+        choices=ConsentStatus.choices,
+        allow_null=True,
+        help_text="`pending` until the person confirms a double opt-in form's email; null when spam.",
+    )
+
+    class Meta:
+        model = Submission
+        fields = ["id", "lead_id", "status", "consent_status"]
+        read_only_fields = fields
+
+
+class SubmissionErrorsSerializer(serializers.Serializer):
+    detail = serializers.CharField(help_text="What went wrong; nothing was stored.")
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text="Messages by field; nested fields are named with dots (`answers.email`, `consent.given`).",
+    )

@@ -6,4 +6,5 @@ from leads.api import views
 
 urlpatterns = [
     path("activities/", views.RecordActivitiesView.as_view(), name="activities"),
+    path("submissions/", views.SubmitFormView.as_view(), name="submissions"),
 ]

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from drf_spectacular.utils import (
@@ -18,9 +19,10 @@ from drf_spectacular.utils import (
 )
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
-from leads import services
+from leads import services, submissions
 from leads.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, IDEMPOTENCY_RESPONSES, idempotent
 from leads.api.serializers import (
     ActivitiesQuerySerializer,
@@ -28,8 +30,11 @@ from leads.api.serializers import (
     ActivityErrorsSerializer,
     ActivityInSerializer,
     ErrorDetailSerializer,
+    SubmissionCapturedSerializer,
+    SubmissionErrorsSerializer,
+    SubmissionInSerializer,
 )
-from leads.models import Lead
+from leads.models import CaptureForm, Lead
 from leads.normalise import normalise_email
 
 MAX_BATCH = 500
@@ -206,3 +211,151 @@ def _leads_for(items: Sequence[dict[str, Any]]) -> list[Lead | None]:
         by_email.get(normalise_email(item["email"])) if "email" in item else by_id.get(item["lead_id"])
         for item in items
     ]
+
+
+# --- Submissions ----------------------------------------------------------------------------------
+
+_WHITEPAPER_SUBMISSION = {
+    "form": "state-of-b2b",
+    "answers": {
+        "email": "ada@acme.example",
+        "first_name": "Ada",
+        "company_name": "Acme",
+        "job_title": "CTO",
+        "team_size": "11-50",
+    },
+    "consent": {"given": True, "text_version": 1},
+    "attribution": {
+        "utm_source": "linkedin",
+        "utm_medium": "paid_social",
+        "utm_campaign": "q3-whitepaper",
+        "landing_page": "https://www.acme.example/report",
+    },
+    "ip_address": "203.0.113.9",
+    "user_agent": "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_4) AppleWebKit/605.1.15",
+    "submitted_at": "2026-03-02T09:58:00Z",
+}
+_MINIMAL_SUBMISSION = {
+    "form": "state-of-b2b",
+    "answers": {"email": "grace@acme.example", "first_name": "Grace", "company_name": "Acme"},
+    "consent": {"given": True},
+}
+_INVALID_SUBMISSION = "No submission was stored: the request is invalid (see errors, by field)."
+
+
+@extend_schema(tags=["submissions"])
+class SubmitFormView(APIView):
+    required_scope = "capture"
+    # Nobody's role has it: a submission vouches for a person's consent, so integration keys send them.
+    required_permissions = ("leads.add_submission",)
+
+    @extend_schema(
+        operation_id="submissions_create",
+        summary="Submit a form",
+        description=(
+            "Capture a lead from a form filled in on another system (a site on another stack, a webinar "
+            "platform, an event app), exactly as if the person had sent the form's own page: the submission is "
+            "stored first, then the lead is created or updated with its consent (the exact consent text version "
+            "shown), a touch with the attribution data and a `form_submitted` activity, and the pipeline "
+            "(enrich, score, route, assign) runs in the background. On a double opt-in form the person is "
+            "emailed a confirmation link and the consent stays `pending` until they follow it.\n\n"
+            "`answers` are validated against the form's fields like the public form's: every field of the "
+            "form is accepted (progressive profiling does not apply), required fields are required, and a "
+            "key the form has no field for is refused. `consent.given` must be `true`.\n\n"
+            "The public form's spam checks (hidden honeypot, time trap, submissions per address) need a "
+            "browser and do not apply; the API key's own rate limit does. Each request is a new submission "
+            "(two identical posts are two, like two form fills); send an `Idempotency-Key` header to make a "
+            "retry return the first response instead.\n\n"
+            "Needs an integration key with the `capture` or `full` scope (a person's token works only for "
+            "an account allowed to add submissions, which no role is by default)."
+        ),
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        request=SubmissionInSerializer,
+        responses={
+            201: SubmissionCapturedSerializer,
+            400: OpenApiResponse(SubmissionErrorsSerializer, description="Invalid input; nothing was stored."),
+            **_AUTH_RESPONSES,
+            **IDEMPOTENCY_RESPONSES,
+        },
+        examples=[
+            OpenApiExample("A white paper download", value=_WHITEPAPER_SUBMISSION, request_only=True),
+            OpenApiExample("Only what is required", value=_MINIMAL_SUBMISSION, request_only=True),
+            OpenApiExample(
+                "Captured",
+                value={"id": 981, "lead_id": 7, "status": "captured", "consent_status": "confirmed"},
+                response_only=True,
+                status_codes=["201"],
+            ),
+            OpenApiExample(
+                "Captured, double opt-in pending",
+                value={"id": 982, "lead_id": 8, "status": "captured", "consent_status": "pending"},
+                response_only=True,
+                status_codes=["201"],
+            ),
+            OpenApiExample(
+                "Invalid answers",
+                value={
+                    "detail": _INVALID_SUBMISSION,
+                    "errors": {
+                        "answers.email": ["Enter a valid email address."],
+                        "answers.company_name": ["This field is required."],
+                    },
+                },
+                response_only=True,
+                status_codes=["400"],
+            ),
+        ],
+    )
+    @idempotent
+    def post(self, request: Request) -> Response:
+        now = timezone.now()
+        serializer = SubmissionInSerializer(data=request.data, context={"now": now})
+        if not serializer.is_valid():
+            return _invalid_submission(_flat_errors(serializer.errors))
+        data = serializer.validated_data
+        try:
+            result = submissions.submit_form_from_api(
+                form=data["form"],
+                consent_text=data["consent_text"],
+                answers=data["answers"],
+                attribution=data["attribution"],
+                client=submissions.ClientInfo(ip_address=data.get("ip_address"), user_agent=data["user_agent"]),
+                submitted_at=data.get("submitted_at"),
+                now=now,
+            )
+        except ValidationError as error:
+            # The answers passed the form but the lead could not be captured (no usable email or phone).
+            return _invalid_submission(_capture_errors(error, form=data["form"]))
+        return Response(SubmissionCapturedSerializer(result.submission).data, status=201)
+
+
+def _invalid_submission(errors: dict[str, list[str]]) -> Response:
+    return Response(SubmissionErrorsSerializer({"detail": _INVALID_SUBMISSION, "errors": errors}).data, status=400)
+
+
+def _flat_errors(errors: Mapping[str, Any] | Sequence[Any], name: str = "") -> dict[str, list[str]]:
+    """DRF's nested errors by dotted field name (``answers.email``)."""
+    if not isinstance(errors, Mapping):
+        return {name or api_settings.NON_FIELD_ERRORS_KEY: [str(message) for message in errors]}
+    flat: dict[str, list[str]] = {}
+    for key, value in errors.items():
+        for field, messages in _flat_errors(value, _field_name(name, str(key))).items():
+            flat.setdefault(field, []).extend(messages)
+    return flat
+
+
+def _field_name(parent: str, key: str) -> str:
+    if not parent:
+        return key
+    # A nested object's own errors ("Invalid data. Expected a dictionary …") go under its name.
+    return parent if key == api_settings.NON_FIELD_ERRORS_KEY else f"{parent}.{key}"
+
+
+def _capture_errors(error: ValidationError, *, form: CaptureForm) -> dict[str, list[str]]:
+    if not hasattr(error, "error_dict"):
+        return {"answers": error.messages}
+    keys = {field.key for field in form.fields.all()}
+    flat: dict[str, list[str]] = {}
+    for key, messages in error.message_dict.items():
+        flat.setdefault(f"answers.{key}" if key in keys else "answers", []).extend(messages)
+    return flat

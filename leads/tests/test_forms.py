@@ -178,3 +178,9 @@ def test_attribution_cuts_over_long_values_instead_of_failing() -> None:
     attribution = clean_attribution({"utm_medium": "m" * 500})
 
     assert len(attribution["utm_medium"]) == 100
+
+
+def test_attribution_drops_control_characters_the_database_would_refuse() -> None:
+    attribution = clean_attribution({"utm_source": "news\x00letter\n", "utm_campaign": "\x00"})
+
+    assert attribution == {"utm_source": "newsletter"}
