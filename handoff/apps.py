@@ -1,6 +1,27 @@
 from django.apps import AppConfig
 
+# Managers run their teams and SLA policies in admin; the calendar rows are edited inline on a team.
+_MANAGED_IN_ADMIN = ("team", "teamhours", "closeddate", "membership", "slapolicy")
+
 
 class HandoffConfig(AppConfig):
     name = "handoff"
     verbose_name = "Sales handoff"
+
+    # What each role may do with this app's models; see leads.roles. Reps work only in the inbox,
+    # which checks leads.work_inbox and scopes every lead by assignment.
+    role_permissions = {
+        "Marketing": ["handoff.view_team", "handoff.view_slapolicy"],
+        "Sales manager": [
+            *(f"handoff.{action}_{model}" for model in _MANAGED_IN_ADMIN for action in ("add", "change", "view")),
+            *(f"handoff.delete_{model}" for model in ("teamhours", "closeddate", "membership")),
+            "handoff.view_assignment",
+            "handoff.view_slarecord",
+            "handoff.view_notification",
+        ],
+    }
+
+    # Every minute: the SLA sweep (reminders and breaches), and the safety net that assigns MQLs the
+    # pipeline left unowned.
+    periodic_tasks = {"handoff.tasks.check_sla": 1, "handoff.tasks.assign_waiting_leads": 1}
+    demo_loader = "handoff.demo.load_demo_handoff"

@@ -131,6 +131,18 @@ class BusinessCalendar:
             total += min(closes_at, end) - opens_at
         return total
 
+    def open_intervals(self, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+        """The opening intervals between `start` and `end` as sorted UTC pairs, clipped to both ends.
+
+        For clients that count business time themselves (the inbox's live countdowns).
+        """
+        start, end = _as_utc(start, "start"), _as_utc(end, "end")
+        return [
+            (opens_at, min(closes_at, end))
+            for opens_at, closes_at in self._open_intervals(start, until=end)
+            if opens_at < end
+        ]
+
     def _open_intervals(self, since: datetime, until: datetime | None = None) -> Iterator[tuple[datetime, datetime]]:
         """Yield the opening intervals after `since` as sorted, disjoint UTC pairs, the first clipped to `since`.
 

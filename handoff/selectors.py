@@ -1,8 +1,321 @@
+"""Reads for the inbox, the lead page and the manager queue. Every list is scoped by the user asking."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
 from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.urls import reverse
 
-from leads.models import Lead, LeadQuerySet
+from handoff.calendar import BusinessCalendar
+from handoff.countdown import ClockInput, SLAClock, opening_windows, sla_clocks
+from handoff.models import Assignment, ClosedDate, ContactLog, Membership, Team, TeamHours
+from leads.models import Activity, Lead, LeadQuerySet, Stage, StageChange
+
+# --- Calendars -----------------------------------------------------------------------------------
 
 
-def inbox_leads(*, user: AbstractBaseUser) -> LeadQuerySet:
-    """The leads a rep works: only their own, whatever the stage, newest hand-over first."""
-    return Lead.objects.owned_by(user).order_by("-stage_changed_at", "-id")
+def team_calendar(team: Team) -> BusinessCalendar:
+    """The business calendar of ``team``, from its opening hours, closed dates and holiday region."""
+    return team_calendars([team])[team.pk]
+
+
+def team_calendars(teams: Iterable[Team]) -> dict[int, BusinessCalendar]:
+    """The business calendars of ``teams`` by team id, in two queries however many teams there are."""
+    teams_by_id = {team.pk: team for team in teams}
+    hours: dict[int, dict[int, list[tuple[time, time]]]] = {pk: {} for pk in teams_by_id}
+    for team_id, weekday, opens_at, closes_at in TeamHours.objects.filter(team__in=teams_by_id).values_list(
+        "team_id", "weekday", "opens_at", "closes_at"
+    ):
+        hours[team_id].setdefault(weekday, []).append((opens_at, closes_at))
+    closed: dict[int, set[date]] = {pk: set() for pk in teams_by_id}
+    for team_id, day in ClosedDate.objects.filter(team__in=teams_by_id).values_list("team_id", "date"):
+        closed[team_id].add(day)
+    return {
+        pk: _cached_calendar(
+            team.timezone,
+            tuple((weekday, tuple(sorted(intervals))) for weekday, intervals in sorted(hours[pk].items())),
+            frozenset(closed[pk]),
+            team.holiday_country,
+            team.holiday_subdivision,
+        )
+        for pk, team in teams_by_id.items()
+    }
+
+
+@functools.lru_cache(maxsize=128)
+def _cached_calendar(
+    timezone: str,
+    hours: tuple[tuple[int, tuple[tuple[time, time], ...]], ...],
+    closed_dates: frozenset[date],
+    holiday_country: str,
+    holiday_subdivision: str,
+) -> BusinessCalendar:
+    # Building a calendar validates its holiday region, which costs more than a page of countdowns.
+    return BusinessCalendar(
+        timezone=timezone,
+        hours=dict(hours),
+        closed_dates=closed_dates,
+        holiday_country=holiday_country,
+        holiday_subdivision=holiday_subdivision,
+    )
+
+
+# --- Who sees what -------------------------------------------------------------------------------
+
+
+def managed_teams(*, user: AbstractBaseUser) -> QuerySet[Team]:
+    """The teams whose queue ``user`` runs (every team for a superuser)."""
+    if not user.has_perm("leads.manage_team"):
+        return Team.objects.none()
+    if user.is_superuser:
+        return Team.objects.all()
+    return Team.objects.filter(managers=user)
+
+
+def visible_leads(*, user: AbstractBaseUser) -> LeadQuerySet:
+    """The leads whose page ``user`` may open: their own, and for managers their teams' and the unassigned MQLs."""
+    scope = Q(owner=user)
+    if user.has_perm("leads.manage_team"):
+        in_my_teams = Assignment.objects.filter(lead=OuterRef("pk"), team__in=managed_teams(user=user))
+        scope |= Q(Exists(in_my_teams)) | Q(stage=Stage.MQL, owner__isnull=True)
+    return Lead.objects.filter(scope)
+
+
+def latest_assignment(*, user: AbstractBaseUser, lead_id: int) -> Assignment | None:
+    """The rep's most recent assignment of this lead, open or not; None when it was never theirs.
+
+    Actions look it up this way so a rep who lost the lead a moment ago (reassigned, or handled in
+    another tab) is told what happened instead of getting a 404.
+    """
+    return (
+        Assignment.objects.select_related("lead", "team", "sla")
+        .filter(lead_id=lead_id, rep=user)
+        .order_by("-assigned_at", "-id")
+        .first()
+    )
+
+
+def managed_assignment(*, user: AbstractBaseUser, lead_id: int) -> Assignment | None:
+    """The open assignment of this lead in one of the manager's teams."""
+    return (
+        Assignment.objects.open()
+        .select_related("lead", "team", "rep")
+        .filter(lead_id=lead_id, team__in=managed_teams(user=user))
+        .first()
+    )
+
+
+def assignable_members(*, user: AbstractBaseUser) -> list[Membership]:
+    """Active reps in the manager's teams, for the assign and reassign forms."""
+    return list(
+        Membership.objects.select_related("team", "user")
+        .filter(team__in=managed_teams(user=user), is_active=True, user__is_active=True)
+        .order_by("team__name", "user__first_name", "user__username")
+    )
+
+
+# --- The rep's inbox -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InboxFilters:
+    show: str = "todo"  # "todo": awaiting first contact; "contacted": contacted, not yet qualified
+    stage: str = ""
+    source: str = ""
+    min_score: int | None = None
+    max_score: int | None = None
+    search: str = ""
+
+
+# What an inbox row shows, and no more: a lead has many more columns (JSON among them), and on SQLite
+# every datetime read is parsed in Python, which costs more than the query itself.
+INBOX_COLUMNS = (
+    *("id", "rep_id", "team_id", "lead_id", "state", "assigned_at", "sla_due_at"),
+    *(f"lead__{name}" for name in ("first_name", "last_name", "email", "phone", "job_title", "company_name",
+                                    "size_band", "country", "first_touch_source", "first_touch_medium", "score",
+                                    "stage")),
+    *("sla__id", "sla__target_duration", "sla__met_at"),
+)  # fmt: skip
+
+
+def inbox_assignments(*, user: AbstractBaseUser, filters: InboxFilters) -> QuerySet[Assignment]:
+    """The rep's open assignments, most urgent SLA first, with everything a row shows (no query per row)."""
+    assignments = (
+        Assignment.objects.open()
+        .filter(rep=user, contacted_at__isnull=filters.show != "contacted")
+        .select_related("lead", "sla")
+        .only(*INBOX_COLUMNS)
+    )
+    if filters.stage:
+        assignments = assignments.filter(lead__stage=filters.stage)
+    if filters.source:
+        assignments = assignments.filter(lead__first_touch_source__iexact=filters.source)
+    if filters.min_score is not None:
+        assignments = assignments.filter(lead__score__gte=filters.min_score)
+    if filters.max_score is not None:
+        assignments = assignments.filter(lead__score__lte=filters.max_score)
+    if filters.search:
+        term = filters.search
+        assignments = assignments.filter(
+            Q(lead__first_name__icontains=term)
+            | Q(lead__last_name__icontains=term)
+            | Q(lead__email__icontains=term)
+            | Q(lead__company_name__icontains=term)
+        )
+    return assignments
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    """One inbox row, ready to print: the list renders 50 of these, so the template only prints fields."""
+
+    lead_id: int
+    url: str
+    name: str
+    detail: str
+    company: str
+    company_detail: str
+    source: str
+    medium: str
+    score: int
+    state: str
+    state_label: str
+    stage: str
+    assigned_ago: str
+    team_id: int
+    team_name: str
+    clock: SLAClock
+
+
+def inbox_rows(*, assignments: Iterable[Assignment], countdowns: Countdowns, now: datetime) -> list[InboxRow]:
+    """The inbox's rows for ``assignments`` (from ``inbox_assignments``) with their clocks."""
+    url_of_lead_zero = reverse("handoff:lead", args=[0])  # reversed once, not once per row
+    rows = []
+    for assignment in assignments:
+        lead = assignment.lead
+        rows.append(
+            InboxRow(
+                lead_id=lead.pk,
+                url=url_of_lead_zero.replace("/0/", f"/{lead.pk}/"),
+                name=lead.full_name or lead.email or lead.phone,
+                detail=" · ".join(part for part in (lead.job_title, lead.email or lead.phone) if part),
+                company=lead.company_name or "—",
+                company_detail=" · ".join(part for part in (lead.size_band, lead.country) if part),
+                source=lead.first_touch_source or "—",
+                medium=lead.first_touch_medium,
+                score=lead.score,
+                state=assignment.state,
+                state_label=assignment.get_state_display(),
+                stage=lead.stage.upper(),
+                assigned_ago=time_ago(now - assignment.assigned_at),
+                team_id=assignment.team_id,
+                team_name=countdowns.teams[assignment.team_id].name,
+                clock=countdowns.clocks[assignment.pk],
+            )
+        )
+    return rows
+
+
+def time_ago(elapsed: timedelta) -> str:
+    """ "just now", "5 min ago", "3 h ago", "2 days ago": coarse, and cheap enough for every row."""
+    minutes = int(elapsed.total_seconds() // 60)
+    if minutes < 1:
+        return "just now"
+    if minutes < 60:
+        return f"{minutes} min ago"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} h ago"
+    return f"{minutes // (24 * 60)} days ago"
+
+
+# --- The manager's queue -------------------------------------------------------------------------
+
+
+def unassigned_mqls() -> LeadQuerySet:
+    """MQLs nobody owns yet: routing found no team, or the team had no rep available."""
+    return Lead.objects.unassigned().filter(stage=Stage.MQL)
+
+
+def team_queue_assignments(*, user: AbstractBaseUser, show: str, now: datetime) -> QuerySet[Assignment]:
+    """Open assignments in the manager's teams: all, due soon (past the reminder point) or breached.
+
+    Reads the clocks against ``now`` rather than the sweep's flags, so the queue is right even between
+    two sweeps.
+    """
+    assignments = (
+        Assignment.objects.open().filter(team__in=managed_teams(user=user)).select_related("lead", "team", "sla", "rep")
+    )
+    running = Q(sla__met_at__isnull=True, sla__stopped_at__isnull=True)
+    if show == "due_soon":
+        return assignments.filter(running, sla__remind_at__lte=now, sla__due_at__gt=now)
+    if show == "breached":
+        return assignments.filter(running, sla__due_at__lte=now)
+    return assignments
+
+
+# --- The lead page -------------------------------------------------------------------------------
+
+LEAD_PAGE_ACTIVITIES = 50
+
+
+def lead_page_lead(*, user: AbstractBaseUser, lead_id: int) -> Lead | None:
+    """The lead with everything its page shows, or None when ``user`` may not see it."""
+    assignments = (
+        Assignment.objects.select_related("rep", "team", "sla", "qualification", "assigned_by")
+        .prefetch_related(
+            "team__hours", "team__closed_dates", Prefetch("contacts", ContactLog.objects.select_related("rep"))
+        )
+        .order_by("-assigned_at", "-id")
+    )
+    return (
+        visible_leads(user=user)
+        .select_related("owner", "first_touch")
+        .prefetch_related(
+            "consents",
+            "touches",
+            Prefetch(
+                "activities",
+                Activity.objects.order_by("-occurred_at", "-id")[:LEAD_PAGE_ACTIVITIES],
+                to_attr="recent_activities",
+            ),
+            Prefetch("stage_changes", StageChange.objects.select_related("changed_by")),
+            Prefetch("assignments", assignments),
+        )
+        .filter(pk=lead_id)
+        .first()
+    )
+
+
+# --- Countdowns ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Countdowns:
+    clocks: dict[int, SLAClock]  # by assignment id
+    windows: dict[str, list[list[int]]]  # by team id: opening windows for the browser to count with
+    now_ms: int
+    teams: dict[int, Team]  # the assignments' teams, by id
+
+
+def countdowns(*, assignments: Iterable[Assignment], now: datetime) -> Countdowns:
+    """The SLA clock of each open assignment at ``now``, and their teams with their opening windows.
+
+    Reads the teams itself (three queries), so the assignments need not carry them.
+    """
+    assignments = list(assignments)
+    teams = Team.objects.in_bulk({assignment.team_id for assignment in assignments}) if assignments else {}
+    calendars = team_calendars(teams.values())
+    clocks: dict[int, SLAClock] = {}
+    for team_id, calendar in calendars.items():
+        of_team = [assignment for assignment in assignments if assignment.team_id == team_id]
+        # An open assignment's clock is never stopped (stopping it ends the assignment); its due time is on the row.
+        inputs = [ClockInput(a.sla_due_at, a.sla.target_duration, a.sla.met_at) for a in of_team]
+        for assignment, clock in zip(of_team, sla_clocks(calendar=calendar, clocks=inputs, now=now), strict=True):
+            clocks[assignment.pk] = clock
+    windows = {str(team_id): opening_windows(calendar=calendar, now=now) for team_id, calendar in calendars.items()}
+    return Countdowns(clocks=clocks, windows=windows, now_ms=int(now.timestamp() * 1000), teams=teams)

@@ -6,4 +6,15 @@ app_name = "handoff"
 
 urlpatterns = [
     path("", views.inbox, name="inbox"),
+    path("lead/<int:lead_id>/", views.lead_detail, name="lead"),
+    path("lead/<int:lead_id>/accept/", views.accept, name="accept"),
+    path("lead/<int:lead_id>/contact/", views.log_contact, name="contact"),
+    path("lead/<int:lead_id>/qualify/", views.qualify, name="qualify"),
+    path("lead/<int:lead_id>/reject/", views.reject, name="reject"),
+    path("lead/<int:lead_id>/recycle/", views.recycle, name="recycle"),
+    path("lead/<int:lead_id>/reassign/", views.reassign, name="reassign"),
+    path("lead/<int:lead_id>/assign/", views.assign, name="assign"),
+    path("team/", views.team_queue, name="team_queue"),
+    path("team/assign/", views.team_assign, name="team_assign"),
+    path("team/reassign/", views.team_reassign, name="team_reassign"),
 ]

@@ -1,16 +1,385 @@
-from django.contrib.auth.decorators import login_required, permission_required
-from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+"""The reps' inbox, the lead page with its actions, and the managers' queue. Thin: check, parse, call, render."""
 
-from handoff import selectors
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from zoneinfo import ZoneInfo
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.db.models import QuerySet
+from django.forms import Form
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from handoff import forms, selectors, services
+from handoff.models import Assignment
+from handoff.pagination import keyset_page
+from leads.models import Lead
+
+work_inbox = permission_required("leads.work_inbox", raise_exception=True)
+manage_team = permission_required("leads.manage_team", raise_exception=True)
+
+
+# --- The rep's inbox -----------------------------------------------------------------------------
 
 
 @require_GET
 @login_required
-@permission_required("leads.work_inbox", raise_exception=True)
+@work_inbox
 def inbox(request: HttpRequest) -> HttpResponse:
-    leads = selectors.inbox_leads(user=request.user)
-    page = Paginator(leads, 50).get_page(request.GET.get("page"))
-    return render(request, "handoff/inbox.html", {"page": page})
+    filter_form = forms.InboxFilterForm(request.GET)
+    filters = filter_form.filters()
+    assignments = selectors.inbox_assignments(user=request.user, filters=filters)
+    page = keyset_page(
+        assignments, field="sla_due_at", after=request.GET.get("after"), before=request.GET.get("before")
+    )
+    now = timezone.now()
+    countdowns = selectors.countdowns(assignments=page.items, now=now)
+    context = {
+        "filter_form": filter_form,
+        "filters": filters,
+        "page": page,
+        "rows": selectors.inbox_rows(assignments=page.items, countdowns=countdowns, now=now),
+        "countdowns": countdowns,
+        "is_manager": request.user.has_perm("leads.manage_team"),
+        "query_without_cursor": _query_without_cursor(request),
+    }
+    return render(request, "handoff/inbox.html", context)
+
+
+def _query_without_cursor(request: HttpRequest) -> str:
+    query = request.GET.copy()
+    for key in ("after", "before"):
+        query.pop(key, None)
+    return query.urlencode()
+
+
+# --- The lead page -------------------------------------------------------------------------------
+
+
+@require_GET
+@login_required
+@work_inbox
+def lead_detail(request: HttpRequest, lead_id: int) -> HttpResponse:
+    lead = selectors.lead_page_lead(user=request.user, lead_id=lead_id)
+    if lead is None:
+        raise Http404("No such lead in your inbox.")
+    return render(request, "handoff/lead_detail.html", _lead_context(request, lead))
+
+
+def _lead_context(request: HttpRequest, lead: Lead, **bound_forms: Form) -> dict[str, object]:
+    """Everything the lead page shows; ``bound_forms`` replace the empty forms after an invalid POST."""
+    now = timezone.now()
+    assignments = list(lead.assignments.all())
+    current = next((a for a in assignments if a.is_open), None)
+    is_mine = current is not None and current.rep_id == request.user.pk
+    can_manage = current is not None and selectors.managed_assignment(user=request.user, lead_id=lead.pk) is not None
+    can_assign = current is None and lead.owner_id is None and request.user.has_perm("leads.manage_team")
+    members = selectors.assignable_members(user=request.user) if (can_manage or can_assign) else []
+    urls = {name: reverse(f"handoff:{name}", args=[lead.pk]) for name in ACTIONS}
+    today = now.astimezone(ZoneInfo(current.team.timezone)).date() if current else now.date()
+    countdowns = selectors.countdowns(assignments=[current] if current else [], now=now)
+    context: dict[str, object] = {
+        "lead": lead,
+        "current": current,
+        "is_mine": is_mine,
+        "can_manage": can_manage,
+        "can_assign": can_assign,
+        "history": assignments,
+        "first_touch": lead.first_touch or min(lead.touches.all(), key=lambda t: (t.occurred_at, t.pk), default=None),
+        "countdowns": countdowns,
+        "current_clock": countdowns.clocks.get(current.pk) if current else None,
+        "accept_url": urls["accept"],
+        "contact_form": forms.ContactForm(action=urls["contact"]),
+        "qualify_form": forms.QualifyForm(action=urls["qualify"]),
+        "reject_form": forms.RejectForm(action=urls["reject"]),
+        "recycle_form": forms.RecycleForm(action=urls["recycle"], today=today),
+        "reassign_form": forms.ReassignForm(
+            action=urls["reassign"], members=members, initial={"to": f"team:{current.team_id}"} if current else None
+        ),
+        "assign_form": forms.AssignForm(action=urls["assign"], members=members),
+    }
+    context.update(bound_forms)
+    return context
+
+
+# --- The rep's actions ---------------------------------------------------------------------------
+
+RepAction = Callable[[HttpRequest, Assignment], HttpResponse]
+
+
+def rep_action(view: RepAction) -> Callable[[HttpRequest, int], HttpResponse]:
+    """POST-only, for the rep the lead was assigned to; a lead never theirs is a 404.
+
+    A rep who lost the lead a moment ago (reassigned, or handled in another tab) still reaches the
+    service, which explains what happened.
+    """
+
+    @require_POST
+    @login_required
+    @work_inbox
+    @wraps(view)
+    def wrapper(request: HttpRequest, lead_id: int) -> HttpResponse:
+        assignment = selectors.latest_assignment(user=request.user, lead_id=lead_id)
+        if assignment is None:
+            raise Http404("No such lead in your inbox.")
+        try:
+            return view(request, assignment)
+        except services.HandoffError as error:
+            messages.error(request, str(error))
+            return _back_to(request, assignment.lead_id)
+
+    return wrapper
+
+
+def _back_to(request: HttpRequest, lead_id: int) -> HttpResponse:
+    """The lead page if the user may still see the lead, else the inbox."""
+    if selectors.visible_leads(user=request.user).filter(pk=lead_id).exists():
+        return redirect("handoff:lead", lead_id=lead_id)
+    return redirect("handoff:inbox")
+
+
+@rep_action
+def accept(request: HttpRequest, assignment: Assignment) -> HttpResponse:
+    services.accept_assignment(assignment=assignment, rep=request.user, now=timezone.now())
+    messages.success(request, f"You accepted {assignment.lead}. The SLA clock runs until your first contact.")
+    return redirect("handoff:lead", lead_id=assignment.lead_id)
+
+
+@rep_action
+def log_contact(request: HttpRequest, assignment: Assignment) -> HttpResponse:
+    form = forms.ContactForm(request.POST, action=request.path)
+    if not form.is_valid():
+        return _invalid(request, assignment, contact_form=form)
+    met_before = assignment.sla.met_at is not None
+    contact = services.log_contact(
+        assignment=assignment,
+        rep=request.user,
+        kind=form.cleaned_data["kind"],
+        note=form.cleaned_data["note"],
+        now=timezone.now(),
+    )
+    suffix = "" if met_before else " The SLA is met."
+    messages.success(request, f"{contact.get_kind_display()} with {assignment.lead} logged.{suffix}")
+    return redirect("handoff:lead", lead_id=assignment.lead_id)
+
+
+@rep_action
+def qualify(request: HttpRequest, assignment: Assignment) -> HttpResponse:
+    form = forms.QualifyForm(request.POST, action=request.path)
+    if not form.is_valid():
+        return _invalid(request, assignment, qualify_form=form)
+    services.qualify_lead(
+        assignment=assignment, rep=request.user, bant=services.BANT(**form.cleaned_data), now=timezone.now()
+    )
+    messages.success(request, f"{assignment.lead} is now a sales-qualified lead (SQL).")
+    return redirect("handoff:lead", lead_id=assignment.lead_id)
+
+
+@rep_action
+def reject(request: HttpRequest, assignment: Assignment) -> HttpResponse:
+    form = forms.RejectForm(request.POST, action=request.path)
+    if not form.is_valid():
+        return _invalid(request, assignment, reject_form=form)
+    services.reject_lead(
+        assignment=assignment, rep=request.user, reason=form.cleaned_data["reason"], now=timezone.now()
+    )
+    messages.success(request, f"{assignment.lead} went back to marketing as rejected.")
+    return redirect("handoff:inbox")
+
+
+@rep_action
+def recycle(request: HttpRequest, assignment: Assignment) -> HttpResponse:
+    now = timezone.now()
+    today = now.astimezone(ZoneInfo(assignment.team.timezone)).date()
+    form = forms.RecycleForm(request.POST, action=request.path, today=today)
+    if not form.is_valid():
+        return _invalid(request, assignment, recycle_form=form)
+    services.recycle_lead(assignment=assignment, rep=request.user, now=now, **form.cleaned_data)
+    messages.success(request, f"{assignment.lead} is back in nurture until {form.cleaned_data['recycle_on']:%d %b %Y}.")
+    return redirect("handoff:inbox")
+
+
+def _invalid(request: HttpRequest, assignment: Assignment, **bound_forms: Form) -> HttpResponse:
+    lead = selectors.lead_page_lead(user=request.user, lead_id=assignment.lead_id)
+    if lead is None:
+        raise Http404("No such lead in your inbox.")
+    return render(request, "handoff/lead_detail.html", _lead_context(request, lead, **bound_forms), status=400)
+
+
+# --- Managers: one lead --------------------------------------------------------------------------
+
+
+@require_POST
+@login_required
+@manage_team
+def reassign(request: HttpRequest, lead_id: int) -> HttpResponse:
+    assignment = selectors.managed_assignment(user=request.user, lead_id=lead_id)
+    if assignment is None:
+        raise Http404("No such lead in your teams.")
+    form = forms.ReassignForm(
+        request.POST, action=request.path, members=selectors.assignable_members(user=request.user)
+    )
+    if not form.is_valid():
+        lead = selectors.lead_page_lead(user=request.user, lead_id=lead_id)
+        return render(request, "handoff/lead_detail.html", _lead_context(request, lead, reassign_form=form), status=400)
+    team, membership = form.target()
+    try:
+        successor = services.reassign_lead(
+            assignment=assignment,
+            now=timezone.now(),
+            by=request.user,
+            reason=form.cleaned_data["reason"],
+            team=team,
+            rep=membership.user if membership else None,
+        )
+    except services.HandoffError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"{assignment.lead} reassigned to {_name(successor.rep)}.")
+    return redirect("handoff:lead", lead_id=lead_id)
+
+
+@require_POST
+@login_required
+@manage_team
+def assign(request: HttpRequest, lead_id: int) -> HttpResponse:
+    lead = selectors.unassigned_mqls().filter(pk=lead_id).first()
+    if lead is None:
+        raise Http404("No such unassigned lead.")
+    form = forms.AssignForm(request.POST, action=request.path, members=selectors.assignable_members(user=request.user))
+    if not form.is_valid():
+        page_lead = selectors.lead_page_lead(user=request.user, lead_id=lead_id)
+        return render(
+            request, "handoff/lead_detail.html", _lead_context(request, page_lead, assign_form=form), status=400
+        )
+    team, membership = form.target()
+    try:
+        assignment = services.assign_lead(
+            lead=lead,
+            team=team,
+            now=timezone.now(),
+            by=request.user,
+            reason=form.cleaned_data["reason"],
+            rep=membership.user if membership else None,
+        )
+    except services.HandoffError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"{lead} assigned to {_name(assignment.rep)}.")
+    return redirect("handoff:lead", lead_id=lead_id)
+
+
+def _name(user: object) -> str:
+    return user.get_full_name() or user.get_username()  # type: ignore[attr-defined]
+
+
+ACTIONS = ("accept", "contact", "qualify", "reject", "recycle", "reassign", "assign")
+
+
+# --- Managers: the team queue --------------------------------------------------------------------
+
+
+QUEUE_LABELS = {"breached": "Breached", "due_soon": "Due soon", "unassigned": "Unassigned", "open": "All open"}
+
+
+@require_GET
+@login_required
+@manage_team
+def team_queue(request: HttpRequest) -> HttpResponse:
+    show = request.GET.get("show") if request.GET.get("show") in QUEUE_LABELS else "breached"
+    cursors = {"after": request.GET.get("after"), "before": request.GET.get("before")}
+    now = timezone.now()
+    members = selectors.assignable_members(user=request.user)
+    if show == "unassigned":
+        page = keyset_page(selectors.unassigned_mqls(), field="stage_changed_at", **cursors)
+        bulk_form: forms.AssignForm = forms.BulkAssignForm(action=reverse("handoff:team_assign"), members=members)
+        countdowns = selectors.countdowns(assignments=[], now=now)
+        rows = []
+    else:
+        assignments = selectors.team_queue_assignments(user=request.user, show=show, now=now)
+        page = keyset_page(assignments, field="sla_due_at", **cursors)
+        bulk_form = forms.BulkReassignForm(action=reverse("handoff:team_reassign"), members=members)
+        countdowns = selectors.countdowns(assignments=page.items, now=now)
+        rows = [(assignment, countdowns.clocks[assignment.pk]) for assignment in page.items]
+    context = {
+        "show": show,
+        "views_labels": QUEUE_LABELS.items(),
+        "page": page,
+        "rows": rows,
+        "bulk_form": bulk_form,
+        "countdowns": countdowns,
+        "teams": selectors.managed_teams(user=request.user),
+    }
+    return render(request, "handoff/team_queue.html", context)
+
+
+@require_POST
+@login_required
+@manage_team
+def team_assign(request: HttpRequest) -> HttpResponse:
+    form = forms.BulkAssignForm(request.POST, members=selectors.assignable_members(user=request.user))
+    leads = _bulk_selection(request, form, selectors.unassigned_mqls())
+    if leads is None:
+        return redirect(f"{reverse('handoff:team_queue')}?show=unassigned")
+    team, membership = form.target()
+    result = services.assign_leads(
+        leads=leads,
+        team=team,
+        now=timezone.now(),
+        by=request.user,
+        reason=form.cleaned_data["reason"],
+        rep=membership.user if membership else None,
+    )
+    _report_bulk(request, result, verb="assigned")
+    return redirect(f"{reverse('handoff:team_queue')}?show=unassigned")
+
+
+@require_POST
+@login_required
+@manage_team
+def team_reassign(request: HttpRequest) -> HttpResponse:
+    form = forms.BulkReassignForm(request.POST, members=selectors.assignable_members(user=request.user))
+    show = request.POST.get("show") if request.POST.get("show") in QUEUE_LABELS else "breached"
+    back = f"{reverse('handoff:team_queue')}?show={show}"
+    scope = selectors.team_queue_assignments(user=request.user, show="open", now=timezone.now())
+    assignments = _bulk_selection(request, form, scope)
+    if assignments is None:
+        return redirect(back)
+    team, membership = form.target()
+    result = services.reassign_leads(
+        assignments=assignments,
+        team=team,
+        now=timezone.now(),
+        by=request.user,
+        reason=form.cleaned_data["reason"],
+        rep=membership.user if membership else None,
+    )
+    _report_bulk(request, result, verb="reassigned")
+    return redirect(back)
+
+
+def _bulk_selection(request: HttpRequest, form: forms.AssignForm, scope: QuerySet) -> list | None:
+    """The ticked objects, all within ``scope``; a foreign id is a 404, an invalid form a message (None)."""
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return None
+    ids = form.cleaned_data["ids"]
+    objects = list(scope.filter(pk__in=ids))
+    if len(objects) != len(ids):
+        raise Http404("Some of the ticked leads are not in your teams.")
+    return objects
+
+
+def _report_bulk(request: HttpRequest, result: services.BulkResult, *, verb: str) -> None:
+    if result.done:
+        messages.success(request, f"{result.done} lead{'s' if result.done != 1 else ''} {verb}.")
+    for reason in result.refused:
+        messages.error(request, reason)

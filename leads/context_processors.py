@@ -10,6 +10,8 @@ def navigation(request: HttpRequest) -> dict[str, list[dict[str, str]]]:
     links = []
     if user.has_perm("leads.work_inbox"):
         links.append({"label": "My inbox", "url": reverse("handoff:inbox"), "key": "inbox"})
+    if user.has_perm("leads.manage_team"):
+        links.append({"label": "Team queue", "url": reverse("handoff:team_queue"), "key": "team_queue"})
     if user.has_perm("leads.view_reports"):
         links.append({"label": "Reports", "url": reverse("reports:index"), "key": "reports"})
     if user.is_staff:

@@ -562,3 +562,56 @@ def test_next_opening_is_open_and_nothing_before_it_is(calendar: BusinessCalenda
 
     assert calendar.is_open(opening)
     assert opening == start or calendar.business_time_between(start, opening) == timedelta(0)
+
+
+# --- open_intervals ----------------------------------------------------------------------------------
+
+
+def test_open_intervals_are_clipped_to_both_ends() -> None:
+    result = LONDON_OFFICE.open_intervals(london(2025, 6, 3, 11), london(2025, 6, 4, 10))
+
+    assert result == [(london(2025, 6, 3, 11), london(2025, 6, 3, 17)), (london(2025, 6, 4, 9), london(2025, 6, 4, 10))]
+
+
+def test_open_intervals_skip_weekends_and_holidays() -> None:
+    result = LONDON_OFFICE.open_intervals(london(2025, 12, 24, 16), london(2025, 12, 30))
+
+    assert result == [
+        (london(2025, 12, 24, 16), london(2025, 12, 24, 17)),
+        (london(2025, 12, 29, 9), london(2025, 12, 29, 17)),
+    ]
+
+
+def test_open_intervals_of_a_split_shift_leave_out_the_break() -> None:
+    result = SPLIT_SHIFT.open_intervals(london(2025, 6, 3, 10), london(2025, 6, 3, 14))
+
+    assert result == [
+        (london(2025, 6, 3, 10), london(2025, 6, 3, 12)),
+        (london(2025, 6, 3, 13), london(2025, 6, 3, 14)),
+    ]
+
+
+def test_open_intervals_are_empty_when_end_is_not_after_start() -> None:
+    result = LONDON_OFFICE.open_intervals(london(2025, 6, 3, 11), london(2025, 6, 3, 11))
+
+    assert result == []
+
+
+def test_add_business_time_skips_the_break_of_a_split_shift() -> None:
+    result = SPLIT_SHIFT.add_business_time(london(2025, 6, 3, 11), timedelta(hours=2))
+
+    assert result == london(2025, 6, 3, 14)
+
+
+@PROPERTY_SETTINGS
+@given(calendar=CALENDARS, start=STARTS, duration=DURATIONS)
+def test_open_intervals_add_up_to_the_business_time_between(
+    calendar: BusinessCalendar, start: datetime, duration: timedelta
+) -> None:
+    end = start + duration
+
+    intervals = calendar.open_intervals(start, end)
+
+    assert sum((closes - opens for opens, closes in intervals), timedelta(0)) == calendar.business_time_between(
+        start, end
+    )

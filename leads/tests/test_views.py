@@ -25,7 +25,7 @@ def test_home_sends_each_role_where_it_works(role: str, landing: str, request: p
     ("role", "expected_links"),
     [
         ("rep", ["inbox"]),
-        ("manager", ["inbox", "reports", "admin"]),
+        ("manager", ["inbox", "team_queue", "reports", "admin"]),
         ("marketer", ["reports", "admin"]),
     ],
 )
@@ -38,7 +38,7 @@ def test_each_role_sees_only_its_navigation(
 
     assert [link["key"] for link in response.context["nav_links"]] == expected_links
     html = response.content.decode()
-    for key in {"inbox", "reports", "admin"} - set(expected_links):
+    for key in {"inbox", "team_queue", "reports", "admin"} - set(expected_links):
         assert f'data-nav="{key}"' not in html
 
 

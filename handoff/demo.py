@@ -1,0 +1,170 @@
+"""Demo data for the handoff: two teams with their calendars, SLA policies, and assignments for owned demo leads.
+
+Run by ``load_demo`` after the leads' own demo loader (``demo_loader`` on HandoffConfig). Every demo
+lead that already has an owner gets its assignment and SLA clock through the real services: open MQLs
+spread over fresh, accepted, contacted (SLA met), due soon and breached; SQLs and rejected leads get
+their finished history. Idempotent: a lead that has any assignment is left alone.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from django.contrib.auth.models import AbstractUser
+from django.db import transaction
+
+from handoff import services
+from handoff.calendar import BusinessCalendar
+from handoff.models import Assignment, BreachAction, ContactKind, Membership, SLAPolicy, Team, TeamHours
+from handoff.selectors import team_calendar
+from leads.models import Lead, Stage, StageChange
+
+WEEKDAYS = range(5)
+
+
+@dataclass(frozen=True)
+class DemoTeam:
+    slug: str
+    name: str
+    timezone: str
+    holiday_country: str
+    holiday_subdivision: str
+    hours: tuple[tuple[time, time], ...]
+    reps: tuple[str, ...]
+    is_default: bool = False
+
+
+TEAMS = (
+    # The slugs are the ones the demo routing rules name (leads.enrichment.demo).
+    DemoTeam(
+        "enterprise", "Enterprise — senior account directors", "Europe/London", "GB", "ENG",
+        ((time(9), time(12, 30)), (time(13, 30), time(17, 30))), ("rep1", "rep2"),
+    ),
+    DemoTeam(
+        "mid-market", "Mid-market", "America/New_York", "US", "NY",
+        ((time(8), time(18)),), ("rep3", "rep4"), is_default=True,
+    ),
+)  # fmt: skip
+POLICIES = (
+    # name, priority, min score, target, reminder %, on breach
+    ("Hot leads (score 70+): 4 business hours", 10, 70, timedelta(hours=4), 50, BreachAction.NOTIFY_AND_REASSIGN),
+    ("Default: 24 business hours", 100, None, timedelta(hours=24), 75, BreachAction.NOTIFY_MANAGER),
+)
+# How long ago, in business hours, each rep's open demo assignments were made, in turn; with the 24-hour
+# default policy they show as breached, due soon (past the 75% reminder), contacted (met), fresh,
+# accepted and running, so even a rep with three leads shows the interesting ones.
+OPEN_AGES = ((30, "assigned"), (20, "assigned"), (6, "contacted"), (1, "assigned"), (3, "accepted"), (10, "assigned"))
+BANT_NOTES = {
+    "budget": "Budget approved for this financial year.",
+    "authority": "Talking to the budget holder; procurement joins the next call.",
+    "need": "Replacing spreadsheets and a legacy CRM for their marketing team.",
+    "timing": "Wants to decide within the quarter.",
+}
+
+
+def load_demo_handoff(*, users: dict[str, AbstractUser], now: datetime) -> str:
+    """Create the demo teams and policies, then give every owned demo lead its assignment; returns a summary."""
+    teams = [_ensure_team(spec, users=users) for spec in TEAMS]
+    for name, priority, min_score, target, reminder, on_breach in POLICIES:
+        SLAPolicy.objects.get_or_create(
+            name=name,
+            defaults={"priority": priority, "min_score": min_score, "target_duration": target,
+                      "reminder_percent": reminder, "on_breach": on_breach},
+        )  # fmt: skip
+    team_of_rep = {membership.user_id: membership.team for membership in Membership.objects.select_related("team")}
+    leads = (
+        Lead.objects.filter(owner__isnull=False, stage__in=[Stage.MQL, Stage.SQL, Stage.REJECTED])
+        .exclude(email__startswith="bulk")
+        .filter(assignments__isnull=True)
+        .select_related("owner")
+        .order_by("pk")
+    )
+    opened: Counter[int] = Counter()  # per rep, so every rep's inbox shows the whole spread of clocks
+    closed = 0
+    for lead in leads:
+        team = team_of_rep.get(lead.owner_id)
+        if team is None:
+            continue
+        with transaction.atomic():
+            if lead.stage == Stage.MQL:
+                _open_assignment(lead, team=team, age_index=opened[lead.owner_id], now=now)
+                opened[lead.owner_id] += 1
+            else:
+                _finished_assignment(lead, team=team)
+                closed += 1
+    added = f"{opened.total()} open and {closed} finished assignments added"
+    return f"{len(teams)} teams, {len(POLICIES)} SLA policies, {added}"
+
+
+def _ensure_team(spec: DemoTeam, *, users: dict[str, AbstractUser]) -> Team:
+    team, created = Team.objects.get_or_create(
+        slug=spec.slug,
+        defaults={"name": spec.name, "timezone": spec.timezone, "holiday_country": spec.holiday_country,
+                  "holiday_subdivision": spec.holiday_subdivision, "is_default": spec.is_default},
+    )  # fmt: skip
+    if created:
+        TeamHours.objects.bulk_create(
+            TeamHours(team=team, weekday=day, opens_at=opens, closes_at=closes)
+            for day in WEEKDAYS
+            for opens, closes in spec.hours
+        )
+    for username in spec.reps:
+        Membership.objects.get_or_create(team=team, user=users[username])
+    team.managers.add(users["manager"])
+    return team
+
+
+def _open_assignment(lead: Lead, *, team: Team, age_index: int, now: datetime) -> Assignment:
+    age_hours, state = OPEN_AGES[age_index % len(OPEN_AGES)]
+    assigned_at = business_hours_before(team_calendar(team), now, timedelta(hours=age_hours))
+    assignment = services.assign_lead(
+        lead=lead, team=team, now=assigned_at, rep=lead.owner, reason="Demo data", notify=False
+    )
+    if state == "accepted":
+        services.accept_assignment(assignment=assignment, rep=lead.owner, now=assigned_at + timedelta(minutes=20))
+    elif state == "contacted":
+        services.log_contact(
+            assignment=assignment,
+            rep=lead.owner,
+            kind=ContactKind.CALL,
+            note="Intro call: interested, asked for a demo next week.",
+            now=assigned_at + timedelta(hours=2),
+        )
+    return assignment
+
+
+def _finished_assignment(lead: Lead, *, team: Team) -> Assignment:
+    """An SQL or rejected demo lead: assigned when it became an MQL, contacted, then qualified or rejected."""
+    changes = {change.to_stage: change for change in StageChange.objects.filter(lead=lead)}
+    became_mql = changes[Stage.MQL].changed_at
+    decided = changes[lead.stage]
+    rep = lead.owner
+    assignment = services.assign_lead(
+        lead=lead, team=team, now=became_mql + timedelta(minutes=5), rep=rep, reason="Demo data", notify=False
+    )
+    services.log_contact(
+        assignment=assignment,
+        rep=rep,
+        kind=ContactKind.CALL,
+        note="Discovery call.",
+        now=became_mql + timedelta(hours=1),
+    )
+    if lead.stage == Stage.SQL:
+        return services.qualify_lead(
+            assignment=assignment, rep=rep, bant=services.BANT(**BANT_NOTES), now=decided.changed_at
+        )
+    return services.reject_lead(assignment=assignment, rep=rep, reason=decided.reason, now=decided.changed_at)
+
+
+def business_hours_before(calendar: BusinessCalendar, end: datetime, duration: timedelta) -> datetime:
+    """The latest instant from which ``duration`` of business time has passed by ``end`` (to the minute)."""
+    low, high = timedelta(0), timedelta(days=60)  # wall-clock distance back from `end`
+    while high - low > timedelta(minutes=1):
+        middle = (low + high) / 2
+        if calendar.business_time_between(end - middle, end) >= duration:
+            high = middle
+        else:
+            low = middle
+    return end - high

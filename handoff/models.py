@@ -1,0 +1,409 @@
+"""Teams and their calendars, SLA policies, assignments, SLA records and what reps log while working a lead.
+
+Workflows live in ``handoff.services``; these models hold fields, constraints and small properties only.
+"""
+
+from __future__ import annotations
+
+from datetime import date, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from handoff.calendar import BusinessCalendar
+from leads.models import Lead, Stage
+
+
+def validate_timezone(value: str) -> None:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise ValidationError(f"{value!r} is not an IANA time zone such as Europe/London.") from error
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, "Monday"
+    TUESDAY = 1, "Tuesday"
+    WEDNESDAY = 2, "Wednesday"
+    THURSDAY = 3, "Thursday"
+    FRIDAY = 4, "Friday"
+    SATURDAY = 5, "Saturday"
+    SUNDAY = 6, "Sunday"
+
+
+class Team(models.Model):
+    """A sales team: who is in it, who manages it, and when it is open (its business calendar)."""
+
+    name = models.CharField(max_length=100)
+    # Routing rules (in leads) name their target team by slug, so leads never imports handoff.
+    slug = models.SlugField(max_length=50, unique=True)
+    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+    holiday_country = models.CharField(
+        max_length=2, blank=True, help_text="ISO 3166-1 alpha-2 code whose public holidays close the team, e.g. GB."
+    )
+    holiday_subdivision = models.CharField(
+        max_length=10, blank=True, help_text="Optional region within the country, e.g. ENG or NY."
+    )
+    is_default = models.BooleanField(
+        default=False, help_text="Gets the MQLs that routing sends to no team in particular. At most one team."
+    )
+    managers = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="managed_teams")
+    # Round-robin state: how many assignments the team has handed out (each one takes the next turn)
+    # and the virtual clock of its weighted rotation (see services.assignment).
+    turns_taken = models.PositiveBigIntegerField(default=0, editable=False)
+    rotation_clock = models.BigIntegerField(default=0, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["is_default"], condition=Q(is_default=True), name="one_default_team"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        # Building a calendar checks the holiday region the same way the SLA maths will. A bad timezone
+        # is already reported by the field's own validator.
+        try:
+            validate_timezone(self.timezone)
+        except ValidationError:
+            return
+        try:
+            BusinessCalendar.standard(
+                self.timezone, holiday_country=self.holiday_country, holiday_subdivision=self.holiday_subdivision
+            )
+        except ValueError as error:
+            raise ValidationError({"holiday_country": str(error)}) from error
+
+
+class TeamHours(models.Model):
+    """One opening interval of a team on one weekday; several per day make a split shift."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="hours")
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    opens_at = models.TimeField()
+    closes_at = models.TimeField(help_text="00:00 means midnight at the end of the day.")
+
+    class Meta:
+        ordering = ["weekday", "opens_at"]
+        verbose_name = "opening hours"
+        verbose_name_plural = "opening hours"
+        constraints = [
+            models.UniqueConstraint(fields=["team", "weekday", "opens_at"], name="teamhours_unique_opening"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.opens_at:%H:%M}-{self.closes_at:%H:%M}"
+
+    def clean(self) -> None:
+        if self.closes_at != time(0) and self.closes_at <= self.opens_at:
+            raise ValidationError({"closes_at": "Closing time must be after opening time (00:00 means midnight)."})
+
+
+class ClosedDate(models.Model):
+    """A day the team is closed on top of public holidays (a company day off, an office move)."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="closed_dates")
+    date = models.DateField()
+    reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["date"]
+        constraints = [models.UniqueConstraint(fields=["team", "date"], name="closeddate_unique_day")]
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d} {self.reason}".strip()
+
+
+class Membership(models.Model):
+    """A rep in a team, with the share of new leads they take (capacity weight) and their time off."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="team_memberships")
+    capacity_weight = models.PositiveSmallIntegerField(
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text="Relative share of new leads: a rep with weight 2 gets twice as many as one with weight 1.",
+    )
+    is_active = models.BooleanField(default=True, help_text="Inactive reps get no new leads.")
+    out_of_office_from = models.DateField(null=True, blank=True)
+    out_of_office_until = models.DateField(null=True, blank=True, help_text="Last day off (inclusive).")
+    # Where this rep's next turn starts on the team's rotation clock (see services.assignment).
+    next_turn_at = models.BigIntegerField(default=0, editable=False)
+
+    class Meta:
+        ordering = ["team", "user__username"]
+        constraints = [
+            models.UniqueConstraint(fields=["team", "user"], name="membership_unique_user"),
+            models.CheckConstraint(
+                condition=Q(out_of_office_from__isnull=True)
+                | Q(out_of_office_until__isnull=True)
+                | Q(out_of_office_until__gte=models.F("out_of_office_from")),
+                name="membership_ooo_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.team}"
+
+    def clean(self) -> None:
+        if self.out_of_office_until and not self.out_of_office_from:
+            raise ValidationError({"out_of_office_from": "Give the first day off too."})
+        if self.out_of_office_from and self.out_of_office_until and self.out_of_office_until < self.out_of_office_from:
+            raise ValidationError({"out_of_office_until": "The last day off cannot be before the first."})
+
+    def is_out_of_office(self, day: date) -> bool:
+        """Whether ``day`` (a date in the team's timezone) is one of this rep's days off."""
+        if self.out_of_office_from is None or day < self.out_of_office_from:
+            return False
+        return self.out_of_office_until is None or day <= self.out_of_office_until
+
+
+class BreachAction(models.TextChoices):
+    NOTIFY_MANAGER = "notify_manager", "Notify the team's managers"
+    REASSIGN = "reassign", "Reassign to the next rep"
+    NOTIFY_AND_REASSIGN = "notify_and_reassign", "Notify the managers and reassign"
+
+
+class SLAPolicy(models.Model):
+    """Which leads get which first-contact target; the first active match by priority wins."""
+
+    name = models.CharField(max_length=100, unique=True)
+    priority = models.PositiveIntegerField(default=100, help_text="Lower numbers are tried first.")
+    is_active = models.BooleanField(default=True)
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.CASCADE, help_text="Leave empty to apply to every team."
+    )
+    # Which leads: an empty criterion matches everything.
+    stage = models.CharField(max_length=20, choices=Stage.choices, blank=True)
+    size_band = models.CharField(max_length=50, blank=True, help_text="Company size segment, as enrichment sets it.")
+    min_score = models.IntegerField(null=True, blank=True)
+    max_score = models.IntegerField(null=True, blank=True)
+    source = models.CharField(max_length=200, blank=True, help_text="Source of the lead's first touch, e.g. linkedin.")
+    # What they get.
+    target_duration = models.DurationField(
+        default=timedelta(hours=24), help_text="First-contact target in business time, e.g. 24:00:00."
+    )
+    reminder_percent = models.PositiveSmallIntegerField(
+        default=75,
+        validators=[MinValueValidator(1), MaxValueValidator(99)],
+        help_text="Remind the rep when this share of the target has passed.",
+    )
+    on_breach = models.CharField(max_length=30, choices=BreachAction.choices, default=BreachAction.NOTIFY_MANAGER)
+
+    class Meta:
+        ordering = ["priority", "id"]
+        verbose_name = "SLA policy"
+        verbose_name_plural = "SLA policies"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(min_score__isnull=True)
+                | Q(max_score__isnull=True)
+                | Q(max_score__gte=models.F("min_score")),
+                name="slapolicy_score_range_ordered",
+            ),
+            models.CheckConstraint(condition=Q(target_duration__gt=timedelta(0)), name="slapolicy_target_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.min_score is not None and self.max_score is not None and self.max_score < self.min_score:
+            raise ValidationError({"max_score": "The highest score cannot be below the lowest."})
+        if self.target_duration is not None and self.target_duration <= timedelta(0):
+            raise ValidationError({"target_duration": "The target must be longer than zero."})
+
+
+class AssignmentState(models.TextChoices):
+    ASSIGNED = "assigned", "Assigned"
+    ACCEPTED = "accepted", "Accepted"
+    CONTACTED = "contacted", "Contacted"
+
+
+class AssignmentOutcome(models.TextChoices):
+    QUALIFIED = "qualified", "Qualified (SQL)"
+    REJECTED = "rejected", "Rejected"
+    RECYCLED = "recycled", "Recycled to nurture"
+    REASSIGNED = "reassigned", "Reassigned"
+
+
+class AssignmentQuerySet(models.QuerySet["Assignment"]):
+    def open(self) -> AssignmentQuerySet:
+        return self.filter(ended_at__isnull=True)
+
+
+class Assignment(models.Model):
+    """One hand-over of a lead to a rep; ends when the rep qualifies, rejects or recycles it, or it is reassigned."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="assignments")
+    rep = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="assignments")
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="assignments")
+    turn = models.PositiveBigIntegerField(help_text="The team's assignment sequence number.")
+    assigned_at = models.DateTimeField()
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.TextField(blank=True)
+    state = models.CharField(max_length=20, choices=AssignmentState.choices, default=AssignmentState.ASSIGNED)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    contacted_at = models.DateTimeField(null=True, blank=True, help_text="First logged contact.")
+    # Copied from the SLA record (both are fixed at assignment) so the inbox sorts on one index.
+    sla_due_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=20, choices=AssignmentOutcome.choices, blank=True)
+    recycle_on = models.DateField(null=True, blank=True, help_text="When a recycled lead should come back to sales.")
+
+    objects = AssignmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-assigned_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["lead"], condition=Q(ended_at__isnull=True), name="one_open_assignment"),
+            models.UniqueConstraint(fields=["team", "turn"], name="assignment_unique_turn"),
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True, outcome="") | (Q(ended_at__isnull=False) & ~Q(outcome="")),
+                name="assignment_outcome_when_ended",
+            ),
+        ]
+        indexes = [
+            # The rep's inbox: open assignments by SLA urgency, with a separate one for "awaiting contact".
+            models.Index(
+                fields=["rep", "sla_due_at", "id"], condition=Q(ended_at__isnull=True), name="assignment_inbox_idx"
+            ),
+            models.Index(
+                fields=["rep", "sla_due_at", "id"],
+                condition=Q(ended_at__isnull=True, contacted_at__isnull=True),
+                name="assignment_inbox_todo_idx",
+            ),
+            models.Index(fields=["team", "sla_due_at"], condition=Q(ended_at__isnull=True), name="assignment_team_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.lead} → {self.rep} ({self.get_state_display()})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.ended_at is None
+
+
+class SLARecord(models.Model):
+    """The first-contact clock of one assignment: due and reminder instants, and what has happened so far."""
+
+    assignment = models.OneToOneField(Assignment, on_delete=models.CASCADE, related_name="sla")
+    policy = models.ForeignKey(SLAPolicy, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # A snapshot of the policy at assignment, so editing a policy never changes a running clock.
+    target_duration = models.DurationField()
+    on_breach = models.CharField(max_length=30, choices=BreachAction.choices)
+    started_at = models.DateTimeField()
+    due_at = models.DateTimeField()
+    remind_at = models.DateTimeField()
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    met_at = models.DateTimeField(null=True, blank=True, help_text="First logged contact.")
+    breached_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True, help_text="When the breach action ran.")
+    stopped_at = models.DateTimeField(
+        null=True, blank=True, help_text="The assignment ended (reassigned, rejected, recycled) before any contact."
+    )
+
+    class Meta:
+        verbose_name = "SLA record"
+        indexes = [
+            # One indexed query per sweep tick each: reminders due, and breaches due.
+            models.Index(
+                fields=["remind_at"],
+                condition=Q(
+                    reminded_at__isnull=True, met_at__isnull=True, breached_at__isnull=True, stopped_at__isnull=True
+                ),
+                name="slarecord_reminder_due_idx",
+            ),
+            models.Index(
+                fields=["due_at"],
+                condition=Q(breached_at__isnull=True, met_at__isnull=True, stopped_at__isnull=True),
+                name="slarecord_breach_due_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"SLA of {self.assignment_id} due {self.due_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_running(self) -> bool:
+        return self.met_at is None and self.stopped_at is None
+
+
+class ContactKind(models.TextChoices):
+    CALL = "call", "Call"
+    EMAIL = "email", "Email"
+    MEETING = "meeting", "Meeting"
+
+
+class ContactLog(models.Model):
+    """A contact a rep made with the lead; the first one meets the SLA."""
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="contacts")
+    rep = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=10, choices=ContactKind.choices)
+    note = models.TextField(blank=True)
+    contacted_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-contacted_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} at {self.contacted_at:%Y-%m-%d %H:%M}"
+
+
+class QualificationNotes(models.Model):
+    """What the rep learnt when qualifying the lead to SQL (BANT)."""
+
+    assignment = models.OneToOneField(Assignment, on_delete=models.CASCADE, related_name="qualification")
+    budget = models.TextField()
+    authority = models.TextField()
+    need = models.TextField()
+    timing = models.TextField()
+    qualified_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "qualification notes"
+        verbose_name_plural = "qualification notes"
+
+    def __str__(self) -> str:
+        return f"BANT for assignment {self.assignment_id}"
+
+
+class NotificationKind(models.TextChoices):
+    ASSIGNED = "assigned", "Lead assigned"
+    REMINDER = "reminder", "SLA reminder"
+    BREACH = "breach", "SLA breached"
+
+
+class Notification(models.Model):
+    """An email we decided to send; at most one per kind and assignment, so a sweep never sends twice."""
+
+    kind = models.CharField(max_length=20, choices=NotificationKind.choices)
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="notifications")
+    recipients = models.JSONField(default=list)
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    created_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "assignment"], name="notification_once_per_kind"),
+        ]
+        indexes = [
+            models.Index(fields=["created_at"], condition=Q(sent_at__isnull=True), name="notification_unsent_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for assignment {self.assignment_id}"

@@ -1,0 +1,53 @@
+"""Writes of the handoff app, split by subdomain; import them from here (``handoff.services.assign_lead``)."""
+
+from handoff.services.actions import BANT, accept_assignment, log_contact, qualify_lead, recycle_lead, reject_lead
+from handoff.services.assignment import (
+    BulkResult,
+    SLATerms,
+    assign_lead,
+    assign_lead_step,
+    assign_leads,
+    assign_waiting_leads,
+    reassign_lead,
+    reassign_leads,
+    sla_terms_for,
+    team_for_lead,
+)
+from handoff.services.errors import (
+    ActionNotAllowedError,
+    AlreadyAssignedError,
+    AssignmentConflictError,
+    HandoffError,
+    NoEligibleRepError,
+)
+from handoff.services.notifications import deliver_notification, queue_notification, retry_unsent_notifications
+from handoff.services.sla import SweepResult, flag_sla_events
+
+__all__ = [
+    "BANT",
+    "ActionNotAllowedError",
+    "AlreadyAssignedError",
+    "AssignmentConflictError",
+    "BulkResult",
+    "HandoffError",
+    "NoEligibleRepError",
+    "SLATerms",
+    "SweepResult",
+    "accept_assignment",
+    "assign_lead",
+    "assign_lead_step",
+    "assign_leads",
+    "assign_waiting_leads",
+    "deliver_notification",
+    "flag_sla_events",
+    "log_contact",
+    "qualify_lead",
+    "queue_notification",
+    "reassign_lead",
+    "reassign_leads",
+    "recycle_lead",
+    "reject_lead",
+    "retry_unsent_notifications",
+    "sla_terms_for",
+    "team_for_lead",
+]

@@ -1,0 +1,343 @@
+"""Handing leads to reps: weighted round-robin within a team, manual (re)assignment, and the pipeline step.
+
+The rotation is stride scheduling. Each rep has a place on the team's rotation clock where their next
+turn starts (``Membership.next_turn_at``); the rep with the earliest place gets the lead, and their place
+moves on by ``STRIDE / capacity_weight``, so a rep with weight 2 comes round twice as often as one with
+weight 1. A rep coming back from time off (or new to the team) starts no earlier than the clock, so they
+do not get a burst of leads to "catch up".
+
+Concurrency: the team row is the cursor. Its update and the new assignment happen in one transaction
+that first locks the team row (``select_for_update`` on PostgreSQL; SQLite's ``IMMEDIATE`` transactions
+serialise writers), and ``(team, turn)`` is unique, so two simultaneous assignments never get the same turn.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+
+from handoff.models import (
+    Assignment,
+    AssignmentOutcome,
+    BreachAction,
+    Membership,
+    NotificationKind,
+    SLAPolicy,
+    SLARecord,
+    Team,
+)
+from handoff.selectors import team_calendar
+from handoff.services.errors import AlreadyAssignedError, AssignmentConflictError, HandoffError, NoEligibleRepError
+from handoff.services.notifications import queue_notification
+from leads.models import Lead, Stage
+
+logger = logging.getLogger(__name__)
+
+# Rotation-clock distance of one turn for a weight-1 rep; large, so dividing by a weight loses nothing that matters.
+STRIDE = 2**40
+
+
+@dataclass(frozen=True)
+class SLATerms:
+    """The first-contact terms an assignment gets, from the matching policy or the default."""
+
+    target_duration: timedelta
+    reminder_percent: int
+    on_breach: str
+    policy: SLAPolicy | None = None
+
+
+DEFAULT_TERMS = SLATerms(timedelta(hours=24), 75, BreachAction.NOTIFY_MANAGER)
+
+
+def assign_lead(
+    *,
+    lead: Lead,
+    team: Team,
+    now: datetime,
+    by: AbstractBaseUser | None = None,
+    reason: str = "",
+    rep: AbstractBaseUser | None = None,
+    notify: bool = True,
+) -> Assignment:
+    """Hand ``lead`` to the next rep of ``team`` in weighted rotation (or to ``rep``), and start its SLA clock.
+
+    Sets the lead's owner and emails the rep. Raises ``AlreadyAssignedError`` when the lead already has
+    an open assignment and ``NoEligibleRepError`` when nobody in the team can take it.
+    """
+    with transaction.atomic():
+        team = _lock_team(team)
+        if Assignment.objects.open().filter(lead=lead).exists():
+            raise AlreadyAssignedError(f"{lead} is already assigned.")
+        membership = _membership_of(team, rep) if rep is not None else _next_member(team, now=now)
+        return _create_assignment(
+            lead=lead,
+            team=team,
+            membership=membership,
+            now=now,
+            by=by,
+            reason=reason,
+            is_rotation_pick=rep is None,
+            notify=notify,
+        )
+
+
+def reassign_lead(
+    *,
+    assignment: Assignment,
+    now: datetime,
+    by: AbstractBaseUser | None,
+    reason: str,
+    team: Team | None = None,
+    rep: AbstractBaseUser | None = None,
+) -> Assignment:
+    """End ``assignment`` and hand its lead to ``rep``, or to the next rep but the current one in ``team``'s rotation.
+
+    The SLA clock starts again for the new rep. Raises ``AssignmentConflictError`` when the assignment
+    was ended or reassigned by someone else first.
+    """
+    with transaction.atomic():
+        team = _lock_team(team or assignment.team)
+        if rep is not None:
+            membership = _membership_of(team, rep)
+        else:
+            membership = _next_member(team, now=now, exclude_user_id=assignment.rep_id)
+        ended = Assignment.objects.filter(pk=assignment.pk, ended_at__isnull=True).update(
+            ended_at=now, outcome=AssignmentOutcome.REASSIGNED
+        )
+        if ended != 1:
+            raise AssignmentConflictError(f"{assignment.lead} was already reassigned or closed; reload and try again.")
+        SLARecord.objects.filter(assignment=assignment, met_at__isnull=True, stopped_at__isnull=True).update(
+            stopped_at=now
+        )
+        return _create_assignment(
+            lead=assignment.lead,
+            team=team,
+            membership=membership,
+            now=now,
+            by=by,
+            reason=reason,
+            is_rotation_pick=rep is None,
+            notify=True,
+        )
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    done: int
+    refused: list[str]  # why each refused lead was refused, in words for the manager
+
+
+def assign_leads(
+    *,
+    leads: Iterable[Lead],
+    team: Team,
+    now: datetime,
+    by: AbstractBaseUser,
+    reason: str,
+    rep: AbstractBaseUser | None = None,
+) -> BulkResult:
+    """Assign each lead (the manager's queue); one refused lead does not stop the others."""
+    done, refused = 0, []
+    for lead in leads:
+        try:
+            assign_lead(lead=lead, team=team, now=now, by=by, reason=reason, rep=rep)
+            done += 1
+        except HandoffError as error:
+            refused.append(str(error))
+    return BulkResult(done, refused)
+
+
+def reassign_leads(
+    *,
+    assignments: Iterable[Assignment],
+    team: Team,
+    now: datetime,
+    by: AbstractBaseUser,
+    reason: str,
+    rep: AbstractBaseUser | None = None,
+) -> BulkResult:
+    """Reassign each assignment (the manager's queue); one refused lead does not stop the others."""
+    done, refused = 0, []
+    for assignment in assignments:
+        try:
+            reassign_lead(assignment=assignment, now=now, by=by, reason=reason, team=team, rep=rep)
+            done += 1
+        except HandoffError as error:
+            refused.append(str(error))
+    return BulkResult(done, refused)
+
+
+def assign_lead_step(*, lead_id: int, now: datetime) -> None:
+    """Pipeline step 4: assign an unowned MQL to its routed team. Safe to run again: it only acts once.
+
+    Leaves the lead unassigned (it shows in the managers' queue) when routing names no team or the
+    team has nobody available; ``assign_waiting_leads`` tries again later.
+    """
+    lead = Lead.objects.filter(pk=lead_id).first()
+    if lead is None:
+        return
+    outcome = _assign_if_waiting(lead, now=now)
+    if outcome == "no team":
+        logger.warning("Lead %s is an MQL but no team takes it; it waits in the managers' queue", lead_id)
+    elif outcome == "nobody available":
+        logger.warning("Lead %s waits in the managers' queue: its team has nobody available", lead_id)
+
+
+# Leads that became MQLs this recently are the pipeline's to assign; the sweep leaves them alone.
+WAITING_AFTER = timedelta(minutes=2)
+
+
+def assign_waiting_leads(*, now: datetime, limit: int = 100) -> int:
+    """Assign routed MQLs still unowned (the pipeline task was lost, or the team had nobody in); returns how many.
+
+    The safety net behind the pipeline step, run every minute. Leads no team can take stay in the
+    managers' queue.
+    """
+    waiting = Lead.objects.filter(
+        stage=Stage.MQL, owner__isnull=True, routed_at__isnull=False, stage_changed_at__lte=now - WAITING_AFTER
+    ).order_by("stage_changed_at", "pk")[:limit]
+    return sum(_assign_if_waiting(lead, now=now) == "assigned" for lead in waiting)
+
+
+def _assign_if_waiting(lead: Lead, *, now: datetime) -> str:
+    """Assign ``lead`` by rotation if it is an unowned MQL; says what happened."""
+    if lead.stage != Stage.MQL or lead.owner_id is not None:
+        return "not waiting"
+    if Assignment.objects.open().filter(lead=lead).exists():
+        return "not waiting"
+    team = team_for_lead(lead)
+    if team is None:
+        return "no team"
+    try:
+        assign_lead(lead=lead, team=team, now=now, reason="Assigned by rotation")
+    except AlreadyAssignedError:
+        return "not waiting"  # a retry of the pipeline task got there first
+    except NoEligibleRepError:
+        return "nobody available"
+    return "assigned"
+
+
+def team_for_lead(lead: Lead) -> Team | None:
+    """The team routing chose for ``lead`` (``lead.routing_team``, a ``Team.slug``), else the default team.
+
+    An MQL that routing sent to no team (no rule matched, or a nurture track it has since scored its
+    way out of) goes to the team flagged ``is_default``. An unknown slug assigns nothing, so a
+    misconfigured routing rule shows up in the managers' queue instead of landing on the wrong team.
+    """
+    slug = lead.routing_team
+    if slug:
+        team = Team.objects.filter(slug=slug).first()
+        if team is None:
+            logger.warning("Lead %s is routed to unknown team %r", lead.pk, slug)
+        return team
+    return Team.objects.filter(is_default=True).first()
+
+
+def sla_terms_for(*, lead: Lead, team: Team) -> SLATerms:
+    """The terms of the first active SLA policy (by priority) that matches ``lead`` in ``team``."""
+    policies = SLAPolicy.objects.filter(Q(team=team) | Q(team__isnull=True), is_active=True)
+    for policy in policies.order_by("priority", "id"):
+        if _policy_matches(policy, lead=lead):
+            return SLATerms(policy.target_duration, policy.reminder_percent, policy.on_breach, policy)
+    return DEFAULT_TERMS
+
+
+def _policy_matches(policy: SLAPolicy, *, lead: Lead) -> bool:
+    return (
+        (not policy.stage or policy.stage == lead.stage)
+        and (not policy.size_band or policy.size_band.casefold() == lead.size_band.casefold())
+        and (policy.min_score is None or lead.score >= policy.min_score)
+        and (policy.max_score is None or lead.score <= policy.max_score)
+        and (not policy.source or policy.source.casefold() == lead.first_touch_source.casefold())
+    )
+
+
+def _lock_team(team: Team) -> Team:
+    # Re-read under the lock: the cursor fields of the instance we were given may be stale.
+    return Team.objects.select_for_update().get(pk=team.pk)
+
+
+def _membership_of(team: Team, rep: AbstractBaseUser) -> Membership:
+    membership = team.memberships.select_related("user").filter(user=rep, is_active=True).first()
+    if membership is None:
+        raise NoEligibleRepError(f"{rep} is not an active member of {team}.")
+    return membership
+
+
+def _next_member(team: Team, *, now: datetime, exclude_user_id: int | None = None) -> Membership:
+    """The active, in-office member whose turn starts first on the rotation clock (ties: the earliest member)."""
+    today = now.astimezone(ZoneInfo(team.timezone)).date()
+    candidates = [
+        membership
+        for membership in team.memberships.select_related("user").filter(is_active=True, user__is_active=True)
+        if not membership.is_out_of_office(today) and membership.user_id != exclude_user_id
+    ]
+    if not candidates:
+        raise NoEligibleRepError(f"{team} has no rep available today.")
+    return min(candidates, key=lambda membership: (max(membership.next_turn_at, team.rotation_clock), membership.pk))
+
+
+def _create_assignment(
+    *,
+    lead: Lead,
+    team: Team,
+    membership: Membership,
+    now: datetime,
+    by: AbstractBaseUser | None,
+    reason: str,
+    is_rotation_pick: bool,
+    notify: bool,
+) -> Assignment:
+    """Take the team's next turn for ``membership``, record the assignment and its SLA clock, and set the owner."""
+    terms = sla_terms_for(lead=lead, team=team)
+    calendar = team_calendar(team)
+    due_at = calendar.add_business_time(now, terms.target_duration)
+    remind_at = calendar.add_business_time(now, terms.target_duration * terms.reminder_percent / 100)
+    turn_starts_at = max(membership.next_turn_at, team.rotation_clock)
+    turn = team.turns_taken + 1
+    # Every assignment moves the rep along, so manual ones count towards their share too; only a
+    # rotation pick (the earliest turn) moves the clock itself.
+    Membership.objects.filter(pk=membership.pk).update(
+        next_turn_at=turn_starts_at + STRIDE // membership.capacity_weight
+    )
+    rotation_clock = max(team.rotation_clock, turn_starts_at) if is_rotation_pick else team.rotation_clock
+    Team.objects.filter(pk=team.pk).update(turns_taken=turn, rotation_clock=rotation_clock)
+    try:
+        with transaction.atomic():
+            assignment = Assignment.objects.create(
+                lead=lead,
+                rep=membership.user,
+                team=team,
+                turn=turn,
+                assigned_at=now,
+                assigned_by=by,
+                reason=reason,
+                sla_due_at=due_at,
+            )
+    except IntegrityError as error:
+        # Another transaction assigned this lead between our check and insert (two teams at once).
+        if Assignment.objects.open().filter(lead=lead).exists():
+            raise AlreadyAssignedError(f"{lead} is already assigned.") from error
+        raise
+    assignment.sla = SLARecord.objects.create(
+        assignment=assignment,
+        policy=terms.policy,
+        target_duration=terms.target_duration,
+        on_breach=terms.on_breach,
+        started_at=now,
+        due_at=due_at,
+        remind_at=remind_at,
+    )
+    Lead.objects.filter(pk=lead.pk).update(owner=membership.user, updated_at=now)
+    lead.owner = membership.user
+    if notify:
+        queue_notification(kind=NotificationKind.ASSIGNED, assignment=assignment, recipients=[membership.user], now=now)
+    return assignment

@@ -1,0 +1,21 @@
+"""Why a handoff write was refused; views turn these into a message for the user."""
+
+
+class HandoffError(Exception):
+    """A handoff action could not be done; the message says why, in words a rep can act on."""
+
+
+class AssignmentConflictError(HandoffError):
+    """Someone else changed the assignment first (reassigned it, or handled the lead in another tab)."""
+
+
+class ActionNotAllowedError(HandoffError):
+    """The action does not fit the assignment's state (for example qualifying before any contact)."""
+
+
+class NoEligibleRepError(HandoffError):
+    """The team has no active rep who is in the office today."""
+
+
+class AlreadyAssignedError(HandoffError):
+    """The lead already has an open assignment."""
