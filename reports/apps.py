@@ -4,3 +4,26 @@ from django.apps import AppConfig
 class ReportsConfig(AppConfig):
     name = "reports"
     verbose_name = "Reports"
+
+    # Marketers own the channel rules and the spend; managers read them and may correct a lead's
+    # first touch (recorded). Viewing the report page itself is leads.view_reports (see leads.apps).
+    role_permissions = {
+        "Marketing": [
+            "leads.view_channelrule",
+            "leads.add_channelrule",
+            "leads.change_channelrule",
+            "leads.delete_channelrule",
+            "reports.view_spend",
+            "reports.add_spend",
+            "reports.change_spend",
+            "reports.delete_spend",
+            "reports.view_firsttouchcorrection",
+        ],
+        "Sales manager": [
+            "leads.view_channelrule",
+            "reports.view_spend",
+            "reports.view_firsttouchcorrection",
+            "reports.correct_first_touch",
+        ],
+    }
+    demo_loader = "reports.demo.load_demo_reports"

@@ -1,26 +1,162 @@
+"""The reports page and its CSV exports: who may see them, and what they show."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime
+
 import pytest
+from django.http import StreamingHttpResponse
+from django.test import Client
 from django.urls import reverse
 
 from conftest import client_for
 from leads.models import Stage
-from leads.tests.factories import LeadFactory
+from reports.tests.factories import SpendFactory, Step, journey
 
 pytestmark = pytest.mark.django_db
 
+URL = "/reports/"
 
-def test_reports_count_leads_by_stage(manager: object) -> None:
-    LeadFactory.create_batch(3, stage=Stage.NURTURE)
-    LeadFactory(stage=Stage.SQL)
 
-    response = client_for(manager).get(reverse("reports:index"))
+def exported(response: StreamingHttpResponse) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
 
-    by_stage = {row["stage"]: row["count"] for row in response.context["by_stage"]}
-    assert by_stage["Nurture"] == 3
-    assert by_stage["Sales-qualified (SQL)"] == 1
-    assert by_stage["New"] == 0
+
+def test_the_url_is_reports() -> None:
+    assert reverse("reports:index") == URL
+
+
+def test_reports_open_for_managers(manager: object) -> None:
+    response = client_for(manager).get(URL)
+
+    assert response.status_code == 200
 
 
 def test_reports_open_for_marketers(marketer: object) -> None:
-    response = client_for(marketer).get(reverse("reports:index"))
+    response = client_for(marketer).get(URL)
 
     assert response.status_code == 200
+
+
+def test_reports_are_forbidden_to_reps(rep: object) -> None:
+    response = client_for(rep).get(URL)
+
+    assert response.status_code == 403
+
+
+def test_reports_send_anonymous_visitors_to_sign_in() -> None:
+    response = Client().get(URL)
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_reports_reject_post(manager: object) -> None:
+    response = client_for(manager).post(URL)
+
+    assert response.status_code == 405
+
+
+def test_the_page_shows_every_table_with_its_chart_data(manager: object) -> None:
+    journey(Step("podcast", source="b2b-growth-podcast"), stage=Stage.MQL, moves=[(Stage.MQL, 1)])
+    SpendFactory(source="b2b-growth-podcast", campaign="")
+
+    response = client_for(manager).get(URL)
+
+    html = response.content.decode()
+    for key in ("volume", "quality", "cost", "funnel", "attribution"):
+        assert f'data-testid="table-{key}"' in html
+        assert f'id="data-{key}"' in html
+    assert "b2b-growth-podcast" in html
+
+
+def test_the_page_applies_the_filters(manager: object) -> None:
+    journey(Step("cpc", source="google"), created_at=datetime(2026, 1, 10, tzinfo=UTC))
+    journey(Step("podcast", source="b2b-growth-podcast"), created_at=datetime(2026, 3, 10, tzinfo=UTC))
+
+    response = client_for(manager).get(URL, {"created_after": "2026-03-01"})
+
+    sources = [row[0] for row in response.context["tables"]["quality"].rows]
+    assert sources == ["b2b-growth-podcast", "All sources"]
+
+
+def test_the_page_renders_with_no_leads(manager: object) -> None:
+    response = client_for(manager).get(URL, {"period": "month", "by": "source"})
+
+    assert response.status_code == 200
+    assert b"No data for these filters." in response.content
+
+
+def test_the_page_asks_the_database_a_fixed_number_of_questions(
+    manager: object, django_assert_max_num_queries: object
+) -> None:
+    for i in range(20):
+        journey(Step("cpc", source=f"source-{i}"), stage=Stage.MQL, moves=[(Stage.MQL, 1)])
+    client = client_for(manager)
+
+    with django_assert_max_num_queries(20):  # type: ignore[operator]
+        client.get(URL)
+
+
+def test_export_streams_the_table_as_csv(manager: object) -> None:
+    journey(Step("podcast", source="b2b-growth-podcast"))
+
+    response = client_for(manager).get(URL, {"export": "quality"})
+
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"].startswith('attachment; filename="leadsite-quality-')
+    rows = exported(response)
+    assert rows[0] == ["Source", "Leads", "Reached MQL", "Reached SQL", "MQL rate (%)", "SQL rate (%)", "MQL → SQL (%)"]
+    assert rows[1] == ["b2b-growth-podcast", "1", "0", "0", "0.0", "0.0", ""]
+
+
+def test_export_neutralises_formulas_in_cells(manager: object) -> None:
+    journey(Step("cpc", source='=HYPERLINK("http://evil.example","x")', campaign="@SUM(1)"))
+    SpendFactory(source="+cmd", campaign="-2+3")
+
+    response = client_for(manager).get(URL, {"export": "cost"})
+
+    rows = exported(response)
+    assert rows[1][:2] == ["'+cmd", "All campaigns"]
+    quality = exported(client_for(manager).get(URL, {"export": "quality"}))
+    assert quality[1][0] == '\'=HYPERLINK("http://evil.example","x")'
+
+
+def test_export_keeps_the_filters(manager: object) -> None:
+    journey(Step("cpc", source="google"), created_at=datetime(2026, 1, 10, tzinfo=UTC))
+    journey(Step("podcast", source="b2b-growth-podcast"), created_at=datetime(2026, 3, 10, tzinfo=UTC))
+
+    rows = exported(client_for(manager).get(URL, {"export": "quality", "created_after": "2026-03-01"}))
+
+    assert [row[0] for row in rows[1:]] == ["b2b-growth-podcast", "All sources"]
+
+
+def test_export_of_an_unknown_table_is_404(manager: object) -> None:
+    response = client_for(manager).get(URL, {"export": "salaries"})
+
+    assert response.status_code == 404
+
+
+def test_export_is_forbidden_to_reps(rep: object) -> None:
+    response = client_for(rep).get(URL, {"export": "quality"})
+
+    assert response.status_code == 403
+
+
+def test_export_links_carry_the_current_filters(manager: object) -> None:
+    response = client_for(manager).get(URL, {"campaign": "brand-search"})
+
+    assert response.context["export_urls"]["funnel"] == "?campaign=brand-search&export=funnel"
+
+
+def test_without_sla_records_the_page_says_when_the_section_appears(
+    manager: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("reports.selectors.sla.installed_model", lambda app_label, model_name: None)
+
+    response = client_for(manager).get(URL)
+
+    assert b"once the handoff app records SLA clocks" in response.content
+    assert client_for(manager).get(URL, {"export": "sla"}).status_code == 404

@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from leads.channels import Channel
+from leads.models import Touch
+
+
+class ReportOptionsForm(forms.Form):
+    """How the volume report is cut: per week or month, by channel or source."""
+
+    period = forms.ChoiceField(choices=[("week", "Weekly"), ("month", "Monthly")], required=False)
+    by = forms.ChoiceField(label="Volume by", choices=[("channel", "Channel"), ("source", "Source")], required=False)
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        for field in self.fields.values():
+            field.widget.attrs["class"] = "form-select form-select-sm"
+
+    def choices(self) -> dict[str, str]:
+        values = self.cleaned_data if self.is_valid() else {}
+        return {"period": values.get("period") or "week", "volume_by": values.get("by") or "channel"}
+
+
+class SpendImportForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file",
+        help_text="Columns: month (2026-03), source, campaign (may be empty), amount (1250.00), currency (EUR).",
+    )
+
+    MAX_BYTES = 2 * 1024 * 1024
+
+    def clean_file(self) -> str:
+        upload = self.cleaned_data["file"]
+        if upload.size > self.MAX_BYTES:
+            raise ValidationError("The file is larger than 2 MB; split it.")
+        try:
+            return upload.read().decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise ValidationError("The file is not UTF-8 text; save it as “CSV UTF-8”.") from None
+
+
+class FirstTouchCorrectionForm(forms.Form):
+    """Credit the lead to one of its touches, or to a touch no tracking saw (entered by hand)."""
+
+    touch = forms.ModelChoiceField(
+        queryset=Touch.objects.none(), required=False, widget=forms.RadioSelect, label="One of the lead's touches"
+    )
+    channel = forms.ChoiceField(choices=[("", "---------"), *Channel.CHOICES], required=False)
+    source = forms.CharField(max_length=200, required=False, help_text="e.g. b2b-growth-podcast")
+    medium = forms.CharField(max_length=100, required=False)
+    campaign = forms.CharField(max_length=200, required=False)
+    occurred_at = forms.DateTimeField(
+        label="When", required=False, help_text="When the touch happened; empty: when the lead was created."
+    )
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), help_text="Why the recorded first touch is wrong."
+    )
+
+    def __init__(self, *args: object, touches: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["touch"].queryset = touches  # type: ignore[attr-defined]
+        self.fields["touch"].label_from_instance = _touch_label  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        has_touch, has_offline = bool(data.get("touch")), bool(data.get("channel") or data.get("source"))
+        if has_touch == has_offline:
+            raise ValidationError("Choose one of the lead's touches, or give the channel of a touch entered by hand.")
+        if has_offline and not data.get("channel"):
+            self.add_error("channel", "Give the channel of the touch.")
+        return data
+
+
+def _touch_label(touch: Touch) -> str:
+    what = " / ".join(part for part in (touch.source, touch.medium, touch.campaign) if part) or "direct"
+    meaningful = "" if touch.is_meaningful else " (not meaningful)"
+    return f"{touch.occurred_at:%Y-%m-%d %H:%M} · {touch.channel or 'other'} · {what}{meaningful}"

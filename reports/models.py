@@ -1,0 +1,99 @@
+"""Marketing spend, and the record of managers' first-touch corrections.
+
+The reports themselves are read-only aggregates (``reports.selectors``); these are the only rows the
+reports app owns. Writes go through ``reports.services``.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from leads.models import Lead, Touch
+
+DEFAULT_CURRENCY = "EUR"
+
+
+class Spend(models.Model):
+    """What marketing spent on one source (or one campaign of it) in one calendar month.
+
+    ``source`` and ``campaign`` are matched exactly against the leads' first-touch source and campaign.
+    A blank campaign is spend on the source as a whole (a podcast sponsorship, an event booth).
+    """
+
+    source = models.CharField(max_length=200, help_text="As in utm_source, e.g. google or linkedin.")
+    campaign = models.CharField(
+        max_length=200, blank=True, help_text="As in utm_campaign; leave empty for spend on the whole source."
+    )
+    month = models.DateField(help_text="The first day of the month the money was spent in.")
+    amount = models.DecimalField(max_digits=12, decimal_places=2, validators=[MinValueValidator(0)])
+    currency = models.CharField(max_length=3, default=DEFAULT_CURRENCY, help_text="ISO 4217 code, e.g. EUR.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-month", "source", "campaign"]
+        verbose_name_plural = "spend"
+        constraints = [
+            models.UniqueConstraint(fields=["source", "campaign", "month"], name="spend_unique_month"),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="spend_amount_not_negative"),
+            models.CheckConstraint(condition=~Q(source=""), name="spend_has_source"),
+        ]
+        indexes = [models.Index(fields=["month", "source"], name="spend_month_source_idx")]
+
+    def __str__(self) -> str:
+        what = f"{self.source}/{self.campaign}" if self.campaign else self.source
+        return f"{what} {self.month:%Y-%m}: {self.amount} {self.currency}"
+
+    def clean(self) -> None:
+        errors = {}
+        if self.month and self.month.day != 1:
+            errors["month"] = "Give the first day of the month."
+        if self.currency and not (len(self.currency) == 3 and self.currency.isalpha() and self.currency.isupper()):
+            errors["currency"] = "Give a three-letter ISO code in capitals, e.g. EUR."
+        if errors:
+            raise ValidationError(errors)
+
+
+class FirstTouchCorrection(models.Model):
+    """A manager's correction of a lead's first touch: what it was, what it became, who, when and why.
+
+    Written only by ``reports.services.correct_first_touch``; never changed or deleted afterwards.
+    """
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="first_touch_corrections")
+    corrected_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    corrected_at = models.DateTimeField()
+    reason = models.TextField()
+
+    previous_touch = models.ForeignKey(Touch, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    previous_source = models.CharField(max_length=200, blank=True)
+    previous_medium = models.CharField(max_length=100, blank=True)
+    previous_campaign = models.CharField(max_length=200, blank=True)
+    previous_channel = models.CharField(max_length=30, blank=True)
+    previous_at = models.DateTimeField(null=True, blank=True)
+
+    touch = models.ForeignKey(
+        Touch,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The touch the lead is now credited to.",
+    )
+    source = models.CharField(max_length=200, blank=True)
+    medium = models.CharField(max_length=100, blank=True)
+    campaign = models.CharField(max_length=200, blank=True)
+    channel = models.CharField(max_length=30)
+    touched_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-corrected_at", "-id"]
+        default_permissions = ("view",)
+        permissions = [("correct_first_touch", "Can correct a lead's first touch")]
+        indexes = [models.Index(fields=["lead", "corrected_at"], name="ftcorrection_lead_idx")]
+
+    def __str__(self) -> str:
+        before = self.previous_source or self.previous_channel or "none"
+        return f"{before} → {self.source or self.channel} at {self.corrected_at:%Y-%m-%d %H:%M}"

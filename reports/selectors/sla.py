@@ -1,0 +1,75 @@
+"""First-contact SLA compliance by rep, team and first-touch source, once the handoff app records SLAs.
+
+An SLA clock is **met** when the first contact came by its due time, **breached** when it was flagged
+as breached or the first contact came late, and **running** while neither happened and the assignment
+has not ended. Compliance = met / (met + breached); clocks stopped before any contact (the lead was
+reassigned, rejected or recycled) count in neither.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Count, F, Model, Q
+
+from reports.selectors.base import NO_VALUE, Column, ReportScope, Table, installed_model, ratio
+
+DIMENSIONS = (
+    ("Rep", ("assignment__rep__username", "assignment__rep__first_name", "assignment__rep__last_name")),
+    ("Team", ("assignment__team__name",)),
+    ("Source", ("assignment__lead__first_touch_source",)),
+)
+
+
+def sla_record_model() -> type[Model] | None:
+    """The handoff app's SLA record model, or None while that app (or its table) does not exist yet."""
+    return installed_model("handoff", "SLARecord")
+
+
+def sla_table(scope: ReportScope) -> Table | None:
+    model = sla_record_model()
+    if model is None:
+        return None
+    records = model._default_manager.order_by()
+    if scope.is_filtered:
+        records = records.filter(assignment__lead__in=scope.leads.order_by().values("pk"))
+    met = Q(met_at__isnull=False, met_at__lte=F("due_at"))
+    breached = Q(breached_at__isnull=False) | Q(met_at__gt=F("due_at"))
+    running = Q(met_at__isnull=True, breached_at__isnull=True, stopped_at__isnull=True)
+    rows = []
+    for dimension, fields in DIMENSIONS:
+        counts = records.values_list(*fields).annotate(
+            clocks=Count("pk"), met=Count("pk", filter=met), breached=Count("pk", filter=breached),
+            running=Count("pk", filter=running),
+        )  # fmt: skip
+        for *names, clocks, met_count, breached_count, running_count in sorted(counts, key=lambda row: -row[-4]):
+            rows.append((dimension, _name(names), clocks, met_count, breached_count, running_count,
+                         ratio(met_count, met_count + breached_count)))  # fmt: skip
+    reps = [row for row in rows if row[0] == "Rep"]
+    return Table(
+        key="sla",
+        title="First-contact SLA compliance by rep, team and source",
+        columns=[
+            Column("by", "By"),
+            Column("name", "Name"),
+            Column("clocks", "SLA clocks", "int"),
+            Column("met", "Met in time", "int"),
+            Column("breached", "Breached", "int"),
+            Column("running", "Running", "int"),
+            Column("compliance", "Compliance", "pct"),
+        ],
+        rows=rows,
+        chart={
+            "labels": [row[1] for row in reps],
+            "met": [row[3] for row in reps],
+            "breached": [row[4] for row in reps],
+        },
+        empty_text="No SLA clocks for these leads yet: a clock starts when an MQL is assigned to a rep.",
+        note="Compliance = met in time / (met in time + breached); clocks stopped before any contact count in neither.",
+    )
+
+
+def _name(names: list[object]) -> str:
+    if len(names) == 3:
+        username, first, last = names
+        full = f"{first or ''} {last or ''}".strip()
+        return f"{full} ({username})" if full else str(username)
+    return str(names[0]) if names[0] else NO_VALUE
