@@ -12,4 +12,6 @@ urlpatterns = [
     path("tokens/", views.personal_tokens, name="tokens"),
     path("tokens/<int:token_id>/revoke/", views.revoke_personal_token, name="revoke_token"),
     path("", include("leads.api.urls")),
+    path("", include("handoff.api.urls")),
+    path("", include("reports.api.urls")),
 ]

@@ -1,0 +1,223 @@
+"""Serializers of the leads API: what a lead shows (list and detail), and the exact input of each stage action.
+
+Nothing here writes a lead: the action serializers declare only the fields their service takes, so a
+body that also names ``stage``, ``owner`` or ``score`` changes none of them (unknown keys are ignored).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from handoff.models import Assignment, ContactKind
+from leads.models import Consent, ConsentStatus, Lead, Touch
+
+
+# "kind" and "status" already name other choice sets in the schema (activities, submissions): without an
+# ENUM_NAME_OVERRIDES entry their enums would collide, so these two are documented as strings.
+@extend_schema_field({"type": "string", "description": "One of: " + ", ".join(ContactKind.values)})
+class _ContactKindField(serializers.ChoiceField):
+    pass
+
+
+@extend_schema_field({"type": "string", "description": "One of: " + ", ".join(ConsentStatus.values)})
+class _ConsentStatusField(serializers.ChoiceField):
+    pass
+
+
+class LeadListSerializer(serializers.ModelSerializer[Lead]):
+    """A lead as a list row: who, where it stands, and where it came from."""
+
+    name = serializers.CharField(source="full_name", read_only=True, help_text="First and last name.")
+    owner_id = serializers.IntegerField(read_only=True, allow_null=True, help_text="The user who owns the lead.")
+    # Plain strings: these are often empty, which a slug or URL format would not allow.
+    routing_team = serializers.CharField(read_only=True, help_text="The slug of the team routing chose, or empty.")
+
+    class Meta:
+        model = Lead
+        fields = [
+            "id",
+            "email",
+            "phone",
+            "name",
+            "first_name",
+            "last_name",
+            "job_title",
+            "company_name",
+            "country",
+            "stage",
+            "stage_changed_at",
+            "owner_id",
+            "routing_team",
+            "score",
+            "first_touch_at",
+            "first_touch_source",
+            "first_touch_medium",
+            "first_touch_campaign",
+            "first_touch_channel",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class TouchSerializer(serializers.ModelSerializer[Touch]):
+    referrer = serializers.CharField(read_only=True)
+    landing_page = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Touch
+        fields = [
+            "occurred_at",
+            "channel",
+            "source",
+            "medium",
+            "campaign",
+            "content",
+            "term",
+            "click_id",
+            "referrer",
+            "landing_page",
+        ]
+        read_only_fields = fields
+
+
+class ConsentSerializer(serializers.ModelSerializer[Consent]):
+    status = _ConsentStatusField(choices=ConsentStatus.choices, read_only=True, help_text="`pending` until confirmed.")
+
+    class Meta:
+        model = Consent
+        fields = [
+            "id",
+            "legal_basis",
+            "status",
+            "text_version",
+            "source",
+            "source_ref",
+            "given_at",
+            "confirmed_at",
+            "withdrawn_at",
+        ]
+        read_only_fields = fields
+
+
+class SLAStateSerializer(serializers.Serializer):
+    """The lead's open assignment and its SLA clock; null when nobody in sales has the lead."""
+
+    assignment_id = serializers.IntegerField(source="pk")
+    state = serializers.CharField(help_text="`assigned`, `accepted` or `contacted`.")
+    rep_id = serializers.IntegerField()
+    team = serializers.CharField(source="team.slug")
+    assigned_at = serializers.DateTimeField()
+    accepted_at = serializers.DateTimeField(allow_null=True)
+    contacted_at = serializers.DateTimeField(allow_null=True)
+    sla_due_at = serializers.DateTimeField(source="sla.due_at")
+    sla_met_at = serializers.DateTimeField(source="sla.met_at", allow_null=True)
+    sla_breached_at = serializers.DateTimeField(source="sla.breached_at", allow_null=True)
+    sla_status = serializers.SerializerMethodField(
+        help_text="`met` (first contact logged in time or late), `breached` (due and no contact), `running`, or "
+        "`stopped`."
+    )
+
+    def get_sla_status(self, assignment: Assignment) -> str:
+        sla = assignment.sla
+        if sla.met_at is not None:
+            return "met"
+        if sla.breached_at is not None or sla.due_at <= self.context.get("now", timezone.now()):
+            return "breached"
+        if sla.stopped_at is not None:
+            return "stopped"
+        return "running"
+
+
+class LeadDetailSerializer(LeadListSerializer):
+    """A lead with its first touch, score breakdown, consents, SLA state and enrichment."""
+
+    first_touch = TouchSerializer(read_only=True, allow_null=True, help_text="The touch the lead is credited to.")
+    score_breakdown = serializers.JSONField(read_only=True, help_text="The scoring rules that matched, with points.")
+    consents = ConsentSerializer(many=True, read_only=True)
+    website = serializers.CharField(read_only=True)
+    sla = serializers.SerializerMethodField(help_text="The open assignment and its SLA; null when not with sales.")
+
+    class Meta(LeadListSerializer.Meta):
+        fields = [
+            *LeadListSerializer.Meta.fields,
+            "first_touch",
+            "fit_score",
+            "engagement_score",
+            "score_breakdown",
+            "scored_at",
+            "consents",
+            "sla",
+            "company_domain",
+            "website",
+            "industry",
+            "employee_count",
+            "size_band",
+            "seniority",
+            "job_function",
+            "email_domain_kind",
+            "enrichment_status",
+            "enriched_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(SLAStateSerializer(allow_null=True))
+    def get_sla(self, lead: Lead) -> dict[str, Any] | None:
+        current = next((a for a in lead.assignments.all() if a.is_open), None)
+        return SLAStateSerializer(current, context=self.context).data if current else None
+
+
+class AssignmentResultSerializer(serializers.ModelSerializer[Assignment]):
+    """The assignment after the action, and the stage its lead is in now."""
+
+    lead_id = serializers.IntegerField(read_only=True)
+    lead_stage = serializers.CharField(source="lead.stage", read_only=True)
+    sla_met_at = serializers.DateTimeField(source="sla.met_at", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Assignment
+        fields = [
+            "id",
+            "lead_id",
+            "lead_stage",
+            "state",
+            "outcome",
+            "accepted_at",
+            "contacted_at",
+            "ended_at",
+            "recycle_on",
+            "sla_met_at",
+        ]
+        read_only_fields = fields
+
+
+class ContactInSerializer(serializers.Serializer):
+    kind = _ContactKindField(choices=ContactKind.choices, help_text="How the rep reached the lead.")
+    note = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+
+
+class QualifyInSerializer(serializers.Serializer):
+    """BANT: the four answers that make the lead sales-qualified."""
+
+    budget = serializers.CharField(max_length=2000, help_text="Is there budget?")
+    authority = serializers.CharField(max_length=2000, help_text="Who decides, and are we talking to them?")
+    need = serializers.CharField(max_length=2000, help_text="What problem?")
+    timing = serializers.CharField(max_length=2000, help_text="By when?")
+
+
+class RejectInSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000, help_text="Why; marketing sees this reason.")
+
+
+class RecycleInSerializer(serializers.Serializer):
+    recycle_on = serializers.DateField(help_text="When the lead comes back to sales: a day after today (team's time).")
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+    def validate_recycle_on(self, value: date) -> date:
+        if value <= self.context["today"]:
+            raise serializers.ValidationError("Pick a day after today.")
+        return value
