@@ -24,8 +24,10 @@ from leads.models import Lead
 logger = logging.getLogger(__name__)
 
 ENRICH = "leads.enrichment.services.enrich_lead"
+SCORE = "scoring.services.score_lead"
 ROUTE = "leads.services.route_lead"
-PIPELINE_STEPS: tuple[str, ...] = (ENRICH, ROUTE)
+ASSIGN = "handoff.services.assign_lead_step"
+PIPELINE_STEPS: tuple[str, ...] = (ENRICH, SCORE, ROUTE, ASSIGN)
 
 # A lead not routed this long after capture has lost its task or waited too long for a provider.
 STALLED_AFTER = enrichment.ENRICHMENT_WAIT

@@ -4,10 +4,11 @@ No Django, no ORM and no clock in here: callers pass plain dataclasses and `now`
 "Scoring rules stay pluggable"). Adding a rule kind means one class decorated with
 ``@rule_kind("name")`` plus its tests; neither the model nor the admin changes.
 
-`RULE_KINDS` is keyed by the kind name on purpose: bulk rescoring can keep its ORM expressions in a
-separate Django-aware module keyed by the same names (say ``SQL_EXPRESSIONS["numeric_range"]``), and a
-test there can check that both registries cover the same kinds and agree with `score()`. The helpers
-that fix the arithmetic (`round_points`, `apply_cap`, `decay_factor`) are public for that reason.
+`RULE_KINDS` is keyed by the kind name on purpose: bulk rescoring keeps its ORM expressions in
+``scoring/sql.py`` keyed by the same names (``SQL_KINDS["numeric_range"]``), and tests there check that
+both registries cover the same kinds and agree with `score()`. The helpers that fix the arithmetic
+(`round_points`, `apply_cap`, `decay_factor`) and the text (`normalise_text`, `field_label`, …) are
+public for that reason.
 """
 
 from __future__ import annotations
@@ -31,7 +32,9 @@ STAGE_NURTURE = "nurture"
 STAGE_DISQUALIFIED = "disqualified"
 
 _SECONDS_PER_DAY = 86_400
+MAX_WINDOW_DAYS = 36_500  # an activity window of a hundred years is already more than anyone means
 _DOMAIN_RE = re.compile(r"^[\w-]+(\.[\w-]+)+$")
+_UNSPELLABLE_FIELD_RE = re.compile(r'["\x00-\x1f\x7f]')
 
 
 # --- Plain data in and out ----------------------------------------------------------------------
@@ -169,6 +172,10 @@ class RuleKind:
         """Checks across params (min ≤ max, …); `params` has already passed the per-field checks."""
         return {}
 
+    def lookback_days(self, params: Mapping[str, Any]) -> int:
+        """How many days of activities a rule of this kind reads; 0 when it reads none."""
+        return 0
+
     def evaluate(
         self,
         facts: LeadFacts,
@@ -233,6 +240,14 @@ def kind_choices() -> list[tuple[str, str]]:
 class FactRuleKind(RuleKind):
     """A kind that looks at one fact (`params["field"]`) and gives the rule's points when `test` holds."""
 
+    def validate_params(self, params: Mapping[str, Any]) -> dict[str, str]:
+        errors = super().validate_params(params)
+        field_name = params.get("field") if isinstance(params, Mapping) else None
+        # The SQL version reads a custom answer through a JSON path, which cannot spell these.
+        if "field" not in errors and isinstance(field_name, str) and _UNSPELLABLE_FIELD_RE.search(field_name):
+            errors["field"] = "Use a name without double quotes or control characters."
+        return errors
+
     def test(self, value: Any, params: Mapping[str, Any]) -> bool:
         """Whether the fact's value satisfies the rule."""
         raise NotImplementedError
@@ -277,10 +292,10 @@ class AttributeEquals(FactRuleKind):
     param_fields = (_FIELD, ParamField("value", "str", help="Compared case-insensitively."))
 
     def test(self, value: Any, params: Mapping[str, Any]) -> bool:
-        return _norm(params["value"]) in _texts(value)
+        return normalise_text(params["value"]) in _texts(value)
 
     def describe(self, value: Any, params: Mapping[str, Any]) -> str:
-        return f"{_label(params['field'])} is {_show(value)}"
+        return f"{field_label(params['field'])} is {_show(value)}"
 
 
 @rule_kind("attribute_in")
@@ -289,11 +304,11 @@ class AttributeIn(FactRuleKind):
     param_fields = (_FIELD, ParamField("values", "list", help="Compared case-insensitively, e.g. your ICP industries."))
 
     def test(self, value: Any, params: Mapping[str, Any]) -> bool:
-        wanted = {_norm(v) for v in params["values"]}
+        wanted = {normalise_text(v) for v in params["values"]}
         return any(text in wanted for text in _texts(value))
 
     def describe(self, value: Any, params: Mapping[str, Any]) -> str:
-        return f"{_label(params['field'])} is {_show(value)}, one of the listed values"
+        return f"{field_label(params['field'])} is {_show(value)}, one of the listed values"
 
 
 @rule_kind("attribute_contains")
@@ -302,11 +317,11 @@ class AttributeContains(FactRuleKind):
     param_fields = (_FIELD, ParamField("substring", "str", help="Case-insensitive, e.g. 'marketing' in job title."))
 
     def test(self, value: Any, params: Mapping[str, Any]) -> bool:
-        needle = _norm(params["substring"])
+        needle = normalise_text(params["substring"])
         return any(needle in text for text in _texts(value))
 
     def describe(self, value: Any, params: Mapping[str, Any]) -> str:
-        return f"{_label(params['field'])} {_show(value)!r} contains {params['substring']!r}"
+        return f"{field_label(params['field'])} {_show(value)!r} contains {params['substring']!r}"
 
 
 @rule_kind("numeric_range")
@@ -336,10 +351,10 @@ class NumericRange(FactRuleKind):
     def describe(self, value: Any, params: Mapping[str, Any]) -> str:
         low, high = params.get("min"), params.get("max")
         if low is not None and high is not None:
-            bounds = f"between {_num(low)} and {_num(high)}"
+            bounds = f"between {format_bound(low)} and {format_bound(high)}"
         else:
-            bounds = f"at least {_num(low)}" if low is not None else f"at most {_num(high)}"
-        return f"{_label(params['field'])} is {_show(value)}, {bounds}"
+            bounds = f"at least {format_bound(low)}" if low is not None else f"at most {format_bound(high)}"
+        return f"{field_label(params['field'])} is {_show(value)}, {bounds}"
 
 
 @rule_kind("ordered_at_least")
@@ -352,20 +367,20 @@ class OrderedAtLeast(FactRuleKind):
     )
 
     def check_params(self, params: Mapping[str, Any]) -> dict[str, str]:
-        order = [_norm(v) for v in params["order"]]
+        order = [normalise_text(v) for v in params["order"]]
         if len(set(order)) != len(order):
             return {"order": "Each value may appear only once."}
-        if _norm(params["minimum"]) not in order:
+        if normalise_text(params["minimum"]) not in order:
             return {"minimum": "Must be one of the values in the order."}
         return {}
 
     def test(self, value: Any, params: Mapping[str, Any]) -> bool:
-        order = [_norm(v) for v in params["order"]]
+        order = [normalise_text(v) for v in params["order"]]
         ranks = [order.index(text) for text in _texts(value) if text in order]
-        return bool(ranks) and max(ranks) >= order.index(_norm(params["minimum"]))
+        return bool(ranks) and max(ranks) >= order.index(normalise_text(params["minimum"]))
 
     def describe(self, value: Any, params: Mapping[str, Any]) -> str:
-        return f"{_label(params['field'])} is {_show(value)}, at least {params['minimum']}"
+        return f"{field_label(params['field'])} is {_show(value)}, at least {params['minimum']}"
 
 
 @rule_kind("activity")
@@ -380,7 +395,13 @@ class ActivityCount(RuleKind):
     def check_params(self, params: Mapping[str, Any]) -> dict[str, str]:
         if params["within_days"] < 1:
             return {"within_days": "Enter at least 1 day."}
+        # Past about 2,700 years the window's start date is not a date any more.
+        if params["within_days"] > MAX_WINDOW_DAYS:
+            return {"within_days": f"Enter at most {MAX_WINDOW_DAYS:,} days."}
         return {}
+
+    def lookback_days(self, params: Mapping[str, Any]) -> int:
+        return params["within_days"]
 
     def evaluate(
         self,
@@ -415,8 +436,10 @@ def _ages_in_window(activities: Iterable[ActivityFact], params: Mapping[str, Any
     decay to more than the full points.
     """
     _require_aware(now, "now")
-    wanted = _norm(params["activity_kind"])
-    ages = ((now - a.occurred_at).total_seconds() / _SECONDS_PER_DAY for a in activities if _norm(a.kind) == wanted)
+    wanted = normalise_text(params["activity_kind"])
+    ages = (
+        (now - a.occurred_at).total_seconds() / _SECONDS_PER_DAY for a in activities if normalise_text(a.kind) == wanted
+    )
     return [age for age in ages if 0 <= age <= params["within_days"]]
 
 
@@ -495,12 +518,12 @@ class CompetitorDomain(Disqualifier):
     )
 
     def check_params(self, params: Mapping[str, Any]) -> dict[str, str]:
-        bad = [d for d in params["domains"] if not _DOMAIN_RE.match(_norm_domain(d))]
+        bad = [d for d in params["domains"] if not _DOMAIN_RE.match(normalise_domain(d))]
         return {"domains": f"Not a domain: {', '.join(bad)}."} if bad else {}
 
     def hit(self, facts: LeadFacts, params: Mapping[str, Any]) -> str:
-        listed = {_norm_domain(d) for d in params["domains"]}
-        candidates = dict.fromkeys(_norm_domain(d) for d in (facts.company_domain, facts.email_domain))
+        listed = {normalise_domain(d) for d in params["domains"]}
+        candidates = dict.fromkeys(normalise_domain(d) for d in (facts.company_domain, facts.email_domain))
         # Compare whole labels, so "notrival.com" does not match "rival.com" but "eu.rival.com" does.
         found = [c for c in candidates if c and any(c == d or c.endswith("." + d) for d in listed)]
         return f"Competitor domain ({', '.join(found)})" if found else ""
@@ -511,7 +534,7 @@ class Student(Disqualifier):
     label = "Disqualifier: student"
 
     def hit(self, facts: LeadFacts, params: Mapping[str, Any]) -> str:
-        return "Seniority is student" if _norm(facts.seniority) == "student" else ""
+        return "Seniority is student" if normalise_text(facts.seniority) == "student" else ""
 
 
 # --- Validation ---------------------------------------------------------------------------------
@@ -601,7 +624,7 @@ def score(
         if kind.is_disqualifier:
             if kind.matches(*args):
                 disqualifiers.append(rule)
-                outcomes.append(_outcome(rule, 0, f"{kind.explain(*args)}: {_effect_text(rule.params)}"))
+                outcomes.append(_outcome(rule, 0, f"{kind.explain(*args)}: {effect_text(rule.params)}"))
             continue
         points = apply_cap(round_points(kind.evaluate(*args)), rule.cap)
         if points:
@@ -629,23 +652,13 @@ def _outcome(rule: RuleSpec, points: int, reason: str) -> RuleOutcome:
     )
 
 
-def _effect_text(params: Mapping[str, Any]) -> str:
-    capped = f"score capped at {_floor_score(params)}"
-    return f"disqualified, {capped}" if params["effect"] == EFFECT_DISQUALIFY else capped
-
-
-def _floor_score(params: Mapping[str, Any]) -> int:
-    floor = params.get("floor_score")
-    return 0 if floor is None else floor
-
-
 def _result(outcomes: list[RuleOutcome], disqualifiers: list[RuleSpec]) -> ScoreResult:
     fit = sum(o.points for o in outcomes if o.dimension == FIT)
     engagement = sum(o.points for o in outcomes if o.dimension == ENGAGEMENT)
     total = fit + engagement
     if disqualifiers:
         # min(), not "=": a disqualifier must never raise a score that is already below the floor.
-        total = min(total, *(_floor_score(rule.params) for rule in disqualifiers))
+        total = min(total, *(floor_score(rule.params) for rule in disqualifiers))
     return ScoreResult(
         total=total,
         fit=fit,
@@ -714,32 +727,28 @@ def _is_number(value: Any) -> bool:
     return _is_int(value) or (isinstance(value, float) and math.isfinite(value))
 
 
-def _norm(value: Any) -> str:
-    return str(value).strip().casefold()
-
-
 def _texts(value: Any) -> list[str]:
     """A fact as normalised strings; a multi-choice custom answer (a list) gives one per choice."""
     items = value if isinstance(value, list | tuple | set | frozenset) else [value]
-    return [_norm(item) for item in items if item is not None and _norm(item)]
+    return [normalise_text(item) for item in items if item is not None and normalise_text(item)]
 
 
 def _as_number(value: Any) -> float | None:
-    """A fact as a number, accepting numeric text from custom answers; None when it is not one."""
+    """A fact as a number, accepting plain decimal text from custom answers; None when it is not one.
+
+    Text must match `DECIMAL_TEXT` (ASCII digits, an optional exponent of two digits at most), not all
+    that float() takes ("1_000", "inf", Arabic-Indic digits): the SQL version parses text with the
+    same pattern, and the bounds keep every match finite and castable on PostgreSQL.
+    """
     if isinstance(value, str):
-        try:
-            value = float(value.strip())
-        except ValueError:
-            return None
-    return float(value) if _is_number(value) else None
-
-
-def _norm_domain(domain: str) -> str:
-    return domain.strip().lower().lstrip("@.").rstrip(".")
-
-
-def _label(field_name: str) -> str:
-    return field_name.replace("_", " ").strip().capitalize()
+        return float(value) if DECIMAL_TEXT.fullmatch(value) else None
+    if not _is_number(value):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:  # an int from JSON too large for a float
+        return None
+    return number if math.isfinite(number) else None
 
 
 def _show(value: Any) -> str:
@@ -748,6 +757,46 @@ def _show(value: Any) -> str:
     return str(value)
 
 
-def _num(value: float) -> str:
+# --- Text helpers shared with the SQL version of the rules (scoring/sql.py) ---------------------
+
+# The whitespace str.strip() removes, spelt out so that SQL can trim exactly the same characters.
+WHITESPACE = "".join(chr(code) for code in range(0x3001) if chr(code).isspace())
+
+# Numeric text a rule may read as a number: ASCII whitespace around an ASCII decimal with at most 200
+# digits on each side of the point and a two-digit exponent, so every match is a finite double.
+DECIMAL_TEXT = re.compile(
+    r"[ \t\n\r\f\v]*[+-]?(?:[0-9]{1,200}(?:\.[0-9]{0,200})?|\.[0-9]{1,200})(?:[eE][+-]?[0-9]{1,2})?[ \t\n\r\f\v]*"
+)
+
+
+def normalise_text(value: Any) -> str:
+    """How rules compare text: str() of the value, trimmed and case-folded."""
+    return str(value).strip().casefold()
+
+
+def normalise_domain(domain: str) -> str:
+    """How rules compare domains: trimmed, lower case, without a leading "@" or dots around it."""
+    return domain.strip().lower().lstrip("@.").rstrip(".")
+
+
+def field_label(field_name: str) -> str:
+    """A fact's name as reasons show it: "employee_count" → "Employee count"."""
+    return field_name.replace("_", " ").strip().capitalize()
+
+
+def format_bound(value: float) -> str:
+    """A range bound as reasons show it."""
     # "200", not "200.0": bounds come back from JSON as floats even when typed as whole numbers.
     return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def effect_text(params: Mapping[str, Any]) -> str:
+    """What a matching disqualifier does, as its reason ends: "disqualified, score capped at 0"."""
+    capped = f"score capped at {floor_score(params)}"
+    return f"disqualified, {capped}" if params["effect"] == EFFECT_DISQUALIFY else capped
+
+
+def floor_score(params: Mapping[str, Any]) -> int:
+    """The highest score a matching disqualifier leaves."""
+    floor = params.get("floor_score")
+    return 0 if floor is None else floor

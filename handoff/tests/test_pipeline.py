@@ -25,16 +25,22 @@ def test_pipeline_enriches_then_routes_a_new_lead(enterprise_setup: None) -> Non
     assert (lead.enrichment_status, lead.size_band, lead.routing_team) == ("enriched", "Enterprise", "enterprise")
 
 
+def end_state(lead: Lead) -> tuple[object, ...]:
+    """Everything the pipeline decides about a lead; when it last scored (scored_at) may move on."""
+    row = Lead.objects.values().get(pk=lead.pk)
+    decided = {name: value for name, value in row.items() if name not in {"scored_at", "updated_at"}}
+    counts = (lead.activities.count(), lead.provider_runs.count(), lead.stage_changes.count())
+    return decided, counts, list(lead.assignments.values_list("rep_id", "team_id"))
+
+
 def test_running_the_pipeline_twice_gives_the_same_end_state(enterprise_setup: None) -> None:
     lead = LeadFactory(email="cio@bigco.example", company_domain="", job_title="CIO")
     pipeline.process_lead(lead_id=lead.pk, now=FIXED_NOW)
-    first = Lead.objects.values().get(pk=lead.pk)
-    related = (lead.activities.count(), lead.provider_runs.count(), lead.stage_changes.count())
+    first = end_state(lead)
 
     pipeline.process_lead(lead_id=lead.pk, now=FIXED_NOW + timedelta(minutes=1))
 
-    assert Lead.objects.values().get(pk=lead.pk) == first
-    assert (lead.activities.count(), lead.provider_runs.count(), lead.stage_changes.count()) == related
+    assert end_state(lead) == first
 
 
 def test_the_queued_task_runs_the_pipeline(enterprise_setup: None) -> None:
@@ -86,3 +92,23 @@ def test_an_enrichment_service_outage_does_not_stop_routing(enterprise_setup: No
 
     assert len(httpserver.log) == 2  # type: ignore[attr-defined]  # the circuit opened after two failures
     assert set(Lead.objects.values_list("enrichment_status", "routing_team")) == {("partial", "enterprise")}
+
+
+def test_an_enterprise_lead_that_scores_as_mql_is_assigned_to_the_routed_team_with_an_sla(
+    enterprise_setup: None, rep: object
+) -> None:
+    from handoff.tests.factories import TeamFactory
+    from scoring.tests.factories import ScoringModelFactory, ScoringRuleFactory
+
+    model = ScoringModelFactory(mql_threshold=30)
+    ScoringRuleFactory(scoring_model=model, points=40)  # industry Software or Fintech
+    TeamFactory(slug="enterprise", members=[rep])
+    lead = LeadFactory(email="cio@bigco.example", company_domain="", job_title="CIO", first_name="Ada")
+
+    pipeline.process_lead(lead_id=lead.pk, now=FIXED_NOW)
+
+    lead.refresh_from_db()
+    assert (lead.score, lead.stage, lead.owner) == (40, "mql", rep)
+    assignment = lead.assignments.get()
+    assert assignment.team.slug == "enterprise"
+    assert assignment.sla.due_at > FIXED_NOW

@@ -914,3 +914,67 @@ def test_params_that_validate_can_always_be_scored(data: st.DataObject, kind: st
 
     if not errors:
         score(facts, [_days_ago(1)], [rule], MODEL, NOW)
+
+
+# --- Numeric text, field names and windows (shared with the SQL version) ---------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (" 250 ", 10),
+        ("+1e2", 10),
+        ("500.", 10),
+        (".5e3", 10),
+        ("1_000", 0),
+        ("inf", 0),
+        ("١٢٠٠", 0),
+        ("1" * 201, 0),
+        (10**400, 0),
+        (True, 0),
+    ],
+    ids=["spaces", "exponent", "trailing-point", "leading-point", "underscore", "inf", "arabic-digits", "too-long",
+         "huge-int", "bool"],
+)  # fmt: skip
+def test_numeric_range_reads_only_plain_decimal_numbers(value: object, expected: float) -> None:
+    rule = _rule("numeric_range", {"field": "budget", "min": 100})
+
+    raw = _evaluate(rule, LeadFacts(attributes={"budget": value}))
+
+    assert raw == expected
+
+
+def test_fact_rule_refuses_a_field_name_sql_cannot_address() -> None:
+    errors = RULE_KINDS["attribute_equals"].validate_params({"field": 'answer "x"', "value": "yes"})
+
+    assert errors == {"field": "Use a name without double quotes or control characters."}
+
+
+def test_activity_window_is_bounded() -> None:
+    errors = RULE_KINDS["activity"].validate_params({"activity_kind": "webinar_attended", "within_days": 10**9})
+
+    assert errors == {"within_days": "Enter at most 36,500 days."}
+
+
+def test_only_activity_rules_look_back_in_time() -> None:
+    assert RULE_KINDS["activity"].lookback_days(WEBINARS_IN_30_DAYS) == 30
+    assert RULE_KINDS["attribute_equals"].lookback_days({"field": "industry", "value": "x"}) == 0
+
+
+@PROPERTY_SETTINGS
+@given(
+    facts=facts_strategy,
+    activities=activities_strategy,
+    rules=st.lists(points_rules(), max_size=10),
+    floor_score=st.integers(min_value=-50, max_value=50),
+)
+def test_matching_floor_disqualifier_caps_the_total_whatever_the_points(
+    facts: LeadFacts, activities: list[ActivityFact], rules: list[RuleSpec], floor_score: int
+) -> None:
+    rules.append(_rule("student", {"effect": "floor", "floor_score": floor_score}, rule_id=99_999))
+    facts = replace(facts, seniority="student")
+
+    result = score(facts, activities, rules, MODEL, NOW)
+
+    assert result.total <= floor_score
+    assert result.disqualified is False

@@ -1,0 +1,157 @@
+"""Demo data for scoring: a realistic default model, some engagement, and the demo leads scored.
+
+``load_demo`` runs ``load_demo_scoring`` (``demo_loader`` on ScoringConfig) after the leads and their
+enrichment exist. Idempotent: the model is created once (a marketer's later edits are kept), the demo
+activities once, and scoring the same leads again changes nothing. Leads owned by reps keep their
+stage, as always when scores change.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.contrib.auth.models import AbstractUser
+from django.db import transaction
+
+from leads.demo import BULK_PREFIX
+from leads.enrichment.titles import Seniority
+from leads.models import Activity, ActivityKind, Lead
+from scoring import rules
+from scoring.baseline import DEFAULT_BASELINE_FIELDS
+from scoring.models import ScoringModel, ScoringRule
+from scoring.services import rescore_all
+
+DEFAULT_MODEL_NAME = "Default B2B model"
+ICP_INDUSTRIES = ("Software", "Fintech", "Healthcare", "Logistics")
+TERRITORY = ("US", "CA", "GB", "IE", "DE", "NL", "SE", "NO", "DK")
+SENIORITY_ORDER = tuple(
+    str(level)
+    for level in (
+        Seniority.STUDENT,
+        Seniority.INDIVIDUAL,
+        Seniority.MANAGER,
+        Seniority.DIRECTOR,
+        Seniority.VP,
+        Seniority.C_LEVEL,
+    )
+)
+DEMO_METADATA = {"demo": "scoring"}
+
+
+@dataclass(frozen=True)
+class RuleSeed:
+    name: str
+    kind: str
+    points: int
+    params: dict[str, Any] = field(default_factory=dict)
+    dimension: str = rules.FIT
+    cap: int | None = None
+
+
+DEFAULT_RULES = (
+    RuleSeed("ICP industry", "attribute_in", 20, {"field": "industry", "values": list(ICP_INDUSTRIES)}),
+    RuleSeed("Company size 200 to 5,000", "numeric_range", 15, {"field": "employee_count", "min": 200, "max": 5000}),
+    RuleSeed(
+        "Director and above",
+        "ordered_at_least",
+        15,
+        {"field": "seniority", "order": list(SENIORITY_ORDER), "minimum": str(Seniority.DIRECTOR)},
+    ),
+    RuleSeed("Sales territory", "attribute_in", 5, {"field": "country", "values": list(TERRITORY)}),
+    RuleSeed(
+        "Webinar attendance",
+        "activity",
+        15,
+        {"activity_kind": ActivityKind.WEBINAR_ATTENDED.value, "within_days": 90},
+        rules.ENGAGEMENT,
+        cap=30,
+    ),
+    RuleSeed(
+        "Pricing-page visits",
+        "activity",
+        8,
+        {"activity_kind": ActivityKind.PRICING_PAGE_VIEW.value, "within_days": 30},
+        rules.ENGAGEMENT,
+        cap=24,
+    ),
+    RuleSeed(
+        "Content downloads",
+        "activity",
+        5,
+        {"activity_kind": ActivityKind.FORM_SUBMITTED.value, "within_days": 90},
+        rules.ENGAGEMENT,
+        cap=15,
+    ),
+    RuleSeed("Free-mail address", "free_mail", 0, {"effect": rules.EFFECT_FLOOR, "floor_score": 15}),
+    RuleSeed(
+        "Competitors", "competitor_domain", 0, {"domains": ["rival-leads.example"], "effect": rules.EFFECT_DISQUALIFY}
+    ),
+    RuleSeed("Students", "student", 0, {"effect": rules.EFFECT_DISQUALIFY}),
+)
+
+
+def load_demo_scoring(*, users: dict[str, AbstractUser], now: datetime) -> str:
+    """Install the default model, give some demo leads webinar and pricing-page activity, and score every lead."""
+    model = install_default_model(now=now)
+    added = add_demo_engagement(now=now)
+    result = rescore_all(now=now)
+    return (
+        f"model “{model.name}” with {model.rules.count()} rules; {added} demo activities added; "
+        f"{result.scored} leads scored ({result.to_mql} to MQL, {result.to_nurture} to nurture, "
+        f"{result.disqualified} disqualified)"
+    )
+
+
+def install_default_model(*, now: datetime) -> ScoringModel:
+    """Create the default model with its rules once; activate it when no model is active."""
+    with transaction.atomic():
+        model, created = ScoringModel.objects.get_or_create(
+            name=DEFAULT_MODEL_NAME,
+            defaults={
+                "mql_threshold": 60,
+                "nurture_threshold": 25,
+                "engagement_half_life_days": 30,
+                "baseline_fields": list(DEFAULT_BASELINE_FIELDS),
+            },
+        )
+        if created:
+            ScoringRule.objects.bulk_create(
+                ScoringRule(
+                    scoring_model=model,
+                    order=10 * (index + 1),
+                    name=seed.name,
+                    kind=seed.kind,
+                    dimension=seed.dimension,
+                    points=seed.points,
+                    cap=seed.cap,
+                    params=seed.params,
+                )
+                for index, seed in enumerate(DEFAULT_RULES)
+            )
+        if not ScoringModel.objects.filter(is_active=True).exists():
+            model.is_active = True
+            model.save(update_fields=["is_active", "updated_at"])
+    return model
+
+
+def add_demo_engagement(*, now: datetime, seed: int = 7) -> int:
+    """Webinar attendance and pricing-page visits for some realistic demo leads, once; returns how many were added."""
+    if Activity.objects.filter(metadata__demo=DEMO_METADATA["demo"]).exists():
+        return 0
+    rng = random.Random(seed)
+    activities = []
+    for lead_id in Lead.objects.exclude(email__startswith=BULK_PREFIX).order_by("id").values_list("id", flat=True):
+        for _ in range(rng.choice((0, 0, 1, 1, 2))):
+            activities.append(_activity(lead_id, ActivityKind.WEBINAR_ATTENDED, rng=rng, now=now, max_days=80))
+        for _ in range(rng.choice((0, 0, 0, 1, 2, 3))):
+            activities.append(_activity(lead_id, ActivityKind.PRICING_PAGE_VIEW, rng=rng, now=now, max_days=25))
+    Activity.objects.bulk_create(activities, batch_size=1000)
+    return len(activities)
+
+
+def _activity(lead_id: int, kind: str, *, rng: random.Random, now: datetime, max_days: int) -> Activity:
+    occurred_at = now - timedelta(days=rng.uniform(0, max_days))
+    return Activity(lead_id=lead_id, kind=kind, occurred_at=occurred_at, metadata=dict(DEMO_METADATA), created_at=now)

@@ -1,0 +1,280 @@
+"""Rescoring many leads with set-based UPDATEs, in batches of id ranges, in the background.
+
+After a rule or model change admin queues a `RescoreJob` (``request_rescore``); the worker runs it
+(``run_rescore_job``) a few batches per task, re-queuing itself, so no task outlives django-q2's
+timeout and admin shows its progress. Each batch is one transaction: one UPDATE for the scores (see
+``scoring.bulk``), then the stage service for the few leads the new scores move across a threshold
+(every stage change keeps its ``StageChange`` row). The hourly decay pass is a job too, limited to
+the leads whose engagement can have changed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import Exists, F, Max, Min, OuterRef, Q, QuerySet
+from django_q.tasks import async_task
+
+from leads.enrichment.domains import classify_email_domain
+from leads.models import Activity, Lead, Stage
+from scoring import selectors
+from scoring.bulk import ScoringSql
+from scoring.models import ClassifiedDomain, RescoreJob, RescoreScope, RescoreStatus, ScoringModel
+from scoring.services.lead_scoring import move_stage
+from scoring.sqlfuncs import EmailDomain
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_BATCH_SIZE = 5_000
+BATCHES_PER_TASK = 40  # about 200,000 leads a task: well inside django-q2's timeout
+STALLED_AFTER = timedelta(minutes=15)  # a job not heard of this long lost its task
+RUN_TASK = "scoring.tasks.run_rescore_job"
+
+
+@dataclass(frozen=True)
+class RescoreResult:
+    scored: int = 0
+    to_mql: int = 0
+    to_nurture: int = 0
+    disqualified: int = 0
+
+    def __add__(self, other: RescoreResult) -> RescoreResult:
+        return RescoreResult(
+            self.scored + other.scored,
+            self.to_mql + other.to_mql,
+            self.to_nurture + other.to_nurture,
+            self.disqualified + other.disqualified,
+        )
+
+
+def rescore_all(*, now: datetime, batch_size: int = DEFAULT_BATCH_SIZE, scope: str = RescoreScope.ALL) -> RescoreResult:
+    """Rescore every lead (or, for the decay scope, those whose engagement may have changed) right here.
+
+    For the demo loader, the benchmark and management use; admin queues a `RescoreJob` instead.
+    """
+    scoring = selectors.active_scoring()
+    if scoring is None:
+        return RescoreResult()
+    plan = prepare_plan(scoring=scoring, now=now)
+    result = RescoreResult()
+    for low, high in _id_batches(after_id=0, batch_size=batch_size):
+        result += rescore_batch(plan=plan, scope=scope, low=low, high=high, now=now)
+    return result
+
+
+def prepare_plan(*, scoring: selectors.Scoring, now: datetime) -> ScoringSql:
+    """The rules as SQL at `now`; classifies the email domains of unenriched leads first when a rule reads them."""
+    if scoring.reads_domain_kind:
+        classify_unenriched_domains(now=now)
+    return ScoringSql(scoring, now=now)
+
+
+def rescore_batch(*, plan: ScoringSql, scope: str, low: int, high: int, now: datetime) -> RescoreResult:
+    """Score the leads with ids in [low, high) in one UPDATE, then move those that crossed a threshold.
+
+    Moves are looked for in the whole range, not only the rescored leads, so a lead held for a
+    missing field moves on the next pass after marketing completes it.
+    """
+    batch = Lead.objects.filter(id__gte=low, id__lt=high)
+    in_scope = batch.filter(_decay_q(plan, now)) if scope == RescoreScope.DECAY else batch
+    with transaction.atomic():
+        scored = plan.update_scores(in_scope)
+        moves = plan.stage_moves(batch)
+        leads = Lead.objects.only("id", "stage", "score", "score_breakdown").in_bulk([m.lead_id for m in moves])
+        moved = Counter(
+            move.to_stage
+            for move in moves
+            if move_stage(lead=leads[move.lead_id], to_stage=move.to_stage, scoring=plan.scoring, now=now)
+        )
+    return RescoreResult(scored, moved[Stage.MQL], moved[Stage.NURTURE], moved[Stage.DISQUALIFIED])
+
+
+def _decay_q(plan: ScoringSql, now: datetime) -> Q:
+    """Leads whose engagement may have changed: points left to decay, activities in a window, or never scored."""
+    lookback = plan.scoring.lookback_days
+    recent = Activity.objects.filter(lead=OuterRef("pk"), occurred_at__gte=now - timedelta(days=lookback))
+    condition = ~Q(engagement_score=0) | Q(scored_at__isnull=True)
+    return condition | Exists(recent) if lookback else condition
+
+
+def _id_batches(*, after_id: int, batch_size: int) -> Iterator[tuple[int, int]]:
+    bounds = Lead.objects.filter(id__gt=after_id).aggregate(low=Min("id"), high=Max("id"))
+    if bounds["low"] is None:
+        return
+    for low in range(bounds["low"], bounds["high"] + 1, batch_size):
+        yield low, low + batch_size
+
+
+def classify_unenriched_domains(*, now: datetime) -> int:
+    """Classify each new email domain of the leads without a stored domain kind (``ClassifiedDomain``).
+
+    Enrichment stores the kind on every lead within minutes, so this is for the few leads it has not
+    reached (or bulk imports); a domain is classified once.
+    """
+    known = ClassifiedDomain.objects.filter(domain=OuterRef("domain"))
+    domains = (
+        Lead.objects.filter(email_domain_kind="", email__isnull=False)
+        .annotate(domain=EmailDomain(F("email")))
+        .exclude(domain="")
+        .exclude(Exists(known))
+        .order_by()
+        .values_list("domain", flat=True)
+        .distinct()
+    )
+    rows = [
+        ClassifiedDomain(domain=domain, kind=str(classify_email_domain(domain).kind), classified_at=now)
+        for domain in domains.iterator(chunk_size=2000)
+    ]
+    ClassifiedDomain.objects.bulk_create(rows, batch_size=500, ignore_conflicts=True)
+    return len(rows)
+
+
+# --- Background jobs ----------------------------------------------------------------------------
+
+
+def request_rescore(
+    *, reason: str, now: datetime, by: AbstractBaseUser | None = None, scope: str = RescoreScope.ALL
+) -> RescoreJob:
+    """Queue a background rescore, to start once the current transaction commits.
+
+    Requests are merged: a full rescore not yet started already sees the latest rules, and any
+    unfinished job covers a decay pass (the scheduled task may fire twice after downtime).
+    """
+    unfinished = selectors.unfinished_jobs().order_by("-created_at", "-id")
+    if scope == RescoreScope.DECAY:
+        job = unfinished.first()
+    else:
+        job = unfinished.filter(scope=RescoreScope.ALL, status=RescoreStatus.QUEUED).first()
+    if job is not None:
+        return job
+    job = RescoreJob.objects.create(
+        scope=scope,
+        reason=reason[:300],
+        requested_by=by,
+        scoring_model=ScoringModel.objects.filter(is_active=True).first(),
+        created_at=now,
+    )
+    _enqueue(job.pk)
+    return job
+
+
+def start_decay_pass(*, now: datetime) -> RescoreJob:
+    """The scheduled pass: restart jobs whose task was lost, then queue the decay rescore."""
+    revive_stalled_jobs(now=now)
+    return request_rescore(scope=RescoreScope.DECAY, reason="Scheduled decay pass", now=now)
+
+
+def revive_stalled_jobs(*, now: datetime) -> int:
+    """Queue again the jobs whose task was lost (queued or running, not heard of for `STALLED_AFTER`)."""
+    stalled = selectors.unfinished_jobs().filter(
+        Q(status=RescoreStatus.QUEUED, created_at__lt=now - STALLED_AFTER)
+        | Q(status=RescoreStatus.RUNNING, heartbeat_at__lt=now - STALLED_AFTER)
+    )
+    ids = list(stalled.values_list("pk", flat=True))
+    for job_id in ids:
+        _enqueue(job_id)
+    return len(ids)
+
+
+def run_rescore_job(
+    *, job_id: int, now: datetime, max_batches: int = BATCHES_PER_TASK, batch_size: int = DEFAULT_BATCH_SIZE
+) -> RescoreJob:
+    """Run up to `max_batches` batches of the job, then queue the rest; safe to run twice at once.
+
+    Every batch first moves the job's cursor with a conditional UPDATE, so of two workers on the
+    same job exactly one scores each range. All batches use the instant the job started, so a job
+    spread over several tasks decays every lead to the same moment.
+    """
+    job = RescoreJob.objects.get(pk=job_id)
+    if job.status == RescoreStatus.QUEUED and not _claim(job, now=now):
+        return job
+    if job.status != RescoreStatus.RUNNING:
+        return job
+    scoring = selectors.active_scoring()
+    if scoring is None:
+        return _finish(job, now=now)
+    assert job.scored_as_of is not None
+    plan = prepare_plan(scoring=scoring, now=job.scored_as_of)
+    try:
+        for low, high in _id_batches(after_id=job.last_lead_id, batch_size=batch_size):
+            if max_batches <= 0:
+                _enqueue(job.pk)
+                return job
+            max_batches -= 1
+            if not _run_batch(job, plan=plan, low=low, high=high, now=now):
+                return job  # another worker took the range, or a newer job superseded this one
+    except Exception as error:
+        RescoreJob.objects.filter(pk=job.pk).update(status=RescoreStatus.FAILED, error=repr(error), finished_at=now)
+        raise
+    return _finish(job, now=now)
+
+
+def _claim(job: RescoreJob, *, now: datetime) -> bool:
+    """Start a queued job, unless a newer one covers it; newer jobs supersede the older ones still going."""
+    newer = selectors.unfinished_jobs().filter(pk__gt=job.pk)
+    if newer.filter(Q(scope=RescoreScope.ALL) | Q(scope=job.scope)).exists():
+        _supersede(RescoreJob.objects.filter(pk=job.pk, status=RescoreStatus.QUEUED), now=now)
+        job.refresh_from_db()
+        return False
+    claimed = RescoreJob.objects.filter(pk=job.pk, status=RescoreStatus.QUEUED).update(
+        status=RescoreStatus.RUNNING,
+        started_at=now,
+        heartbeat_at=now,
+        scored_as_of=now,
+        total=_leads_in_scope(job.scope, now=now).count(),
+    )
+    older = selectors.unfinished_jobs().filter(pk__lt=job.pk)
+    _supersede(older if job.scope == RescoreScope.ALL else older.filter(scope=job.scope), now=now)
+    job.refresh_from_db()
+    return bool(claimed)
+
+
+def _leads_in_scope(scope: str, *, now: datetime) -> QuerySet[Lead]:
+    if scope == RescoreScope.ALL:
+        return Lead.objects.all()
+    scoring = selectors.active_scoring()
+    if scoring is None:
+        return Lead.objects.none()
+    return Lead.objects.filter(_decay_q(ScoringSql(scoring, now=now), now))
+
+
+def _run_batch(job: RescoreJob, *, plan: ScoringSql, low: int, high: int, now: datetime) -> bool:
+    with transaction.atomic():
+        advanced = RescoreJob.objects.filter(
+            pk=job.pk, status=RescoreStatus.RUNNING, last_lead_id=job.last_lead_id
+        ).update(last_lead_id=high - 1, heartbeat_at=now)
+        if not advanced:
+            return False
+        result = rescore_batch(plan=plan, scope=job.scope, low=low, high=high, now=now)
+        RescoreJob.objects.filter(pk=job.pk).update(
+            done=F("done") + result.scored,
+            moved_to_mql=F("moved_to_mql") + result.to_mql,
+            moved_to_nurture=F("moved_to_nurture") + result.to_nurture,
+            disqualified=F("disqualified") + result.disqualified,
+        )
+    job.last_lead_id = high - 1
+    return True
+
+
+def _finish(job: RescoreJob, *, now: datetime) -> RescoreJob:
+    RescoreJob.objects.filter(pk=job.pk, status=RescoreStatus.RUNNING).update(
+        status=RescoreStatus.DONE, finished_at=now, heartbeat_at=now
+    )
+    job.refresh_from_db()
+    return job
+
+
+def _supersede(jobs: QuerySet[RescoreJob], *, now: datetime) -> None:
+    jobs.filter(status__in=(RescoreStatus.QUEUED, RescoreStatus.RUNNING)).update(
+        status=RescoreStatus.SUPERSEDED, finished_at=now
+    )
+
+
+def _enqueue(job_id: int) -> None:
+    transaction.on_commit(lambda: async_task(RUN_TASK, job_id))

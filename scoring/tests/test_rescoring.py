@@ -1,0 +1,237 @@
+"""Bulk rescoring: set-based batches, stage moves, background jobs and their progress, the decay pass."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from django_q.models import Schedule
+
+from leads.models import ActivityKind, Lead, Stage, StageChange
+from leads.tests.factories import ActivityFactory, LeadFactory, UserFactory
+from scoring import services, tasks
+from scoring.models import RescoreJob, RescoreScope, RescoreStatus, ScoringModel
+from scoring.tests.factories import RescoreJobFactory, ScoringRuleFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _icp_rule(model: ScoringModel, points: int = 70) -> None:
+    ScoringRuleFactory(
+        scoring_model=model, kind="attribute_in", points=points, params={"field": "industry", "values": ["Software"]}
+    )
+
+
+def _webinar_rule(model: ScoringModel, points: int = 40) -> None:
+    ScoringRuleFactory(
+        scoring_model=model, kind="activity", dimension="engagement", points=points,
+        params={"activity_kind": ActivityKind.WEBINAR_ATTENDED, "within_days": 90},
+    )  # fmt: skip
+
+
+def test_rescore_all_scores_every_lead_in_batches(scoring_model: ScoringModel, now: datetime) -> None:
+    _icp_rule(scoring_model, points=30)
+    LeadFactory.create_batch(5, industry="Software")
+
+    result = services.rescore_all(now=now, batch_size=2)
+
+    assert result.scored == 5
+    assert set(Lead.objects.values_list("score", "scored_at")) == {(30, now)}
+
+
+def test_rescore_all_moves_unassigned_leads_through_the_stage_service(
+    scoring_model: ScoringModel, now: datetime
+) -> None:
+    _icp_rule(scoring_model)
+    lead = LeadFactory(industry="Software", stage=Stage.NURTURE)
+
+    result = services.rescore_all(now=now)
+
+    change = StageChange.objects.get(lead=lead)
+    assert (result.to_mql, change.from_stage, change.to_stage) == (1, Stage.NURTURE, Stage.MQL)
+    assert change.reason == "Score 70 reached the MQL threshold (60) of scoring model “Active model”."
+
+
+def test_rescore_all_never_moves_a_lead_in_sales_hands(scoring_model: ScoringModel, now: datetime) -> None:
+    owned = LeadFactory(stage=Stage.MQL, owner=UserFactory())
+    qualified = LeadFactory(stage=Stage.SQL)
+
+    services.rescore_all(now=now)
+
+    assert not StageChange.objects.filter(lead__in=[owned, qualified]).exists()
+
+
+def test_rescore_all_holds_an_mql_without_baseline_fields(scoring_model: ScoringModel, now: datetime) -> None:
+    _icp_rule(scoring_model)
+    lead = LeadFactory(industry="Software", first_name="")
+
+    result = services.rescore_all(now=now)
+
+    lead.refresh_from_db()
+    assert (result.to_mql, lead.stage, lead.score) == (0, Stage.NEW, 70)
+
+
+def test_rescore_all_disqualifies_with_the_rules_name_as_reason(scoring_model: ScoringModel, now: datetime) -> None:
+    ScoringRuleFactory(
+        scoring_model=scoring_model, name="Competitors", kind="competitor_domain", points=0,
+        params={"domains": ["rival.com"], "effect": "disqualify"},
+    )  # fmt: skip
+    lead = LeadFactory(company_domain="rival.com")
+
+    services.rescore_all(now=now)
+
+    change = StageChange.objects.get(lead=lead)
+    assert (change.to_stage, change.reason) == (
+        Stage.DISQUALIFIED,
+        "Disqualified by scoring model “Active model”: Competitors.",
+    )
+
+
+def test_decay_pass_rescores_only_leads_whose_engagement_can_change(scoring_model: ScoringModel, now: datetime) -> None:
+    _webinar_rule(scoring_model)
+    engaged, quiet = LeadFactory(), LeadFactory()
+    ActivityFactory(lead=engaged, occurred_at=now - timedelta(days=10))
+    services.rescore_all(now=now)
+    later = now + timedelta(days=30)
+
+    result = services.rescore_all(now=later, scope=RescoreScope.DECAY)
+
+    engaged.refresh_from_db()
+    quiet.refresh_from_db()
+    assert (result.scored, engaged.scored_at, quiet.scored_at) == (1, later, now)
+
+
+def test_decay_pass_moves_a_held_lead_once_its_fields_are_complete(scoring_model: ScoringModel, now: datetime) -> None:
+    _icp_rule(scoring_model)
+    lead = LeadFactory(industry="Software", company_name="")
+    services.rescore_all(now=now)
+    Lead.objects.filter(pk=lead.pk).update(company_name="Acme")
+
+    result = services.rescore_all(now=now + timedelta(hours=1), scope=RescoreScope.DECAY)
+
+    lead.refresh_from_db()
+    assert (result.scored, result.to_mql, lead.stage) == (0, 1, Stage.MQL)
+
+
+# --- Background jobs --------------------------------------------------------------------------------
+
+
+def test_request_rescore_runs_the_job_after_commit(
+    scoring_model: ScoringModel, now: datetime, django_capture_on_commit_callbacks: Callable[..., Any]
+) -> None:
+    _icp_rule(scoring_model, points=30)
+    LeadFactory.create_batch(3, industry="Software")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        job = services.request_rescore(reason="Rule saved", now=now)
+
+    job.refresh_from_db()
+    assert (job.status, job.total, job.done, job.progress_percent) == (RescoreStatus.DONE, 3, 3, 100)
+    assert set(Lead.objects.values_list("score", flat=True)) == {30}
+
+
+def test_request_rescore_reuses_a_full_rescore_not_started_yet(scoring_model: ScoringModel, now: datetime) -> None:
+    first = services.request_rescore(reason="Rule A saved", now=now)
+
+    second = services.request_rescore(reason="Rule B saved", now=now)
+
+    assert second == first
+    assert RescoreJob.objects.count() == 1
+
+
+def test_decay_request_reuses_any_unfinished_job(scoring_model: ScoringModel, now: datetime) -> None:
+    running = RescoreJobFactory(status=RescoreStatus.RUNNING, scope=RescoreScope.ALL)
+
+    job = services.request_rescore(reason="Scheduled", now=now, scope=RescoreScope.DECAY)
+
+    assert job == running
+
+
+def test_job_runs_a_few_batches_per_task_and_records_progress(
+    scoring_model: ScoringModel, now: datetime, django_capture_on_commit_callbacks: Callable[..., Any]
+) -> None:
+    LeadFactory.create_batch(5)
+    job = RescoreJobFactory()
+
+    with django_capture_on_commit_callbacks() as queued:
+        services.run_rescore_job(job_id=job.pk, now=now, max_batches=2, batch_size=1)
+
+    job.refresh_from_db()
+    assert (job.status, job.done, job.total, job.progress_percent) == (RescoreStatus.RUNNING, 2, 5, 40)
+    assert len(queued) == 1  # the rest is queued as a new task
+
+
+def test_continued_job_finishes_from_where_it_stopped(scoring_model: ScoringModel, now: datetime) -> None:
+    LeadFactory.create_batch(5)
+    job = RescoreJobFactory()
+    services.run_rescore_job(job_id=job.pk, now=now, max_batches=2, batch_size=1)
+
+    services.run_rescore_job(job_id=job.pk, now=now + timedelta(minutes=1), max_batches=10, batch_size=1)
+
+    job.refresh_from_db()
+    assert (job.status, job.done, job.scored_as_of) == (RescoreStatus.DONE, 5, now)
+    assert set(Lead.objects.values_list("scored_at", flat=True)) == {now}
+
+
+def test_finished_job_is_not_run_again(scoring_model: ScoringModel, now: datetime) -> None:
+    LeadFactory()
+    job = RescoreJobFactory(status=RescoreStatus.DONE)
+
+    services.run_rescore_job(job_id=job.pk, now=now)
+
+    assert Lead.objects.get().scored_at is None
+
+
+def test_queued_job_is_superseded_by_a_newer_full_rescore(scoring_model: ScoringModel, now: datetime) -> None:
+    older = RescoreJobFactory()
+    RescoreJobFactory()
+
+    services.run_rescore_job(job_id=older.pk, now=now)
+
+    older.refresh_from_db()
+    assert older.status == RescoreStatus.SUPERSEDED
+
+
+def test_starting_a_full_rescore_stops_an_older_running_one(scoring_model: ScoringModel, now: datetime) -> None:
+    older = RescoreJobFactory(status=RescoreStatus.RUNNING, scored_as_of=now)
+    newer = RescoreJobFactory()
+
+    services.run_rescore_job(job_id=newer.pk, now=now)
+
+    older.refresh_from_db()
+    assert older.status == RescoreStatus.SUPERSEDED
+
+
+def test_job_without_an_active_model_finishes_without_scoring(now: datetime) -> None:
+    LeadFactory()
+    job = RescoreJobFactory()
+
+    services.run_rescore_job(job_id=job.pk, now=now)
+
+    job.refresh_from_db()
+    assert (job.status, Lead.objects.get().scored_at) == (RescoreStatus.DONE, None)
+
+
+def test_stalled_jobs_are_queued_again(now: datetime, django_capture_on_commit_callbacks: Callable[..., Any]) -> None:
+    RescoreJobFactory(status=RescoreStatus.RUNNING, heartbeat_at=now - timedelta(hours=1))
+    RescoreJobFactory(status=RescoreStatus.RUNNING, heartbeat_at=now - timedelta(minutes=1))
+
+    with django_capture_on_commit_callbacks() as queued:
+        revived = services.revive_stalled_jobs(now=now)
+
+    assert (revived, len(queued)) == (1, 1)
+
+
+def test_decay_task_queues_a_decay_rescore(scoring_model: ScoringModel) -> None:
+    tasks.decay_scores()
+
+    job = RescoreJob.objects.get()
+    assert (job.scope, job.reason) == (RescoreScope.DECAY, "Scheduled decay pass")
+
+
+def test_decay_task_is_scheduled_hourly() -> None:
+    schedule = Schedule.objects.get(func="scoring.tasks.decay_scores")
+
+    assert (schedule.schedule_type, schedule.minutes, schedule.repeats) == (Schedule.MINUTES, 60, -1)

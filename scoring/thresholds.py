@@ -1,0 +1,76 @@
+"""Which stage a new score moves a lead to, for one lead (Python) and for many (SQL).
+
+Both versions state the same policy, and the what-if test checks that the preview (SQL) predicts
+what rescoring does:
+
+- A lead in sales' hands (an owner, or stage sql or rejected) never moves: sales decides from there.
+  A disqualified lead stays disqualified too: a person may have decided it.
+- A matching "disqualify" rule moves a new, nurture or unassigned MQL lead to ``disqualified``.
+- At or above the MQL threshold a new or nurture lead becomes an MQL, but only with every baseline
+  qualification field; without one it stays and is listed under "MQL — missing fields" ("held").
+- Below the nurture threshold a new lead, or an MQL nobody has taken yet, goes to ``nurture``.
+- Between the thresholds nothing moves, so a lead does not flap around one threshold.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Case, Expression, Q, TextField, Value, When
+from django.db.models.lookups import Exact, GreaterThanOrEqual, In, LessThan
+
+from leads.models import Stage
+from scoring import rules
+
+HELD = "held"  # would be an MQL, but lacks a baseline field; no stage change
+_TO_MQL_FROM = (Stage.NEW, Stage.NURTURE)
+_TO_NURTURE_FROM = (Stage.NEW, Stage.MQL)
+_TO_DISQUALIFIED_FROM = MARKETING_STAGES = (Stage.NEW, Stage.NURTURE, Stage.MQL)
+
+
+def target_stage(
+    *,
+    stage: str,
+    is_owned: bool,
+    total: int,
+    is_disqualified: bool,
+    has_baseline: bool,
+    spec: rules.ScoringModelSpec,
+) -> str:
+    """The stage to move the lead to, `HELD`, or "" for no change."""
+    if is_owned:
+        return ""
+    if is_disqualified:
+        return Stage.DISQUALIFIED if stage in _TO_DISQUALIFIED_FROM else ""
+    if total >= spec.mql_threshold and stage in _TO_MQL_FROM:
+        return Stage.MQL if has_baseline else HELD
+    if total < spec.nurture_threshold and stage in _TO_NURTURE_FROM:
+        return Stage.NURTURE
+    return ""
+
+
+def target_stage_sql(
+    *,
+    stage: Expression,
+    is_owned: Q,
+    total: Expression,
+    is_disqualified: Q,
+    has_baseline: Q,
+    spec: rules.ScoringModelSpec,
+) -> Case:
+    """`target_stage` as a SQL expression over one row."""
+    free = ~is_owned
+    clean = free & ~is_disqualified
+    reaches_mql = clean & Q(GreaterThanOrEqual(total, spec.mql_threshold)) & Q(In(stage, list(_TO_MQL_FROM)))
+    return Case(
+        When(free & is_disqualified & Q(In(stage, list(_TO_DISQUALIFIED_FROM))), then=Value(Stage.DISQUALIFIED)),
+        When(reaches_mql & has_baseline, then=Value(Stage.MQL)),
+        When(reaches_mql, then=Value(HELD)),
+        When(
+            clean & Q(LessThan(total, spec.nurture_threshold)) & Q(In(stage, list(_TO_NURTURE_FROM))),
+            then=Value(Stage.NURTURE),
+        ),
+        default=Value(""),
+        output_field=TextField(),
+    )
+
+
+NEVER = Q(Exact(Value(0), 1))  # a condition no row meets, for "no disqualify rules"
