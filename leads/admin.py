@@ -10,7 +10,7 @@ from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from leads import selectors, services, submissions
 from leads.models import (
@@ -118,7 +118,7 @@ class LeadAdmin(admin.ModelAdmin):
         "score",
         "fit_score",
         "engagement_score",
-        "score_breakdown",
+        "why_this_score",
         "scored_at",
         "email_domain_kind",
         "enrichment_status",
@@ -146,9 +146,24 @@ class LeadAdmin(admin.ModelAdmin):
         ("Role", {"fields": ("seniority", "job_function")}),
         ("Enrichment", {"fields": ("email_domain_kind", "enrichment_status", "enriched_at", "enrichment_sources")}),
         ("Pipeline", {"fields": ("stage", "stage_changed_at", "owner")}),
-        ("Score", {"fields": ("score", "fit_score", "engagement_score", "score_breakdown", "scored_at")}),
+        ("Score", {"fields": ("score", "fit_score", "engagement_score", "why_this_score", "scored_at")}),
         ("Other", {"fields": ("custom_answers", "created_at", "updated_at")}),
     )
+
+    @admin.display(description="Why this score")
+    def why_this_score(self, lead: Lead) -> str:
+        """The stored breakdown (written by the scoring app): each rule that counted, its points and why."""
+        rows = [row for row in lead.score_breakdown or [] if isinstance(row, dict)]
+        if not rows:
+            return "Not scored yet, or no rule gave points."
+        return format_html(
+            "<table><thead><tr><th>Rule</th><th>Points</th><th>Why</th></tr></thead><tbody>{}</tbody></table>",
+            format_html_join(
+                "", "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+                ((row.get("name", ""), row.get("points", ""), row.get("reason", "")) for row in rows),
+            ),
+        )  # fmt: skip
+
     inlines = (ConsentInline, TouchInline, ActivityInline, StageChangeInline)
     actions = (
         _move_to(Stage.NURTURE, "nurture"),

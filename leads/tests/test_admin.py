@@ -71,3 +71,19 @@ def test_admin_form_cannot_write_the_stage(marketer: object) -> None:
 
     lead.refresh_from_db()
     assert lead.stage == Stage.NEW
+
+
+def test_lead_page_explains_the_score_rule_by_rule(marketer: object) -> None:
+    lead = LeadFactory(
+        score=72,
+        score_breakdown=[
+            {"name": "ICP industry", "points": 20, "reason": "Industry is Software (+20)"},
+            {"name": "Webinar", "points": 12, "reason": "2 × webinar_attended in 30 days, decayed (+12)"},
+        ],
+    )
+
+    response = client_for(marketer).get(reverse("admin:leads_lead_change", args=[lead.pk]))
+
+    html = response.content.decode()
+    assert "Industry is Software (+20)" in html
+    assert "webinar_attended in 30 days" in html
