@@ -150,7 +150,10 @@ def main() -> None:
         result = rescore_all(now=now, batch_size=args.batch_size)
         seconds = time.perf_counter() - started
         rate = result.scored / seconds
-        print(f"set-based rescore: {result.scored:,} leads in {seconds:.1f}s = {rate:,.0f} leads/s ({_moves(result)})")
+        print(
+            f"set-based rescore: {result.scored:,} leads in {seconds:.1f}s = {rate:,.0f} leads/s "
+            f"({result.changed:,} scores changed; {_moves(result)})"
+        )
         ratio = rate / loop_rate
         verdict = "OK" if ratio >= GOAL else "BELOW GOAL"
         print(f"ratio: {ratio:.1f}x faster than the per-row loop (goal >= {GOAL:.0f}x) {verdict}")

@@ -216,6 +216,7 @@ class RescoreJobAdmin(admin.ModelAdmin):
         "scope",
         "status",
         "progress",
+        "changed",
         "moved_to_mql",
         "moved_to_nurture",
         "disqualified",

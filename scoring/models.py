@@ -204,6 +204,7 @@ class RescoreJob(models.Model):
     )
     total = models.PositiveIntegerField(default=0, help_text="Leads in scope when the job started.")
     done = models.PositiveIntegerField(default=0)
+    changed = models.PositiveIntegerField(default=0, help_text="Leads whose score or breakdown changed.")
     last_lead_id = models.BigIntegerField(default=0, help_text="Leads up to this id are done.")
     moved_to_mql = models.PositiveIntegerField("to MQL", default=0)
     moved_to_nurture = models.PositiveIntegerField("to nurture", default=0)

@@ -31,10 +31,12 @@ def score_lead(*, lead_id: int, now: datetime) -> Lead:
     activities = selectors.activity_facts(lead_id=lead.pk, lookback_days=scoring.lookback_days, now=now)
     result = rules.score(facts, activities, scoring.rule_specs, scoring.spec, now)
 
-    lead.score, lead.fit_score, lead.engagement_score = result.total, result.fit, result.engagement
-    lead.score_breakdown = breakdown_json(result.breakdown)
-    lead.scored_at = now
-    lead.save(update_fields=SCORE_FIELDS)
+    scores = (result.total, result.fit, result.engagement, breakdown_json(result.breakdown))
+    # Like bulk rescoring, an unchanged score is not written again: scored_at is when it last changed.
+    if lead.scored_at is None or scores != (lead.score, lead.fit_score, lead.engagement_score, lead.score_breakdown):
+        lead.score, lead.fit_score, lead.engagement_score, lead.score_breakdown = scores
+        lead.scored_at = now
+        lead.save(update_fields=SCORE_FIELDS)
 
     target = thresholds.target_stage(
         stage=lead.stage,

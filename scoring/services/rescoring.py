@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from datetime import datetime, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -39,18 +39,14 @@ RUN_TASK = "scoring.tasks.run_rescore_job"
 
 @dataclass(frozen=True)
 class RescoreResult:
-    scored: int = 0
+    scored: int = 0  # leads evaluated
+    changed: int = 0  # of those, leads whose score or breakdown changed (the rows written)
     to_mql: int = 0
     to_nurture: int = 0
     disqualified: int = 0
 
     def __add__(self, other: RescoreResult) -> RescoreResult:
-        return RescoreResult(
-            self.scored + other.scored,
-            self.to_mql + other.to_mql,
-            self.to_nurture + other.to_nurture,
-            self.disqualified + other.disqualified,
-        )
+        return RescoreResult(*(mine + theirs for mine, theirs in zip(astuple(self), astuple(other), strict=True)))
 
 
 def rescore_all(*, now: datetime, batch_size: int = DEFAULT_BATCH_SIZE, scope: str = RescoreScope.ALL) -> RescoreResult:
@@ -84,7 +80,8 @@ def rescore_batch(*, plan: ScoringSql, scope: str, low: int, high: int, now: dat
     batch = Lead.objects.filter(id__gte=low, id__lt=high)
     in_scope = batch.filter(_decay_q(plan, now)) if scope == RescoreScope.DECAY else batch
     with transaction.atomic():
-        scored = plan.update_scores(in_scope)
+        scored = in_scope.count()
+        changed = plan.update_scores(in_scope)
         moves = plan.stage_moves(batch)
         leads = Lead.objects.only("id", "stage", "score", "score_breakdown").in_bulk([m.lead_id for m in moves])
         moved = Counter(
@@ -92,7 +89,7 @@ def rescore_batch(*, plan: ScoringSql, scope: str, low: int, high: int, now: dat
             for move in moves
             if move_stage(lead=leads[move.lead_id], to_stage=move.to_stage, scoring=plan.scoring, now=now)
         )
-    return RescoreResult(scored, moved[Stage.MQL], moved[Stage.NURTURE], moved[Stage.DISQUALIFIED])
+    return RescoreResult(scored, changed, moved[Stage.MQL], moved[Stage.NURTURE], moved[Stage.DISQUALIFIED])
 
 
 def _decay_q(plan: ScoringSql, now: datetime) -> Q:
@@ -254,6 +251,7 @@ def _run_batch(job: RescoreJob, *, plan: ScoringSql, low: int, high: int, now: d
         result = rescore_batch(plan=plan, scope=job.scope, low=low, high=high, now=now)
         RescoreJob.objects.filter(pk=job.pk).update(
             done=F("done") + result.scored,
+            changed=F("changed") + result.changed,
             moved_to_mql=F("moved_to_mql") + result.to_mql,
             moved_to_nurture=F("moved_to_nurture") + result.to_nurture,
             disqualified=F("disqualified") + result.disqualified,

@@ -58,6 +58,17 @@ def test_score_lead_stores_the_reasons_behind_the_score(scoring_model: ScoringMo
     ]
 
 
+def test_unchanged_score_keeps_the_time_it_was_scored(scoring_model: ScoringModel, now: datetime) -> None:
+    _icp_rule(scoring_model, points=30)
+    lead = LeadFactory(industry="Software")
+    services.score_lead(lead_id=lead.pk, now=now)
+
+    services.score_lead(lead_id=lead.pk, now=now + timedelta(hours=1))
+
+    lead.refresh_from_db()
+    assert lead.scored_at == now
+
+
 def test_score_lead_without_an_active_model_changes_nothing(now: datetime) -> None:
     lead = LeadFactory(industry="Software")
 

@@ -41,6 +41,29 @@ def test_rescore_all_scores_every_lead_in_batches(scoring_model: ScoringModel, n
     assert set(Lead.objects.values_list("score", "scored_at")) == {(30, now)}
 
 
+def test_rescore_leaves_a_score_scored_one_lead_at_a_time_alone(scoring_model: ScoringModel, now: datetime) -> None:
+    _icp_rule(scoring_model, points=30)
+    lead = LeadFactory(industry="Software")
+    services.score_lead(lead_id=lead.pk, now=now)
+
+    result = services.rescore_all(now=now + timedelta(hours=1))
+
+    lead.refresh_from_db()
+    assert (result.scored, result.changed, lead.scored_at) == (1, 0, now)
+
+
+def test_rescore_writes_a_breakdown_whose_reason_changed(scoring_model: ScoringModel, now: datetime) -> None:
+    _icp_rule(scoring_model, points=30)
+    LeadFactory(industry="Software")
+    services.rescore_all(now=now)
+    scoring_model.rules.update(name="Ideal customer industry")
+
+    result = services.rescore_all(now=now + timedelta(hours=1))
+
+    assert result.changed == 1
+    assert Lead.objects.get().score_breakdown[0]["name"] == "Ideal customer industry"
+
+
 def test_rescore_all_moves_unassigned_leads_through_the_stage_service(
     scoring_model: ScoringModel, now: datetime
 ) -> None:
