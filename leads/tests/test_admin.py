@@ -78,7 +78,7 @@ def test_lead_page_explains_the_score_rule_by_rule(marketer: object) -> None:
         score=72,
         score_breakdown=[
             {"name": "ICP industry", "points": 20, "reason": "Industry is Software (+20)"},
-            {"name": "Webinar", "points": 12, "reason": "2 × webinar_attended in 30 days, decayed (+12)"},
+            {"name": "Webinar", "points": 12, "reason": "2 x webinar_attended in 30 days, decayed (+12)"},
         ],
     )
 
