@@ -39,7 +39,6 @@ from leads.models import (
 
 logger = logging.getLogger(__name__)
 
-PIPELINE_TASK = "handoff.tasks.process_lead"
 CONFIRMATION_TASK = "leads.tasks.send_submission_confirmation"
 # The idempotency key of a submission sent through the API (render nonces are URL-safe base64: never a colon).
 API_NONCE_PREFIX = "api:"
@@ -202,7 +201,7 @@ def _capture(submission: Submission) -> None:
     submission.lead, submission.consent = result.lead, result.consent
     submission.save(update_fields=["lead", "consent"])
     lead_id, submission_id, needs_confirmation = result.lead.pk, submission.pk, form.is_double_opt_in
-    transaction.on_commit(lambda: _enqueue(PIPELINE_TASK, lead_id))
+    transaction.on_commit(lambda: _enqueue(services.PIPELINE_TASK, lead_id))
     if needs_confirmation:
         transaction.on_commit(lambda: _enqueue(CONFIRMATION_TASK, submission_id))
 
