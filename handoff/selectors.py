@@ -6,6 +6,7 @@ import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
@@ -13,7 +14,7 @@ from django.urls import reverse
 
 from handoff.calendar import BusinessCalendar
 from handoff.countdown import ClockInput, SLAClock, opening_windows, sla_clocks
-from handoff.models import Assignment, ClosedDate, ContactLog, Membership, Team, TeamHours
+from handoff.models import Assignment, AssignmentState, ClosedDate, ContactLog, Membership, Team, TeamHours
 from leads.models import Activity, Lead, LeadQuerySet, Stage, StageChange
 
 # --- Calendars -----------------------------------------------------------------------------------
@@ -133,24 +134,21 @@ class InboxFilters:
 
 
 # What an inbox row shows, and no more: a lead has many more columns (JSON among them), and on SQLite
-# every datetime read is parsed in Python, which costs more than the query itself.
+# every datetime read is parsed in Python, which costs more than the query itself. The rows come back as
+# named tuples, not model instances: building three models per row cost more than the query and the
+# whole rest of the page's data together.
 INBOX_COLUMNS = (
-    *("id", "rep_id", "team_id", "lead_id", "state", "assigned_at", "sla_due_at"),
+    *("pk", "team_id", "lead_id", "state", "assigned_at", "sla_due_at"),
     *(f"lead__{name}" for name in ("first_name", "last_name", "email", "phone", "job_title", "company_name",
                                     "size_band", "country", "first_touch_source", "first_touch_medium", "score",
                                     "stage")),
-    *("sla__id", "sla__target_duration", "sla__met_at"),
+    *("sla__target_duration", "sla__met_at"),
 )  # fmt: skip
 
 
 def inbox_assignments(*, user: AbstractBaseUser, filters: InboxFilters) -> QuerySet[Assignment]:
-    """The rep's open assignments, most urgent SLA first, with everything a row shows (no query per row)."""
-    assignments = (
-        Assignment.objects.open()
-        .filter(rep=user, contacted_at__isnull=filters.show != "contacted")
-        .select_related("lead", "sla")
-        .only(*INBOX_COLUMNS)
-    )
+    """The rep's open assignments as named rows of ``INBOX_COLUMNS``: everything a row shows, in one query."""
+    assignments = Assignment.objects.open().filter(rep=user, contacted_at__isnull=filters.show != "contacted")
     if filters.stage:
         assignments = assignments.filter(lead__stage=filters.stage)
     if filters.source:
@@ -167,7 +165,7 @@ def inbox_assignments(*, user: AbstractBaseUser, filters: InboxFilters) -> Query
             | Q(lead__email__icontains=term)
             | Q(lead__company_name__icontains=term)
         )
-    return assignments
+    return assignments.values_list(*INBOX_COLUMNS, named=True)
 
 
 @dataclass(frozen=True)
@@ -192,33 +190,42 @@ class InboxRow:
     clock: SLAClock
 
 
-def inbox_rows(*, assignments: Iterable[Assignment], countdowns: Countdowns, now: datetime) -> list[InboxRow]:
-    """The inbox's rows for ``assignments`` (from ``inbox_assignments``) with their clocks."""
+def inbox_rows(*, assignments: Iterable[Any], countdowns: Countdowns, now: datetime) -> list[InboxRow]:
+    """The inbox's rows for ``assignments`` (named rows from ``inbox_assignments``) with their clocks."""
     url_of_lead_zero = reverse("handoff:lead", args=[0])  # reversed once, not once per row
+    state_labels = dict(AssignmentState.choices)
     rows = []
-    for assignment in assignments:
-        lead = assignment.lead
+    for row in assignments:
+        name = f"{row.lead__first_name} {row.lead__last_name}".strip()  # Lead.full_name
         rows.append(
             InboxRow(
-                lead_id=lead.pk,
-                url=url_of_lead_zero.replace("/0/", f"/{lead.pk}/"),
-                name=lead.full_name or lead.email or lead.phone,
-                detail=" · ".join(part for part in (lead.job_title, lead.email or lead.phone) if part),
-                company=lead.company_name or "—",
-                company_detail=" · ".join(part for part in (lead.size_band, lead.country) if part),
-                source=lead.first_touch_source or "—",
-                medium=lead.first_touch_medium,
-                score=lead.score,
-                state=assignment.state,
-                state_label=assignment.get_state_display(),
-                stage=lead.stage.upper(),
-                assigned_ago=time_ago(now - assignment.assigned_at),
-                team_id=assignment.team_id,
-                team_name=countdowns.teams[assignment.team_id].name,
-                clock=countdowns.clocks[assignment.pk],
+                lead_id=row.lead_id,
+                url=url_of_lead_zero.replace("/0/", f"/{row.lead_id}/"),
+                name=name or row.lead__email or row.lead__phone,
+                detail=" · ".join(part for part in (row.lead__job_title, row.lead__email or row.lead__phone) if part),
+                company=row.lead__company_name or "—",
+                company_detail=" · ".join(part for part in (row.lead__size_band, row.lead__country) if part),
+                source=row.lead__first_touch_source or "—",
+                medium=row.lead__first_touch_medium,
+                score=row.lead__score,
+                state=row.state,
+                state_label=state_labels[row.state],
+                stage=row.lead__stage.upper(),
+                assigned_ago=time_ago(now - row.assigned_at),
+                team_id=row.team_id,
+                team_name=countdowns.teams[row.team_id].name,
+                clock=countdowns.clocks[row.pk],
             )
         )
     return rows
+
+
+def inbox_clocks(assignments: Iterable[Any]) -> list[OpenClock]:
+    """The SLA clocks of the inbox's named rows, for ``countdowns``."""
+    return [
+        OpenClock(row.pk, row.team_id, ClockInput(row.sla_due_at, row.sla__target_duration, row.sla__met_at))
+        for row in assignments
+    ]
 
 
 def time_ago(elapsed: timedelta) -> str:
@@ -302,20 +309,36 @@ class Countdowns:
     teams: dict[int, Team]  # the assignments' teams, by id
 
 
-def countdowns(*, assignments: Iterable[Assignment], now: datetime) -> Countdowns:
-    """The SLA clock of each open assignment at ``now``, and their teams with their opening windows.
+@dataclass(frozen=True)
+class OpenClock:
+    """The SLA clock of one open assignment, as ``countdowns`` needs it."""
 
-    Reads the teams itself (three queries), so the assignments need not carry them.
+    assignment_id: int
+    team_id: int
+    clock: ClockInput
+
+
+def open_clocks(assignments: Iterable[Assignment]) -> list[OpenClock]:
+    """The SLA clocks of open assignments loaded as models with their ``sla``."""
+    # An open assignment's clock is never stopped (stopping it ends the assignment); its due time is on the row.
+    return [
+        OpenClock(a.pk, a.team_id, ClockInput(a.sla_due_at, a.sla.target_duration, a.sla.met_at)) for a in assignments
+    ]
+
+
+def countdowns(*, clocks: Iterable[OpenClock], now: datetime) -> Countdowns:
+    """Each clock's countdown at ``now``, and the clocks' teams with their opening windows.
+
+    Reads the teams itself (three queries), so the callers need not load them.
     """
-    assignments = list(assignments)
-    teams = Team.objects.in_bulk({assignment.team_id for assignment in assignments}) if assignments else {}
+    clocks = list(clocks)
+    teams = Team.objects.in_bulk({clock.team_id for clock in clocks}) if clocks else {}
     calendars = team_calendars(teams.values())
-    clocks: dict[int, SLAClock] = {}
+    results: dict[int, SLAClock] = {}
     for team_id, calendar in calendars.items():
-        of_team = [assignment for assignment in assignments if assignment.team_id == team_id]
-        # An open assignment's clock is never stopped (stopping it ends the assignment); its due time is on the row.
-        inputs = [ClockInput(a.sla_due_at, a.sla.target_duration, a.sla.met_at) for a in of_team]
-        for assignment, clock in zip(of_team, sla_clocks(calendar=calendar, clocks=inputs, now=now), strict=True):
-            clocks[assignment.pk] = clock
+        of_team = [clock for clock in clocks if clock.team_id == team_id]
+        computed = sla_clocks(calendar=calendar, clocks=[clock.clock for clock in of_team], now=now)
+        for clock, result in zip(of_team, computed, strict=True):
+            results[clock.assignment_id] = result
     windows = {str(team_id): opening_windows(calendar=calendar, now=now) for team_id, calendar in calendars.items()}
-    return Countdowns(clocks=clocks, windows=windows, now_ms=int(now.timestamp() * 1000), teams=teams)
+    return Countdowns(clocks=results, windows=windows, now_ms=int(now.timestamp() * 1000), teams=teams)

@@ -47,6 +47,16 @@ def test_inbox_hides_other_reps_leads(team: Team, rep: object, other_rep: object
     assert b"nobodys@acme.example" not in response.content
 
 
+def test_inbox_escapes_what_the_lead_typed(team: Team, rep: object, now: datetime) -> None:
+    assign(team, now, first_name="<script>alert(1)</script>", company_name='Acme" onmouseover="x')
+
+    content = client_for(rep).get(INBOX).content.decode()
+
+    assert "<script>alert(1)</script>" not in content
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in content
+    assert "Acme&#34; onmouseover=&#34;x" in content
+
+
 def test_inbox_orders_leads_by_sla_urgency(team: Team, rep: object, now: datetime) -> None:
     later = assign(team, now)
     sooner = assign(team, now - timedelta(hours=3))
