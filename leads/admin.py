@@ -110,6 +110,7 @@ class LeadAdmin(admin.ModelAdmin):
     paginator = EstimatedCountPaginator
     date_hierarchy = None
     ordering = ("-created_at", "-id")
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # Django 6's default, without its warning
     raw_id_fields = ("owner",)
     # Stage and score have their own services (and scoring rules); admin never writes them directly.
     readonly_fields = (

@@ -46,8 +46,9 @@ class LeadsConfig(AppConfig):
         ],
     }
 
-    # The pipeline's safety net (handoff.pipeline): leads whose task was lost or whose enrichment stalled.
-    periodic_tasks = {"handoff.tasks.sweep_stalled_leads": 1}
+    # Safety nets: leads whose pipeline task was lost or whose enrichment stalled (handoff.pipeline), and
+    # double opt-in emails whose task was lost (leads.submissions).
+    periodic_tasks = {"handoff.tasks.sweep_stalled_leads": 1, "leads.tasks.send_unsent_confirmations": 5}
     demo_loader = "leads.enrichment.demo.load_demo_enrichment"
 
     def ready(self) -> None:

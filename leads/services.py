@@ -182,15 +182,23 @@ PIPELINE_TASK = "handoff.tasks.process_lead"
 def enqueue_pipeline(*, lead_id: int) -> None:
     """After the current transaction commits, queue the pipeline (enrich, score, route, assign) for a lead.
 
-    The lead is already stored when this runs, so a queue failure is logged, not raised: the periodic
-    sweep (``handoff.tasks.sweep_stalled_leads``) picks up leads the pipeline never saw.
+    The periodic sweep (``handoff.tasks.sweep_stalled_leads``) picks up leads the pipeline never saw.
+    """
+    enqueue_after_commit(PIPELINE_TASK, lead_id)
+
+
+def enqueue_after_commit(task: str, object_id: int) -> None:
+    """After the current transaction commits, hand ``task`` to the task queue for ``object_id``.
+
+    What the task works on is already stored when this runs, so a queue failure is logged, not raised:
+    each task has a periodic sweep or a retry path behind it.
     """
 
     def enqueue() -> None:
         try:
-            async_task(PIPELINE_TASK, lead_id)
+            async_task(task, object_id)
         except Exception:
-            logger.exception("Could not enqueue the pipeline for lead %s; the sweep will pick it up", lead_id)
+            logger.exception("Could not enqueue %s for %s; what it works on is stored", task, object_id)
 
     transaction.on_commit(enqueue)
 

@@ -8,11 +8,10 @@ same code, and every lead reaches ``leads.services.capture_lead``, like every ot
 
 from __future__ import annotations
 
-import logging
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -21,7 +20,6 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django_q.tasks import async_task
 
 from leads import services, spam, tokens
 from leads.models import (
@@ -36,8 +34,6 @@ from leads.models import (
     Submission,
     SubmissionStatus,
 )
-
-logger = logging.getLogger(__name__)
 
 CONFIRMATION_TASK = "leads.tasks.send_submission_confirmation"
 # The idempotency key of a submission sent through the API (render nonces are URL-safe base64: never a colon).
@@ -200,24 +196,14 @@ def _capture(submission: Submission) -> None:
     )
     submission.lead, submission.consent = result.lead, result.consent
     submission.save(update_fields=["lead", "consent"])
-    lead_id, submission_id, needs_confirmation = result.lead.pk, submission.pk, form.is_double_opt_in
-    transaction.on_commit(lambda: _enqueue(services.PIPELINE_TASK, lead_id))
-    if needs_confirmation:
-        transaction.on_commit(lambda: _enqueue(CONFIRMATION_TASK, submission_id))
+    services.enqueue_pipeline(lead_id=result.lead.pk)
+    if form.is_double_opt_in:
+        services.enqueue_after_commit(CONFIRMATION_TASK, submission.pk)
 
 
 def _consent_source(submission: Submission) -> str:
     # Through the API another system showed the consent text; the consent says so.
     return ConsentSource.API if submission.idempotency_key.startswith(API_NONCE_PREFIX) else ConsentSource.FORM
-
-
-def _enqueue(task: str, object_id: int) -> None:
-    """Hand work to the task queue; the submission is already stored, so a failure here is logged, not raised."""
-    try:
-        async_task(task, object_id)
-    except Exception:
-        # The lead stays pending; the periodic sweep picks up leads the pipeline never saw.
-        logger.exception("Could not enqueue %s for %s; the submission and lead are stored", task, object_id)
 
 
 # --- Double opt-in and the gated asset -------------------------------------------------------------
@@ -258,18 +244,49 @@ def send_confirmation_email(*, submission_id: int, now: datetime) -> bool:
     return True
 
 
+# The confirmation task normally sends within seconds; past this, its task was lost. Past a day, a
+# confirmation email would surprise the person more than it helps.
+UNSENT_AFTER = timedelta(minutes=5)
+UNSENT_GIVE_UP_AFTER = timedelta(days=1)
+
+
+def send_unsent_confirmations(*, now: datetime, limit: int = 100) -> int:
+    """Send the double opt-in emails whose task was lost (the queue was down); returns how many were sent.
+
+    The safety net behind ``CONFIRMATION_TASK``: without it such a lead would wait for ever, held from
+    sales for a consent nobody asked for. Safe to run twice: each send is claimed first.
+    """
+    unsent = (
+        Submission.objects.filter(
+            status=SubmissionStatus.CAPTURED,
+            submitted_at__range=(now - UNSENT_GIVE_UP_AFTER, now - UNSENT_AFTER),
+            confirmation_sent_at__isnull=True,
+            consent__status=ConsentStatus.PENDING,
+        )
+        .order_by("submitted_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    return sum(send_confirmation_email(submission_id=submission_id, now=now) for submission_id in unsent)
+
+
 def asset_url(submission: Submission) -> str:
     """The absolute, signed and expiring link to the submission's gated asset."""
     return settings.SITE_URL + reverse("leads:asset", args=[tokens.asset_token(submission_id=submission.pk)])
 
 
 def confirm_consent(*, submission: Submission, now: datetime) -> Consent | None:
-    """Confirm the submission's pending double opt-in consent; confirming twice changes nothing."""
+    """Confirm the submission's pending double opt-in consent; confirming twice changes nothing.
+
+    The lead was held from sales while its consent was pending (``scoring.baseline``), so confirming
+    runs the pipeline again: a lead that scored as an MQL is passed on now.
+    """
     if submission.consent_id is None:
         return None
-    Consent.objects.filter(pk=submission.consent_id, status=ConsentStatus.PENDING).update(
+    confirmed = Consent.objects.filter(pk=submission.consent_id, status=ConsentStatus.PENDING).update(
         status=ConsentStatus.CONFIRMED, confirmed_at=now
     )
+    if confirmed and submission.lead_id is not None:
+        services.enqueue_pipeline(lead_id=submission.lead_id)
     return Consent.objects.get(pk=submission.consent_id)
 
 

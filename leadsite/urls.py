@@ -10,6 +10,7 @@ admin.site.site_title = "Leadsite"
 urlpatterns = [
     path("", lead_views.home, name="home"),
     path("healthz/", lead_views.healthz, name="healthz"),
+    path("favicon.ico", lead_views.favicon, name="favicon"),
     path("", include("leads.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -263,7 +263,7 @@ class LeadMissingMqlFieldsAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[LeadMissingMqlFields]:
         model = ScoringModel.objects.filter(is_active=True).first()
-        names = list(model.baseline_fields) if model else []
+        names = baseline.required(model.baseline_fields or ()) if model else ()
         # One flag per required field, so the "missing" column needs no query per row.
         flags = {
             f"lacks_{name}": Case(When(baseline.missing_q([name]), then=Value(True)), default=Value(False))
@@ -278,9 +278,7 @@ class LeadMissingMqlFieldsAdmin(admin.ModelAdmin):
 
     @admin.display(description="missing")
     def missing(self, obj: LeadMissingMqlFields) -> str:
-        labels = [
-            field.label for name, field in baseline.BASELINE_FIELDS.items() if getattr(obj, f"lacks_{name}", False)
-        ]
+        labels = [field.label for name, field in baseline.ALL_FIELDS.items() if getattr(obj, f"lacks_{name}", False)]
         return ", ".join(labels)
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -4,6 +4,10 @@ A lead whose score crosses the MQL threshold but lacks one of them stays where i
 admin under "MQL — missing fields" (``selectors.leads_missing_mql_fields``) for marketing to complete.
 The same definition gives a Python check (one lead, ``score_lead``) and a ``Q`` (bulk rescoring and
 the what-if preview), so both agree.
+
+Besides the fields a marketer picks, one requirement always applies (``ALWAYS_REQUIRED``): a usable
+consent. A lead whose every consent is pending double opt-in or withdrawn must not be handed to sales,
+whatever its score; it waits in the same list, and confirming the consent sends it on.
 """
 
 from __future__ import annotations
@@ -13,9 +17,9 @@ from dataclasses import dataclass
 from functools import reduce
 from operator import and_, or_
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
-from leads.models import Lead
+from leads.models import Consent, ConsentStatus, Lead
 
 
 @dataclass(frozen=True)
@@ -42,31 +46,52 @@ BASELINE_FIELDS: dict[str, BaselineField] = {
 }
 DEFAULT_BASELINE_FIELDS = ("first_name", "last_name", "company_name", "email_or_phone", "job_title", "country")
 
+# Not a lead attribute and not a marketer's choice: no lead is passed to sales without a lawful basis.
+CONSENT = BaselineField("usable_consent", "A usable consent (double opt-in confirmed, not withdrawn)", ())
+ALWAYS_REQUIRED = (CONSENT.name,)
+ALL_FIELDS: dict[str, BaselineField] = {**BASELINE_FIELDS, CONSENT.name: CONSENT}
+
+
+def required(chosen: Iterable[str]) -> tuple[str, ...]:
+    """What a lead needs to become an MQL: the model's chosen fields, then what is always required."""
+    return tuple(dict.fromkeys([*chosen, *ALWAYS_REQUIRED]))
+
 
 def baseline_choices() -> list[tuple[str, str]]:
     return [(field.name, field.label) for field in BASELINE_FIELDS.values()]
 
 
 def missing_fields(lead: Lead, names: Iterable[str]) -> list[str]:
-    """The labels of the required attributes this lead lacks, in the order given."""
-    return [
-        BASELINE_FIELDS[name].label
-        for name in names
-        if not any(getattr(lead, attr) not in (None, "") for attr in BASELINE_FIELDS[name].lead_fields)
-    ]
+    """The labels of the requirements this lead lacks, in the order given."""
+    return [ALL_FIELDS[name].label for name in names if not _has(lead, ALL_FIELDS[name])]
 
 
 def present_q(names: Iterable[str]) -> Q:
-    """Leads that have every one of these attributes (all leads when none is required)."""
-    return reduce(and_, (_present(BASELINE_FIELDS[name]) for name in names), Q())
+    """Leads that meet every one of these requirements (all leads when none is required)."""
+    return reduce(and_, (_present(ALL_FIELDS[name]) for name in names), Q())
 
 
 def missing_q(names: Iterable[str]) -> Q:
-    """Leads that lack at least one of these attributes (no lead when none is required)."""
-    conditions = [~_present(BASELINE_FIELDS[name]) for name in names]
+    """Leads that lack at least one of these requirements (no lead when none is required)."""
+    conditions = [~_present(ALL_FIELDS[name]) for name in names]
     return reduce(or_, conditions) if conditions else Q(pk__in=[])
 
 
+def _has(lead: Lead, field: BaselineField) -> bool:
+    if field is CONSENT:
+        usable = [
+            status == ConsentStatus.CONFIRMED and withdrawn_at is None
+            for status, withdrawn_at in Consent.objects.filter(lead_id=lead.pk).values_list("status", "withdrawn_at")
+        ]
+        # Every capture path stores a consent; a lead without any predates that rule and is not held for it.
+        return not usable or any(usable)
+    return any(getattr(lead, attr) not in (None, "") for attr in field.lead_fields)
+
+
 def _present(field: BaselineField) -> Q:
+    if field is CONSENT:  # as in _has()
+        consents = Consent.objects.filter(lead=OuterRef("pk"))
+        usable = consents.filter(status=ConsentStatus.CONFIRMED, withdrawn_at__isnull=True)
+        return ~Exists(consents) | Exists(usable)
     # NULL (a phone-only lead's email) and "" both count as missing, as in missing_fields().
     return reduce(or_, (Q(**{f"{attr}__isnull": False}) & ~Q(**{attr: ""}) for attr in field.lead_fields))

@@ -127,7 +127,10 @@ class ScoringModelForm(forms.ModelForm):
         choices=baseline_choices,
         widget=forms.CheckboxSelectMultiple,
         required=False,
-        help_text="A lead becomes an MQL only with all of these; otherwise it waits under “MQL — missing fields”.",
+        help_text=(
+            "A lead becomes an MQL only with all of these, and always with a usable consent (double opt-in "
+            "confirmed, not withdrawn); otherwise it waits under “MQL — missing fields”."
+        ),
     )
 
     class Meta:

@@ -65,7 +65,7 @@ def scoring_for(*, model: ScoringModel, rule_rows: Iterable[ScoringRule]) -> Sco
         name=model.name,
         spec=model.to_spec(),
         rule_specs=tuple(specs),
-        baseline_fields=tuple(model.baseline_fields or ()),
+        baseline_fields=baseline.required(model.baseline_fields or ()),
     )
 
 
@@ -115,10 +115,10 @@ def leads_missing_mql_fields() -> QuerySet[LeadMissingMqlFields]:
     Disqualified leads never become MQLs, so they are not listed.
     """
     model = ScoringModel.objects.filter(is_active=True).first()
-    if model is None or not model.baseline_fields:
+    if model is None:
         return LeadMissingMqlFields.objects.none()
     return LeadMissingMqlFields.objects.filter(
-        baseline.missing_q(model.baseline_fields),
+        baseline.missing_q(baseline.required(model.baseline_fields or ())),
         score__gte=model.mql_threshold,
         stage__in=(Stage.NEW, Stage.NURTURE),
         owner__isnull=True,

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from integrations.models import ApiKeyScope
 from integrations.tests.factories import ApiKeyFactory, api_headers
-from leads import spam, submissions
+from leads import services, spam, submissions
 from leads.models import (
     Activity,
     ActivityKind,
@@ -77,7 +77,7 @@ def errors_of(response: Any) -> dict[str, list[str]]:
 def queue(monkeypatch: pytest.MonkeyPatch) -> list[tuple[object, ...]]:
     """The task queue, which is outside the process: record what is enqueued instead of running it."""
     enqueued: list[tuple[object, ...]] = []
-    monkeypatch.setattr(submissions, "async_task", lambda *args: enqueued.append(args))
+    monkeypatch.setattr(services, "async_task", lambda *args: enqueued.append(args))
     return enqueued
 
 
@@ -187,7 +187,7 @@ def test_the_submission_is_stored_even_if_the_queue_fails(
     def broken_queue(*args: object) -> None:
         raise ConnectionError("Redis is down")
 
-    monkeypatch.setattr(submissions, "async_task", broken_queue)
+    monkeypatch.setattr(services, "async_task", broken_queue)
 
     with caplog.at_level(logging.ERROR), django_capture_on_commit_callbacks(execute=True):
         response = post(body())

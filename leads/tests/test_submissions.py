@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from django.db import connection
 
-from leads import spam, submissions, tasks, tokens
+from leads import services, spam, submissions, tasks, tokens
 from leads.models import (
     Activity,
     ActivityKind,
@@ -68,7 +68,7 @@ def submit(
 def queue(monkeypatch: pytest.MonkeyPatch) -> list[tuple[object, ...]]:
     """The task queue, which is outside the process: record what is enqueued instead of running it."""
     enqueued: list[tuple[object, ...]] = []
-    monkeypatch.setattr(submissions, "async_task", lambda *args: enqueued.append(args))
+    monkeypatch.setattr(services, "async_task", lambda *args: enqueued.append(args))
     return enqueued
 
 
@@ -272,7 +272,7 @@ def test_a_failing_task_queue_keeps_the_submission_and_the_lead(
     def broken_queue(*args: object) -> None:
         raise ConnectionError("Redis is down")
 
-    monkeypatch.setattr(submissions, "async_task", broken_queue)
+    monkeypatch.setattr(services, "async_task", broken_queue)
 
     with caplog.at_level(logging.ERROR), django_capture_on_commit_callbacks(execute=True):
         result = submit(whitepaper)
@@ -325,6 +325,41 @@ def test_the_confirmation_email_is_sent_once_however_often_the_task_runs(
     tasks.send_submission_confirmation(submission.pk)
 
     assert len(mailoutbox) == 1
+
+
+def test_the_sweep_sends_a_confirmation_whose_task_was_lost(
+    webinar: CaptureForm, mailoutbox: list, queue: list[tuple[object, ...]]
+) -> None:
+    submission = submit(webinar).submission  # the queue fixture swallows the confirmation task
+
+    sent = submissions.send_unsent_confirmations(now=FIXED_NOW + timedelta(minutes=10))
+
+    assert (sent, [email.to for email in mailoutbox]) == (1, [["ada@acme.example"]])
+    submission.refresh_from_db()
+    assert submission.confirmation_sent_at == FIXED_NOW + timedelta(minutes=10)
+
+
+def test_the_sweep_leaves_a_confirmation_its_task_may_still_send(webinar: CaptureForm, mailoutbox: list) -> None:
+    submit(webinar)
+
+    assert submissions.send_unsent_confirmations(now=FIXED_NOW + timedelta(minutes=1)) == 0
+    assert mailoutbox == []
+
+
+def test_the_sweep_sends_nothing_twice(webinar: CaptureForm, mailoutbox: list) -> None:
+    submit(webinar)
+    later = FIXED_NOW + timedelta(minutes=10)
+    submissions.send_unsent_confirmations(now=later)
+
+    assert submissions.send_unsent_confirmations(now=later + timedelta(minutes=5)) == 0
+    assert len(mailoutbox) == 1
+
+
+def test_the_sweep_gives_up_on_a_day_old_submission(webinar: CaptureForm, mailoutbox: list) -> None:
+    submit(webinar)
+
+    assert submissions.send_unsent_confirmations(now=FIXED_NOW + timedelta(days=1, minutes=1)) == 0
+    assert mailoutbox == []
 
 
 def test_confirming_makes_the_consent_active(webinar: CaptureForm) -> None:

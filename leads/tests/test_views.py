@@ -1,4 +1,6 @@
 import pytest
+from django.contrib.staticfiles import finders
+from django.templatetags.static import static
 from django.test import Client
 from django.urls import reverse
 
@@ -101,6 +103,20 @@ def test_healthz_answers_ok() -> None:
     response = Client().get(reverse("healthz"))
 
     assert response.content == b"ok"
+
+
+def test_favicon_ico_leads_to_the_sites_icon() -> None:
+    response = Client().get("/favicon.ico")
+
+    assert response.status_code == 302
+    assert response["Location"] == static("favicon.svg")
+    assert finders.find("favicon.svg")
+
+
+def test_pages_point_the_browser_at_the_sites_icon(rep: object) -> None:
+    response = client_for(rep).get(reverse("handoff:inbox"))
+
+    assert f'<link rel="icon" href="{static("favicon.svg")}"' in response.content.decode()
 
 
 def test_pages_send_a_content_security_policy_and_deny_framing(rep: object) -> None:
