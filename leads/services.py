@@ -188,19 +188,31 @@ def enqueue_pipeline(*, lead_id: int) -> None:
 
 
 def enqueue_after_commit(task: str, object_id: int) -> None:
-    """After the current transaction commits, hand ``task`` to the task queue for ``object_id``.
+    """After the current transaction commits, hand ``task`` to the task queue for ``object_id``, once.
 
-    What the task works on is already stored when this runs, so a queue failure is logged, not raised:
-    each task has a periodic sweep or a retry path behind it.
+    Asking again for the same task and object before the commit queues nothing more, so a batch of
+    fifty activities for one lead runs its pipeline once. What the task works on is already stored when
+    it is queued, so a queue failure is logged, not raised: each task has a periodic sweep behind it.
     """
+    callback = _Enqueue(task, object_id)
+    connection = transaction.get_connection()
+    # Django drops the callbacks of a rolled-back block from this list, so a task is only skipped
+    # while an identical one is really waiting for the commit.
+    if connection.in_atomic_block and any(queued == callback for _, queued, _ in connection.run_on_commit):
+        return
+    transaction.on_commit(callback)
 
-    def enqueue() -> None:
+
+@dataclass(frozen=True)
+class _Enqueue:
+    task: str
+    object_id: int
+
+    def __call__(self) -> None:
         try:
-            async_task(task, object_id)
+            async_task(self.task, self.object_id)
         except Exception:
-            logger.exception("Could not enqueue %s for %s; what it works on is stored", task, object_id)
-
-    transaction.on_commit(enqueue)
+            logger.exception("Could not enqueue %s for %s; what it works on is stored", self.task, self.object_id)
 
 
 def record_activity(

@@ -1,5 +1,8 @@
+import contextlib
+
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import transaction
 
 from leads import services
 from leads.models import Activity, ActivityKind
@@ -27,6 +30,38 @@ def test_record_activity_stores_it_and_queues_the_pipeline(
         {"webinar": "Q3 roadmap"},
     )
     assert queued == [("handoff.tasks.process_lead", lead.pk)]
+
+
+def test_a_batch_of_activities_for_one_lead_queues_its_pipeline_once(
+    django_capture_on_commit_callbacks: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    queued: list[tuple[str, int]] = []
+    monkeypatch.setattr(services, "async_task", lambda task, lead_id: queued.append((task, lead_id)))
+    lead, other = LeadFactory(), LeadFactory()
+
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():  # type: ignore[operator]
+        for kind in (ActivityKind.EMAIL_OPENED, ActivityKind.EMAIL_CLICKED, ActivityKind.PRICING_PAGE_VIEW):
+            services.record_activity(lead=lead, kind=kind, occurred_at=FIXED_NOW, now=FIXED_NOW)
+        services.record_activity(lead=other, kind=ActivityKind.PAGE_VIEW, occurred_at=FIXED_NOW, now=FIXED_NOW)
+
+    assert queued == [("handoff.tasks.process_lead", lead.pk), ("handoff.tasks.process_lead", other.pk)]
+
+
+def test_a_rolled_back_activity_does_not_stop_the_next_one_from_queueing(
+    django_capture_on_commit_callbacks: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    queued: list[tuple[str, int]] = []
+    monkeypatch.setattr(services, "async_task", lambda task, lead_id: queued.append((task, lead_id)))
+    lead = LeadFactory()
+
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():  # type: ignore[operator]
+        with contextlib.suppress(RuntimeError), transaction.atomic():
+            services.record_activity(lead=lead, kind=ActivityKind.PAGE_VIEW, occurred_at=FIXED_NOW, now=FIXED_NOW)
+            raise RuntimeError("the rest of the request failed")
+        services.record_activity(lead=lead, kind=ActivityKind.EMAIL_CLICKED, occurred_at=FIXED_NOW, now=FIXED_NOW)
+
+    assert queued == [("handoff.tasks.process_lead", lead.pk)]
+    assert list(Activity.objects.filter(lead=lead).values_list("kind", flat=True)) == [ActivityKind.EMAIL_CLICKED]
 
 
 def test_an_activity_resent_with_the_same_external_id_is_stored_once() -> None:
