@@ -18,11 +18,12 @@ from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from leads.admin_csv import CsvImportMixin, ImportOutcome
 from leads.attribution import classify_touch
 from leads.channels import Channel, TouchFacts
 from leads.models import ChannelRule, Lead
 from reports import services
-from reports.forms import FirstTouchCorrectionForm, SpendImportForm
+from reports.forms import FirstTouchCorrectionForm
 from reports.models import FirstTouchCorrection, Spend
 
 CHANNEL_LABELS = dict(Channel.CHOICES)
@@ -135,13 +136,19 @@ class ChannelRuleAdmin(admin.ModelAdmin):
 
 
 @admin.register(Spend)
-class SpendAdmin(admin.ModelAdmin):
+class SpendAdmin(CsvImportMixin, admin.ModelAdmin):
+    """Spend by month, source and campaign; a CSV upload checks every line first and imports all or nothing."""
+
     list_display = ("month_name", "source", "campaign_name", "amount", "currency")
     list_filter = ("source", "currency")
     search_fields = ("source", "campaign")
     date_hierarchy = "month"
     ordering = ("-month", "source", "campaign")
     change_list_template = "admin/reports/spend_change_list.html"
+    import_url_name = "reports_spend_import"
+    import_title = "Import spend from CSV"
+    import_template = "admin/reports/spend_import.html"
+    import_help = "Columns: month (2026-03), source, campaign (may be empty), amount (1250.00), currency (EUR)."
 
     @admin.display(description="month", ordering="month")
     def month_name(self, spend: Spend) -> str:
@@ -151,32 +158,9 @@ class SpendAdmin(admin.ModelAdmin):
     def campaign_name(self, spend: Spend) -> str:
         return spend.campaign or "(whole source)"
 
-    def get_urls(self) -> list[URLPattern]:
-        import_view = path("import/", self.admin_site.admin_view(self.import_view), name="reports_spend_import")
-        return [import_view, *super().get_urls()]
-
-    def import_view(self, request: HttpRequest) -> HttpResponse:
-        """Upload a spend CSV; every line is checked first, and a file with any bad line imports nothing."""
-        if not (self.has_add_permission(request) and self.has_change_permission(request)):
-            raise PermissionDenied
-        form = SpendImportForm(request.POST or None, request.FILES or None)
-        errors = []
-        if request.method == "POST" and form.is_valid():
-            result = services.import_spend(text=form.cleaned_data["file"])
-            if result.is_ok:
-                self.message_user(
-                    request, f"Imported spend: {result.created} new row(s), {result.updated} updated.", messages.SUCCESS
-                )
-                return redirect("admin:reports_spend_changelist")
-            errors = [str(error) for error in result.errors]
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "title": "Import spend from CSV",
-            "form": form,
-            "line_errors": errors,
-        }
-        return TemplateResponse(request, "admin/reports/spend_import.html", context)
+    def import_csv_text(self, text: str) -> ImportOutcome:
+        result = services.import_spend(text=text)
+        return ImportOutcome(created=result.created, updated=result.updated, errors=[str(e) for e in result.errors])
 
 
 # --- First-touch corrections ----------------------------------------------------------------------

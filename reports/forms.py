@@ -23,24 +23,6 @@ class ReportOptionsForm(forms.Form):
         return {"period": values.get("period") or "week", "volume_by": values.get("by") or "channel"}
 
 
-class SpendImportForm(forms.Form):
-    file = forms.FileField(
-        label="CSV file",
-        help_text="Columns: month (2026-03), source, campaign (may be empty), amount (1250.00), currency (EUR).",
-    )
-
-    MAX_BYTES = 2 * 1024 * 1024
-
-    def clean_file(self) -> str:
-        upload = self.cleaned_data["file"]
-        if upload.size > self.MAX_BYTES:
-            raise ValidationError("The file is larger than 2 MB; split it.")
-        try:
-            return upload.read().decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise ValidationError("The file is not UTF-8 text; save it as “CSV UTF-8”.") from None
-
-
 class FirstTouchCorrectionForm(forms.Form):
     """Credit the lead to one of its touches, or to a touch no tracking saw (entered by hand)."""
 

@@ -5,12 +5,10 @@ from __future__ import annotations
 import json
 
 from django import forms
-from django.contrib import admin, messages
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
-from django.template.response import TemplateResponse
-from django.urls import URLPattern, path
+from django.contrib import admin
+from django.http import HttpRequest
 
+from leads.admin_csv import CsvImportMixin, ImportOutcome
 from leads.enrichment import services as enrichment_services
 from leads.enrichment.directory import import_directory_csv
 from leads.enrichment.providers import PROVIDER_KINDS, kind_choices
@@ -91,46 +89,21 @@ class ProviderRunAdmin(admin.ModelAdmin):
         return False
 
 
-class DirectoryImportForm(forms.Form):
-    file = forms.FileField(help_text="CSV with a header row: domain, name, employee_count, industry, country.")
-
-    def clean_file(self) -> str:
-        upload = self.cleaned_data["file"]
-        if upload.size > 20 * 1024 * 1024:
-            raise forms.ValidationError("The file is larger than 20 MB; split it.")
-        try:
-            return upload.read().decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise forms.ValidationError("The file is not UTF-8 text.") from exc
-
-
 @admin.register(CompanyDirectoryEntry)
-class CompanyDirectoryEntryAdmin(admin.ModelAdmin):
+class CompanyDirectoryEntryAdmin(CsvImportMixin, admin.ModelAdmin):
     list_display = ("domain", "name", "employee_count", "industry", "country", "updated_at")
     search_fields = ("domain", "name")
     list_filter = ("industry", "country")
     change_list_template = "admin/leads/companydirectoryentry/change_list.html"
+    import_url_name = "leads_companydirectory_import"
+    import_title = "Import the company directory"
+    import_template = "admin/leads/companydirectoryentry/import.html"
+    import_help = "CSV with a header row: domain, name, employee_count, industry, country."
+    import_max_bytes = 20 * 1024 * 1024
 
-    def get_urls(self) -> list[URLPattern]:
-        custom = [path("import/", self.admin_site.admin_view(self.import_csv), name="leads_companydirectory_import")]
-        return custom + super().get_urls()
-
-    def import_csv(self, request: HttpRequest) -> HttpResponse:
-        if not self.has_add_permission(request) or not self.has_change_permission(request):
-            return HttpResponse(status=403)
-        form = DirectoryImportForm(request.POST or None, request.FILES or None)
-        errors: list[str] = []
-        if request.method == "POST" and form.is_valid():
-            report = import_directory_csv(form.cleaned_data["file"])
-            if not report.errors:
-                self.message_user(
-                    request, f"Imported: {report.created} new, {report.updated} updated.", messages.SUCCESS
-                )
-                return redirect("admin:leads_companydirectoryentry_changelist")
-            errors = report.errors
-        context = {**self.admin_site.each_context(request), "form": form, "errors": errors,
-                   "title": "Import the company directory", "opts": self.model._meta}  # fmt: skip
-        return TemplateResponse(request, "admin/leads/companydirectoryentry/import.html", context)
+    def import_csv_text(self, text: str) -> ImportOutcome:
+        report = import_directory_csv(text)
+        return ImportOutcome(created=report.created, updated=report.updated, errors=report.errors)
 
 
 @admin.register(SizeBand)
