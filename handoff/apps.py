@@ -21,7 +21,12 @@ class HandoffConfig(AppConfig):
         ],
     }
 
-    # Every minute: the SLA sweep (reminders and breaches), and the safety net that assigns MQLs the
-    # pipeline left unowned.
-    periodic_tasks = {"handoff.tasks.check_sla": 1, "handoff.tasks.assign_waiting_leads": 1}
+    # Interval in minutes. Every minute: the SLA sweep (reminders and breaches), and the safety net that
+    # assigns MQLs the pipeline left unowned. Every 5: recycled leads whose date has come (a day-long
+    # date needs no finer grain).
+    periodic_tasks = {
+        "handoff.tasks.check_sla": 1,
+        "handoff.tasks.assign_waiting_leads": 1,
+        "handoff.tasks.return_recycled_leads": 5,
+    }
     demo_loader = "handoff.demo.load_demo_handoff"

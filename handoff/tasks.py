@@ -28,3 +28,8 @@ def send_notification(notification_id: int) -> None:
 def assign_waiting_leads() -> None:
     """Every minute: assign routed MQLs the pipeline left unowned (a lost task, or nobody was in)."""
     services.assign_waiting_leads(now=timezone.now())
+
+
+def return_recycled_leads() -> None:
+    """Every 5 minutes: bring back the recycled leads whose date has come (rescored, then assigned if MQLs)."""
+    services.return_recycled_leads(now=timezone.now())

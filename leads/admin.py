@@ -111,11 +111,13 @@ class LeadAdmin(admin.ModelAdmin):
     date_hierarchy = None
     ordering = ("-created_at", "-id")
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # Django 6's default, without its warning
-    raw_id_fields = ("owner",)
-    # Stage and score have their own services (and scoring rules); admin never writes them directly.
+    # Stage, score and owner have their own services (scoring rules; assignment in the managers' team
+    # queue, which records it and starts the SLA clock); admin never writes them directly.
     readonly_fields = (
         "stage",
         "stage_changed_at",
+        "nurture_ends_at",
+        "owner",
         "score",
         "fit_score",
         "engagement_score",
@@ -146,7 +148,7 @@ class LeadAdmin(admin.ModelAdmin):
         ),
         ("Role", {"fields": ("seniority", "job_function")}),
         ("Enrichment", {"fields": ("email_domain_kind", "enrichment_status", "enriched_at", "enrichment_sources")}),
-        ("Pipeline", {"fields": ("stage", "stage_changed_at", "owner")}),
+        ("Pipeline", {"fields": ("stage", "stage_changed_at", "nurture_ends_at", "owner")}),
         ("Score", {"fields": ("score", "fit_score", "engagement_score", "why_this_score", "scored_at")}),
         ("Other", {"fields": ("custom_answers", "created_at", "updated_at")}),
     )
@@ -164,6 +166,12 @@ class LeadAdmin(admin.ModelAdmin):
                 ((row.get("name", ""), row.get("points", ""), row.get("reason", "")) for row in rows),
             ),
         )  # fmt: skip
+
+    def save_model(self, request: HttpRequest, obj: Lead, form: forms.ModelForm, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        # A lead held from MQL for a missing field moves on as soon as marketing completes it: the pipeline
+        # rescores it (enrichment and routing that are done stay done).
+        services.enqueue_pipeline(lead_id=obj.pk)
 
     inlines = (ConsentInline, TouchInline, ActivityInline, StageChangeInline)
     actions = (

@@ -63,6 +63,11 @@ class Lead(models.Model):
         on_delete=models.SET_NULL,
         related_name="owned_leads",
     )
+    # A rep recycled the lead "until a date": scoring keeps it out of MQL before this instant (the start
+    # of that day in the team's timezone), and handoff's sweep brings it back then and clears this.
+    nurture_ends_at = models.DateTimeField(
+        null=True, blank=True, help_text="Recycled by a rep: not an MQL again before this (the rep's date, team time)."
+    )
 
     # Firmographics and role, typed by the person or added by enrichment providers; which provider set
     # which value (and how sure it was) is kept in `enrichment_sources`.
@@ -122,6 +127,10 @@ class Lead(models.Model):
             models.Index(fields=["first_touch_channel", "created_at"], name="lead_ft_channel_idx"),
             models.Index(fields=["first_touch_source", "created_at"], name="lead_ft_source_idx"),
             models.Index(fields=["first_touch_campaign", "created_at"], name="lead_ft_campaign_idx"),
+            # Only the few parked leads: the sweep finds the due ones without indexing a million NULLs.
+            models.Index(
+                fields=["nurture_ends_at"], name="lead_nurture_ends_idx", condition=Q(nurture_ends_at__isnull=False)
+            ),
         ]
         permissions = [
             ("view_reports", "Can view the managers' reports"),

@@ -301,6 +301,17 @@ def change_stage(
     return lead
 
 
+def set_nurture_end(*, lead_id: int, ends_at: datetime | None, now: datetime) -> bool:
+    """Park the lead in nurture until ``ends_at`` (scoring will not make it an MQL before), or end the park (None).
+
+    Returns whether the stored value changed, so that of two sweeps ending the same park only one goes on.
+    """
+    changed = (
+        Lead.objects.filter(pk=lead_id).exclude(nurture_ends_at=ends_at).update(nurture_ends_at=ends_at, updated_at=now)
+    )
+    return changed == 1
+
+
 # --- Routing ------------------------------------------------------------------------------------
 
 

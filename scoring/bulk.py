@@ -133,7 +133,10 @@ class ScoringSql:
             return cursor.rowcount
 
     def stage_moves(self, leads: QuerySet[Lead]) -> list[StageMove]:
-        """The unassigned leads whose stored score (or a disqualifier) moves them to another stage."""
+        """The unassigned leads whose stored score (or a disqualifier) moves them to another stage.
+
+        A lead parked in nurture at ``self.now`` is not promoted (see ``scoring.thresholds``).
+        """
         disqualifying = [r.kind.matches(r.spec, self.ctx) for r in self._disqualifiers(only_disqualifying=True)]
         candidates = (
             leads.filter(owner__isnull=True, stage__in=thresholds.MARKETING_STAGES)
@@ -141,12 +144,14 @@ class ScoringSql:
             .annotate(
                 m_disqualified=_flag(reduce(or_, disqualifying) if disqualifying else thresholds.NEVER),
                 m_baseline=_flag(baseline.present_q(self.scoring.baseline_fields)),
+                m_parked=_flag(thresholds.parked_q(now=self.now)),
             )
-            .values("id", "stage", "score", "m_disqualified", "m_baseline")
+            .values("id", "stage", "score", "m_disqualified", "m_baseline", "m_parked")
         )
         moves = thresholds.target_stage_sql(
             stage=_column("stage", TextField(), table=MOVES),
             is_owned=thresholds.NEVER,
+            is_parked=is_true(_column("m_parked", BooleanField(), table=MOVES)),
             total=_column("score", IntegerField(), table=MOVES),
             is_disqualified=is_true(_column("m_disqualified", BooleanField(), table=MOVES)),
             has_baseline=is_true(_column("m_baseline", BooleanField(), table=MOVES)),
@@ -172,12 +177,14 @@ class ScoringSql:
             "s_stage": F("stage"),
             "s_owned": _flag(Q(owner__isnull=False)),
             "s_baseline": _flag(baseline.present_q(self.scoring.baseline_fields)),
+            "s_parked": _flag(thresholds.parked_q(now=self.now)),
             "s_score": F("score"),
         }
         total = self._total()
         target = thresholds.target_stage_sql(
             stage=_column("s_stage", TextField()),
             is_owned=is_true(_column("s_owned", BooleanField())),
+            is_parked=is_true(_column("s_parked", BooleanField())),
             total=total,
             is_disqualified=self._is_disqualified(),
             has_baseline=is_true(_column("s_baseline", BooleanField())),

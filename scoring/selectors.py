@@ -122,6 +122,7 @@ def leads_missing_mql_fields() -> QuerySet[LeadMissingMqlFields]:
         score__gte=model.mql_threshold,
         stage__in=(Stage.NEW, Stage.NURTURE),
         owner__isnull=True,
+        nurture_ends_at__isnull=True,  # a recycled lead waits for its rep's date, not for marketing
     )
 
 

@@ -6,6 +6,9 @@ what rescoring does:
 - A lead in sales' hands (an owner, or stage sql or rejected) never moves: sales decides from there.
   A disqualified lead stays disqualified too: a person may have decided it.
 - A matching "disqualify" rule moves a new, nurture or unassigned MQL lead to ``disqualified``.
+- A lead a rep recycled is parked until the date they chose (``Lead.nurture_ends_at``, see `is_parked`):
+  like a lead in sales' hands it is not promoted to MQL (nor held) before then, but unlike one it can
+  still be disqualified: a disqualifier says the lead is no fit at all, which no date changes.
 - At or above the MQL threshold a new or nurture lead becomes an MQL, but only with every baseline
   qualification field; without one it stays and is listed under "MQL — missing fields" ("held").
 - Below the nurture threshold a new lead, or an MQL nobody has taken yet, goes to ``nurture``.
@@ -13,6 +16,8 @@ what rescoring does:
 """
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from django.db.models import Case, Expression, Q, TextField, Value, When
 from django.db.models.lookups import Exact, GreaterThanOrEqual, In, LessThan
@@ -30,6 +35,7 @@ def target_stage(
     *,
     stage: str,
     is_owned: bool,
+    is_parked: bool,
     total: int,
     is_disqualified: bool,
     has_baseline: bool,
@@ -40,7 +46,7 @@ def target_stage(
         return ""
     if is_disqualified:
         return Stage.DISQUALIFIED if stage in _TO_DISQUALIFIED_FROM else ""
-    if total >= spec.mql_threshold and stage in _TO_MQL_FROM:
+    if total >= spec.mql_threshold and stage in _TO_MQL_FROM and not is_parked:
         return Stage.MQL if has_baseline else HELD
     if total < spec.nurture_threshold and stage in _TO_NURTURE_FROM:
         return Stage.NURTURE
@@ -51,6 +57,7 @@ def target_stage_sql(
     *,
     stage: Expression,
     is_owned: Q,
+    is_parked: Q,
     total: Expression,
     is_disqualified: Q,
     has_baseline: Q,
@@ -59,7 +66,9 @@ def target_stage_sql(
     """`target_stage` as a SQL expression over one row."""
     free = ~is_owned
     clean = free & ~is_disqualified
-    reaches_mql = clean & Q(GreaterThanOrEqual(total, spec.mql_threshold)) & Q(In(stage, list(_TO_MQL_FROM)))
+    reaches_mql = (
+        clean & Q(GreaterThanOrEqual(total, spec.mql_threshold)) & Q(In(stage, list(_TO_MQL_FROM))) & ~is_parked
+    )
     return Case(
         When(free & is_disqualified & Q(In(stage, list(_TO_DISQUALIFIED_FROM))), then=Value(Stage.DISQUALIFIED)),
         When(reaches_mql & has_baseline, then=Value(Stage.MQL)),
@@ -74,3 +83,13 @@ def target_stage_sql(
 
 
 NEVER = Q(Exact(Value(0), 1))  # a condition no row meets, for "no disqualify rules"
+
+
+def is_parked(*, nurture_ends_at: datetime | None, now: datetime) -> bool:
+    """Whether a recycled lead is still parked in nurture at `now` (its rep's date has not come yet)."""
+    return nurture_ends_at is not None and nurture_ends_at > now
+
+
+def parked_q(*, now: datetime) -> Q:
+    """`is_parked` over the lead table (a NULL ``nurture_ends_at`` compares false: not parked)."""
+    return Q(nurture_ends_at__gt=now)

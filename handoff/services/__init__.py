@@ -1,6 +1,14 @@
 """Writes of the handoff app, split by subdomain; import them from here (``handoff.services.assign_lead``)."""
 
-from handoff.services.actions import BANT, accept_assignment, log_contact, qualify_lead, recycle_lead, reject_lead
+from handoff.services.actions import (
+    BANT,
+    accept_assignment,
+    log_contact,
+    qualify_lead,
+    recycle_lead,
+    reject_lead,
+    return_recycled_leads,
+)
 from handoff.services.assignment import (
     BulkResult,
     SLATerms,
@@ -48,6 +56,7 @@ __all__ = [
     "recycle_lead",
     "reject_lead",
     "retry_unsent_notifications",
+    "return_recycled_leads",
     "sla_terms_for",
     "team_for_lead",
 ]

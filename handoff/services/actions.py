@@ -3,12 +3,17 @@
 Every action is a conditional UPDATE on the assignment (still open, still this rep's, in a state the
 action fits), so of two people acting on the same lead at once exactly one wins; the other gets an
 ``AssignmentConflictError`` whose message says what happened instead.
+
+A recycled lead is parked in nurture until the rep's date (``Lead.nurture_ends_at``; scoring does not
+make it an MQL before then), and ``return_recycled_leads`` brings it back on that date.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
@@ -23,9 +28,16 @@ from handoff.models import (
     QualificationNotes,
     SLARecord,
 )
+from handoff.services.assignment import assign_lead_step
 from handoff.services.errors import ActionNotAllowedError, AssignmentConflictError
 from leads.models import Lead, Stage
-from leads.services import StageConflictError, StageTransitionError, change_stage
+from leads.services import StageConflictError, StageTransitionError, change_stage, set_nurture_end
+from scoring.services import score_lead
+
+logger = logging.getLogger(__name__)
+
+# Recycled leads brought back per sweep run; more due at once wait for the next run.
+RETURN_BATCH_SIZE = 200
 
 
 @dataclass(frozen=True)
@@ -81,13 +93,61 @@ def reject_lead(*, assignment: Assignment, rep: AbstractBaseUser, reason: str, n
 def recycle_lead(
     *, assignment: Assignment, rep: AbstractBaseUser, recycle_on: date, reason: str, now: datetime
 ) -> Assignment:
-    """Return the lead to nurture until ``recycle_on`` (not ready yet, but worth another try later)."""
+    """Return the lead to nurture until ``recycle_on`` (not ready yet, but worth another try later).
+
+    The lead is parked until that day starts in the team's timezone: scoring keeps it out of MQL, and
+    ``return_recycled_leads`` brings it back then.
+    """
     with transaction.atomic():
         _end(assignment, rep=rep, outcome=AssignmentOutcome.RECYCLED, now=now, recycle_on=recycle_on)
         note = f"Recycled until {recycle_on:%Y-%m-%d}" + (f": {reason}" if reason else "")
         _move_lead(assignment.lead, to_stage=Stage.NURTURE, rep=rep, now=now, reason=note)
         _release(assignment, rep=rep, now=now)
+        ends_at = start_of_day(recycle_on, timezone_name=assignment.team.timezone)
+        set_nurture_end(lead_id=assignment.lead_id, ends_at=ends_at, now=now)
     return assignment
+
+
+def return_recycled_leads(*, now: datetime, limit: int = RETURN_BATCH_SIZE) -> int:
+    """Bring back the recycled leads whose date has come; returns how many.
+
+    Each one is un-parked and rescored, so it becomes an MQL again if its score still qualifies (the
+    stage change says "Recycle date reached."), and the rotation assigns it. One indexed query finds
+    at most ``limit`` due leads, the longest due first; the rest wait for the next run. Safe to run
+    twice: ending the park is a conditional update, so each lead is brought back once.
+    """
+    due = (
+        Lead.objects.filter(nurture_ends_at__lte=now)
+        .order_by("nurture_ends_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    returned = 0
+    for lead_id in list(due):
+        try:
+            returned += _return_recycled_lead(lead_id, now=now)
+        except Exception:  # one broken lead must not keep the others parked
+            logger.exception("Could not bring back recycled lead %s", lead_id)
+    return returned
+
+
+def _return_recycled_lead(lead_id: int, *, now: datetime) -> bool:
+    with transaction.atomic():
+        if not set_nurture_end(lead_id=lead_id, ends_at=None, now=now):
+            return False  # another run (or a manager assigning it) got there first
+        score_lead(lead_id=lead_id, now=now, occasion="Recycle date reached.")
+    # Outside the transaction, as in the pipeline: a team with nobody in leaves the lead an unowned
+    # MQL, and ``assign_waiting_leads`` tries again.
+    assign_lead_step(lead_id=lead_id, now=now)
+    return True
+
+
+def start_of_day(day: date, *, timezone_name: str) -> datetime:
+    """The instant ``day`` starts in the named timezone (UTC when the name is unknown)."""
+    try:
+        zone: tzinfo = ZoneInfo(timezone_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = UTC
+    return datetime.combine(day, time.min, tzinfo=zone)
 
 
 def _claim(assignment: Assignment, *, rep: AbstractBaseUser, states: list[str], **changes: object) -> None:

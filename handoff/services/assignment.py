@@ -37,6 +37,7 @@ from handoff.selectors import team_calendar
 from handoff.services.errors import AlreadyAssignedError, AssignmentConflictError, HandoffError, NoEligibleRepError
 from handoff.services.notifications import queue_notification
 from leads.models import Lead, Stage
+from leads.services import set_nurture_end
 
 logger = logging.getLogger(__name__)
 
@@ -69,14 +70,19 @@ def assign_lead(
 ) -> Assignment:
     """Hand ``lead`` to the next rep of ``team`` in weighted rotation (or to ``rep``), and start its SLA clock.
 
-    Sets the lead's owner and emails the rep. Raises ``AlreadyAssignedError`` when the lead already has
-    an open assignment and ``NoEligibleRepError`` when nobody in the team can take it.
+    Sets the lead's owner and emails the rep. A lead recycled to nurture until a date is taken out of
+    its park: whoever assigns it now (a manager from the team queue) has decided it is time. Raises
+    ``AlreadyAssignedError`` when the lead already has an open assignment and ``NoEligibleRepError``
+    when nobody in the team can take it.
     """
     with transaction.atomic():
         team = _lock_team(team)
         if Assignment.objects.open().filter(lead=lead).exists():
             raise AlreadyAssignedError(f"{lead} is already assigned.")
         membership = _membership_of(team, rep) if rep is not None else _next_member(team, now=now)
+        if lead.nurture_ends_at is not None:
+            set_nurture_end(lead_id=lead.pk, ends_at=None, now=now)
+            lead.nurture_ends_at = None
         return _create_assignment(
             lead=lead,
             team=team,
@@ -201,16 +207,22 @@ def assign_waiting_leads(*, now: datetime, limit: int = 100) -> int:
     The safety net behind the pipeline step, run every minute. Leads no team can take stay in the
     managers' queue.
     """
-    waiting = Lead.objects.filter(
-        stage=Stage.MQL, owner__isnull=True, routed_at__isnull=False, stage_changed_at__lte=now - WAITING_AFTER
-    ).order_by("stage_changed_at", "pk")[:limit]
+    waiting = (
+        Lead.objects.filter(
+            stage=Stage.MQL, owner__isnull=True, routed_at__isnull=False, stage_changed_at__lte=now - WAITING_AFTER
+        )
+        .exclude(nurture_ends_at__gt=now)
+        .order_by("stage_changed_at", "pk")[:limit]
+    )
     return sum(_assign_if_waiting(lead, now=now) == "assigned" for lead in waiting)
 
 
 def _assign_if_waiting(lead: Lead, *, now: datetime) -> str:
-    """Assign ``lead`` by rotation if it is an unowned MQL; says what happened."""
+    """Assign ``lead`` by rotation if it is an unowned MQL not parked in nurture; says what happened."""
     if lead.stage != Stage.MQL or lead.owner_id is not None:
         return "not waiting"
+    if lead.nurture_ends_at is not None and lead.nurture_ends_at > now:
+        return "not waiting"  # recycled until a later date; scoring keeps such leads out of MQL anyway
     if Assignment.objects.open().filter(lead=lead).exists():
         return "not waiting"
     team = team_for_lead(lead)

@@ -73,6 +73,21 @@ def test_admin_form_cannot_write_the_stage(marketer: object) -> None:
     assert lead.stage == Stage.NEW
 
 
+def test_admin_form_cannot_assign_the_lead(marketer: object) -> None:
+    lead = LeadFactory(stage=Stage.MQL)
+
+    response = client_for(marketer).post(
+        reverse("admin:leads_lead_change", args=[lead.pk]),
+        {"email": lead.email, "first_name": "Ada", "owner": marketer.pk, "custom_answers": "{}",  # type: ignore[attr-defined]
+         **{f"{p}-TOTAL_FORMS": "0" for p in ("consents", "touches", "activities", "stage_changes")},
+         **{f"{p}-INITIAL_FORMS": "0" for p in ("consents", "touches", "activities", "stage_changes")}},
+    )  # fmt: skip
+
+    lead.refresh_from_db()
+    assert response.status_code == 302  # saved: the form took the other fields
+    assert lead.owner_id is None
+
+
 def test_lead_page_explains_the_score_rule_by_rule(marketer: object) -> None:
     lead = LeadFactory(
         score=72,

@@ -16,12 +16,13 @@ logger = logging.getLogger(__name__)
 SCORE_FIELDS = ["score", "fit_score", "engagement_score", "score_breakdown", "scored_at"]
 
 
-def score_lead(*, lead_id: int, now: datetime) -> Lead:
+def score_lead(*, lead_id: int, now: datetime, occasion: str = "") -> Lead:
     """Score the lead with the active model, store the result and its reasons, then apply the thresholds.
 
     The pipeline step (``scoring.services.score_lead``) and the rescore after a new activity.
     Idempotent: run twice with the same data and `now`, it stores the same score and moves the
-    stage at most once. Without an active model the lead is left as it is.
+    stage at most once. Without an active model the lead is left as it is. ``occasion`` (why the lead
+    is scored now, e.g. "Recycle date reached.") starts the reason of a stage change it causes.
     """
     lead = Lead.objects.get(pk=lead_id)
     scoring = selectors.active_scoring()
@@ -41,13 +42,14 @@ def score_lead(*, lead_id: int, now: datetime) -> Lead:
     target = thresholds.target_stage(
         stage=lead.stage,
         is_owned=lead.owner_id is not None,
+        is_parked=thresholds.is_parked(nurture_ends_at=lead.nurture_ends_at, now=now),
         total=result.total,
         is_disqualified=result.disqualified,
         has_baseline=not baseline.missing_fields(lead, scoring.baseline_fields),
         spec=scoring.spec,
     )
     if target and target != thresholds.HELD:
-        move_stage(lead=lead, to_stage=target, scoring=scoring, now=now)
+        move_stage(lead=lead, to_stage=target, scoring=scoring, now=now, occasion=occasion)
     return lead
 
 
@@ -66,10 +68,11 @@ def breakdown_json(outcomes: Iterable[rules.RuleOutcome]) -> list[dict[str, Any]
     ]
 
 
-def move_stage(*, lead: Lead, to_stage: str, scoring: selectors.Scoring, now: datetime) -> bool:
+def move_stage(*, lead: Lead, to_stage: str, scoring: selectors.Scoring, now: datetime, occasion: str = "") -> bool:
     """Move the lead through the stage service with the score as the reason; False when someone got there first."""
+    reason = " ".join(filter(None, [occasion, stage_reason(lead, to_stage, scoring)]))
     try:
-        lead_services.change_stage(lead=lead, to_stage=to_stage, now=now, reason=stage_reason(lead, to_stage, scoring))
+        lead_services.change_stage(lead=lead, to_stage=to_stage, now=now, reason=reason)
     except lead_services.StageTransitionError:
         # A rep or another scoring run changed the stage since we read it; their change stands.
         logger.info("Lead %s was not moved to %s: its stage changed meanwhile", lead.pk, to_stage)

@@ -14,6 +14,7 @@ from django.urls import reverse
 from conftest import client_for
 from leads.models import Lead, Stage, StageChange
 from leads.tests.factories import LeadFactory
+from scoring import services
 from scoring.forms import param_field_name
 from scoring.models import RescoreJob, RescoreStatus, ScoringModel, ScoringRule
 from scoring.tests.factories import RescoreJobFactory, ScoringModelFactory, ScoringRuleFactory
@@ -397,3 +398,42 @@ def test_held_lead_link_opens_the_lead(marketer_client: Client, scoring_model: S
 
     assert reverse("admin:leads_lead_change", args=[lead.pk]).encode() in response.content
     assert Lead.objects.get().stage == Stage.NURTURE
+
+
+# --- Leads held from MQL ----------------------------------------------------------------------------
+
+
+def lead_change_form(lead: Lead, **changes: str) -> dict[str, str]:
+    """The lead's admin change form as a marketer sends it back, with ``changes`` typed in."""
+    fields = ("email", "first_name", "last_name", "job_title", "company_name", "company_domain", "country")
+    inlines = ("consents", "touches", "activities", "stage_changes")
+    return {
+        **{name: getattr(lead, name) or "" for name in fields},
+        "custom_answers": "{}",
+        **{f"{prefix}-TOTAL_FORMS": "0" for prefix in inlines},
+        **{f"{prefix}-INITIAL_FORMS": "0" for prefix in inlines},
+        **changes,
+    }
+
+
+def test_completing_a_held_leads_field_in_admin_makes_it_an_mql_at_once(
+    marketer_client: Client, scoring_model: ScoringModel, now: datetime, django_capture_on_commit_callbacks: Callable
+) -> None:
+    ScoringRuleFactory(
+        scoring_model=scoring_model,
+        kind="attribute_in",
+        points=70,
+        params={"field": "industry", "values": ["Software"]},
+    )
+    lead = LeadFactory(industry="Software", company_name="")
+    services.score_lead(lead_id=lead.pk, now=now)
+    assert Lead.objects.get(pk=lead.pk).stage == Stage.NEW
+
+    with django_capture_on_commit_callbacks(execute=True):  # the task queue runs tasks in-process in tests
+        response = marketer_client.post(
+            reverse("admin:leads_lead_change", args=[lead.pk]),
+            {**lead_change_form(lead, company_name="Acme"), "industry": "Software"},
+        )
+
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else response
+    assert Lead.objects.get(pk=lead.pk).stage == Stage.MQL

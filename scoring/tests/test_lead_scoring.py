@@ -231,3 +231,49 @@ def test_disqualified_lead_stays_disqualified_when_its_score_rises(scoring_model
 
     lead.refresh_from_db()
     assert lead.stage == Stage.DISQUALIFIED
+
+
+# --- Recycled leads, parked in nurture until a date -----------------------------------------------
+
+
+def test_score_lead_keeps_a_parked_lead_out_of_mql_before_its_date(scoring_model: ScoringModel, now: datetime) -> None:
+    _icp_rule(scoring_model)
+    lead = LeadFactory(industry="Software", stage=Stage.NURTURE, nurture_ends_at=now + timedelta(days=30))
+
+    services.score_lead(lead_id=lead.pk, now=now)
+
+    lead.refresh_from_db()
+    assert (lead.score, lead.stage) == (70, Stage.NURTURE)
+
+
+def test_score_lead_makes_a_lead_an_mql_once_its_park_has_ended(scoring_model: ScoringModel, now: datetime) -> None:
+    _icp_rule(scoring_model)
+    lead = LeadFactory(industry="Software", stage=Stage.NURTURE, nurture_ends_at=now)
+
+    services.score_lead(lead_id=lead.pk, now=now)
+
+    lead.refresh_from_db()
+    assert lead.stage == Stage.MQL
+
+
+def test_score_lead_still_disqualifies_a_parked_lead(scoring_model: ScoringModel, now: datetime) -> None:
+    ScoringRuleFactory(scoring_model=scoring_model, kind="student", points=0, params={"effect": "disqualify"})
+    lead = LeadFactory(stage=Stage.NURTURE, seniority="student", nurture_ends_at=now + timedelta(days=30))
+
+    services.score_lead(lead_id=lead.pk, now=now)
+
+    lead.refresh_from_db()
+    assert lead.stage == Stage.DISQUALIFIED
+
+
+def test_score_lead_starts_the_stage_change_reason_with_its_occasion(
+    scoring_model: ScoringModel, now: datetime
+) -> None:
+    _icp_rule(scoring_model)
+    lead = LeadFactory(industry="Software", stage=Stage.NURTURE)
+
+    services.score_lead(lead_id=lead.pk, now=now, occasion="Recycle date reached.")
+
+    assert StageChange.objects.get(lead=lead).reason == (
+        "Recycle date reached. Score 70 reached the MQL threshold (60) of scoring model “Active model”."
+    )

@@ -258,3 +258,50 @@ def test_decay_task_is_scheduled_hourly() -> None:
     schedule = Schedule.objects.get(func="scoring.tasks.decay_scores")
 
     assert (schedule.schedule_type, schedule.minutes, schedule.repeats) == (Schedule.MINUTES, 60, -1)
+
+
+# --- Recycled leads, parked in nurture until a date -----------------------------------------------
+
+
+def test_rescore_all_keeps_a_parked_lead_out_of_mql_before_its_date(scoring_model: ScoringModel, now: datetime) -> None:
+    _icp_rule(scoring_model)
+    lead = LeadFactory(industry="Software", stage=Stage.NURTURE, nurture_ends_at=now + timedelta(days=30))
+
+    result = services.rescore_all(now=now)
+
+    lead.refresh_from_db()
+    assert (result.to_mql, lead.score, lead.stage) == (0, 70, Stage.NURTURE)
+
+
+def test_decay_pass_keeps_a_parked_lead_out_of_mql_before_its_date(scoring_model: ScoringModel, now: datetime) -> None:
+    _webinar_rule(scoring_model, points=80)
+    lead = LeadFactory(stage=Stage.NURTURE, nurture_ends_at=now + timedelta(days=30))
+    ActivityFactory(lead=lead, occurred_at=now - timedelta(days=1))
+
+    result = services.rescore_all(now=now, scope=RescoreScope.DECAY)
+
+    lead.refresh_from_db()
+    assert (result.scored, result.to_mql, lead.stage) == (1, 0, Stage.NURTURE)
+
+
+def test_rescore_all_makes_a_lead_an_mql_once_its_park_has_ended(scoring_model: ScoringModel, now: datetime) -> None:
+    _icp_rule(scoring_model)
+    lead = LeadFactory(industry="Software", stage=Stage.NURTURE, nurture_ends_at=now - timedelta(minutes=1))
+
+    result = services.rescore_all(now=now)
+
+    lead.refresh_from_db()
+    assert (result.to_mql, lead.stage) == (1, Stage.MQL)
+
+
+def test_preview_predicts_that_a_parked_lead_stays_in_nurture(scoring_model: ScoringModel, now: datetime) -> None:
+    _icp_rule(scoring_model, points=40)
+    LeadFactory(industry="Software", stage=Stage.NURTURE)
+    LeadFactory(industry="Software", stage=Stage.NURTURE, nurture_ends_at=now + timedelta(days=30))
+    services.rescore_all(now=now)
+    scoring_model.rules.update(points=70)  # both leads now score above the MQL threshold
+
+    what_if = services.preview_model_change(model=scoring_model, now=now)
+    result = services.rescore_all(now=now)
+
+    assert what_if.entering_mql == result.to_mql == 1

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from leads.models import Stage
-from leads.tests.factories import ActivityFactory, LeadFactory, UserFactory
+from leads.tests.factories import FIXED_NOW, ActivityFactory, LeadFactory, UserFactory
 from scoring import selectors
 from scoring.models import ScoringModel, ScoringRule
 from scoring.tests.factories import ScoringRuleFactory
@@ -86,3 +86,9 @@ def test_missing_fields_list_skips_owned_low_and_complete_leads(scoring_model: S
     LeadFactory(score=90)
 
     assert list(selectors.leads_missing_mql_fields().values_list("pk", flat=True)) == [held.pk]
+
+
+def test_missing_fields_list_skips_a_lead_recycled_until_a_date(scoring_model: ScoringModel) -> None:
+    LeadFactory(first_name="", score=90, stage=Stage.NURTURE, nurture_ends_at=FIXED_NOW + timedelta(days=30))
+
+    assert not selectors.leads_missing_mql_fields().exists()
