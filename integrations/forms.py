@@ -3,7 +3,7 @@ from __future__ import annotations
 from django import forms
 
 from integrations.models import ApiKey, ApiKeyScope, WebhookEndpoint
-from leads import events
+from leads import events, outbound
 
 
 class WebhookEndpointForm(forms.ModelForm):
@@ -19,6 +19,15 @@ class WebhookEndpointForm(forms.ModelForm):
     class Meta:
         model = WebhookEndpoint
         fields = ("name", "url", "events", "is_active")
+
+    def clean_url(self) -> str:
+        # Checked here, when a person types it; every delivery checks it again (DNS changes).
+        url = self.cleaned_data["url"]
+        try:
+            outbound.check_url(url)
+        except outbound.OutboundRefused as exc:
+            raise forms.ValidationError(str(exc), code="outbound_refused") from exc
+        return url
 
 
 class PersonalTokenForm(forms.ModelForm):

@@ -301,6 +301,22 @@ def change_stage(
     return lead
 
 
+# --- Ownership ---------------------------------------------------------------------------------
+# Handoff decides who works a lead and records it (assignments, SLA clocks); the lead's own column
+# is written here, so the leads app stays the only writer of its model.
+
+
+def set_owner(*, lead: Lead, owner: AbstractBaseUser, now: datetime) -> None:
+    """Give the lead to the sales rep ``owner``."""
+    Lead.objects.filter(pk=lead.pk).update(owner=owner, updated_at=now)
+    lead.owner = owner
+
+
+def release_owner(*, lead_id: int, owner: AbstractBaseUser, now: datetime) -> bool:
+    """Take the lead back from ``owner`` for marketing; False when it is no longer theirs."""
+    return Lead.objects.filter(pk=lead_id, owner=owner).update(owner=None, updated_at=now) == 1
+
+
 def set_nurture_end(*, lead_id: int, ends_at: datetime | None, now: datetime) -> bool:
     """Park the lead in nurture until ``ends_at`` (scoring will not make it an MQL before), or end the park (None).
 

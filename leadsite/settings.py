@@ -334,6 +334,9 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }
+# Webhooks and the HTTP enrichment provider refuse URLs that resolve into private, loopback or link-local
+# networks (leads.outbound); set this to deliver to an internal CRM on purpose.
+OUTBOUND_ALLOW_PRIVATE_NETWORKS = env_bool("OUTBOUND_ALLOW_PRIVATE_NETWORKS", default=False)
 
 # --- Logging ------------------------------------------------------------------------------------
 LOGGING = {

@@ -31,7 +31,13 @@ from handoff.models import (
 from handoff.services.assignment import assign_lead_step
 from handoff.services.errors import ActionNotAllowedError, AssignmentConflictError
 from leads.models import Lead, Stage
-from leads.services import StageConflictError, StageTransitionError, change_stage, set_nurture_end
+from leads.services import (
+    StageConflictError,
+    StageTransitionError,
+    change_stage,
+    release_owner,
+    set_nurture_end,
+)
 from scoring.services import score_lead
 
 logger = logging.getLogger(__name__)
@@ -192,7 +198,7 @@ def _move_lead(lead: Lead, *, to_stage: str, rep: AbstractBaseUser, now: datetim
 
 def _release(assignment: Assignment, *, rep: AbstractBaseUser, now: datetime) -> None:
     # Back to marketing: unowned, so the pipeline assigns it afresh if it qualifies again.
-    Lead.objects.filter(pk=assignment.lead_id, owner=rep).update(owner=None, updated_at=now)
+    release_owner(lead_id=assignment.lead_id, owner=rep, now=now)
 
 
 _ENDED_AS = {

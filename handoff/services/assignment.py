@@ -37,7 +37,7 @@ from handoff.selectors import team_calendar
 from handoff.services.errors import AlreadyAssignedError, AssignmentConflictError, HandoffError, NoEligibleRepError
 from handoff.services.notifications import queue_notification
 from leads.models import Lead, Stage
-from leads.services import set_nurture_end
+from leads.services import set_nurture_end, set_owner
 
 logger = logging.getLogger(__name__)
 
@@ -348,8 +348,7 @@ def _create_assignment(
         due_at=due_at,
         remind_at=remind_at,
     )
-    Lead.objects.filter(pk=lead.pk).update(owner=membership.user, updated_at=now)
-    lead.owner = membership.user
+    set_owner(lead=lead, owner=membership.user, now=now)
     if notify:
         queue_notification(kind=NotificationKind.ASSIGNED, assignment=assignment, recipients=[membership.user], now=now)
     return assignment

@@ -76,9 +76,12 @@ def test_sweeping_twice_changes_nothing_the_second_time(enterprise_setup: None) 
     assert Lead.objects.values().get(pk=lead.pk) == first
 
 
-def test_an_enrichment_service_outage_does_not_stop_routing(enterprise_setup: None, httpserver: object) -> None:
+def test_an_enrichment_service_outage_does_not_stop_routing(
+    enterprise_setup: None, httpserver: object, settings: object
+) -> None:
     from leads.models import EnrichmentProvider
 
+    settings.OUTBOUND_ALLOW_PRIVATE_NETWORKS = True  # type: ignore[attr-defined]  # the test server is on 127.0.0.1
     httpserver.expect_request("/v1/person").respond_with_data("down", status=503)  # type: ignore[attr-defined]
     EnrichmentProvider.objects.create(
         name="Outage API", kind="http", order=5, timeout_seconds=1,

@@ -9,6 +9,12 @@ answer and our write, can see an event again: receivers dedupe on the event id i
 A failed attempt is retried by the sweep (``requeue_due_deliveries``, every minute) after 1, 2, 4 …
 minutes, at most six hours apart; after ``MAX_ATTEMPTS`` the delivery is marked failed and can be
 re-sent from admin.
+
+Each attempt checks the endpoint's address again (``leads.outbound``): DNS may have changed since the
+URL was saved. A URL that now points into a private network is refused without a request and the
+delivery fails at once, not retried: it needs a person to fix DNS or the URL (then re-send it from
+admin), and retrying would only give someone who controls that DNS more tries. A name that does not
+resolve is an ordinary connection failure and is retried.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from django_q.tasks import async_task
 from integrations import signing
 from integrations.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from integrations.serializers import LeadEventSerializer
+from leads import outbound
 from leads.models import Lead
 
 logger = logging.getLogger(__name__)
@@ -54,6 +61,8 @@ class Outcome:
     code: int | None = None
     body: str = ""
     error: str = ""
+    # No request was sent because the address is refused; retrying would not help.
+    is_refused: bool = False
 
     @property
     def is_success(self) -> bool:
@@ -156,7 +165,8 @@ def deliver_webhook(*, delivery_id: int, attempt: int, now: datetime) -> Webhook
     delivery = WebhookDelivery.objects.select_related("endpoint").get(pk=delivery_id)
     if not delivery.endpoint.is_active:
         return _finish(delivery, Outcome(error="The endpoint is switched off."), now=now, is_final=True)
-    return _finish(delivery, _post(delivery, now=now), now=now)
+    outcome = _post(delivery, now=now)
+    return _finish(delivery, outcome, now=now, is_final=outcome.is_refused)
 
 
 def _post(delivery: WebhookDelivery, *, now: datetime) -> Outcome:
@@ -171,11 +181,14 @@ def _post(delivery: WebhookDelivery, *, now: datetime) -> Outcome:
         signing.DELIVERY_HEADER: str(delivery.pk),
     }
     try:
+        # No redirects: a receiver could otherwise bounce the signed POST to an address we never checked.
         with (
-            httpx.Client(timeout=HTTP_TIMEOUT, follow_redirects=False) as client,
+            httpx.Client(timeout=HTTP_TIMEOUT, follow_redirects=False, transport=outbound.CheckedTransport()) as client,
             client.stream("POST", delivery.endpoint.url, content=body, headers=headers) as response,
         ):
             return Outcome(code=response.status_code, body=_excerpt(response))
+    except outbound.OutboundRefused as exc:
+        return Outcome(error=f"Refused: {exc}", is_refused=True)
     except (httpx.HTTPError, httpx.InvalidURL) as exc:
         return Outcome(error=f"{exc.__class__.__name__}: {exc}")
 

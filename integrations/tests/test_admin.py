@@ -7,11 +7,13 @@ import pytest
 from django.contrib.auth.models import Group
 from django.contrib.messages import get_messages
 from django.urls import reverse
+from pytest_django.fixtures import Settings
 
 from conftest import client_for
 from integrations.models import ApiKey, ApiKeyScope, WebhookEndpoint
 from integrations.tests.factories import ApiKeyFactory, WebhookDeliveryFactory, WebhookEndpointFactory
 from leads import roles
+from leads.tests.dns import fake_dns
 
 pytestmark = pytest.mark.django_db
 
@@ -59,7 +61,13 @@ def test_admin_revokes_selected_keys(manager: object) -> None:
     assert api_key.revoked_at is not None
 
 
-def test_adding_an_endpoint_shows_its_signing_secret_once(marketer: object) -> None:
+def endpoint_form(url: str) -> dict[str, object]:
+    return {"name": "CRM", "url": url, "events": ["lead.mql", "lead.sql"], "is_active": "on"}
+
+
+def test_adding_an_endpoint_shows_its_signing_secret_once(marketer: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake_dns(monkeypatch, {"crm.example": ["93.184.216.34"]})
+
     response = client_for(marketer).post(
         reverse("admin:integrations_webhookendpoint_add"),
         {
@@ -72,6 +80,61 @@ def test_adding_an_endpoint_shows_its_signing_secret_once(marketer: object) -> N
 
     endpoint = WebhookEndpoint.objects.get()
     assert (shown_code(response), endpoint.events) == (endpoint.secret, ["lead.mql", "lead.sql"])
+
+
+def test_an_endpoint_inside_a_private_network_is_a_field_error(marketer: object) -> None:
+    response = client_for(marketer).post(
+        reverse("admin:integrations_webhookendpoint_add"), endpoint_form("http://10.0.0.5/hook")
+    )
+
+    assert response.context["adminform"].form.errors["url"] == [
+        "This address points into a private network (10.0.0.5); set OUTBOUND_ALLOW_PRIVATE_NETWORKS=1 to allow it."
+    ]
+    assert not WebhookEndpoint.objects.exists()
+
+
+def test_an_endpoint_whose_name_resolves_privately_is_a_field_error(
+    marketer: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_dns(monkeypatch, {"crm.example": ["169.254.169.254"]})
+
+    response = client_for(marketer).post(
+        reverse("admin:integrations_webhookendpoint_add"), endpoint_form("https://crm.example/hooks")
+    )
+
+    assert "crm.example → 169.254.169.254" in response.context["adminform"].form.errors["url"][0]
+
+
+def test_an_endpoint_whose_name_does_not_resolve_is_a_field_error(
+    marketer: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_dns(monkeypatch, {})
+
+    response = client_for(marketer).post(
+        reverse("admin:integrations_webhookendpoint_add"), endpoint_form("https://crm.example/hooks")
+    )
+
+    assert response.context["adminform"].form.errors["url"] == ["The host name crm.example does not resolve."]
+
+
+def test_changing_an_endpoint_to_a_private_address_is_a_field_error(marketer: object) -> None:
+    endpoint = WebhookEndpointFactory(url="https://93.184.216.34/hook")
+
+    response = client_for(marketer).post(
+        reverse("admin:integrations_webhookendpoint_change", args=[endpoint.pk]), endpoint_form("http://[::1]:6379/")
+    )
+
+    endpoint.refresh_from_db()
+    assert "private network (::1)" in response.context["adminform"].form.errors["url"][0]
+    assert endpoint.url == "https://93.184.216.34/hook"
+
+
+def test_with_the_setting_an_internal_endpoint_can_be_added(marketer: object, settings: Settings) -> None:
+    settings.OUTBOUND_ALLOW_PRIVATE_NETWORKS = True
+
+    client_for(marketer).post(reverse("admin:integrations_webhookendpoint_add"), endpoint_form("http://10.0.0.5/hook"))
+
+    assert WebhookEndpoint.objects.get().url == "http://10.0.0.5/hook"
 
 
 def test_rotating_shows_the_new_secret(marketer: object) -> None:

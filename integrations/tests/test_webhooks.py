@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from pytest_django.fixtures import Settings
 from pytest_httpserver import HTTPServer
 
 from conftest import client_for
@@ -18,6 +19,7 @@ from integrations.services.webhooks import MAX_ATTEMPTS
 from integrations.tests.factories import TEST_SECRET, WebhookDeliveryFactory, WebhookEndpointFactory
 from leads import events
 from leads.models import Lead
+from leads.tests.dns import fake_dns
 from leads.tests.factories import FIXED_NOW, LeadFactory
 
 pytestmark = pytest.mark.django_db
@@ -26,7 +28,9 @@ CaptureCallbacks = Callable[..., object]
 
 
 @pytest.fixture
-def endpoint(httpserver: HTTPServer) -> WebhookEndpoint:
+def endpoint(httpserver: HTTPServer, settings: Settings) -> WebhookEndpoint:
+    # The receiver is pytest-httpserver on 127.0.0.1, as an internal CRM would be on a private network.
+    settings.OUTBOUND_ALLOW_PRIVATE_NETWORKS = True
     return WebhookEndpointFactory(url=httpserver.url_for("/hook"))
 
 
@@ -118,7 +122,8 @@ def test_a_500_is_retried_with_growing_backoff(httpserver: HTTPServer, endpoint:
     ]
 
 
-def test_an_unreachable_endpoint_is_retried_with_the_error_kept() -> None:
+def test_an_unreachable_endpoint_is_retried_with_the_error_kept(settings: Settings) -> None:
+    settings.OUTBOUND_ALLOW_PRIVATE_NETWORKS = True
     delivery = WebhookDeliveryFactory(endpoint=WebhookEndpointFactory(url="http://127.0.0.1:9/hook"))
 
     deliver(delivery)
@@ -261,3 +266,65 @@ def test_the_sweep_does_not_queue_a_delivery_again_while_its_task_waits() -> Non
     queued = [services.requeue_due_deliveries(now=FIXED_NOW + timedelta(seconds=s)) for s in (0, 60)]
 
     assert queued == [1, 0]
+
+
+# --- Addresses inside our own network (leads.outbound) ------------------------------------------------
+
+
+@pytest.fixture
+def rebound(httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch) -> WebhookEndpoint:
+    """An endpoint saved with a public name whose DNS now answers 127.0.0.1, where a receiver listens."""
+    fake_dns(monkeypatch, {"hooks.example.com": ["127.0.0.1"]})
+    httpserver.expect_request("/hook", method="POST").respond_with_data("ok")
+    return WebhookEndpointFactory(url=f"http://hooks.example.com:{httpserver.port}/hook")
+
+
+def test_a_delivery_whose_name_now_resolves_privately_sends_nothing(
+    httpserver: HTTPServer, rebound: WebhookEndpoint
+) -> None:
+    delivery = WebhookDeliveryFactory(endpoint=rebound)
+
+    deliver(delivery)
+
+    assert len(httpserver.log) == 0
+
+
+def test_a_refused_delivery_fails_at_once_with_the_reason(rebound: WebhookEndpoint) -> None:
+    delivery = WebhookDeliveryFactory(endpoint=rebound)
+
+    deliver(delivery)
+
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts, delivery.next_attempt_at, delivery.response_code) == (
+        DeliveryStatus.FAILED,
+        1,
+        None,
+        None,
+    )
+    assert delivery.error == (
+        "Refused: This address points into a private network (hooks.example.com → 127.0.0.1); "
+        "set OUTBOUND_ALLOW_PRIVATE_NETWORKS=1 to allow it."
+    )
+
+
+def test_a_name_that_stops_resolving_is_retried_like_a_connection_failure(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake_dns(monkeypatch, {})
+    delivery = WebhookDeliveryFactory(endpoint=WebhookEndpointFactory(url="https://hooks.example.com/hook"))
+
+    deliver(delivery)
+
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.next_attempt_at) == (DeliveryStatus.PENDING, FIXED_NOW + timedelta(minutes=1))
+    assert delivery.error == "ConnectError: The host name hooks.example.com does not resolve."
+
+
+def test_with_the_setting_a_delivery_to_a_private_address_is_sent(
+    httpserver: HTTPServer, rebound: WebhookEndpoint, settings: Settings
+) -> None:
+    settings.OUTBOUND_ALLOW_PRIVATE_NETWORKS = True
+    delivery = WebhookDeliveryFactory(endpoint=rebound)
+
+    deliver(delivery)
+
+    delivery.refresh_from_db()
+    assert (delivery.status, len(httpserver.log)) == (DeliveryStatus.DELIVERED, 1)

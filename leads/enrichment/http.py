@@ -4,6 +4,10 @@ Everything is configured in admin: the URL template, the auth header, and a mapp
 fields (dotted paths) to lead attributes. Requests have connect and read timeouts, 5xx answers and
 transport errors are retried a bounded number of times with exponential backoff, and a circuit
 breaker shared by all workers refuses calls while the service is down.
+
+The URL may not point into the server's own network (``leads.outbound``): checked when the settings are
+saved and again before each request. A refused call is a provider error at once, without retries; it
+counts towards the circuit breaker like any other failure.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from urllib.parse import quote
 
 import httpx
 
+from leads import outbound
 from leads.enrichment.breaker import CircuitBreaker
 from leads.enrichment.providers import (
     ENRICHABLE_FIELDS,
@@ -71,6 +76,11 @@ class HttpProvider(ProviderKind):
             errors["url"] = "Give the service's http(s) URL, with {email} or {domain} in it."
         elif "{email}" not in url and "{domain}" not in url:
             errors["url"] = "Put {email} or {domain} in the URL where the lookup key goes."
+        else:
+            try:
+                outbound.check_url(url)
+            except outbound.OutboundRefused as exc:
+                errors["url"] = str(exc)
         if settings.get("key", "email") not in ("email", "domain"):
             errors["key"] = 'Use "email" or "domain".'
         mapping = settings.get("mapping", {})
@@ -110,12 +120,19 @@ class HttpProvider(ProviderKind):
             headers[settings["auth_header"]] = settings["auth_value"]
         attempts = int(settings["retries"]) + 1
         last_error = "no attempt made"
-        with httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 3.0)), headers=headers) as client:
+        with httpx.Client(
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 3.0)),
+            headers=headers,
+            follow_redirects=False,  # httpx's default, said out loud: a 3xx is an answer, not a hop
+            transport=outbound.CheckedTransport(),
+        ) as client:
             for attempt in range(attempts):
                 if attempt:
                     self.sleep(float(settings["backoff_seconds"]) * 2 ** (attempt - 1))
                 try:
                     response = client.get(url)
+                except outbound.OutboundRefused as exc:
+                    raise ProviderError(f"Refused: {exc}") from exc
                 except httpx.TimeoutException:
                     last_error = f"timed out after {timeout:g}s"
                     continue

@@ -4,11 +4,13 @@ from django.urls import reverse
 
 from conftest import client_for
 from leads.models import CompanyDirectoryEntry, EnrichmentProvider, RoutingRule
+from leads.tests.dns import fake_dns
 
 pytestmark = pytest.mark.django_db
 
 
-def test_marketer_adds_an_http_provider_with_valid_settings(marketer: object) -> None:
+def test_marketer_adds_an_http_provider_with_valid_settings(marketer: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake_dns(monkeypatch, {"api.example.com": ["93.184.216.34"]})
     settings = '{"url": "https://api.example.com/v1?email={email}", "mapping": {"industry": "company.industry"}}'
 
     response = client_for(marketer).post(
@@ -30,6 +32,18 @@ def test_bad_provider_settings_are_a_form_error(marketer: object) -> None:
     assert response.status_code == 200
     assert "url: Give the service" in response.content.decode()
     assert not EnrichmentProvider.objects.filter(name="Broken").exists()
+
+
+def test_an_http_provider_inside_a_private_network_is_a_form_error(marketer: object) -> None:
+    settings = '{"url": "http://10.0.0.5/v1?email={email}", "mapping": {"industry": "company.industry"}}'
+
+    response = client_for(marketer).post(
+        reverse("admin:leads_enrichmentprovider_add"),
+        {"name": "Internal", "kind": "http", "order": 40, "timeout_seconds": 3, "settings": settings},
+    )
+
+    assert "url: This address points into a private network (10.0.0.5)" in response.content.decode()
+    assert not EnrichmentProvider.objects.filter(name="Internal").exists()
 
 
 def test_marketer_imports_the_company_directory_from_csv(marketer: object) -> None:

@@ -5,11 +5,13 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
+from pytest_django.fixtures import Settings
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from leads.enrichment.http import HttpProvider
 from leads.enrichment.providers import PROVIDER_KINDS, LeadSnapshot, ProviderContext, ProviderError
+from leads.tests.dns import fake_dns
 from leads.tests.factories import FIXED_NOW
 
 pytestmark = pytest.mark.django_db
@@ -21,6 +23,19 @@ MAPPING = {
     "industry": "company.category.industry",
     "employee_count": "company.metrics.employees",
 }
+
+
+@pytest.fixture
+def httpserver(httpserver: HTTPServer, settings: Settings) -> HTTPServer:
+    """The service is pytest-httpserver on 127.0.0.1, as an internal one would be on a private network."""
+    settings.OUTBOUND_ALLOW_PRIVATE_NETWORKS = True
+    return httpserver
+
+
+@pytest.fixture(autouse=True)
+def _public_dns(monkeypatch: pytest.MonkeyPatch) -> None:
+    names = {"api.example.com": ["93.184.216.34"], "enrich.example.com": ["10.0.0.5"], "localhost": ["127.0.0.1"]}
+    fake_dns(monkeypatch, names)
 
 
 @pytest.fixture
@@ -155,3 +170,42 @@ def test_invalid_settings_are_named(settings: dict[str, object], field: str, pro
 
 def test_valid_settings_have_no_errors(provider: HttpProvider) -> None:
     assert provider.validate_settings({"url": "https://api.example.com/v1?email={email}", "mapping": MAPPING}) == {}
+
+
+# --- Addresses inside our own network (leads.outbound) ------------------------------------------------
+
+PRIVATE_SERVICE = {"url": "https://enrich.example.com/v1/person?email={email}", "mapping": MAPPING}
+
+
+def private_context(**settings: object) -> ProviderContext:
+    """A service whose public-looking name resolves to 10.0.0.5 (see ``_public_dns``)."""
+    return ProviderContext(
+        settings={**PRIVATE_SERVICE, **settings}, timeout_seconds=0.2, now=FIXED_NOW, provider_key="private"
+    )
+
+
+def test_a_service_whose_name_resolves_privately_is_refused_as_a_provider_error(provider: HttpProvider) -> None:
+    with pytest.raises(ProviderError, match=r"^Refused: .*\(enrich.example.com → 10.0.0.5\)"):
+        provider.enrich(SNAPSHOT, private_context(retries=0))
+
+
+def test_a_refused_call_is_not_retried(provider: HttpProvider) -> None:
+    with pytest.raises(ProviderError):
+        provider.enrich(SNAPSHOT, private_context(retries=2))
+
+    assert provider.sleeps == []  # type: ignore[attr-defined]
+
+
+def test_settings_with_a_private_url_are_refused(provider: HttpProvider) -> None:
+    errors = provider.validate_settings({**PRIVATE_SERVICE, "url": "http://169.254.169.254/latest/{email}"})
+
+    assert errors == {
+        "url": "This address points into a private network (169.254.169.254); "
+        "set OUTBOUND_ALLOW_PRIVATE_NETWORKS=1 to allow it."
+    }
+
+
+def test_settings_with_a_name_that_does_not_resolve_are_refused(provider: HttpProvider) -> None:
+    errors = provider.validate_settings({**PRIVATE_SERVICE, "url": "https://typo.example.com/{email}"})
+
+    assert errors == {"url": "The host name typo.example.com does not resolve."}

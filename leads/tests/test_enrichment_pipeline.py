@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 import pytest
+from pytest_django.fixtures import Settings
 
 from leads import services
 from leads.enrichment import services as enrichment
@@ -82,7 +83,8 @@ def test_a_provider_set_to_overwrite_replaces_a_typed_value(acme: CompanyDirecto
     assert lead.company_name == "Acme Analytics"
 
 
-def test_a_failing_provider_leaves_the_lead_partly_enriched(acme: CompanyDirectoryEntry) -> None:
+def test_a_failing_provider_leaves_the_lead_partly_enriched(acme: CompanyDirectoryEntry, settings: Settings) -> None:
+    settings.OUTBOUND_ALLOW_PRIVATE_NETWORKS = True  # so the call to 127.0.0.1:9 is made, and fails to connect
     EnrichmentProvider.objects.create(
         name="Broken API", kind="http", order=99, timeout_seconds=0.5,
         settings={"url": "http://127.0.0.1:9/v1?email={email}", "mapping": {"industry": "industry"}, "retries": 0},
@@ -218,3 +220,20 @@ def test_routing_twice_keeps_the_first_decision(rules: dict[str, RoutingRule]) -
     lead = services.route_lead(lead_id=lead.pk, now=FIXED_NOW + timedelta(hours=1))
 
     assert (lead.routing_team, lead.routed_at) == ("enterprise", FIXED_NOW)
+
+
+def test_a_provider_on_a_private_address_is_a_failed_run_with_the_reason(acme: CompanyDirectoryEntry) -> None:
+    EnrichmentProvider.objects.create(
+        name="Internal API", kind="http", order=99, timeout_seconds=0.5,
+        settings={"url": "http://127.0.0.1:9/v1?email={email}", "mapping": {"industry": "industry"}, "retries": 0},
+    )  # fmt: skip
+    lead = LeadFactory(email="ada@acme.example", company_domain="")
+
+    lead = enrichment.enrich_lead(lead_id=lead.pk, now=FIXED_NOW)
+
+    failed = ProviderRun.objects.get(lead=lead, provider_name="Internal API")
+    assert (failed.status, failed.error) == (
+        ProviderRunStatus.FAILED,
+        "Refused: This address points into a private network (127.0.0.1); "
+        "set OUTBOUND_ALLOW_PRIVATE_NETWORKS=1 to allow it.",
+    )
