@@ -3,11 +3,13 @@ import json
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -98,6 +100,46 @@ def _move_to(stage: str, label: str) -> object:
     return action
 
 
+# Withdrawing cannot be undone, so it is confirmed on a page that names the leads, and done for a
+# reviewable number of them at a time rather than for "all 40,000 matching".
+WITHDRAW_AT_ONCE = 200
+
+
+@admin.action(description="Record consent withdrawal", permissions=["change"])
+def record_consent_withdrawal(
+    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Lead]
+) -> TemplateResponse | None:
+    """A person withdrew by phone or email: after a confirmation with a note, withdraw as the link would."""
+    leads = list(queryset.select_related(None).only("id", "email", "first_name", "last_name")[: WITHDRAW_AT_ONCE + 1])
+    if len(leads) > WITHDRAW_AT_ONCE:
+        modeladmin.message_user(
+            request, f"Select at most {WITHDRAW_AT_ONCE} leads to record a consent withdrawal.", messages.ERROR
+        )
+        return None
+    if request.POST.get("confirmed") != "yes":
+        context = {
+            **modeladmin.admin_site.each_context(request),
+            "opts": modeladmin.opts,
+            "title": "Record consent withdrawal",
+            "leads": leads,
+            "action": "record_consent_withdrawal",
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/leads/lead/withdraw_consents.html", context)
+    note = request.POST.get("note", "").strip()[:500]
+    changed, unchanged = 0, 0
+    now = timezone.now()
+    for lead in leads:
+        if services.withdraw_consents(lead=lead, now=now, source="admin", by=request.user, note=note):
+            changed += 1
+        else:
+            unchanged += 1
+    modeladmin.message_user(request, f"Recorded a consent withdrawal for {changed} lead(s).", messages.SUCCESS)
+    if unchanged:
+        modeladmin.message_user(request, f"{unchanged} lead(s) had no consent left to withdraw.", messages.INFO)
+    return None
+
+
 @admin.register(Lead)
 class LeadAdmin(admin.ModelAdmin):
     list_display = ("email", "full_name", "company_name", "country", "stage", "score", "owner", "created_at")
@@ -177,6 +219,7 @@ class LeadAdmin(admin.ModelAdmin):
     actions = (
         _move_to(Stage.NURTURE, "nurture"),
         _move_to(Stage.DISQUALIFIED, "disqualified"),
+        record_consent_withdrawal,
     )
 
 

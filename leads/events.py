@@ -35,6 +35,7 @@ LEAD_ASSIGNED = "lead.assigned"
 LEAD_SLA_BREACHED = "lead.sla_breached"
 LEAD_SQL = "lead.sql"
 LEAD_REJECTED = "lead.rejected"
+LEAD_CONSENT_WITHDRAWN = "lead.consent_withdrawn"
 
 EVENTS: tuple[str, ...] = (
     LEAD_CREATED,
@@ -44,6 +45,7 @@ EVENTS: tuple[str, ...] = (
     LEAD_SLA_BREACHED,
     LEAD_SQL,
     LEAD_REJECTED,
+    LEAD_CONSENT_WITHDRAWN,
 )
 
 # Sent with sender=Lead and the keyword arguments event, event_id, lead_id, data and occurred_at.

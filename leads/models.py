@@ -145,6 +145,16 @@ class Lead(models.Model):
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
 
+    @property
+    def has_usable_consent(self) -> bool:
+        """Any consent confirmed and not withdrawn, as scoring's baseline counts it (``scoring.baseline``).
+
+        A lead with no consent on record predates consent records and counts as usable there too. Reads
+        ``consents`` once, so a page that prefetches them asks no query per lead.
+        """
+        consents = self.consents.all()
+        return not consents or any(consent.is_active for consent in consents)
+
 
 class LegalBasis(models.TextChoices):
     OPT_IN = "opt_in", "Opt-in"
@@ -195,6 +205,13 @@ class Consent(models.Model):
         return self.withdrawn_at is None and self.status == ConsentStatus.CONFIRMED
 
 
+def usable_consent_q() -> Q:
+    """``Lead.has_usable_consent`` as a condition on the lead table, for querysets and bulk rescoring."""
+    consents = Consent.objects.filter(lead=models.OuterRef("pk"))
+    usable = consents.filter(status=ConsentStatus.CONFIRMED, withdrawn_at__isnull=True)
+    return ~models.Exists(consents) | models.Exists(usable)
+
+
 class ActivityKind(models.TextChoices):
     FORM_SUBMITTED = "form_submitted", "Form submitted"
     ASSET_DOWNLOADED = "asset_downloaded", "Asset downloaded"
@@ -207,6 +224,8 @@ class ActivityKind(models.TextChoices):
     EVENT_BADGE_SCAN = "event_badge_scan", "Event badge scan"
     MEETING_BOOKED = "meeting_booked", "Meeting booked"
     IMPORTED = "imported", "Imported"
+    # Not something the lead did for engagement: the record of a withdrawal (leads.services.withdraw_consents).
+    CONSENT_WITHDRAWN = "consent_withdrawn", "Consent withdrawn"
 
 
 class Activity(models.Model):
@@ -464,7 +483,7 @@ RESERVED_FIELD_NAMES = frozenset(
     }
 )
 # Form slugs that would clash with the public URLs under /f/.
-RESERVED_FORM_SLUGS = frozenset({"confirm"})
+RESERVED_FORM_SLUGS = frozenset({"confirm", "withdraw"})
 FORM_LEGAL_BASES = [
     (LegalBasis.OPT_IN.value, "Opt-in (a consent box)"),
     (LegalBasis.LEGITIMATE_INTEREST.value, "Legitimate interest (a notice)"),

@@ -239,6 +239,45 @@ def record_activity(
     return activity
 
 
+# --- Consent withdrawal ---------------------------------------------------------------------------
+
+
+def withdraw_consents(
+    *, lead: Lead, now: datetime, source: str, by: AbstractBaseUser | None = None, note: str = ""
+) -> int:
+    """Withdraw every consent of ``lead`` not withdrawn yet (GDPR art. 7(3)); returns how many were.
+
+    ``source`` says how the withdrawal reached us: ``link`` (the person, through the link in our emails),
+    ``admin`` or ``api`` (a marketer or another system recording one received by phone or email). Pending
+    double opt-in consents are withdrawn too, so a later click on the confirm link makes none usable.
+
+    The update is conditional, so a second withdrawal (a double click, a retried request) changes
+    nothing, records nothing and returns 0. The lead's stage and owner are left alone: scoring never makes
+    a lead without a usable consent an MQL, the rep's lead page warns a rep who has it already, and
+    ``lead.consent_withdrawn`` tells the systems that subscribe (a CRM, the email tool).
+    """
+    with transaction.atomic():
+        withdrawn = Consent.objects.filter(lead=lead, withdrawn_at__isnull=True).update(withdrawn_at=now)
+        if not withdrawn:
+            return 0
+        metadata: dict[str, Any] = {"source": source, "note": note, "consents": withdrawn}
+        if by is not None:
+            metadata["by"] = by.pk
+        activity = Activity.objects.create(
+            lead=lead, kind=ActivityKind.CONSENT_WITHDRAWN, occurred_at=now, metadata=metadata, created_at=now
+        )
+        # The note is an internal remark: it stays here. The activity's id makes the event id, once per withdrawal.
+        event = events.LEAD_CONSENT_WITHDRAWN
+        events.emit(
+            event,
+            lead_id=lead.pk,
+            event_id=f"{event}:{activity.pk}",
+            data={"source": source, "consents": withdrawn},
+            occurred_at=now,
+        )
+    return withdrawn
+
+
 # --- Stages -------------------------------------------------------------------------------------
 
 ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {

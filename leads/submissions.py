@@ -228,6 +228,8 @@ def send_confirmation_email(*, submission_id: int, now: datetime) -> bool:
         "lead": submission.lead,
         "confirm_url": settings.SITE_URL + confirm_path,
         "asset_url": asset_url(submission) if submission.form.has_asset else "",
+        "withdraw_url": settings.SITE_URL
+        + reverse("leads:withdraw", args=[tokens.withdraw_token(lead_id=submission.lead.pk)]),
     }
     try:
         send_mail(

@@ -1,4 +1,5 @@
-"""Signed tokens of the public forms: the render token in each form, the asset and confirm links, the visitor cookie.
+"""Signed tokens of the public forms: the render token in each form, the asset, confirm and withdraw links, the
+visitor cookie.
 
 Everything here is signed with the project's SECRET_KEY (``django.core.signing``), each kind under its own
 salt so a token of one kind can never be used as another.
@@ -19,6 +20,10 @@ from leads.models import CaptureForm, ConsentText, FormField
 RENDER_TOKEN_MAX_AGE = timedelta(days=7)
 ASSET_LINK_MAX_AGE = timedelta(days=7)
 CONFIRM_LINK_MAX_AGE = timedelta(days=7)
+# The right to withdraw consent has no end date (GDPR art. 7(3)), so neither has the link: the email that
+# asked for the consent may be opened years later. A leaked link can only withdraw the consent, the one
+# thing its person may always do, and the page it opens shows nothing about them.
+WITHDRAW_LINK_MAX_AGE: timedelta | None = None
 
 VISITOR_COOKIE = "leadsite_visitor"
 VISITOR_COOKIE_SALT = "leads.visitor"
@@ -27,6 +32,7 @@ VISITOR_COOKIE_MAX_AGE = timedelta(days=365)
 _RENDER_SALT = "leads.form-render"
 _ASSET_SALT = "leads.asset-link"
 _CONFIRM_SALT = "leads.confirm-link"
+_WITHDRAW_SALT = "leads.withdraw-link"
 
 
 class TokenExpired(Exception):
@@ -104,6 +110,20 @@ def confirm_token(*, submission_id: int) -> str:
 def read_confirm_token(token: str) -> int:
     """The submission id of a confirmation link; raises ``TokenExpired`` or ``TokenInvalid``."""
     return _submission_id(_unsign(token, salt=_CONFIRM_SALT, max_age=CONFIRM_LINK_MAX_AGE))
+
+
+def withdraw_token(*, lead_id: int) -> str:
+    """The link with which a person withdraws every consent they gave; it carries the lead, not one consent."""
+    return signing.TimestampSigner(salt=_WITHDRAW_SALT).sign_object({"l": lead_id})
+
+
+def read_withdraw_token(token: str) -> int:
+    """The lead id of a withdraw link; raises ``TokenInvalid``."""
+    payload = _unsign(token, salt=_WITHDRAW_SALT, max_age=WITHDRAW_LINK_MAX_AGE)
+    try:
+        return int(payload["l"])
+    except (KeyError, TypeError, ValueError) as error:
+        raise TokenInvalid("Malformed token") from error
 
 
 def _unsign(token: str, *, salt: str, max_age: timedelta | None) -> dict:

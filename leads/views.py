@@ -20,10 +20,10 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
-from leads import selectors, spam, submissions, tokens
+from leads import selectors, services, spam, submissions, tokens
 from leads.client import client_ip
 from leads.forms import SubmissionForm, clean_attribution, hidden_field_values
-from leads.models import CaptureForm, ConsentStatus, ConsentText, FormField, Submission
+from leads.models import CaptureForm, ConsentStatus, ConsentText, FormField, Lead, Submission
 from leads.origins import is_allowed_origin, origin_of
 from leads.roles import landing_url_name
 
@@ -151,6 +151,27 @@ def confirm_consent(request: HttpRequest, token: str) -> HttpResponse:
         "asset_url": _asset_path(submission) if is_confirmed and submission.form.has_asset else "",
     }
     return render(request, "leads/confirm.html", context)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def withdraw_consent(request: HttpRequest, token: str) -> HttpResponse:
+    """The withdraw link in our emails: GET says what will happen and shows a button, POST withdraws.
+
+    Never on GET, because mail scanners open every link in an email. The page names nobody: whoever
+    holds the link learns nothing about its person.
+    """
+    try:
+        lead_id = tokens.read_withdraw_token(token)
+    except tokens.TokenInvalid as error:
+        raise Http404("No such link") from error
+    lead = get_object_or_404(Lead.objects.only("id"), pk=lead_id)
+    if request.method == "POST":
+        services.withdraw_consents(lead=lead, now=timezone.now(), source="link")
+        is_withdrawn = True
+    else:
+        is_withdrawn = not lead.consents.filter(withdrawn_at__isnull=True).exists()
+    return render(request, "leads/withdraw.html", {"is_withdrawn": is_withdrawn})
 
 
 def _form_view(request: HttpRequest, *, slug: str, embed: bool) -> HttpResponse:

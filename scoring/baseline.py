@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from functools import reduce
 from operator import and_, or_
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 
-from leads.models import Consent, ConsentStatus, Lead
+from leads.models import Lead, usable_consent_q
 
 
 @dataclass(frozen=True)
@@ -79,19 +79,12 @@ def missing_q(names: Iterable[str]) -> Q:
 
 def _has(lead: Lead, field: BaselineField) -> bool:
     if field is CONSENT:
-        usable = [
-            status == ConsentStatus.CONFIRMED and withdrawn_at is None
-            for status, withdrawn_at in Consent.objects.filter(lead_id=lead.pk).values_list("status", "withdrawn_at")
-        ]
-        # Every capture path stores a consent; a lead without any predates that rule and is not held for it.
-        return not usable or any(usable)
+        return lead.has_usable_consent
     return any(getattr(lead, attr) not in (None, "") for attr in field.lead_fields)
 
 
 def _present(field: BaselineField) -> Q:
-    if field is CONSENT:  # as in _has()
-        consents = Consent.objects.filter(lead=OuterRef("pk"))
-        usable = consents.filter(status=ConsentStatus.CONFIRMED, withdrawn_at__isnull=True)
-        return ~Exists(consents) | Exists(usable)
+    if field is CONSENT:
+        return usable_consent_q()
     # NULL (a phone-only lead's email) and "" both count as missing, as in missing_fields().
     return reduce(or_, (Q(**{f"{attr}__isnull": False}) & ~Q(**{attr: ""}) for attr in field.lead_fields))

@@ -27,6 +27,7 @@ from handoff.services.errors import (
     AssignmentConflictError,
     HandoffError,
     NoEligibleRepError,
+    NoUsableConsentError,
 )
 from handoff.services.notifications import deliver_notification, queue_notification, retry_unsent_notifications
 from handoff.services.sla import SweepResult, flag_sla_events
@@ -39,6 +40,7 @@ __all__ = [
     "BulkResult",
     "HandoffError",
     "NoEligibleRepError",
+    "NoUsableConsentError",
     "SLATerms",
     "SweepResult",
     "accept_assignment",

@@ -34,9 +34,15 @@ from handoff.models import (
     Team,
 )
 from handoff.selectors import team_calendar
-from handoff.services.errors import AlreadyAssignedError, AssignmentConflictError, HandoffError, NoEligibleRepError
+from handoff.services.errors import (
+    AlreadyAssignedError,
+    AssignmentConflictError,
+    HandoffError,
+    NoEligibleRepError,
+    NoUsableConsentError,
+)
 from handoff.services.notifications import queue_notification
-from leads.models import Lead, Stage
+from leads.models import Lead, Stage, usable_consent_q
 from leads.services import set_nurture_end, set_owner
 
 logger = logging.getLogger(__name__)
@@ -72,9 +78,14 @@ def assign_lead(
 
     Sets the lead's owner and emails the rep. A lead recycled to nurture until a date is taken out of
     its park: whoever assigns it now (a manager from the team queue) has decided it is time. Raises
-    ``AlreadyAssignedError`` when the lead already has an open assignment and ``NoEligibleRepError``
-    when nobody in the team can take it.
+    ``AlreadyAssignedError`` when the lead already has an open assignment, ``NoEligibleRepError``
+    when nobody in the team can take it, and ``NoUsableConsentError`` when the person withdrew consent
+    (or never confirmed a double opt-in) after the lead became an MQL.
     """
+    if not lead.has_usable_consent:
+        raise NoUsableConsentError(
+            f"{lead} has no usable consent (withdrawn, or double opt-in not confirmed): sales may not contact them."
+        )
     with transaction.atomic():
         team = _lock_team(team)
         if Assignment.objects.open().filter(lead=lead).exists():
@@ -195,6 +206,8 @@ def assign_lead_step(*, lead_id: int, now: datetime) -> None:
         logger.warning("Lead %s is an MQL but no team takes it; it waits in the managers' queue", lead_id)
     elif outcome == "nobody available":
         logger.warning("Lead %s waits in the managers' queue: its team has nobody available", lead_id)
+    elif outcome == "no consent":
+        logger.info("Lead %s is not assigned: it has no usable consent", lead_id)
 
 
 # Leads that became MQLs this recently are the pipeline's to assign; the sweep leaves them alone.
@@ -212,6 +225,7 @@ def assign_waiting_leads(*, now: datetime, limit: int = 100) -> int:
             stage=Stage.MQL, owner__isnull=True, routed_at__isnull=False, stage_changed_at__lte=now - WAITING_AFTER
         )
         .exclude(nurture_ends_at__gt=now)
+        .filter(usable_consent_q())  # withdrawn since it became an MQL: waits for marketing, not for a rep
         .order_by("stage_changed_at", "pk")[:limit]
     )
     return sum(_assign_if_waiting(lead, now=now) == "assigned" for lead in waiting)
@@ -234,6 +248,8 @@ def _assign_if_waiting(lead: Lead, *, now: datetime) -> str:
         return "not waiting"  # a retry of the pipeline task got there first
     except NoEligibleRepError:
         return "nobody available"
+    except NoUsableConsentError:
+        return "no consent"
     return "assigned"
 
 

@@ -19,3 +19,7 @@ class NoEligibleRepError(HandoffError):
 
 class AlreadyAssignedError(HandoffError):
     """The lead already has an open assignment."""
+
+
+class NoUsableConsentError(HandoffError):
+    """Every consent of the lead is withdrawn or awaits double opt-in: sales may not contact the person."""

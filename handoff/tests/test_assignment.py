@@ -10,7 +10,8 @@ from handoff import services
 from handoff.models import Assignment, AssignmentOutcome, BreachAction, Membership, SLARecord, Team
 from handoff.selectors import team_calendar
 from handoff.tests.factories import MembershipFactory, MQLFactory, RepFactory, SLAPolicyFactory, TeamFactory
-from leads.models import Lead, Stage
+from leads.models import ConsentStatus, Lead, Stage
+from leads.tests.factories import ConsentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -73,6 +74,15 @@ def test_assign_lead_without_an_available_rep_raises(now: datetime) -> None:
 
     with pytest.raises(services.NoEligibleRepError):
         services.assign_lead(lead=MQLFactory(), team=empty_team, now=now)
+
+
+def test_assign_lead_refuses_a_lead_whose_consent_was_withdrawn(team: Team, now: datetime) -> None:
+    lead = MQLFactory()
+    ConsentFactory(lead=lead, withdrawn_at=now - timedelta(hours=1))
+
+    with pytest.raises(services.NoUsableConsentError):
+        services.assign_lead(lead=lead, team=team, now=now)
+    assert not Assignment.objects.filter(lead=lead).exists()
 
 
 def test_each_assignment_takes_the_teams_next_turn(team: Team, now: datetime) -> None:
@@ -413,6 +423,16 @@ def test_the_sweep_assigns_a_routed_mql_the_pipeline_left_unowned(team: Team, re
 
     assert assigned == 1
     assert Lead.objects.get(pk=lead.pk).owner == rep
+
+
+def test_the_sweep_leaves_an_mql_whose_consent_was_withdrawn(team: Team, now: datetime) -> None:
+    lead = MQLFactory(routing_team="london", routed_at=now, stage_changed_at=now - timedelta(minutes=5))
+    ConsentFactory(lead=lead, status=ConsentStatus.PENDING)
+
+    assigned = services.assign_waiting_leads(now=now)
+
+    assert assigned == 0
+    assert Lead.objects.get(pk=lead.pk).owner is None
 
 
 def test_the_sweep_leaves_fresh_mqls_to_the_pipeline(team: Team, now: datetime) -> None:

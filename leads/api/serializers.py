@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 
@@ -14,6 +15,7 @@ from leads.forms import SubmissionForm, clean_attribution, hidden_field_values
 from leads.models import (
     ActivityKind,
     CaptureForm,
+    Consent,
     ConsentStatus,
     ConsentText,
     FieldKind,
@@ -27,6 +29,12 @@ CLOCK_SKEW = timedelta(minutes=5)
 MAX_EXTERNAL_ID_LENGTH = 200
 MAX_DB_INTEGER = 2**63 - 1
 MAX_DB_POSITIVE_INTEGER = 2**31 - 1
+
+# What another system may report a lead did. A withdrawal is recorded by withdrawing the consents
+# (POST /api/leads/{id}/withdraw-consent/), never as a bare activity that would leave them active.
+RECORDABLE_ACTIVITY_KINDS = [
+    (kind, label) for kind, label in ActivityKind.choices if kind != ActivityKind.CONSENT_WITHDRAWN
+]
 
 
 class ErrorDetailSerializer(serializers.Serializer):
@@ -42,7 +50,7 @@ class ActivityInSerializer(serializers.Serializer):
     lead_id = serializers.IntegerField(
         required=False, min_value=1, max_value=MAX_DB_INTEGER, help_text="The lead's id. Give this or `email`."
     )
-    kind = serializers.ChoiceField(choices=ActivityKind.choices, help_text="What the lead did.")
+    kind = serializers.ChoiceField(choices=RECORDABLE_ACTIVITY_KINDS, help_text="What the lead did.")
     occurred_at = serializers.DateTimeField(help_text="When it happened: ISO 8601, with a time zone.")
     metadata = serializers.DictField(
         required=False,
@@ -100,7 +108,7 @@ class RecordedActivitySerializer(serializers.Serializer):
         source="activity.id", help_text="The activity's id; a resend with the same external_id gets the same id."
     )
     lead_id = serializers.IntegerField(source="activity.lead_id")
-    kind = serializers.ChoiceField(source="activity.kind", choices=ActivityKind.choices)
+    kind = serializers.ChoiceField(source="activity.kind", choices=RECORDABLE_ACTIVITY_KINDS)
     occurred_at = serializers.DateTimeField(source="activity.occurred_at")
 
 
@@ -305,3 +313,51 @@ class SubmissionErrorsSerializer(serializers.Serializer):
         required=False,
         help_text="Messages by field; nested fields are named with dots (`answers.email`, `consent.given`).",
     )
+
+
+# --- Consent withdrawal -----------------------------------------------------------------------------
+
+
+# "status" already names the submissions' choice set in the schema: documented as a string, like handoff's.
+@extend_schema_field({"type": "string", "description": "One of: " + ", ".join(ConsentStatus.values)})
+class _ConsentStatusField(serializers.ChoiceField):
+    pass
+
+
+class LeadConsentSerializer(serializers.ModelSerializer[Consent]):
+    """One consent as the lead's API shows it (the same shape as ``GET /api/leads/{id}/``)."""
+
+    status = _ConsentStatusField(choices=ConsentStatus.choices, read_only=True, help_text="`pending` until confirmed.")
+
+    class Meta:
+        model = Consent
+        fields = [
+            "id",
+            "legal_basis",
+            "status",
+            "text_version",
+            "source",
+            "source_ref",
+            "given_at",
+            "confirmed_at",
+            "withdrawn_at",
+        ]
+        read_only_fields = fields
+
+
+class WithdrawConsentInSerializer(serializers.Serializer):
+    note = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=1000,
+        help_text="How the withdrawal reached you (“Phoned on 2 March”); kept with the lead's activity, never sent on.",
+    )
+
+
+class ConsentsWithdrawnSerializer(serializers.Serializer):
+    lead_id = serializers.IntegerField(help_text="The lead whose consents were withdrawn.")
+    withdrawn = serializers.IntegerField(
+        help_text="How many consents this request withdrew: 0 when every one already was (a repeat changes nothing)."
+    )
+    consents = LeadConsentSerializer(many=True, help_text="Every consent of the lead, newest first, as it is now.")

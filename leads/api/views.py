@@ -10,6 +10,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
@@ -17,6 +18,7 @@ from drf_spectacular.utils import (
     PolymorphicProxySerializer,
     extend_schema,
 )
+from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -29,10 +31,12 @@ from leads.api.serializers import (
     ActivitiesRecordedSerializer,
     ActivityErrorsSerializer,
     ActivityInSerializer,
+    ConsentsWithdrawnSerializer,
     ErrorDetailSerializer,
     SubmissionCapturedSerializer,
     SubmissionErrorsSerializer,
     SubmissionInSerializer,
+    WithdrawConsentInSerializer,
 )
 from leads.models import CaptureForm, Lead
 from leads.normalise import normalise_email
@@ -359,3 +363,104 @@ def _capture_errors(error: ValidationError, *, form: CaptureForm) -> dict[str, l
     for key, messages in error.message_dict.items():
         flat.setdefault(f"answers.{key}" if key in keys else "answers", []).extend(messages)
     return flat
+
+
+# --- Consent withdrawal ---------------------------------------------------------------------------
+
+_WITHDRAWN_CONSENT = {
+    "id": 11,
+    "legal_basis": "opt_in",
+    "status": "confirmed",
+    "text_version": "1",
+    "source": "form",
+    "source_ref": "state-of-b2b",
+    "given_at": "2026-03-02T09:58:00Z",
+    "confirmed_at": None,
+    "withdrawn_at": "2026-03-09T14:30:00Z",
+}
+
+
+@extend_schema(tags=["leads"])
+class WithdrawConsentView(APIView):
+    """Marketing's record of a withdrawal it received (by phone, by email, from the email tool's unsubscribe).
+
+    Consent records are marketing's: a marketer's token (``leads.change_lead``, which reps and managers do
+    not have) or an integration key with the ``full`` scope. A rep who hears "stop calling me" sees the
+    lead page's warning once marketing has recorded it, and rejects or recycles the lead.
+    """
+
+    required_scope = "full"
+    required_permissions = ("leads.change_lead",)
+
+    @extend_schema(
+        operation_id="leads_withdraw_consent",
+        summary="Record a consent withdrawal",
+        description=(
+            "Withdraw every consent of the lead that is not withdrawn yet (GDPR art. 7(3)): for a withdrawal "
+            "the person sent you by phone, by email or through another system. It records a `consent_withdrawn` "
+            "activity (with `note`) and sends the `lead.consent_withdrawn` webhook; the lead is then never "
+            "passed to sales, and a rep who has it sees a do-not-contact warning. Its stage and owner do not "
+            "change.\n\n"
+            "Repeating it is safe: a lead whose consents are all withdrawn already answers `withdrawn: 0` and "
+            "nothing is recorded. The answer lists every consent of the lead as it is now.\n\n"
+            "Needs an integration key with the `full` scope, or a marketer's token (the `leads.change_lead` "
+            "permission); sales reps and managers get 403."
+        ),
+        parameters=[
+            OpenApiParameter(
+                "lead_id",
+                OpenApiTypes.INT,
+                OpenApiParameter.PATH,
+                description="The lead's id.",
+                examples=[OpenApiExample("Lead 42", value=42)],
+            ),
+            IDEMPOTENCY_KEY_PARAMETER,
+        ],
+        request=WithdrawConsentInSerializer,
+        responses={
+            200: ConsentsWithdrawnSerializer,
+            400: OpenApiResponse(OpenApiTypes.OBJECT, description="Invalid input: the messages by field."),
+            404: OpenApiResponse(ErrorDetailSerializer, description="No lead has this id."),
+            **_AUTH_RESPONSES,
+            **IDEMPOTENCY_RESPONSES,
+        },
+        examples=[
+            OpenApiExample("Received by phone", value={"note": "Phoned on 9 March"}, request_only=True),
+            OpenApiExample("No note", value={}, request_only=True),
+            OpenApiExample(
+                "Withdrawn",
+                value={"lead_id": 42, "withdrawn": 1, "consents": [_WITHDRAWN_CONSENT]},
+                response_only=True,
+                status_codes=["200"],
+            ),
+            OpenApiExample(
+                "No such lead",
+                value={"detail": "No lead has this id."},
+                response_only=True,
+                status_codes=["404"],
+            ),
+        ],
+    )
+    @idempotent
+    def post(self, request: Request, lead_id: str) -> Response:
+        lead = _lead_or_404(lead_id)
+        serializer = WithdrawConsentInSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        # An integration key acts for no person; a token or session for its person.
+        by = None if getattr(request.auth, "is_integration", False) else request.user
+        withdrawn = services.withdraw_consents(
+            lead=lead, now=timezone.now(), source="api", by=by, note=serializer.validated_data["note"]
+        )
+        result = {"lead_id": lead.pk, "withdrawn": withdrawn, "consents": lead.consents.all()}
+        return Response(ConsentsWithdrawnSerializer(result).data)
+
+
+def _lead_or_404(lead_id: str) -> Lead:
+    """The lead named in the URL. Everyone allowed here may see every lead, so no scoping by user is needed."""
+    # Matched as any path segment, so a malformed id is this JSON 404 rather than Django's HTML one.
+    lead = None
+    if lead_id.isascii() and lead_id.isdigit() and len(lead_id) <= 18:
+        lead = Lead.objects.filter(pk=int(lead_id)).only("id").first()
+    if lead is None:
+        raise NotFound("No lead has this id.")
+    return lead
