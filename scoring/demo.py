@@ -18,7 +18,7 @@ from django.db import transaction
 
 from leads.demo import BULK_PREFIX
 from leads.enrichment.titles import Seniority
-from leads.models import Activity, ActivityKind, Lead
+from leads.models import Activity, ActivityKind, Lead, Stage
 from scoring import rules
 from scoring.baseline import DEFAULT_BASELINE_FIELDS
 from scoring.models import ScoringModel, ScoringRule
@@ -137,17 +137,28 @@ def install_default_model(*, now: datetime) -> ScoringModel:
     return model
 
 
+# Leads the demo walked to sales (MQL, SQL, rejected) behaved like it: recent webinars and pricing-page
+# visits, so their scores read as MQL-worthy; the others get the occasional touch, or none.
+SALES_STAGES = (Stage.MQL, Stage.SQL, Stage.REJECTED)
+
+
 def add_demo_engagement(*, now: datetime, seed: int = 7) -> int:
     """Webinar attendance and pricing-page visits for some realistic demo leads, once; returns how many were added."""
     if Activity.objects.filter(metadata__demo=DEMO_METADATA["demo"]).exists():
         return 0
     rng = random.Random(seed)
     activities = []
-    for lead_id in Lead.objects.exclude(email__startswith=BULK_PREFIX).order_by("id").values_list("id", flat=True):
-        for _ in range(rng.choice((0, 0, 1, 1, 2))):
-            activities.append(_activity(lead_id, ActivityKind.WEBINAR_ATTENDED, rng=rng, now=now, max_days=80))
-        for _ in range(rng.choice((0, 0, 0, 1, 2, 3))):
-            activities.append(_activity(lead_id, ActivityKind.PRICING_PAGE_VIEW, rng=rng, now=now, max_days=25))
+    demo_leads = Lead.objects.exclude(email__startswith=BULK_PREFIX).order_by("id").values_list("id", "stage")
+    for lead_id, stage in demo_leads:
+        engaged = stage in SALES_STAGES
+        webinars = rng.choice((1, 2, 2)) if engaged else rng.choice((0, 0, 1, 1, 2))
+        pricing_visits = rng.choice((1, 2, 3)) if engaged else rng.choice((0, 0, 0, 1, 2, 3))
+        for _ in range(webinars):
+            days = 20 if engaged else 80
+            activities.append(_activity(lead_id, ActivityKind.WEBINAR_ATTENDED, rng=rng, now=now, max_days=days))
+        for _ in range(pricing_visits):
+            days = 10 if engaged else 25
+            activities.append(_activity(lead_id, ActivityKind.PRICING_PAGE_VIEW, rng=rng, now=now, max_days=days))
     Activity.objects.bulk_create(activities, batch_size=1000)
     return len(activities)
 
