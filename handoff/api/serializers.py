@@ -14,18 +14,15 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from handoff.models import Assignment, ContactKind
-from leads.models import Consent, ConsentStatus, Lead, Touch
+from leads.api.serializers import ConsentSerializer
+from leads.models import Lead, Touch
 
 
-# "kind" and "status" already name other choice sets in the schema (activities, submissions): without an
-# ENUM_NAME_OVERRIDES entry their enums would collide, so these two are documented as strings.
+# "kind" already names another choice set in the schema (activities): without an ENUM_NAME_OVERRIDES
+# entry their enums would collide, so this one is documented as a string (the consent status likewise, in
+# leads.api.serializers).
 @extend_schema_field({"type": "string", "description": "One of: " + ", ".join(ContactKind.values)})
 class _ContactKindField(serializers.ChoiceField):
-    pass
-
-
-@extend_schema_field({"type": "string", "description": "One of: " + ", ".join(ConsentStatus.values)})
-class _ConsentStatusField(serializers.ChoiceField):
     pass
 
 
@@ -81,25 +78,6 @@ class TouchSerializer(serializers.ModelSerializer[Touch]):
             "click_id",
             "referrer",
             "landing_page",
-        ]
-        read_only_fields = fields
-
-
-class ConsentSerializer(serializers.ModelSerializer[Consent]):
-    status = _ConsentStatusField(choices=ConsentStatus.choices, read_only=True, help_text="`pending` until confirmed.")
-
-    class Meta:
-        model = Consent
-        fields = [
-            "id",
-            "legal_basis",
-            "status",
-            "text_version",
-            "source",
-            "source_ref",
-            "given_at",
-            "confirmed_at",
-            "withdrawn_at",
         ]
         read_only_fields = fields
 

@@ -320,14 +320,14 @@ class SubmissionErrorsSerializer(serializers.Serializer):
 
 # "status" already names the submissions' choice set in the schema: documented as a string, like handoff's.
 @extend_schema_field({"type": "string", "description": "One of: " + ", ".join(ConsentStatus.values)})
-class _ConsentStatusField(serializers.ChoiceField):
+class ConsentStatusField(serializers.ChoiceField):
     pass
 
 
-class LeadConsentSerializer(serializers.ModelSerializer[Consent]):
-    """One consent as the lead's API shows it (the same shape as ``GET /api/leads/{id}/``)."""
+class ConsentSerializer(serializers.ModelSerializer[Consent]):
+    """One consent as the lead's API shows it (``GET /api/leads/{id}/`` uses it too)."""
 
-    status = _ConsentStatusField(choices=ConsentStatus.choices, read_only=True, help_text="`pending` until confirmed.")
+    status = ConsentStatusField(choices=ConsentStatus.choices, read_only=True, help_text="`pending` until confirmed.")
 
     class Meta:
         model = Consent
@@ -360,4 +360,4 @@ class ConsentsWithdrawnSerializer(serializers.Serializer):
     withdrawn = serializers.IntegerField(
         help_text="How many consents this request withdrew: 0 when every one already was (a repeat changes nothing)."
     )
-    consents = LeadConsentSerializer(many=True, help_text="Every consent of the lead, newest first, as it is now.")
+    consents = ConsentSerializer(many=True, help_text="Every consent of the lead, newest first, as it is now.")
