@@ -197,6 +197,11 @@ else:
     Q_CLUSTER["orm"] = "default"
     Q_CLUSTER["poll"] = 0.5
 
+# Readiness (/healthz/ready/, leadsite.health): a task waiting longer than this means the worker is not
+# keeping up; a schedule is overdue when its next run is two of its intervals plus this grace in the past.
+HEALTH_QUEUE_MAX_AGE = timedelta(seconds=env_int("HEALTH_QUEUE_MAX_AGE_SECONDS", 600))
+HEALTH_SCHEDULE_GRACE = timedelta(seconds=env_int("HEALTH_SCHEDULE_GRACE_SECONDS", 120))
+
 # --- Auth ---------------------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",

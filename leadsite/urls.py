@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from leads import views as lead_views
+from leadsite import health
 
 admin.site.site_header = "Leadsite administration"
 admin.site.site_title = "Leadsite"
@@ -10,6 +11,7 @@ admin.site.site_title = "Leadsite"
 urlpatterns = [
     path("", lead_views.home, name="home"),
     path("healthz/", lead_views.healthz, name="healthz"),
+    path("healthz/ready/", health.ready, name="healthz_ready"),
     path("favicon.ico", lead_views.favicon, name="favicon"),
     path("", include("leads.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
@@ -17,5 +19,7 @@ urlpatterns = [
     path("inbox/", include("handoff.urls")),
     path("reports/", include("reports.urls")),
     path("api/", include("integrations.urls")),
+    # Before admin's own URLs, whose catch-all would answer this path with a 404.
+    path("admin/status/", admin.site.admin_view(health.status_page), name="admin_status"),
     path("admin/", admin.site.urls),
 ]
