@@ -30,3 +30,11 @@ class HandoffConfig(AppConfig):
         "handoff.tasks.return_recycled_leads": 5,
     }
     demo_loader = "handoff.demo.load_demo_handoff"
+
+    def ready(self) -> None:
+        from handoff import receivers
+        from leads import events
+
+        # A data subject request: handoff adds its part of the export and scrubs its part on erasure.
+        events.collect_personal_data.connect(receivers.collect_personal_data, dispatch_uid="handoff.collect")
+        events.erase_personal_data.connect(receivers.erase_personal_data, dispatch_uid="handoff.erase")

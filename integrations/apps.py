@@ -27,6 +27,8 @@ class IntegrationsConfig(AppConfig):
 
     def ready(self) -> None:
         from integrations import receivers, schema  # noqa: F401  (schema registers the auth scheme)
-        from leads.events import lead_event
+        from leads.events import collect_personal_data, erase_personal_data, lead_event
 
         lead_event.connect(receivers.record_lead_event, dispatch_uid="integrations.record_lead_event")
+        collect_personal_data.connect(receivers.collect_personal_data, dispatch_uid="integrations.collect")
+        erase_personal_data.connect(receivers.erase_personal_data, dispatch_uid="integrations.erase")

@@ -1,14 +1,16 @@
 import json
+import logging
 
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.utils import flatten_fieldsets
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -30,6 +32,8 @@ from leads.models import (
     Touch,
 )
 from leads.paginators import EstimatedCountPaginator
+
+logger = logging.getLogger(__name__)
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -140,6 +144,80 @@ def record_consent_withdrawal(
     return None
 
 
+# --- Data subject requests (GDPR art. 15, 17 and 20) ----------------------------------------------------
+# Both need ``leads.erase_lead`` (``LeadAdmin.has_erase_permission``): an export holds the reps' notes and
+# the submissions' answers too, more than the lead page shows.
+
+
+@admin.action(description="Export personal data (JSON)", permissions=["erase"])
+def export_personal_data(
+    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Lead]
+) -> HttpResponse | None:
+    """Download everything held about one lead's person as ``lead-<id>.json``; the admin history records it."""
+    leads = list(queryset[:2])
+    if len(leads) != 1:
+        modeladmin.message_user(request, "Select exactly one lead: an export holds one person's data.", messages.ERROR)
+        return None
+    [lead] = leads
+    data = services.export_lead_data(lead)
+    modeladmin.log_change(request, lead, "Exported personal data (JSON).")
+    response = HttpResponse(
+        json.dumps(data, indent=2, ensure_ascii=False), content_type="application/json; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="lead-{lead.pk}.json"'
+    return response
+
+
+# Erasing cannot be undone either: confirmed on a page naming each lead, a reviewable number at a time.
+ERASE_AT_ONCE = 50
+
+
+@admin.action(description="Erase personal data", permissions=["erase"])
+def erase_personal_data(
+    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Lead]
+) -> TemplateResponse | None:
+    """The person asked to be forgotten: after a confirmation with the reason, erase as ``erase_lead`` says."""
+    fields = ("id", "email", "phone", "first_name", "last_name", "company_name", "stage", "erased_at")
+    leads = list(queryset.select_related(None).only(*fields)[: ERASE_AT_ONCE + 1])
+    if len(leads) > ERASE_AT_ONCE:
+        modeladmin.message_user(request, f"Select at most {ERASE_AT_ONCE} leads to erase at once.", messages.ERROR)
+        return None
+    reason = request.POST.get("reason", "").strip()[:500]
+    if request.POST.get("confirmed") != "yes" or not reason:
+        context = {
+            **modeladmin.admin_site.each_context(request),
+            "opts": modeladmin.opts,
+            "title": "Erase personal data",
+            "leads": leads,
+            "action": "erase_personal_data",
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "needs_reason": request.POST.get("confirmed") == "yes",
+        }
+        return TemplateResponse(request, "admin/leads/lead/erase_personal_data.html", context)
+    erased, again, failed = 0, 0, 0
+    now = timezone.now()
+    for lead in leads:
+        was_erased = lead.erased_at is not None
+        try:
+            services.erase_lead(lead=lead, now=now, by=request.user, reason=reason)
+        except Exception:  # one lead changed under us must not stop the others; its erasure rolled back
+            logger.exception("Could not erase lead %s", lead.pk)
+            failed += 1
+            continue
+        if was_erased:
+            again += 1
+        else:
+            erased += 1
+    modeladmin.message_user(request, f"Erased the personal data of {erased} lead(s).", messages.SUCCESS)
+    if again:
+        modeladmin.message_user(request, f"{again} lead(s) had been erased before; nothing more was recorded.")
+    if failed:
+        modeladmin.message_user(
+            request, f"{failed} lead(s) could not be erased and were left unchanged; try again.", messages.ERROR
+        )
+    return None
+
+
 @admin.register(Lead)
 class LeadAdmin(admin.ModelAdmin):
     list_display = ("email", "full_name", "company_name", "country", "stage", "score", "owner", "created_at")
@@ -171,6 +249,7 @@ class LeadAdmin(admin.ModelAdmin):
         "enrichment_sources",
         "created_at",
         "updated_at",
+        "erased_at",
     )
     fieldsets = (
         (None, {"fields": ("email", "phone", "first_name", "last_name", "job_title")}),
@@ -192,8 +271,18 @@ class LeadAdmin(admin.ModelAdmin):
         ("Enrichment", {"fields": ("email_domain_kind", "enrichment_status", "enriched_at", "enrichment_sources")}),
         ("Pipeline", {"fields": ("stage", "stage_changed_at", "nurture_ends_at", "owner")}),
         ("Score", {"fields": ("score", "fit_score", "engagement_score", "why_this_score", "scored_at")}),
-        ("Other", {"fields": ("custom_answers", "created_at", "updated_at")}),
+        ("Other", {"fields": ("custom_answers", "created_at", "updated_at", "erased_at")}),
     )
+
+    def has_erase_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("leads.erase_lead")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Lead | None = None) -> tuple[str, ...]:
+        fields = tuple(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.erased_at is not None:
+            # The person asked to be forgotten: nobody types their data back in here.
+            return fields + tuple(name for name in flatten_fieldsets(self.fieldsets) if name not in fields)
+        return fields
 
     @admin.display(description="Why this score")
     def why_this_score(self, lead: Lead) -> str:
@@ -220,6 +309,8 @@ class LeadAdmin(admin.ModelAdmin):
         _move_to(Stage.NURTURE, "nurture"),
         _move_to(Stage.DISQUALIFIED, "disqualified"),
         record_consent_withdrawal,
+        export_personal_data,
+        erase_personal_data,
     )
 
 

@@ -31,6 +31,8 @@ class LeadsConfig(AppConfig):
             "leads.view_touch",
             "leads.view_stagechange",
             "leads.view_reports",
+            # Data subject requests: export a person's data, and erase it (GDPR art. 15, 17 and 20).
+            "leads.erase_lead",
         ],
         "Sales rep": ["leads.work_inbox"],
         "Sales manager": [

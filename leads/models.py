@@ -109,14 +109,17 @@ class Lead(models.Model):
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Set once, when the person's data was erased on their request (``leads.services.erase_lead``).
+    erased_at = models.DateTimeField(null=True, blank=True, help_text="Personal data erased on request (GDPR art. 17).")
 
     objects = LeadQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
+            # An erased lead keeps neither: it stays only as the non-personal facts the reports count.
             models.CheckConstraint(
-                condition=Q(email__isnull=False) | ~Q(phone=""),
+                condition=Q(email__isnull=False) | ~Q(phone="") | Q(erased_at__isnull=False),
                 name="lead_has_direct_channel",
             ),
             models.CheckConstraint(condition=Q(email=Lower("email")), name="lead_email_is_lowercase"),
@@ -136,10 +139,11 @@ class Lead(models.Model):
             ("view_reports", "Can view the managers' reports"),
             ("work_inbox", "Can work a sales inbox"),
             ("manage_team", "Can see and reassign a sales team's leads"),
+            ("erase_lead", "Can export and erase a lead's personal data"),
         ]
 
     def __str__(self) -> str:
-        return self.full_name or self.email or self.phone
+        return self.full_name or self.email or self.phone or f"Lead #{self.pk}"
 
     @property
     def full_name(self) -> str:
@@ -226,6 +230,8 @@ class ActivityKind(models.TextChoices):
     IMPORTED = "imported", "Imported"
     # Not something the lead did for engagement: the record of a withdrawal (leads.services.withdraw_consents).
     CONSENT_WITHDRAWN = "consent_withdrawn", "Consent withdrawn"
+    # The record of an erasure (leads.services.erase_lead): who and why, nothing about the person.
+    DATA_ERASED = "data_erased", "Personal data erased"
 
 
 class Activity(models.Model):

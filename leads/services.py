@@ -2,20 +2,37 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
+from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django_q.tasks import async_task
 
 from leads import attribution, events, routing
-from leads.models import Activity, ActivityKind, Consent, ConsentStatus, Lead, RoutingRule, Stage, StageChange
+from leads.models import (
+    Activity,
+    ActivityKind,
+    Consent,
+    ConsentStatus,
+    Lead,
+    ProviderRun,
+    RoutingRule,
+    Stage,
+    StageChange,
+    Submission,
+    Touch,
+)
 from leads.normalise import normalise_email, normalise_phone
 
 logger = logging.getLogger(__name__)
@@ -400,3 +417,146 @@ def _routing_conditions(rule: RoutingRule) -> routing.RoutingConditions:
     names = ("size_bands", "industries", "countries", "seniorities", "job_functions", "sources", "employee_min",
              "employee_max", "score_min", "score_max")  # fmt: skip
     return routing.RoutingConditions.build(**{name: getattr(rule, name) for name in names})
+
+
+# --- Data subject requests (GDPR art. 15, 17 and 20) ----------------------------------------------------
+
+# The reason on the stage change an erasure makes; people's reasons are blanked, this one stays.
+ERASURE_REASON = "Personal data erased"
+# Marketing still works leads in these stages: an erased lead leaves them, so that neither scoring nor the
+# rotation takes it up again. Stages sales decided (sql, rejected) and disqualified stay as they are.
+ERASED_LEAVES_STAGES = (Stage.NEW, Stage.NURTURE, Stage.MQL)
+# Activity metadata the app writes itself that says nothing about the person: a form slug (reports filter
+# on it), a submission id, how a withdrawal came, how many consents, a user id. Notes, external ids, URLs
+# and whatever else another system sent are erased.
+KEPT_ACTIVITY_METADATA = ("form", "submission", "source", "consents", "by")
+# A submission's attribution keeps the campaign, not the visit (addresses, click ids).
+KEPT_ATTRIBUTION = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term")
+
+
+def export_lead_data(lead: Lead) -> dict[str, Any]:
+    """Everything held about the lead's person (GDPR art. 15 and 20), as JSON-ready data.
+
+    The leads app's records, and the parts the other apps add through ``events.collect_personal_data``
+    (handoff's assignments and notes, integrations' webhook deliveries). Times are ISO 8601 strings.
+    """
+    submissions = lead.submissions.select_related("form").order_by("submitted_at", "id")
+    data: dict[str, Any] = {
+        "lead": _fields_of(lead),
+        "consents": [_fields_of(row) for row in lead.consents.order_by("given_at", "id")],
+        "submissions": [{"form": row.form.name, **_fields_of(row)} for row in submissions],
+        "touches": [_fields_of(row) for row in lead.touches.order_by("occurred_at", "id")],
+        "activities": [_fields_of(row) for row in lead.activities.order_by("occurred_at", "id")],
+        "stage_changes": [_fields_of(row) for row in lead.stage_changes.order_by("changed_at", "id")],
+        "enrichment_runs": [_fields_of(row) for row in lead.provider_runs.order_by("started_at", "id")],
+    }
+    for receiver, part in events.collect_personal_data.send(sender=Lead, lead=lead):
+        clash = set(part) & set(data)
+        if clash:
+            raise ValueError(f"{receiver!r} returned parts already in the export: {', '.join(sorted(clash))}")
+        data.update(part)
+    return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
+
+
+def _fields_of(row: models.Model) -> dict[str, Any]:
+    return {f.attname: getattr(row, f.attname) for f in row._meta.concrete_fields if f.attname != "lead_id"}
+
+
+def erase_lead(*, lead: Lead, now: datetime, by: AbstractBaseUser | None, reason: str) -> None:
+    """Erase the personal data held about the lead's person (GDPR art. 17), in one transaction.
+
+    Blanked: name, job title, email (NULL), phone, custom answers, score reasons (they quote answers),
+    submissions' answers, IP address and user agent, consents' IP address, activity metadata but the
+    app's own non-personal keys, people's stage-change reasons, the query string of touch and submission
+    addresses, click ids, enrichment errors and the admin history's name for the lead; the other apps
+    scrub theirs through ``events.erase_personal_data`` (handoff ends an open assignment). Kept: company
+    and firmographics, stage history, touches' source, medium, campaign and channel, scores, and the
+    consents' basis, text and times as the proof they were given.
+
+    Processing ends too: every consent is withdrawn (subscribers hear ``lead.consent_withdrawn``) and a
+    lead marketing still works is disqualified. A ``data_erased`` activity records who and why, once; run
+    again, the erasure changes nothing more.
+    """
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the data is erased (e.g. the request's date and channel)."})
+    with transaction.atomic():
+        is_first = Lead.objects.filter(pk=lead.pk, erased_at__isnull=True).update(erased_at=now, updated_at=now)
+        # Before the scrub, which trims the withdrawal's activity as it would on a second run.
+        withdraw_consents(lead=lead, now=now, source="erasure", by=by)
+        _erase_lead_row(lead_id=lead.pk, now=now)
+        _erase_lead_records(lead_id=lead.pk)
+        events.erase_personal_data.send(sender=Lead, lead_id=lead.pk, now=now, by=by)
+        current = Lead.objects.get(pk=lead.pk)
+        if current.stage in ERASED_LEAVES_STAGES:
+            change_stage(lead=current, to_stage=Stage.DISQUALIFIED, now=now, by=by, reason=ERASURE_REASON)
+        if is_first:
+            metadata = {"by": by.pk if by is not None else None, "reason": reason.strip()}
+            Activity.objects.create(
+                lead=lead, kind=ActivityKind.DATA_ERASED, occurred_at=now, metadata=metadata, created_at=now
+            )
+    lead.refresh_from_db()
+
+
+def _erase_lead_row(*, lead_id: int, now: datetime) -> None:
+    lead = Lead.objects.get(pk=lead_id)
+    breakdown = [{**row, "reason": ""} if isinstance(row, dict) else row for row in lead.score_breakdown or []]
+    blanks = {"email": None, "phone": "", "first_name": "", "last_name": "", "job_title": "", "custom_answers": {},
+              "score_breakdown": breakdown}  # fmt: skip
+    changed = {name: value for name, value in blanks.items() if getattr(lead, name) != value}
+    if changed:
+        Lead.objects.filter(pk=lead_id).update(**changed, updated_at=now)
+    # The admin's history names the lead as it was called when someone changed it.
+    content_type = ContentType.objects.get_for_model(Lead)
+    LogEntry.objects.filter(content_type=content_type, object_id=str(lead_id)).update(object_repr=f"Lead #{lead_id}")
+
+
+def _erase_lead_records(*, lead_id: int) -> None:
+    Consent.objects.filter(lead_id=lead_id).update(ip_address=None)
+    ProviderRun.objects.filter(lead_id=lead_id).update(error="")
+    # What a rep or marketer wrote when moving the lead; scoring's own reasons (no person) stay.
+    by_people = StageChange.objects.filter(lead_id=lead_id, changed_by__isnull=False).exclude(reason=ERASURE_REASON)
+    by_people.exclude(reason="").update(reason="")
+    submissions = list(Submission.objects.filter(lead_id=lead_id))
+    for submission in submissions:
+        submission.payload, submission.ip_address, submission.user_agent = {}, None, ""
+        submission.attribution = _erased_attribution(submission.attribution)
+    Submission.objects.bulk_update(submissions, ["payload", "ip_address", "user_agent", "attribution"])
+    touches = list(Touch.objects.filter(lead_id=lead_id))
+    for touch in touches:
+        touch.referrer = _bare_url(touch.referrer)
+        touch.landing_page = _bare_url(touch.landing_page)
+        touch.click_id = ""
+    Touch.objects.bulk_update(touches, ["referrer", "landing_page", "click_id"])
+    activities = list(Activity.objects.filter(lead_id=lead_id).exclude(kind=ActivityKind.DATA_ERASED))
+    for activity in activities:
+        activity.metadata = _erased_metadata(activity.metadata)
+    Activity.objects.bulk_update(activities, ["metadata"])
+
+
+def _erased_metadata(values: Any) -> dict[str, Any]:
+    values = values if isinstance(values, dict) else {}
+    return {
+        key: value
+        for key, value in values.items()
+        if key in KEPT_ACTIVITY_METADATA and isinstance(value, str | int | None)
+    }
+
+
+def _erased_attribution(values: Any) -> dict[str, Any]:
+    values = values if isinstance(values, dict) else {}
+    kept = {key: value for key, value in values.items() if key in KEPT_ATTRIBUTION}
+    for key in ("referrer", "landing_page"):
+        if values.get(key):
+            kept[key] = _bare_url(str(values[key]))
+    return kept
+
+
+def _bare_url(url: str) -> str:
+    """The address without query string, fragment or user info: those can say who the visitor was."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return ""
+    return urlunsplit((parts.scheme, host + port, parts.path, "", ""))

@@ -60,7 +60,8 @@ class Spend(models.Model):
 class FirstTouchCorrection(models.Model):
     """A manager's correction of a lead's first touch: what it was, what it became, who, when and why.
 
-    Written only by ``reports.services.correct_first_touch``; never changed or deleted afterwards.
+    Written only by ``reports.services.correct_first_touch``; never changed or deleted afterwards, except
+    that erasing the lead's personal data blanks the reason (``reports.services.erase_lead_personal_data``).
     """
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="first_touch_corrections")

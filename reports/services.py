@@ -128,3 +128,29 @@ def import_spend(*, text: str, default_currency: str = DEFAULT_CURRENCY) -> Spen
             created += is_new
             updated += not is_new
     return SpendImportResult(created=created, updated=updated, errors=[])
+
+
+# --- Data subject requests ---------------------------------------------------------------------------
+
+ERASED_REASON = "(erased with the lead's personal data)"
+
+
+def lead_personal_data(*, lead: Lead) -> dict[str, object]:
+    """The reports app's part of a lead's data export: the managers' first-touch corrections and their reasons."""
+    corrections = FirstTouchCorrection.objects.filter(lead=lead).order_by("corrected_at", "pk")
+    return {
+        "reports": {
+            "first_touch_corrections": [
+                {"corrected_at": c.corrected_at, "reason": c.reason, "previous_source": c.previous_source,
+                 "source": c.source, "channel": c.channel}
+                for c in corrections
+            ]
+        }
+    }  # fmt: skip
+
+
+def erase_lead_personal_data(*, lead_id: int) -> int:
+    """Blank the reasons managers typed when correcting the lead's first touch (they may name the person)."""
+    return (
+        FirstTouchCorrection.objects.filter(lead_id=lead_id).exclude(reason=ERASED_REASON).update(reason=ERASED_REASON)
+    )

@@ -30,6 +30,7 @@ from handoff.services.errors import (
     NoUsableConsentError,
 )
 from handoff.services.notifications import deliver_notification, queue_notification, retry_unsent_notifications
+from handoff.services.personal_data import erase_lead_personal_data, lead_personal_data
 from handoff.services.sla import SweepResult, flag_sla_events
 
 __all__ = [
@@ -49,7 +50,9 @@ __all__ = [
     "assign_leads",
     "assign_waiting_leads",
     "deliver_notification",
+    "erase_lead_personal_data",
     "flag_sla_events",
+    "lead_personal_data",
     "log_contact",
     "qualify_lead",
     "queue_notification",

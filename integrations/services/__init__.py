@@ -2,6 +2,7 @@
 
 from integrations.services.idempotency import claim_key, keep_response, prune_idempotency_records, release_key
 from integrations.services.keys import InvalidKey, IssuedKey, authenticate_key, create_api_key, revoke_api_keys
+from integrations.services.personal_data import erase_lead_personal_data, lead_personal_data
 from integrations.services.webhooks import (
     create_webhook_endpoint,
     deliver_webhook,
@@ -20,7 +21,9 @@ __all__ = [
     "create_api_key",
     "create_webhook_endpoint",
     "deliver_webhook",
+    "erase_lead_personal_data",
     "keep_response",
+    "lead_personal_data",
     "prune_idempotency_records",
     "record_event",
     "release_key",

@@ -31,9 +31,12 @@ MAX_DB_INTEGER = 2**63 - 1
 MAX_DB_POSITIVE_INTEGER = 2**31 - 1
 
 # What another system may report a lead did. A withdrawal is recorded by withdrawing the consents
-# (POST /api/leads/{id}/withdraw-consent/), never as a bare activity that would leave them active.
+# (POST /api/leads/{id}/withdraw-consent/), never as a bare activity that would leave them active; an
+# erasure only by erasing (``leads.services.erase_lead``).
 RECORDABLE_ACTIVITY_KINDS = [
-    (kind, label) for kind, label in ActivityKind.choices if kind != ActivityKind.CONSENT_WITHDRAWN
+    (kind, label)
+    for kind, label in ActivityKind.choices
+    if kind not in (ActivityKind.CONSENT_WITHDRAWN, ActivityKind.DATA_ERASED)
 ]
 
 

@@ -210,7 +210,10 @@ def _leads_for(items: Sequence[dict[str, Any]]) -> list[Lead | None]:
     """Each item's lead, found in two queries for the whole batch; None where there is none."""
     emails = {normalise_email(item["email"]) for item in items if "email" in item}
     by_email = {lead.email: lead for lead in Lead.objects.filter(email__in=emails)} if emails else {}
-    by_id = Lead.objects.in_bulk({item["lead_id"] for item in items if "lead_id" in item})
+    # An erased lead takes no new activities: to this API it is gone (erased leads have no email anyway).
+    by_id = Lead.objects.filter(erased_at__isnull=True).in_bulk(
+        {item["lead_id"] for item in items if "lead_id" in item}
+    )
     return [
         by_email.get(normalise_email(item["email"])) if "email" in item else by_id.get(item["lead_id"])
         for item in items

@@ -71,6 +71,14 @@ def test_a_lead_can_be_named_by_id() -> None:
     assert stored() == [(lead.email, "email_clicked")]
 
 
+def test_an_erased_lead_takes_no_new_activity() -> None:
+    lead = LeadFactory(email=None, phone="", first_name="", erased_at=FIXED_NOW)
+
+    response = post({"lead_id": lead.pk, "kind": ActivityKind.EMAIL_CLICKED, "occurred_at": WHEN})
+
+    assert (response.status_code, Activity.objects.filter(lead=lead).count()) == (400, 0)
+
+
 def test_the_email_is_matched_as_normalised() -> None:
     LeadFactory(email="ada@acme.example")
 

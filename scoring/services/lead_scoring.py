@@ -21,12 +21,13 @@ def score_lead(*, lead_id: int, now: datetime, occasion: str = "") -> Lead:
 
     The pipeline step (``scoring.services.score_lead``) and the rescore after a new activity.
     Idempotent: run twice with the same data and `now`, it stores the same score and moves the
-    stage at most once. Without an active model the lead is left as it is. ``occasion`` (why the lead
-    is scored now, e.g. "Recycle date reached.") starts the reason of a stage change it causes.
+    stage at most once. Without an active model, or once its personal data is erased, the lead is left
+    as it is. ``occasion`` (why the lead is scored now, e.g. "Recycle date reached.") starts the reason
+    of a stage change it causes.
     """
     lead = Lead.objects.get(pk=lead_id)
     scoring = selectors.active_scoring()
-    if scoring is None:
+    if scoring is None or lead.erased_at is not None:  # an erased lead keeps the score it had
         return lead
     facts = selectors.lead_facts(lead)
     activities = selectors.activity_facts(lead_id=lead.pk, lookback_days=scoring.lookback_days, now=now)

@@ -77,7 +77,8 @@ def rescore_batch(*, plan: ScoringSql, scope: str, low: int, high: int, now: dat
     Moves are looked for in the whole range, not only the rescored leads, so a lead held for a
     missing field moves on the next pass after marketing completes it.
     """
-    batch = Lead.objects.filter(id__gte=low, id__lt=high)
+    # An erased lead keeps the score it had: its blanked data would only score lower, for no one's use.
+    batch = Lead.objects.filter(id__gte=low, id__lt=high, erased_at__isnull=True)
     in_scope = batch.filter(_decay_q(plan, now)) if scope == RescoreScope.DECAY else batch
     with transaction.atomic():
         scored = in_scope.count()

@@ -77,6 +77,17 @@ def test_rescore_all_moves_unassigned_leads_through_the_stage_service(
     assert change.reason == "Score 70 reached the MQL threshold (60) of scoring model “Active model”."
 
 
+def test_an_erased_lead_keeps_its_score_in_bulk_and_alone(scoring_model: ScoringModel, now: datetime) -> None:
+    _icp_rule(scoring_model)
+    erased = LeadFactory(industry="", score=55, erased_at=now - timedelta(days=1))
+
+    services.rescore_all(now=now)
+    services.score_lead(lead_id=erased.pk, now=now)
+
+    erased.refresh_from_db()
+    assert (erased.score, erased.scored_at) == (55, None)
+
+
 def test_rescore_all_never_moves_a_lead_in_sales_hands(scoring_model: ScoringModel, now: datetime) -> None:
     owned = LeadFactory(stage=Stage.MQL, owner=UserFactory())
     qualified = LeadFactory(stage=Stage.SQL)

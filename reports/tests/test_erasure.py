@@ -1,0 +1,40 @@
+"""A data subject request reaches the reasons managers typed when correcting a lead's first touch."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from leads import services as lead_services
+from leads.models import Lead
+from reports import services
+from reports.models import FirstTouchCorrection
+from reports.tests.factories import FIXED_NOW, Step, journey
+
+pytestmark = pytest.mark.django_db
+
+LATER = FIXED_NOW + timedelta(days=3)
+
+
+@pytest.fixture
+def corrected(manager: object) -> Lead:
+    """A lead a manager credited to the podcast, with a reason that names the person."""
+    lead = journey(Step("cpc", source="google"), Step("podcast", 24, source="b2b-growth-podcast"))
+    podcast = lead.touches.get(medium="podcast")
+    services.correct_first_touch(lead=lead, touch=podcast, by=manager, reason="Ada said so on the call", now=LATER)  # type: ignore[arg-type]
+    return lead
+
+
+def test_export_holds_the_first_touch_corrections_and_their_reasons(corrected: Lead) -> None:
+    data = lead_services.export_lead_data(lead=corrected)
+
+    [correction] = data["reports"]["first_touch_corrections"]
+    assert (correction["reason"], correction["source"]) == ("Ada said so on the call", "b2b-growth-podcast")
+
+
+def test_erase_blanks_the_correction_reason_and_keeps_the_correction(corrected: Lead, marketer: object) -> None:
+    lead_services.erase_lead(lead=corrected, now=LATER, by=marketer, reason="Erasure request")  # type: ignore[arg-type]
+
+    correction = FirstTouchCorrection.objects.get(lead=corrected)
+    assert (correction.reason, correction.source) == (services.ERASED_REASON, "b2b-growth-podcast")
