@@ -104,9 +104,43 @@ def _move_to(stage: str, label: str) -> object:
     return action
 
 
-# Withdrawing cannot be undone, so it is confirmed on a page that names the leads, and done for a
-# reviewable number of them at a time rather than for "all 40,000 matching".
+# Withdrawing and erasing cannot be undone, so each is confirmed on a page that names the leads, and done
+# for a reviewable number of them at a time rather than for "all 40,000 matching".
 WITHDRAW_AT_ONCE = 200
+ERASE_AT_ONCE = 50
+
+
+def _reviewable(
+    modeladmin: admin.ModelAdmin,
+    request: HttpRequest,
+    queryset: QuerySet[Lead],
+    *,
+    at_most: int,
+    fields: tuple[str, ...],
+    purpose: str,
+) -> list[Lead] | None:
+    """The selected leads, or None (with a message) when there are more than can be reviewed on one page."""
+    leads = list(queryset.select_related(None).only(*fields)[: at_most + 1])
+    if len(leads) > at_most:
+        modeladmin.message_user(request, f"Select at most {at_most} leads {purpose}.", messages.ERROR)
+        return None
+    return leads
+
+
+def _confirmation_page(
+    modeladmin: admin.ModelAdmin, request: HttpRequest, leads: list[Lead], *, action: str, title: str, **extra: object
+) -> TemplateResponse:
+    """The page naming ``leads`` that posts ``action`` back with ``confirmed=yes`` (admin/leads/lead/<action>.html)."""
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "opts": modeladmin.opts,
+        "title": title,
+        "leads": leads,
+        "action": action,
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        **extra,
+    }
+    return TemplateResponse(request, f"admin/leads/lead/{action}.html", context)
 
 
 @admin.action(description="Record consent withdrawal", permissions=["change"])
@@ -114,22 +148,17 @@ def record_consent_withdrawal(
     modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Lead]
 ) -> TemplateResponse | None:
     """A person withdrew by phone or email: after a confirmation with a note, withdraw as the link would."""
-    leads = list(queryset.select_related(None).only("id", "email", "first_name", "last_name")[: WITHDRAW_AT_ONCE + 1])
-    if len(leads) > WITHDRAW_AT_ONCE:
-        modeladmin.message_user(
-            request, f"Select at most {WITHDRAW_AT_ONCE} leads to record a consent withdrawal.", messages.ERROR
-        )
+    fields = ("id", "email", "first_name", "last_name")
+    leads = _reviewable(
+        modeladmin, request, queryset, at_most=WITHDRAW_AT_ONCE, fields=fields, purpose="to record a consent withdrawal"
+    )
+    if leads is None:
         return None
     if request.POST.get("confirmed") != "yes":
-        context = {
-            **modeladmin.admin_site.each_context(request),
-            "opts": modeladmin.opts,
-            "title": "Record consent withdrawal",
-            "leads": leads,
-            "action": "record_consent_withdrawal",
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-        }
-        return TemplateResponse(request, "admin/leads/lead/withdraw_consents.html", context)
+        return _confirmation_page(
+            modeladmin, request, leads, action="record_consent_withdrawal", title="Record consent withdrawal",
+            confirm_label="Yes, record the withdrawal",
+        )  # fmt: skip
     note = request.POST.get("note", "").strip()[:500]
     changed, unchanged = 0, 0
     now = timezone.now()
@@ -168,32 +197,21 @@ def export_personal_data(
     return response
 
 
-# Erasing cannot be undone either: confirmed on a page naming each lead, a reviewable number at a time.
-ERASE_AT_ONCE = 50
-
-
 @admin.action(description="Erase personal data", permissions=["erase"])
 def erase_personal_data(
     modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Lead]
 ) -> TemplateResponse | None:
     """The person asked to be forgotten: after a confirmation with the reason, erase as ``erase_lead`` says."""
     fields = ("id", "email", "phone", "first_name", "last_name", "company_name", "stage", "erased_at")
-    leads = list(queryset.select_related(None).only(*fields)[: ERASE_AT_ONCE + 1])
-    if len(leads) > ERASE_AT_ONCE:
-        modeladmin.message_user(request, f"Select at most {ERASE_AT_ONCE} leads to erase at once.", messages.ERROR)
+    leads = _reviewable(modeladmin, request, queryset, at_most=ERASE_AT_ONCE, fields=fields, purpose="to erase at once")
+    if leads is None:
         return None
     reason = request.POST.get("reason", "").strip()[:500]
     if request.POST.get("confirmed") != "yes" or not reason:
-        context = {
-            **modeladmin.admin_site.each_context(request),
-            "opts": modeladmin.opts,
-            "title": "Erase personal data",
-            "leads": leads,
-            "action": "erase_personal_data",
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            "needs_reason": request.POST.get("confirmed") == "yes",
-        }
-        return TemplateResponse(request, "admin/leads/lead/erase_personal_data.html", context)
+        return _confirmation_page(
+            modeladmin, request, leads, action="erase_personal_data", title="Erase personal data",
+            confirm_label="Yes, erase the personal data", needs_reason=request.POST.get("confirmed") == "yes",
+        )  # fmt: skip
     erased, again, failed = 0, 0, 0
     now = timezone.now()
     for lead in leads:
