@@ -29,7 +29,7 @@ from handoff.models import (
     SLARecord,
 )
 from handoff.services.assignment import assign_lead_step
-from handoff.services.errors import ActionNotAllowedError, AssignmentConflictError
+from handoff.services.errors import ActionNotAllowedError, AssignmentConflictError, HandoffError
 from leads.models import Lead, Stage
 from leads.services import (
     StageConflictError,
@@ -154,6 +154,19 @@ def start_of_day(day: date, *, timezone_name: str) -> datetime:
     except (ZoneInfoNotFoundError, ValueError):
         zone = UTC
     return datetime.combine(day, time.min, tzinfo=zone)
+
+
+def end_assignment(assignment: Assignment, *, outcome: str, now: datetime) -> bool:
+    """End an open assignment that no rep acted on (its SLA clock stops, the rep loses the lead).
+
+    False when it ended meanwhile (its rep acted, or a manager reassigned it): whoever did so released it.
+    """
+    try:
+        _end(assignment, rep=assignment.rep, outcome=outcome, now=now)
+    except HandoffError:
+        return False
+    _release(assignment, rep=assignment.rep, now=now)
+    return True
 
 
 def _claim(assignment: Assignment, *, rep: AbstractBaseUser, states: list[str], **changes: object) -> None:

@@ -10,16 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from handoff.models import (
-    Assignment,
-    AssignmentOutcome,
-    ContactLog,
-    Notification,
-    QualificationNotes,
-    SLARecord,
-)
+from handoff.models import Assignment, AssignmentOutcome, ContactLog, Notification, QualificationNotes
+from handoff.services.actions import end_assignment
 from leads.models import Lead
-from leads.services import release_owner
 
 ERASED_SUBJECT = "Personal data erased"
 NOT_SENT = "Not sent: the lead's personal data was erased before it went out."
@@ -65,12 +58,7 @@ def erase_lead_personal_data(*, lead_id: int, now: datetime) -> None:
     """
     current = Assignment.objects.open().select_related("rep").filter(lead_id=lead_id).first()
     if current is not None:
-        ended = Assignment.objects.open().filter(pk=current.pk).update(ended_at=now, outcome=AssignmentOutcome.REJECTED)
-        if ended:
-            SLARecord.objects.filter(assignment=current, met_at__isnull=True, stopped_at__isnull=True).update(
-                stopped_at=now
-            )
-            release_owner(lead_id=lead_id, owner=current.rep, now=now)
+        end_assignment(current, outcome=AssignmentOutcome.REJECTED, now=now)
     assignments = Assignment.objects.filter(lead_id=lead_id)
     assignments.exclude(reason="").update(reason="")
     ContactLog.objects.filter(assignment__in=assignments).exclude(note="").update(note="")
