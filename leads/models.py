@@ -31,6 +31,17 @@ class EnrichmentStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+class PipelineStep(models.TextChoices):
+    """Where a lead stands on its way from capture to a rep (``handoff.pipeline``); the database, not the broker, says."""
+
+    WAITING = "waiting", "Waiting for the worker"
+    ENRICHED = "enriched", "Enriched"
+    SCORED = "scored", "Scored"
+    ROUTED = "routed", "Routed"
+    ASSIGNED = "assigned", "Assigned to a rep"
+    PARKED = "parked", "Parked"
+
+
 class LeadQuerySet(models.QuerySet["Lead"]):
     def owned_by(self, user: AbstractBaseUser) -> LeadQuerySet:
         return self.filter(owner=user)
@@ -91,6 +102,19 @@ class Lead(models.Model):
     nurture_track = models.CharField(max_length=100, blank=True)
     routed_at = models.DateTimeField(null=True, blank=True)
 
+    # The pipeline's own bookkeeping (``handoff.pipeline``). A lead with ``pipeline_due_at`` in the past has
+    # work due (a capture, a new activity, an enrichment retry); workers claim due leads in batches with a
+    # lease, so a lost task or a dead worker loses nothing: the next claim takes the lead again.
+    pipeline_step = models.CharField(max_length=10, choices=PipelineStep.choices, default=PipelineStep.WAITING)
+    pipeline_step_at = models.DateTimeField(default=timezone.now)
+    pipeline_reason = models.CharField(max_length=300, blank=True, help_text="Why the lead is parked where it is.")
+    pipeline_due_at = models.DateTimeField(null=True, blank=True)
+    pipeline_lease_until = models.DateTimeField(null=True, blank=True)
+    pipeline_lease_owner = models.CharField(max_length=64, blank=True)
+    # Failed or partial enrichment is tried again (bounded, with backoff) and the lead rescored then.
+    enrichment_attempts = models.PositiveSmallIntegerField(default=0)
+    enrichment_retry_at = models.DateTimeField(null=True, blank=True)
+
     # The first meaningful touch, fixed once and denormalised so reports group on the lead table alone.
     first_touch = models.ForeignKey("Touch", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     first_touch_at = models.DateTimeField(null=True, blank=True)
@@ -130,6 +154,10 @@ class Lead(models.Model):
             models.Index(fields=["first_touch_channel", "created_at"], name="lead_ft_channel_idx"),
             models.Index(fields=["first_touch_source", "created_at"], name="lead_ft_source_idx"),
             models.Index(fields=["first_touch_campaign", "created_at"], name="lead_ft_campaign_idx"),
+            # Only the leads with pipeline work due: a claim reads the oldest few without scanning the table.
+            models.Index(
+                fields=["pipeline_due_at"], name="lead_pipeline_due_idx", condition=Q(pipeline_due_at__isnull=False)
+            ),
             # Only the few parked leads: the sweep finds the due ones without indexing a million NULLs.
             models.Index(
                 fields=["nurture_ends_at"], name="lead_nurture_ends_idx", condition=Q(nurture_ends_at__isnull=False)
