@@ -85,7 +85,6 @@ def _directory() -> None:
 def _capture(i: int) -> int:
     from django.db import transaction
     from django.utils import timezone
-    from django_q.tasks import async_task
 
     from leads import services
     from leads.models import ActivityKind
@@ -101,7 +100,7 @@ def _capture(i: int) -> int:
             now=timezone.now(),
         )
         lead_id = result.lead.pk
-        transaction.on_commit(lambda: async_task("handoff.tasks.process_lead", lead_id))
+        services.enqueue_pipeline(lead_id=lead_id)  # as the capture paths do: due now, a wake-up after commit
     return lead_id
 
 

@@ -21,10 +21,12 @@ class HandoffConfig(AppConfig):
         ],
     }
 
-    # Interval in minutes. Every minute: the SLA sweep (reminders and breaches), and the safety net that
-    # assigns MQLs the pipeline left unowned. Every 5: recycled leads whose date has come (a day-long
+    # Interval in minutes. Every minute: the pipeline (it also runs on every capture's wake-up; this run
+    # takes what a lost wake-up left), the SLA sweep (reminders and breaches), and the safety net that
+    # assigns MQLs made by bulk rescoring. Every 5: recycled leads whose date has come (a day-long
     # date needs no finer grain).
     periodic_tasks = {
+        "handoff.tasks.run_pipeline": 1,
         "handoff.tasks.check_sla": 1,
         "handoff.tasks.assign_waiting_leads": 1,
         "handoff.tasks.return_recycled_leads": 5,
@@ -32,9 +34,14 @@ class HandoffConfig(AppConfig):
     demo_loader = "handoff.demo.load_demo_handoff"
 
     def ready(self) -> None:
-        from handoff import receivers
+        from handoff import pipeline, receivers
         from leads import events
+        from leadsite import health
 
+        # Readiness reads the backlog from the leads, not from the broker.
+        health.register_backlog(pipeline.backlog)
+        # Capture records the work on the lead; this only wakes a worker to do it.
+        events.pipeline_work_due.connect(receivers.wake_pipeline, dispatch_uid="handoff.wake_pipeline")
         # A data subject request: handoff adds its part of the export and scrubs its part on erasure.
         events.collect_personal_data.connect(receivers.collect_personal_data, dispatch_uid="handoff.collect")
         events.erase_personal_data.connect(receivers.erase_personal_data, dispatch_uid="handoff.erase")

@@ -15,11 +15,11 @@ from datetime import datetime, time, timedelta
 from django.contrib.auth.models import AbstractUser
 from django.db import transaction
 
-from handoff import services
+from handoff import pipeline, services
 from handoff.calendar import BusinessCalendar
 from handoff.models import Assignment, BreachAction, ContactKind, Membership, SLAPolicy, Team, TeamHours
 from handoff.selectors import team_calendar
-from leads.models import Lead, Stage, StageChange
+from leads.models import Lead, PipelineStep, Stage, StageChange
 
 WEEKDAYS = range(5)
 
@@ -95,6 +95,9 @@ def load_demo_handoff(*, users: dict[str, AbstractUser], now: datetime) -> str:
                 _finished_assignment(lead, team=team)
                 closed += 1
     added = f"{opened.total()} open and {closed} finished assignments added"
+    # The demo walked its leads to their stages by hand: record where each stands, as the pipeline would.
+    walked = Lead.objects.filter(pipeline_step=PipelineStep.WAITING, pipeline_due_at=None)
+    pipeline.record_outcomes(leads=walked, now=now)
     return f"{len(teams)} teams, {len(POLICIES)} SLA policies, {added}"
 
 

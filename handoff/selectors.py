@@ -15,7 +15,15 @@ from django.urls import reverse
 from handoff.calendar import BusinessCalendar
 from handoff.countdown import ClockInput, SLAClock, opening_windows, sla_clocks
 from handoff.models import Assignment, AssignmentState, ClosedDate, ContactLog, Membership, Team, TeamHours
-from leads.models import Activity, Lead, LeadQuerySet, Stage, StageChange
+from leads.models import (
+    Activity,
+    Lead,
+    LeadQuerySet,
+    ProposedChange,
+    ProposedChangeStatus,
+    Stage,
+    StageChange,
+)
 
 # --- Calendars -----------------------------------------------------------------------------------
 
@@ -78,13 +86,50 @@ def managed_teams(*, user: AbstractBaseUser) -> QuerySet[Team]:
     return Team.objects.filter(managers=user)
 
 
+def in_teams(teams: QuerySet[Team]) -> Q:
+    """A filter on Lead: the leads of ``teams``, the one definition admin, pages and API share.
+
+    A lead is a team's while its open assignment is there. With no open assignment it stays with the teams
+    that worked it before (its history, a recycled or rejected lead) and goes to the team routing sent it
+    to (``Lead.routing_team``), where it waits to be assigned.
+    """
+    assigned = Assignment.objects.filter(lead=OuterRef("pk"))
+    held_here = Exists(assigned.filter(ended_at__isnull=True, team__in=teams))
+    held_anywhere = Exists(assigned.filter(ended_at__isnull=True))
+    worked_here = Exists(assigned.filter(team__in=teams))
+    return Q(held_here) | (~Q(held_anywhere) & (Q(worked_here) | Q(routing_team__in=teams.values("slug"))))
+
+
+def unrouted_mqls_filter() -> Q:
+    """A filter on Lead: MQLs nobody owns that routing sent to no existing team (none, or a misspelt slug).
+
+    They belong to no team yet, so every manager's queue shows them and any manager may take one into a
+    team of their own.
+    """
+    return Q(stage=Stage.MQL, owner__isnull=True) & ~Q(routing_team__in=Team.objects.values("slug"))
+
+
+def lead_scope(user: AbstractBaseUser) -> Q:
+    """A filter on Lead: what ``user`` may see as an inbox worker; their own leads, and a manager's teams'."""
+    if not user.has_perm("leads.manage_team"):
+        return Q(owner=user)
+    return Q(owner=user) | _teams_scope(user)
+
+
+def leads_of_teams(*, user: AbstractBaseUser) -> LeadQuerySet:
+    """The leads of the teams ``user`` manages, and the unrouted MQLs every manager shares; none for others."""
+    if not user.has_perm("leads.manage_team"):
+        return Lead.objects.none()
+    return Lead.objects.filter(_teams_scope(user))
+
+
+def _teams_scope(user: AbstractBaseUser) -> Q:
+    return in_teams(managed_teams(user=user)) | unrouted_mqls_filter()
+
+
 def visible_leads(*, user: AbstractBaseUser) -> LeadQuerySet:
-    """The leads whose page ``user`` may open: their own, and for managers their teams' and the unassigned MQLs."""
-    scope = Q(owner=user)
-    if user.has_perm("leads.manage_team"):
-        in_my_teams = Assignment.objects.filter(lead=OuterRef("pk"), team__in=managed_teams(user=user))
-        scope |= Q(Exists(in_my_teams)) | Q(stage=Stage.MQL, owner__isnull=True)
-    return Lead.objects.filter(scope)
+    """The leads whose page ``user`` may open: their own, and for managers their teams' (``lead_scope``)."""
+    return Lead.objects.filter(lead_scope(user))
 
 
 def latest_assignment(*, user: AbstractBaseUser, lead_id: int) -> Assignment | None:
@@ -248,6 +293,11 @@ def unassigned_mqls() -> LeadQuerySet:
     return Lead.objects.unassigned().filter(stage=Stage.MQL)
 
 
+def unassigned_mqls_for(*, user: AbstractBaseUser) -> LeadQuerySet:
+    """The unassigned MQLs a manager may assign: their teams' and the unrouted ones."""
+    return leads_of_teams(user=user).unassigned().filter(stage=Stage.MQL)
+
+
 def team_queue_assignments(*, user: AbstractBaseUser, show: str, now: datetime) -> QuerySet[Assignment]:
     """Open assignments in the manager's teams: all, due soon (past the reminder point) or breached.
 
@@ -292,10 +342,28 @@ def lead_page_lead(*, user: AbstractBaseUser, lead_id: int) -> Lead | None:
             ),
             Prefetch("stage_changes", StageChange.objects.select_related("changed_by")),
             Prefetch("assignments", assignments),
+            Prefetch(
+                "proposed_changes",
+                ProposedChange.objects.filter(status=ProposedChangeStatus.OPEN).select_related("submission__form"),
+                to_attr="open_proposed_changes",
+            ),
         )
         .filter(pk=lead_id)
         .first()
     )
+
+
+def may_decide_changes(*, user: AbstractBaseUser, lead: Lead) -> bool:
+    """Whether ``user`` accepts or dismisses the lead's proposed changes: its owner, or a marketer."""
+    return lead.owner_id == user.pk or user.has_perm("leads.change_lead")
+
+
+def decidable_change(*, user: AbstractBaseUser, lead_id: int, change_id: int) -> ProposedChange | None:
+    """The lead's proposed change if ``user`` may decide it (``may_decide_changes``), else None."""
+    changes = ProposedChange.objects.select_related("lead").filter(pk=change_id, lead_id=lead_id)
+    if not user.has_perm("leads.change_lead"):
+        changes = changes.filter(lead__owner=user)
+    return changes.first()
 
 
 # --- Countdowns ----------------------------------------------------------------------------------

@@ -1,18 +1,28 @@
 """django-q2 entry points. Tasks are adapters: they pass ids and call one service each."""
 
+import time
+
+from django.conf import settings
 from django.utils import timezone
 
 from handoff import pipeline, services
 
 
-def process_lead(lead_id: int) -> None:
-    """Enqueued by every capture path after commit: ``async_task("handoff.tasks.process_lead", lead_id)``."""
-    pipeline.process_lead(lead_id=lead_id, now=timezone.now())
+def run_pipeline() -> int:
+    """Take due leads through the pipeline, batch after batch, until none is due or the time budget is spent.
 
-
-def sweep_stalled_leads() -> int:
-    """Scheduled every minute: route leads whose pipeline task was lost or whose enrichment stalled."""
-    return pipeline.sweep_stalled_leads(now=timezone.now())
+    Queued as a wake-up after every capture commits, and scheduled every minute: the leads themselves say
+    what is due, so a lost wake-up only waits for the next one. The budget keeps the task well inside
+    django-q2's timeout; what is left is due still and taken by the next run. Returns how many it took.
+    """
+    deadline = time.monotonic() + settings.PIPELINE_TASK_BUDGET.total_seconds()
+    worker, taken = pipeline.worker_name(), 0
+    while time.monotonic() < deadline:
+        claimed = pipeline.process_due_leads(now=timezone.now(), worker=worker)
+        taken += claimed
+        if claimed == 0:
+            break
+    return taken
 
 
 def check_sla() -> None:

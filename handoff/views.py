@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
@@ -21,7 +22,8 @@ from django.views.decorators.http import require_GET, require_POST
 from handoff import forms, selectors, services
 from handoff.models import Assignment
 from handoff.pagination import keyset_page
-from leads.models import Lead
+from leads import services as lead_services
+from leads.models import Lead, ProposedChange
 
 work_inbox = permission_required("leads.work_inbox", raise_exception=True)
 manage_team = permission_required("leads.manage_team", raise_exception=True)
@@ -95,6 +97,8 @@ def _lead_context(request: HttpRequest, lead: Lead, **bound_forms: Form) -> dict
     countdowns = selectors.countdowns(clocks=selectors.open_clocks([current] if current else []), now=now)
     context: dict[str, object] = {
         "lead": lead,
+        "proposed_changes": lead.open_proposed_changes,  # type: ignore[attr-defined]
+        "can_decide_changes": selectors.may_decide_changes(user=request.user, lead=lead),
         "current": current,
         "is_mine": is_mine,
         "can_manage": can_manage,
@@ -221,6 +225,50 @@ def _invalid(request: HttpRequest, assignment: Assignment, **bound_forms: Form) 
     return render(request, "handoff/lead_detail.html", _lead_context(request, lead, **bound_forms), status=400)
 
 
+# --- Proposed changes (the merge policy, ``leads.merge``) ------------------------------------
+
+
+@require_POST
+@login_required
+def accept_change(request: HttpRequest, lead_id: int, change_id: int) -> HttpResponse:
+    change = _decidable_change(request, lead_id, change_id)
+    try:
+        lead_services.accept_proposed_change(change=change, by=request.user, now=timezone.now())
+    except (lead_services.ChangeAlreadyDecidedError, ValidationError) as error:
+        messages.error(request, " ".join(error.messages if isinstance(error, ValidationError) else [str(error)]))
+    else:
+        messages.success(request, f"{change.label} is now “{change.value_display}”.")
+    return _after_decision(request, lead_id)
+
+
+@require_POST
+@login_required
+def dismiss_change(request: HttpRequest, lead_id: int, change_id: int) -> HttpResponse:
+    change = _decidable_change(request, lead_id, change_id)
+    try:
+        lead_services.dismiss_proposed_change(change=change, by=request.user, now=timezone.now())
+    except lead_services.ChangeAlreadyDecidedError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"Dismissed the proposed {change.label.lower()}.")
+    return _after_decision(request, lead_id)
+
+
+def _decidable_change(request: HttpRequest, lead_id: int, change_id: int) -> ProposedChange:
+    """The proposed change, for the lead's owner or a marketer; a 404 for everyone else."""
+    change = selectors.decidable_change(user=request.user, lead_id=lead_id, change_id=change_id)
+    if change is None:
+        raise Http404("No such proposed change on your leads.")
+    return change
+
+
+def _after_decision(request: HttpRequest, lead_id: int) -> HttpResponse:
+    # Marketers work in admin, not in the inbox: they go back to the lead there.
+    if request.user.has_perm("leads.work_inbox"):
+        return _back_to(request, lead_id)
+    return redirect("admin:leads_lead_change", lead_id)
+
+
 # --- Managers: one lead --------------------------------------------------------------------------
 
 
@@ -258,7 +306,7 @@ def reassign(request: HttpRequest, lead_id: int) -> HttpResponse:
 @login_required
 @manage_team
 def assign(request: HttpRequest, lead_id: int) -> HttpResponse:
-    lead = selectors.unassigned_mqls().filter(pk=lead_id).first()
+    lead = selectors.unassigned_mqls_for(user=request.user).filter(pk=lead_id).first()
     if lead is None:
         raise Http404("No such unassigned lead.")
     form = forms.AssignForm(request.POST, action=request.path, members=selectors.assignable_members(user=request.user))
@@ -306,7 +354,7 @@ def team_queue(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     members = selectors.assignable_members(user=request.user)
     if show == "unassigned":
-        page = keyset_page(selectors.unassigned_mqls(), field="stage_changed_at", **cursors)
+        page = keyset_page(selectors.unassigned_mqls_for(user=request.user), field="stage_changed_at", **cursors)
         bulk_form: forms.AssignForm = forms.BulkAssignForm(action=reverse("handoff:team_assign"), members=members)
         countdowns = selectors.countdowns(clocks=[], now=now)
         rows = []
@@ -333,7 +381,7 @@ def team_queue(request: HttpRequest) -> HttpResponse:
 @manage_team
 def team_assign(request: HttpRequest) -> HttpResponse:
     form = forms.BulkAssignForm(request.POST, members=selectors.assignable_members(user=request.user))
-    leads = _bulk_selection(request, form, selectors.unassigned_mqls())
+    leads = _bulk_selection(request, form, selectors.unassigned_mqls_for(user=request.user))
     if leads is None:
         return redirect(f"{reverse('handoff:team_queue')}?show=unassigned")
     team, membership = form.target()

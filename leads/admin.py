@@ -1,22 +1,24 @@
 import json
 import logging
+from typing import Any
 
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import flatten_fieldsets
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from leads import selectors, services, submissions
+from leads import roles, selectors, services, submissions
 from leads.models import (
     Activity,
     CaptureForm,
@@ -25,6 +27,8 @@ from leads.models import (
     FormField,
     Lead,
     LeadAttribute,
+    ProposedChange,
+    ProposedChangeStatus,
     Stage,
     StageChange,
     Submission,
@@ -265,9 +269,18 @@ class LeadAdmin(admin.ModelAdmin):
         "enrichment_status",
         "enriched_at",
         "enrichment_sources",
+        "enrichment_attempts",
+        "enrichment_retry_at",
+        "pipeline_step",
+        "pipeline_step_at",
+        "pipeline_reason",
+        "pipeline_due_at",
         "created_at",
         "updated_at",
         "erased_at",
+        "proposed_changes",
+        "proposed_changes_to_view",
+        "field_sources",
     )
     fieldsets = (
         (None, {"fields": ("email", "phone", "first_name", "last_name", "job_title")}),
@@ -286,14 +299,44 @@ class LeadAdmin(admin.ModelAdmin):
             },
         ),
         ("Role", {"fields": ("seniority", "job_function")}),
-        ("Enrichment", {"fields": ("email_domain_kind", "enrichment_status", "enriched_at", "enrichment_sources")}),
-        ("Pipeline", {"fields": ("stage", "stage_changed_at", "nurture_ends_at", "owner")}),
+        (
+            "Enrichment",
+            {
+                "fields": (
+                    "email_domain_kind",
+                    "enrichment_status",
+                    "enriched_at",
+                    "enrichment_attempts",
+                    "enrichment_retry_at",
+                    "enrichment_sources",
+                )
+            },
+        ),
+        (
+            "Pipeline",
+            {
+                "fields": (
+                    "pipeline_step",
+                    "pipeline_step_at",
+                    "pipeline_reason",
+                    "pipeline_due_at",
+                    "stage",
+                    "stage_changed_at",
+                    "nurture_ends_at",
+                    "owner",
+                )
+            },
+        ),
         ("Score", {"fields": ("score", "fit_score", "engagement_score", "why_this_score", "scored_at")}),
-        ("Other", {"fields": ("custom_answers", "created_at", "updated_at", "erased_at")}),
+        ("Other", {"fields": ("custom_answers", "field_sources", "created_at", "updated_at", "erased_at")}),
     )
 
     def has_erase_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("leads.erase_lead")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Lead]:
+        # A manager sees their teams' leads only (leads.roles); marketing every lead.
+        return roles.scoped_leads(request.user, super().get_queryset(request))
 
     def get_readonly_fields(self, request: HttpRequest, obj: Lead | None = None) -> tuple[str, ...]:
         fields = tuple(super().get_readonly_fields(request, obj))
@@ -317,10 +360,59 @@ class LeadAdmin(admin.ModelAdmin):
         )  # fmt: skip
 
     def save_model(self, request: HttpRequest, obj: Lead, form: forms.ModelForm, change: bool) -> None:
+        before = {name: form.initial.get(name) for name in form.changed_data}
         super().save_model(request, obj, form, change)
+        # What staff typed is staff's: no later submission replaces it (leads.merge).
+        services.record_staff_edit(lead=obj, before=before, by=request.user, now=timezone.now())
         # A lead held from MQL for a missing field moves on as soon as marketing completes it: the pipeline
         # rescores it (enrichment and routing that are done stay done).
         services.enqueue_pipeline(lead_id=obj.pk)
+
+    # --- Proposed changes (leads.merge): shown above the fields, each accepted or dismissed in one click.
+
+    def get_fieldsets(self, request: HttpRequest, obj: Lead | None = None) -> list[tuple[str | None, dict[str, Any]]]:
+        fieldsets = list(super().get_fieldsets(request, obj))
+        if obj is not None and obj.proposed_changes.filter(status=ProposedChangeStatus.OPEN).exists():
+            # Only who may change the lead gets the buttons; a manager reads the list.
+            field = "proposed_changes" if self.has_change_permission(request, obj) else "proposed_changes_to_view"
+            description = "Sent by someone using this lead's email address, and not applied."
+            fieldsets.insert(0, ("Proposed changes", {"fields": (field,), "description": description}))
+        return fieldsets
+
+    @admin.display(description="Open proposed changes")
+    def proposed_changes(self, lead: Lead) -> str:
+        return _proposed_changes_table(lead, with_buttons=True)
+
+    @admin.display(description="Open proposed changes")
+    def proposed_changes_to_view(self, lead: Lead) -> str:
+        return _proposed_changes_table(lead, with_buttons=False)
+
+    def get_urls(self) -> list[URLPattern]:
+        decide = self.admin_site.admin_view(self.decide_change_view)
+        # Before the model's own URLs, whose "<path:object_id>/" would take this address too.
+        url = path("<int:lead_id>/changes/<int:change_id>/<slug:decision>/", decide, name="leads_lead_decide_change")
+        return [url, *super().get_urls()]
+
+    def decide_change_view(self, request: HttpRequest, lead_id: int, change_id: int, decision: str) -> HttpResponse:
+        """Accept or dismiss one proposed change of the lead (POST), as a user who may change leads."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        lead = self.get_object(request, str(lead_id))
+        if lead is None or decision not in PROPOSED_CHANGE_DECISIONS:
+            raise Http404("No such lead or decision.")
+        if not self.has_change_permission(request, lead):
+            raise PermissionDenied
+        change = get_object_or_404(ProposedChange, pk=change_id, lead=lead)
+        decide, done = PROPOSED_CHANGE_DECISIONS[decision]
+        try:
+            decide(change=change, by=request.user, now=timezone.now())
+        except (services.ChangeAlreadyDecidedError, ValidationError) as error:
+            self.message_user(request, " ".join(_messages_of(error)), messages.ERROR)
+        else:
+            # The history names the field, not the value: erasure rewrites no change message.
+            self.log_change(request, lead, f"{done} the proposed change of {change.field}.")
+            self.message_user(request, f"{done}: {change.label}.", messages.SUCCESS)
+        return redirect("admin:leads_lead_change", lead.pk)
 
     inlines = (ConsentInline, TouchInline, ActivityInline, StageChangeInline)
     actions = (
@@ -330,6 +422,50 @@ class LeadAdmin(admin.ModelAdmin):
         export_personal_data,
         erase_personal_data,
     )
+
+
+PROPOSED_CHANGE_DECISIONS = {
+    "accept": (services.accept_proposed_change, "Accepted"),
+    "dismiss": (services.dismiss_proposed_change, "Dismissed"),
+}
+
+
+def _proposed_changes_table(lead: Lead, *, with_buttons: bool) -> str:
+    changes = lead.proposed_changes.filter(status=ProposedChangeStatus.OPEN).select_related("submission__form")
+    rows = [
+        format_html(
+            "<tr><td>{}</td><td>{}</td><td><strong>{}</strong></td><td>{}</td><td>{}</td></tr>",
+            change.label, change.current_display, change.value_display, _proposed_by(change),
+            _decide_buttons(lead, change) if with_buttons else "",
+        )
+        for change in changes
+    ]  # fmt: skip
+    return format_html(
+        "<table><thead><tr><th>Field</th><th>Now</th><th>Proposed</th><th>From</th><th></th></tr></thead>"
+        "<tbody>{}</tbody></table>",
+        format_html_join("", "{}", ((row,) for row in rows)),
+    )
+
+
+def _decide_buttons(lead: Lead, change: ProposedChange) -> str:
+    # Each button posts the change form to its own address (formaction): a form inside that form is not allowed.
+    button = '<button type="submit" class="button" formaction="{}" formnovalidate>{}</button>'
+    return format_html(
+        button + " " + button,
+        reverse("admin:leads_lead_decide_change", args=[lead.pk, change.pk, "accept"]),
+        "Accept",
+        reverse("admin:leads_lead_decide_change", args=[lead.pk, change.pk, "dismiss"]),
+        "Dismiss",
+    )
+
+
+def _proposed_by(change: ProposedChange) -> str:
+    sent = f"{timezone.localtime(change.created_at):%Y-%m-%d %H:%M}"
+    return f"{change.submission.form.name}, {sent}" if change.submission else sent
+
+
+def _messages_of(error: Exception) -> list[str]:
+    return error.messages if isinstance(error, ValidationError) else [str(error)]
 
 
 @admin.register(StageChange)
@@ -346,6 +482,12 @@ class StageChangeAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[StageChange]:
+        changes = super().get_queryset(request)
+        if not roles.is_team_scoped(request.user):
+            return changes
+        return changes.filter(lead__in=roles.scoped_leads(request.user, Lead.objects.all()))
 
 
 # --- Forms ------------------------------------------------------------------------------------------

@@ -48,9 +48,8 @@ class LeadsConfig(AppConfig):
         ],
     }
 
-    # Safety nets: leads whose pipeline task was lost or whose enrichment stalled (handoff.pipeline), and
-    # double opt-in emails whose task was lost (leads.submissions).
-    periodic_tasks = {"handoff.tasks.sweep_stalled_leads": 1, "leads.tasks.send_unsent_confirmations": 5}
+    # Safety net: double opt-in emails whose task was lost (leads.submissions).
+    periodic_tasks = {"leads.tasks.send_unsent_confirmations": 5}
     demo_loader = "leads.enrichment.demo.load_demo_enrichment"
 
     def ready(self) -> None:

@@ -30,6 +30,7 @@ from leads.models import (
     Lead,
     LeadAttribute,
     LegalBasis,
+    PipelineStep,
     Stage,
 )
 
@@ -241,6 +242,9 @@ def _bulk_lead(i: int, *, rng: random.Random, reps: list[AbstractUser], now: dat
         enrichment_status=EnrichmentStatus.ENRICHED,
         enriched_at=created_at,
         routed_at=created_at,
+        pipeline_step=PipelineStep.ASSIGNED if owned and reps else PipelineStep.PARKED,
+        pipeline_step_at=created_at,
+        pipeline_reason="Synthetic bulk lead (load_demo --leads).",
         first_touch_at=created_at,
         first_touch_source=source,
         first_touch_medium=medium,

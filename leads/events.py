@@ -51,6 +51,11 @@ EVENTS: tuple[str, ...] = (
 # Sent with sender=Lead and the keyword arguments event, event_id, lead_id, data and occurred_at.
 lead_event = Signal()
 
+# Sent with sender=Lead, no arguments, after a transaction that gave some lead pipeline work commits
+# (``leads.services.enqueue_pipeline``). The pipeline (handoff) listens and wakes its workers; the work
+# itself is recorded on the lead, so a wake-up that is lost delays it, never loses it.
+pipeline_work_due = Signal()
+
 # Data subject requests (GDPR art. 15, 17, 20). Unlike ``lead_event`` these are sent at once, inside the
 # caller's transaction, and a listener that fails makes the request fail: an export or an erasure is
 # complete or it does not happen.

@@ -8,7 +8,9 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.text import capfirst
 
+from leads.merge import answer_key
 from leads.origins import origin_of, parse_origin_lines
 
 if TYPE_CHECKING:
@@ -32,7 +34,7 @@ class EnrichmentStatus(models.TextChoices):
 
 
 class PipelineStep(models.TextChoices):
-    """Where a lead stands on its way from capture to a rep (``handoff.pipeline``); the database, not the broker, says."""
+    """Where a lead stands on its way from capture to a rep (``handoff.pipeline``), kept in the database."""
 
     WAITING = "waiting", "Waiting for the worker"
     ENRICHED = "enriched", "Enriched"
@@ -130,6 +132,10 @@ class Lead(models.Model):
     engagement_score = models.IntegerField(default=0)
     score_breakdown = models.JSONField(default=list, blank=True)
     scored_at = models.DateTimeField(null=True, blank=True)
+
+    # Who set each value and when, for the merge policy (``leads.merge``): field (or "custom_answers.<key>")
+    # -> {"source": "person|person_verified|staff|import", "at": ISO time}. Providers' are in enrichment_sources.
+    field_sources = models.JSONField(default=dict, blank=True)
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -803,3 +809,67 @@ class Submission(models.Model):
     @property
     def is_spam(self) -> bool:
         return self.status == SubmissionStatus.SPAM
+
+
+class ProposedChangeStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    ACCEPTED = "accepted", "Accepted"
+    DISMISSED = "dismissed", "Dismissed"
+
+
+class ProposedChange(models.Model):
+    """A value a submission gave that the merge policy did not let replace the lead's (``leads.merge``).
+
+    The lead's owner or a marketer accepts it (the value becomes staff's) or dismisses it; a confirmed
+    double opt-in accepts the ones its person may replace. ``decided_by`` is empty when the person did.
+    """
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="proposed_changes")
+    field = models.CharField(max_length=150, help_text='A lead field, or "custom_answers.<key>".')
+    value = models.JSONField(help_text="The value as submitted.")
+    submission = models.ForeignKey(
+        Submission, null=True, blank=True, on_delete=models.CASCADE, related_name="proposed_changes"
+    )
+    created_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=ProposedChangeStatus.choices, default=ProposedChangeStatus.OPEN)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["lead", "status"], name="proposedchange_lead_status_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=ProposedChangeStatus.values), name="proposedchange_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.field} → {self.value!r} ({self.get_status_display()})"
+
+    @property
+    def label(self) -> str:
+        """The field's name as people read it: "Job title", or "Answer “team_size”" for a custom answer."""
+        key = answer_key(self.field)
+        if key is not None:
+            return f"Answer “{key}”"
+        return capfirst(Lead._meta.get_field(self.field).verbose_name)
+
+    @property
+    def value_display(self) -> str:
+        return _display(self.value)
+
+    @property
+    def current_display(self) -> str:
+        """The lead's value now, beside the proposed one (reads ``lead``: select or prefetch it)."""
+        key = answer_key(self.field)
+        current = self.lead.custom_answers.get(key) if key is not None else getattr(self.lead, self.field)
+        return _display(current)
+
+
+def _display(value: object) -> str:
+    if value is None or value == "" or value == []:
+        return "—"
+    return ", ".join(str(item) for item in value) if isinstance(value, list) else str(value)

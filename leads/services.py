@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -17,15 +17,20 @@ from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import validate_email
 from django.db import IntegrityError, models, transaction
+from django.db.models import Case, F, Q, Value, When
+from django.utils import timezone
 from django_q.tasks import async_task
 
-from leads import attribution, events, routing
+from leads import attribution, events, merge, routing
 from leads.models import (
     Activity,
     ActivityKind,
     Consent,
     ConsentStatus,
     Lead,
+    PipelineStep,
+    ProposedChange,
+    ProposedChangeStatus,
     ProviderRun,
     RoutingRule,
     Stage,
@@ -34,10 +39,11 @@ from leads.models import (
     Touch,
 )
 from leads.normalise import normalise_email, normalise_phone
+from leadsite.batch import once_per_batch
 
 logger = logging.getLogger(__name__)
 
-# Lead attributes a capture may set; a blank incoming value never replaces a known one.
+# Lead attributes a capture may set (with email, phone and custom answers), as the merge policy allows.
 CAPTURED_FIELDS = ("first_name", "last_name", "company_name", "company_domain", "job_title", "country")
 
 
@@ -95,23 +101,28 @@ def capture_lead(
     now: datetime,
     activity_metadata: Mapping[str, Any] | None = None,
     touch: TouchDetails | None = None,
+    value_source: merge.Source = merge.Source.PERSON,
+    submission: Submission | None = None,
 ) -> CaptureResult:
     """Create or update the lead for this person, with its consent, touch and activity, in one transaction.
 
-    The lead is found by normalised email, or by phone when no email is given. Known values are
-    never overwritten with blanks. Raises ``ValidationError`` when there is no usable direct channel.
+    The lead is found by normalised email, or by phone when no email is given. An existing lead takes the
+    values ``value_source`` may set under the merge policy (``leads.merge``); each other differing value
+    is kept as a proposed change of ``submission``. After a withdrawal, a consent is pending until the
+    person confirms it. Raises ``ValidationError`` when there is no usable direct channel or a value no
+    lead may hold.
     """
-    email = normalise_email(details.email)
-    country = details.country.strip().upper()
-    phone = normalise_phone(details.phone, country=country)
-    if email:
-        validate_email(email)
-    if not email and not phone:
+    values = _incoming_values(details)
+    if values["email"]:
+        validate_email(values["email"])
+    if not values["email"] and not values["phone"]:
         raise ValidationError({"email": "An email address or a phone number is required."})
 
     with transaction.atomic():
-        lead, is_new = _upsert_lead(email=email, phone=phone, country=country, details=details, now=now)
-        consent_row = _record_consent(lead=lead, consent=consent, now=now) if consent is not None else None
+        lead, is_new = _upsert_lead(values=values, source=value_source, submission=submission, now=now)
+        consent_row = None
+        if consent is not None:
+            consent_row = _record_consent(lead=lead, consent=consent, source=value_source, now=now)
         if touch is not None:
             attribution.record_touch(lead=lead, fields=_touch_fields(touch), now=now)
         activity = Activity.objects.create(
@@ -132,17 +143,26 @@ def _find_lead(*, email: str | None, phone: str) -> Lead | None:
     return None
 
 
+def _incoming_values(details: LeadDetails) -> dict[str, Any]:
+    """The details as the merge policy compares them: normalised, each custom answer as "custom_answers.<key>"."""
+    incoming: dict[str, Any] = {name: getattr(details, name).strip() for name in CAPTURED_FIELDS}
+    incoming["country"] = incoming["country"].upper()
+    incoming["phone"] = normalise_phone(details.phone, country=incoming["country"])
+    incoming["email"] = normalise_email(details.email)
+    return merge.flatten(incoming, answers=details.custom_answers)
+
+
 def _upsert_lead(
-    *, email: str | None, phone: str, country: str, details: LeadDetails, now: datetime
+    *, values: Mapping[str, Any], source: merge.Source, submission: Submission | None, now: datetime
 ) -> tuple[Lead, bool]:
-    incoming = {name: getattr(details, name).strip() for name in CAPTURED_FIELDS}
-    incoming["country"] = country
-    incoming["phone"] = phone
-    answers = {key: value for key, value in details.custom_answers.items() if value not in ("", None, [])}
+    _check_values(values)
+    email, phone = values["email"], values["phone"]
 
     lead = _find_lead(email=email, phone=phone)
     if lead is None:
-        lead = Lead(email=email, custom_answers=answers, created_at=now, stage_changed_at=now, **incoming)
+        lead = Lead(created_at=now, stage_changed_at=now)
+        given = {name: value for name, value in values.items() if not merge.is_blank(value)}
+        _apply_values(lead=lead, values=given, source=source, now=now)
         lead.full_clean(validate_unique=False, validate_constraints=False)
         try:
             with transaction.atomic():
@@ -156,23 +176,87 @@ def _upsert_lead(
             if lead is None:
                 raise
 
-    changed = [name for name, value in incoming.items() if value and getattr(lead, name) != value]
-    for name in changed:
-        setattr(lead, name, incoming[name])
-    if email and lead.email is None:
-        lead.email = email
-        changed.append("email")
-    merged_answers = {**lead.custom_answers, **answers}
-    if merged_answers != lead.custom_answers:
-        lead.custom_answers = merged_answers
-        changed.append("custom_answers")
-    if changed:
-        lead.full_clean(validate_unique=False, validate_constraints=False)
-        lead.save(update_fields=[*changed, "updated_at"])
+    result = _merge_values(lead=lead, values=values, source=source, now=now)
+    _propose(lead=lead, values=result.to_propose, submission=submission, now=now)
     return lead, False
 
 
-def _record_consent(*, lead: Lead, consent: ConsentDetails, now: datetime) -> Consent:
+def _check_values(values: Mapping[str, Any]) -> None:
+    """Refuse a value no lead may hold (an overlong country, a malformed email), whether it is set or proposed."""
+    given = {
+        name: value for name, value in values.items() if merge.answer_key(name) is None and not merge.is_blank(value)
+    }
+    Lead(**given).clean_fields(exclude=[f.name for f in Lead._meta.concrete_fields if f.name not in given])
+
+
+def _merge_values(
+    *, lead: Lead, values: Mapping[str, Any], source: merge.Source, now: datetime, by: AbstractBaseUser | None = None
+) -> merge.MergeResult:
+    """Save on ``lead`` what the merge policy lets ``source`` set of ``values``; returns the policy's answer."""
+    current = {name: getattr(lead, name) for name in values if merge.answer_key(name) is None}
+    result = merge.merge(
+        current=merge.flatten(current, answers=lead.custom_answers),
+        sources=merge.sources_of(field_sources=lead.field_sources, enrichment_sources=lead.enrichment_sources),
+        incoming=values,
+        source=source,
+    )
+    if result.to_set:
+        changed = _apply_values(lead=lead, values=result.to_set, source=source, now=now, by=by)
+        lead.save(update_fields=[*changed, "updated_at"])
+    return result
+
+
+def _apply_values(
+    *, lead: Lead, values: Mapping[str, Any], source: merge.Source, now: datetime, by: AbstractBaseUser | None = None
+) -> list[str]:
+    """Set ``values`` (fields and "custom_answers.<key>") on ``lead`` with their source; returns the columns changed."""
+    answers, sources = dict(lead.custom_answers), dict(lead.field_sources)
+    changed = {"field_sources"}
+    for name, value in values.items():
+        key = merge.answer_key(name)
+        if key is None:
+            setattr(lead, name, value)
+            changed.add(name)
+        else:
+            answers[key] = value
+            changed.add("custom_answers")
+        sources[name] = _source_entry(source=source, now=now, by=by)
+    lead.custom_answers, lead.field_sources = answers, sources
+    # A provider's provenance no longer describes a value someone else set; without it, enrichment treats
+    # the value as typed and fills only around it.
+    if source != merge.Source.PROVIDER and set(values) & set(lead.enrichment_sources):
+        lead.enrichment_sources = {k: v for k, v in lead.enrichment_sources.items() if k not in values}
+        changed.add("enrichment_sources")
+    return sorted(changed)
+
+
+def _source_entry(*, source: merge.Source, now: datetime, by: AbstractBaseUser | None) -> dict[str, Any]:
+    entry: dict[str, Any] = {"source": source.value, "at": now.isoformat()}
+    if by is not None:
+        entry["by"] = by.pk
+    return entry
+
+
+def _propose(*, lead: Lead, values: Mapping[str, Any], submission: Submission | None, now: datetime) -> None:
+    """Keep each value the policy did not let replace the lead's as an open proposed change, once per value."""
+    if not values:
+        return
+    already = list(
+        ProposedChange.objects.filter(lead=lead, status=ProposedChangeStatus.OPEN, field__in=values).values_list(
+            "field", "value"
+        )
+    )
+    ProposedChange.objects.bulk_create(
+        ProposedChange(lead=lead, field=name, value=value, submission=submission, created_at=now)
+        for name, value in values.items()
+        if (name, value) not in already
+    )
+
+
+def _record_consent(*, lead: Lead, consent: ConsentDetails, source: merge.Source, now: datetime) -> Consent:
+    # Anyone can send a form with the person's address: after a withdrawal, only the person restores
+    # consent, by following the confirm link we email them (``leads.submissions.confirm_consent``).
+    is_pending = consent.is_pending or (source != merge.Source.PERSON_VERIFIED and _consent_was_withdrawn(lead))
     return Consent.objects.create(
         lead=lead,
         legal_basis=consent.legal_basis,
@@ -183,8 +267,16 @@ def _record_consent(*, lead: Lead, consent: ConsentDetails, now: datetime) -> Co
         given_at=now,
         ip_address=consent.ip_address or None,
         consent_text_id=consent.consent_text_id,
-        status=ConsentStatus.PENDING if consent.is_pending else ConsentStatus.CONFIRMED,
+        status=ConsentStatus.PENDING if is_pending else ConsentStatus.CONFIRMED,
     )
+
+
+def _consent_was_withdrawn(lead: Lead) -> bool:
+    """The lead withdrew consent and has not confirmed a new one since."""
+    consents = Consent.objects.filter(lead=lead)
+    if not consents.filter(withdrawn_at__isnull=False).exists():
+        return False
+    return not consents.filter(status=ConsentStatus.CONFIRMED, withdrawn_at__isnull=True).exists()
 
 
 def _touch_fields(touch: TouchDetails) -> dict[str, str]:
@@ -193,23 +285,35 @@ def _touch_fields(touch: TouchDetails) -> dict[str, str]:
 
 # --- Activities and the pipeline ---------------------------------------------------------------
 
-PIPELINE_TASK = "handoff.tasks.process_lead"
-
 
 def enqueue_pipeline(*, lead_id: int) -> None:
-    """After the current transaction commits, queue the pipeline (enrich, score, route, assign) for a lead.
+    """Give the lead pipeline work (enrich, score, route, assign) and wake the workers after commit.
 
-    The periodic sweep (``handoff.tasks.sweep_stalled_leads``) picks up leads the pipeline never saw.
+    The work is recorded on the lead, in the caller's transaction: ``pipeline_due_at`` becomes now
+    unless the lead was already due earlier (it keeps its place in the line). The wake-up goes out once
+    per transaction; if the broker is down or loses it, the pipeline's periodic run finds the lead anyway.
     """
-    enqueue_after_commit(PIPELINE_TASK, lead_id)
+    now = timezone.now()
+    Lead.objects.filter(pk=lead_id).update(
+        pipeline_step=PipelineStep.WAITING,
+        pipeline_step_at=now,
+        pipeline_reason="",
+        pipeline_due_at=Case(When(pipeline_due_at__lte=now, then=F("pipeline_due_at")), default=Value(now)),
+    )
+    enqueue_after_commit(_wake_pipeline)
 
 
-def enqueue_after_commit(task: str, object_id: int) -> None:
+def _wake_pipeline() -> None:
+    events.pipeline_work_due.send(sender=Lead)
+
+
+def enqueue_after_commit(task: str | Callable[[], None], object_id: int | None = None) -> None:
     """After the current transaction commits, hand ``task`` to the task queue for ``object_id``, once.
 
-    Asking again for the same task and object before the commit queues nothing more, so a batch of
-    fifty activities for one lead runs its pipeline once. What the task works on is already stored when
-    it is queued, so a queue failure is logged, not raised: each task has a periodic sweep behind it.
+    ``task`` is a django-q2 task path (queued with ``object_id``) or a function to call. Asking again for
+    the same task and object before the commit queues nothing more, so a batch of fifty activities for
+    one lead wakes its pipeline once. What the task works on is already stored when it is queued, so a
+    queue failure is logged, not raised: each task has a periodic sweep behind it.
     """
     callback = _Enqueue(task, object_id)
     connection = transaction.get_connection()
@@ -222,12 +326,15 @@ def enqueue_after_commit(task: str, object_id: int) -> None:
 
 @dataclass(frozen=True)
 class _Enqueue:
-    task: str
-    object_id: int
+    task: str | Callable[[], None]
+    object_id: int | None
 
     def __call__(self) -> None:
         try:
-            async_task(self.task, self.object_id)
+            if callable(self.task):
+                self.task()
+            else:
+                async_task(self.task, self.object_id)
         except Exception:
             logger.exception("Could not enqueue %s for %s; what it works on is stored", self.task, self.object_id)
 
@@ -293,6 +400,78 @@ def withdraw_consents(
             occurred_at=now,
         )
     return withdrawn
+
+
+# --- Proposed changes (the merge policy, ``leads.merge``) ----------------------------------------------
+
+
+class ChangeAlreadyDecidedError(Exception):
+    """Someone accepted or dismissed the proposed change first."""
+
+
+def accept_proposed_change(*, change: ProposedChange, by: AbstractBaseUser, now: datetime) -> ProposedChange:
+    """Make the proposed value the lead's, as set by staff (``by``), and give the lead to the pipeline to rescore.
+
+    The claim is conditional: of two clicks one accepts and the other raises ``ChangeAlreadyDecidedError``.
+    A value no lead may hold raises ``ValidationError`` and leaves the change open.
+    """
+    with transaction.atomic():
+        _decide(change=change, status=ProposedChangeStatus.ACCEPTED, by=by, now=now)
+        _check_values({change.field: change.value})
+        lead = Lead.objects.get(pk=change.lead_id)
+        _merge_values(lead=lead, values={change.field: change.value}, source=merge.Source.STAFF, now=now, by=by)
+        enqueue_pipeline(lead_id=lead.pk)
+    return change
+
+
+def dismiss_proposed_change(*, change: ProposedChange, by: AbstractBaseUser, now: datetime) -> ProposedChange:
+    """Keep the lead's value and close the proposed change; raises ``ChangeAlreadyDecidedError`` when decided."""
+    _decide(change=change, status=ProposedChangeStatus.DISMISSED, by=by, now=now)
+    return change
+
+
+def _decide(*, change: ProposedChange, status: str, by: AbstractBaseUser | None, now: datetime) -> None:
+    decided = ProposedChange.objects.filter(pk=change.pk, status=ProposedChangeStatus.OPEN).update(
+        status=status, decided_at=now, decided_by=by
+    )
+    if decided != 1:
+        raise ChangeAlreadyDecidedError("This change was already accepted or dismissed.")
+    change.status, change.decided_at, change.decided_by = status, now, by
+
+
+def apply_verified_details(*, lead_id: int, details: LeadDetails, now: datetime) -> Lead:
+    """The person proved the address (followed the confirm link we emailed): what they sent may now replace
+    what they typed before, never what staff, a provider or an import set (``leads.merge``). The proposed
+    changes it settles are closed as accepted, by nobody: the person decided."""
+    values = _incoming_values(details)
+    with transaction.atomic():
+        lead = Lead.objects.get(pk=lead_id)
+        result = _merge_values(lead=lead, values=values, source=merge.Source.PERSON_VERIFIED, now=now)
+        settled = [
+            change.pk
+            for change in ProposedChange.objects.filter(
+                lead=lead, status=ProposedChangeStatus.OPEN, field__in=result.to_set
+            )
+            if change.value == result.to_set[change.field]
+        ]
+        ProposedChange.objects.filter(pk__in=settled, status=ProposedChangeStatus.OPEN).update(
+            status=ProposedChangeStatus.ACCEPTED, decided_at=now
+        )
+    return lead
+
+
+def record_staff_edit(*, lead: Lead, before: Mapping[str, Any], by: AbstractBaseUser, now: datetime) -> Lead:
+    """Record that ``by`` set the lead's values that differ from ``before`` (field -> value before the edit), so
+    no submission replaces them. Admin calls it after saving a lead."""
+    fields = [name for name in before if name != "custom_answers"]
+    old = merge.flatten({name: before[name] for name in fields}, answers=before.get("custom_answers") or {})
+    new = merge.flatten({name: getattr(lead, name) for name in fields}, answers=lead.custom_answers or {})
+    # A value staff cleared (or an answer they removed) is empty again, and empty values anyone may fill.
+    edited = {name: value for name, value in new.items() if old.get(name) != value}
+    if edited:
+        changed = _apply_values(lead=lead, values=edited, source=merge.Source.STAFF, now=now, by=by)
+        lead.save(update_fields=[*changed, "updated_at"])
+    return lead
 
 
 # --- Stages -------------------------------------------------------------------------------------
@@ -363,14 +542,16 @@ def change_stage(
 
 
 def set_owner(*, lead: Lead, owner: AbstractBaseUser, now: datetime) -> None:
-    """Give the lead to the sales rep ``owner``."""
-    Lead.objects.filter(pk=lead.pk).update(owner=owner, updated_at=now)
+    """Give the lead to the sales rep ``owner``; its pipeline has reached its end, whoever assigned it."""
+    step = {"pipeline_step": PipelineStep.ASSIGNED, "pipeline_step_at": now, "pipeline_reason": f"Owned by {owner}."}
+    Lead.objects.filter(pk=lead.pk).update(owner=owner, updated_at=now, **step)
     lead.owner = owner
 
 
 def release_owner(*, lead_id: int, owner: AbstractBaseUser, now: datetime) -> bool:
     """Take the lead back from ``owner`` for marketing; False when it is no longer theirs."""
-    return Lead.objects.filter(pk=lead_id, owner=owner).update(owner=None, updated_at=now) == 1
+    step = {"pipeline_step": PipelineStep.PARKED, "pipeline_step_at": now, "pipeline_reason": "Sent back by sales."}
+    return Lead.objects.filter(pk=lead_id, owner=owner).update(owner=None, updated_at=now, **step) == 1
 
 
 def set_nurture_end(*, lead_id: int, ends_at: datetime | None, now: datetime) -> bool:
@@ -387,16 +568,17 @@ def set_nurture_end(*, lead_id: int, ends_at: datetime | None, now: datetime) ->
 # --- Routing ------------------------------------------------------------------------------------
 
 
-def route_lead(*, lead_id: int, now: datetime) -> Lead:
+def route_lead(*, lead_id: int, now: datetime, again: bool = False) -> Lead:
     """Send the lead where the first matching routing rule says (a team or a nurture track), once.
 
     The decision and the rule that made it are stored on the lead; a lead already routed is left as
-    it is, so the pipeline can run this twice. With no rule matching, the default rule applies.
+    it is, so the pipeline can run this twice, unless ``again`` asks to decide anew (the pipeline does
+    when a late enrichment changed what routing reads). With no rule matching, the default rule applies.
     """
     lead = Lead.objects.get(pk=lead_id)
-    if lead.routed_at is not None:
+    if lead.routed_at is not None and not again:
         return lead
-    rules = list(RoutingRule.objects.filter(is_active=True).order_by("is_default", "order", "id"))
+    rules = once_per_batch("routing.rules", _active_routing_rules)
     facts = routing.RoutingFacts(
         size_band=lead.size_band, employee_count=lead.employee_count, industry=lead.industry, country=lead.country,
         seniority=lead.seniority, job_function=lead.job_function, score=lead.score, source=lead.first_touch_source,
@@ -406,11 +588,21 @@ def route_lead(*, lead_id: int, now: datetime) -> Lead:
     rule = next((r for r in rules if r.pk == rule_id), None) or next((r for r in rules if r.is_default), None)
     if rule is None:
         return lead
-    updated = Lead.objects.filter(pk=lead.pk, routed_at__isnull=True).update(
-        routing_rule=rule, routing_action=rule.action, routing_team=rule.team_slug if rule.action == "team" else "",
-        nurture_track=rule.nurture_track if rule.action == "nurture" else "", routed_at=now, updated_at=now,
-    )  # fmt: skip
-    return Lead.objects.get(pk=lead.pk) if updated else lead
+    unchanged_since_read = Q(routed_at=lead.routed_at) if lead.routed_at else Q(routed_at__isnull=True)
+    decision = {
+        "routing_rule": rule, "routing_action": rule.action,
+        "routing_team": rule.team_slug if rule.action == "team" else "",
+        "nurture_track": rule.nurture_track if rule.action == "nurture" else "", "routed_at": now, "updated_at": now,
+    }  # fmt: skip
+    if not Lead.objects.filter(unchanged_since_read, pk=lead.pk).update(**decision):
+        return Lead.objects.get(pk=lead.pk)  # routed meanwhile by another run: that decision stands
+    for name, value in decision.items():
+        setattr(lead, name, value)
+    return lead
+
+
+def _active_routing_rules() -> list[RoutingRule]:
+    return list(RoutingRule.objects.filter(is_active=True).order_by("is_default", "order", "id"))
 
 
 def _routing_conditions(rule: RoutingRule) -> routing.RoutingConditions:
@@ -449,6 +641,7 @@ def export_lead_data(lead: Lead) -> dict[str, Any]:
         "activities": [_fields_of(row) for row in lead.activities.order_by("occurred_at", "id")],
         "stage_changes": [_fields_of(row) for row in lead.stage_changes.order_by("changed_at", "id")],
         "enrichment_runs": [_fields_of(row) for row in lead.provider_runs.order_by("started_at", "id")],
+        "proposed_changes": [_fields_of(row) for row in lead.proposed_changes.order_by("created_at", "id")],
     }
     for receiver, part in events.collect_personal_data.send(sender=Lead, lead=lead):
         clash = set(part) & set(data)
@@ -512,6 +705,8 @@ def _erase_lead_row(*, lead_id: int, now: datetime) -> None:
 
 def _erase_lead_records(*, lead_id: int) -> None:
     Consent.objects.filter(lead_id=lead_id).update(ip_address=None)
+    # Values someone sent for the person (name, phone, answers): nothing left to decide about.
+    ProposedChange.objects.filter(lead_id=lead_id).delete()
     ProviderRun.objects.filter(lead_id=lead_id).update(error="")
     # What a rep or marketer wrote when moving the lead; scoring's own reasons (no person) stay.
     by_people = StageChange.objects.filter(lead_id=lead_id, changed_by__isnull=False).exclude(reason=ERASURE_REASON)

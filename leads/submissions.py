@@ -21,7 +21,7 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from leads import services, spam, tokens
+from leads import merge, services, spam, tokens
 from leads.models import (
     Activity,
     ActivityKind,
@@ -164,12 +164,8 @@ def release_submission(*, submission: Submission, by: AbstractBaseUser | None, n
 def _capture(submission: Submission) -> None:
     """Capture the submission's lead with its consent, touch and activity; enqueue the follow-up after commit."""
     form, consent_text = submission.form, submission.consent_text
-    answers = submission.payload
     result = services.capture_lead(
-        details=services.LeadDetails(
-            **{key: str(value) for key, value in answers.items() if key in LeadAttribute.values},
-            custom_answers={key: value for key, value in answers.items() if key not in LeadAttribute.values},
-        ),
+        details=_lead_details(submission),
         consent=services.ConsentDetails(
             legal_basis=form.legal_basis,
             text=consent_text.text,
@@ -193,12 +189,24 @@ def _capture(submission: Submission) -> None:
         activity_kind=ActivityKind.FORM_SUBMITTED,
         activity_metadata={"form": form.slug, "submission": submission.pk},
         now=submission.submitted_at,
+        # Whoever sent it proved nothing: it may fill the lead's blanks, the rest waits as proposed changes.
+        value_source=merge.Source.PERSON,
+        submission=submission,
     )
     submission.lead, submission.consent = result.lead, result.consent
     submission.save(update_fields=["lead", "consent"])
     services.enqueue_pipeline(lead_id=result.lead.pk)
-    if form.is_double_opt_in:
+    # Pending on a double opt-in form, and on any form after the person withdrew: the email confirms it.
+    if result.consent is not None and result.consent.status == ConsentStatus.PENDING:
         services.enqueue_after_commit(CONFIRMATION_TASK, submission.pk)
+
+
+def _lead_details(submission: Submission) -> services.LeadDetails:
+    answers = submission.payload
+    return services.LeadDetails(
+        **{key: str(value) for key, value in answers.items() if key in LeadAttribute.values},
+        custom_answers={key: value for key, value in answers.items() if key not in LeadAttribute.values},
+    )
 
 
 def _consent_source(submission: Submission) -> str:
@@ -279,16 +287,20 @@ def asset_url(submission: Submission) -> str:
 def confirm_consent(*, submission: Submission, now: datetime) -> Consent | None:
     """Confirm the submission's pending double opt-in consent; confirming twice changes nothing.
 
-    The lead was held from sales while its consent was pending (``scoring.baseline``), so confirming
-    runs the pipeline again: a lead that scored as an MQL is passed on now.
+    Following the link proves the person holds the address, so what they sent may now replace what they
+    typed before (``services.apply_verified_details``). The lead was held from sales while its consent was
+    pending (``scoring.baseline``), so confirming runs the pipeline again: a lead that scored as an MQL is
+    passed on now.
     """
     if submission.consent_id is None:
         return None
-    confirmed = Consent.objects.filter(pk=submission.consent_id, status=ConsentStatus.PENDING).update(
-        status=ConsentStatus.CONFIRMED, confirmed_at=now
-    )
-    if confirmed and submission.lead_id is not None:
-        services.enqueue_pipeline(lead_id=submission.lead_id)
+    with transaction.atomic():
+        confirmed = Consent.objects.filter(pk=submission.consent_id, status=ConsentStatus.PENDING).update(
+            status=ConsentStatus.CONFIRMED, confirmed_at=now
+        )
+        if confirmed and submission.lead_id is not None:
+            services.apply_verified_details(lead_id=submission.lead_id, details=_lead_details(submission), now=now)
+            services.enqueue_pipeline(lead_id=submission.lead_id)
     return Consent.objects.get(pk=submission.consent_id)
 
 

@@ -8,7 +8,10 @@ without anyone noticing. The checks here read what django-q2 itself records:
   half second with a 3-second expiry, so a cluster listed by ``Stat.get_all()`` was alive just now;
 - the queue: the ORM broker's ``OrmQ`` rows, or the Redis list;
 - the schedules' ``next_run``, which the scheduler moves forward about every 30 seconds;
-- ``Failure`` rows.
+- ``Failure`` rows;
+- the work itself: how many leads wait for the pipeline and since when (``handoff.pipeline.backlog``,
+  registered by handoff with ``register_backlog``, since this module imports no app). The broker is only
+  a wake-up: an empty queue says nothing when Redis has just lost every task, the leads still say it.
 
 No check reads task arguments or lead data: the readiness answer is public.
 """
@@ -16,6 +19,7 @@ No check reads task arguments or lead data: the readiness answer is public.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -39,6 +43,24 @@ from django_q.status import Stat
 logger = logging.getLogger(__name__)
 
 FAILURE_WINDOW = timedelta(hours=24)
+# Failed tasks this recent make the answer "degraded" (still 200: the worker runs, something in it fails).
+RECENT_FAILURE_WINDOW = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class BacklogState:
+    waiting: int
+    oldest_due_at: datetime | None
+
+
+BacklogProbe = Callable[..., BacklogState]
+_backlog_probe: BacklogProbe | None = None
+
+
+def register_backlog(probe: BacklogProbe) -> None:
+    """Called by the app that owns the pipeline: ``probe(now=...)`` says how much work waits and since when."""
+    global _backlog_probe
+    _backlog_probe = probe
 
 
 @dataclass(frozen=True)
@@ -72,7 +94,21 @@ class HealthReport:
     queue: QueueState
     overdue_schedules: tuple[OverdueSchedule, ...]
     failed_task_count: int  # in the last FAILURE_WINDOW; shown, but a failing task is no reason to be unready
+    recent_failure_count: int  # in the last RECENT_FAILURE_WINDOW: degraded
     queue_max_age: timedelta
+    backlog: BacklogState
+    backlog_max_wait: timedelta
+
+    @property
+    def oldest_waiting_age(self) -> timedelta | None:
+        if self.backlog.oldest_due_at is None:
+            return None
+        return max(self.checked_at - self.backlog.oldest_due_at, timedelta(0))
+
+    @property
+    def is_backlog_stale(self) -> bool:
+        age = self.oldest_waiting_age
+        return age is not None and age > self.backlog_max_wait
 
     @property
     def oldest_queued_age(self) -> timedelta | None:
@@ -87,7 +123,18 @@ class HealthReport:
 
     @property
     def is_ready(self) -> bool:
-        return self.worker.is_alive and not self.is_queue_stale and not self.overdue_schedules
+        return (
+            self.worker.is_alive
+            and not self.is_queue_stale
+            and not self.is_backlog_stale
+            and not self.overdue_schedules
+        )
+
+    @property
+    def status(self) -> str:
+        if not self.is_ready:
+            return "fail"
+        return "degraded" if self.recent_failure_count else "ok"
 
 
 # --- Checks -----------------------------------------------------------------------------------------
@@ -154,8 +201,12 @@ def _interval(schedule: Schedule) -> timedelta:
     return schedule.calculate_next_run(schedule.next_run) - schedule.next_run
 
 
-def failed_task_count(*, now: datetime) -> int:
-    return Failure.objects.filter(stopped__gte=now - FAILURE_WINDOW).count()
+def failed_task_count(*, now: datetime, window: timedelta = FAILURE_WINDOW) -> int:
+    return Failure.objects.filter(stopped__gte=now - window).count()
+
+
+def backlog_state(*, now: datetime) -> BacklogState:
+    return BacklogState(0, None) if _backlog_probe is None else _backlog_probe(now=now)
 
 
 def check_health(*, now: datetime) -> HealthReport:
@@ -166,7 +217,10 @@ def check_health(*, now: datetime) -> HealthReport:
         queue=queue_state(now=now),
         overdue_schedules=overdue_schedules(now=now, grace=settings.HEALTH_SCHEDULE_GRACE),
         failed_task_count=failed_task_count(now=now),
+        recent_failure_count=failed_task_count(now=now, window=RECENT_FAILURE_WINDOW),
         queue_max_age=settings.HEALTH_QUEUE_MAX_AGE,
+        backlog=backlog_state(now=now),
+        backlog_max_wait=settings.HEALTH_PIPELINE_MAX_WAIT,
     )
 
 
@@ -176,9 +230,10 @@ def check_health(*, now: datetime) -> HealthReport:
 def report_as_json(report: HealthReport) -> dict[str, Any]:
     """The public readiness answer: states, times and counts; no task names, arguments or hosts."""
     age = report.oldest_queued_age
+    waiting_age = report.oldest_waiting_age
     heartbeat_age = _age_seconds(report.checked_at, report.worker.last_heartbeat_at)
     return {
-        "status": "ok" if report.is_ready else "fail",
+        "status": report.status,
         "checked_at": report.checked_at.isoformat(),
         "checks": {
             "worker": {
@@ -194,8 +249,18 @@ def report_as_json(report: HealthReport) -> dict[str, Any]:
                 "oldest_age_seconds": None if age is None else round(age.total_seconds()),
                 "max_age_seconds": round(report.queue_max_age.total_seconds()),
             },
+            "pipeline": {
+                "ok": not report.is_backlog_stale,
+                "waiting": report.backlog.waiting,
+                "oldest_age_seconds": None if waiting_age is None else round(waiting_age.total_seconds()),
+                "max_age_seconds": round(report.backlog_max_wait.total_seconds()),
+            },
             "schedules": {"ok": not report.overdue_schedules, "overdue": len(report.overdue_schedules)},
-            "failures": {"last_24h": report.failed_task_count},
+            "failures": {
+                "ok": report.recent_failure_count == 0,
+                "last_hour": report.recent_failure_count,
+                "last_24h": report.failed_task_count,
+            },
         },
     }
 
@@ -225,11 +290,25 @@ def describe(report: HealthReport) -> list[StatusLine]:
             f"{_words(age)} ({report.queue.queued_count} waiting; more than {_words(report.queue_max_age)} is stale)"
         )
     overdue = ", ".join(f"{item.name} (due {_words(now - item.due_at)} ago)" for item in report.overdue_schedules)
+    waiting_age = report.oldest_waiting_age
+    if waiting_age is None:
+        backlog_text = "none waiting"
+    else:
+        backlog_text = (
+            f"{_words(waiting_age)} ({report.backlog.waiting} waiting; "
+            f"more than {_words(report.backlog_max_wait)} is stale)"
+        )
     return [
         StatusLine("worker", "Task worker", worker.is_alive, worker_text),
+        StatusLine("pipeline", "Oldest lead waiting for the pipeline", not report.is_backlog_stale, backlog_text),
         StatusLine("queue", "Oldest queued task", not report.is_queue_stale, queue_text),
         StatusLine("schedules", "Overdue schedules", not report.overdue_schedules, overdue or "none"),
-        StatusLine("failures", "Failed tasks in 24 h", report.failed_task_count == 0, str(report.failed_task_count)),
+        StatusLine(
+            "failures",
+            "Failed tasks in the last hour (24 h)",
+            report.recent_failure_count == 0,
+            f"{report.recent_failure_count} ({report.failed_task_count})",
+        ),
     ]
 
 

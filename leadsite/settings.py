@@ -111,6 +111,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # PostgreSQL cannot hold a NUL: an admin query parameter with one is a 400 before it reaches the database.
+    "leadsite.middleware.RejectNulInAdminQueryMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -171,7 +173,15 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Cache and task queue -----------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # A Redis that does not answer must not hold up a request: give up after a second (not the OS's
+            # minutes of TCP retries), and the rate limits count per process meanwhile (leads.ratelimit).
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
 else:
     # The database cache is shared by every gunicorn worker and qcluster process (rate limits
     # must be), and needs nothing installed. `manage.py createcachetable` creates its table.
@@ -192,7 +202,11 @@ Q_CLUSTER: dict[str, object] = {
     "label": "Task queue",
 }
 if REDIS_URL:
-    Q_CLUSTER["redis"] = REDIS_URL
+    # A broker that does not answer must not hold up a capture's wake-up (the lead is stored and due
+    # already): fail fast. The read timeout stays above the 1-second blocking pop of django-q2's worker.
+    _timeouts = "socket_connect_timeout=1&socket_timeout=5"
+    _joiner = "&" if "?" in REDIS_URL else "?"
+    Q_CLUSTER["redis"] = REDIS_URL if "timeout=" in REDIS_URL else f"{REDIS_URL}{_joiner}{_timeouts}"
 else:
     Q_CLUSTER["orm"] = "default"
     Q_CLUSTER["poll"] = 0.5
@@ -201,6 +215,12 @@ else:
 # keeping up; a schedule is overdue when its next run is two of its intervals plus this grace in the past.
 HEALTH_QUEUE_MAX_AGE = timedelta(seconds=env_int("HEALTH_QUEUE_MAX_AGE_SECONDS", 600))
 HEALTH_SCHEDULE_GRACE = timedelta(seconds=env_int("HEALTH_SCHEDULE_GRACE_SECONDS", 120))
+# ...and a lead whose pipeline work has waited longer than this (handoff.pipeline) means the same.
+HEALTH_PIPELINE_MAX_WAIT = timedelta(seconds=env_int("HEALTH_PIPELINE_MAX_WAIT_SECONDS", 300))
+
+# One pipeline run (handoff.tasks.run_pipeline) takes batches for at most this long, well inside the
+# task timeout; what is left waits for the next run, which every capture queues.
+PIPELINE_TASK_BUDGET = timedelta(seconds=env_int("PIPELINE_TASK_BUDGET_SECONDS", max(Q_CLUSTER["timeout"] // 3, 5)))
 
 # --- Auth ---------------------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
@@ -315,7 +335,8 @@ REST_FRAMEWORK = {
     "NUM_PROXIES": PROXY_COUNT,
     # JSON only: the browsable API needs inline scripts our CSP forbids; /api/docs/ is the interactive view.
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # DRF's JSON parser, refusing lone surrogates and deep nesting with a 400 (see integrations.parsers).
+    "DEFAULT_PARSER_CLASSES": ["integrations.parsers.StrictJSONParser"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }

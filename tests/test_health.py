@@ -21,7 +21,7 @@ from django_q.signing import SignedPackage
 from django_q.status import Stat, Status
 
 from conftest import client_for
-from leads.tests.factories import UserFactory
+from leads.tests.factories import LeadFactory, UserFactory
 from leadsite import health
 
 pytestmark = pytest.mark.django_db
@@ -145,14 +145,55 @@ def test_ready_is_503_with_an_overdue_schedule(client: Client, clock: object) ->
     assert response.json()["checks"]["schedules"] == {"ok": False, "overdue": 1}
 
 
-def test_failed_tasks_are_shown_but_keep_ready(client: Client, clock: object) -> None:
+def test_failed_tasks_of_the_last_day_are_shown_but_keep_ready(client: Client, clock: object) -> None:
     _heartbeat(at=NOW)
-    _finished_task(stopped_at=NOW - timedelta(hours=1), success=False)
+    _finished_task(stopped_at=NOW - timedelta(hours=2), success=False)
 
     response = client.get("/healthz/ready/")
 
     assert response.status_code == 200
-    assert response.json()["checks"]["failures"] == {"last_24h": 1}
+    assert response.json()["status"] == "ok"
+    assert response.json()["checks"]["failures"] == {"ok": True, "last_hour": 0, "last_24h": 1}
+
+
+def test_a_task_failed_in_the_last_hour_makes_ready_degraded_not_down(client: Client, clock: object) -> None:
+    _heartbeat(at=NOW)
+    _finished_task(stopped_at=NOW - timedelta(minutes=30), success=False)
+
+    response = client.get("/healthz/ready/")
+
+    assert (response.status_code, response.json()["status"]) == (200, "degraded")
+    assert response.json()["checks"]["failures"] == {"ok": False, "last_hour": 1, "last_24h": 1}
+
+
+def test_ready_is_503_when_the_oldest_lead_waiting_for_the_pipeline_is_past_the_limit(
+    client: Client, clock: object, settings: object
+) -> None:
+    settings.HEALTH_PIPELINE_MAX_WAIT = timedelta(minutes=5)  # type: ignore[attr-defined]
+    _heartbeat(at=NOW)
+    LeadFactory(pipeline_due_at=NOW - timedelta(minutes=6))
+    LeadFactory(pipeline_due_at=NOW - timedelta(minutes=1))
+
+    response = client.get("/healthz/ready/")
+
+    assert response.status_code == 503
+    assert response.json()["checks"]["pipeline"] == {
+        "ok": False, "waiting": 2, "oldest_age_seconds": 360, "max_age_seconds": 300,
+    }  # fmt: skip
+
+
+def test_ready_is_200_while_the_oldest_waiting_lead_is_within_the_limit_even_with_an_empty_broker(
+    client: Client, clock: object, settings: object
+) -> None:
+    settings.HEALTH_PIPELINE_MAX_WAIT = timedelta(minutes=5)  # type: ignore[attr-defined]
+    _heartbeat(at=NOW)
+    LeadFactory(pipeline_due_at=NOW - timedelta(minutes=4))
+
+    response = client.get("/healthz/ready/")
+
+    assert response.status_code == 200
+    assert response.json()["checks"]["pipeline"]["waiting"] == 1
+    assert response.json()["checks"]["queue"]["queued"] == 0
 
 
 def test_ready_names_no_task_and_no_schedule(client: Client, clock: object) -> None:
@@ -228,7 +269,10 @@ def test_describe_says_when_the_last_task_finished_once_no_cluster_reports() -> 
         queue=health.QueueState(broker="orm", queued_count=0, oldest_queued_at=None),
         overdue_schedules=(),
         failed_task_count=0,
+        recent_failure_count=0,
         queue_max_age=QUEUE_MAX_AGE,
+        backlog=health.BacklogState(waiting=0, oldest_due_at=None),
+        backlog_max_wait=timedelta(minutes=5),
     )
 
     worker_line = health.describe(report)[0]
@@ -258,8 +302,9 @@ def test_status_page_is_not_for_reps(rep: object) -> None:
 def test_status_page_shows_the_checks_in_words(role: str, request: pytest.FixtureRequest, clock: object) -> None:
     _heartbeat(at=NOW - timedelta(seconds=12))
     _enqueue(at=NOW - timedelta(seconds=3))
-    _finished_task(stopped_at=NOW - timedelta(hours=1), success=False)
+    _finished_task(stopped_at=NOW - timedelta(minutes=50), success=False)
     _finished_task(stopped_at=NOW - timedelta(hours=2), success=False)
+    LeadFactory(pipeline_due_at=NOW - timedelta(seconds=40))
 
     response = client_for(request.getfixturevalue(role)).get("/admin/status/")
 
@@ -268,7 +313,8 @@ def test_status_page_shows_the_checks_in_words(role: str, request: pytest.Fixtur
     assert "Task worker </th> <td> running — last seen 12 s ago (1 cluster)" in text
     assert "Oldest queued task </th> <td> 3 s (1 waiting" in text
     assert "Overdue schedules </th> <td> none" in text
-    assert "Failed tasks in 24 h </th> <td> 2" in text
+    assert "Oldest lead waiting for the pipeline </th> <td> 40 s (1 waiting" in text
+    assert "Failed tasks in the last hour (24 h) </th> <td> 1 (2)" in text
 
 
 def test_status_page_links_failed_tasks_for_those_who_may_see_them(clock: object) -> None:

@@ -192,15 +192,16 @@ def reassign_leads(
     return BulkResult(done, refused)
 
 
-def assign_lead_step(*, lead_id: int, now: datetime) -> None:
+def assign_lead_step(*, lead_id: int, now: datetime) -> str:
     """Pipeline step 4: assign an unowned MQL to its routed team. Safe to run again: it only acts once.
 
     Leaves the lead unassigned (it shows in the managers' queue) when routing names no team or the
-    team has nobody available; ``assign_waiting_leads`` tries again later.
+    team has nobody available; ``assign_waiting_leads`` tries again later. Returns what happened:
+    "assigned", "not waiting", "no team", "nobody available" or "no consent".
     """
     lead = Lead.objects.filter(pk=lead_id).first()
     if lead is None:
-        return
+        return "not waiting"
     outcome = _assign_if_waiting(lead, now=now)
     if outcome == "no team":
         logger.warning("Lead %s is an MQL but no team takes it; it waits in the managers' queue", lead_id)
@@ -208,6 +209,7 @@ def assign_lead_step(*, lead_id: int, now: datetime) -> None:
         logger.warning("Lead %s waits in the managers' queue: its team has nobody available", lead_id)
     elif outcome == "no consent":
         logger.info("Lead %s is not assigned: it has no usable consent", lead_id)
+    return outcome
 
 
 # Leads that became MQLs this recently are the pipeline's to assign; the sweep leaves them alone.

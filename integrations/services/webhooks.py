@@ -39,6 +39,7 @@ from integrations.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from integrations.serializers import LeadEventSerializer
 from leads import outbound
 from leads.models import Lead
+from leadsite.batch import once_per_batch
 
 logger = logging.getLogger(__name__)
 
@@ -121,7 +122,8 @@ def record_event(
 
     Returns the deliveries created; an event id already recorded for an endpoint creates nothing.
     """
-    endpoints = [endpoint for endpoint in WebhookEndpoint.objects.filter(is_active=True) if endpoint.wants(event)]
+    active = once_per_batch("webhooks.endpoints", lambda: list(WebhookEndpoint.objects.filter(is_active=True)))
+    endpoints = [endpoint for endpoint in active if endpoint.wants(event)]
     if not endpoints:
         return []
     lead = Lead.objects.filter(pk=lead_id).first()

@@ -29,11 +29,17 @@ from leads.models import (
     ProviderRunStatus,
     SizeBand,
 )
+from leadsite.batch import once_per_batch
 
 logger = logging.getLogger(__name__)
 
-# After this long a lead still pending is routed with what is known (see `leads_waiting_for_enrichment`).
-ENRICHMENT_WAIT = timedelta(minutes=10)
+# A failed or partly failed enrichment is tried again after each of these delays, then left as it is.
+RETRY_DELAYS: tuple[timedelta, ...] = (
+    timedelta(minutes=5),
+    timedelta(minutes=30),
+    timedelta(hours=2),
+    timedelta(hours=12),
+)
 
 
 @dataclass(frozen=True)
@@ -73,23 +79,36 @@ def _ms_since(started: float) -> int:
     return int((time.monotonic() - started) * 1000)
 
 
+def is_enrichment_due(lead: Lead, *, now: datetime) -> bool:
+    """Whether the providers should run for ``lead`` now: never run yet, or a retry whose time has come."""
+    if lead.enrichment_status == EnrichmentStatus.PENDING:
+        return True
+    return lead.enrichment_retry_at is not None and lead.enrichment_retry_at <= now
+
+
 def enrich_lead(*, lead_id: int, now: datetime) -> Lead:
-    """Run every active provider for a lead still pending enrichment; a no-op once it is done.
+    """Run every active provider for a lead whose enrichment is due; a no-op otherwise.
 
     Providers run outside any transaction (they may call slow services); the results are then
-    saved in one transaction, together with the run log, only if the lead is still pending: a second
+    saved in one transaction, together with the run log, only if no other attempt saved first: a second
     run (a retry after a worker died, or a duplicate task) leaves the same lead and the same run log.
+    When a provider failed (an error, its timeout, an open circuit) the lead goes on with what is known
+    and is enriched again after the next of ``RETRY_DELAYS``.
     """
     lead = Lead.objects.get(pk=lead_id)
-    if lead.enrichment_status != EnrichmentStatus.PENDING:
+    if not is_enrichment_due(lead, now=now):
         return lead
     snapshot = snapshot_of(lead)
     runs = []
-    for provider in EnrichmentProvider.objects.filter(is_active=True).order_by("order", "id"):
+    for provider in once_per_batch("enrichment.providers", _active_providers):
         run = _run_provider(provider, snapshot, now)
         snapshot = snapshot.with_values(run.found)
         runs.append(run)
     return _save_enrichment(lead=lead, runs=runs, now=now)
+
+
+def _active_providers() -> list[EnrichmentProvider]:
+    return list(EnrichmentProvider.objects.filter(is_active=True).order_by("order", "id"))
 
 
 def _status(runs: list[_Run]) -> str:
@@ -100,15 +119,22 @@ def _status(runs: list[_Run]) -> str:
 
 
 def _apply(lead: Lead, runs: list[_Run], now: datetime) -> list[str]:
-    """Set what the providers found on ``lead``; returns the changed field names."""
+    """Set what the providers found on ``lead``, each value checked as a typed one; returns the changed names."""
+    from leads.enrichment.values import RefusedValue, clean_value
+
     changed, sources = [], dict(lead.enrichment_sources)
     for run in runs:
         for name, found in run.found.items():
+            try:
+                value = clean_value(name, found.value)
+            except RefusedValue as error:  # a provider's answer is outside input: left out, and logged
+                logger.warning("Provider %s: ignored %s for lead %s: %s", run.provider.name, name, lead.pk, error)
+                continue
             current = getattr(lead, name)
             typed = current not in ("", None) and name not in sources
-            if name in changed or (typed and not run.provider.may_overwrite) or current == found.value:
+            if name in changed or (typed and not run.provider.may_overwrite) or current == value:
                 continue
-            setattr(lead, name, found.value)
+            setattr(lead, name, value)
             sources[name] = {"provider": run.provider.name, "confidence": found.confidence, "at": now.isoformat()}
             changed.append(name)
     canonical = directory.canonical_industry(lead.industry, Industry.objects.all()) if lead.industry else ""
@@ -124,14 +150,28 @@ def _apply(lead: Lead, runs: list[_Run], now: datetime) -> list[str]:
     return sorted(set(changed))
 
 
+def _next_retry_at(status: str, attempts: int, now: datetime) -> datetime | None:
+    if status == EnrichmentStatus.ENRICHED or attempts > len(RETRY_DELAYS):
+        return None
+    return now + RETRY_DELAYS[attempts - 1]
+
+
 def _save_enrichment(*, lead: Lead, runs: list[_Run], now: datetime) -> Lead:
+    attempts_before = lead.enrichment_attempts
     changed = _apply(lead, runs, now)
-    lead.enrichment_status = _status(runs)
-    lead.enriched_at = now
+    status = _status(runs)
+    if status == EnrichmentStatus.FAILED and lead.enrichment_status == EnrichmentStatus.PARTIAL:
+        status = EnrichmentStatus.PARTIAL  # a failed retry keeps what an earlier attempt found
+    lead.enrichment_status, lead.enriched_at = status, now
+    lead.enrichment_attempts = attempts_before + 1
+    lead.enrichment_retry_at = _next_retry_at(status, lead.enrichment_attempts, now)
     with transaction.atomic():
-        # Only the attempt that finds the lead still pending writes; a concurrent duplicate gives up.
-        claimed = Lead.objects.filter(pk=lead.pk, enrichment_status=EnrichmentStatus.PENDING).update(
-            enrichment_status=lead.enrichment_status, enriched_at=now
+        # Only the attempt that finds the count it started from writes; a concurrent duplicate gives up.
+        claimed = Lead.objects.filter(pk=lead.pk, enrichment_attempts=attempts_before).update(
+            enrichment_status=status,
+            enriched_at=now,
+            enrichment_attempts=lead.enrichment_attempts,
+            enrichment_retry_at=lead.enrichment_retry_at,
         )
         if not claimed:
             return Lead.objects.get(pk=lead.pk)
@@ -145,24 +185,3 @@ def _save_enrichment(*, lead: Lead, runs: list[_Run], now: datetime) -> Lead:
         lead.save(update_fields=[*changed, "enrichment_sources", "updated_at"])
         events.emit(events.LEAD_ENRICHED, lead_id=lead.pk, event_id=f"lead.enriched:{lead.pk}", occurred_at=now)
     return lead
-
-
-def give_up_waiting(*, lead_id: int, now: datetime) -> bool:
-    """Mark a lead whose enrichment never finished as failed, so the pipeline routes it with what is known.
-
-    Returns whether this call changed it (a conditional update: safe when the sweep runs twice).
-    """
-    return bool(
-        Lead.objects.filter(pk=lead_id, enrichment_status=EnrichmentStatus.PENDING).update(
-            enrichment_status=EnrichmentStatus.FAILED, enriched_at=now
-        )
-    )
-
-
-def leads_waiting_for_enrichment(*, now: datetime, wait: timedelta = ENRICHMENT_WAIT) -> list[int]:
-    """Ids of leads still pending enrichment after ``wait``: the sweep's safety net for lost tasks."""
-    return list(
-        Lead.objects.filter(enrichment_status=EnrichmentStatus.PENDING, created_at__lt=now - wait)
-        .order_by("created_at")
-        .values_list("id", flat=True)[:1000]
-    )

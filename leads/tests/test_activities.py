@@ -4,8 +4,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from handoff import receivers
 from leads import services
-from leads.models import Activity, ActivityKind
+from leads.models import Activity, ActivityKind, Lead, PipelineStep
 from leads.tests.factories import FIXED_NOW, LeadFactory
 
 pytestmark = pytest.mark.django_db
@@ -14,8 +15,8 @@ pytestmark = pytest.mark.django_db
 def test_record_activity_stores_it_and_queues_the_pipeline(
     django_capture_on_commit_callbacks: object, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    queued: list[tuple[str, int]] = []
-    monkeypatch.setattr(services, "async_task", lambda task, lead_id: queued.append((task, lead_id)))
+    queued: list[str] = []
+    monkeypatch.setattr(receivers, "async_task", queued.append)
     lead = LeadFactory()
 
     with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
@@ -29,14 +30,15 @@ def test_record_activity_stores_it_and_queues_the_pipeline(
         FIXED_NOW,
         {"webinar": "Q3 roadmap"},
     )
-    assert queued == [("handoff.tasks.process_lead", lead.pk)]
+    assert queued == ["handoff.tasks.run_pipeline"]
+    assert Lead.objects.get(pk=lead.pk).pipeline_step == PipelineStep.WAITING
 
 
-def test_a_batch_of_activities_for_one_lead_queues_its_pipeline_once(
+def test_a_batch_of_activities_wakes_the_pipeline_once_with_every_lead_due(
     django_capture_on_commit_callbacks: object, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    queued: list[tuple[str, int]] = []
-    monkeypatch.setattr(services, "async_task", lambda task, lead_id: queued.append((task, lead_id)))
+    queued: list[str] = []
+    monkeypatch.setattr(receivers, "async_task", queued.append)
     lead, other = LeadFactory(), LeadFactory()
 
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():  # type: ignore[operator]
@@ -44,14 +46,15 @@ def test_a_batch_of_activities_for_one_lead_queues_its_pipeline_once(
             services.record_activity(lead=lead, kind=kind, occurred_at=FIXED_NOW, now=FIXED_NOW)
         services.record_activity(lead=other, kind=ActivityKind.PAGE_VIEW, occurred_at=FIXED_NOW, now=FIXED_NOW)
 
-    assert queued == [("handoff.tasks.process_lead", lead.pk), ("handoff.tasks.process_lead", other.pk)]
+    assert queued == ["handoff.tasks.run_pipeline"]
+    assert Lead.objects.filter(pk__in=[lead.pk, other.pk], pipeline_due_at__isnull=False).count() == 2
 
 
 def test_a_rolled_back_activity_does_not_stop_the_next_one_from_queueing(
     django_capture_on_commit_callbacks: object, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    queued: list[tuple[str, int]] = []
-    monkeypatch.setattr(services, "async_task", lambda task, lead_id: queued.append((task, lead_id)))
+    queued: list[str] = []
+    monkeypatch.setattr(receivers, "async_task", queued.append)
     lead = LeadFactory()
 
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():  # type: ignore[operator]
@@ -60,7 +63,7 @@ def test_a_rolled_back_activity_does_not_stop_the_next_one_from_queueing(
             raise RuntimeError("the rest of the request failed")
         services.record_activity(lead=lead, kind=ActivityKind.EMAIL_CLICKED, occurred_at=FIXED_NOW, now=FIXED_NOW)
 
-    assert queued == [("handoff.tasks.process_lead", lead.pk)]
+    assert queued == ["handoff.tasks.run_pipeline"]
     assert list(Activity.objects.filter(lead=lead).values_list("kind", flat=True)) == [ActivityKind.EMAIL_CLICKED]
 
 

@@ -10,6 +10,7 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 from django.utils import timezone
 
+from handoff import receivers
 from integrations.models import ApiKeyScope
 from integrations.tests.factories import ApiKeyFactory, api_headers
 from leads import services, spam, submissions
@@ -78,6 +79,7 @@ def queue(monkeypatch: pytest.MonkeyPatch) -> list[tuple[object, ...]]:
     """The task queue, which is outside the process: record what is enqueued instead of running it."""
     enqueued: list[tuple[object, ...]] = []
     monkeypatch.setattr(services, "async_task", lambda *args: enqueued.append(args))
+    monkeypatch.setattr(receivers, "async_task", lambda *args: enqueued.append(args))  # the pipeline's wake-up
     return enqueued
 
 
@@ -175,7 +177,9 @@ def test_the_pipeline_is_enqueued_after_commit(
         post(body())
         assert queue == []
 
-    assert queue == [("handoff.tasks.process_lead", Lead.objects.get().pk)]
+    assert queue == [("handoff.tasks.run_pipeline",)]
+    lead = Lead.objects.get()
+    assert (lead.pipeline_step, lead.pipeline_due_at is not None) == ("waiting", True)
 
 
 def test_the_submission_is_stored_even_if_the_queue_fails(
@@ -187,13 +191,14 @@ def test_the_submission_is_stored_even_if_the_queue_fails(
     def broken_queue(*args: object) -> None:
         raise ConnectionError("Redis is down")
 
-    monkeypatch.setattr(services, "async_task", broken_queue)
+    monkeypatch.setattr(receivers, "async_task", broken_queue)
 
-    with caplog.at_level(logging.ERROR), django_capture_on_commit_callbacks(execute=True):
+    with caplog.at_level(logging.WARNING), django_capture_on_commit_callbacks(execute=True):
         response = post(body())
 
     assert (response.status_code, Submission.objects.count(), Lead.objects.count()) == (201, 1, 1)
-    assert "Could not enqueue handoff.tasks.process_lead" in caplog.text
+    assert Lead.objects.get().pipeline_due_at is not None  # the scheduled run takes it
+    assert "Could not queue a pipeline run" in caplog.text
 
 
 def test_submitted_at_is_when_the_consent_was_given(whitepaper: CaptureForm, queue: list[tuple[object, ...]]) -> None:

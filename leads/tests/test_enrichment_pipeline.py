@@ -122,18 +122,6 @@ def test_enriching_twice_gives_the_same_lead_and_run_log(acme: CompanyDirectoryE
     assert ProviderRun.objects.filter(lead=lead).count() == 3
 
 
-def test_sweep_finds_leads_pending_longer_than_the_wait_and_gives_up_once() -> None:
-    stale = LeadFactory(created_at=FIXED_NOW - timedelta(minutes=11))
-    LeadFactory(created_at=FIXED_NOW - timedelta(minutes=2))
-
-    waiting = enrichment.leads_waiting_for_enrichment(now=FIXED_NOW)
-
-    assert waiting == [stale.pk]
-    assert enrichment.give_up_waiting(lead_id=stale.pk, now=FIXED_NOW) is True
-    assert enrichment.give_up_waiting(lead_id=stale.pk, now=FIXED_NOW) is False
-    assert Lead.objects.get(pk=stale.pk).enrichment_status == EnrichmentStatus.FAILED
-
-
 def test_directory_csv_import_creates_and_updates_entries(acme: CompanyDirectoryEntry) -> None:
     csv_text = (
         "domain,name,employee_count,industry,country\n"

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from django.db import connection
 
+from handoff import receivers
 from leads import services, spam, submissions, tasks, tokens
 from leads.models import (
     Activity,
@@ -69,6 +70,7 @@ def queue(monkeypatch: pytest.MonkeyPatch) -> list[tuple[object, ...]]:
     """The task queue, which is outside the process: record what is enqueued instead of running it."""
     enqueued: list[tuple[object, ...]] = []
     monkeypatch.setattr(services, "async_task", lambda *args: enqueued.append(args))
+    monkeypatch.setattr(receivers, "async_task", lambda *args: enqueued.append(args))  # the pipeline's wake-up
     return enqueued
 
 
@@ -251,7 +253,9 @@ def test_the_pipeline_is_enqueued_after_commit(
         submit(whitepaper)
         assert queue == []
 
-    assert queue == [("handoff.tasks.process_lead", Lead.objects.get().pk)]
+    assert queue == [("handoff.tasks.run_pipeline",)]
+    lead = Lead.objects.get()
+    assert (lead.pipeline_step, lead.pipeline_due_at is not None) == ("waiting", True)
 
 
 def test_spam_enqueues_nothing(
@@ -272,14 +276,15 @@ def test_a_failing_task_queue_keeps_the_submission_and_the_lead(
     def broken_queue(*args: object) -> None:
         raise ConnectionError("Redis is down")
 
-    monkeypatch.setattr(services, "async_task", broken_queue)
+    monkeypatch.setattr(receivers, "async_task", broken_queue)
 
-    with caplog.at_level(logging.ERROR), django_capture_on_commit_callbacks(execute=True):
+    with caplog.at_level(logging.WARNING), django_capture_on_commit_callbacks(execute=True):
         result = submit(whitepaper)
 
     assert Submission.objects.get() == result.submission
     assert Lead.objects.get() == result.submission.lead
-    assert "Could not enqueue handoff.tasks.process_lead" in caplog.text
+    assert Lead.objects.get().pipeline_due_at is not None  # the scheduled run takes it
+    assert "Could not queue a pipeline run" in caplog.text
 
 
 # --- Double opt-in ----------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from typing import Any
 
 from leads import services as lead_services
 from leads.models import Lead, Stage
+from leadsite.batch import once_per_batch
 from scoring import baseline, rules, selectors, thresholds
 
 logger = logging.getLogger(__name__)
@@ -26,7 +27,7 @@ def score_lead(*, lead_id: int, now: datetime, occasion: str = "") -> Lead:
     of a stage change it causes.
     """
     lead = Lead.objects.get(pk=lead_id)
-    scoring = selectors.active_scoring()
+    scoring = once_per_batch("scoring.active", selectors.active_scoring)
     if scoring is None or lead.erased_at is not None:  # an erased lead keeps the score it had
         return lead
     facts = selectors.lead_facts(lead)

@@ -1,0 +1,37 @@
+"""Configuration read once per batch of work, not once per row.
+
+The pipeline takes leads in batches; every lead of a batch needs the same scoring model, routing rules and
+enrichment providers. Inside ``with batch_scope():`` a ``once_per_batch(key, load)`` call loads on first
+use and returns the same value afterwards; outside a batch it simply loads. Nothing is kept between
+batches, so an edit in admin is seen by the next batch (a few seconds at most), and nothing is shared
+between processes: this is not a cache, only "don't ask the database the same question 50 times".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+_loaded: ContextVar[dict[str, Any] | None] = ContextVar("batch_loaded", default=None)
+
+
+@contextmanager
+def batch_scope() -> Iterator[None]:
+    token = _loaded.set({})
+    try:
+        yield
+    finally:
+        _loaded.reset(token)
+
+
+def once_per_batch(key: str, load: Callable[[], T]) -> T:
+    loaded = _loaded.get()
+    if loaded is None:
+        return load()
+    if key not in loaded:
+        loaded[key] = load()
+    return loaded[key]
