@@ -2,7 +2,8 @@
 
 Rates come from ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]`` (``api_key``, ``user``, ``anon``) and are
 read on every request, so a test or a settings override takes effect without a restart. Counters
-live in the default cache, which every process shares.
+live in the default cache, which every process shares, and in each process's memory while that cache
+does not answer (``leads.ratelimit``): an API client is never refused because Redis is down.
 """
 
 from __future__ import annotations
@@ -14,12 +15,15 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
 from integrations.models import ApiKey
+from leads.ratelimit import rate_limit_cache
 
 if TYPE_CHECKING:  # rest_framework.views imports this module while it is being defined
     from rest_framework.views import APIView
 
 
 class _LiveRateThrottle(SimpleRateThrottle):
+    cache = rate_limit_cache
+
     def __init__(self) -> None:
         # DRF copies the rates into a class attribute at import time; read the current settings instead.
         self.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES

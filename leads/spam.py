@@ -9,9 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.core.cache import cache
-
 from leads.models import SpamReason
+from leads.ratelimit import rate_limit_cache
 
 # A field people never see (it is moved off screen) and bots fill in; named to tempt them.
 HONEYPOT_FIELD = "company_website"
@@ -45,15 +44,18 @@ def check_submission(
 
 
 def count_submission_from(*, ip_address: str | None, now: datetime) -> int:
-    """Add one to the address's counter for the current window (a fixed window in the shared cache)."""
+    """Add one to the address's counter for the current window (a fixed window in the shared cache).
+
+    While the shared cache does not answer, the count is this process's own (``leads.ratelimit``).
+    """
     window_seconds = int(RATE_WINDOW.total_seconds())
     window = int(now.timestamp()) // window_seconds
     key = f"leads:form-rate:{ip_address or 'unknown'}:{window}"
     # add() only sets a missing key, so concurrent first submissions do not reset each other's count.
-    cache.add(key, 0, timeout=window_seconds * 2)
+    rate_limit_cache.add(key, 0, timeout=window_seconds * 2)
     try:
-        return cache.incr(key)
+        return rate_limit_cache.incr(key)
     except ValueError:
         # The key expired between add() and incr(); this is the window's first submission.
-        cache.set(key, 1, timeout=window_seconds * 2)
+        rate_limit_cache.set(key, 1, timeout=window_seconds * 2)
         return 1

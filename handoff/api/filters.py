@@ -2,17 +2,36 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import django_filters
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
+from django_filters.fields import IsoDateTimeField
 
 from leads.models import Lead, Stage
 
 MAX_SCORE = 2**31 - 1
+# PostgreSQL refuses a time with a larger UTC offset ("time zone displacement out of range").
+MAX_UTC_OFFSET = timedelta(hours=15, minutes=59)
 
 
 class _IntegerFilter(django_filters.NumberFilter):
     field_class = forms.IntegerField
+
+
+class _StorableIsoDateTimeField(IsoDateTimeField):
+    def to_python(self, value: object) -> datetime | None:
+        parsed = super().to_python(value)
+        offset = parsed.utcoffset() if parsed else None
+        if offset is not None and abs(offset) > MAX_UTC_OFFSET:
+            raise ValidationError("Give a UTC offset between -15:59 and +15:59.", code="invalid")
+        return parsed
+
+
+class _IsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = _StorableIsoDateTimeField
 
 
 class LeadFilter(django_filters.FilterSet):
@@ -38,10 +57,10 @@ class LeadFilter(django_filters.FilterSet):
     score_max = _IntegerFilter(
         field_name="score", lookup_expr="lte", min_value=-MAX_SCORE, max_value=MAX_SCORE, help_text="Score at most."
     )
-    created_after = django_filters.IsoDateTimeFilter(
+    created_after = _IsoDateTimeFilter(
         field_name="created_at", lookup_expr="gte", help_text="Created at or after (ISO 8601, with a time zone)."
     )
-    created_before = django_filters.IsoDateTimeFilter(
+    created_before = _IsoDateTimeFilter(
         field_name="created_at", lookup_expr="lt", help_text="Created before (ISO 8601, with a time zone)."
     )
     q = django_filters.CharFilter(
