@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 
 from leads.channels import Channel
 from leads.models import Touch
+from leadsite.validators import validate_storable_offset
 
 
 class ReportOptionsForm(forms.Form):
@@ -34,7 +35,10 @@ class FirstTouchCorrectionForm(forms.Form):
     medium = forms.CharField(max_length=100, required=False)
     campaign = forms.CharField(max_length=200, required=False)
     occurred_at = forms.DateTimeField(
-        label="When", required=False, help_text="When the touch happened; empty: when the lead was created."
+        validators=[validate_storable_offset],
+        label="When",
+        required=False,
+        help_text="When the touch happened; empty: when the lead was created.",
     )
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}), help_text="Why the recorded first touch is wrong."

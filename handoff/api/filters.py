@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import django_filters
 from django import forms
-from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django_filters.fields import IsoDateTimeField
 
 from leads.models import Lead, Stage
+from leadsite.validators import validate_storable_offset
 
 MAX_SCORE = 2**31 - 1
-# PostgreSQL refuses a time with a larger UTC offset ("time zone displacement out of range").
-MAX_UTC_OFFSET = timedelta(hours=15, minutes=59)
 
 
 class _IntegerFilter(django_filters.NumberFilter):
@@ -24,9 +22,7 @@ class _IntegerFilter(django_filters.NumberFilter):
 class _StorableIsoDateTimeField(IsoDateTimeField):
     def to_python(self, value: object) -> datetime | None:
         parsed = super().to_python(value)
-        offset = parsed.utcoffset() if parsed else None
-        if offset is not None and abs(offset) > MAX_UTC_OFFSET:
-            raise ValidationError("Give a UTC offset between -15:59 and +15:59.", code="invalid")
+        validate_storable_offset(parsed)
         return parsed
 
 

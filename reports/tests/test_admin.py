@@ -202,3 +202,16 @@ def test_corrections_can_be_read_but_never_deleted(manager: object) -> None:
 
     assert client.get(reverse("admin:reports_firsttouchcorrection_changelist")).status_code == 200
     assert client.post(reverse("admin:reports_firsttouchcorrection_delete", args=[record.pk])).status_code == 403
+
+
+def test_a_correction_with_a_utc_offset_the_database_cannot_store_is_a_form_error(manager: object) -> None:
+    lead = journey(Step("cpc", source="google"))
+
+    response = client_for(manager).post(
+        f"{reverse('admin:reports_firsttouchcorrection_add')}?lead={lead.pk}",
+        {"channel": "podcast", "occurred_at": "2026-03-01T10:00:00+16:00", "reason": "Told us on the call"},
+    )
+
+    assert response.status_code == 200
+    assert b"Give a UTC offset between -15:59 and +15:59." in response.content
+    assert not FirstTouchCorrection.objects.exists()
