@@ -42,6 +42,7 @@ from handoff.services.errors import (
     NoUsableConsentError,
 )
 from handoff.services.notifications import queue_notification
+from leads import events
 from leads.models import Lead, Stage, usable_consent_q
 from leads.services import set_nurture_end, set_owner
 
@@ -369,4 +370,11 @@ def _create_assignment(
     set_owner(lead=lead, owner=membership.user, now=now)
     if notify:
         queue_notification(kind=NotificationKind.ASSIGNED, assignment=assignment, recipients=[membership.user], now=now)
+    events.emit(
+        events.LEAD_ASSIGNED,
+        lead_id=lead.pk,
+        event_id=f"{events.LEAD_ASSIGNED}:{assignment.pk}",
+        data={"team": team.slug, "rep": membership.user.get_username(), "sla_due_at": due_at.isoformat()},
+        occurred_at=now,
+    )
     return assignment

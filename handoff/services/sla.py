@@ -18,6 +18,7 @@ from handoff.models import BreachAction, NotificationKind, SLARecord
 from handoff.services.assignment import reassign_lead
 from handoff.services.errors import NoEligibleRepError
 from handoff.services.notifications import queue_notification, retry_unsent_notifications
+from leads import events
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +94,14 @@ def _flag_breach(*, sla_id: int, now: datetime) -> bool | None:
             kind=NotificationKind.BREACH, assignment=assignment, recipients=recipients, now=now, extra=extra
         )
         SLARecord.objects.filter(pk=sla_id).update(escalated_at=now)
+        events.emit(
+            events.LEAD_SLA_BREACHED,
+            lead_id=assignment.lead_id,
+            event_id=f"{events.LEAD_SLA_BREACHED}:{sla_id}",
+            data={"team": assignment.team.slug, "rep": assignment.rep.get_username(), "due_at": sla.due_at.isoformat(),
+                  "reassigned": wants_reassign},
+            occurred_at=now,
+        )  # fmt: skip
     return wants_reassign
 
 
