@@ -53,6 +53,7 @@ class LeadsConfig(AppConfig):
     demo_loader = "leads.enrichment.demo.load_demo_enrichment"
 
     def ready(self) -> None:
+        import leadsite.checks  # noqa: F401  # registers the project's deploy checks
         from leads.roles import sync_role_groups
         from leads.schedules import sync_periodic_tasks
 

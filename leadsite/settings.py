@@ -13,7 +13,6 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
-from jinja2 import StrictUndefined
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -78,7 +77,10 @@ PROXY_COUNT = env_int("PROXY_COUNT", 0)
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
-SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Links in emails and the forms' embed snippets. Unset, it follows the address the run command serves on
+# (its HOST and PORT); in production set it (`check --deploy` warns when it is not).
+IS_SITE_URL_SET = bool(env_str("SITE_URL"))
+SITE_URL = env_str("SITE_URL", f"http://{env_str('HOST', '127.0.0.1')}:{env_int('PORT', 8000)}").rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -137,15 +139,6 @@ TEMPLATES = [
                 "leads.context_processors.navigation",
             ],
         },
-    },
-    # Jinja2 renders the few fragments that print many rows (the inbox's list) several times faster than
-    # the Django template language; a view renders them with ``using="jinja2"`` and puts the escaped HTML
-    # into its page. Everything else is a Django template.
-    {
-        "BACKEND": "django.template.backends.jinja2.Jinja2",
-        "DIRS": [BASE_DIR / "templates" / "jinja2"],
-        "APP_DIRS": False,
-        "OPTIONS": {"undefined": StrictUndefined},  # a misspelt name fails instead of printing nothing
     },
 ]
 
@@ -291,7 +284,7 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
 if env_bool("BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
-# Every page loads its scripts and styles from our own origin only (Bootstrap and htmx are
+# Every page loads its scripts and styles from our own origin only (Bootstrap and Chart.js are
 # vendored under static/), so the policy needs no CDN and no inline script.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {

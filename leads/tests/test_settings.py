@@ -11,7 +11,9 @@ PROJECT = Path(__file__).resolve().parents[2]
 
 
 # Variables of the test run that must not leak into the "production" process under test.
-INHERITED_SETTINGS = {"DEBUG", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+INHERITED_SETTINGS = {
+    "DEBUG", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "DJANGO_ALLOW_ASYNC_UNSAFE", "SITE_URL", "HOST", "PORT",
+}  # fmt: skip
 
 
 def run_manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -25,6 +27,7 @@ PRODUCTION = {
     "DEBUG": "0",
     "SECRET_KEY": "k8$Jm2vQ!pL9xR4tW7zB1nC5yH3eG6fA0sD-uI_oP+qT8rE2wY4",
     "ALLOWED_HOSTS": "leads.example.com",
+    "SITE_URL": "https://leads.example.com",
 }
 
 
@@ -33,6 +36,28 @@ def test_check_deploy_is_clean_under_production_variables() -> None:
 
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
+
+
+def test_check_deploy_warns_when_site_url_is_not_set() -> None:
+    production = {name: value for name, value in PRODUCTION.items() if name != "SITE_URL"}
+
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", env=production)
+
+    assert result.returncode != 0
+    assert "leadsite.W001" in result.stderr
+
+
+def site_url(**env: str) -> str:
+    code = "from django.conf import settings; print(settings.SITE_URL)"
+    return run_manage("shell", "-v", "0", "-c", code, env={"DEBUG": "1", **env}).stdout.strip()
+
+
+def test_site_url_follows_the_port_the_run_command_serves_on() -> None:
+    assert site_url(PORT="8741") == "http://127.0.0.1:8741"
+
+
+def test_a_set_site_url_wins_over_the_port() -> None:
+    assert site_url(PORT="8741", SITE_URL="https://leads.example.com/") == "https://leads.example.com"
 
 
 def test_check_deploy_flags_debug_mode() -> None:
