@@ -42,6 +42,3 @@ class HandoffConfig(AppConfig):
         health.register_backlog(pipeline.backlog)
         # Capture records the work on the lead; this only wakes a worker to do it.
         events.pipeline_work_due.connect(receivers.wake_pipeline, dispatch_uid="handoff.wake_pipeline")
-        # A data subject request: handoff adds its part of the export and scrubs its part on erasure.
-        events.collect_personal_data.connect(receivers.collect_personal_data, dispatch_uid="handoff.collect")
-        events.erase_personal_data.connect(receivers.erase_personal_data, dispatch_uid="handoff.erase")

@@ -26,9 +26,9 @@ class IntegrationsConfig(AppConfig):
     }
 
     def ready(self) -> None:
-        from integrations import receivers, schema  # noqa: F401  (schema registers the auth scheme)
-        from leads.events import collect_personal_data, erase_personal_data, lead_event
+        from integrations import privacy_admin, receivers, schema  # noqa: F401  (schema registers the auth scheme)
+        from leads.events import lead_event
 
         lead_event.connect(receivers.record_lead_event, dispatch_uid="integrations.record_lead_event")
-        collect_personal_data.connect(receivers.collect_personal_data, dispatch_uid="integrations.collect")
-        erase_personal_data.connect(receivers.erase_personal_data, dispatch_uid="integrations.erase")
+        # The Lead admin's export and erase actions call integrations.privacy, which leads may not import.
+        privacy_admin.add_lead_actions()

@@ -9,7 +9,6 @@ from typing import Any
 from django.utils import timezone
 
 from integrations import services
-from leads.models import Lead
 
 
 def record_lead_event(
@@ -26,13 +25,3 @@ def record_lead_event(
     services.record_event(
         event=event, event_id=event_id, lead_id=lead_id, data=data, occurred_at=occurred_at, now=timezone.now()
     )
-
-
-def collect_personal_data(sender: object, *, lead: Lead, **kwargs: object) -> dict[str, Any]:
-    """``leads.events.collect_personal_data``: the webhook deliveries about the lead, for its data export."""
-    return services.lead_personal_data(lead=lead)
-
-
-def erase_personal_data(sender: object, *, lead_id: int, **kwargs: object) -> None:
-    """``leads.events.erase_personal_data``: stub the lead's webhook payloads."""
-    services.erase_lead_personal_data(lead_id=lead_id)

@@ -1,5 +1,4 @@
 import json
-import logging
 from typing import Any
 
 from django import forms
@@ -36,8 +35,6 @@ from leads.models import (
     Touch,
 )
 from leads.paginators import EstimatedCountPaginator
-
-logger = logging.getLogger(__name__)
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -111,7 +108,6 @@ def _move_to(stage: str, label: str) -> object:
 # Withdrawing and erasing cannot be undone, so each is confirmed on a page that names the leads, and done
 # for a reviewable number of them at a time rather than for "all 40,000 matching".
 WITHDRAW_AT_ONCE = 200
-ERASE_AT_ONCE = 50
 
 
 def _reviewable(
@@ -174,69 +170,6 @@ def record_consent_withdrawal(
     modeladmin.message_user(request, f"Recorded a consent withdrawal for {changed} lead(s).", messages.SUCCESS)
     if unchanged:
         modeladmin.message_user(request, f"{unchanged} lead(s) had no consent left to withdraw.", messages.INFO)
-    return None
-
-
-# --- Data subject requests (GDPR art. 15, 17 and 20) ----------------------------------------------------
-# Both need ``leads.erase_lead`` (``LeadAdmin.has_erase_permission``): an export holds the reps' notes and
-# the submissions' answers too, more than the lead page shows.
-
-
-@admin.action(description="Export personal data (JSON)", permissions=["erase"])
-def export_personal_data(
-    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Lead]
-) -> HttpResponse | None:
-    """Download everything held about one lead's person as ``lead-<id>.json``; the admin history records it."""
-    leads = list(queryset[:2])
-    if len(leads) != 1:
-        modeladmin.message_user(request, "Select exactly one lead: an export holds one person's data.", messages.ERROR)
-        return None
-    [lead] = leads
-    data = services.export_lead_data(lead)
-    modeladmin.log_change(request, lead, "Exported personal data (JSON).")
-    response = HttpResponse(
-        json.dumps(data, indent=2, ensure_ascii=False), content_type="application/json; charset=utf-8"
-    )
-    response["Content-Disposition"] = f'attachment; filename="lead-{lead.pk}.json"'
-    return response
-
-
-@admin.action(description="Erase personal data", permissions=["erase"])
-def erase_personal_data(
-    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Lead]
-) -> TemplateResponse | None:
-    """The person asked to be forgotten: after a confirmation with the reason, erase as ``erase_lead`` says."""
-    fields = ("id", "email", "phone", "first_name", "last_name", "company_name", "stage", "erased_at")
-    leads = _reviewable(modeladmin, request, queryset, at_most=ERASE_AT_ONCE, fields=fields, purpose="to erase at once")
-    if leads is None:
-        return None
-    reason = request.POST.get("reason", "").strip()[:500]
-    if request.POST.get("confirmed") != "yes" or not reason:
-        return _confirmation_page(
-            modeladmin, request, leads, action="erase_personal_data", title="Erase personal data",
-            confirm_label="Yes, erase the personal data", needs_reason=request.POST.get("confirmed") == "yes",
-        )  # fmt: skip
-    erased, again, failed = 0, 0, 0
-    now = timezone.now()
-    for lead in leads:
-        was_erased = lead.erased_at is not None
-        try:
-            services.erase_lead(lead=lead, now=now, by=request.user, reason=reason)
-        except Exception:  # one lead changed under us must not stop the others; its erasure rolled back
-            logger.exception("Could not erase lead %s", lead.pk)
-            failed += 1
-            continue
-        if was_erased:
-            again += 1
-        else:
-            erased += 1
-    modeladmin.message_user(request, f"Erased the personal data of {erased} lead(s).", messages.SUCCESS)
-    if again:
-        modeladmin.message_user(request, f"{again} lead(s) had been erased before; nothing more was recorded.")
-    if failed:
-        modeladmin.message_user(
-            request, f"{failed} lead(s) could not be erased and were left unchanged; try again.", messages.ERROR
-        )
     return None
 
 
@@ -332,6 +265,8 @@ class LeadAdmin(admin.ModelAdmin):
     )
 
     def has_erase_permission(self, request: HttpRequest) -> bool:
+        # The export and erase actions (GDPR art. 15, 17, 20) call every app, so integrations provides them
+        # (integrations/privacy_admin.py) and adds them to ``actions`` when it is ready.
         return request.user.has_perm("leads.erase_lead")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Lead]:
@@ -419,8 +354,6 @@ class LeadAdmin(admin.ModelAdmin):
         _move_to(Stage.NURTURE, "nurture"),
         _move_to(Stage.DISQUALIFIED, "disqualified"),
         record_consent_withdrawal,
-        export_personal_data,
-        erase_personal_data,
     )
 
 

@@ -56,19 +56,6 @@ lead_event = Signal()
 # itself is recorded on the lead, so a wake-up that is lost delays it, never loses it.
 pipeline_work_due = Signal()
 
-# Data subject requests (GDPR art. 15, 17, 20). Unlike ``lead_event`` these are sent at once, inside the
-# caller's transaction, and a listener that fails makes the request fail: an export or an erasure is
-# complete or it does not happen.
-#
-# ``collect_personal_data``: sent with sender=Lead and the keyword argument ``lead`` by
-# ``leads.services.export_lead_data``; each listener returns a dict of its parts of the export, keyed by
-# a name of its own (``{"handoff": {...}}``), JSON-serialisable or with datetimes.
-collect_personal_data = Signal()
-# ``erase_personal_data``: sent with sender=Lead and the keyword arguments ``lead_id``, ``now`` and ``by``
-# by ``leads.services.erase_lead``; each listener scrubs what its app holds about the person. It may run
-# again for a lead already erased, and must then change nothing more.
-erase_personal_data = Signal()
-
 
 def emit(
     event: str,

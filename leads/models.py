@@ -139,7 +139,7 @@ class Lead(models.Model):
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
-    # Set once, when the person's data was erased on their request (``leads.services.erase_lead``).
+    # Set once, when the person's data was erased on their request (``integrations.privacy.erase_lead``).
     erased_at = models.DateTimeField(null=True, blank=True, help_text="Personal data erased on request (GDPR art. 17).")
 
     objects = LeadQuerySet.as_manager()
@@ -264,7 +264,7 @@ class ActivityKind(models.TextChoices):
     IMPORTED = "imported", "Imported"
     # Not something the lead did for engagement: the record of a withdrawal (leads.services.withdraw_consents).
     CONSENT_WITHDRAWN = "consent_withdrawn", "Consent withdrawn"
-    # The record of an erasure (leads.services.erase_lead): who and why, nothing about the person.
+    # The record of an erasure (integrations.privacy.erase_lead): who and why, nothing about the person.
     DATA_ERASED = "data_erased", "Personal data erased"
 
 

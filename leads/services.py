@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -14,7 +13,6 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import validate_email
 from django.db import IntegrityError, models, transaction
 from django.db.models import Case, F, Q, Value, When
@@ -626,14 +624,13 @@ KEPT_ACTIVITY_METADATA = ("form", "submission", "source", "consents", "by")
 KEPT_ATTRIBUTION = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term")
 
 
-def export_lead_data(lead: Lead) -> dict[str, Any]:
-    """Everything held about the lead's person (GDPR art. 15 and 20), as JSON-ready data.
+def lead_personal_data(*, lead: Lead) -> dict[str, Any]:
+    """The leads app's part of a lead's data export (GDPR art. 15 and 20): the lead and its own records.
 
-    The leads app's records, and the parts the other apps add through ``events.collect_personal_data``
-    (handoff's assignments and notes, integrations' webhook deliveries). Times are ISO 8601 strings.
+    ``integrations.privacy.export_lead_data`` adds the other apps' parts and makes the whole JSON.
     """
     submissions = lead.submissions.select_related("form").order_by("submitted_at", "id")
-    data: dict[str, Any] = {
+    return {
         "lead": _fields_of(lead),
         "consents": [_fields_of(row) for row in lead.consents.order_by("given_at", "id")],
         "submissions": [{"form": row.form.name, **_fields_of(row)} for row in submissions],
@@ -643,26 +640,20 @@ def export_lead_data(lead: Lead) -> dict[str, Any]:
         "enrichment_runs": [_fields_of(row) for row in lead.provider_runs.order_by("started_at", "id")],
         "proposed_changes": [_fields_of(row) for row in lead.proposed_changes.order_by("created_at", "id")],
     }
-    for receiver, part in events.collect_personal_data.send(sender=Lead, lead=lead):
-        clash = set(part) & set(data)
-        if clash:
-            raise ValueError(f"{receiver!r} returned parts already in the export: {', '.join(sorted(clash))}")
-        data.update(part)
-    return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
 
 
 def _fields_of(row: models.Model) -> dict[str, Any]:
     return {f.attname: getattr(row, f.attname) for f in row._meta.concrete_fields if f.attname != "lead_id"}
 
 
-def erase_lead(*, lead: Lead, now: datetime, by: AbstractBaseUser | None, reason: str) -> None:
-    """Erase the personal data held about the lead's person (GDPR art. 17), in one transaction.
+def erase_lead_personal_data(*, lead: Lead, now: datetime, by: AbstractBaseUser | None, reason: str) -> None:
+    """The leads app's part of erasing a lead's personal data (GDPR art. 17); records who erased it and why.
 
+    Only ``integrations.privacy.erase_lead`` calls this, inside its transaction, before the other apps' parts.
     Blanked: name, job title, email (NULL), phone, custom answers, score reasons (they quote answers),
     submissions' answers, IP address and user agent, consents' IP address, activity metadata but the
     app's own non-personal keys, people's stage-change reasons, the query string of touch and submission
-    addresses, click ids, enrichment errors and the admin history's name for the lead; the other apps
-    scrub theirs through ``events.erase_personal_data`` (handoff ends an open assignment). Kept: company
+    addresses, click ids, enrichment errors and the admin history's name for the lead. Kept: company
     and firmographics, stage history, touches' source, medium, campaign and channel, scores, and the
     consents' basis, text and times as the proof they were given.
 
@@ -678,7 +669,6 @@ def erase_lead(*, lead: Lead, now: datetime, by: AbstractBaseUser | None, reason
         withdraw_consents(lead=lead, now=now, source="erasure", by=by)
         _erase_lead_row(lead_id=lead.pk, now=now)
         _erase_lead_records(lead_id=lead.pk)
-        events.erase_personal_data.send(sender=Lead, lead_id=lead.pk, now=now, by=by)
         current = Lead.objects.get(pk=lead.pk)
         if current.stage in ERASED_LEAVES_STAGES:
             change_stage(lead=current, to_stage=Stage.DISQUALIFIED, now=now, by=by, reason=ERASURE_REASON)

@@ -27,11 +27,3 @@ class ReportsConfig(AppConfig):
         ],
     }
     demo_loader = "reports.demo.load_demo_reports"
-
-    def ready(self) -> None:
-        from leads import events
-        from reports import receivers
-
-        # A data subject request reaches what managers typed about the lead too (leads.services.erase_lead).
-        events.collect_personal_data.connect(receivers.collect_personal_data, dispatch_uid="reports.collect")
-        events.erase_personal_data.connect(receivers.erase_personal_data, dispatch_uid="reports.erase")

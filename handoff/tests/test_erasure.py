@@ -1,4 +1,7 @@
-"""Handoff's part of a data subject request: the reps' notes in an export, and scrubbed on erasure."""
+"""Handoff's part of a data subject request: the reps' notes in an export, and scrubbed on erasure.
+
+The whole request (every app, in one transaction): integrations/tests/test_privacy.py.
+"""
 
 from __future__ import annotations
 
@@ -17,8 +20,7 @@ from handoff.models import (
     NotificationKind,
     QualificationNotes,
 )
-from leads import services as lead_services
-from leads.models import Lead, Stage, StageChange
+from leads.models import Lead
 
 pytestmark = pytest.mark.django_db
 
@@ -27,8 +29,8 @@ BANT = services.BANT(
 )
 
 
-def erase(lead: Lead, by: object, now: datetime) -> None:
-    lead_services.erase_lead(lead=lead, now=now, by=by, reason="Erasure request, ticket 1234")  # type: ignore[arg-type]
+def erase(lead: Lead, now: datetime) -> None:
+    services.erase_lead_personal_data(lead_id=lead.pk, now=now)
 
 
 @pytest.fixture
@@ -39,7 +41,7 @@ def contacted(assignment: Assignment, rep: object, now: datetime) -> Assignment:
 
 
 def test_export_holds_the_reps_contact_notes(contacted: Assignment) -> None:
-    data = lead_services.export_lead_data(contacted.lead)
+    data = services.lead_personal_data(lead=contacted.lead)
 
     [assignment] = data["handoff"]["assignments"]
     assert [(c["kind"], c["note"]) for c in assignment["contacts"]] == [("call", "Ada is on leave in May")]
@@ -51,51 +53,47 @@ def test_export_holds_the_qualification_notes_and_the_emails_about_the_lead(
 ) -> None:
     services.qualify_lead(assignment=contacted, rep=rep, bant=BANT, now=now)
 
-    [assignment] = lead_services.export_lead_data(contacted.lead)["handoff"]["assignments"]
+    [assignment] = services.lead_personal_data(lead=contacted.lead)["handoff"]["assignments"]
 
     assert assignment["qualification"]["budget"] == "Ada has 50k left this year"
     assert [n["kind"] for n in assignment["notifications"]] == [NotificationKind.ASSIGNED]
     assert str(contacted.lead) in assignment["notifications"][0]["subject"]
 
 
-def test_erase_blanks_the_contact_notes_and_the_bant_notes(
-    contacted: Assignment, rep: object, marketer: object, now: datetime
-) -> None:
+def test_erase_blanks_the_contact_notes_and_the_bant_notes(contacted: Assignment, rep: object, now: datetime) -> None:
     services.qualify_lead(assignment=contacted, rep=rep, bant=BANT, now=now)
 
-    erase(contacted.lead, marketer, now + timedelta(days=1))
+    erase(contacted.lead, now + timedelta(days=1))
 
     assert list(contacted.contacts.values_list("note", flat=True)) == [""]
     notes = QualificationNotes.objects.get(assignment=contacted)
     assert (notes.budget, notes.authority, notes.need, notes.timing) == ("", "", "", "")
 
 
-def test_erase_blanks_the_notification_emails(contacted: Assignment, marketer: object, now: datetime) -> None:
-    erase(contacted.lead, marketer, now + timedelta(days=1))
+def test_erase_blanks_the_notification_emails(contacted: Assignment, now: datetime) -> None:
+    erase(contacted.lead, now + timedelta(days=1))
 
     assert list(Notification.objects.values_list("subject", "body")) == [("Personal data erased", "")]
 
 
 def test_an_email_not_sent_before_the_erasure_is_never_sent(
-    assignment: Assignment, manager: object, marketer: object, now: datetime
+    assignment: Assignment, manager: object, now: datetime
 ) -> None:
     unsent = services.queue_notification(
         kind=NotificationKind.BREACH, assignment=assignment, recipients=[manager], now=now
     )
     assert unsent is not None
 
-    erase(assignment.lead, marketer, now + timedelta(days=1))
+    erase(assignment.lead, now + timedelta(days=1))
     services.deliver_notification(notification_id=unsent.pk, now=now + timedelta(days=1))
 
     assert mail.outbox == []
 
 
-def test_erase_ends_the_open_assignment_stops_its_clock_and_frees_the_rep(
-    contacted: Assignment, marketer: object, now: datetime
-) -> None:
+def test_erase_ends_the_open_assignment_stops_its_clock_and_frees_the_rep(contacted: Assignment, now: datetime) -> None:
     later = now + timedelta(days=1)
 
-    erase(contacted.lead, marketer, later)
+    erase(contacted.lead, later)
 
     contacted.refresh_from_db()
     assert (contacted.ended_at, contacted.outcome, contacted.state) == (
@@ -104,43 +102,29 @@ def test_erase_ends_the_open_assignment_stops_its_clock_and_frees_the_rep(
         AssignmentState.CONTACTED,
     )
     lead = Lead.objects.get(pk=contacted.lead_id)
-    assert (lead.owner_id, lead.stage) == (None, Stage.DISQUALIFIED)
+    assert lead.owner_id is None
 
 
-def test_erase_stops_the_sla_clock_of_a_lead_not_contacted_yet(
-    assignment: Assignment, marketer: object, now: datetime
-) -> None:
+def test_erase_stops_the_sla_clock_of_a_lead_not_contacted_yet(assignment: Assignment, now: datetime) -> None:
     later = now + timedelta(hours=1)
 
-    erase(assignment.lead, marketer, later)
+    erase(assignment.lead, later)
 
     assignment.sla.refresh_from_db()
     assert (assignment.sla.stopped_at, assignment.sla.met_at) == (later, None)
 
 
-def test_erase_keeps_the_assignment_times_the_sla_reports_count(
-    contacted: Assignment, marketer: object, now: datetime
-) -> None:
-    erase(contacted.lead, marketer, now + timedelta(days=1))
+def test_erase_keeps_the_assignment_times_the_sla_reports_count(contacted: Assignment, now: datetime) -> None:
+    erase(contacted.lead, now + timedelta(days=1))
 
     contacted.refresh_from_db()
     assert (contacted.assigned_at, contacted.contacted_at, contacted.sla.met_at) == (now, now, now)
 
 
-def test_an_erased_lead_is_not_assigned_again(assignment: Assignment, marketer: object, now: datetime) -> None:
-    Lead.objects.filter(pk=assignment.lead_id).update(routed_at=now, routing_team="london")
+def test_erasing_twice_ends_nothing_more(contacted: Assignment, now: datetime) -> None:
+    erase(contacted.lead, now + timedelta(days=1))
 
-    erase(assignment.lead, marketer, now)
-
-    assert services.assign_waiting_leads(now=now + timedelta(days=1)) == 0
-    assert Assignment.objects.open().count() == 0
-
-
-def test_erasing_twice_ends_nothing_more(contacted: Assignment, marketer: object, now: datetime) -> None:
-    erase(contacted.lead, marketer, now + timedelta(days=1))
-
-    erase(contacted.lead, marketer, now + timedelta(days=2))
+    erase(contacted.lead, now + timedelta(days=2))
 
     contacted.refresh_from_db()
     assert contacted.ended_at == now + timedelta(days=1)
-    assert StageChange.objects.filter(lead=contacted.lead, to_stage=Stage.DISQUALIFIED).count() == 1

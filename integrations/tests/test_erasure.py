@@ -1,4 +1,7 @@
-"""Integrations' part of a data subject request: webhook payloads in an export, stubbed on erasure."""
+"""Integrations' part of a data subject request: webhook payloads in an export, stubbed on erasure.
+
+The whole request (every app, in one transaction): test_privacy.py.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +10,10 @@ from datetime import timedelta
 
 import pytest
 
+from integrations import privacy, services
 from integrations.models import WebhookDelivery
 from integrations.tests.factories import WebhookDeliveryFactory, WebhookEndpointFactory
-from leads import events, services
+from leads import events
 from leads.models import Lead
 from leads.tests.factories import FIXED_NOW, ConsentFactory, LeadFactory
 
@@ -35,8 +39,8 @@ def payload_about(lead: Lead, event_id: str) -> dict[str, object]:
     }
 
 
-def erase(lead: Lead, by: object) -> None:
-    services.erase_lead(lead=lead, now=LATER, by=by, reason="Erasure request, ticket 1234")  # type: ignore[arg-type]
+def erase(lead: Lead) -> None:
+    services.erase_lead_personal_data(lead_id=lead.pk)
 
 
 def test_export_holds_the_webhook_deliveries_and_whom_they_went_to(marketer: object) -> None:
@@ -45,16 +49,16 @@ def test_export_holds_the_webhook_deliveries_and_whom_they_went_to(marketer: obj
     WebhookDeliveryFactory(endpoint=endpoint, event_id="evt-1", payload=payload_about(lead, "evt-1"))
     WebhookDeliveryFactory(event_id="evt-2", payload=payload_about(LeadFactory(), "evt-2"))
 
-    deliveries = services.export_lead_data(lead)["webhook_deliveries"]
+    deliveries = services.lead_personal_data(lead=lead)["webhook_deliveries"]
 
     assert [(d["endpoint"], d["payload"]["lead"]["email"]) for d in deliveries] == [("CRM sync", "ada@acme.example")]
 
 
-def test_erase_replaces_the_lead_delivery_payloads_by_a_stub(marketer: object) -> None:
+def test_erase_replaces_the_lead_delivery_payloads_by_a_stub() -> None:
     lead = LeadFactory(email="ada@acme.example")
     delivery = WebhookDeliveryFactory(event_id="evt-1", payload=payload_about(lead, "evt-1"), response_body="ok ada")
 
-    erase(lead, marketer)
+    erase(lead)
 
     delivery.refresh_from_db()
     assert (delivery.payload, delivery.response_body) == (
@@ -69,11 +73,11 @@ def test_erase_replaces_the_lead_delivery_payloads_by_a_stub(marketer: object) -
     )
 
 
-def test_erase_leaves_other_leads_deliveries_alone(marketer: object) -> None:
+def test_erase_leaves_other_leads_deliveries_alone() -> None:
     other = LeadFactory()
     delivery = WebhookDeliveryFactory(payload=payload_about(other, "evt-9"))
 
-    erase(LeadFactory(), marketer)
+    erase(LeadFactory())
 
     delivery.refresh_from_db()
     assert delivery.payload == payload_about(other, "evt-9")
@@ -86,7 +90,7 @@ def test_subscribers_hear_of_the_erasure_as_a_withdrawal_without_personal_data(
     lead = ConsentFactory(lead=LeadFactory(email="ada@acme.example")).lead
 
     with django_capture_on_commit_callbacks(execute=True):
-        erase(lead, marketer)
+        privacy.erase_lead(lead=lead, now=LATER, by=marketer, reason="Erasure request, ticket 1234")  # type: ignore[arg-type]
 
     delivery = WebhookDelivery.objects.get()
     assert (delivery.event, delivery.payload["data"]["source"]) == ("lead.consent_withdrawn", "erasure")

@@ -399,7 +399,7 @@ def test_an_export_includes_the_proposed_changes(
 ) -> None:
     post_form(contact_form, clock, email="ada@acme.example", company_name="Evil Corp")
 
-    data = services.export_lead_data(sql_lead)
+    data = services.lead_personal_data(lead=sql_lead)
 
     assert [(row["field"], row["value"]) for row in data["proposed_changes"]] == [("company_name", "Evil Corp")]
 
@@ -409,6 +409,6 @@ def test_erasing_the_lead_deletes_its_proposed_changes(
 ) -> None:
     post_form(contact_form, clock, email="ada@acme.example", company_name="Evil Corp")
 
-    services.erase_lead(lead=sql_lead, now=timezone.now(), by=marketer, reason="Asked by email")  # type: ignore[arg-type]
+    services.erase_lead_personal_data(lead=sql_lead, now=timezone.now(), by=marketer, reason="Asked by email")  # type: ignore[arg-type]
 
     assert not ProposedChange.objects.exists()

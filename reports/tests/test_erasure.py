@@ -1,4 +1,7 @@
-"""A data subject request reaches the reasons managers typed when correcting a lead's first touch."""
+"""A data subject request reaches the reasons managers typed when correcting a lead's first touch.
+
+The whole request (every app, in one transaction): integrations/tests/test_privacy.py.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,6 @@ from datetime import timedelta
 
 import pytest
 
-from leads import services as lead_services
 from leads.models import Lead
 from reports import services
 from reports.models import FirstTouchCorrection
@@ -27,14 +29,14 @@ def corrected(manager: object) -> Lead:
 
 
 def test_export_holds_the_first_touch_corrections_and_their_reasons(corrected: Lead) -> None:
-    data = lead_services.export_lead_data(lead=corrected)
+    data = services.lead_personal_data(lead=corrected)
 
     [correction] = data["reports"]["first_touch_corrections"]
     assert (correction["reason"], correction["source"]) == ("Ada said so on the call", "b2b-growth-podcast")
 
 
-def test_erase_blanks_the_correction_reason_and_keeps_the_correction(corrected: Lead, marketer: object) -> None:
-    lead_services.erase_lead(lead=corrected, now=LATER, by=marketer, reason="Erasure request")  # type: ignore[arg-type]
+def test_erase_blanks_the_correction_reason_and_keeps_the_correction(corrected: Lead) -> None:
+    services.erase_lead_personal_data(lead_id=corrected.pk)
 
     correction = FirstTouchCorrection.objects.get(lead=corrected)
     assert (correction.reason, correction.source) == (services.ERASED_REASON, "b2b-growth-podcast")
