@@ -8,10 +8,11 @@ from typing import Any
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Field, QuerySet
-from django.forms import BaseInlineFormSet, ModelChoiceField
+from django.db.models import Count, Field, Model, QuerySet
+from django.forms import BaseInlineFormSet, ModelChoiceField, ModelForm
 from django.http import HttpRequest
 
+from handoff import selectors
 from handoff.calendar import BusinessCalendar
 from handoff.models import (
     Assignment,
@@ -28,6 +29,24 @@ from leads import roles
 from leads.paginators import EstimatedCountPaginator
 
 SELLING_ROLES = (roles.SALES_REP, roles.SALES_MANAGER)
+MANAGE_MEMBERSHIP = "handoff.manage_team_membership"
+
+# A manager sees the leads of the teams they run, in every app's admin: leads' admin asks leads.roles, which
+# gets the rule from here (admin imports this module at start-up; without it team-scoped staff see no lead).
+roles.register_lead_scope(selectors.lead_scope)
+
+
+def sees_every_team(request: HttpRequest) -> bool:
+    """Marketing (read only), superusers and whoever may staff teams see every team; a manager their own."""
+    return not roles.is_team_scoped(request.user) or request.user.has_perm(MANAGE_MEMBERSHIP)
+
+
+def scoped_by_lead(request: HttpRequest, queryset: QuerySet[Model], *, lead: str = "lead") -> QuerySet[Model]:
+    """``queryset`` narrowed to the rows whose lead (at the path ``lead``) the user may see."""
+    if not roles.is_team_scoped(request.user):
+        return queryset
+    return queryset.filter(**{f"{lead}__in": selectors.visible_leads(user=request.user)})
+
 
 REQUIRED_HOURS = ("weekday", "opens_at", "closes_at")
 
@@ -71,6 +90,17 @@ class MembershipInline(admin.TabularInline):
             kwargs["queryset"] = get_user_model().objects.filter(groups__name__in=SELLING_ROLES).distinct()
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
+    # Without the permission a manager keeps their reps' capacity and time off up to date, but who is in
+    # the team is someone else's decision: a rep added to a team is a person whose leads its managers see.
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return super().has_add_permission(request, obj) and request.user.has_perm(MANAGE_MEMBERSHIP)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return super().has_delete_permission(request, obj) and request.user.has_perm(MANAGE_MEMBERSHIP)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> tuple[str, ...]:
+        return () if request.user.has_perm(MANAGE_MEMBERSHIP) else ("user",)
+
 
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
@@ -85,7 +115,20 @@ class TeamAdmin(admin.ModelAdmin):
     inlines = (TeamHoursInline, ClosedDateInline, MembershipInline)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Team]:
-        return super().get_queryset(request).annotate(member_count=Count("memberships"))
+        teams = super().get_queryset(request).annotate(member_count=Count("memberships"))
+        if sees_every_team(request):
+            return teams
+        return teams.filter(pk__in=selectors.managed_teams(user=request.user).values("pk"))
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Team | None = None) -> tuple[str, ...]:
+        # The managers decide who sees the team's leads; the default team gets every unrouted MQL.
+        return () if request.user.has_perm(MANAGE_MEMBERSHIP) else ("managers", "is_default")
+
+    def save_related(self, request: HttpRequest, form: ModelForm, formsets: list[Any], change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        if not change and not request.user.has_perm(MANAGE_MEMBERSHIP):
+            # A manager who sets up a new team runs it (and sees it afterwards); staffing it is not theirs.
+            form.instance.managers.add(request.user)
 
     @admin.display(description="Members", ordering="member_count")
     def member_count(self, team: Team) -> int:
@@ -102,6 +145,19 @@ class SLAPolicyAdmin(admin.ModelAdmin):
         ("Which leads (empty matches all)", {"fields": ("stage", "size_band", "min_score", "max_score", "source")}),
         ("First-contact target", {"fields": ("target_duration", "reminder_percent", "on_breach")}),
     )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[SLAPolicy]:
+        policies = super().get_queryset(request)
+        if sees_every_team(request):
+            return policies
+        # A policy without a team applies to every team: a manager sees and sets their own teams' only.
+        return policies.filter(team__in=selectors.managed_teams(user=request.user))
+
+    def formfield_for_foreignkey(self, db_field: Field, request: HttpRequest, **kwargs: Any) -> ModelChoiceField:
+        if db_field.name == "team" and not sees_every_team(request):
+            kwargs["queryset"] = selectors.managed_teams(user=request.user)
+            kwargs["required"] = True
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     @admin.display(description="Leads")
     def criteria(self, policy: SLAPolicy) -> str:
@@ -180,6 +236,9 @@ class AssignmentAdmin(ReadOnlyAdmin):
     ordering = ("-assigned_at", "-id")
     inlines = (SLARecordInline, ContactLogInline)
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Assignment]:
+        return scoped_by_lead(request, super().get_queryset(request))
+
 
 @admin.register(Notification)
 class NotificationAdmin(ReadOnlyAdmin):
@@ -188,3 +247,6 @@ class NotificationAdmin(ReadOnlyAdmin):
     list_select_related = ("assignment__lead", "assignment__rep")
     raw_id_fields = ("assignment",)
     ordering = ("-created_at", "-id")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Notification]:
+        return scoped_by_lead(request, super().get_queryset(request), lead="assignment__lead")

@@ -62,6 +62,9 @@ class Team(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["is_default"], condition=Q(is_default=True), name="one_default_team"),
         ]
+        # Who is in a team and who runs it decides whose leads a person sees, so a manager never changes it
+        # for themself: no role has this permission; superusers, and whoever is given it, do.
+        permissions = [("manage_team_membership", "Can change a team's members, managers and default flag")]
 
     def __str__(self) -> str:
         return self.name

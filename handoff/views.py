@@ -13,10 +13,8 @@ from django.db.models import QuerySet
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from handoff import forms, selectors, services
@@ -50,17 +48,11 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "filters": filters,
         "page": page,
         "rows": rows,
-        "rows_html": _render_rows("handoff/inbox_rows.html", rows),
         "countdowns": countdowns,
         "is_manager": request.user.has_perm("leads.manage_team"),
         "query_without_cursor": _query_without_cursor(request),
     }
     return render(request, "handoff/inbox.html", context)
-
-
-def _render_rows(template_name: str, rows: list[selectors.InboxRow]) -> SafeString:
-    """A long list's rows rendered by Jinja2, which escapes every value, ready to put into a Django template."""
-    return mark_safe(render_to_string(template_name, {"rows": rows}, using="jinja2"))
 
 
 def _query_without_cursor(request: HttpRequest) -> str:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import IntegerField, QuerySet
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
 from django.forms import ModelForm
 from django.http import HttpRequest
 from django.urls import reverse
@@ -15,6 +18,8 @@ from django.utils.html import format_html
 from integrations import services
 from integrations.forms import WebhookEndpointForm
 from integrations.models import ApiKey, WebhookDelivery, WebhookEndpoint
+from leads import roles
+from leads.models import Lead
 
 
 class ApiKeyKindFilter(admin.SimpleListFilter):
@@ -50,6 +55,23 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: ApiKey | None = None) -> tuple[str, ...]:
         return self.readonly_fields if obj is not None else ()
+
+    # An integration key acts for no person, so nobody gives one more than they may do themself; a personal
+    # token acts as its person, so only they change it. Anyone with the change permission may revoke either.
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return super().has_add_permission(request) and bool(ApiKey.scopes_issuable_by(request.user))
+
+    def has_change_permission(self, request: HttpRequest, obj: ApiKey | None = None) -> bool:
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or obj.is_editable_by(request.user))
+
+    def get_form(self, request: HttpRequest, obj: ApiKey | None = None, **kwargs: Any) -> type[ModelForm]:
+        form = super().get_form(request, obj, **kwargs)
+        if "scope" in form.base_fields and (obj is None or obj.is_integration):
+            issuable = ApiKey.scopes_issuable_by(request.user)
+            field = form.base_fields["scope"]
+            field.choices = [(value, label) for value, label in field.choices if value in issuable]  # type: ignore[attr-defined]
+        return form
 
     def save_form(self, request: HttpRequest, form: ModelForm, change: bool) -> ApiKey:
         if change:
@@ -110,6 +132,13 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     def get_fields(self, request: HttpRequest, obj: WebhookEndpoint | None = None) -> tuple[str, ...]:
         fields = ("name", "url", "events", "is_active")
         return fields if obj is None else (*fields, *self.readonly_fields)
+
+    # An endpoint hears about every lead, so only someone who sees every lead points one somewhere.
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return super().has_add_permission(request) and not roles.is_team_scoped(request.user)
+
+    def has_change_permission(self, request: HttpRequest, obj: WebhookEndpoint | None = None) -> bool:
+        return super().has_change_permission(request, obj) and not roles.is_team_scoped(request.user)
 
     def save_form(self, request: HttpRequest, form: ModelForm, change: bool) -> WebhookEndpoint:
         if change:
@@ -178,6 +207,15 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[WebhookDelivery]:
+        deliveries = super().get_queryset(request)
+        if not roles.is_team_scoped(request.user):
+            return deliveries
+        # A payload carries its lead; a manager sees the deliveries about their teams' leads only.
+        visible = roles.scoped_leads(request.user, Lead.objects.all()).values("pk")
+        lead_id = Cast(KeyTextTransform("id", "payload__lead"), IntegerField())
+        return deliveries.alias(lead_id=lead_id).filter(lead_id__in=visible)
 
     @admin.display(description="payload")
     def pretty_payload(self, obj: WebhookDelivery) -> str:

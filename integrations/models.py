@@ -8,11 +8,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
-from leads import events
+from leads import events, roles
 
 
 class ApiKeyScope(models.TextChoices):
@@ -26,6 +27,17 @@ SCOPE_GRANTS: dict[str, frozenset[str]] = {
     ApiKeyScope.CAPTURE: frozenset({ApiKeyScope.CAPTURE}),
     ApiKeyScope.READ: frozenset({ApiKeyScope.READ}),
     ApiKeyScope.FULL: frozenset({ApiKeyScope.CAPTURE, ApiKeyScope.READ, ApiKeyScope.FULL}),
+}
+
+# What a person must be allowed to do to issue an integration key of each scope: the key acts for no person,
+# so it may never hold more than its maker. Capture sends forms' submissions and activities (marketing's
+# forms); read and full see every lead, so only someone who sees every lead issues them (``ApiKey.scopes_issuable_by``).
+_CAPTURE_NEEDS = frozenset({"leads.change_captureform", "leads.add_activity"})
+_READ_NEEDS = frozenset({"leads.view_lead", "leads.view_reports"})
+SCOPE_NEEDS: dict[str, frozenset[str]] = {
+    ApiKeyScope.CAPTURE: _CAPTURE_NEEDS,
+    ApiKeyScope.READ: _READ_NEEDS,
+    ApiKeyScope.FULL: _CAPTURE_NEEDS | _READ_NEEDS | {"leads.change_lead"},
 }
 
 
@@ -71,6 +83,19 @@ class ApiKey(models.Model):
 
     def allows(self, scope: str) -> bool:
         return scope in SCOPE_GRANTS[self.scope]
+
+    @staticmethod
+    def scopes_issuable_by(user: AbstractBaseUser) -> list[str]:
+        """The scopes of integration key ``user`` may issue or give: none beyond what they may do themself."""
+        if roles.is_team_scoped(user):  # a manager sees their teams' leads; a key would see every lead
+            return []
+        return [scope for scope in ApiKeyScope.values if user.has_perms(SCOPE_NEEDS[scope])]
+
+    def is_editable_by(self, user: AbstractBaseUser) -> bool:
+        """A personal token only by its person; an integration key by someone who may issue its scope."""
+        if self.user_id is not None:
+            return self.user_id == user.pk
+        return self.scope in ApiKey.scopes_issuable_by(user)
 
     def is_usable_at(self, now: datetime) -> bool:
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)

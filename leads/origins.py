@@ -7,6 +7,9 @@ from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
+# What a browser sends as Origin from a page with no origin of its own: a sandboxed iframe, a data: URL, a
+# file. Anyone can make one on any site, so a form accepts it only when its allowed origins list it.
+OPAQUE_ORIGIN = "null"
 
 
 def origin_of(url: str) -> str | None:
@@ -39,12 +42,12 @@ def parse_origin(value: str) -> str | None:
 
 
 def parse_origin_lines(text: str) -> tuple[list[str], list[str]]:
-    """The origins in ``text`` (one per line), and the lines that are not origins."""
+    """The origins in ``text`` (one per line), and the lines that are not origins; ``null`` is neither."""
     origins: list[str] = []
     invalid: list[str] = []
     for line in text.splitlines():
-        if not line.strip():
-            continue
+        if not line.strip() or is_opaque_origin(line):
+            continue  # "null" is no origin a page can be framed by or sent to; see allows_opaque_origin
         origin = parse_origin(line)
         if origin is None:
             invalid.append(line.strip())
@@ -55,7 +58,16 @@ def parse_origin_lines(text: str) -> tuple[list[str], list[str]]:
 
 def is_allowed_origin(origin: str | None, allowed: Iterable[str]) -> bool:
     """Whether ``origin`` (as a browser sends it) is one of ``allowed`` (normalised origins)."""
-    if not origin or origin == "null":
+    if not origin or is_opaque_origin(origin):
         return False
     normalised = origin_of(origin)
     return normalised is not None and normalised in set(allowed)
+
+
+def is_opaque_origin(value: str) -> bool:
+    return value.strip().lower() == OPAQUE_ORIGIN
+
+
+def allows_opaque_origin(text: str) -> bool:
+    """Whether the allowed-origins ``text`` (one per line) lists ``null``, the origin of sandboxed frames."""
+    return any(is_opaque_origin(line) for line in text.splitlines())

@@ -6,8 +6,15 @@ Each app declares the permissions its roles need as ``role_permissions`` on its 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 from django.apps import apps as global_apps
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Q, QuerySet
+
+if TYPE_CHECKING:
+    from leads.models import Lead
 
 MARKETING = "Marketing"
 SALES_REP = "Sales rep"
@@ -29,6 +36,41 @@ def landing_url_name(user: AbstractBaseUser | AnonymousUser) -> str:
     if user.is_staff:
         return "admin:index"
     return "no_role"
+
+
+# --- Who sees which leads ------------------------------------------------------------------------
+# People who work an inbox (reps and managers) see leads through their assignments and the teams they run;
+# handoff owns that rule and registers it here (``register_lead_scope``), so leads' own admin can apply it
+# without importing handoff. Everyone else with ``leads.view_lead`` (marketing) sees every lead: forms,
+# scoring and routing work on all of them. Superusers see everything.
+
+LeadScope = Callable[[AbstractBaseUser], Q]
+_lead_scope: list[LeadScope] = []
+
+
+def is_team_scoped(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """Whether ``user`` sees only their own and their teams' leads (every inbox worker but a superuser)."""
+    return not user.is_superuser and user.has_perm("leads.work_inbox")
+
+
+def register_lead_scope(scope: LeadScope) -> LeadScope:
+    """Make ``scope(user)`` (a filter on Lead) the rule for team-scoped people; the handoff app calls this."""
+    _lead_scope[:] = [scope]
+    return scope
+
+
+def scoped_leads(user: AbstractBaseUser | AnonymousUser, leads: QuerySet[Lead]) -> QuerySet[Lead]:
+    """``leads`` narrowed to the ones ``user`` may see: all of them unless ``user`` is team-scoped.
+
+    Which actions ``user`` may take on them is still their permissions' business (admin and API check those).
+    """
+    if not user.is_authenticated:
+        return leads.none()
+    if not is_team_scoped(user):
+        return leads
+    if not _lead_scope:  # fail closed: no rule registered means no leads, never every lead
+        return leads.none()
+    return leads.filter(_lead_scope[0](user))  # type: ignore[arg-type]
 
 
 def declared_role_permissions() -> dict[str, set[tuple[str, str]]]:

@@ -24,7 +24,7 @@ from leads import selectors, services, spam, submissions, tokens
 from leads.client import client_ip
 from leads.forms import SubmissionForm, clean_attribution, hidden_field_values
 from leads.models import CaptureForm, ConsentStatus, ConsentText, FormField, Lead, Submission
-from leads.origins import is_allowed_origin, origin_of
+from leads.origins import allows_opaque_origin, is_allowed_origin, is_opaque_origin, origin_of
 from leads.roles import landing_url_name
 
 logger = logging.getLogger(__name__)
@@ -349,7 +349,11 @@ def _posted_from_allowed_origin(request: HttpRequest, capture_form: CaptureForm)
     """
     allowed = [*_own_origins(request), *capture_form.allowed_origin_list]
     origin = request.headers.get("origin", "")
-    if origin and origin != "null":
+    if is_opaque_origin(origin):
+        # A sandboxed frame on any site sends "null" (and can hide its Referer): only a form that lists
+        # null among its allowed origins takes it.
+        return allows_opaque_origin(capture_form.allowed_origins)
+    if origin:
         return is_allowed_origin(origin, allowed)
     referer = request.headers.get("referer", "")
     if referer:

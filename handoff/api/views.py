@@ -1,9 +1,9 @@
 """The leads API: the leads a caller may see, one lead in full, and the rep's stage actions.
 
 Which leads a caller sees is the pages' rule (``handoff.selectors.visible_leads``): a rep their own, a
-manager their teams' (and the unassigned MQLs), a marketer (``leads.view_lead`` without an inbox) every
-lead, and an integration key with the ``read`` or ``full`` scope every lead. The actions call the same
-services as the lead page's buttons, for the rep the lead is assigned to.
+manager their teams' (and the unassigned MQLs routed to no team), a marketer (``leads.view_lead`` without
+an inbox) every lead, and an integration key with the ``read`` or ``full`` scope every lead. The actions call
+the same services as the lead page's buttons, for the rep the lead is assigned to.
 """
 
 from __future__ import annotations
@@ -197,8 +197,8 @@ class LeadListView(generics.ListAPIView):
             "200). Follow `next` and `previous`: they carry an opaque cursor, so pages stay stable while new "
             "leads arrive.\n\n"
             "Who sees what is the pages' rule: a rep's token sees that rep's leads, a manager's their teams' "
-            "leads (and the unassigned MQLs), a marketer's every lead; an integration key with the `read` or "
-            "`full` scope sees every lead.\n\n"
+            "leads (and the unassigned MQLs routed to no team), a marketer's every lead; an integration key with "
+            "the `read` or `full` scope sees every lead.\n\n"
             "Filters combine with AND: `stage`, `owner` (user id), `team` (the routing team's slug), "
             "`first_touch_source`, `first_touch_channel` (exact values), `score_min`/`score_max` (inclusive), "
             "`created_after` (inclusive)/`created_before` (exclusive), and `q`, which matches the start of the "

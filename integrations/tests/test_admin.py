@@ -149,10 +149,10 @@ def test_rotating_shows_the_new_secret(marketer: object) -> None:
     assert shown_code(response) == endpoint.secret != "whsec_test-secret-for-signatures"
 
 
-def test_the_delivery_log_shows_response_codes(manager: object) -> None:
+def test_the_delivery_log_shows_response_codes(marketer: object) -> None:
     WebhookDeliveryFactory(response_code=503)
 
-    response = client_for(manager).get(reverse("admin:integrations_webhookdelivery_changelist"))
+    response = client_for(marketer).get(reverse("admin:integrations_webhookdelivery_changelist"))
 
     assert response.status_code == 200
     assert "503" in response.content.decode()

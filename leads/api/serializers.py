@@ -32,7 +32,7 @@ MAX_DB_POSITIVE_INTEGER = 2**31 - 1
 
 # What another system may report a lead did. A withdrawal is recorded by withdrawing the consents
 # (POST /api/leads/{id}/withdraw-consent/), never as a bare activity that would leave them active; an
-# erasure only by erasing (``leads.services.erase_lead``).
+# erasure only by erasing (``integrations.privacy.erase_lead``).
 RECORDABLE_ACTIVITY_KINDS = [
     (kind, label)
     for kind, label in ActivityKind.choices
@@ -125,6 +125,13 @@ class ItemErrorsSerializer(serializers.Serializer):
 class ActivitiesRecordedSerializer(serializers.Serializer):
     activities = RecordedActivitySerializer(many=True, help_text="The activities stored, in request order.")
     skipped = ItemErrorsSerializer(many=True, help_text="Items left out with `?unknown=skip`, and why.")
+
+
+class ActivitiesAcceptedSerializer(serializers.Serializer):
+    accepted = serializers.IntegerField(
+        help_text="How many activities were accepted. A capture-only key is not told which leads exist: an "
+        "activity for an unknown lead is accepted the same way, and not kept."
+    )
 
 
 class ActivityErrorsSerializer(serializers.Serializer):

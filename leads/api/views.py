@@ -9,6 +9,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -24,9 +25,10 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
-from leads import services, submissions
+from leads import roles, services, submissions
 from leads.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, IDEMPOTENCY_RESPONSES, idempotent
 from leads.api.serializers import (
+    ActivitiesAcceptedSerializer,
     ActivitiesQuerySerializer,
     ActivitiesRecordedSerializer,
     ActivityErrorsSerializer,
@@ -80,6 +82,9 @@ class RecordActivitiesView(APIView):
             "whose lead is unknown are left out and listed under `skipped`.\n\n"
             "Resending is safe: an activity with the same `metadata.external_id` (for the same lead and kind) "
             "is stored once, and an `Idempotency-Key` header replays the first response.\n\n"
+            "A key with the `capture` scope alone may not learn which leads exist, so it gets the same answer "
+            "whatever the leads: `202` with the number of activities accepted. Those of known leads are "
+            "recorded; those of unknown leads are dropped, not kept for later, and `unknown` does not apply.\n\n"
             "Needs an integration key with the `capture` or `full` scope, or a person allowed to add activities."
         ),
         parameters=[
@@ -99,6 +104,7 @@ class RecordActivitiesView(APIView):
         ),
         responses={
             201: ActivitiesRecordedSerializer,
+            202: OpenApiResponse(ActivitiesAcceptedSerializer, description="Accepted from a capture-only key."),
             400: OpenApiResponse(ActivityErrorsSerializer, description="Invalid input; nothing was stored."),
             **_AUTH_RESPONSES,
             **IDEMPOTENCY_RESPONSES,
@@ -154,12 +160,27 @@ class RecordActivitiesView(APIView):
         if not serializer.is_valid():
             return _invalid_items(_item_errors(serializer.errors), total=len(items))
         validated: list[dict[str, Any]] = serializer.validated_data
-        leads = _leads_for(validated)
+        leads = _leads_for(validated, among=roles.scoped_leads(request.user, Lead.objects.all()))
+        if not _may_learn_which_leads_exist(request):
+            _record_all(validated, leads, now=now)
+            return Response(ActivitiesAcceptedSerializer({"accepted": len(validated)}).data, status=202)
         unknown = [{"index": i, "errors": _unknown_lead(item)} for i, item in enumerate(validated) if leads[i] is None]
         if unknown and query.validated_data["unknown"] == "reject":
             return _invalid_items(unknown, total=len(items))
         recorded = _record_all(validated, leads, now=now)
         return Response(ActivitiesRecordedSerializer({"activities": recorded, "skipped": unknown}).data, status=201)
+
+
+def _may_learn_which_leads_exist(request: Request) -> bool:
+    """Whether the caller may be told which leads exist: a key that may read them, or a person who sees them.
+
+    A capture-only key may not: a different answer for a known and an unknown email would tell whoever holds
+    a webinar tool's key who is a lead. Refusing both would stop it recording by email, which is its job.
+    """
+    api_key = request.auth
+    if api_key is not None and not api_key.allows("read"):  # type: ignore[attr-defined]
+        return False
+    return getattr(api_key, "is_integration", False) or request.user.has_perm("leads.view_lead")
 
 
 def _items_of(data: object) -> list[Any] | None:
@@ -206,14 +227,12 @@ def _unknown_lead(item: dict[str, Any]) -> dict[str, list[str]]:
     return {"lead_id": ["No lead has this id."]}
 
 
-def _leads_for(items: Sequence[dict[str, Any]]) -> list[Lead | None]:
-    """Each item's lead, found in two queries for the whole batch; None where there is none."""
+def _leads_for(items: Sequence[dict[str, Any]], *, among: QuerySet[Lead]) -> list[Lead | None]:
+    """Each item's lead in ``among``, found in two queries for the whole batch; None where there is none."""
     emails = {normalise_email(item["email"]) for item in items if "email" in item}
-    by_email = {lead.email: lead for lead in Lead.objects.filter(email__in=emails)} if emails else {}
+    by_email = {lead.email: lead for lead in among.filter(email__in=emails)} if emails else {}
     # An erased lead takes no new activities: to this API it is gone (erased leads have no email anyway).
-    by_id = Lead.objects.filter(erased_at__isnull=True).in_bulk(
-        {item["lead_id"] for item in items if "lead_id" in item}
-    )
+    by_id = among.filter(erased_at__isnull=True).in_bulk({item["lead_id"] for item in items if "lead_id" in item})
     return [
         by_email.get(normalise_email(item["email"])) if "email" in item else by_id.get(item["lead_id"])
         for item in items
@@ -446,7 +465,7 @@ class WithdrawConsentView(APIView):
     )
     @idempotent
     def post(self, request: Request, lead_id: str) -> Response:
-        lead = _lead_or_404(lead_id)
+        lead = _lead_or_404(lead_id, among=roles.scoped_leads(request.user, Lead.objects.all()))
         serializer = WithdrawConsentInSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         # An integration key acts for no person; a token or session for its person.
@@ -458,12 +477,12 @@ class WithdrawConsentView(APIView):
         return Response(ConsentsWithdrawnSerializer(result).data)
 
 
-def _lead_or_404(lead_id: str) -> Lead:
-    """The lead named in the URL. Everyone allowed here may see every lead, so no scoping by user is needed."""
+def _lead_or_404(lead_id: str, *, among: QuerySet[Lead]) -> Lead:
+    """The lead named in the URL among those the caller may see (every lead for a marketer or a key)."""
     # Matched as any path segment, so a malformed id is this JSON 404 rather than Django's HTML one.
     lead = None
     if lead_id.isascii() and lead_id.isdigit() and len(lead_id) <= 18:
-        lead = Lead.objects.filter(pk=int(lead_id)).only("id").first()
+        lead = among.filter(pk=int(lead_id)).only("id").first()
     if lead is None:
         raise NotFound("No lead has this id.")
     return lead

@@ -12,6 +12,7 @@ counts towards the circuit breaker like any other failure.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Mapping
 from datetime import timedelta
@@ -32,6 +33,9 @@ from leads.enrichment.providers import (
     ProviderResult,
     provider_kind,
 )
+from leads.enrichment.values import RefusedValue, clean_value
+
+logger = logging.getLogger(__name__)
 
 MAX_RETRIES = 5
 
@@ -153,18 +157,16 @@ class HttpProvider(ProviderKind):
         raise ProviderError(f"Gave up after {attempts} attempt(s): {last_error}")
 
     def _map(self, payload: Any, settings: Mapping[str, Any]) -> ProviderResult:
+        """The mapped response fields that pass the checks a typed value would; the others are left out."""
         confidence = float(settings["confidence"])
         values = {}
         for attribute, path in settings["mapping"].items():
-            value = _dig(payload, path)
-            if value in (None, ""):
+            raw = _dig(payload, path)
+            if raw in (None, ""):
                 continue
-            if attribute == "employee_count":
-                try:
-                    value = int(value)
-                except (TypeError, ValueError):
-                    continue  # a service's "1k-5k" is no head count; better nothing than a guess
-            else:
-                value = str(value)
-            values[attribute] = Found(value, confidence)
+            try:
+                values[attribute] = Found(clean_value(attribute, raw), confidence)
+            except RefusedValue as error:
+                # Logged, not a failed run: the service answered, and the rest of its answer is good.
+                logger.warning("HTTP provider: ignored %s from response field %s: %s", attribute, path, error)
         return ProviderResult(values)

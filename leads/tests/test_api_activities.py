@@ -9,10 +9,10 @@ from django.test import Client
 from django.utils import timezone
 
 from conftest import client_for
+from handoff import receivers
 from integrations.models import ApiKeyScope
 from integrations.tests.factories import ApiKeyFactory, api_headers
-from leads import services
-from leads.models import Activity, ActivityKind
+from leads.models import Activity, ActivityKind, Lead
 from leads.tests.factories import FIXED_NOW, LeadFactory
 
 pytestmark = pytest.mark.django_db
@@ -25,7 +25,8 @@ def item(**fields: Any) -> dict[str, Any]:
     return {"email": "ada@acme.example", "kind": ActivityKind.WEBINAR_ATTENDED, "occurred_at": WHEN, **fields}
 
 
-def post(body: object, *, scope: str = ApiKeyScope.CAPTURE, path: str = URL, **headers: str) -> Any:
+def post(body: object, *, scope: str = ApiKeyScope.FULL, path: str = URL, **headers: str) -> Any:
+    """Sent with a key that may also read leads; a capture-only key's answers are in test_api_activities_capture."""
     api_key = ApiKeyFactory(scope=scope)
     return Client().post(path, body, content_type="application/json", headers={**api_headers(api_key), **headers})
 
@@ -100,14 +101,15 @@ def test_a_batch_is_recorded_in_order() -> None:
 def test_recording_queues_the_leads_pipeline(
     django_capture_on_commit_callbacks: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    queued: list[tuple[str, int]] = []
-    monkeypatch.setattr(services, "async_task", lambda task, lead_id: queued.append((task, lead_id)))
+    queued: list[str] = []
+    monkeypatch.setattr(receivers, "async_task", queued.append)
     lead = LeadFactory(email="ada@acme.example")
 
     with django_capture_on_commit_callbacks(execute=True):
         post(item())
 
-    assert queued == [("handoff.tasks.process_lead", lead.pk)]
+    assert queued == ["handoff.tasks.run_pipeline"]
+    assert Lead.objects.get(pk=lead.pk).pipeline_due_at is not None
 
 
 def test_an_unknown_email_is_a_400_naming_the_item_and_nothing_is_stored() -> None:
@@ -190,7 +192,7 @@ def test_an_activity_resent_with_the_same_external_id_is_stored_once() -> None:
 
 def test_an_idempotency_key_replays_the_first_response() -> None:
     LeadFactory(email="ada@acme.example")
-    api_key = ApiKeyFactory(scope=ApiKeyScope.CAPTURE)
+    api_key = ApiKeyFactory(scope=ApiKeyScope.FULL)
     client, headers = Client(), {**api_headers(api_key), "Idempotency-Key": "batch-2026-03-02"}
 
     first = client.post(URL, [item()], content_type="application/json", headers=headers)
