@@ -1,7 +1,9 @@
 from django.apps import AppConfig
 
-# Marketers and managers connect other systems: integration keys and webhook endpoints in admin, and the
-# delivery log with its re-send action (a change). Nobody deletes a key (revoke it: the row stays, for the
+# Marketers connect other systems: integration keys and webhook endpoints in admin, and the delivery log
+# with its re-send action (a change). Managers hold the same permissions, but the admin lets only someone who
+# sees every lead issue a key or change an endpoint (a key sees every lead), and shows a manager only the
+# deliveries of their teams' leads. Nobody deletes a key (revoke it: the row stays, for the
 # record) or an endpoint (switch it off: its delivery log stays); superusers still can.
 _CONNECTS_SYSTEMS = [
     *(f"integrations.{action}_apikey" for action in ("add", "change", "view")),
