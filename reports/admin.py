@@ -11,6 +11,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -18,6 +19,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from leads import roles
 from leads.admin_csv import CsvImportMixin, ImportOutcome
 from leads.attribution import classify_touch
 from leads.channels import Channel, TouchFacts
@@ -177,6 +179,11 @@ class FirstTouchCorrectionAdmin(admin.ModelAdmin):
     readonly_fields = [field.name for field in FirstTouchCorrection._meta.fields]
     ordering = ("-corrected_at", "-id")
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[FirstTouchCorrection]:
+        # A manager sees the corrections of their teams' leads only (leads.roles.scoped_leads).
+        visible = roles.scoped_leads(request.user, Lead.objects.all())
+        return super().get_queryset(request).filter(lead__in=visible)
+
     @admin.display(description="lead")
     def lead_link(self, correction: FirstTouchCorrection) -> str:
         url = reverse("admin:leads_lead_change", args=[correction.lead_id])
@@ -202,7 +209,7 @@ class FirstTouchCorrectionAdmin(admin.ModelAdmin):
     def add_view(self, request: HttpRequest, form_url: str = "", extra_context: dict | None = None) -> HttpResponse:
         if not self.has_add_permission(request):
             raise PermissionDenied
-        lead = _find_lead(request.GET.get("lead", ""))
+        lead = _find_lead(request.GET.get("lead", ""), visible=roles.scoped_leads(request.user, Lead.objects.all()))
         context: dict[str, Any] = {**self.admin_site.each_context(request), "opts": self.opts, "lead": lead}
         if lead is None:
             context.update(title="Correct a lead's first touch", query=request.GET.get("lead", ""))
@@ -218,12 +225,12 @@ class FirstTouchCorrectionAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/reports/firsttouchcorrection_form.html", context)
 
 
-def _find_lead(query: str) -> Lead | None:
+def _find_lead(query: str, *, visible: QuerySet[Lead]) -> Lead | None:
     query = query.strip()
     if query.isdigit():
-        return Lead.objects.filter(pk=int(query)).first()
+        return visible.filter(pk=int(query)).first()
     if "@" in query:
-        return Lead.objects.filter(email=query.lower()).first()
+        return visible.filter(email=query.lower()).first()
     return None
 
 

@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from conftest import client_for
+from handoff.tests.factories import TeamFactory
 from leads import attribution
 from leads.models import ChannelRule
 from leads.tests.factories import FIXED_NOW, LeadFactory
@@ -137,9 +138,17 @@ def test_spend_entered_in_admin_is_saved(marketer: object) -> None:
 
 # --- First-touch corrections ----------------------------------------------------------------------
 
+MANAGED = "mid-market"
+
+
+@pytest.fixture(autouse=True)
+def _manager_runs_a_team(manager: object) -> None:
+    """Managers correct their own teams' leads: the ``manager`` runs the team these leads are routed to."""
+    TeamFactory(slug=MANAGED).managers.add(manager)  # type: ignore[attr-defined]
+
 
 def test_manager_corrects_a_first_touch_in_admin(manager: object) -> None:
-    lead = journey(Step("cpc", source="google"), Step("podcast", 24, source="b2b-growth-podcast"))
+    lead = journey(Step("cpc", source="google"), Step("podcast", 24, source="b2b-growth-podcast"), routing_team=MANAGED)
     podcast = lead.touches.get(medium="podcast")
 
     response = client_for(manager).post(
@@ -153,7 +162,7 @@ def test_manager_corrects_a_first_touch_in_admin(manager: object) -> None:
 
 
 def test_manager_enters_a_touch_no_tracking_saw(manager: object) -> None:
-    lead = journey(Step("cpc", source="google"))
+    lead = journey(Step("cpc", source="google"), routing_team=MANAGED)
 
     client_for(manager).post(
         f"{reverse('admin:reports_firsttouchcorrection_add')}?lead={lead.email}",
@@ -165,7 +174,7 @@ def test_manager_enters_a_touch_no_tracking_saw(manager: object) -> None:
 
 
 def test_the_correction_form_needs_a_touch_or_a_channel(manager: object) -> None:
-    lead = journey(Step("cpc", source="google"))
+    lead = journey(Step("cpc", source="google"), routing_team=MANAGED)
 
     response = client_for(manager).post(
         f"{reverse('admin:reports_firsttouchcorrection_add')}?lead={lead.pk}", {"reason": "Because"}
@@ -183,6 +192,31 @@ def test_the_correction_page_asks_for_the_lead_first(manager: object) -> None:
     assert b"No lead has the id or email" in response.content
 
 
+def test_a_manager_cannot_correct_another_teams_lead(manager: object) -> None:
+    lead = journey(Step("cpc", source="google"), routing_team="enterprise")
+
+    response = client_for(manager).post(
+        f"{reverse('admin:reports_firsttouchcorrection_add')}?lead={lead.pk}",
+        {"channel": "podcast", "reason": "Told us on the call"},
+    )
+
+    assert response.status_code == 200  # the "which lead?" page: this one is not theirs to find
+    assert not FirstTouchCorrection.objects.exists()
+
+
+def test_a_manager_lists_only_the_corrections_of_their_teams_leads(manager: object) -> None:
+    ours = journey(Step("cpc", source="google"), routing_team=MANAGED, email="ours@acme.example")
+    theirs = journey(Step("cpc", source="google"), routing_team="enterprise", email="theirs@acme.example")
+    for lead in (ours, theirs):
+        FirstTouchCorrection.objects.create(
+            lead=lead, channel="podcast", reason="x", corrected_at=FIXED_NOW, touched_at=FIXED_NOW, corrected_by=manager
+        )
+
+    response = client_for(manager).get(reverse("admin:reports_firsttouchcorrection_changelist"))
+
+    assert list(response.context["cl"].result_list.values_list("lead", flat=True)) == [ours.pk]
+
+
 def test_marketers_cannot_correct_a_first_touch(marketer: object) -> None:
     lead = journey(Step("cpc", source="google"))
 
@@ -192,7 +226,7 @@ def test_marketers_cannot_correct_a_first_touch(marketer: object) -> None:
 
 
 def test_corrections_can_be_read_but_never_deleted(manager: object) -> None:
-    lead = journey(Step("cpc", source="google"), Step("podcast", 24))
+    lead = journey(Step("cpc", source="google"), Step("podcast", 24), routing_team=MANAGED)
     client = client_for(manager)
     client.post(
         f"{reverse('admin:reports_firsttouchcorrection_add')}?lead={lead.pk}",
@@ -205,7 +239,7 @@ def test_corrections_can_be_read_but_never_deleted(manager: object) -> None:
 
 
 def test_a_correction_with_a_utc_offset_the_database_cannot_store_is_a_form_error(manager: object) -> None:
-    lead = journey(Step("cpc", source="google"))
+    lead = journey(Step("cpc", source="google"), routing_team=MANAGED)
 
     response = client_for(manager).post(
         f"{reverse('admin:reports_firsttouchcorrection_add')}?lead={lead.pk}",
