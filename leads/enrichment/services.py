@@ -9,9 +9,8 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 
-from leads import events
-
 # Importing the modules that define provider kinds registers them.
+from leads import events, merge
 from leads.enrichment import directory, http  # noqa: F401
 from leads.enrichment.providers import (
     PROVIDER_KINDS,
@@ -20,6 +19,7 @@ from leads.enrichment.providers import (
     ProviderContext,
     ProviderError,
 )
+from leads.enrichment.values import RefusedValue, clean_value
 from leads.models import (
     EnrichmentProvider,
     EnrichmentStatus,
@@ -119,11 +119,16 @@ def _status(runs: list[_Run]) -> str:
 
 
 def _apply(lead: Lead, runs: list[_Run], now: datetime) -> list[str]:
-    """Set what the providers found on ``lead``, each value checked as a typed one; returns the changed names."""
-    from leads.enrichment.values import RefusedValue, clean_value
+    """Set what the providers found on ``lead``, each value checked as a typed one; returns the changed names.
 
+    The merge policy (``leads.merge``) decides what a provider may replace: what another provider set, and
+    what the person typed only when the provider ``may_overwrite``; never what staff, an import or the
+    person after confirming their address set.
+    """
     changed, sources = [], dict(lead.enrichment_sources)
+    set_by = merge.sources_of(field_sources=lead.field_sources, enrichment_sources=sources)
     for run in runs:
+        replaces = {merge.Source.PROVIDER, *([merge.Source.PERSON] if run.provider.may_overwrite else [])}
         for name, found in run.found.items():
             try:
                 value = clean_value(name, found.value)
@@ -131,8 +136,8 @@ def _apply(lead: Lead, runs: list[_Run], now: datetime) -> list[str]:
                 logger.warning("Provider %s: ignored %s for lead %s: %s", run.provider.name, name, lead.pk, error)
                 continue
             current = getattr(lead, name)
-            typed = current not in ("", None) and name not in sources
-            if name in changed or (typed and not run.provider.may_overwrite) or current == value:
+            held_by_another = not merge.is_blank(current) and set_by.get(name, merge.Source.PERSON) not in replaces
+            if name in changed or held_by_another or current == value:
                 continue
             setattr(lead, name, value)
             sources[name] = {"provider": run.provider.name, "confidence": found.confidence, "at": now.isoformat()}

@@ -83,6 +83,18 @@ def test_a_provider_set_to_overwrite_replaces_a_typed_value(acme: CompanyDirecto
     assert lead.company_name == "Acme Analytics"
 
 
+def test_a_provider_set_to_overwrite_never_replaces_a_value_staff_set(acme: CompanyDirectoryEntry) -> None:
+    EnrichmentProvider.objects.filter(kind="company_directory").update(may_overwrite=True)
+    staff_set = {"company_name": {"source": "staff", "at": FIXED_NOW.isoformat()}}
+    lead = LeadFactory(
+        email="ada@acme.example", company_domain="", company_name="Acme (per sales)", field_sources=staff_set
+    )
+
+    lead = enrichment.enrich_lead(lead_id=lead.pk, now=FIXED_NOW)
+
+    assert lead.company_name == "Acme (per sales)"
+
+
 def test_a_failing_provider_leaves_the_lead_partly_enriched(acme: CompanyDirectoryEntry, settings: Settings) -> None:
     settings.OUTBOUND_ALLOW_PRIVATE_NETWORKS = True  # so the call to 127.0.0.1:9 is made, and fails to connect
     EnrichmentProvider.objects.create(
