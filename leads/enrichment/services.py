@@ -107,6 +107,14 @@ def enrich_lead(*, lead_id: int, now: datetime) -> Lead:
     return _save_enrichment(lead=lead, runs=runs, now=now)
 
 
+def _industries() -> list[Industry]:
+    return list(Industry.objects.all())
+
+
+def _size_bands() -> list[SizeBand]:
+    return list(SizeBand.objects.all())
+
+
 def _active_providers() -> list[EnrichmentProvider]:
     return list(EnrichmentProvider.objects.filter(is_active=True).order_by("order", "id"))
 
@@ -142,11 +150,12 @@ def _apply(lead: Lead, runs: list[_Run], now: datetime) -> list[str]:
             setattr(lead, name, value)
             sources[name] = {"provider": run.provider.name, "confidence": found.confidence, "at": now.isoformat()}
             changed.append(name)
-    canonical = directory.canonical_industry(lead.industry, Industry.objects.all()) if lead.industry else ""
+    industries = once_per_batch("enrichment.industries", _industries)
+    canonical = directory.canonical_industry(lead.industry, industries) if lead.industry else ""
     if canonical and canonical != lead.industry:
         lead.industry = canonical
         changed.append("industry")
-    band = directory.size_band_for(lead.employee_count, SizeBand.objects.all())
+    band = directory.size_band_for(lead.employee_count, once_per_batch("enrichment.size_bands", _size_bands))
     if band and band != lead.size_band:
         lead.size_band = band
         sources["size_band"] = {"provider": "size bands", "confidence": 1.0, "at": now.isoformat()}
