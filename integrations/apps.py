@@ -28,9 +28,12 @@ class IntegrationsConfig(AppConfig):
     }
 
     def ready(self) -> None:
-        from integrations import privacy_admin, receivers, schema  # noqa: F401  (schema registers the auth scheme)
+        from integrations import idempotency, privacy_admin, receivers, schema  # noqa: F401  (schema: auth scheme)
+        from leads.api.idempotency import register_runner
         from leads.events import lead_event
 
+        # The API's POST views (in leads) run through the idempotency store, which leads may not import.
+        register_runner(idempotency.run_idempotently)
         lead_event.connect(receivers.record_lead_event, dispatch_uid="integrations.record_lead_event")
         # The Lead admin's export and erase actions call integrations.privacy, which leads may not import.
         privacy_admin.add_lead_actions()

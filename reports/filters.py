@@ -7,9 +7,9 @@ from typing import Any
 import django_filters
 from django.db.models import Q, QuerySet
 
+from handoff.models import Team
 from leads.models import Activity, ActivityKind, CaptureForm, Lead, Submission
 from reports.selectors import ReportScope
-from reports.selectors.base import installed_model
 
 
 def form_choices() -> list[tuple[str, str]]:
@@ -17,12 +17,7 @@ def form_choices() -> list[tuple[str, str]]:
 
 
 def team_choices() -> list[tuple[str, str]]:
-    """The handoff app's teams; until it has them, the team slugs routing has given leads."""
-    team_model = installed_model("handoff", "Team")
-    if team_model is not None:
-        return list(team_model._default_manager.order_by("name").values_list("slug", "name"))
-    slugs = Lead.objects.exclude(routing_team="").order_by("routing_team").values_list("routing_team", flat=True)
-    return [(slug, slug) for slug in slugs.distinct()]
+    return list(Team.objects.order_by("name").values_list("slug", "name"))
 
 
 class ReportFilter(django_filters.FilterSet):

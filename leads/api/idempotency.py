@@ -8,8 +8,8 @@
         def post(self, request: Request) -> Response: ...
 
 The store and the logic live in the integrations app (``integrations.idempotency``), which leads (and
-handoff and reports) may not import, so this decorator reaches it by dotted path, as
-``leads.services`` reaches the pipeline task.
+handoff and reports) may not import: integrations registers its runner here when it starts
+(``register_runner`` in ``IntegrationsConfig.ready``). Without a runner the handler simply runs.
 """
 
 from __future__ import annotations
@@ -19,12 +19,18 @@ from collections.abc import Callable
 from typing import Any
 
 from django.http.response import HttpResponseBase
-from django.utils.module_loading import import_string
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 
 from leads.api.serializers import ErrorDetailSerializer
 
-RUNNER = "integrations.idempotency.run_idempotently"
+Runner = Callable[..., HttpResponseBase]
+_runner: list[Runner] = []
+
+
+def register_runner(run: Runner) -> None:
+    """``run(handler, view, request, *args, **kwargs)`` runs every ``@idempotent`` handler from now on."""
+    _runner[:] = [run]
+
 
 IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
     name="Idempotency-Key",
@@ -51,7 +57,8 @@ def idempotent(handler: Callable[..., HttpResponseBase]) -> Callable[..., HttpRe
 
     @functools.wraps(handler)
     def wrapper(view: object, request: Any, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        run: Callable[..., HttpResponseBase] = import_string(RUNNER)
-        return run(handler, view, request, *args, **kwargs)
+        if not _runner:
+            return handler(view, request, *args, **kwargs)
+        return _runner[0](handler, view, request, *args, **kwargs)
 
     return wrapper

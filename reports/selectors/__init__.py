@@ -16,10 +16,10 @@ from reports.selectors.cost import cost_table, spend_totals
 from reports.selectors.funnel import funnel_table, stage_medians
 from reports.selectors.outcomes import Outcome, lead_outcomes
 from reports.selectors.quality import quality_table
-from reports.selectors.sla import sla_record_model, sla_table
+from reports.selectors.sla import sla_table
 from reports.selectors.volume import volume_table
 
-__all__ = ["TABLE_KEYS", "Column", "Report", "ReportScope", "Table", "sla_record_model"]
+__all__ = ["TABLE_KEYS", "Column", "Report", "ReportScope", "Table"]
 
 TABLE_KEYS = ("volume", "quality", "cost", "funnel", "attribution", "sla")
 

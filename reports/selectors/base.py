@@ -17,13 +17,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from django.apps import apps
 from django.db import connection
 from django.db.models import (
     DateField,
     Exists,
     Func,
-    Model,
     OuterRef,
     Q,
     QuerySet,
@@ -79,17 +77,6 @@ def compiled(queryset: QuerySet[Any]) -> tuple[str, tuple[object, ...]]:
     """The SQL and parameters of a queryset, to use as a derived table in a raw query."""
     sql, params = queryset.order_by().query.sql_with_params()
     return sql, tuple(params)
-
-
-def installed_model(app_label: str, model_name: str) -> type[Model] | None:
-    """A model of an app built beside this one, or None while it (or its table) does not exist yet."""
-    try:
-        model = apps.get_model(app_label, model_name)
-    except LookupError:
-        return None
-    if model._meta.db_table not in connection.introspection.table_names():
-        return None
-    return model
 
 
 def is_postgresql() -> bool:

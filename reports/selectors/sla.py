@@ -1,4 +1,4 @@
-"""First-contact SLA compliance by rep, team and first-touch source, once the handoff app records SLAs.
+"""First-contact SLA compliance by rep, team and first-touch source, once leads have been assigned.
 
 An SLA clock is **met** when the first contact came by its due time, **breached** when it was flagged
 as breached or the first contact came late, and **running** while neither happened and the assignment
@@ -8,9 +8,10 @@ reassigned, rejected or recycled) count in neither.
 
 from __future__ import annotations
 
-from django.db.models import Count, F, Model, Q
+from django.db.models import Count, F, Q
 
-from reports.selectors.base import NO_VALUE, Column, ReportScope, Table, installed_model, ratio
+from handoff.models import SLARecord
+from reports.selectors.base import NO_VALUE, Column, ReportScope, Table, ratio
 
 DIMENSIONS = (
     ("Rep", ("assignment__rep__username", "assignment__rep__first_name", "assignment__rep__last_name")),
@@ -19,16 +20,11 @@ DIMENSIONS = (
 )
 
 
-def sla_record_model() -> type[Model] | None:
-    """The handoff app's SLA record model, or None while that app (or its table) does not exist yet."""
-    return installed_model("handoff", "SLARecord")
-
-
 def sla_table(scope: ReportScope) -> Table | None:
-    model = sla_record_model()
-    if model is None:
+    """The compliance table, or None while no lead has ever been assigned (no SLA clock to report on)."""
+    if not SLARecord.objects.exists():
         return None
-    records = model._default_manager.order_by()
+    records = SLARecord.objects.order_by()
     if scope.is_filtered:
         records = records.filter(assignment__lead__in=scope.leads.order_by().values("pk"))
     met = Q(met_at__isnull=False, met_at__lte=F("due_at"))

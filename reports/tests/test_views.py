@@ -151,12 +151,8 @@ def test_export_links_carry_the_current_filters(manager: object) -> None:
     assert response.context["export_urls"]["funnel"] == "?campaign=brand-search&export=funnel"
 
 
-def test_without_sla_records_the_page_says_when_the_section_appears(
-    manager: object, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr("reports.selectors.sla.installed_model", lambda app_label, model_name: None)
-
+def test_without_sla_records_the_page_says_when_the_section_appears(manager: object) -> None:
     response = client_for(manager).get(URL)
 
-    assert b"once the handoff app records SLA clocks" in response.content
+    assert b"once leads have been assigned to reps" in response.content
     assert client_for(manager).get(URL, {"export": "sla"}).status_code == 404
