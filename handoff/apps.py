@@ -1,3 +1,6 @@
+from datetime import datetime
+from typing import Any
+
 from django.apps import AppConfig
 
 # Managers run their teams and SLA policies in admin; the calendar rows are edited inline on a team.
@@ -31,7 +34,12 @@ class HandoffConfig(AppConfig):
         "handoff.tasks.assign_waiting_leads": 1,
         "handoff.tasks.return_recycled_leads": 5,
     }
-    demo_loader = "handoff.demo.load_demo_handoff"
+
+    def load_demo(self, *, users: dict[str, Any], now: datetime) -> str:
+        """``manage.py load_demo`` calls this after the apps before it in INSTALLED_APPS; returns a summary."""
+        from handoff.demo import load_demo_handoff
+
+        return load_demo_handoff(users=users, now=now)
 
     def ready(self) -> None:
         from handoff import pipeline, receivers

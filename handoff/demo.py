@@ -1,6 +1,6 @@
 """Demo data for the handoff: two teams with their calendars, SLA policies, and assignments for owned demo leads.
 
-Run by ``load_demo`` after the leads' own demo loader (``demo_loader`` on HandoffConfig). Every demo
+Run by ``load_demo`` after the leads' own demo loader (``HandoffConfig.load_demo``). Every demo
 lead that already has an owner gets its assignment and SLA clock through the real services: open MQLs
 spread over fresh, accepted, contacted (SLA met), due soon and breached; SQLs and rejected leads get
 their finished history. Idempotent: a lead that has any assignment is left alone.

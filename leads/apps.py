@@ -1,3 +1,6 @@
+from datetime import datetime
+from typing import Any
+
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 
@@ -50,7 +53,12 @@ class LeadsConfig(AppConfig):
 
     # Safety net: double opt-in emails whose task was lost (leads.submissions).
     periodic_tasks = {"leads.tasks.send_unsent_confirmations": 5}
-    demo_loader = "leads.enrichment.demo.load_demo_enrichment"
+
+    def load_demo(self, *, users: dict[str, Any], now: datetime) -> str:
+        """``manage.py load_demo`` calls this after the apps before it in INSTALLED_APPS; returns a summary."""
+        from leads.enrichment.demo import load_demo_enrichment
+
+        return load_demo_enrichment(users=users, now=now)
 
     def ready(self) -> None:
         import leadsite.checks  # noqa: F401  # registers the project's deploy checks

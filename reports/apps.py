@@ -1,3 +1,6 @@
+from datetime import datetime
+from typing import Any
+
 from django.apps import AppConfig
 
 
@@ -26,4 +29,9 @@ class ReportsConfig(AppConfig):
             "reports.correct_first_touch",
         ],
     }
-    demo_loader = "reports.demo.load_demo_reports"
+
+    def load_demo(self, *, users: dict[str, Any], now: datetime) -> str:
+        """``manage.py load_demo`` calls this after the apps before it in INSTALLED_APPS; returns a summary."""
+        from reports.demo import load_demo_reports
+
+        return load_demo_reports(users=users, now=now)

@@ -1,7 +1,7 @@
 """Demo spend for the sources and campaigns the demo leads come from (``leads.demo.TOUCHES``), and later
 touches for two demo leads in three, so the attribution models have paths to tell apart.
 
-Run by ``manage.py load_demo`` through ``ReportsConfig.demo_loader``; idempotent: a second run updates
+Run by ``manage.py load_demo`` through ``ReportsConfig.load_demo``; idempotent: a second run updates
 the same spend rows to the same amounts and adds no touch twice.
 """
 

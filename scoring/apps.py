@@ -1,5 +1,7 @@
+from datetime import datetime
+from typing import Any
+
 from django.apps import AppConfig
-from django.db.backends.signals import connection_created
 
 _EDITED_BY_MARKETING = ("scoringmodel", "scoringrule")
 
@@ -25,10 +27,9 @@ class ScoringConfig(AppConfig):
 
     # The decay pass (scoring.services.start_decay_pass): engagement points fade with age, every hour.
     periodic_tasks = {"scoring.tasks.decay_scores": 60}
-    demo_loader = "scoring.demo.load_demo_scoring"
 
-    def ready(self) -> None:
-        from scoring.sqlfuncs import register_sqlite_functions
+    def load_demo(self, *, users: dict[str, Any], now: datetime) -> str:
+        """``manage.py load_demo`` calls this after the apps before it in INSTALLED_APPS; returns a summary."""
+        from scoring.demo import load_demo_scoring
 
-        # Bulk rescoring compares text the way the pure rules do; on SQLite that takes Python functions.
-        connection_created.connect(register_sqlite_functions, dispatch_uid="scoring.register_sqlite_functions")
+        return load_demo_scoring(users=users, now=now)

@@ -1,6 +1,6 @@
 """Demo data for scoring: a realistic default model, some engagement, and the demo leads scored.
 
-``load_demo`` runs ``load_demo_scoring`` (``demo_loader`` on ScoringConfig) after the leads and their
+``load_demo`` runs ``load_demo_scoring`` (``ScoringConfig.load_demo``) after the leads and their
 enrichment exist. Idempotent: the model is created once (a marketer's later edits are kept), the demo
 activities once, and scoring the same leads again changes nothing. Leads owned by reps keep their
 stage, as always when scores change.

@@ -3,7 +3,6 @@ import time
 from django.apps import apps
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
 from leads import demo
 
@@ -29,12 +28,11 @@ class Command(BaseCommand):
         forms_created = demo.ensure_demo_forms(now=now)
         self.stdout.write(f"Demo forms: {forms_created} new, {len(demo.DEMO_FORMS) - forms_created} already there.")
 
-        # Each app that has demo data of its own names a loader on its AppConfig (`demo_loader`), so
-        # leads never imports the apps built on it; they run in INSTALLED_APPS order.
+        # Each app that has demo data of its own loads it from its AppConfig (`load_demo`), so leads never
+        # imports the apps built on it; they run in INSTALLED_APPS order.
         for config in apps.get_app_configs():
-            loader_path = getattr(config, "demo_loader", None)
-            if loader_path:
-                summary = import_string(loader_path)(users=users, now=now)
+            if hasattr(config, "load_demo"):
+                summary = config.load_demo(users=users, now=now)
                 self.stdout.write(f"{config.verbose_name}: {summary}")
 
         if leads:
