@@ -13,19 +13,20 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import Serializer
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from handoff import selectors, services
 from handoff.api.filters import LeadFilter
+from handoff.api.schema import LEAD_DETAIL_EXAMPLES, LEAD_LIST_EXAMPLES, NOT_FOUND, rep_action_schema
 from handoff.api.serializers import (
     AssignmentResultSerializer,
     ContactInSerializer,
@@ -36,122 +37,9 @@ from handoff.api.serializers import (
     RejectInSerializer,
 )
 from handoff.models import Assignment
+from leads.api.schema import AUTH_RESPONSES, INVALID_INPUT, LEAD_ID_PARAMETER
 from leads.api.serializers import ErrorDetailSerializer
 from leads.models import Lead
-
-_AUTH_RESPONSES = {
-    401: OpenApiResponse(ErrorDetailSerializer, description="No credentials, or an invalid, revoked or expired key."),
-    403: OpenApiResponse(ErrorDetailSerializer, description="The key's scope or the person's role does not allow it."),
-    429: OpenApiResponse(ErrorDetailSerializer, description="Too many requests for this key; retry after a while."),
-}
-_NOT_FOUND = OpenApiResponse(ErrorDetailSerializer, description="No such lead among the leads you may see.")
-_INVALID = OpenApiResponse(OpenApiTypes.OBJECT, description="Invalid input: the messages by field.")
-_CONFLICT = OpenApiResponse(
-    ErrorDetailSerializer, description="The assignment changed first (reassigned, handled elsewhere) or its state "
-    "does not allow this; `detail` says which."
-)  # fmt: skip
-
-_LEAD_ID = OpenApiParameter(
-    "lead_id",
-    OpenApiTypes.INT,
-    OpenApiParameter.PATH,
-    description="The lead's id.",
-    examples=[OpenApiExample("Lead 42", value=42)],
-)
-
-_LEAD_ROW = {
-    "id": 7,
-    "email": "ada@acme.example",
-    "phone": "",
-    "name": "Ada Lovelace",
-    "first_name": "Ada",
-    "last_name": "Lovelace",
-    "job_title": "CTO",
-    "company_name": "Acme",
-    "country": "GB",
-    "stage": "mql",
-    "stage_changed_at": "2026-03-02T10:00:00Z",
-    "owner_id": 3,
-    "routing_team": "london",
-    "score": 72,
-    "first_touch_at": "2026-03-01T08:30:00Z",
-    "first_touch_source": "linkedin",
-    "first_touch_medium": "paid_social",
-    "first_touch_campaign": "q3-whitepaper",
-    "first_touch_channel": "paid_social",
-    "created_at": "2026-03-02T09:58:00Z",
-}
-_LEAD_DETAIL = {
-    **_LEAD_ROW,
-    "first_touch": {
-        "occurred_at": "2026-03-01T08:30:00Z",
-        "channel": "paid_social",
-        "source": "linkedin",
-        "medium": "paid_social",
-        "campaign": "q3-whitepaper",
-        "content": "",
-        "term": "",
-        "click_id": "",
-        "referrer": "https://www.linkedin.com/",
-        "landing_page": "https://www.acme.example/report",
-    },
-    "fit_score": 40,
-    "engagement_score": 32,
-    "score_breakdown": [{"rule": "CTO title", "kind": "job_title", "points": 20}],
-    "scored_at": "2026-03-02T10:00:00Z",
-    "consents": [
-        {
-            "id": 11,
-            "legal_basis": "consent",
-            "status": "confirmed",
-            "text_version": "1",
-            "source": "form",
-            "source_ref": "state-of-b2b",
-            "given_at": "2026-03-02T09:58:00Z",
-            "confirmed_at": "2026-03-02T09:58:00Z",
-            "withdrawn_at": None,
-        }
-    ],
-    "sla": {
-        "assignment_id": 31,
-        "state": "accepted",
-        "rep_id": 3,
-        "team": "london",
-        "assigned_at": "2026-03-02T10:00:00Z",
-        "accepted_at": "2026-03-02T10:05:00Z",
-        "contacted_at": None,
-        "sla_due_at": "2026-03-03T10:00:00Z",
-        "sla_met_at": None,
-        "sla_breached_at": None,
-        "sla_status": "running",
-    },
-    "company_domain": "acme.example",
-    "website": "https://acme.example",
-    "industry": "Software",
-    "employee_count": 42,
-    "size_band": "11-50",
-    "seniority": "c_level",
-    "job_function": "engineering",
-    "email_domain_kind": "company",
-    "enrichment_status": "done",
-    "enriched_at": "2026-03-02T09:59:00Z",
-}
-
-
-def _result(**changes: Any) -> dict[str, Any]:
-    return {
-        "id": 31,
-        "lead_id": 7,
-        "lead_stage": "mql",
-        "state": "accepted",
-        "outcome": "",
-        "accepted_at": "2026-03-02T10:05:00Z",
-        "contacted_at": None,
-        "ended_at": None,
-        "recycle_on": None,
-        "sla_met_at": None,
-        **changes,
-    }
 
 
 def visible_leads(request: Request) -> QuerySet[Lead]:
@@ -206,28 +94,11 @@ class LeadListView(generics.ListAPIView):
         ),
         responses={
             200: LeadListSerializer(many=True),
-            400: _INVALID,
+            400: INVALID_INPUT,
             404: OpenApiResponse(ErrorDetailSerializer, description="The cursor is not valid."),
-            **_AUTH_RESPONSES,
+            **AUTH_RESPONSES,
         },
-        examples=[
-            OpenApiExample(
-                "A page of leads",
-                value={
-                    "next": "https://leadsite.example/api/leads/?cursor=cD0yMDI2LTAzLTAy",
-                    "previous": None,
-                    "results": [_LEAD_ROW],
-                },
-                response_only=True,
-                status_codes=["200"],
-            ),
-            OpenApiExample(
-                "An invalid filter",
-                value={"stage": ["Select a valid choice. won is not one of the available choices."]},
-                response_only=True,
-                status_codes=["400"],
-            ),
-        ],
+        examples=LEAD_LIST_EXAMPLES,
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
@@ -265,17 +136,9 @@ class LeadDetailView(generics.RetrieveAPIView):
             "the enrichment fields.\n\n"
             "A lead you may not see (another rep's, say) is a 404, the same as a lead that does not exist."
         ),
-        parameters=[_LEAD_ID],
-        responses={200: LeadDetailSerializer, 404: _NOT_FOUND, **_AUTH_RESPONSES},
-        examples=[
-            OpenApiExample("A lead with sales", value=_LEAD_DETAIL, response_only=True, status_codes=["200"]),
-            OpenApiExample(
-                "Not yours",
-                value={"detail": "No Lead matches the given query."},
-                response_only=True,
-                status_codes=["404"],
-            ),
-        ],
+        parameters=[LEAD_ID_PARAMETER],
+        responses={200: LeadDetailSerializer, 404: NOT_FOUND, **AUTH_RESPONSES},
+        examples=LEAD_DETAIL_EXAMPLES,
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
@@ -293,20 +156,32 @@ class IsPerson(BasePermission):
         return not getattr(request.auth, "is_integration", False)
 
 
-class _LeadActionView(APIView):
-    """For the rep the lead was assigned to; a lead never theirs is a 404 (like the lead page's buttons)."""
+class _RepActionView(APIView):
+    """One of the rep's actions on a lead, as the lead page's buttons take it (``handoff.views.rep_action``).
+
+    For the rep the lead was assigned to; a lead never theirs is a 404. The rep's latest assignment is
+    used, open or not, so a rep who just lost the lead hears why: the service's refusal is a 409. A
+    subclass's ``act`` reads the body and calls the service; the answer is the assignment as it is now.
+    """
 
     required_scope = "full"
     required_permissions = ("leads.work_inbox",)
     permission_classes = [*api_settings.DEFAULT_PERMISSION_CLASSES, IsPerson]
 
-    def assignment(self, request: Request, lead_id: str) -> Assignment:
-        # The rep's latest assignment, open or not, so a rep who just lost the lead hears why (a 409).
+    def act(self, request: Request, assignment: Assignment) -> None:
+        raise NotImplementedError
+
+    def post(self, request: Request, lead_id: str) -> Response:
         pk = _lead_pk(lead_id)
         assignment = selectors.latest_assignment(user=request.user, lead_id=pk) if pk is not None else None
         if assignment is None:
             raise NotFound("No such lead in your inbox.")
-        return assignment
+        try:
+            self.act(request, assignment)
+        except services.HandoffError as error:
+            return Response(ErrorDetailSerializer({"detail": str(error)}).data, status=409)
+        fresh = Assignment.objects.select_related("lead", "sla").get(pk=assignment.pk)
+        return Response(AssignmentResultSerializer(fresh).data)
 
 
 def _lead_pk(lead_id: str) -> int | None:
@@ -316,186 +191,67 @@ def _lead_pk(lead_id: str) -> int | None:
     return int(lead_id)
 
 
-def _done(assignment: Assignment) -> Response:
-    fresh = Assignment.objects.select_related("lead", "sla").get(pk=assignment.pk)
-    return Response(AssignmentResultSerializer(fresh).data)
+def _valid(serializer: Serializer) -> dict[str, Any]:
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
 
 
-def _conflict(error: services.HandoffError) -> Response:
-    return Response(ErrorDetailSerializer({"detail": str(error)}).data, status=409)
+@rep_action_schema(
+    "accept",
+    request=None,
+    description="Accept the lead assigned to you: its SLA clock keeps running until your first contact. "
+    "Accepting twice, or a lead reassigned meanwhile, is a 409. The body is ignored.",
+)
+class AcceptLeadView(_RepActionView):
+    def act(self, request: Request, assignment: Assignment) -> None:
+        services.accept_assignment(assignment=assignment, rep=request.user, now=timezone.now())
 
 
-def _action_schema(*, name: str, description: str, request: type | None, examples: list[OpenApiExample]) -> Any:
-    responses: dict[int, Any] = {
-        200: AssignmentResultSerializer,
-        404: _NOT_FOUND,
-        409: _CONFLICT,
-        **_AUTH_RESPONSES,
-    }
-    if request is not None:
-        responses[400] = _INVALID
-    conflict = OpenApiExample(
-        "Changed by someone else",
-        value={"detail": "Ada Lovelace was reassigned to someone else; it is no longer yours."},
-        response_only=True,
-        status_codes=["409"],
-    )
-    return extend_schema(
-        operation_id=f"leads_{name}",
-        description=description
-        + "\n\nNeeds a person's token (or session) with the `full` scope, for the rep the lead is assigned to; "
-        "an integration key is refused (403). No body field changes the stage, owner or score directly.",
-        parameters=[_LEAD_ID],
-        request=request,
-        responses=responses,
-        examples=[*examples, conflict],
-    )
+@rep_action_schema(
+    "contact",
+    request=ContactInSerializer,
+    description="Log a call, email or meeting with the lead. The first contact accepts the lead if needed "
+    "and meets its SLA.",
+)
+class LogContactView(_RepActionView):
+    def act(self, request: Request, assignment: Assignment) -> None:
+        contact = _valid(ContactInSerializer(data=request.data))
+        services.log_contact(assignment=assignment, rep=request.user, now=timezone.now(), **contact)
 
 
-@extend_schema(tags=["leads"])
-class AcceptLeadView(_LeadActionView):
-    @_action_schema(
-        name="accept",
-        description="Accept the lead assigned to you: its SLA clock keeps running until your first contact. "
-        "Accepting twice, or a lead reassigned meanwhile, is a 409. The body is ignored.",
-        request=None,
-        examples=[OpenApiExample("Accepted", value=_result(), response_only=True, status_codes=["200"])],
-    )
-    def post(self, request: Request, lead_id: str) -> Response:
-        assignment = self.assignment(request, lead_id)
-        try:
-            services.accept_assignment(assignment=assignment, rep=request.user, now=timezone.now())
-        except services.HandoffError as error:
-            return _conflict(error)
-        return _done(assignment)
+@rep_action_schema(
+    "qualify",
+    request=QualifyInSerializer,
+    description="Qualify the lead as an SQL with its BANT notes (budget, authority, need, timing; all "
+    "required). Only after a logged contact: before one it is a 409.",
+)
+class QualifyLeadView(_RepActionView):
+    def act(self, request: Request, assignment: Assignment) -> None:
+        bant = services.BANT(**_valid(QualifyInSerializer(data=request.data)))
+        services.qualify_lead(assignment=assignment, rep=request.user, bant=bant, now=timezone.now())
 
 
-@extend_schema(tags=["leads"])
-class LogContactView(_LeadActionView):
-    @_action_schema(
-        name="contact",
-        description="Log a call, email or meeting with the lead. The first contact accepts the lead if needed "
-        "and meets its SLA.",
-        request=ContactInSerializer,
-        examples=[
-            OpenApiExample("A call", value={"kind": "call", "note": "Intro call, demo on Friday"}, request_only=True),
-            OpenApiExample(
-                "Contacted",
-                value=_result(
-                    state="contacted", contacted_at="2026-03-02T11:00:00Z", sla_met_at="2026-03-02T11:00:00Z"
-                ),
-                response_only=True,
-                status_codes=["200"],
-            ),
-        ],
-    )
-    def post(self, request: Request, lead_id: str) -> Response:
-        assignment = self.assignment(request, lead_id)
-        serializer = ContactInSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        try:
-            services.log_contact(
-                assignment=assignment, rep=request.user, now=timezone.now(), **serializer.validated_data
-            )
-        except services.HandoffError as error:
-            return _conflict(error)
-        return _done(assignment)
+@rep_action_schema(
+    "reject",
+    request=RejectInSerializer,
+    description="Send the lead back to marketing as rejected, with the reason marketing will see. The lead "
+    "leaves your inbox.",
+)
+class RejectLeadView(_RepActionView):
+    def act(self, request: Request, assignment: Assignment) -> None:
+        reason = _valid(RejectInSerializer(data=request.data))["reason"]
+        services.reject_lead(assignment=assignment, rep=request.user, reason=reason, now=timezone.now())
 
 
-@extend_schema(tags=["leads"])
-class QualifyLeadView(_LeadActionView):
-    @_action_schema(
-        name="qualify",
-        description="Qualify the lead as an SQL with its BANT notes (budget, authority, need, timing; all "
-        "required). Only after a logged contact: before one it is a 409.",
-        request=QualifyInSerializer,
-        examples=[
-            OpenApiExample(
-                "BANT",
-                value={"budget": "€50k approved", "authority": "CMO decides", "need": "Lead routing", "timing": "Q3"},
-                request_only=True,
-            ),
-            OpenApiExample(
-                "Qualified",
-                value=_result(
-                    lead_stage="sql", state="contacted", outcome="qualified", ended_at="2026-03-03T09:00:00Z"
-                ),
-                response_only=True,
-                status_codes=["200"],
-            ),
-        ],
-    )
-    def post(self, request: Request, lead_id: str) -> Response:
-        assignment = self.assignment(request, lead_id)
-        serializer = QualifyInSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        bant = services.BANT(**serializer.validated_data)
-        try:
-            services.qualify_lead(assignment=assignment, rep=request.user, bant=bant, now=timezone.now())
-        except services.HandoffError as error:
-            return _conflict(error)
-        return _done(assignment)
-
-
-@extend_schema(tags=["leads"])
-class RejectLeadView(_LeadActionView):
-    @_action_schema(
-        name="reject",
-        description="Send the lead back to marketing as rejected, with the reason marketing will see. The lead "
-        "leaves your inbox.",
-        request=RejectInSerializer,
-        examples=[
-            OpenApiExample("A reason", value={"reason": "Student, no buying intent"}, request_only=True),
-            OpenApiExample(
-                "Rejected",
-                value=_result(lead_stage="rejected", outcome="rejected", ended_at="2026-03-02T11:00:00Z"),
-                response_only=True,
-                status_codes=["200"],
-            ),
-        ],
-    )
-    def post(self, request: Request, lead_id: str) -> Response:
-        assignment = self.assignment(request, lead_id)
-        serializer = RejectInSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        try:
-            services.reject_lead(
-                assignment=assignment, rep=request.user, reason=serializer.validated_data["reason"], now=timezone.now()
-            )
-        except services.HandoffError as error:
-            return _conflict(error)
-        return _done(assignment)
-
-
-@extend_schema(tags=["leads"])
-class RecycleLeadView(_LeadActionView):
-    @_action_schema(
-        name="recycle",
-        description="Put the lead back into nurture until `recycle_on` (a day after today in the team's time "
-        "zone), with an optional reason. The lead leaves your inbox.",
-        request=RecycleInSerializer,
-        examples=[
-            OpenApiExample(
-                "Back in autumn", value={"recycle_on": "2026-09-01", "reason": "Budget next year"}, request_only=True
-            ),
-            OpenApiExample(
-                "Recycled",
-                value=_result(
-                    lead_stage="nurture", outcome="recycled", ended_at="2026-03-02T11:00:00Z", recycle_on="2026-09-01"
-                ),
-                response_only=True,
-                status_codes=["200"],
-            ),
-        ],
-    )
-    def post(self, request: Request, lead_id: str) -> Response:
-        assignment = self.assignment(request, lead_id)
+@rep_action_schema(
+    "recycle",
+    request=RecycleInSerializer,
+    description="Put the lead back into nurture until `recycle_on` (a day after today in the team's time "
+    "zone), with an optional reason. The lead leaves your inbox.",
+)
+class RecycleLeadView(_RepActionView):
+    def act(self, request: Request, assignment: Assignment) -> None:
         now = timezone.now()
         today = now.astimezone(ZoneInfo(assignment.team.timezone)).date()
-        serializer = RecycleInSerializer(data=request.data, context={"today": today})
-        serializer.is_valid(raise_exception=True)
-        try:
-            services.recycle_lead(assignment=assignment, rep=request.user, now=now, **serializer.validated_data)
-        except services.HandoffError as error:
-            return _conflict(error)
-        return _done(assignment)
+        recycle = _valid(RecycleInSerializer(data=request.data, context={"today": today}))
+        services.recycle_lead(assignment=assignment, rep=request.user, now=now, **recycle)

@@ -11,14 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import (
-    OpenApiExample,
-    OpenApiParameter,
-    OpenApiResponse,
-    PolymorphicProxySerializer,
-    extend_schema,
-)
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -27,6 +20,15 @@ from rest_framework.views import APIView
 
 from leads import roles, services, submissions
 from leads.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, IDEMPOTENCY_RESPONSES, idempotent
+from leads.api.schema import (
+    ACTIVITIES_EXAMPLES,
+    AUTH_RESPONSES,
+    INVALID_INPUT,
+    INVALID_SUBMISSION_DETAIL,
+    LEAD_ID_PARAMETER,
+    SUBMISSION_EXAMPLES,
+    WITHDRAW_CONSENT_EXAMPLES,
+)
 from leads.api.serializers import (
     ActivitiesAcceptedSerializer,
     ActivitiesQuerySerializer,
@@ -44,25 +46,6 @@ from leads.models import CaptureForm, Lead
 from leads.normalise import normalise_email
 
 MAX_BATCH = 500
-
-_AUTH_RESPONSES = {
-    401: OpenApiResponse(ErrorDetailSerializer, description="No credentials, or an invalid, revoked or expired key."),
-    403: OpenApiResponse(ErrorDetailSerializer, description="The key's scope or the person's role does not allow it."),
-    429: OpenApiResponse(ErrorDetailSerializer, description="Too many requests for this key; retry after a while."),
-}
-
-_WEBINAR = {
-    "email": "ada@acme.example",
-    "kind": "webinar_attended",
-    "occurred_at": "2026-03-02T15:00:00Z",
-    "metadata": {"external_id": "zoom-8812-ada", "webinar": "Q3 roadmap"},
-}
-_CLICK = {
-    "lead_id": 42,
-    "kind": "email_clicked",
-    "occurred_at": "2026-03-02T09:12:00Z",
-    "metadata": {"external_id": "esp-click-991", "url": "https://www.example.com/pricing"},
-}
 
 
 @extend_schema(tags=["activities"])
@@ -106,46 +89,10 @@ class RecordActivitiesView(APIView):
             201: ActivitiesRecordedSerializer,
             202: OpenApiResponse(ActivitiesAcceptedSerializer, description="Accepted from a capture-only key."),
             400: OpenApiResponse(ActivityErrorsSerializer, description="Invalid input; nothing was stored."),
-            **_AUTH_RESPONSES,
+            **AUTH_RESPONSES,
             **IDEMPOTENCY_RESPONSES,
         },
-        examples=[
-            OpenApiExample("One activity", value=_WEBINAR, request_only=True),
-            OpenApiExample("A batch", value=[_WEBINAR, _CLICK], request_only=True),
-            OpenApiExample(
-                "Recorded",
-                value={
-                    "activities": [
-                        {
-                            "index": 0,
-                            "id": 1201,
-                            "lead_id": 7,
-                            "kind": "webinar_attended",
-                            "occurred_at": "2026-03-02T15:00:00Z",
-                        },
-                        {
-                            "index": 1,
-                            "id": 1202,
-                            "lead_id": 42,
-                            "kind": "email_clicked",
-                            "occurred_at": "2026-03-02T09:12:00Z",
-                        },
-                    ],
-                    "skipped": [],
-                },
-                response_only=True,
-                status_codes=["201"],
-            ),
-            OpenApiExample(
-                "Unknown lead",
-                value={
-                    "detail": "No activity was stored: 1 of 2 items are invalid.",
-                    "items": [{"index": 1, "errors": {"lead_id": ["No lead has this id."]}}],
-                },
-                response_only=True,
-                status_codes=["400"],
-            ),
-        ],
+        examples=ACTIVITIES_EXAMPLES,
     )
     @idempotent
     def post(self, request: Request) -> Response:
@@ -241,33 +188,6 @@ def _leads_for(items: Sequence[dict[str, Any]], *, among: QuerySet[Lead]) -> lis
 
 # --- Submissions ----------------------------------------------------------------------------------
 
-_WHITEPAPER_SUBMISSION = {
-    "form": "state-of-b2b",
-    "answers": {
-        "email": "ada@acme.example",
-        "first_name": "Ada",
-        "company_name": "Acme",
-        "job_title": "CTO",
-        "team_size": "11-50",
-    },
-    "consent": {"given": True, "text_version": 1},
-    "attribution": {
-        "utm_source": "linkedin",
-        "utm_medium": "paid_social",
-        "utm_campaign": "q3-whitepaper",
-        "landing_page": "https://www.acme.example/report",
-    },
-    "ip_address": "203.0.113.9",
-    "user_agent": "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_4) AppleWebKit/605.1.15",
-    "submitted_at": "2026-03-02T09:58:00Z",
-}
-_MINIMAL_SUBMISSION = {
-    "form": "state-of-b2b",
-    "answers": {"email": "grace@acme.example", "first_name": "Grace", "company_name": "Acme"},
-    "consent": {"given": True},
-}
-_INVALID_SUBMISSION = "No submission was stored: the request is invalid (see errors, by field)."
-
 
 @extend_schema(tags=["submissions"])
 class SubmitFormView(APIView):
@@ -300,37 +220,10 @@ class SubmitFormView(APIView):
         responses={
             201: SubmissionCapturedSerializer,
             400: OpenApiResponse(SubmissionErrorsSerializer, description="Invalid input; nothing was stored."),
-            **_AUTH_RESPONSES,
+            **AUTH_RESPONSES,
             **IDEMPOTENCY_RESPONSES,
         },
-        examples=[
-            OpenApiExample("A white paper download", value=_WHITEPAPER_SUBMISSION, request_only=True),
-            OpenApiExample("Only what is required", value=_MINIMAL_SUBMISSION, request_only=True),
-            OpenApiExample(
-                "Captured",
-                value={"id": 981, "lead_id": 7, "status": "captured", "consent_status": "confirmed"},
-                response_only=True,
-                status_codes=["201"],
-            ),
-            OpenApiExample(
-                "Captured, double opt-in pending",
-                value={"id": 982, "lead_id": 8, "status": "captured", "consent_status": "pending"},
-                response_only=True,
-                status_codes=["201"],
-            ),
-            OpenApiExample(
-                "Invalid answers",
-                value={
-                    "detail": _INVALID_SUBMISSION,
-                    "errors": {
-                        "answers.email": ["Enter a valid email address."],
-                        "answers.company_name": ["This field is required."],
-                    },
-                },
-                response_only=True,
-                status_codes=["400"],
-            ),
-        ],
+        examples=SUBMISSION_EXAMPLES,
     )
     @idempotent
     def post(self, request: Request) -> Response:
@@ -356,7 +249,8 @@ class SubmitFormView(APIView):
 
 
 def _invalid_submission(errors: dict[str, list[str]]) -> Response:
-    return Response(SubmissionErrorsSerializer({"detail": _INVALID_SUBMISSION, "errors": errors}).data, status=400)
+    body = {"detail": INVALID_SUBMISSION_DETAIL, "errors": errors}
+    return Response(SubmissionErrorsSerializer(body).data, status=400)
 
 
 def _flat_errors(errors: Mapping[str, Any] | Sequence[Any], name: str = "") -> dict[str, list[str]]:
@@ -389,18 +283,6 @@ def _capture_errors(error: ValidationError, *, form: CaptureForm) -> dict[str, l
 
 # --- Consent withdrawal ---------------------------------------------------------------------------
 
-_WITHDRAWN_CONSENT = {
-    "id": 11,
-    "legal_basis": "opt_in",
-    "status": "confirmed",
-    "text_version": "1",
-    "source": "form",
-    "source_ref": "state-of-b2b",
-    "given_at": "2026-03-02T09:58:00Z",
-    "confirmed_at": None,
-    "withdrawn_at": "2026-03-09T14:30:00Z",
-}
-
 
 @extend_schema(tags=["leads"])
 class WithdrawConsentView(APIView):
@@ -429,39 +311,18 @@ class WithdrawConsentView(APIView):
             "permission); sales reps and managers get 403."
         ),
         parameters=[
-            OpenApiParameter(
-                "lead_id",
-                OpenApiTypes.INT,
-                OpenApiParameter.PATH,
-                description="The lead's id.",
-                examples=[OpenApiExample("Lead 42", value=42)],
-            ),
+            LEAD_ID_PARAMETER,
             IDEMPOTENCY_KEY_PARAMETER,
         ],
         request=WithdrawConsentInSerializer,
         responses={
             200: ConsentsWithdrawnSerializer,
-            400: OpenApiResponse(OpenApiTypes.OBJECT, description="Invalid input: the messages by field."),
+            400: INVALID_INPUT,
             404: OpenApiResponse(ErrorDetailSerializer, description="No lead has this id."),
-            **_AUTH_RESPONSES,
+            **AUTH_RESPONSES,
             **IDEMPOTENCY_RESPONSES,
         },
-        examples=[
-            OpenApiExample("Received by phone", value={"note": "Phoned on 9 March"}, request_only=True),
-            OpenApiExample("No note", value={}, request_only=True),
-            OpenApiExample(
-                "Withdrawn",
-                value={"lead_id": 42, "withdrawn": 1, "consents": [_WITHDRAWN_CONSENT]},
-                response_only=True,
-                status_codes=["200"],
-            ),
-            OpenApiExample(
-                "No such lead",
-                value={"detail": "No lead has this id."},
-                response_only=True,
-                status_codes=["404"],
-            ),
-        ],
+        examples=WITHDRAW_CONSENT_EXAMPLES,
     )
     @idempotent
     def post(self, request: Request, lead_id: str) -> Response:
