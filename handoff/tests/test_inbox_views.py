@@ -54,7 +54,7 @@ def test_inbox_escapes_what_the_lead_typed(team: Team, rep: object, now: datetim
 
     assert "<script>alert(1)</script>" not in content
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in content
-    assert "Acme&#34; onmouseover=&#34;x" in content
+    assert "Acme&quot; onmouseover=&quot;x" in content
 
 
 def test_inbox_orders_leads_by_sla_urgency(team: Team, rep: object, now: datetime) -> None:
@@ -156,6 +156,21 @@ def test_inbox_renders_each_countdown_with_its_business_seconds_left(
     assert 'data-sla-balance="82800"' in html  # 24 business hours less the one that has passed
     assert "due in 23h 00m 00s" in html
     assert f'data-sla-team="{assignment.team_id}"' in html
+
+
+def test_inbox_team_queue_and_lead_page_draw_the_same_countdown(
+    assignment: Assignment, rep: object, manager: object, now: datetime
+) -> None:
+    with time_machine.travel(now + timedelta(hours=1), tick=False):
+        pages = [
+            client_for(rep).get(INBOX),
+            client_for(rep).get(reverse("handoff:lead", args=[assignment.lead_id])),
+            client_for(manager).get(f"{reverse('handoff:team_queue')}?show=open"),
+        ]
+
+    clocks = [re.findall(r'<span class="sla-clock .*?</span>', page.content.decode()) for page in pages]
+    assert clocks[0] == clocks[1] == clocks[2]
+    assert len(clocks[0]) == 1 and "due in 23h 00m 00s" in clocks[0][0]
 
 
 def test_inbox_sends_the_teams_opening_windows_for_the_browser_to_count(
