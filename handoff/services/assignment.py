@@ -1,10 +1,7 @@
 """Handing leads to reps: weighted round-robin within a team, manual (re)assignment, and the pipeline step.
 
-The rotation is stride scheduling. Each rep has a place on the team's rotation clock where their next
-turn starts (``Membership.next_turn_at``); the rep with the earliest place gets the lead, and their place
-moves on by ``STRIDE / capacity_weight``, so a rep with weight 2 comes round twice as often as one with
-weight 1. A rep coming back from time off (or new to the team) starts no earlier than the clock, so they
-do not get a burst of leads to "catch up".
+The rotation is stride scheduling, pure in ``handoff.rotation``: each rep's place on the team's clock is
+``Membership.next_turn_at``, the clock is ``Team.rotation_clock``.
 
 Concurrency: the team row is the cursor. Its update and the new assignment happen in one transaction
 that first locks the team row (``select_for_update`` on PostgreSQL; SQLite's ``IMMEDIATE`` transactions
@@ -23,6 +20,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
+from handoff import rotation
 from handoff.models import (
     Assignment,
     AssignmentOutcome,
@@ -47,9 +45,6 @@ from leads.models import Lead, Stage, usable_consent_q
 from leads.services import set_nurture_end, set_owner
 
 logger = logging.getLogger(__name__)
-
-# Rotation-clock distance of one turn for a weight-1 rep; large, so dividing by a weight loses nothing that matters.
-STRIDE = 2**40
 
 
 @dataclass(frozen=True)
@@ -313,7 +308,12 @@ def _next_member(team: Team, *, now: datetime, exclude_user_id: int | None = Non
     ]
     if not candidates:
         raise NoEligibleRepError(f"{team} has no rep available today.")
-    return min(candidates, key=lambda membership: (max(membership.next_turn_at, team.rotation_clock), membership.pk))
+    by_seat = {_seat(membership): membership for membership in candidates}
+    return by_seat[rotation.pick(by_seat, clock=team.rotation_clock)]
+
+
+def _seat(membership: Membership) -> rotation.Seat:
+    return rotation.Seat(key=membership.pk, next_turn_at=membership.next_turn_at, weight=membership.capacity_weight)
 
 
 def _create_assignment(
@@ -332,15 +332,10 @@ def _create_assignment(
     calendar = team_calendar(team)
     due_at = calendar.add_business_time(now, terms.target_duration)
     remind_at = calendar.add_business_time(now, terms.target_duration * terms.reminder_percent / 100)
-    turn_starts_at = max(membership.next_turn_at, team.rotation_clock)
     turn = team.turns_taken + 1
-    # Every assignment moves the rep along, so manual ones count towards their share too; only a
-    # rotation pick (the earliest turn) moves the clock itself.
-    Membership.objects.filter(pk=membership.pk).update(
-        next_turn_at=turn_starts_at + STRIDE // membership.capacity_weight
-    )
-    rotation_clock = max(team.rotation_clock, turn_starts_at) if is_rotation_pick else team.rotation_clock
-    Team.objects.filter(pk=team.pk).update(turns_taken=turn, rotation_clock=rotation_clock)
+    taken = rotation.take_turn(_seat(membership), clock=team.rotation_clock, is_rotation_pick=is_rotation_pick)
+    Membership.objects.filter(pk=membership.pk).update(next_turn_at=taken.next_turn_at)
+    Team.objects.filter(pk=team.pk).update(turns_taken=turn, rotation_clock=taken.clock)
     try:
         with transaction.atomic():
             assignment = Assignment.objects.create(
