@@ -1,19 +1,23 @@
-"""The managers' reports at 1,000,000 leads: the report's queries against the same questions in raw SQL.
+"""The managers' reports page against the floor's ``GET /report``, in the same run, interleaved.
 
 Fills a fresh database with N synthetic leads (default 1,000,000) carrying their first-touch fields,
 one to four touches each (the first one fixed as the first touch, as capture does), stage changes for
-the leads that reached MQL or SQL, and a year of monthly spend. Then it measures, best of three:
+the leads that reached MQL or SQL, and a year of monthly spend; builds the report rollups with
+``reports.rollups.rebuild_rollups`` (what ``manage.py rebuild_report_rollups`` runs) and times that. It
+seeds the shared floor (``../shared/floor/seed.py``, run from its folder, never copied) with the same
+number of rows, serves both with gunicorn (sync, one worker each, ``DEBUG=0``) on 127.0.0.1, and then,
+round after round, requests in turn:
 
-- each report section as the page computes it (``reports.selectors.Report``: ORM aggregates, and the
-  attribution and median queries built on the ORM's compiled lead queryset);
-- the floor: the same questions written by hand in raw SQL (GROUP BYs on the lead table, a join with
-  the stage changes grouped once, the same window functions), run on a bare cursor;
-- the whole page, GET /reports/ through the test client as a manager.
+- the floor's ``GET /report`` (``SELECT source, COUNT(*) FROM lead GROUP BY source`` over every row);
+- ``GET /reports/`` as a manager: the last 90 days, read from the rollups (what the page opens on);
+- ``GET /reports/?range=all``: all time, from the rollups.
 
-It prints each time, the ratio report / raw SQL (goal <= 1.5x), and, for scale, one bare GROUP BY
-over the lead table. Uses its own SQLite file (or BENCH_DATABASE_URL), never db.sqlite3.
+Each round is printed with its ratios. Then, for the before figure, the rollups are switched off (their
+state row removed: the page falls back to the live queries, as it ran before the rollups) and a few more
+rounds time the all-time page live against the floor. Goal: the page <= 5x the floor's /report.
+Uses its own SQLite file (or BENCH_DATABASE_URL; the floor then needs FLOOR_DB=pg and its PG variables).
 
-    DEBUG=1 .venv/bin/python bench/report_bench.py [--leads 1000000]
+    .venv/bin/python bench/report_bench.py [--leads 1000000] [--rounds 5] [--live-rounds 2]
 """
 
 from __future__ import annotations
@@ -25,14 +29,16 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+import urllib.error
+import urllib.request
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-GOAL = 1.5
+GOAL = 5.0
+FLOOR_DIR = ROOT.parent / "shared" / "floor"
 BATCH = 10_000
 BASE = 20_000  # leads built one by one; the rest are copies of these
 
@@ -52,7 +58,12 @@ TEAMS = ("enterprise", "mid-market", "smb")
 
 
 def setup_environment(workdir: Path) -> None:
-    os.environ.setdefault("DEBUG", "1")
+    os.environ["DEBUG"] = "0"
+    os.environ.setdefault("SECRET_KEY", "bench-only-secret-key")
+    os.environ["SECURE_SSL_REDIRECT"] = "0"
+    os.environ["SESSION_COOKIE_SECURE"] = "0"
+    os.environ["CSRF_COOKIE_SECURE"] = "0"
+    os.environ["STATIC_ROOT"] = str(workdir / "static")  # DEBUG=0 serves the hashed files collectstatic writes
     os.environ["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL", f"sqlite:///{workdir / 'bench.sqlite3'}")
     os.environ["DJANGO_SETTINGS_MODULE"] = "leadsite.settings"
     os.environ["LOG_LEVEL"] = "WARNING"
@@ -175,136 +186,100 @@ def fill_spend(now: datetime) -> None:
     Spend.objects.bulk_create(rows)
 
 
-# --- Raw SQL: the same questions, by hand ---------------------------------------------------------
-
-RAW_VOLUME_SQLITE = """
-    SELECT date(created_at, '-6 days', 'weekday 1') AS week, first_touch_channel, COUNT(*)
-    FROM leads_lead GROUP BY week, first_touch_channel
-"""
-RAW_VOLUME_POSTGRESQL = """
-    SELECT date_trunc('week', created_at AT TIME ZONE 'UTC')::date AS week, first_touch_channel, COUNT(*)
-    FROM leads_lead GROUP BY week, first_touch_channel
-"""
-# The unary + keeps SQLite from grouping through an index (see reports.selectors.base.Unindexed).
-RAW_OUTCOMES = """
-    SELECT {plus}l.first_touch_source, {plus}l.first_touch_campaign, {plus}l.first_touch_channel, COUNT(*),
-           SUM(CASE WHEN l.stage IN ('mql', 'sql') THEN 1
-                    WHEN EXISTS (SELECT 1 FROM leads_stagechange sc WHERE sc.lead_id = l.id
-                                 AND sc.to_stage IN ('mql', 'sql')) THEN 1 ELSE 0 END),
-           SUM(CASE WHEN l.stage = 'sql' THEN 1
-                    WHEN EXISTS (SELECT 1 FROM leads_stagechange sc WHERE sc.lead_id = l.id
-                                 AND sc.to_stage = 'sql') THEN 1 ELSE 0 END)
-    FROM leads_lead l
-    GROUP BY 1, 2, 3
-"""
-MILESTONES = """
-    SELECT lead_id, MIN(changed_at) AS mql_at, MIN(CASE WHEN to_stage = 'sql' THEN changed_at END) AS sql_at
-    FROM leads_stagechange WHERE to_stage IN ('mql', 'sql') GROUP BY lead_id
-"""
-RAW_MEDIAN_MILESTONES = f"""
-    SELECT ms.lead_id, l.created_at, ms.mql_at, ms.sql_at FROM ({MILESTONES}) ms JOIN leads_lead l ON l.id = ms.lead_id
-"""
-RAW_LEADS = "SELECT id, first_touch_id, first_touch_at, stage FROM leads_lead"
-RAW_SPEND = "SELECT source, campaign, currency, SUM(amount) FROM reports_spend GROUP BY source, campaign, currency"
-FLOOR = "SELECT first_touch_source, COUNT(*) FROM leads_lead GROUP BY first_touch_source"
+# --- Serving and timing -----------------------------------------------------------------------------
 
 
-def raw_queries() -> dict[str, Callable[[], object]]:
-    from django.db import connection
-
-    from reports.selectors.attribution import PATH_CREDIT_SQL
-    from reports.selectors.funnel import POSTGRESQL_MEDIANS, SQLITE_MEDIANS
-
-    postgresql = connection.vendor == "postgresql"
-    medians = POSTGRESQL_MEDIANS if postgresql else SQLITE_MEDIANS
-    sql = {
-        "volume by week": RAW_VOLUME_POSTGRESQL if postgresql else RAW_VOLUME_SQLITE,
-        "outcomes (quality, cost, funnel)": RAW_OUTCOMES.format(plus="" if postgresql else "+"),
-        "funnel medians": medians.format(milestones=RAW_MEDIAN_MILESTONES),
-        "attribution (path models)": PATH_CREDIT_SQL.format(
-            leads=RAW_LEADS, touch="leads_touch", stage_change="leads_stagechange"
-        ),
-        "spend": RAW_SPEND,
-    }
-
-    def run(text: str) -> Callable[[], object]:
-        def execute() -> object:
-            with connection.cursor() as cursor:
-                cursor.execute(text)
-                return cursor.fetchall()
-
-        return execute
-
-    return {name: run(text) for name, text in sql.items()}
+def seed_floor(rows: int, workdir: Path) -> dict[str, str]:
+    """The floor's own database with ``rows`` leads, by its own seed script; returns the floor's environment."""
+    env = {**os.environ, "FLOOR_SQLITE_PATH": str(workdir / "floor.sqlite3"), "TMPDIR": str(workdir)}
+    kind = os.environ.get("FLOOR_DB", "sqlite")
+    subprocess.run([sys.executable, "seed.py", kind, "--rows", str(rows)], check=True, cwd=FLOOR_DIR, env=env,
+                   stdout=subprocess.DEVNULL)  # fmt: skip
+    return env
 
 
-def report_queries() -> dict[str, Callable[[], object]]:
-    from leads.models import Lead
-    from reports.selectors import ReportScope
-    from reports.selectors.attribution import path_credits
-    from reports.selectors.cost import spend_totals
-    from reports.selectors.funnel import stage_medians
-    from reports.selectors.outcomes import lead_outcomes
-    from reports.selectors.volume import volume_counts
-
-    scope = ReportScope(leads=Lead.objects.all())
-    return {
-        "volume by week": lambda: volume_counts(scope),
-        "outcomes (quality, cost, funnel)": lambda: lead_outcomes(scope),
-        "funnel medians": lambda: stage_medians(scope),
-        "attribution (path models)": lambda: path_credits(scope),
-        "spend": lambda: spend_totals(scope),
-    }
+def serve(app: str, *, port: int, chdir: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+    command = [gunicorn, "--chdir", str(chdir), "-w", "1", "-k", "sync", "-b", f"127.0.0.1:{port}", "--timeout", "600",
+               "--log-level", "warning", app]  # fmt: skip
+    server = subprocess.Popen(command, env=env)
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1)
+            break
+        except urllib.error.HTTPError:
+            break  # it answers (a 404 or a redirect is an answer)
+        except OSError:
+            time.sleep(0.2)
+    return server
 
 
-def best_of(fn: Callable[[], object], runs: int = 3) -> float:
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - started)
-    return min(times)
+def timed_get(url: str, cookie: str = "") -> float:
+    request = urllib.request.Request(url, headers={"Cookie": cookie} if cookie else {})
+    started = time.perf_counter()
+    with urllib.request.urlopen(request, timeout=600) as response:
+        response.read()
+        assert response.status == 200, response.status
+    return time.perf_counter() - started
 
 
-def best_of_each(first: Callable[[], object], second: Callable[[], object], runs: int = 3) -> tuple[float, float]:
-    """The best time of each, run in turns so neither gets a warmer cache than the other."""
-    times: tuple[list[float], list[float]] = ([], [])
-    for _ in range(runs):
-        for fn, spent in zip((first, second), times, strict=True):
-            started = time.perf_counter()
-            fn()
-            spent.append(time.perf_counter() - started)
-    return min(times[0]), min(times[1])
-
-
-def page_time() -> float:
+def manager_cookie() -> str:
+    """A signed-in manager's session cookie, made in the database the project's server reads."""
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.auth.models import Group
-    from django.test import Client
+    from django.contrib.sessions.backends.db import SessionStore
 
     from leads.tests.factories import UserFactory
 
     manager = UserFactory(username="bench-manager", is_staff=True)
     manager.groups.add(Group.objects.get(name="Sales manager"))
-    client = Client(HTTP_HOST="127.0.0.1")
-    client.force_login(manager)
+    session = SessionStore()
+    session[SESSION_KEY] = str(manager.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = manager.get_session_auth_hash()
+    session.save()
+    return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
 
-    def get() -> None:
-        response = client.get("/reports/")
-        assert response.status_code == 200, response.status_code
 
-    return best_of(get)
+def rounds(count: int, floor: str, pages: dict[str, str], cookie: str) -> dict[str, list[float]]:
+    """``count`` rounds of the floor then each page, printed as they go; the ratios of each round."""
+    ratios: dict[str, list[float]] = {name: [] for name in pages}
+    for number in range(1, count + 1):
+        floor_time = timed_get(floor)
+        parts = [f"round {number}: floor /report {floor_time * 1000:8.1f} ms"]
+        for name, url in pages.items():
+            page_time = timed_get(url, cookie)
+            ratios[name].append(page_time / floor_time)
+            parts.append(f"{name} {page_time * 1000:8.1f} ms ({page_time / floor_time:5.1f}x)")
+        print(" | ".join(parts), flush=True)
+    return ratios
+
+
+def summary(ratios: dict[str, list[float]]) -> None:
+    for name, values in ratios.items():
+        ordered = sorted(values)
+        median = ordered[len(ordered) // 2]
+        met = "met" if median <= GOAL else "NOT met"
+        print(f"{name:28} ratio median {median:6.1f}x, range {ordered[0]:.1f}-{ordered[-1]:.1f}x "
+              f"(goal <= {GOAL:.0f}x: {met})")  # fmt: skip
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--leads", type=int, default=1_000_000)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--live-rounds", type=int, default=2, help="rounds of the live (pre-rollup) page")
+    parser.add_argument("--port", type=int, default=8731)
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
-        setup_environment(Path(tmp))
+        workdir = Path(tmp)
+        setup_environment(workdir)
         manage = [sys.executable, str(ROOT / "manage.py")]
         subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], check=True, cwd=ROOT)
         subprocess.run([*manage, "createcachetable"], check=True, cwd=ROOT)
+        subprocess.run([*manage, "collectstatic", "--noinput", "-v", "0"], check=True, cwd=ROOT)
 
         import django
 
@@ -312,41 +287,48 @@ def main() -> None:
         from django.db import connection
         from django.utils import timezone
 
+        from reports.models import RollupState
+        from reports.rollups import rebuild_rollups
+
         now = timezone.now()
         started = time.perf_counter()
         touches, changes = fill(args.leads, now)
         fill_spend(now)
-        if connection.vendor == "sqlite":
-            connection.cursor().execute("ANALYZE")
-        else:
-            connection.cursor().execute("VACUUM ANALYZE")
+        connection.cursor().execute("ANALYZE" if connection.vendor == "sqlite" else "VACUUM ANALYZE")
         print(f"{connection.vendor}: {args.leads:,} leads, {touches:,} touches, {changes:,} stage changes "
               f"(built in {time.perf_counter() - started:.0f}s)")  # fmt: skip
+        started = time.perf_counter()
+        days = rebuild_rollups(now=timezone.now())
+        print(f"rebuild_report_rollups: {days} days in {time.perf_counter() - started:.1f}s")
+        started = time.perf_counter()
+        floor_env = seed_floor(args.leads, workdir)
+        print(f"floor seeded with {args.leads:,} rows in {time.perf_counter() - started:.0f}s")
+        cookie = manager_cookie()
+        connection.close()
 
-        report, raw = report_queries(), raw_queries()
-        print(f"{'section':34} {'report':>9} {'raw SQL':>9} {'ratio':>7}")
-        report_total = raw_total = 0.0
-        for name in report:
-            ours, floor = best_of_each(report[name], raw[name])
-            report_total, raw_total = report_total + ours, raw_total + floor
-            print(f"{name:34} {ours:8.2f}s {floor:8.2f}s {ours / floor:6.2f}x")
-        ratio = report_total / raw_total
-        print(f"{'report queries, total':34} {report_total:8.2f}s {raw_total:8.2f}s {ratio:6.2f}x  (goal <= {GOAL}x)")
-        page = page_time()
-        print(f"{'whole page GET /reports/':34} {page:8.2f}s {raw_total:8.2f}s {page / raw_total:6.2f}x")
-        print(f"for scale, one bare GROUP BY first_touch_source over the lead table: {best_of(raw_floor()):.3f}s")
-        print("OK" if ratio <= GOAL else "SLOWER THAN THE GOAL")
-
-
-def raw_floor() -> Callable[[], object]:
-    from django.db import connection
-
-    def execute() -> object:
-        with connection.cursor() as cursor:
-            cursor.execute(FLOOR)
-            return cursor.fetchall()
-
-    return execute
+        project_port, floor_port = args.port, args.port + 1
+        servers = [
+            serve("app:application", port=floor_port, chdir=FLOOR_DIR, env=floor_env),
+            serve("leadsite.wsgi:application", port=project_port, chdir=ROOT, env=dict(os.environ)),
+        ]
+        try:
+            floor = f"http://127.0.0.1:{floor_port}/report"
+            page = f"http://127.0.0.1:{project_port}/reports/"
+            for url in (floor, page):  # warm both: the first request imports and connects
+                timed_get(url, cookie)
+            print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
+            pages = {"/reports/ (90 days)": page, "/reports/?range=all": f"{page}?range=all"}
+            after = rounds(args.rounds, floor, pages, cookie)
+            RollupState.objects.all().delete()  # the page now falls back to the live queries: the before figure
+            connection.close()
+            print("before: the rollups switched off, the page computes every number live from the leads")
+            before = rounds(args.live_rounds, floor, {"live /reports/?range=all": f"{page}?range=all"}, cookie)
+            print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
+            summary({**after, **before})
+        finally:
+            for server in servers:
+                server.terminate()
+                server.wait()
 
 
 if __name__ == "__main__":

@@ -30,6 +30,22 @@ class ReportsConfig(AppConfig):
         ],
     }
 
+    # Every minute: fold the recent and the changed days into the report rollups (reports.rollups).
+    periodic_tasks = {"reports.tasks.refresh_report_rollups": 1}
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_delete, post_save
+
+        from leads import events
+        from leads.models import Activity, Lead, StageChange, Submission, Touch
+        from reports import receivers
+
+        post_save.connect(receivers.lead_saved, sender=Lead, dispatch_uid="reports.lead_saved")
+        post_delete.connect(receivers.lead_saved, sender=Lead, dispatch_uid="reports.lead_deleted")
+        for model in (Touch, StageChange, Submission, Activity):
+            post_save.connect(receivers.lead_row_saved, sender=model, dispatch_uid=f"reports.{model.__name__}_saved")
+        events.lead_event.connect(receivers.lead_assigned, dispatch_uid="reports.lead_assigned")
+
     def load_demo(self, *, users: dict[str, Any], now: datetime) -> str:
         """``manage.py load_demo`` calls this after the apps before it in INSTALLED_APPS; returns a summary."""
         from reports.demo import load_demo_reports

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import UTC, time, timedelta
 from typing import Any
 
 import django_filters
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from handoff.models import Team
-from leads.models import Activity, ActivityKind, CaptureForm, Lead, Submission
+from leads.models import CaptureForm, Lead
+from reports.models import ALL_FORMS
 from reports.selectors import ReportScope
+from reports.selectors.base import RollupFilter, leads_of_form
+from reports.selectors.rollups import rollup_state
 
 
 def form_choices() -> list[tuple[str, str]]:
@@ -46,16 +50,11 @@ class ReportFilter(django_filters.FilterSet):
         fields["campaign"].widget.attrs.update({"class": "form-control form-control-sm", "list": "campaigns"})
 
     def filter_form(self, queryset: QuerySet[Lead], name: str, value: str) -> QuerySet[Lead]:
-        """Leads that submitted the form: by its submissions, or by the form named on a form_submitted activity.
+        return leads_of_form(queryset, value)
 
-        The activity covers leads captured before submissions were stored (and the demo leads).
-        """
-        submitted = Submission.objects.filter(form__slug=value).values("lead_id")
-        recorded = Activity.objects.filter(kind=ActivityKind.FORM_SUBMITTED, metadata__form=value).values("lead_id")
-        return queryset.filter(Q(pk__in=submitted) | Q(pk__in=recorded))
-
-    def scope(self, *, period: str, volume_by: str) -> ReportScope:
-        """The filtered leads with what the other reports need to know about the filters."""
+    def scope(self, *, period: str, volume_by: str, use_rollups: bool = True) -> ReportScope:
+        """The filtered leads with what the other reports need to know about the filters; ``use_rollups=False``
+        computes every number from the leads (the tests compare the two)."""
         leads = self.qs
         values: dict[str, Any] = getattr(self.form, "cleaned_data", {})
         created = values.get("created")
@@ -67,4 +66,30 @@ class ReportFilter(django_filters.FilterSet):
             is_filtered=any(value for value in values.values()),
             period=period,
             volume_by=volume_by,
+            rollup=self._rollup_filter(values) if use_rollups else None,
+        )
+
+    def _rollup_filter(self, values: dict[str, Any]) -> RollupFilter | None:
+        """The filters as the rollups are keyed, or None where the rollups cannot answer them and the report
+        reads the leads live instead: while the rollups have never been built, for filters that do not
+        validate, and for a date range whose days do not start at midnight UTC (a site whose TIME_ZONE is not
+        UTC: the rollups count leads by UTC day). Form, campaign and team are rollup keys of their own."""
+        if not self.is_valid():
+            return None
+        created = values.get("created")
+        start, stop = (created.start, created.stop) if created else (None, None)
+        if start is not None and start.astimezone(UTC).time() != time.min:
+            return None
+        if stop is not None and (stop + timedelta(microseconds=1)).astimezone(UTC).time() != time.min:
+            return None
+        state = rollup_state()
+        if state is None:
+            return None
+        return RollupFilter(
+            refreshed_at=state.refreshed_at,
+            day_from=start.astimezone(UTC).date() if start is not None else None,
+            day_to=stop.astimezone(UTC).date() if stop is not None else None,
+            form=values.get("form") or ALL_FORMS,
+            campaign=values.get("campaign") or "",
+            team=values.get("team") or "",
         )

@@ -98,3 +98,107 @@ class FirstTouchCorrection(models.Model):
     def __str__(self) -> str:
         before = self.previous_source or self.previous_channel or "none"
         return f"{before} → {self.source or self.channel} at {self.corrected_at:%Y-%m-%d %H:%M}"
+
+
+# --- Rollups: the report's numbers, kept per creation day (written only by ``reports.rollups``) ----------
+#
+# Every lead counts on the UTC day it was created, once in the rows with ``form=""`` (all leads) and once
+# more for each form it submitted (the form filter). A day's rows are always recomputed whole from the
+# leads of that day, never adjusted by deltas, so a retried or repeated refresh writes the same rows.
+
+ALL_FORMS = ""
+
+
+class LeadDayRollup(models.Model):
+    """Leads created on ``day``, and how many of them reached MQL and SQL, per first touch and team."""
+
+    day = models.DateField()
+    form = models.CharField(max_length=100, blank=True, help_text="A form's slug; empty: every lead.")
+    team = models.CharField(max_length=50, blank=True)
+    source = models.CharField(max_length=200, blank=True)
+    campaign = models.CharField(max_length=200, blank=True)
+    channel = models.CharField(max_length=30, blank=True)
+    leads = models.PositiveIntegerField()
+    mqls = models.PositiveIntegerField()
+    sqls = models.PositiveIntegerField()
+
+    class Meta:
+        default_permissions = ()
+        indexes = [models.Index(fields=["form", "day"], name="leadday_form_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.source or '-'}/{self.campaign or '-'}: {self.leads} leads"
+
+
+class CreditDayRollup(models.Model):
+    """The path models' credit (last, linear, position-based) the touches of one channel earned from the leads
+    created on ``day``, per the lead's team and first-touch campaign."""
+
+    day = models.DateField()
+    form = models.CharField(max_length=100, blank=True)
+    team = models.CharField(max_length=50, blank=True)
+    campaign = models.CharField(max_length=200, blank=True, help_text="The lead's first-touch campaign.")
+    channel = models.CharField(max_length=30, blank=True, help_text="The channel of the touches credited.")
+    leads_last = models.FloatField()
+    leads_linear = models.FloatField()
+    leads_position = models.FloatField()
+    mqls_last = models.FloatField()
+    mqls_linear = models.FloatField()
+    mqls_position = models.FloatField()
+    sqls_last = models.FloatField()
+    sqls_linear = models.FloatField()
+    sqls_position = models.FloatField()
+
+    class Meta:
+        default_permissions = ()
+        indexes = [models.Index(fields=["form", "day"], name="creditday_form_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.channel or '-'}: {self.leads_linear:.2f} linear"
+
+
+class MilestoneDayRollup(models.Model):
+    """How many leads created on ``day`` took ``seconds`` from creation to MQL (``step="mql"``), or from MQL
+    to SQL (``step="sql"``): the distribution the funnel's medians are read from."""
+
+    day = models.DateField()
+    form = models.CharField(max_length=100, blank=True)
+    team = models.CharField(max_length=50, blank=True)
+    campaign = models.CharField(max_length=200, blank=True)
+    step = models.CharField(max_length=3)
+    seconds = models.FloatField()
+    leads = models.PositiveIntegerField()
+
+    class Meta:
+        default_permissions = ()
+        indexes = [models.Index(fields=["form", "day"], name="milestoneday_form_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.step} {self.seconds:.0f}s: {self.leads} leads"
+
+
+class RollupDirtyDay(models.Model):
+    """A creation day whose rollups must be recomputed: written in the same transaction as the change to an
+    older lead, deleted by the refresh that recomputed the day. Not unique: each change adds its own row, and
+    a refresh deletes only the rows it read, so a change committed during a refresh is never dropped."""
+
+    day = models.DateField()
+
+    class Meta:
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"{self.day} to recompute"
+
+
+class RollupState(models.Model):
+    """One row: when the rollups were last refreshed and rebuilt. Its lock serialises refreshes."""
+
+    refreshed_at = models.DateTimeField(help_text="Changes committed before this are in the rollups.")
+    rebuilt_at = models.DateTimeField()
+
+    class Meta:
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"refreshed {self.refreshed_at:%Y-%m-%d %H:%M}"

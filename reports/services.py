@@ -13,6 +13,7 @@ from leads import attribution
 from leads.models import Lead, Touch
 from reports.csv import LineError, parse_spend_csv
 from reports.models import DEFAULT_CURRENCY, FirstTouchCorrection, Spend
+from reports.rollups import mark_day_changed
 
 CORRECT_FIRST_TOUCH = "reports.correct_first_touch"
 
@@ -71,6 +72,8 @@ def correct_first_touch(
         if touch is None:  # then an offline touch was given (checked above)
             touch = _record_offline_touch(lead=lead, offline=offline)  # type: ignore[arg-type]
         attribution.credit_first_touch(lead=lead, touch=touch)
+        # credit_first_touch is an update() that sends no signal: mark the lead's day for the rollups here.
+        mark_day_changed(created_at=lead.created_at, now=now)
         correction.touch = touch
         correction.source = lead.first_touch_source
         correction.medium = lead.first_touch_medium

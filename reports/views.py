@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from django.contrib.auth.decorators import login_required, permission_required
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
@@ -12,24 +14,58 @@ from reports.filters import ReportFilter
 from reports.forms import ReportOptionsForm
 from reports.selectors import TABLE_KEYS, Report
 
+DEFAULT_DAYS = 90
+ALL_TIME = "all"
+
 
 @require_GET
 @login_required
 @permission_required("leads.view_reports", raise_exception=True)
 def index(request: HttpRequest) -> HttpResponse:
-    filters = ReportFilter(request.GET, queryset=Lead.objects.all())
-    options = ReportOptionsForm(request.GET)
+    query = _with_default_range(request.GET, today=timezone.localdate())
+    filters = ReportFilter(query, queryset=Lead.objects.all())
+    options = ReportOptionsForm(query)
     report = Report(filters.scope(**options.choices()))
-    if "export" in request.GET:
-        return _export(report, request.GET["export"])
+    if "export" in query:
+        return _export(report, query["export"])
+    rollup = report.scope.rollup
     context = {
         "filters": filters,
         "options": options,
+        "query": query,
         "tables": report.tables(),
         "campaigns": report.campaigns(),
-        "export_urls": _export_urls(request),
+        "export_urls": _export_urls(query),
+        "refreshed_at": rollup.refreshed_at if rollup else None,
+        "is_all_time": query.get("range") == ALL_TIME and not _has_dates(query),
+        "range_urls": _range_urls(query, today=timezone.localdate()),
     }
     return render(request, "reports/index.html", context)
+
+
+def _with_default_range(params: QueryDict, *, today: date) -> QueryDict:
+    """The page opens on the last 90 days (today included) unless dates or ``range=all`` are given; the
+    dates are written into the query, so the form, the export links and the CSV all show the same range."""
+    if _has_dates(params) or params.get("range") == ALL_TIME:
+        return params
+    query = params.copy()
+    query["created_after"] = (today - timedelta(days=DEFAULT_DAYS - 1)).isoformat()
+    return query
+
+
+def _has_dates(params: QueryDict) -> bool:
+    return bool(params.get("created_after") or params.get("created_before"))
+
+
+def _range_urls(query: QueryDict, *, today: date) -> dict[str, str]:
+    """The current filters over the last 90 days, and over all time."""
+    base = query.copy()
+    for key in ("created_after", "created_before", "range", "export"):
+        base.pop(key, None)
+    recent, everything = base.copy(), base.copy()
+    recent["created_after"] = (today - timedelta(days=DEFAULT_DAYS - 1)).isoformat()
+    everything["range"] = ALL_TIME
+    return {"recent": f"?{recent.urlencode()}", "all": f"?{everything.urlencode()}"}
 
 
 def _export(report: Report, key: str) -> StreamingHttpResponse:
@@ -44,9 +80,9 @@ def _export(report: Report, key: str) -> StreamingHttpResponse:
     return response
 
 
-def _export_urls(request: HttpRequest) -> dict[str, str]:
+def _export_urls(params: QueryDict) -> dict[str, str]:
     """The page's own filters plus ``export=<table>``, for each table's download link."""
-    query = request.GET.copy()
+    query = params.copy()
     urls = {}
     for key in TABLE_KEYS:
         query["export"] = key

@@ -1,9 +1,13 @@
 """Read-only aggregates for the managers' reports.
 
 ``Report(scope)`` builds each table on demand; the page asks for all of them, a CSV export for one.
-The lead table is grouped once for quality, cost, the funnel's counts and first-touch attribution
-(``outcomes``); lead volume, the funnel's medians, the path attribution models and SLA compliance are
-one query each. Nothing loops over leads in Python.
+
+When ``scope.rollup`` is set (the filters can be answered from the rollups, and they have been built),
+volume, quality, cost, the funnel and attribution are sums over the per-day rollup rows
+(``reports.selectors.rollups``): a few thousand rows whatever the number of leads. Otherwise, or for SLA
+compliance (not rolled up yet: it reads the SLA records, one row per assignment), they are computed live
+from the leads: the lead table grouped once for quality, cost, the funnel's counts and first-touch
+attribution (``outcomes``), and one query each for volume, the medians and the path models.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from reports.selectors.cost import cost_table, spend_totals
 from reports.selectors.funnel import funnel_table, stage_medians
 from reports.selectors.outcomes import Outcome, lead_outcomes
 from reports.selectors.quality import quality_table
+from reports.selectors.rollups import rollup_medians, rollup_outcomes, rollup_path_credits, rollup_volume_counts
 from reports.selectors.sla import sla_table
 from reports.selectors.volume import volume_table
 
@@ -28,12 +33,20 @@ class Report:
     def __init__(self, scope: ReportScope) -> None:
         self.scope = scope
 
+    @property
+    def is_from_rollups(self) -> bool:
+        return self.scope.rollup is not None
+
     @cached_property
     def outcomes(self) -> list[Outcome]:
-        return lead_outcomes(self.scope)
+        rollup = self.scope.rollup
+        return rollup_outcomes(rollup) if rollup else lead_outcomes(self.scope)
 
     def volume(self) -> Table:
-        return volume_table(self.scope)
+        rollup, scope = self.scope.rollup, self.scope
+        if rollup is None:
+            return volume_table(scope)
+        return volume_table(scope, rollup_volume_counts(rollup, period=scope.period, volume_by=scope.volume_by))
 
     def quality(self) -> Table:
         return quality_table(self.outcomes)
@@ -42,10 +55,12 @@ class Report:
         return cost_table(self.outcomes, spend_totals(self.scope), campaign=self.scope.campaign)
 
     def funnel(self) -> Table:
-        return funnel_table(self.outcomes, stage_medians(self.scope))
+        rollup = self.scope.rollup
+        return funnel_table(self.outcomes, rollup_medians(rollup) if rollup else stage_medians(self.scope))
 
     def attribution(self) -> Table:
-        return attribution_table(self.outcomes, path_credits(self.scope))
+        rollup = self.scope.rollup
+        return attribution_table(self.outcomes, rollup_path_credits(rollup) if rollup else path_credits(self.scope))
 
     def sla(self) -> Table | None:
         return sla_table(self.scope)

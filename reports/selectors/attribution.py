@@ -25,8 +25,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import connection
+from django.db.models import QuerySet
 
-from leads.models import Stage, StageChange, Touch
+from leads.models import Lead, Stage, StageChange, Touch
 from reports.selectors.base import Column, ReportScope, Table, compiled
 from reports.selectors.outcomes import Outcome, Totals, grand_totals, totals_by
 from reports.selectors.volume import channel_label
@@ -51,16 +52,25 @@ def _path_position(running: str) -> str:
 
 
 # One pass of window functions in time order (which the (lead, occurred_at) index already gives), and
-# no correlated subqueries: the stage-change milestones are grouped once and joined.
-PATH_CREDIT_SQL = f"""
+# no correlated subqueries: the stage-change milestones are grouped once and joined. ``groups`` are
+# columns of the lead CTE to group by besides the touch's channel (the rollups add the team and campaign).
+def path_credit_sql(groups: tuple[str, ...] = ()) -> str:
+    """The path models' credit per touch channel (and per ``groups`` columns of the leads), to ``.format``
+    with ``leads`` (a query of id, first_touch_id, first_touch_at, stage and the ``groups``), ``touch`` and
+    ``stage_change`` (table names)."""
+    lead_columns = "".join(f", l.{name} AS g_{name}" for name in groups)
+    carried = "".join(f", g_{name}" for name in groups)
+    return f"""
     WITH l AS ({{leads}}),
     milestones AS (
         SELECT lead_id, MIN(changed_at) AS mql_at,
                MIN(CASE WHEN to_stage = '{Stage.SQL}' THEN changed_at END) AS sql_at
-        FROM {{stage_change}} WHERE to_stage IN ('{Stage.MQL}', '{Stage.SQL}') GROUP BY lead_id
+        FROM {{stage_change}}
+        WHERE to_stage IN ('{Stage.MQL}', '{Stage.SQL}') AND lead_id IN (SELECT id FROM l)
+        GROUP BY lead_id
     ),
     path AS (
-        SELECT t.lead_id, t.occurred_at, t.id, t.channel,
+        SELECT t.lead_id, t.occurred_at, t.id, t.channel{lead_columns},
                CASE WHEN l.stage IN ('{Stage.MQL}', '{Stage.SQL}') OR m.mql_at IS NOT NULL THEN 1 ELSE 0 END AS is_mql,
                CASE WHEN l.stage = '{Stage.SQL}' OR m.sql_at IS NOT NULL THEN 1 ELSE 0 END AS is_sql,
                CASE WHEN t.id = l.first_touch_id THEN 1 ELSE 0 END AS is_first,
@@ -78,7 +88,7 @@ PATH_CREDIT_SQL = f"""
         WHERE t.is_meaningful OR t.id = l.first_touch_id
     ),
     ranked AS (
-        SELECT channel, is_mql, is_sql, in_mql, in_sql, is_first, before_first,
+        SELECT channel{carried}, is_mql, is_sql, in_mql, in_sql, is_first, before_first,
                ROW_NUMBER() OVER upto AS p, COUNT(*) OVER whole AS n,
                SUM(in_mql) OVER upto AS p_mql, SUM(in_mql) OVER whole AS n_mql,
                SUM(in_sql) OVER upto AS p_sql, SUM(in_sql) OVER whole AS n_sql
@@ -88,17 +98,20 @@ PATH_CREDIT_SQL = f"""
                whole AS (in_time ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
     ),
     positioned AS (
-        SELECT channel, is_mql, is_sql, in_mql, in_sql, n, n_mql, n_sql,
+        SELECT channel{carried}, is_mql, is_sql, in_mql, in_sql, n, n_mql, n_sql,
                {_path_position("p")} AS pos,
                {_path_position("p_mql")} AS pos_mql,
                {_path_position("p_sql")} AS pos_sql
         FROM ranked
     )
     SELECT channel,{_credit_sums("1 = 1", "pos", "n")},{_credit_sums("is_mql = 1 AND in_mql = 1", "pos_mql", "n_mql")},
-           {_credit_sums("is_sql = 1 AND in_sql = 1", "pos_sql", "n_sql")}
+           {_credit_sums("is_sql = 1 AND in_sql = 1", "pos_sql", "n_sql")}{carried}
     FROM positioned
-    GROUP BY channel
+    GROUP BY channel{carried}
 """
+
+
+PATH_CREDIT_SQL = path_credit_sql()
 
 
 @dataclass(frozen=True)
@@ -111,12 +124,19 @@ class PathCredit:
     sqls: tuple[float, float, float]
 
 
-def path_credits(scope: ReportScope) -> list[PathCredit]:
-    leads_sql, params = compiled(scope.leads.values("id", "first_touch_id", "first_touch_at", "stage"))
-    sql = PATH_CREDIT_SQL.format(leads=leads_sql, touch=Touch._meta.db_table, stage_change=StageChange._meta.db_table)
+def path_credit_rows(leads: QuerySet[Lead], groups: tuple[str, ...] = ()) -> list[tuple[object, ...]]:
+    """Rows of (channel, leads' last, linear, position, the same for MQLs and SQLs, then the ``groups``)."""
+    leads_sql, params = compiled(leads.values("id", "first_touch_id", "first_touch_at", "stage", *groups))
+    sql = path_credit_sql(groups).format(
+        leads=leads_sql, touch=Touch._meta.db_table, stage_change=StageChange._meta.db_table
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        rows = cursor.fetchall()
+        return cursor.fetchall()
+
+
+def path_credits(scope: ReportScope) -> list[PathCredit]:
+    rows = path_credit_rows(scope.leads)
     return [
         PathCredit(
             channel=row[0],

@@ -27,7 +27,7 @@ from django.db.models import (
     QuerySet,
 )
 
-from leads.models import Lead, Stage, StageChange
+from leads.models import Activity, ActivityKind, Lead, Stage, StageChange, Submission
 
 NO_VALUE = "(none)"
 EMPTY_NUMBER = "\u2013"  # an en dash: no number to show (a rate of zero leads, a median of nothing)
@@ -44,6 +44,21 @@ class ReportScope:
     is_filtered: bool = False
     period: str = "week"
     volume_by: str = "channel"
+    # Set when these filters can be answered from the rollups (``reports.selectors.rollups``); None: live.
+    rollup: RollupFilter | None = None
+
+
+@dataclass(frozen=True)
+class RollupFilter:
+    """The filters as the rollups are keyed: creation days (UTC, both inclusive), a form's slug or ""
+    for every lead, the first-touch campaign and the routing team ("" for any)."""
+
+    refreshed_at: datetime
+    day_from: date | None = None
+    day_to: date | None = None
+    form: str = ""
+    campaign: str = ""
+    team: str = ""
 
 
 class Unindexed(Func):
@@ -60,6 +75,16 @@ class Unindexed(Func):
 
     def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, Sequence[Any]]:
         return self.as_sql(compiler, connection, template="+%(expressions)s", **extra)
+
+
+def leads_of_form(leads: QuerySet[Lead], slug: str) -> QuerySet[Lead]:
+    """Leads that submitted the form: by its submissions, or by the form named on a form_submitted activity.
+
+    The activity covers leads captured before submissions were stored (and the demo leads).
+    """
+    submitted = Submission.objects.filter(form__slug=slug).values("lead_id")
+    recorded = Activity.objects.filter(kind=ActivityKind.FORM_SUBMITTED, metadata__form=slug).values("lead_id")
+    return leads.filter(Q(pk__in=submitted) | Q(pk__in=recorded))
 
 
 def reached_mql() -> tuple[Q, Exists]:

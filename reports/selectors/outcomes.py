@@ -44,12 +44,12 @@ def lead_outcomes(scope: ReportScope) -> list[Outcome]:
             channel=Unindexed("first_touch_channel"),
         )
         .values_list("source", "campaign", "channel")
-        .annotate(leads=Count("*"), mqls=_count_where(reached_mql()), sqls=_count_where(reached_sql()))
+        .annotate(leads=Count("*"), mqls=count_where(reached_mql()), sqls=count_where(reached_sql()))
     )
     return [Outcome(*row) for row in rows]
 
 
-def _count_where(conditions: tuple[Q, Exists]) -> Sum:
+def count_where(conditions: tuple[Q, Exists]) -> Sum:
     """How many leads meet either condition; a CASE, so the stage-change lookup runs only when the stage
     alone does not already say yes."""
     stage, change = conditions

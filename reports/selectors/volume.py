@@ -32,8 +32,9 @@ def volume_counts(scope: ReportScope) -> list[tuple[date, str, int]]:
     return list(rows)
 
 
-def volume_table(scope: ReportScope) -> Table:
-    counts = volume_counts(scope)
+def volume_table(scope: ReportScope, counts: list[tuple[date, str, int]] | None = None) -> Table:
+    """The volume table from ``counts`` (read from the rollups), or from the leads when None."""
+    counts = volume_counts(scope) if counts is None else counts
     label = channel_label if scope.volume_by == "channel" else (lambda source: source or NO_VALUE)
     totals: dict[str, int] = defaultdict(int)
     for _, value, leads in counts:

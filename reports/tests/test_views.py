@@ -4,20 +4,31 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from django.http import StreamingHttpResponse
 from django.test import Client
 from django.urls import reverse
 
 from conftest import client_for
 from leads.models import Stage
+from leads.tests.factories import FIXED_NOW
+from reports.rollups import rebuild_rollups
 from reports.tests.factories import SpendFactory, Step, journey
 
 pytestmark = pytest.mark.django_db
 
 URL = "/reports/"
+
+
+@pytest.fixture(autouse=True)
+def _clock() -> Iterator[None]:
+    """The page opens on the last 90 days; the factories create leads at FIXED_NOW."""
+    with time_machine.travel(FIXED_NOW + timedelta(days=1)):
+        yield
 
 
 def exported(response: StreamingHttpResponse) -> list[list[str]]:
@@ -148,7 +159,7 @@ def test_export_is_forbidden_to_reps(rep: object) -> None:
 def test_export_links_carry_the_current_filters(manager: object) -> None:
     response = client_for(manager).get(URL, {"campaign": "brand-search"})
 
-    assert response.context["export_urls"]["funnel"] == "?campaign=brand-search&export=funnel"
+    assert response.context["export_urls"]["funnel"] == "?campaign=brand-search&created_after=2025-12-04&export=funnel"
 
 
 def test_without_sla_records_the_page_says_when_the_section_appears(manager: object) -> None:
@@ -156,3 +167,41 @@ def test_without_sla_records_the_page_says_when_the_section_appears(manager: obj
 
     assert b"once leads have been assigned to reps" in response.content
     assert client_for(manager).get(URL, {"export": "sla"}).status_code == 404
+
+
+def test_the_page_opens_on_the_last_90_days(manager: object) -> None:
+    journey(Step("cpc", source="google"), created_at=FIXED_NOW - timedelta(days=90))
+    journey(Step("podcast", source="b2b-growth-podcast"), created_at=FIXED_NOW - timedelta(days=88))
+
+    response = client_for(manager).get(URL)
+
+    sources = [row[0] for row in response.context["tables"]["quality"].rows]
+    assert sources == ["b2b-growth-podcast", "All sources"]
+    assert 'value="2025-12-04"' in response.content.decode()
+
+
+def test_all_time_is_one_click_away(manager: object) -> None:
+    journey(Step("cpc", source="google"), created_at=FIXED_NOW - timedelta(days=400))
+    page = client_for(manager).get(URL, {"campaign": "x"})
+
+    response = client_for(manager).get(URL + page.context["range_urls"]["all"])
+
+    assert page.context["range_urls"]["all"] == "?campaign=x&range=all"
+    assert response.context["is_all_time"] is True
+    assert client_for(manager).get(URL, {"range": "all"}).context["tables"]["funnel"].rows[0][1] == 1
+
+
+def test_the_page_says_the_numbers_are_live_before_the_rollups_are_built(manager: object) -> None:
+    response = client_for(manager).get(URL)
+
+    assert b"Numbers computed live" in response.content
+
+
+def test_the_page_says_how_fresh_the_rollup_numbers_are(manager: object) -> None:
+    journey(Step("podcast", source="b2b-growth-podcast"))
+    rebuild_rollups(now=FIXED_NOW + timedelta(hours=1))
+
+    response = client_for(manager).get(URL)
+
+    assert "Numbers as of 2 Mar 2026, 11:00 UTC" in response.content.decode()
+    assert response.context["tables"]["funnel"].rows[0][1] == 1

@@ -1,0 +1,50 @@
+"""Signal receivers: changes to older leads mark their creation day for the next rollup refresh.
+
+Connected in ``ReportsConfig.ready()``: the lower apps send ``post_save`` and ``lead_event`` and never
+import reports. A receiver only marks a day (``reports.rollups.mark_day_changed``); the recomputation is
+the refresh's job. Leads created today or yesterday are skipped without a query: every refresh recomputes
+those days anyway, so capture pays nothing for the reports.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+from django.utils import timezone
+
+from leads import events
+from leads.models import Activity, ActivityKind, Lead
+from reports.rollups import mark_day_changed
+
+
+def lead_saved(sender: type[Lead], instance: Lead, **kwargs: Any) -> None:
+    """``post_save`` and ``post_delete`` of a lead (an edit in the admin, a deleted lead)."""
+    if instance.created_at is not None:
+        mark_day_changed(created_at=instance.created_at, now=timezone.now())
+
+
+def lead_row_saved(sender: type[models.Model], instance: models.Model, **kwargs: Any) -> None:
+    """``post_save`` of a touch, a stage change, a submission or a form_submitted activity: the lead's
+    path, milestones or forms changed."""
+    if isinstance(instance, Activity) and instance.kind != ActivityKind.FORM_SUBMITTED:
+        return
+    lead_field = type(instance)._meta.get_field("lead")
+    if lead_field.is_cached(instance):  # type: ignore[attr-defined]
+        created_at = instance.lead.created_at  # type: ignore[attr-defined]
+    else:
+        lead_id = instance.lead_id  # type: ignore[attr-defined]
+        created_at = Lead.objects.filter(pk=lead_id).values_list("created_at", flat=True).first()
+    if created_at is not None:
+        mark_day_changed(created_at=created_at, now=timezone.now())
+
+
+def lead_assigned(sender: type[Lead], *, event: str, lead_id: int, **kwargs: Any) -> None:
+    """``lead.assigned``: routing chose the lead's team just before (by ``update()``, which sends no
+    ``post_save``). Heard after the commit, so a crash in between loses this mark; ``rebuild_report_rollups``
+    repairs that."""
+    if event != events.LEAD_ASSIGNED:
+        return
+    created_at = Lead.objects.filter(pk=lead_id).values_list("created_at", flat=True).first()
+    if created_at is not None:
+        mark_day_changed(created_at=created_at, now=timezone.now())

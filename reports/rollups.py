@@ -1,0 +1,223 @@
+"""Writes of the report rollups: each creation day's rows recomputed whole from the leads of that day.
+
+Why whole days and not deltas: a lead's contribution to the report (its first touch, team, forms, stage
+history, path credits) changes in many places, some by ``QuerySet.update()`` that sends no signal. A day is
+a few thousand leads at a million a year, so recomputing it is a few small queries, and a recomputation is
+a function of what is committed: running it twice, or after a retry, writes the same rows. It uses the same
+SQL as the live report (``path_credit_sql``, ``reached_mql``), so both give the same numbers by construction,
+and ``reports/tests/test_rollups.py`` checks they do.
+
+What gets recomputed, by ``refresh_rollups`` (every minute, ``reports.tasks``):
+
+- every day from the day before the last refresh up to today: new leads are created with ``created_at`` =
+  now, so capture writes nothing for the reports (no extra query on the capture path);
+- the days marked in ``RollupDirtyDay``: a change to an older lead (a touch, a stage change, a submission,
+  a saved lead, a first-touch correction) adds a mark in the same transaction as the change
+  (``reports.receivers``). The refresh deletes only the marks it read, so a change committed while it runs
+  keeps its mark for the next run.
+
+Refreshes lock the ``RollupState`` row for each day they rewrite, so two runs never interleave their
+DELETE and INSERT of the same day (PostgreSQL; SQLite's IMMEDIATE transactions serialise them anyway).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import UTC, date, datetime, time, timedelta
+
+from django.db import connection, transaction
+from django.db.models import Count, QuerySet
+from django.utils import timezone
+
+from leads.models import Activity, ActivityKind, CaptureForm, Lead, Stage, StageChange, Submission
+from reports.models import (
+    ALL_FORMS,
+    CreditDayRollup,
+    LeadDayRollup,
+    MilestoneDayRollup,
+    RollupDirtyDay,
+    RollupState,
+)
+from reports.selectors.attribution import path_credit_rows
+from reports.selectors.base import compiled, is_postgresql, leads_of_form, reached_mql, reached_sql
+from reports.selectors.outcomes import count_where
+
+ROLLUPS = (LeadDayRollup, CreditDayRollup, MilestoneDayRollup)
+MARKS_PER_REFRESH = 5_000
+BATCH = 2_000
+
+
+def day_of(instant: datetime) -> date:
+    """The rollup day of an instant: its UTC date."""
+    return instant.astimezone(UTC).date()
+
+
+def _day_bounds(day: date) -> tuple[datetime, datetime]:
+    start = datetime.combine(day, time.min, tzinfo=UTC)
+    return start, start + timedelta(days=1)
+
+
+def is_recent(instant: datetime, *, now: datetime) -> bool:
+    """Whether a lead created at ``instant`` is on a day every refresh recomputes anyway (today, yesterday)."""
+    return day_of(instant) >= day_of(now) - timedelta(days=1)
+
+
+def mark_day_changed(*, created_at: datetime, now: datetime) -> None:
+    """Note that a lead created at ``created_at`` changed; a no-op for a day the next refresh recomputes anyway.
+
+    Call it inside the transaction of the change, so the mark commits (or rolls back) with it.
+    """
+    if not is_recent(created_at, now=now):
+        RollupDirtyDay.objects.create(day=day_of(created_at))
+
+
+# --- Computing one day --------------------------------------------------------------------------------
+
+
+def recompute_day(*, day: date) -> None:
+    """Replace the rollups of ``day`` with what the leads created that day give now."""
+    start, end = _day_bounds(day)
+    leads = Lead.objects.filter(created_at__gte=start, created_at__lt=end).order_by()
+    with transaction.atomic():
+        list(RollupState.objects.select_for_update().values_list("pk"))  # one refresh at a time
+        for model in ROLLUPS:
+            model.objects.filter(day=day).delete()
+        for form in (ALL_FORMS, *_forms_submitted(leads)):
+            subset = leads if form == ALL_FORMS else leads_of_form(leads, form)
+            for model, rows in _day_rows(day, form, subset):
+                model.objects.bulk_create(rows, batch_size=BATCH)
+
+
+def _forms_submitted(leads: QuerySet[Lead]) -> list[str]:
+    """The slugs of the forms these leads submitted (by submission or form_submitted activity) that exist."""
+    submitted = set(Submission.objects.filter(lead__in=leads).values_list("form__slug", flat=True).distinct())
+    activities = Activity.objects.filter(lead__in=leads, kind=ActivityKind.FORM_SUBMITTED)
+    recorded = {value for value in activities.values_list("metadata__form", flat=True).distinct() if value}
+    return sorted(CaptureForm.objects.filter(slug__in=submitted | recorded).values_list("slug", flat=True))
+
+
+def _day_rows(day: date, form: str, leads: QuerySet[Lead]) -> Iterator[tuple[type, list[object]]]:
+    key = {"day": day, "form": form}
+    outcomes = (
+        leads.values_list("routing_team", "first_touch_source", "first_touch_campaign", "first_touch_channel")
+        .annotate(leads=Count("*"), mqls=count_where(reached_mql()), sqls=count_where(reached_sql()))
+        .order_by()
+    )
+    yield (
+        LeadDayRollup,
+        [
+            LeadDayRollup(**key, team=team, source=source, campaign=campaign, channel=channel, leads=n, mqls=m, sqls=s)
+            for team, source, campaign, channel, n, m, s in outcomes
+        ],
+    )
+    credits = path_credit_rows(leads, groups=("routing_team", "first_touch_campaign"))
+    yield CreditDayRollup, [
+        CreditDayRollup(**key, channel=row[0], **dict(zip(CREDIT_FIELDS, map(_float, row[1:10]), strict=True)),
+                        team=row[10], campaign=row[11])
+        for row in credits
+    ]  # fmt: skip
+    yield (
+        MilestoneDayRollup,
+        [
+            MilestoneDayRollup(**key, team=team, campaign=campaign, step=step, seconds=float(seconds), leads=n)
+            for team, campaign, step, seconds, n in _milestone_rows(leads)
+        ],
+    )
+
+
+CREDIT_FIELDS = tuple(f"{measure}_{model}" for measure in ("leads", "mqls", "sqls")
+                      for model in ("last", "linear", "position"))  # fmt: skip
+
+
+def _float(value: object) -> float:
+    return float(value or 0)  # type: ignore[arg-type]
+
+
+def _seconds(later: str, earlier: str) -> str:
+    """The same duration expressions as the live medians (``reports.selectors.funnel``), so the same floats."""
+    if is_postgresql():
+        return f"EXTRACT(EPOCH FROM ({later} - {earlier}))"
+    return f"(julianday({later}) - julianday({earlier})) * 86400.0"
+
+
+def _milestone_rows(leads: QuerySet[Lead]) -> list[tuple[str, str, str, float, int]]:
+    """(team, campaign, step, seconds, leads): creation → first MQL, first MQL → first SQL, counted per value."""
+    lead_sql, params = compiled(leads.values("id", "created_at", "routing_team", "first_touch_campaign"))
+    sql = f"""
+        WITH l AS ({lead_sql}),
+        m AS (
+            SELECT l.routing_team AS team, l.first_touch_campaign AS campaign, l.created_at, ms.mql_at, ms.sql_at
+            FROM (
+                SELECT lead_id, MIN(changed_at) AS mql_at,
+                       MIN(CASE WHEN to_stage = %s THEN changed_at END) AS sql_at
+                FROM {StageChange._meta.db_table}
+                WHERE to_stage IN (%s, %s) AND lead_id IN (SELECT id FROM l)
+                GROUP BY lead_id
+            ) ms
+            JOIN l ON l.id = ms.lead_id
+        )
+        SELECT team, campaign, 'mql', {_seconds("mql_at", "created_at")} AS s, COUNT(*)
+        FROM m WHERE mql_at IS NOT NULL GROUP BY team, campaign, s
+        UNION ALL
+        SELECT team, campaign, 'sql', {_seconds("sql_at", "mql_at")} AS s, COUNT(*)
+        FROM m WHERE mql_at IS NOT NULL AND sql_at IS NOT NULL GROUP BY team, campaign, s
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, (*params, Stage.SQL, Stage.MQL, Stage.SQL))
+        return cursor.fetchall()
+
+
+# --- Refresh and rebuild --------------------------------------------------------------------------------
+
+
+def refresh_rollups(*, now: datetime) -> int:
+    """Recompute the recent days and the days marked as changed; returns how many days were recomputed.
+
+    Builds everything (``rebuild_rollups``) when the rollups were never built.
+    """
+    state = RollupState.objects.first()
+    if state is None:
+        return rebuild_rollups(now=now)
+    marks = list(RollupDirtyDay.objects.order_by("pk").values_list("pk", "day")[:MARKS_PER_REFRESH])
+    recent = _days_between(day_of(state.refreshed_at) - timedelta(days=1), day_of(now))
+    days = sorted({day for _, day in marks} | set(recent))
+    for day in days:
+        recompute_day(day=day)
+    _delete_marks(pk for pk, _ in marks)
+    RollupState.objects.filter(pk=state.pk, refreshed_at__lt=now).update(refreshed_at=now)
+    return len(days)
+
+
+def rebuild_rollups(*, now: datetime) -> int:
+    """Recompute every day that has leads and drop the rows of days that have none; returns the days built.
+
+    Each day is replaced in a transaction of its own, so the page keeps reading whole days meanwhile.
+    """
+    marks = list(RollupDirtyDay.objects.values_list("pk", flat=True))
+    with timezone.override(UTC):
+        days = [value.date() for value in Lead.objects.datetimes("created_at", "day", tzinfo=UTC)]
+    for day in days:
+        recompute_day(day=day)
+    for model in ROLLUPS:
+        _delete_days(model, set(model.objects.values_list("day", flat=True).distinct()) - set(days))
+    _delete_marks(marks)
+    state, created = RollupState.objects.get_or_create(defaults={"refreshed_at": now, "rebuilt_at": now})
+    if not created:
+        RollupState.objects.filter(pk=state.pk).update(refreshed_at=now, rebuilt_at=now)
+    return len(days)
+
+
+def _delete_days(model: type, days: set[date]) -> None:
+    ordered = sorted(days)
+    for start in range(0, len(ordered), 500):  # SQLite caps the parameters of one statement
+        model.objects.filter(day__in=ordered[start : start + 500]).delete()  # type: ignore[attr-defined]
+
+
+def _days_between(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def _delete_marks(pks: Iterable[int]) -> None:
+    pks = list(pks)
+    for start in range(0, len(pks), 500):
+        RollupDirtyDay.objects.filter(pk__in=pks[start : start + 500]).delete()
