@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Field, Model, QuerySet
+from django.db.models import Count, ForeignKey, Model, QuerySet
 from django.forms import BaseInlineFormSet, ModelChoiceField, ModelForm
 from django.http import HttpRequest
 
@@ -27,6 +27,7 @@ from handoff.models import (
 )
 from leads import roles
 from leads.paginators import EstimatedCountPaginator
+from leadsite.typing import signed_in_user
 
 SELLING_ROLES = (roles.SALES_REP, roles.SALES_MANAGER)
 MANAGE_MEMBERSHIP = "handoff.manage_team_membership"
@@ -41,11 +42,14 @@ def sees_every_team(request: HttpRequest) -> bool:
     return not roles.is_team_scoped(request.user) or request.user.has_perm(MANAGE_MEMBERSHIP)
 
 
-def scoped_by_lead(request: HttpRequest, queryset: QuerySet[Model], *, lead: str = "lead") -> QuerySet[Model]:
+M = TypeVar("M", bound=Model)
+
+
+def scoped_by_lead(request: HttpRequest, queryset: QuerySet[M], *, lead: str = "lead") -> QuerySet[M]:
     """``queryset`` narrowed to the rows whose lead (at the path ``lead``) the user may see."""
     if not roles.is_team_scoped(request.user):
         return queryset
-    return queryset.filter(**{f"{lead}__in": selectors.visible_leads(user=request.user)})
+    return queryset.filter(**{f"{lead}__in": selectors.visible_leads(user=signed_in_user(request))})
 
 
 REQUIRED_HOURS = ("weekday", "opens_at", "closes_at")
@@ -84,7 +88,9 @@ class MembershipInline(admin.TabularInline):
     extra = 0
     fields = ("user", "capacity_weight", "is_active", "out_of_office_from", "out_of_office_until")
 
-    def formfield_for_foreignkey(self, db_field: Field, request: HttpRequest, **kwargs: Any) -> ModelChoiceField:
+    def formfield_for_foreignkey(
+        self, db_field: ForeignKey, request: HttpRequest, **kwargs: Any
+    ) -> ModelChoiceField | None:
         if db_field.name == "user":
             # Only people who can work an inbox can take leads.
             kwargs["queryset"] = get_user_model().objects.filter(groups__name__in=SELLING_ROLES).distinct()
@@ -118,7 +124,7 @@ class TeamAdmin(admin.ModelAdmin):
         teams = super().get_queryset(request).annotate(member_count=Count("memberships"))
         if sees_every_team(request):
             return teams
-        return teams.filter(pk__in=selectors.managed_teams(user=request.user).values("pk"))
+        return teams.filter(pk__in=selectors.managed_teams(user=signed_in_user(request)).values("pk"))
 
     def get_readonly_fields(self, request: HttpRequest, obj: Team | None = None) -> tuple[str, ...]:
         # The managers decide who sees the team's leads; the default team gets every unrouted MQL.
@@ -151,11 +157,13 @@ class SLAPolicyAdmin(admin.ModelAdmin):
         if sees_every_team(request):
             return policies
         # A policy without a team applies to every team: a manager sees and sets their own teams' only.
-        return policies.filter(team__in=selectors.managed_teams(user=request.user))
+        return policies.filter(team__in=selectors.managed_teams(user=signed_in_user(request)))
 
-    def formfield_for_foreignkey(self, db_field: Field, request: HttpRequest, **kwargs: Any) -> ModelChoiceField:
+    def formfield_for_foreignkey(
+        self, db_field: ForeignKey, request: HttpRequest, **kwargs: Any
+    ) -> ModelChoiceField | None:
         if db_field.name == "team" and not sees_every_team(request):
-            kwargs["queryset"] = selectors.managed_teams(user=request.user)
+            kwargs["queryset"] = selectors.managed_teams(user=signed_in_user(request))
             kwargs["required"] = True
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 

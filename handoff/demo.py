@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from typing import TYPE_CHECKING
 
-from django.contrib.auth.models import AbstractUser
 from django.db import transaction
 
 from handoff import pipeline, services
@@ -20,6 +20,9 @@ from handoff.calendar import BusinessCalendar
 from handoff.models import Assignment, BreachAction, ContactKind, Membership, SLAPolicy, Team, TeamHours
 from handoff.selectors import team_calendar
 from leads.models import Lead, PipelineStep, Stage, StageChange
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 WEEKDAYS = range(5)
 
@@ -64,7 +67,7 @@ BANT_NOTES = {
 }
 
 
-def load_demo_handoff(*, users: dict[str, AbstractUser], now: datetime) -> str:
+def load_demo_handoff(*, users: dict[str, User], now: datetime) -> str:
     """Create the demo teams and policies, then give every owned demo lead its assignment; returns a summary."""
     teams = [_ensure_team(spec, users=users) for spec in TEAMS]
     for name, priority, min_score, target, reminder, on_breach in POLICIES:
@@ -84,13 +87,15 @@ def load_demo_handoff(*, users: dict[str, AbstractUser], now: datetime) -> str:
     opened: Counter[int] = Counter()  # per rep, so every rep's inbox shows the whole spread of clocks
     closed = 0
     for lead in leads:
-        team = team_of_rep.get(lead.owner_id)
+        owner_id = lead.owner_id
+        assert owner_id is not None  # owned leads only, filtered above
+        team = team_of_rep.get(owner_id)
         if team is None:
             continue
         with transaction.atomic():
             if lead.stage == Stage.MQL:
-                _open_assignment(lead, team=team, age_index=opened[lead.owner_id], now=now)
-                opened[lead.owner_id] += 1
+                _open_assignment(lead, team=team, age_index=opened[owner_id], now=now)
+                opened[owner_id] += 1
             else:
                 _finished_assignment(lead, team=team)
                 closed += 1
@@ -101,7 +106,7 @@ def load_demo_handoff(*, users: dict[str, AbstractUser], now: datetime) -> str:
     return f"{len(teams)} teams, {len(POLICIES)} SLA policies, {added}"
 
 
-def _ensure_team(spec: DemoTeam, *, users: dict[str, AbstractUser]) -> Team:
+def _ensure_team(spec: DemoTeam, *, users: dict[str, User]) -> Team:
     team, created = Team.objects.get_or_create(
         slug=spec.slug,
         defaults={"name": spec.name, "timezone": spec.timezone, "holiday_country": spec.holiday_country,
@@ -122,15 +127,15 @@ def _ensure_team(spec: DemoTeam, *, users: dict[str, AbstractUser]) -> Team:
 def _open_assignment(lead: Lead, *, team: Team, age_index: int, now: datetime) -> Assignment:
     age_hours, state = OPEN_AGES[age_index % len(OPEN_AGES)]
     assigned_at = business_hours_before(team_calendar(team), now, timedelta(hours=age_hours))
-    assignment = services.assign_lead(
-        lead=lead, team=team, now=assigned_at, rep=lead.owner, reason="Demo data", notify=False
-    )
+    rep = lead.owner
+    assert rep is not None  # only owned leads get a demo assignment
+    assignment = services.assign_lead(lead=lead, team=team, now=assigned_at, rep=rep, reason="Demo data", notify=False)
     if state == "accepted":
-        services.accept_assignment(assignment=assignment, rep=lead.owner, now=assigned_at + timedelta(minutes=20))
+        services.accept_assignment(assignment=assignment, rep=rep, now=assigned_at + timedelta(minutes=20))
     elif state == "contacted":
         services.log_contact(
             assignment=assignment,
-            rep=lead.owner,
+            rep=rep,
             kind=ContactKind.CALL,
             note="Intro call: interested, asked for a demo next week.",
             now=assigned_at + timedelta(hours=2),
@@ -144,6 +149,7 @@ def _finished_assignment(lead: Lead, *, team: Team) -> Assignment:
     became_mql = changes[Stage.MQL].changed_at
     decided = changes[lead.stage]
     rep = lead.owner
+    assert rep is not None  # only owned leads get a demo assignment
     assignment = services.assign_lead(
         lead=lead, team=team, now=became_mql + timedelta(minutes=5), rep=rep, reason="Demo data", notify=False
     )

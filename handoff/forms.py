@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
@@ -42,8 +43,8 @@ class _ActionForm(forms.Form):
     submit_label = "Save"
     submit_class = "btn-primary"
 
-    def __init__(self, *args: object, action: str = "", **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, *args: Any, action: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_action = action
         self.helper.form_id = f"{self.prefix or type(self).__name__.lower()}-form"
@@ -88,7 +89,7 @@ class RecycleForm(_ActionForm):
     recycle_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="Come back on")
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=2000, required=False)
 
-    def __init__(self, *args: object, today: date, **kwargs: object) -> None:
+    def __init__(self, *args: Any, today: date, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.today = today
 
@@ -121,13 +122,13 @@ class AssignForm(_ActionForm):
     to = forms.ChoiceField(label="Assign to")
     reason = forms.CharField(max_length=500, required=False)
 
-    def __init__(
-        self, *args: object, members: list[Membership], reason_required: bool = False, **kwargs: object
-    ) -> None:
+    def __init__(self, *args: Any, members: list[Membership], reason_required: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.members = {str(m.pk): m for m in members}
         self.teams = {str(m.team_id): m.team for m in members}
-        self.fields["to"].choices = _target_choices(members)
+        to = self.fields["to"]
+        assert isinstance(to, forms.ChoiceField)  # declared above
+        to.choices = _target_choices(members)
         self.fields["reason"].required = reason_required
 
     def target(self) -> tuple[Team, Membership | None]:
@@ -143,8 +144,8 @@ class ReassignForm(AssignForm):
     prefix = "reassign"
     submit_label = "Reassign"
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, reason_required=True, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, reason_required=True, **kwargs)
 
 
 class IdListField(forms.Field):
@@ -152,11 +153,11 @@ class IdListField(forms.Field):
 
     widget = forms.MultipleHiddenInput
 
-    def to_python(self, value: object) -> list[int]:
+    def to_python(self, value: Any) -> list[int]:
         if not value:
             return []
         try:
-            return sorted({int(item) for item in value})  # type: ignore[union-attr]
+            return sorted({int(item) for item in value})
         except (TypeError, ValueError) as error:
             raise ValidationError("Tick leads from the list.", code="invalid") from error
 

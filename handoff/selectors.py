@@ -6,9 +6,8 @@ import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.urls import reverse
 
@@ -24,6 +23,9 @@ from leads.models import (
     Stage,
     StageChange,
 )
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 # --- Calendars -----------------------------------------------------------------------------------
 
@@ -77,7 +79,7 @@ def _cached_calendar(
 # --- Who sees what -------------------------------------------------------------------------------
 
 
-def managed_teams(*, user: AbstractBaseUser) -> QuerySet[Team]:
+def managed_teams(*, user: User) -> QuerySet[Team]:
     """The teams whose queue ``user`` runs (every team for a superuser)."""
     if not user.has_perm("leads.manage_team"):
         return Team.objects.none()
@@ -109,30 +111,30 @@ def unrouted_mqls_filter() -> Q:
     return Q(stage=Stage.MQL, owner__isnull=True) & ~Q(routing_team__in=Team.objects.values("slug"))
 
 
-def lead_scope(user: AbstractBaseUser) -> Q:
+def lead_scope(user: User) -> Q:
     """A filter on Lead: what ``user`` may see as an inbox worker; their own leads, and a manager's teams'."""
     if not user.has_perm("leads.manage_team"):
         return Q(owner=user)
     return Q(owner=user) | _teams_scope(user)
 
 
-def leads_of_teams(*, user: AbstractBaseUser) -> LeadQuerySet:
+def leads_of_teams(*, user: User) -> LeadQuerySet:
     """The leads of the teams ``user`` manages, and the unrouted MQLs every manager shares; none for others."""
     if not user.has_perm("leads.manage_team"):
         return Lead.objects.none()
     return Lead.objects.filter(_teams_scope(user))
 
 
-def _teams_scope(user: AbstractBaseUser) -> Q:
+def _teams_scope(user: User) -> Q:
     return in_teams(managed_teams(user=user)) | unrouted_mqls_filter()
 
 
-def visible_leads(*, user: AbstractBaseUser) -> LeadQuerySet:
+def visible_leads(*, user: User) -> LeadQuerySet:
     """The leads whose page ``user`` may open: their own, and for managers their teams' (``lead_scope``)."""
     return Lead.objects.filter(lead_scope(user))
 
 
-def latest_assignment(*, user: AbstractBaseUser, lead_id: int) -> Assignment | None:
+def latest_assignment(*, user: User, lead_id: int) -> Assignment | None:
     """The rep's most recent assignment of this lead, open or not; None when it was never theirs.
 
     Actions look it up this way so a rep who lost the lead a moment ago (reassigned, or handled in
@@ -146,7 +148,7 @@ def latest_assignment(*, user: AbstractBaseUser, lead_id: int) -> Assignment | N
     )
 
 
-def managed_assignment(*, user: AbstractBaseUser, lead_id: int) -> Assignment | None:
+def managed_assignment(*, user: User, lead_id: int) -> Assignment | None:
     """The open assignment of this lead in one of the manager's teams."""
     return (
         Assignment.objects.open()
@@ -156,7 +158,7 @@ def managed_assignment(*, user: AbstractBaseUser, lead_id: int) -> Assignment | 
     )
 
 
-def assignable_members(*, user: AbstractBaseUser) -> list[Membership]:
+def assignable_members(*, user: User) -> list[Membership]:
     """Active reps in the manager's teams, for the assign and reassign forms."""
     return list(
         Membership.objects.select_related("team", "user")
@@ -191,7 +193,7 @@ INBOX_COLUMNS = (
 )  # fmt: skip
 
 
-def inbox_assignments(*, user: AbstractBaseUser, filters: InboxFilters) -> QuerySet[Assignment]:
+def inbox_assignments(*, user: User, filters: InboxFilters) -> QuerySet[Assignment]:
     """The rep's open assignments as named rows of ``INBOX_COLUMNS``: everything a row shows, in one query."""
     assignments = Assignment.objects.open().filter(rep=user, contacted_at__isnull=filters.show != "contacted")
     if filters.stage:
@@ -293,12 +295,12 @@ def unassigned_mqls() -> LeadQuerySet:
     return Lead.objects.unassigned().filter(stage=Stage.MQL)
 
 
-def unassigned_mqls_for(*, user: AbstractBaseUser) -> LeadQuerySet:
+def unassigned_mqls_for(*, user: User) -> LeadQuerySet:
     """The unassigned MQLs a manager may assign: their teams' and the unrouted ones."""
     return leads_of_teams(user=user).unassigned().filter(stage=Stage.MQL)
 
 
-def team_queue_assignments(*, user: AbstractBaseUser, show: str, now: datetime) -> QuerySet[Assignment]:
+def team_queue_assignments(*, user: User, show: str, now: datetime) -> QuerySet[Assignment]:
     """Open assignments in the manager's teams: all, due soon (past the reminder point) or breached.
 
     Reads the clocks against ``now`` rather than the sweep's flags, so the queue is right even between
@@ -320,7 +322,7 @@ def team_queue_assignments(*, user: AbstractBaseUser, show: str, now: datetime) 
 LEAD_PAGE_ACTIVITIES = 50
 
 
-def lead_page_lead(*, user: AbstractBaseUser, lead_id: int) -> Lead | None:
+def lead_page_lead(*, user: User, lead_id: int) -> Lead | None:
     """The lead with everything its page shows, or None when ``user`` may not see it."""
     assignments = (
         Assignment.objects.select_related("rep", "team", "sla", "qualification", "assigned_by")
@@ -353,12 +355,12 @@ def lead_page_lead(*, user: AbstractBaseUser, lead_id: int) -> Lead | None:
     )
 
 
-def may_decide_changes(*, user: AbstractBaseUser, lead: Lead) -> bool:
+def may_decide_changes(*, user: User, lead: Lead) -> bool:
     """Whether ``user`` accepts or dismisses the lead's proposed changes: its owner, or a marketer."""
     return lead.owner_id == user.pk or user.has_perm("leads.change_lead")
 
 
-def decidable_change(*, user: AbstractBaseUser, lead_id: int, change_id: int) -> ProposedChange | None:
+def decidable_change(*, user: User, lead_id: int, change_id: int) -> ProposedChange | None:
     """The lead's proposed change if ``user`` may decide it (``may_decide_changes``), else None."""
     changes = ProposedChange.objects.select_related("lead").filter(pk=change_id, lead_id=lead_id)
     if not user.has_perm("leads.change_lead"):

@@ -22,6 +22,7 @@ from handoff.models import Assignment
 from handoff.pagination import keyset_page
 from leads import services as lead_services
 from leads.models import Lead, ProposedChange
+from leadsite.typing import AuthenticatedHttpRequest
 
 work_inbox = permission_required("leads.work_inbox", raise_exception=True)
 manage_team = permission_required("leads.manage_team", raise_exception=True)
@@ -33,7 +34,7 @@ manage_team = permission_required("leads.manage_team", raise_exception=True)
 @require_GET
 @login_required
 @work_inbox
-def inbox(request: HttpRequest) -> HttpResponse:
+def inbox(request: AuthenticatedHttpRequest) -> HttpResponse:
     filter_form = forms.InboxFilterForm(request.GET)
     filters = filter_form.filters()
     assignments = selectors.inbox_assignments(user=request.user, filters=filters)
@@ -68,14 +69,14 @@ def _query_without_cursor(request: HttpRequest) -> str:
 @require_GET
 @login_required
 @work_inbox
-def lead_detail(request: HttpRequest, lead_id: int) -> HttpResponse:
+def lead_detail(request: AuthenticatedHttpRequest, lead_id: int) -> HttpResponse:
     lead = selectors.lead_page_lead(user=request.user, lead_id=lead_id)
     if lead is None:
         raise Http404("No such lead in your inbox.")
     return render(request, "handoff/lead_detail.html", _lead_context(request, lead))
 
 
-def _lead_context(request: HttpRequest, lead: Lead, **bound_forms: Form) -> dict[str, object]:
+def _lead_context(request: AuthenticatedHttpRequest, lead: Lead, **bound_forms: Form) -> dict[str, object]:
     """Everything the lead page shows; ``bound_forms`` replace the empty forms after an invalid POST."""
     now = timezone.now()
     assignments = list(lead.assignments.all())
@@ -115,10 +116,10 @@ def _lead_context(request: HttpRequest, lead: Lead, **bound_forms: Form) -> dict
 
 # --- The rep's actions ---------------------------------------------------------------------------
 
-RepAction = Callable[[HttpRequest, Assignment], HttpResponse]
+RepAction = Callable[[AuthenticatedHttpRequest, Assignment], HttpResponse]
 
 
-def rep_action(view: RepAction) -> Callable[[HttpRequest, int], HttpResponse]:
+def rep_action(view: RepAction) -> Callable[[AuthenticatedHttpRequest, int], HttpResponse]:
     """POST-only, for the rep the lead was assigned to; a lead never theirs is a 404.
 
     A rep who lost the lead a moment ago (reassigned, or handled in another tab) still reaches the
@@ -129,7 +130,7 @@ def rep_action(view: RepAction) -> Callable[[HttpRequest, int], HttpResponse]:
     @login_required
     @work_inbox
     @wraps(view)
-    def wrapper(request: HttpRequest, lead_id: int) -> HttpResponse:
+    def wrapper(request: AuthenticatedHttpRequest, lead_id: int) -> HttpResponse:
         assignment = selectors.latest_assignment(user=request.user, lead_id=lead_id)
         if assignment is None:
             raise Http404("No such lead in your inbox.")
@@ -142,7 +143,7 @@ def rep_action(view: RepAction) -> Callable[[HttpRequest, int], HttpResponse]:
     return wrapper
 
 
-def _back_to(request: HttpRequest, lead_id: int) -> HttpResponse:
+def _back_to(request: AuthenticatedHttpRequest, lead_id: int) -> HttpResponse:
     """The lead page if the user may still see the lead, else the inbox."""
     if selectors.visible_leads(user=request.user).filter(pk=lead_id).exists():
         return redirect("handoff:lead", lead_id=lead_id)
@@ -150,14 +151,14 @@ def _back_to(request: HttpRequest, lead_id: int) -> HttpResponse:
 
 
 @rep_action
-def accept(request: HttpRequest, assignment: Assignment) -> HttpResponse:
+def accept(request: AuthenticatedHttpRequest, assignment: Assignment) -> HttpResponse:
     services.accept_assignment(assignment=assignment, rep=request.user, now=timezone.now())
     messages.success(request, f"You accepted {assignment.lead}. The SLA clock runs until your first contact.")
     return redirect("handoff:lead", lead_id=assignment.lead_id)
 
 
 @rep_action
-def log_contact(request: HttpRequest, assignment: Assignment) -> HttpResponse:
+def log_contact(request: AuthenticatedHttpRequest, assignment: Assignment) -> HttpResponse:
     form = forms.ContactForm(request.POST, action=request.path)
     if not form.is_valid():
         return _invalid(request, assignment, contact_form=form)
@@ -175,7 +176,7 @@ def log_contact(request: HttpRequest, assignment: Assignment) -> HttpResponse:
 
 
 @rep_action
-def qualify(request: HttpRequest, assignment: Assignment) -> HttpResponse:
+def qualify(request: AuthenticatedHttpRequest, assignment: Assignment) -> HttpResponse:
     form = forms.QualifyForm(request.POST, action=request.path)
     if not form.is_valid():
         return _invalid(request, assignment, qualify_form=form)
@@ -187,7 +188,7 @@ def qualify(request: HttpRequest, assignment: Assignment) -> HttpResponse:
 
 
 @rep_action
-def reject(request: HttpRequest, assignment: Assignment) -> HttpResponse:
+def reject(request: AuthenticatedHttpRequest, assignment: Assignment) -> HttpResponse:
     form = forms.RejectForm(request.POST, action=request.path)
     if not form.is_valid():
         return _invalid(request, assignment, reject_form=form)
@@ -199,7 +200,7 @@ def reject(request: HttpRequest, assignment: Assignment) -> HttpResponse:
 
 
 @rep_action
-def recycle(request: HttpRequest, assignment: Assignment) -> HttpResponse:
+def recycle(request: AuthenticatedHttpRequest, assignment: Assignment) -> HttpResponse:
     now = timezone.now()
     today = now.astimezone(ZoneInfo(assignment.team.timezone)).date()
     form = forms.RecycleForm(request.POST, action=request.path, today=today)
@@ -210,7 +211,7 @@ def recycle(request: HttpRequest, assignment: Assignment) -> HttpResponse:
     return redirect("handoff:inbox")
 
 
-def _invalid(request: HttpRequest, assignment: Assignment, **bound_forms: Form) -> HttpResponse:
+def _invalid(request: AuthenticatedHttpRequest, assignment: Assignment, **bound_forms: Form) -> HttpResponse:
     lead = selectors.lead_page_lead(user=request.user, lead_id=assignment.lead_id)
     if lead is None:
         raise Http404("No such lead in your inbox.")
@@ -222,7 +223,7 @@ def _invalid(request: HttpRequest, assignment: Assignment, **bound_forms: Form) 
 
 @require_POST
 @login_required
-def accept_change(request: HttpRequest, lead_id: int, change_id: int) -> HttpResponse:
+def accept_change(request: AuthenticatedHttpRequest, lead_id: int, change_id: int) -> HttpResponse:
     change = _decidable_change(request, lead_id, change_id)
     try:
         lead_services.accept_proposed_change(change=change, by=request.user, now=timezone.now())
@@ -235,7 +236,7 @@ def accept_change(request: HttpRequest, lead_id: int, change_id: int) -> HttpRes
 
 @require_POST
 @login_required
-def dismiss_change(request: HttpRequest, lead_id: int, change_id: int) -> HttpResponse:
+def dismiss_change(request: AuthenticatedHttpRequest, lead_id: int, change_id: int) -> HttpResponse:
     change = _decidable_change(request, lead_id, change_id)
     try:
         lead_services.dismiss_proposed_change(change=change, by=request.user, now=timezone.now())
@@ -246,7 +247,7 @@ def dismiss_change(request: HttpRequest, lead_id: int, change_id: int) -> HttpRe
     return _after_decision(request, lead_id)
 
 
-def _decidable_change(request: HttpRequest, lead_id: int, change_id: int) -> ProposedChange:
+def _decidable_change(request: AuthenticatedHttpRequest, lead_id: int, change_id: int) -> ProposedChange:
     """The proposed change, for the lead's owner or a marketer; a 404 for everyone else."""
     change = selectors.decidable_change(user=request.user, lead_id=lead_id, change_id=change_id)
     if change is None:
@@ -254,7 +255,7 @@ def _decidable_change(request: HttpRequest, lead_id: int, change_id: int) -> Pro
     return change
 
 
-def _after_decision(request: HttpRequest, lead_id: int) -> HttpResponse:
+def _after_decision(request: AuthenticatedHttpRequest, lead_id: int) -> HttpResponse:
     # Marketers work in admin, not in the inbox: they go back to the lead there.
     if request.user.has_perm("leads.work_inbox"):
         return _back_to(request, lead_id)
@@ -267,7 +268,7 @@ def _after_decision(request: HttpRequest, lead_id: int) -> HttpResponse:
 @require_POST
 @login_required
 @manage_team
-def reassign(request: HttpRequest, lead_id: int) -> HttpResponse:
+def reassign(request: AuthenticatedHttpRequest, lead_id: int) -> HttpResponse:
     assignment = selectors.managed_assignment(user=request.user, lead_id=lead_id)
     if assignment is None:
         raise Http404("No such lead in your teams.")
@@ -276,6 +277,7 @@ def reassign(request: HttpRequest, lead_id: int) -> HttpResponse:
     )
     if not form.is_valid():
         lead = selectors.lead_page_lead(user=request.user, lead_id=lead_id)
+        assert lead is not None  # its open assignment is in the manager's team, so the lead page shows it
         return render(request, "handoff/lead_detail.html", _lead_context(request, lead, reassign_form=form), status=400)
     team, membership = form.target()
     try:
@@ -297,13 +299,14 @@ def reassign(request: HttpRequest, lead_id: int) -> HttpResponse:
 @require_POST
 @login_required
 @manage_team
-def assign(request: HttpRequest, lead_id: int) -> HttpResponse:
+def assign(request: AuthenticatedHttpRequest, lead_id: int) -> HttpResponse:
     lead = selectors.unassigned_mqls_for(user=request.user).filter(pk=lead_id).first()
     if lead is None:
         raise Http404("No such unassigned lead.")
     form = forms.AssignForm(request.POST, action=request.path, members=selectors.assignable_members(user=request.user))
     if not form.is_valid():
         page_lead = selectors.lead_page_lead(user=request.user, lead_id=lead_id)
+        assert page_lead is not None  # an unassigned MQL of the manager's teams is on their lead pages
         return render(
             request, "handoff/lead_detail.html", _lead_context(request, page_lead, assign_form=form), status=400
         )
@@ -340,19 +343,22 @@ QUEUE_LABELS = {"breached": "Breached", "due_soon": "Due soon", "unassigned": "U
 @require_GET
 @login_required
 @manage_team
-def team_queue(request: HttpRequest) -> HttpResponse:
-    show = request.GET.get("show") if request.GET.get("show") in QUEUE_LABELS else "breached"
-    cursors = {"after": request.GET.get("after"), "before": request.GET.get("before")}
+def team_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
+    requested = request.GET.get("show", "")
+    show = requested if requested in QUEUE_LABELS else "breached"
+    after, before = request.GET.get("after"), request.GET.get("before")
     now = timezone.now()
     members = selectors.assignable_members(user=request.user)
     if show == "unassigned":
-        page = keyset_page(selectors.unassigned_mqls_for(user=request.user), field="stage_changed_at", **cursors)
+        page = keyset_page(
+            selectors.unassigned_mqls_for(user=request.user), field="stage_changed_at", after=after, before=before
+        )
         bulk_form: forms.AssignForm = forms.BulkAssignForm(action=reverse("handoff:team_assign"), members=members)
         countdowns = selectors.countdowns(clocks=[], now=now)
         rows = []
     else:
         assignments = selectors.team_queue_assignments(user=request.user, show=show, now=now)
-        page = keyset_page(assignments, field="sla_due_at", **cursors)
+        page = keyset_page(assignments, field="sla_due_at", after=after, before=before)
         bulk_form = forms.BulkReassignForm(action=reverse("handoff:team_reassign"), members=members)
         countdowns = selectors.countdowns(clocks=selectors.open_clocks(page.items), now=now)
         rows = [(assignment, countdowns.clocks[assignment.pk]) for assignment in page.items]
@@ -371,7 +377,7 @@ def team_queue(request: HttpRequest) -> HttpResponse:
 @require_POST
 @login_required
 @manage_team
-def team_assign(request: HttpRequest) -> HttpResponse:
+def team_assign(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = forms.BulkAssignForm(request.POST, members=selectors.assignable_members(user=request.user))
     leads = _bulk_selection(request, form, selectors.unassigned_mqls_for(user=request.user))
     if leads is None:
@@ -392,7 +398,7 @@ def team_assign(request: HttpRequest) -> HttpResponse:
 @require_POST
 @login_required
 @manage_team
-def team_reassign(request: HttpRequest) -> HttpResponse:
+def team_reassign(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = forms.BulkReassignForm(request.POST, members=selectors.assignable_members(user=request.user))
     show = request.POST.get("show") if request.POST.get("show") in QUEUE_LABELS else "breached"
     back = f"{reverse('handoff:team_queue')}?show={show}"
@@ -417,8 +423,9 @@ def _bulk_selection(request: HttpRequest, form: forms.AssignForm, scope: QuerySe
     """The ticked objects, all within ``scope``; a foreign id is a 404, an invalid form a message (None)."""
     if not form.is_valid():
         for errors in form.errors.values():
+            # An ErrorList yields message strings (its stub also allows a ValidationError).
             for error in errors:
-                messages.error(request, error)
+                messages.error(request, str(error))
         return None
     ids = form.cleaned_data["ids"]
     objects = list(scope.filter(pk__in=ids))

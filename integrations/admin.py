@@ -20,6 +20,7 @@ from integrations.forms import WebhookEndpointForm
 from integrations.models import ApiKey, WebhookDelivery, WebhookEndpoint
 from leads import roles
 from leads.models import Lead
+from leadsite.typing import signed_in_user
 
 
 class ApiKeyKindFilter(admin.SimpleListFilter):
@@ -65,8 +66,10 @@ class ApiKeyAdmin(admin.ModelAdmin):
         allowed = super().has_change_permission(request, obj)
         return allowed and (obj is None or obj.is_editable_by(request.user))
 
-    def get_form(self, request: HttpRequest, obj: ApiKey | None = None, **kwargs: Any) -> type[ModelForm]:
-        form = super().get_form(request, obj, **kwargs)
+    def get_form(
+        self, request: HttpRequest, obj: ApiKey | None = None, change: bool = False, **kwargs: Any
+    ) -> type[ModelForm]:
+        form = super().get_form(request, obj, change=change, **kwargs)
         if "scope" in form.base_fields and (obj is None or obj.is_integration):
             issuable = ApiKey.scopes_issuable_by(request.user)
             field = form.base_fields["scope"]
@@ -78,7 +81,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
             return super().save_form(request, form, change)
         data = form.cleaned_data
         issued = services.create_api_key(
-            name=data["name"], scope=data["scope"], expires_at=data["expires_at"], created_by=request.user,
+            name=data["name"], scope=data["scope"], expires_at=data["expires_at"], created_by=signed_in_user(request),
             now=timezone.now(),
         )  # fmt: skip
         self.message_user(

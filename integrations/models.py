@@ -6,14 +6,17 @@ Workflows live in ``integrations.services``; these models hold fields, constrain
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
 from leads import events, roles
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
 
 
 class ApiKeyScope(models.TextChoices):
@@ -85,13 +88,13 @@ class ApiKey(models.Model):
         return scope in SCOPE_GRANTS[self.scope]
 
     @staticmethod
-    def scopes_issuable_by(user: AbstractBaseUser) -> list[str]:
+    def scopes_issuable_by(user: User | AnonymousUser) -> list[str]:
         """The scopes of integration key ``user`` may issue or give: none beyond what they may do themself."""
         if roles.is_team_scoped(user):  # a manager sees their teams' leads; a key would see every lead
             return []
         return [scope for scope in ApiKeyScope.values if user.has_perms(SCOPE_NEEDS[scope])]
 
-    def is_editable_by(self, user: AbstractBaseUser) -> bool:
+    def is_editable_by(self, user: User | AnonymousUser) -> bool:
         """A personal token only by its person; an integration key by someone who may issue its scope."""
         if self.user_id is not None:
             return self.user_id == user.pk

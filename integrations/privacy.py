@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
@@ -25,6 +24,9 @@ from integrations import services as integrations_services
 from leads import services as leads_services
 from leads.models import Lead
 from reports import services as reports_services
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 def export_lead_data(*, lead: Lead) -> dict[str, Any]:
@@ -48,7 +50,7 @@ def export_lead_data(*, lead: Lead) -> dict[str, Any]:
     return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
 
 
-def erase_lead(*, lead: Lead, now: datetime, by: AbstractBaseUser | None, reason: str) -> None:
+def erase_lead(*, lead: Lead, now: datetime, by: User | None, reason: str) -> None:
     """Erase the personal data held about the lead's person (GDPR art. 17), in every app, in one transaction.
 
     ``reason`` (the request's date and channel) is recorded with who erased; without one nothing is erased.

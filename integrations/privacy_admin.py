@@ -20,6 +20,7 @@ from django.utils import timezone
 from integrations import privacy
 from leads.admin import LeadAdmin, _confirmation_page, _reviewable
 from leads.models import Lead
+from leadsite.typing import signed_in_user
 
 logger = logging.getLogger(__name__)
 
@@ -62,11 +63,11 @@ def erase_personal_data(
             confirm_label="Yes, erase the personal data", needs_reason=request.POST.get("confirmed") == "yes",
         )  # fmt: skip
     erased, again, failed = 0, 0, 0
-    now = timezone.now()
+    now, by = timezone.now(), signed_in_user(request)
     for lead in leads:
         was_erased = lead.erased_at is not None
         try:
-            privacy.erase_lead(lead=lead, now=now, by=request.user, reason=reason)
+            privacy.erase_lead(lead=lead, now=now, by=by, reason=reason)
         except Exception:  # one lead changed under us must not stop the others; its erasure rolled back
             logger.exception("Could not erase lead %s", lead.pk)
             failed += 1

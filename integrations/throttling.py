@@ -22,11 +22,13 @@ if TYPE_CHECKING:  # rest_framework.views imports this module while it is being 
 
 
 class _LiveRateThrottle(SimpleRateThrottle):
-    cache = rate_limit_cache
+    # The stub asks for a whole BaseCache; SimpleRateThrottle only calls get() and set(), which this has.
+    cache = rate_limit_cache  # type: ignore[assignment]
 
     def __init__(self) -> None:
         # DRF copies the rates into a class attribute at import time; read the current settings instead.
-        self.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+        # drf-stubs type this setting's values as numbers; they are rates such as "600/min", as THROTTLE_RATES says.
+        self.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES  # type: ignore[assignment]
         super().__init__()
 
     def cache_key(self, ident: object) -> str:

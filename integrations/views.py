@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -19,6 +19,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from integrations import selectors, services
 from integrations.forms import PersonalTokenForm
+from leadsite.typing import AuthenticatedHttpRequest
 
 
 class SchemaView(SpectacularAPIView):
@@ -46,7 +47,7 @@ docs = login_required(DocsView.as_view())
 @never_cache  # the response shows a new token
 @login_required
 @require_http_methods(["GET", "POST"])
-def personal_tokens(request: HttpRequest) -> HttpResponse:
+def personal_tokens(request: AuthenticatedHttpRequest) -> HttpResponse:
     """List the person's own API tokens and make a new one, shown on this response only."""
     form = PersonalTokenForm(request.POST or None)
     issued = None
@@ -63,7 +64,7 @@ def personal_tokens(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @login_required
-def revoke_personal_token(request: HttpRequest, token_id: int) -> HttpResponse:
+def revoke_personal_token(request: AuthenticatedHttpRequest, token_id: int) -> HttpResponse:
     token = get_object_or_404(selectors.personal_tokens(user=request.user), pk=token_id)
     services.revoke_api_keys(
         api_keys=selectors.personal_tokens(user=request.user).filter(pk=token.pk), now=timezone.now()

@@ -1,5 +1,8 @@
+from __future__ import annotations
+
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.conf import settings
@@ -10,7 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
@@ -35,6 +38,10 @@ from leads.models import (
     Touch,
 )
 from leads.paginators import EstimatedCountPaginator
+from leadsite.typing import signed_in_user
+
+if TYPE_CHECKING:
+    from django.contrib.admin.options import _FieldsetSpec
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -84,14 +91,18 @@ class StageChangeInline(ReadOnlyInline):
     readonly_fields = fields
 
 
-def _move_to(stage: str, label: str) -> object:
+# An admin action on leads; integrations adds its own to LeadAdmin.actions (integrations.privacy_admin).
+LeadAction = Callable[[admin.ModelAdmin, HttpRequest, QuerySet[Lead]], HttpResponseBase | None]
+
+
+def _move_to(stage: str, label: str) -> LeadAction:
     @admin.action(description=f"Move selected leads to {label}", permissions=["change"])
     def action(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Lead]) -> None:
         moved, refused = 0, 0
-        now = timezone.now()
+        now, by = timezone.now(), signed_in_user(request)
         for lead in queryset.select_related(None).only("id", "stage"):
             try:
-                services.change_stage(lead=lead, to_stage=stage, now=now, by=request.user, reason="Changed in admin")
+                services.change_stage(lead=lead, to_stage=stage, now=now, by=by, reason="Changed in admin")
                 moved += 1
             except services.StageTransitionError:
                 refused += 1
@@ -161,9 +172,9 @@ def record_consent_withdrawal(
         )  # fmt: skip
     note = request.POST.get("note", "").strip()[:500]
     changed, unchanged = 0, 0
-    now = timezone.now()
+    now, by = timezone.now(), signed_in_user(request)
     for lead in leads:
-        if services.withdraw_consents(lead=lead, now=now, source="admin", by=request.user, note=note):
+        if services.withdraw_consents(lead=lead, now=now, source="admin", by=by, note=note):
             changed += 1
         else:
             unchanged += 1
@@ -298,14 +309,14 @@ class LeadAdmin(admin.ModelAdmin):
         before = {name: form.initial.get(name) for name in form.changed_data}
         super().save_model(request, obj, form, change)
         # What staff typed is staff's: no later submission replaces it (leads.merge).
-        services.record_staff_edit(lead=obj, before=before, by=request.user, now=timezone.now())
+        services.record_staff_edit(lead=obj, before=before, by=signed_in_user(request), now=timezone.now())
         # A lead held from MQL for a missing field moves on as soon as marketing completes it: the pipeline
         # rescores it (enrichment and routing that are done stay done).
         services.enqueue_pipeline(lead_id=obj.pk)
 
     # --- Proposed changes (leads.merge): shown above the fields, each accepted or dismissed in one click.
 
-    def get_fieldsets(self, request: HttpRequest, obj: Lead | None = None) -> list[tuple[str | None, dict[str, Any]]]:
+    def get_fieldsets(self, request: HttpRequest, obj: Lead | None = None) -> _FieldsetSpec:
         fieldsets = list(super().get_fieldsets(request, obj))
         if obj is not None and obj.proposed_changes.filter(status=ProposedChangeStatus.OPEN).exists():
             # Only who may change the lead gets the buttons; a manager reads the list.
@@ -340,7 +351,7 @@ class LeadAdmin(admin.ModelAdmin):
         change = get_object_or_404(ProposedChange, pk=change_id, lead=lead)
         decide, done = PROPOSED_CHANGE_DECISIONS[decision]
         try:
-            decide(change=change, by=request.user, now=timezone.now())
+            decide(change=change, by=signed_in_user(request), now=timezone.now())
         except (services.ChangeAlreadyDecidedError, ValidationError) as error:
             self.message_user(request, " ".join(_messages_of(error)), messages.ERROR)
         else:
@@ -350,7 +361,7 @@ class LeadAdmin(admin.ModelAdmin):
         return redirect("admin:leads_lead_change", lead.pk)
 
     inlines = (ConsentInline, TouchInline, ActivityInline, StageChangeInline)
-    actions = (
+    actions: tuple[LeadAction, ...] = (
         _move_to(Stage.NURTURE, "nurture"),
         _move_to(Stage.DISQUALIFIED, "disqualified"),
         record_consent_withdrawal,
@@ -434,7 +445,8 @@ class FormFieldFormSet(BaseInlineFormSet):
         if any(self.errors):
             return
         rows = [f.cleaned_data for f in self.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
-        keys = [row.get("lead_attribute") or row.get("answer_key") for row in rows]
+        # Each row passed FormField.clean, so exactly one of the two is set.
+        keys: list[str] = [row["lead_attribute"] or row["answer_key"] for row in rows]
         repeated = sorted({key for key in keys if keys.count(key) > 1})
         if repeated:
             raise ValidationError(
@@ -502,7 +514,7 @@ class ConsentTextInline(ReadOnlyInline):
     ordering = ("-version",)
 
 
-def _https_url_fields(field: models.Field, **kwargs: object) -> forms.Field | None:
+def _https_url_fields(field: models.Field, **kwargs: Any) -> forms.Field | None:
     # Typed addresses without a scheme become https:// (Django 6's default; silences its warning now).
     if isinstance(field, models.URLField):
         kwargs["assume_scheme"] = "https"
@@ -573,7 +585,7 @@ class CaptureFormAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: CaptureForm, form: forms.ModelForm, change: bool) -> None:
         super().save_model(request, obj, form, change)
         submissions.update_consent_text(
-            form=obj, text=form.cleaned_data["consent_text"], by=request.user, now=timezone.now()
+            form=obj, text=form.cleaned_data["consent_text"], by=signed_in_user(request), now=timezone.now()
         )
 
     @admin.display(description="Links")
@@ -604,10 +616,10 @@ class CaptureFormAdmin(admin.ModelAdmin):
 @admin.action(description="Release selected spam into the pipeline", permissions=["change"])
 def release_from_spam(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Submission]) -> None:
     released, failed = 0, 0
-    now = timezone.now()
+    now, by = timezone.now(), signed_in_user(request)
     for submission in queryset.filter(status=SubmissionStatus.SPAM).select_related("form", "consent_text"):
         try:
-            if submissions.release_submission(submission=submission, by=request.user, now=now):
+            if submissions.release_submission(submission=submission, by=by, now=now):
                 released += 1
         except ValidationError:
             failed += 1

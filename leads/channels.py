@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
+from typing import Any
 from urllib.parse import urlsplit
 
 
@@ -71,7 +72,7 @@ class ChannelCondition:
     needs_referrer: bool = False
 
     @classmethod
-    def build(cls, **values: object) -> ChannelCondition:
+    def build(cls, **values: Any) -> ChannelCondition:
         def folded(name: str) -> frozenset[str]:
             return frozenset(str(v).strip().lower() for v in (values.get(name) or ()) if str(v).strip())
 

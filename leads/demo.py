@@ -11,10 +11,11 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, TypeVar
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractUser, Group
+from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -33,6 +34,11 @@ from leads.models import (
     PipelineStep,
     Stage,
 )
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+T = TypeVar("T")
 
 DEMO_USERS: dict[str, tuple[str, str, str]] = {
     # username: (group, first name, last name)
@@ -101,11 +107,11 @@ CONSENT_TEXT = (
 STAGE_MIX = ((Stage.NEW, 3), (Stage.NURTURE, 5), (Stage.MQL, 3), (Stage.SQL, 2), (Stage.REJECTED, 1))
 
 
-def ensure_demo_users(*, password: str | None = None) -> dict[str, AbstractUser]:
+def ensure_demo_users(*, password: str | None = None) -> dict[str, User]:
     """Create (or reset) the demo users, each in its role's group."""
     password = password or settings.DEMO_PASSWORD
     user_model = get_user_model()
-    users = {}
+    users: dict[str, User] = {}
     for username, (group_name, first, last) in DEMO_USERS.items():
         user, _ = user_model.objects.get_or_create(username=username)
         user.first_name, user.last_name = first, last
@@ -128,12 +134,12 @@ def _ascii(text: str) -> str:
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
 
 
-def _weighted(rng: random.Random, options: tuple[tuple[object, int], ...]) -> object:
+def _weighted(rng: random.Random, options: tuple[tuple[T, int], ...]) -> T:
     values, weights = zip(*options, strict=True)
     return rng.choices(values, weights=weights)[0]
 
 
-def load_demo_leads(*, count: int, reps: list[AbstractUser], now: datetime, seed: int = 42) -> int:
+def load_demo_leads(*, count: int, reps: list[User], now: datetime, seed: int = 42) -> int:
     """Capture ``count`` realistic demo leads through ``capture_lead``; returns how many were new."""
     rng = random.Random(seed)
     created = 0
@@ -141,7 +147,7 @@ def load_demo_leads(*, count: int, reps: list[AbstractUser], now: datetime, seed
         email = _ascii(f"{first}.{last}.{i}@{company.domain}".lower().replace("'", ""))
         # Draw every random value before deciding to skip, so a re-run sees the same sequence.
         title = rng.choice(TITLES)
-        source, medium, campaign = _weighted(rng, TOUCHES)  # type: ignore[misc]
+        source, medium, campaign = _weighted(rng, TOUCHES)
         stage = _weighted(rng, STAGE_MIX)
         captured_at = now - timedelta(days=rng.randint(1, 120), minutes=rng.randint(0, 1440))
         rep = reps[i % len(reps)]
@@ -170,12 +176,12 @@ def load_demo_leads(*, count: int, reps: list[AbstractUser], now: datetime, seed
                 activity_metadata={"form": "demo"},
                 now=captured_at,
             )
-            _walk_to_stage(lead=result.lead, stage=stage, rep=rep, at=captured_at)  # type: ignore[arg-type]
+            _walk_to_stage(lead=result.lead, stage=stage, rep=rep, at=captured_at)
         created += 1
     return created
 
 
-def _walk_to_stage(*, lead: Lead, stage: str, rep: AbstractUser, at: datetime) -> None:
+def _walk_to_stage(*, lead: Lead, stage: Stage, rep: User, at: datetime) -> None:
     path = {
         Stage.NEW: [],
         Stage.NURTURE: [Stage.NURTURE],
@@ -202,7 +208,7 @@ BULK_STAGES = (
 )
 
 
-def bulk_create_leads(*, total: int, reps: list[AbstractUser], now: datetime, batch_size: int = 5000) -> int:
+def bulk_create_leads(*, total: int, reps: list[User], now: datetime, batch_size: int = 5000) -> int:
     """Top the synthetic ``bulk*`` leads up to ``total`` with set-based inserts; returns how many were added.
 
     For benchmarks up to a million leads: no consent, touch or activity rows, no per-row service
@@ -231,7 +237,7 @@ BULK_TOUCHES = tuple(
 )
 
 
-def _bulk_lead(i: int, *, rng: random.Random, reps: list[AbstractUser], now: datetime) -> Lead:
+def _bulk_lead(i: int, *, rng: random.Random, reps: list[User], now: datetime) -> Lead:
     company = COMPANIES[i % len(COMPANIES)]
     stage = BULK_STAGES[rng.randrange(len(BULK_STAGES))]
     created_at = now - timedelta(seconds=rng.randrange(365 * 24 * 3600))

@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 import phonenumbers
 from crispy_forms.helper import FormHelper
 from django import forms
+from django.db import models
 
 from leads.countries import COUNTRIES
 from leads.models import ConsentText, FieldKind, FormField, Lead, LeadAttribute, LegalBasis, Touch
@@ -31,7 +32,7 @@ ATTRIBUTION_PARAMS: dict[str, str] = {
 }
 _URL_PARAMS = ("referrer", "landing_page")
 # What the browser may autofill into each lead attribute.
-_AUTOCOMPLETE = {
+_AUTOCOMPLETE: dict[str, str] = {
     LeadAttribute.EMAIL: "email",
     LeadAttribute.PHONE: "tel",
     LeadAttribute.FIRST_NAME: "given-name",
@@ -70,8 +71,14 @@ def _printable(value: object) -> str:
     return "".join(char for char in str(value or "") if char.isprintable()).strip()
 
 
-def _touch_max_length(param: str) -> int:
-    return Touch._meta.get_field(ATTRIBUTION_PARAMS[param]).max_length  # type: ignore[return-value]
+def _touch_max_length(param: str) -> int | None:
+    return _max_length(Touch, ATTRIBUTION_PARAMS[param])
+
+
+def _max_length(model: type[models.Model], name: str) -> int | None:
+    column = model._meta.get_field(name)
+    assert isinstance(column, models.Field), f"{model.__name__}.{name} is a column"
+    return column.max_length
 
 
 def hidden_field_values(fields: Sequence[FormField], params: Mapping[str, Any]) -> dict[str, str]:
@@ -159,9 +166,9 @@ def _django_field(field: FormField) -> forms.Field:
             return forms.CharField(max_length=_text_max_length(field), widget=forms.TextInput(attrs=attrs), **common)
 
 
-def _text_max_length(field: FormField) -> int:
+def _text_max_length(field: FormField) -> int | None:
     if field.lead_attribute:
-        return Lead._meta.get_field(field.lead_attribute).max_length  # type: ignore[return-value]
+        return _max_length(Lead, field.lead_attribute)
     return CUSTOM_TEXT_MAX_LENGTH
 
 

@@ -118,6 +118,8 @@ def _at(entry: Any) -> datetime:
 
 def _source(entry: Any) -> Source | None:
     raw = entry.get("source") if isinstance(entry, Mapping) else None
+    if not isinstance(raw, str):
+        return None
     try:
         return Source(raw)
     except ValueError:

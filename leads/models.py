@@ -14,7 +14,7 @@ from leads.merge import answer_key
 from leads.origins import origin_of, parse_origin_lines
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser
+    from django.contrib.auth.models import User
 
 
 class Stage(models.TextChoices):
@@ -45,7 +45,7 @@ class PipelineStep(models.TextChoices):
 
 
 class LeadQuerySet(models.QuerySet["Lead"]):
-    def owned_by(self, user: AbstractBaseUser) -> LeadQuerySet:
+    def owned_by(self, user: User) -> LeadQuerySet:
         return self.filter(owner=user)
 
     def unassigned(self) -> LeadQuerySet:
@@ -855,7 +855,9 @@ class ProposedChange(models.Model):
         key = answer_key(self.field)
         if key is not None:
             return f"Answer “{key}”"
-        return capfirst(Lead._meta.get_field(self.field).verbose_name)
+        column = Lead._meta.get_field(self.field)
+        assert isinstance(column, models.Field), "a proposed change names a column of Lead or an answer"
+        return str(capfirst(column.verbose_name))
 
     @property
     def value_display(self) -> str:

@@ -2,6 +2,7 @@ from functools import cached_property
 
 from django.core.paginator import Paginator
 from django.db import connections
+from django.db.models import QuerySet
 
 # Below this many rows an exact COUNT(*) is cheap and nobody wants an estimate.
 ESTIMATE_ABOVE = 100_000
@@ -17,9 +18,9 @@ class EstimatedCountPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        query = getattr(self.object_list, "query", None)
-        if query is not None and not query.where and not query.distinct:
-            estimate = _estimated_rows(self.object_list.db, self.object_list.model._meta.db_table)
+        objects = self.object_list
+        if isinstance(objects, QuerySet) and not objects.query.where and not objects.query.distinct:
+            estimate = _estimated_rows(objects.db, objects.model._meta.db_table)
             if estimate is not None and estimate > ESTIMATE_ABOVE:
                 return estimate
         return super().count

@@ -10,10 +10,11 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from django.apps import apps as global_apps
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Q, QuerySet
 
 if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
+
     from leads.models import Lead
 
 MARKETING = "Marketing"
@@ -25,7 +26,7 @@ ROLE_GROUPS = (MARKETING, SALES_REP, SALES_MANAGER)
 STAFF_GROUPS = frozenset({MARKETING, SALES_MANAGER})
 
 
-def landing_url_name(user: AbstractBaseUser | AnonymousUser) -> str:
+def landing_url_name(user: User | AnonymousUser) -> str:
     """The URL name of the page where this user works."""
     if not user.is_authenticated:
         return "login"
@@ -44,11 +45,11 @@ def landing_url_name(user: AbstractBaseUser | AnonymousUser) -> str:
 # without importing handoff. Everyone else with ``leads.view_lead`` (marketing) sees every lead: forms,
 # scoring and routing work on all of them. Superusers see everything.
 
-LeadScope = Callable[[AbstractBaseUser], Q]
+LeadScope = Callable[["User"], Q]
 _lead_scope: list[LeadScope] = []
 
 
-def is_team_scoped(user: AbstractBaseUser | AnonymousUser) -> bool:
+def is_team_scoped(user: User | AnonymousUser) -> bool:
     """Whether ``user`` sees only their own and their teams' leads (every inbox worker but a superuser)."""
     return not user.is_superuser and user.has_perm("leads.work_inbox")
 
@@ -59,7 +60,7 @@ def register_lead_scope(scope: LeadScope) -> LeadScope:
     return scope
 
 
-def scoped_leads(user: AbstractBaseUser | AnonymousUser, leads: QuerySet[Lead]) -> QuerySet[Lead]:
+def scoped_leads(user: User | AnonymousUser, leads: QuerySet[Lead]) -> QuerySet[Lead]:
     """``leads`` narrowed to the ones ``user`` may see: all of them unless ``user`` is team-scoped.
 
     Which actions ``user`` may take on them is still their permissions' business (admin and API check those).
@@ -70,7 +71,7 @@ def scoped_leads(user: AbstractBaseUser | AnonymousUser, leads: QuerySet[Lead]) 
         return leads
     if not _lead_scope:  # fail closed: no rule registered means no leads, never every lead
         return leads.none()
-    return leads.filter(_lead_scope[0](user))  # type: ignore[arg-type]
+    return leads.filter(_lead_scope[0](user))
 
 
 def declared_role_permissions() -> dict[str, set[tuple[str, str]]]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class RoutingConditions:
     score_max: int | None = None
 
     @classmethod
-    def build(cls, **values: object) -> RoutingConditions:
+    def build(cls, **values: Any) -> RoutingConditions:
         """Conditions from loose values: lists are folded to lower case, blanks dropped."""
         lists = {
             name: frozenset(str(v).strip().lower() for v in (values.get(name) or ()) if str(v).strip())

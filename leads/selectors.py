@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable
 
 from django.db.models import Prefetch, QuerySet
 
@@ -35,7 +35,7 @@ def visitor_lead(lead_id: int | None) -> Lead | None:
 _ATTRIBUTE_COLUMNS = ("email", "phone", "first_name", "last_name", "company_name", "job_title", "country")
 
 
-def fields_to_show(*, fields: Sequence[FormField], lead: Lead | None, max_new_questions: int) -> list[FormField]:
+def fields_to_show(*, fields: Collection[FormField], lead: Lead | None, max_new_questions: int) -> list[FormField]:
     """The fields to ask this visitor, in form order (progressive profiling).
 
     A new visitor gets every field except the progressive ones. A returning visitor (``lead``) is

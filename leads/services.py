@@ -6,11 +6,10 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from django.contrib.admin.models import LogEntry
-from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -38,6 +37,9 @@ from leads.models import (
 )
 from leads.normalise import normalise_email, normalise_phone
 from leadsite.batch import once_per_batch
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -188,7 +190,7 @@ def _check_values(values: Mapping[str, Any]) -> None:
 
 
 def _merge_values(
-    *, lead: Lead, values: Mapping[str, Any], source: merge.Source, now: datetime, by: AbstractBaseUser | None = None
+    *, lead: Lead, values: Mapping[str, Any], source: merge.Source, now: datetime, by: User | None = None
 ) -> merge.MergeResult:
     """Save on ``lead`` what the merge policy lets ``source`` set of ``values``; returns the policy's answer."""
     current = {name: getattr(lead, name) for name in values if merge.answer_key(name) is None}
@@ -205,7 +207,7 @@ def _merge_values(
 
 
 def _apply_values(
-    *, lead: Lead, values: Mapping[str, Any], source: merge.Source, now: datetime, by: AbstractBaseUser | None = None
+    *, lead: Lead, values: Mapping[str, Any], source: merge.Source, now: datetime, by: User | None = None
 ) -> list[str]:
     """Set ``values`` (fields and "custom_answers.<key>") on ``lead`` with their source; returns the columns changed."""
     answers, sources = dict(lead.custom_answers), dict(lead.field_sources)
@@ -228,7 +230,7 @@ def _apply_values(
     return sorted(changed)
 
 
-def _source_entry(*, source: merge.Source, now: datetime, by: AbstractBaseUser | None) -> dict[str, Any]:
+def _source_entry(*, source: merge.Source, now: datetime, by: User | None) -> dict[str, Any]:
     entry: dict[str, Any] = {"source": source.value, "at": now.isoformat()}
     if by is not None:
         entry["by"] = by.pk
@@ -364,9 +366,7 @@ def record_activity(
 # --- Consent withdrawal ---------------------------------------------------------------------------
 
 
-def withdraw_consents(
-    *, lead: Lead, now: datetime, source: str, by: AbstractBaseUser | None = None, note: str = ""
-) -> int:
+def withdraw_consents(*, lead: Lead, now: datetime, source: str, by: User | None = None, note: str = "") -> int:
     """Withdraw every consent of ``lead`` not withdrawn yet (GDPR art. 7(3)); returns how many were.
 
     ``source`` says how the withdrawal reached us: ``link`` (the person, through the link in our emails),
@@ -407,7 +407,7 @@ class ChangeAlreadyDecidedError(Exception):
     """Someone accepted or dismissed the proposed change first."""
 
 
-def accept_proposed_change(*, change: ProposedChange, by: AbstractBaseUser, now: datetime) -> ProposedChange:
+def accept_proposed_change(*, change: ProposedChange, by: User, now: datetime) -> ProposedChange:
     """Make the proposed value the lead's, as set by staff (``by``), and give the lead to the pipeline to rescore.
 
     The claim is conditional: of two clicks one accepts and the other raises ``ChangeAlreadyDecidedError``.
@@ -422,13 +422,13 @@ def accept_proposed_change(*, change: ProposedChange, by: AbstractBaseUser, now:
     return change
 
 
-def dismiss_proposed_change(*, change: ProposedChange, by: AbstractBaseUser, now: datetime) -> ProposedChange:
+def dismiss_proposed_change(*, change: ProposedChange, by: User, now: datetime) -> ProposedChange:
     """Keep the lead's value and close the proposed change; raises ``ChangeAlreadyDecidedError`` when decided."""
     _decide(change=change, status=ProposedChangeStatus.DISMISSED, by=by, now=now)
     return change
 
 
-def _decide(*, change: ProposedChange, status: str, by: AbstractBaseUser | None, now: datetime) -> None:
+def _decide(*, change: ProposedChange, status: str, by: User | None, now: datetime) -> None:
     decided = ProposedChange.objects.filter(pk=change.pk, status=ProposedChangeStatus.OPEN).update(
         status=status, decided_at=now, decided_by=by
     )
@@ -458,7 +458,7 @@ def apply_verified_details(*, lead_id: int, details: LeadDetails, now: datetime)
     return lead
 
 
-def record_staff_edit(*, lead: Lead, before: Mapping[str, Any], by: AbstractBaseUser, now: datetime) -> Lead:
+def record_staff_edit(*, lead: Lead, before: Mapping[str, Any], by: User, now: datetime) -> Lead:
     """Record that ``by`` set the lead's values that differ from ``before`` (field -> value before the edit), so
     no submission replaces them. Admin calls it after saving a lead."""
     fields = [name for name in before if name != "custom_answers"]
@@ -500,9 +500,7 @@ class StageConflictError(StageTransitionError):
     """The lead's stage changed under us: someone else acted on it first."""
 
 
-def change_stage(
-    *, lead: Lead, to_stage: str, now: datetime, by: AbstractBaseUser | None = None, reason: str = ""
-) -> Lead:
+def change_stage(*, lead: Lead, to_stage: str, now: datetime, by: User | None = None, reason: str = "") -> Lead:
     """Move ``lead`` to ``to_stage`` and record the change; a no-op when it is already there.
 
     The update is conditional on the stage we read, so of two concurrent changes exactly one wins
@@ -539,14 +537,14 @@ def change_stage(
 # is written here, so the leads app stays the only writer of its model.
 
 
-def set_owner(*, lead: Lead, owner: AbstractBaseUser, now: datetime) -> None:
+def set_owner(*, lead: Lead, owner: User, now: datetime) -> None:
     """Give the lead to the sales rep ``owner``; its pipeline has reached its end, whoever assigned it."""
     step = {"pipeline_step": PipelineStep.ASSIGNED, "pipeline_step_at": now, "pipeline_reason": f"Owned by {owner}."}
     Lead.objects.filter(pk=lead.pk).update(owner=owner, updated_at=now, **step)
     lead.owner = owner
 
 
-def release_owner(*, lead_id: int, owner: AbstractBaseUser, now: datetime) -> bool:
+def release_owner(*, lead_id: int, owner: User, now: datetime) -> bool:
     """Take the lead back from ``owner`` for marketing; False when it is no longer theirs."""
     step = {"pipeline_step": PipelineStep.PARKED, "pipeline_step_at": now, "pipeline_reason": "Sent back by sales."}
     return Lead.objects.filter(pk=lead_id, owner=owner).update(owner=None, updated_at=now, **step) == 1
@@ -646,7 +644,7 @@ def _fields_of(row: models.Model) -> dict[str, Any]:
     return {f.attname: getattr(row, f.attname) for f in row._meta.concrete_fields if f.attname != "lead_id"}
 
 
-def erase_lead_personal_data(*, lead: Lead, now: datetime, by: AbstractBaseUser | None, reason: str) -> None:
+def erase_lead_personal_data(*, lead: Lead, now: datetime, by: User | None, reason: str) -> None:
     """The leads app's part of erasing a lead's personal data (GDPR art. 17); records who erased it and why.
 
     Only ``integrations.privacy.erase_lead`` calls this, inside its transaction, before the other apps' parts.
@@ -683,8 +681,8 @@ def erase_lead_personal_data(*, lead: Lead, now: datetime, by: AbstractBaseUser 
 def _erase_lead_row(*, lead_id: int, now: datetime) -> None:
     lead = Lead.objects.get(pk=lead_id)
     breakdown = [{**row, "reason": ""} if isinstance(row, dict) else row for row in lead.score_breakdown or []]
-    blanks = {"email": None, "phone": "", "first_name": "", "last_name": "", "job_title": "", "custom_answers": {},
-              "score_breakdown": breakdown}  # fmt: skip
+    blanks: dict[str, object] = {"email": None, "phone": "", "first_name": "", "last_name": "", "job_title": "",
+                                 "custom_answers": {}, "score_breakdown": breakdown}  # fmt: skip
     changed = {name: value for name, value in blanks.items() if getattr(lead, name) != value}
     if changed:
         Lead.objects.filter(pk=lead_id).update(**changed, updated_at=now)

@@ -12,10 +12,9 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
@@ -34,6 +33,9 @@ from leads.models import (
     Submission,
     SubmissionStatus,
 )
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 CONFIRMATION_TASK = "leads.tasks.send_submission_confirmation"
 # The idempotency key of a submission sent through the API (render nonces are URL-safe base64: never a colon).
@@ -144,7 +146,7 @@ def _store(submission: Submission, *, verdict: spam.SpamVerdict | None) -> Submi
     return SubmitResult(submission=submission, is_duplicate=False)
 
 
-def release_submission(*, submission: Submission, by: AbstractBaseUser | None, now: datetime) -> bool:
+def release_submission(*, submission: Submission, by: User | None, now: datetime) -> bool:
     """Treat a submission held as spam as real: capture its lead and run the pipeline, as if it had just passed.
 
     Returns False when it was not (or no longer) held as spam. The conditional update makes two
@@ -325,7 +327,7 @@ def record_asset_download(*, submission: Submission, now: datetime) -> Activity 
 # --- Form builder ----------------------------------------------------------------------------------
 
 
-def update_consent_text(*, form: CaptureForm, text: str, by: AbstractBaseUser | None, now: datetime) -> ConsentText:
+def update_consent_text(*, form: CaptureForm, text: str, by: User | None, now: datetime) -> ConsentText:
     """Make ``text`` the form's consent text. A changed text becomes a new version; old versions are kept,
     because every consent points at the version the person saw."""
     text = text.replace("\r\n", "\n").strip()

@@ -9,7 +9,7 @@ from django.contrib.staticfiles import finders
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models.fields.files import FieldFile
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseForbidden
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
@@ -108,7 +108,7 @@ def form_preview(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_GET
 @never_cache
-def asset_download(request: HttpRequest, token: str) -> HttpResponse:
+def asset_download(request: HttpRequest, token: str) -> HttpResponseBase:
     """The gated asset behind a signed, expiring link; records an ``asset_downloaded`` activity."""
     try:
         submission_id = tokens.read_asset_token(token)
@@ -401,7 +401,7 @@ def _visitor_lead_id(request: HttpRequest) -> int | None:
         tokens.VISITOR_COOKIE,
         default=None,
         salt=tokens.VISITOR_COOKIE_SALT,
-        max_age=tokens.VISITOR_COOKIE_MAX_AGE.total_seconds(),
+        max_age=tokens.VISITOR_COOKIE_MAX_AGE,
     )
     return int(value) if value and value.isdigit() else None
 
@@ -410,7 +410,8 @@ def _user_agent(request: HttpRequest) -> str:
     return request.headers.get("user-agent", "")[:500]
 
 
-def _serve_file(asset: FieldFile) -> HttpResponse:
+def _serve_file(asset: FieldFile) -> FileResponse:
+    assert asset.name, "only called for a form with an asset file"
     name = Path(asset.name).name
     content_type, _ = mimetypes.guess_type(name)
     try:

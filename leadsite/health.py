@@ -277,6 +277,7 @@ def describe(report: HealthReport) -> list[StatusLine]:
     """The report in words, for the staff status page."""
     worker, now = report.worker, report.checked_at
     if worker.is_alive:
+        assert worker.last_heartbeat_at is not None  # a cluster counts once it has saved a heartbeat
         clusters = "1 cluster" if worker.cluster_count == 1 else f"{worker.cluster_count} clusters"
         worker_text = f"running — last seen {_words(now - worker.last_heartbeat_at)} ago ({clusters})"
     else:

@@ -8,6 +8,7 @@ cache to Redis. Every variable is documented in README.md with its default.
 import os
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import dj_database_url
@@ -180,7 +181,7 @@ else:
     # must be), and needs nothing installed. `manage.py createcachetable` creates its table.
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "django_cache"}}
 
-Q_CLUSTER: dict[str, object] = {
+Q_CLUSTER: dict[str, Any] = {
     "name": "leadsite",
     "workers": env_int("Q_WORKERS", 2),
     # `retry` must exceed `timeout`, or a slow task is handed to a second worker while it still runs.

@@ -40,6 +40,7 @@ from handoff.models import Assignment
 from leads.api.schema import AUTH_RESPONSES, INVALID_INPUT, LEAD_ID_PARAMETER
 from leads.api.serializers import ErrorDetailSerializer
 from leads.models import Lead
+from leadsite.typing import AuthenticatedRequest
 
 
 def visible_leads(request: Request) -> QuerySet[Lead]:
@@ -47,7 +48,7 @@ def visible_leads(request: Request) -> QuerySet[Lead]:
     if getattr(request.auth, "is_integration", False):
         return Lead.objects.all()
     user = request.user
-    if user.has_perm("leads.work_inbox"):
+    if user.is_authenticated and user.has_perm("leads.work_inbox"):  # HasRequiredScope lets no one anonymous in
         return selectors.visible_leads(user=user)
     if user.has_perm("leads.view_lead"):
         return Lead.objects.all()
@@ -166,12 +167,14 @@ class _RepActionView(APIView):
 
     required_scope = "full"
     required_permissions = ("leads.work_inbox",)
-    permission_classes = [*api_settings.DEFAULT_PERMISSION_CLASSES, IsPerson]
+    # drf-stubs type api_settings' class settings as the dotted paths in settings.py; DRF has imported them.
+    permission_classes = [*api_settings.DEFAULT_PERMISSION_CLASSES, IsPerson]  # type: ignore[list-item]
 
-    def act(self, request: Request, assignment: Assignment) -> None:
+    # HasRequiredScope and IsPerson admit only a signed-in person (no integration key) to these views.
+    def act(self, request: AuthenticatedRequest, assignment: Assignment) -> None:
         raise NotImplementedError
 
-    def post(self, request: Request, lead_id: str) -> Response:
+    def post(self, request: AuthenticatedRequest, lead_id: str) -> Response:
         pk = _lead_pk(lead_id)
         assignment = selectors.latest_assignment(user=request.user, lead_id=pk) if pk is not None else None
         if assignment is None:
@@ -203,7 +206,7 @@ def _valid(serializer: Serializer) -> dict[str, Any]:
     "Accepting twice, or a lead reassigned meanwhile, is a 409. The body is ignored.",
 )
 class AcceptLeadView(_RepActionView):
-    def act(self, request: Request, assignment: Assignment) -> None:
+    def act(self, request: AuthenticatedRequest, assignment: Assignment) -> None:
         services.accept_assignment(assignment=assignment, rep=request.user, now=timezone.now())
 
 
@@ -214,7 +217,7 @@ class AcceptLeadView(_RepActionView):
     "and meets its SLA.",
 )
 class LogContactView(_RepActionView):
-    def act(self, request: Request, assignment: Assignment) -> None:
+    def act(self, request: AuthenticatedRequest, assignment: Assignment) -> None:
         contact = _valid(ContactInSerializer(data=request.data))
         services.log_contact(assignment=assignment, rep=request.user, now=timezone.now(), **contact)
 
@@ -226,7 +229,7 @@ class LogContactView(_RepActionView):
     "required). Only after a logged contact: before one it is a 409.",
 )
 class QualifyLeadView(_RepActionView):
-    def act(self, request: Request, assignment: Assignment) -> None:
+    def act(self, request: AuthenticatedRequest, assignment: Assignment) -> None:
         bant = services.BANT(**_valid(QualifyInSerializer(data=request.data)))
         services.qualify_lead(assignment=assignment, rep=request.user, bant=bant, now=timezone.now())
 
@@ -238,7 +241,7 @@ class QualifyLeadView(_RepActionView):
     "leaves your inbox.",
 )
 class RejectLeadView(_RepActionView):
-    def act(self, request: Request, assignment: Assignment) -> None:
+    def act(self, request: AuthenticatedRequest, assignment: Assignment) -> None:
         reason = _valid(RejectInSerializer(data=request.data))["reason"]
         services.reject_lead(assignment=assignment, rep=request.user, reason=reason, now=timezone.now())
 
@@ -250,7 +253,7 @@ class RejectLeadView(_RepActionView):
     "zone), with an optional reason. The lead leaves your inbox.",
 )
 class RecycleLeadView(_RepActionView):
-    def act(self, request: Request, assignment: Assignment) -> None:
+    def act(self, request: AuthenticatedRequest, assignment: Assignment) -> None:
         now = timezone.now()
         today = now.astimezone(ZoneInfo(assignment.team.timezone)).date()
         recycle = _valid(RecycleInSerializer(data=request.data, context={"today": today}))

@@ -13,9 +13,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, tzinfo
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import DateTimeField, Value
 from django.db.models.functions import Coalesce
@@ -40,6 +40,9 @@ from leads.services import (
 )
 from scoring.services import score_lead
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 logger = logging.getLogger(__name__)
 
 # Recycled leads brought back per sweep run; more due at once wait for the next run.
@@ -54,14 +57,14 @@ class BANT:
     timing: str
 
 
-def accept_assignment(*, assignment: Assignment, rep: AbstractBaseUser, now: datetime) -> Assignment:
+def accept_assignment(*, assignment: Assignment, rep: User, now: datetime) -> Assignment:
     """The rep takes the lead on; the SLA clock keeps running until the first contact."""
     _claim(assignment, rep=rep, states=[AssignmentState.ASSIGNED], state=AssignmentState.ACCEPTED, accepted_at=now)
     assignment.state, assignment.accepted_at = AssignmentState.ACCEPTED, now
     return assignment
 
 
-def log_contact(*, assignment: Assignment, rep: AbstractBaseUser, kind: str, note: str, now: datetime) -> ContactLog:
+def log_contact(*, assignment: Assignment, rep: User, kind: str, note: str, now: datetime) -> ContactLog:
     """Record a call, email or meeting; the first one accepts the lead if needed and meets the SLA."""
     with transaction.atomic():
         _claim(
@@ -78,7 +81,7 @@ def log_contact(*, assignment: Assignment, rep: AbstractBaseUser, kind: str, not
     return contact
 
 
-def qualify_lead(*, assignment: Assignment, rep: AbstractBaseUser, bant: BANT, now: datetime) -> Assignment:
+def qualify_lead(*, assignment: Assignment, rep: User, bant: BANT, now: datetime) -> Assignment:
     """Close the assignment as sales-qualified: the lead becomes an SQL, with the rep's BANT notes."""
     with transaction.atomic():
         _end(assignment, rep=rep, outcome=AssignmentOutcome.QUALIFIED, now=now, states=[AssignmentState.CONTACTED])
@@ -87,7 +90,7 @@ def qualify_lead(*, assignment: Assignment, rep: AbstractBaseUser, bant: BANT, n
     return assignment
 
 
-def reject_lead(*, assignment: Assignment, rep: AbstractBaseUser, reason: str, now: datetime) -> Assignment:
+def reject_lead(*, assignment: Assignment, rep: User, reason: str, now: datetime) -> Assignment:
     """Send the lead back to marketing as rejected, with the rep's reason; it leaves the rep's hands."""
     with transaction.atomic():
         _end(assignment, rep=rep, outcome=AssignmentOutcome.REJECTED, now=now)
@@ -96,9 +99,7 @@ def reject_lead(*, assignment: Assignment, rep: AbstractBaseUser, reason: str, n
     return assignment
 
 
-def recycle_lead(
-    *, assignment: Assignment, rep: AbstractBaseUser, recycle_on: date, reason: str, now: datetime
-) -> Assignment:
+def recycle_lead(*, assignment: Assignment, rep: User, recycle_on: date, reason: str, now: datetime) -> Assignment:
     """Return the lead to nurture until ``recycle_on`` (not ready yet, but worth another try later).
 
     The lead is parked until that day starts in the team's timezone: scoring keeps it out of MQL, and
@@ -169,7 +170,7 @@ def end_assignment(assignment: Assignment, *, outcome: str, now: datetime) -> bo
     return True
 
 
-def _claim(assignment: Assignment, *, rep: AbstractBaseUser, states: list[str], **changes: object) -> None:
+def _claim(assignment: Assignment, *, rep: User, states: list[str], **changes: object) -> None:
     """Apply ``changes`` if the assignment is still open, the rep's, and in one of ``states``; else explain why not."""
     claimed = Assignment.objects.filter(pk=assignment.pk, rep=rep, ended_at__isnull=True, state__in=states).update(
         **changes
@@ -181,7 +182,7 @@ def _claim(assignment: Assignment, *, rep: AbstractBaseUser, states: list[str], 
 def _end(
     assignment: Assignment,
     *,
-    rep: AbstractBaseUser,
+    rep: User,
     outcome: str,
     now: datetime,
     states: list[str] | None = None,
@@ -200,7 +201,7 @@ def _end(
     assignment.ended_at, assignment.outcome = now, outcome
 
 
-def _move_lead(lead: Lead, *, to_stage: str, rep: AbstractBaseUser, now: datetime, reason: str) -> None:
+def _move_lead(lead: Lead, *, to_stage: str, rep: User, now: datetime, reason: str) -> None:
     try:
         change_stage(lead=lead, to_stage=to_stage, now=now, by=rep, reason=reason)
     except StageConflictError as error:
@@ -209,19 +210,19 @@ def _move_lead(lead: Lead, *, to_stage: str, rep: AbstractBaseUser, now: datetim
         raise ActionNotAllowedError(f"{lead} is {lead.get_stage_display()} and cannot be moved there.") from error
 
 
-def _release(assignment: Assignment, *, rep: AbstractBaseUser, now: datetime) -> None:
+def _release(assignment: Assignment, *, rep: User, now: datetime) -> None:
     # Back to marketing: unowned, so the pipeline assigns it afresh if it qualifies again.
     release_owner(lead_id=assignment.lead_id, owner=rep, now=now)
 
 
-_ENDED_AS = {
+_ENDED_AS: dict[str, str] = {
     AssignmentOutcome.QUALIFIED: "qualified as an SQL",
     AssignmentOutcome.REJECTED: "rejected",
     AssignmentOutcome.RECYCLED: "recycled to nurture",
 }
 
 
-def _refusal(assignment_id: int, *, rep: AbstractBaseUser, states: list[str]) -> Exception:
+def _refusal(assignment_id: int, *, rep: User, states: list[str]) -> Exception:
     """Explain, from the assignment as it is now, why an action on it could not be applied."""
     current = Assignment.objects.select_related("lead").filter(pk=assignment_id).first()
     if current is None or current.rep_id != rep.pk:

@@ -14,9 +14,9 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
@@ -44,6 +44,9 @@ from leads import events
 from leads.models import Lead, Stage, usable_consent_q
 from leads.services import set_nurture_end, set_owner
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 logger = logging.getLogger(__name__)
 
 
@@ -65,9 +68,9 @@ def assign_lead(
     lead: Lead,
     team: Team,
     now: datetime,
-    by: AbstractBaseUser | None = None,
+    by: User | None = None,
     reason: str = "",
-    rep: AbstractBaseUser | None = None,
+    rep: User | None = None,
     notify: bool = True,
 ) -> Assignment:
     """Hand ``lead`` to the next rep of ``team`` in weighted rotation (or to ``rep``), and start its SLA clock.
@@ -106,10 +109,10 @@ def reassign_lead(
     *,
     assignment: Assignment,
     now: datetime,
-    by: AbstractBaseUser | None,
+    by: User | None,
     reason: str,
     team: Team | None = None,
-    rep: AbstractBaseUser | None = None,
+    rep: User | None = None,
 ) -> Assignment:
     """End ``assignment`` and hand its lead to ``rep``, or to the next rep but the current one in ``team``'s rotation.
 
@@ -153,9 +156,9 @@ def assign_leads(
     leads: Iterable[Lead],
     team: Team,
     now: datetime,
-    by: AbstractBaseUser,
+    by: User,
     reason: str,
-    rep: AbstractBaseUser | None = None,
+    rep: User | None = None,
 ) -> BulkResult:
     """Assign each lead (the manager's queue); one refused lead does not stop the others."""
     done, refused = 0, []
@@ -173,9 +176,9 @@ def reassign_leads(
     assignments: Iterable[Assignment],
     team: Team,
     now: datetime,
-    by: AbstractBaseUser,
+    by: User,
     reason: str,
-    rep: AbstractBaseUser | None = None,
+    rep: User | None = None,
 ) -> BulkResult:
     """Reassign each assignment (the manager's queue); one refused lead does not stop the others."""
     done, refused = 0, []
@@ -291,7 +294,7 @@ def _lock_team(team: Team) -> Team:
     return Team.objects.select_for_update().get(pk=team.pk)
 
 
-def _membership_of(team: Team, rep: AbstractBaseUser) -> Membership:
+def _membership_of(team: Team, rep: User) -> Membership:
     membership = team.memberships.select_related("user").filter(user=rep, is_active=True).first()
     if membership is None:
         raise NoEligibleRepError(f"{rep} is not an active member of {team}.")
@@ -322,7 +325,7 @@ def _create_assignment(
     team: Team,
     membership: Membership,
     now: datetime,
-    by: AbstractBaseUser | None,
+    by: User | None,
     reason: str,
     is_rotation_pick: bool,
     notify: bool,

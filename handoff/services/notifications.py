@@ -13,10 +13,10 @@ import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from functools import partial
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -26,9 +26,12 @@ from django_q.tasks import async_task
 
 from handoff.models import Assignment, Notification, NotificationKind
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 logger = logging.getLogger(__name__)
 
-SUBJECTS = {
+SUBJECTS: dict[str, str] = {
     NotificationKind.ASSIGNED: "New lead for you: {lead}",
     NotificationKind.REMINDER: "Reminder: contact {lead} before {due}",
     NotificationKind.BREACH: "SLA breached: {lead} was not contacted in time",
@@ -39,7 +42,7 @@ MAX_ATTEMPTS = 5
 
 
 def queue_notification(
-    *, kind: str, assignment: Assignment, recipients: Iterable[AbstractBaseUser], now: datetime, extra: str = ""
+    *, kind: str, assignment: Assignment, recipients: Iterable[User], now: datetime, extra: str = ""
 ) -> Notification | None:
     """Record the ``kind`` email about ``assignment`` and send it once the current transaction commits.
 

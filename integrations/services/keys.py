@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
 
 from integrations import keys
 from integrations.models import ApiKey, ApiKeyScope
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 # last_used_at is written at most this often per key, so a busy integration does not write on every request.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -30,8 +33,8 @@ def create_api_key(
     name: str,
     now: datetime,
     scope: str = ApiKeyScope.FULL,
-    user: AbstractBaseUser | None = None,
-    created_by: AbstractBaseUser | None = None,
+    user: User | None = None,
+    created_by: User | None = None,
     expires_at: datetime | None = None,
 ) -> IssuedKey:
     """Issue a key: a personal token when ``user`` is given, else an integration key limited by ``scope``."""

@@ -117,7 +117,8 @@ class RecordedActivitySerializer(serializers.Serializer):
 
 class ItemErrorsSerializer(serializers.Serializer):
     index = serializers.IntegerField(help_text="The item's position in the request (0 for a single object).")
-    errors = serializers.DictField(
+    # The serializer metaclass takes declared fields out of the class, so this does not hide Serializer.errors.
+    errors = serializers.DictField(  # type: ignore[assignment]
         child=serializers.ListField(child=serializers.CharField()), help_text="Messages by field name."
     )
 
@@ -318,7 +319,8 @@ class SubmissionCapturedSerializer(serializers.ModelSerializer[Submission]):
 
 class SubmissionErrorsSerializer(serializers.Serializer):
     detail = serializers.CharField(help_text="What went wrong; nothing was stored.")
-    errors = serializers.DictField(
+    # The serializer metaclass takes declared fields out of the class, so this does not hide Serializer.errors.
+    errors = serializers.DictField(  # type: ignore[assignment]
         child=serializers.ListField(child=serializers.CharField()),
         required=False,
         help_text="Messages by field; nested fields are named with dots (`answers.email`, `consent.given`).",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol, cast
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -48,6 +48,12 @@ from leads.normalise import normalise_email
 MAX_BATCH = 500
 
 
+class _ApiKey(Protocol):
+    """What these views read of ``request.auth`` when it is an API key (``integrations.models.ApiKey``)."""
+
+    def allows(self, scope: str) -> bool: ...
+
+
 @extend_schema(tags=["activities"])
 class RecordActivitiesView(APIView):
     required_scope = "capture"
@@ -75,7 +81,7 @@ class RecordActivitiesView(APIView):
                 "unknown",
                 enum=["reject", "skip"],
                 default="reject",
-                description=ActivitiesQuerySerializer().fields["unknown"].help_text,
+                description=ActivitiesQuerySerializer().fields["unknown"].help_text or "",
             ),
             IDEMPOTENCY_KEY_PARAMETER,
         ],
@@ -124,8 +130,9 @@ def _may_learn_which_leads_exist(request: Request) -> bool:
     A capture-only key may not: a different answer for a known and an unknown email would tell whoever holds
     a webinar tool's key who is a lead. Refusing both would stop it recording by email, which is its job.
     """
-    api_key = request.auth
-    if api_key is not None and not api_key.allows("read"):  # type: ignore[attr-defined]
+    # drf-stubs type request.auth as DRF's own Token; ours is an integrations ApiKey (or None for a session).
+    api_key = cast("_ApiKey | None", request.auth)
+    if api_key is not None and not api_key.allows("read"):
         return False
     return getattr(api_key, "is_integration", False) or request.user.has_perm("leads.view_lead")
 
@@ -329,8 +336,9 @@ class WithdrawConsentView(APIView):
         lead = _lead_or_404(lead_id, among=roles.scoped_leads(request.user, Lead.objects.all()))
         serializer = WithdrawConsentInSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        # An integration key acts for no person; a token or session for its person.
-        by = None if getattr(request.auth, "is_integration", False) else request.user
+        # An integration key acts for no person; a token or session for its person (never anonymous here).
+        user = request.user
+        by = user if user.is_authenticated and not getattr(request.auth, "is_integration", False) else None
         withdrawn = services.withdraw_consents(
             lead=lead, now=timezone.now(), source="api", by=by, note=serializer.validated_data["note"]
         )

@@ -36,8 +36,9 @@ class CommaSeparatedField(forms.CharField):
                 return value
         return ", ".join(str(v) for v in value) if isinstance(value, list | tuple) else value
 
-    def to_python(self, value: object) -> list[str]:
-        text = super().to_python(value)
+    # A list field edited as text returns a list, as Django's own SimpleArrayField does (and types the same way).
+    def to_python(self, value: object) -> list[str]:  # type: ignore[override]
+        text = super().to_python(value) or ""  # CharField gives its empty_value "" for an empty input, never None
         return [part.strip() for part in text.split(",") if part.strip()]
 
 
@@ -51,11 +52,14 @@ class EnrichmentProviderForm(forms.ModelForm):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         # Built per form, not at import, so a kind registered by a plugin shows up without a restart order.
-        self.fields["kind"].choices = kind_choices()
-        self.fields["kind"].help_text = " · ".join(f"{k.label}: {k.help_text}" for k in PROVIDER_KINDS.values())
+        kind = self.fields["kind"]
+        assert isinstance(kind, forms.ChoiceField)  # declared above
+        kind.choices = kind_choices()
+        kind.help_text = " · ".join(f"{k.label}: {k.help_text}" for k in PROVIDER_KINDS.values())
 
     def clean(self) -> dict[str, object]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what ModelForm.clean returns (its stub allows None, which only a subclass returns)
         kind = PROVIDER_KINDS.get(data.get("kind", ""))
         if kind is not None and "settings" in data:
             for name, error in kind.validate_settings(data["settings"] or {}).items():
@@ -149,7 +153,8 @@ class RoutingRuleForm(forms.ModelForm):
         )  # fmt: skip
 
     def clean(self) -> dict[str, object]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what ModelForm.clean returns (its stub allows None, which only a subclass returns)
         for low, high in (("employee_min", "employee_max"), ("score_min", "score_max")):
             if data.get(low) is not None and data.get(high) is not None and data[low] > data[high]:
                 self.add_error(high, "Must not be below the minimum.")

@@ -7,12 +7,14 @@ start-ups and small businesses to an automated nurture track. Idempotent.
 from __future__ import annotations
 
 from datetime import datetime
-
-from django.contrib.auth.models import AbstractUser
+from typing import TYPE_CHECKING
 
 from leads import services
 from leads.enrichment import services as enrichment
 from leads.models import CompanyDirectoryEntry, EnrichmentStatus, Lead, RoutingRule
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 # domain: (employees, industry as a directory vendor might spell it)
 DIRECTORY = {
@@ -40,7 +42,7 @@ RULES = (
 )
 
 
-def load_demo_enrichment(*, users: dict[str, AbstractUser], now: datetime) -> str:
+def load_demo_enrichment(*, users: dict[str, User], now: datetime) -> str:
     """Fill the directory, add the routing rules, and enrich and route the demo leads still pending."""
     from leads.demo import COMPANIES
 

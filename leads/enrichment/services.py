@@ -6,6 +6,7 @@ import logging
 import time
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import transaction
 
@@ -52,8 +53,9 @@ class _Run:
 
 
 def snapshot_of(lead: Lead) -> LeadSnapshot:
-    return LeadSnapshot(**{f.name: getattr(lead, f.name) or ("" if f.name != "employee_count" else None)
-                           for f in fields(LeadSnapshot)})  # fmt: skip
+    values: dict[str, Any] = {f.name: getattr(lead, f.name) or ("" if f.name != "employee_count" else None)
+                              for f in fields(LeadSnapshot)}  # fmt: skip
+    return LeadSnapshot(**values)
 
 
 def _run_provider(provider: EnrichmentProvider, snapshot: LeadSnapshot, now: datetime) -> _Run:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
+from django.db import models
 
 from leads.countries import COUNTRIES
 from leads.enrichment.domains import DomainKind, normalise_domain
@@ -40,7 +41,9 @@ def clean_value(name: str, value: object) -> object:
     text = str(value).strip()
     if not text or "\x00" in text:
         raise RefusedValue("empty, or holds a null character")
-    limit = Lead._meta.get_field(name).max_length
+    column = Lead._meta.get_field(name)
+    assert isinstance(column, models.Field), f"Lead.{name} is a column"
+    limit = column.max_length
     if limit is not None and len(text) > limit:
         raise RefusedValue(f"longer than the {limit} characters the field holds")
     return _clean_text(name, text)
