@@ -24,6 +24,7 @@ from leads.admin_csv import CsvImportMixin, ImportOutcome
 from leads.attribution import classify_touch
 from leads.channels import Channel, TouchFacts
 from leads.models import ChannelRule, Lead
+from leadsite.typing import signed_in_user
 from reports import services
 from reports.forms import FirstTouchCorrectionForm
 from reports.models import FirstTouchCorrection, Spend
@@ -246,7 +247,7 @@ def _correct(request: HttpRequest, *, lead: Lead, data: dict[str, Any]) -> First
         )
     return services.correct_first_touch(
         lead=lead,
-        by=request.user,  # type: ignore[arg-type]
+        by=signed_in_user(request),
         reason=data["reason"],
         now=timezone.now(),
         touch=data.get("touch"),

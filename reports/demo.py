@@ -72,6 +72,7 @@ def add_demo_follow_up_touches(*, now: datetime) -> int:
             continue
         rng = random.Random(lead.pk)
         latest = now - timedelta(hours=1)
+        assert lead.first_touch_at is not None  # the queryset keeps only leads with a first touch
         for _ in range(rng.randint(1, 3)):
             when = lead.first_touch_at + timedelta(hours=rng.randint(1, 24 * 20))
             record_touch(lead=lead, fields=dict(rng.choice(FOLLOW_UPS)), now=min(when, latest))

@@ -1,11 +1,20 @@
 from __future__ import annotations
 
+from typing import TypedDict
+
 from django import forms
 from django.core.exceptions import ValidationError
 
 from leads.channels import Channel
 from leads.models import Touch
 from leadsite.validators import validate_storable_offset
+
+
+class ReportOptions(TypedDict):
+    """The options as ``ReportFilter.scope`` takes them."""
+
+    period: str
+    volume_by: str
 
 
 class ReportOptionsForm(forms.Form):
@@ -19,7 +28,7 @@ class ReportOptionsForm(forms.Form):
         for field in self.fields.values():
             field.widget.attrs["class"] = "form-select form-select-sm"
 
-    def choices(self) -> dict[str, str]:
+    def choices(self) -> ReportOptions:
         values = self.cleaned_data if self.is_valid() else {}
         return {"period": values.get("period") or "week", "volume_by": values.get("by") or "channel"}
 

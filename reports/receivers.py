@@ -30,7 +30,8 @@ def lead_row_saved(sender: type[models.Model], instance: models.Model, **kwargs:
     if isinstance(instance, Activity) and instance.kind != ActivityKind.FORM_SUBMITTED:
         return
     lead_field = type(instance)._meta.get_field("lead")
-    if lead_field.is_cached(instance):  # type: ignore[attr-defined]
+    assert isinstance(lead_field, models.ForeignKey), "connected only for models with a foreign key to Lead"
+    if lead_field.is_cached(instance):
         created_at = instance.lead.created_at  # type: ignore[attr-defined]
     else:
         lead_id = instance.lead_id  # type: ignore[attr-defined]

@@ -22,8 +22,9 @@ DELETE and INSERT of the same day (PostgreSQL; SQLite's IMMEDIATE transactions s
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 
 from django.db import connection, transaction
 from django.db.models import Count, QuerySet
@@ -84,8 +85,9 @@ def recompute_day(*, day: date) -> None:
             model.objects.filter(day=day).delete()
         for form in (ALL_FORMS, *_forms_submitted(leads)):
             subset = leads if form == ALL_FORMS else leads_of_form(leads, form)
-            for model, rows in _day_rows(day, form, subset):
-                model.objects.bulk_create(rows, batch_size=BATCH)
+            LeadDayRollup.objects.bulk_create(_lead_rows(day, form, subset), batch_size=BATCH)
+            CreditDayRollup.objects.bulk_create(_credit_rows(day, form, subset), batch_size=BATCH)
+            MilestoneDayRollup.objects.bulk_create(_milestone_day_rows(day, form, subset), batch_size=BATCH)
 
 
 def _forms_submitted(leads: QuerySet[Lead]) -> list[str]:
@@ -96,41 +98,46 @@ def _forms_submitted(leads: QuerySet[Lead]) -> list[str]:
     return sorted(CaptureForm.objects.filter(slug__in=submitted | recorded).values_list("slug", flat=True))
 
 
-def _day_rows(day: date, form: str, leads: QuerySet[Lead]) -> Iterator[tuple[type, list[object]]]:
+# The rows of one day and form, one function per rollup; ``recompute_day`` writes them in this order.
+
+
+def _lead_rows(day: date, form: str, leads: QuerySet[Lead]) -> list[LeadDayRollup]:
     key = {"day": day, "form": form}
     outcomes = (
         leads.values_list("routing_team", "first_touch_source", "first_touch_campaign", "first_touch_channel")
         .annotate(leads=Count("*"), mqls=count_where(reached_mql()), sqls=count_where(reached_sql()))
         .order_by()
     )
-    yield (
-        LeadDayRollup,
-        [
-            LeadDayRollup(**key, team=team, source=source, campaign=campaign, channel=channel, leads=n, mqls=m, sqls=s)
-            for team, source, campaign, channel, n, m, s in outcomes
-        ],
-    )
+    return [
+        LeadDayRollup(**key, team=team, source=source, campaign=campaign, channel=channel, leads=n, mqls=m, sqls=s)
+        for team, source, campaign, channel, n, m, s in outcomes
+    ]
+
+
+def _credit_rows(day: date, form: str, leads: QuerySet[Lead]) -> list[CreditDayRollup]:
+    key = {"day": day, "form": form}
     credits = path_credit_rows(leads, groups=("routing_team", "first_touch_campaign"))
-    yield CreditDayRollup, [
+    return [
         CreditDayRollup(**key, channel=row[0], **dict(zip(CREDIT_FIELDS, map(_float, row[1:10]), strict=True)),
                         team=row[10], campaign=row[11])
         for row in credits
     ]  # fmt: skip
-    yield (
-        MilestoneDayRollup,
-        [
-            MilestoneDayRollup(**key, team=team, campaign=campaign, step=step, seconds=float(seconds), leads=n)
-            for team, campaign, step, seconds, n in _milestone_rows(leads)
-        ],
-    )
+
+
+def _milestone_day_rows(day: date, form: str, leads: QuerySet[Lead]) -> list[MilestoneDayRollup]:
+    key = {"day": day, "form": form}
+    return [
+        MilestoneDayRollup(**key, team=team, campaign=campaign, step=step, seconds=float(seconds), leads=n)
+        for team, campaign, step, seconds, n in _milestone_rows(leads)
+    ]
 
 
 CREDIT_FIELDS = tuple(f"{measure}_{model}" for measure in ("leads", "mqls", "sqls")
                       for model in ("last", "linear", "position"))  # fmt: skip
 
 
-def _float(value: object) -> float:
-    return float(value or 0)  # type: ignore[arg-type]
+def _float(value: float | Decimal | None) -> float:
+    return float(value or 0)
 
 
 def _seconds(later: str, earlier: str) -> str:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
@@ -14,6 +14,9 @@ from leads.models import Lead, Touch
 from reports.csv import LineError, parse_spend_csv
 from reports.models import DEFAULT_CURRENCY, FirstTouchCorrection, Spend
 from reports.rollups import mark_day_changed
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 CORRECT_FIRST_TOUCH = "reports.correct_first_touch"
 
@@ -35,7 +38,7 @@ class OfflineTouch:
 def correct_first_touch(
     *,
     lead: Lead,
-    by: AbstractBaseUser,
+    by: User,
     reason: str,
     now: datetime,
     touch: Touch | None = None,
@@ -79,6 +82,7 @@ def correct_first_touch(
         correction.medium = lead.first_touch_medium
         correction.campaign = lead.first_touch_campaign
         correction.channel = lead.first_touch_channel
+        assert lead.first_touch_at is not None  # credit_first_touch just set it to the touch's time
         correction.touched_at = lead.first_touch_at
         correction.full_clean()
         correction.save()

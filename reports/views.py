@@ -3,12 +3,14 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from django.contrib.auth.decorators import login_required, permission_required
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
+from django.http import Http404, QueryDict, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from leads.models import Lead
+from leadsite.typing import AuthenticatedHttpRequest
 from reports.csv import csv_lines
 from reports.filters import ReportFilter
 from reports.forms import ReportOptionsForm
@@ -21,13 +23,14 @@ ALL_TIME = "all"
 @require_GET
 @login_required
 @permission_required("leads.view_reports", raise_exception=True)
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: AuthenticatedHttpRequest) -> HttpResponseBase:
     query = _with_default_range(request.GET, today=timezone.localdate())
     filters = ReportFilter(query, queryset=Lead.objects.all())
     options = ReportOptionsForm(query)
     report = Report(filters.scope(**options.choices()))
-    if "export" in query:
-        return _export(report, query["export"])
+    export = query.get("export")
+    if export is not None:
+        return _export(report, export)
     rollup = report.scope.rollup
     context = {
         "filters": filters,

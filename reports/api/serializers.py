@@ -14,7 +14,8 @@ from reports.selectors import Table
 
 class ReportColumnSerializer(serializers.Serializer):
     key = serializers.CharField(help_text="The key of this column's value in each row.")
-    label = serializers.CharField()
+    # The serializer metaclass takes declared fields out of the class, so this does not hide Field.label.
+    label = serializers.CharField()  # type: ignore[assignment]
     kind = serializers.CharField(
         help_text="`text`, `int`, `credit` (a share of leads), `pct` (a fraction: 0.25 is 25%), `hours`, "
         "`money` or `date`."

@@ -22,7 +22,10 @@ adds up to the number of leads (MQLs, SQLs).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
 
 from django.db import connection
 from django.db.models import QuerySet
@@ -124,8 +127,10 @@ class PathCredit:
     sqls: tuple[float, float, float]
 
 
-def path_credit_rows(leads: QuerySet[Lead], groups: tuple[str, ...] = ()) -> list[tuple[object, ...]]:
-    """Rows of (channel, leads' last, linear, position, the same for MQLs and SQLs, then the ``groups``)."""
+def path_credit_rows(leads: QuerySet[Lead], groups: tuple[str, ...] = ()) -> list[tuple[Any, ...]]:
+    """Rows of (channel, leads' last, linear, position, the same for MQLs and SQLs, then the ``groups``).
+
+    As the database driver returns them: the credits are floats on SQLite and Decimals on PostgreSQL."""
     leads_sql, params = compiled(leads.values("id", "first_touch_id", "first_touch_at", "stage", *groups))
     sql = path_credit_sql(groups).format(
         leads=leads_sql, touch=Touch._meta.db_table, stage_change=StageChange._meta.db_table
@@ -148,8 +153,8 @@ def path_credits(scope: ReportScope) -> list[PathCredit]:
     ]
 
 
-def _floats(values: tuple[object, ...]) -> tuple[float, float, float]:
-    first, second, third = (float(value or 0) for value in values)  # type: ignore[arg-type]
+def _floats(values: Sequence[float | Decimal | None]) -> tuple[float, float, float]:
+    first, second, third = (float(value or 0) for value in values)
     return first, second, third
 
 
@@ -185,12 +190,10 @@ def _credit_the_rest_to_none(credits: dict[str, dict[str, dict[str, float]]], to
 def attribution_table(outcomes: list[Outcome], paths: list[PathCredit]) -> Table:
     credits = attribution_credits(outcomes, paths)
     channels = sorted(credits, key=lambda c: (c == "", -credits[c]["leads"]["first"], channel_label(c)))
-    rows = [
-        (channel_label(channel), *(credits[channel][m][model] for m, _ in MEASURES for model, _ in MODELS))
-        for channel in channels
-    ]
+    credit_rows = [[credits[channel][m][model] for m, _ in MEASURES for model, _ in MODELS] for channel in channels]
+    rows = [(channel_label(channel), *values) for channel, values in zip(channels, credit_rows, strict=True)]
     if rows:
-        rows.append(("All channels", *(sum(row[i] for row in rows) for i in range(1, len(rows[0])))))
+        rows.append(("All channels", *(sum(column) for column in zip(*credit_rows, strict=True))))
     columns = [
         Column("channel", "Channel"),
         *(Column(f"{m}_{model}", SHORT_LABELS[model], "credit", group=measure_label) for m, measure_label in MEASURES

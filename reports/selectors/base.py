@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection
 from django.db.models import (
@@ -28,6 +28,10 @@ from django.db.models import (
 )
 
 from leads.models import Activity, ActivityKind, Lead, Stage, StageChange, Submission
+
+if TYPE_CHECKING:
+    from django.db.backends.base.base import BaseDatabaseWrapper
+    from django.db.models.sql.compiler import SQLCompiler, _AsSqlType
 
 NO_VALUE = "(none)"
 EMPTY_NUMBER = "\u2013"  # an en dash: no number to show (a rate of zero leads, a median of nothing)
@@ -73,7 +77,7 @@ class Unindexed(Func):
     arity = 1
     template = "%(expressions)s"
 
-    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, Sequence[Any]]:
+    def as_sqlite(self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: Any) -> _AsSqlType:
         return self.as_sql(compiler, connection, template="+%(expressions)s", **extra)
 
 
@@ -98,7 +102,7 @@ def reached_sql() -> tuple[Q, Exists]:
     return Q(stage=Stage.SQL), Exists(StageChange.objects.filter(lead=OuterRef("pk"), to_stage=Stage.SQL))
 
 
-def compiled(queryset: QuerySet[Any]) -> tuple[str, tuple[object, ...]]:
+def compiled(queryset: QuerySet[Any]) -> tuple[str, tuple[Any, ...]]:
     """The SQL and parameters of a queryset, to use as a derived table in a raw query."""
     sql, params = queryset.order_by().query.sql_with_params()
     return sql, tuple(params)
@@ -124,11 +128,11 @@ class PeriodStart(Func):
         self.period = period
         super().__init__(expression)
 
-    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, Sequence[Any]]:
+    def as_sqlite(self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: Any) -> _AsSqlType:
         modifiers = "'-6 days', 'weekday 1'" if self.period == "week" else "'start of month'"
         return self.as_sql(compiler, connection, template=f"date(%(expressions)s, {modifiers})", **extra)
 
-    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, Sequence[Any]]:
+    def as_postgresql(self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: Any) -> _AsSqlType:
         template = f"(date_trunc('{self.period}', %(expressions)s AT TIME ZONE 'UTC'))::date"
         return self.as_sql(compiler, connection, template=template, **extra)
 

@@ -13,6 +13,7 @@ the sorted durations — the same value ``PERCENTILE_CONT(0.5)`` gives.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import connection
 
@@ -27,7 +28,7 @@ class StageMedians:
     mql_to_sql_hours: float | None
 
 
-def _milestones_sql(scope: ReportScope) -> tuple[str, tuple[object, ...]]:
+def _milestones_sql(scope: ReportScope) -> tuple[str, tuple[Any, ...]]:
     """Each lead's creation, first move to MQL (or beyond) and first move to SQL; the stage changes are
     grouped once and then joined to the leads in scope."""
     lead_sql, lead_params = compiled(scope.leads.values("id", "created_at"))

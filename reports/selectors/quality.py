@@ -7,6 +7,9 @@ from reports.selectors.outcomes import Outcome, Totals, grand_totals, totals_by
 
 CHART_SOURCES = 10
 
+# (label, leads, reached MQL, reached SQL, MQL rate, SQL rate, MQL -> SQL)
+QualityRow = tuple[str, int, int, int, float | None, float | None, float | None]
+
 
 def quality_table(outcomes: list[Outcome]) -> Table:
     by_source = totals_by(outcomes, lambda outcome: outcome.source)
@@ -40,7 +43,7 @@ def quality_table(outcomes: list[Outcome]) -> Table:
     )
 
 
-def _row(label: str, t: Totals) -> tuple[object, ...]:
+def _row(label: str, t: Totals) -> QualityRow:
     return (label, t.leads, t.mqls, t.sqls, ratio(t.mqls, t.leads), ratio(t.sqls, t.leads), ratio(t.sqls, t.mqls))
 
 
