@@ -5,23 +5,29 @@ import time
 from django.conf import settings
 from django.utils import timezone
 
-from handoff import pipeline, services
+from handoff import pipeline, receivers, services
 
 
-def run_pipeline() -> int:
+def run_pipeline(spread: bool = True) -> int:
     """Take due leads through the pipeline, batch after batch, until none is due or the time budget is spent.
 
     Queued as a wake-up after every capture commits, and scheduled every minute: the leads themselves say
     what is due, so a lost wake-up only waits for the next one. The budget keeps the task well inside
-    django-q2's timeout; what is left is due still and taken by the next run. Returns how many it took.
+    django-q2's timeout. A run that finds a backlog (a full first batch) queues one more run so another
+    worker shares it (``spread``; that one does not spread again), and a run whose budget ran out with work
+    left queues its own continuation, so a backlog drains without waiting for the schedule. Returns how
+    many leads it took.
     """
     deadline = time.monotonic() + settings.PIPELINE_TASK_BUDGET.total_seconds()
-    worker, taken = pipeline.worker_name(), 0
+    worker, taken, first = pipeline.worker_name(), 0, True
     while time.monotonic() < deadline:
         claimed = pipeline.process_due_leads(now=timezone.now(), worker=worker)
-        taken += claimed
+        if first and spread and claimed == pipeline.BATCH_SIZE and settings.Q_CLUSTER["workers"] > 1:
+            receivers.queue_pipeline_run(spread=False)
+        taken, first = taken + claimed, False
         if claimed == 0:
-            break
+            return taken
+    receivers.queue_pipeline_run(spread=False)  # out of time with work left: carry on in a new task
     return taken
 
 

@@ -9,7 +9,7 @@ from pytest_django.fixtures import Settings
 from pytest_httpserver import HTTPServer
 
 from conftest import client_for
-from handoff import pipeline, tasks
+from handoff import pipeline, receivers, tasks
 from handoff.tests.factories import TeamFactory
 from leads import services as lead_services
 from leads.models import (
@@ -280,3 +280,30 @@ def test_a_lead_assigned_outside_the_pipeline_says_so_and_one_sent_back_by_sales
         PipelineStep.PARKED,
         "Sent back by sales.",
     )
+
+
+def test_a_run_that_finds_a_backlog_queues_another_for_a_second_worker(
+    enterprise_setup: None, monkeypatch: pytest.MonkeyPatch, settings: Settings
+) -> None:
+    settings.Q_CLUSTER = {**settings.Q_CLUSTER, "workers": 2}
+    for i in range(pipeline.BATCH_SIZE + 1):
+        due_lead(email=f"p{i}@bigco.example")
+    queued: list[tuple[object, ...]] = []
+    monkeypatch.setattr(receivers, "async_task", lambda *args: queued.append(args))
+
+    taken = tasks.run_pipeline()
+
+    assert (taken, queued) == (pipeline.BATCH_SIZE + 1, [("handoff.tasks.run_pipeline", False)])
+
+
+def test_a_run_out_of_time_with_work_left_queues_its_continuation(
+    enterprise_setup: None, monkeypatch: pytest.MonkeyPatch, settings: Settings
+) -> None:
+    settings.PIPELINE_TASK_BUDGET = timedelta(0)
+    due_lead()
+    queued: list[tuple[object, ...]] = []
+    monkeypatch.setattr(receivers, "async_task", lambda *args: queued.append(args))
+
+    taken = tasks.run_pipeline()
+
+    assert (taken, queued) == (0, [("handoff.tasks.run_pipeline", False)])

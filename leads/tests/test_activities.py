@@ -16,7 +16,7 @@ def test_record_activity_stores_it_and_queues_the_pipeline(
     django_capture_on_commit_callbacks: object, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     queued: list[str] = []
-    monkeypatch.setattr(receivers, "async_task", queued.append)
+    monkeypatch.setattr(receivers, "async_task", lambda task, *args: queued.append(task))
     lead = LeadFactory()
 
     with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
@@ -38,7 +38,7 @@ def test_a_batch_of_activities_wakes_the_pipeline_once_with_every_lead_due(
     django_capture_on_commit_callbacks: object, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     queued: list[str] = []
-    monkeypatch.setattr(receivers, "async_task", queued.append)
+    monkeypatch.setattr(receivers, "async_task", lambda task, *args: queued.append(task))
     lead, other = LeadFactory(), LeadFactory()
 
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():  # type: ignore[operator]
@@ -54,7 +54,7 @@ def test_a_rolled_back_activity_does_not_stop_the_next_one_from_queueing(
     django_capture_on_commit_callbacks: object, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     queued: list[str] = []
-    monkeypatch.setattr(receivers, "async_task", queued.append)
+    monkeypatch.setattr(receivers, "async_task", lambda task, *args: queued.append(task))
     lead = LeadFactory()
 
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():  # type: ignore[operator]

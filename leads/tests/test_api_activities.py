@@ -102,7 +102,7 @@ def test_recording_queues_the_leads_pipeline(
     django_capture_on_commit_callbacks: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     queued: list[str] = []
-    monkeypatch.setattr(receivers, "async_task", queued.append)
+    monkeypatch.setattr(receivers, "async_task", lambda task, *args: queued.append(task))
     lead = LeadFactory(email="ada@acme.example")
 
     with django_capture_on_commit_callbacks(execute=True):

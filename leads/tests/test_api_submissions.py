@@ -177,7 +177,7 @@ def test_the_pipeline_is_enqueued_after_commit(
         post(body())
         assert queue == []
 
-    assert queue == [("handoff.tasks.run_pipeline",)]
+    assert queue == [("handoff.tasks.run_pipeline", True)]
     lead = Lead.objects.get()
     assert (lead.pipeline_step, lead.pipeline_due_at is not None) == ("waiting", True)
 
