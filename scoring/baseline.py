@@ -2,8 +2,8 @@
 
 A lead whose score crosses the MQL threshold but lacks one of them stays where it is and shows up in
 admin under "MQL — missing fields" (``selectors.leads_missing_mql_fields``) for marketing to complete.
-The same definition gives a Python check (one lead, ``score_lead``) and a ``Q`` (bulk rescoring and
-the what-if preview), so both agree.
+The same definition gives the check scoring makes (``missing_fields``) and the ``Q`` that lists the
+held leads in admin (``missing_q``).
 
 Besides the fields a marketer picks, one requirement always applies (``ALWAYS_REQUIRED``): a usable
 consent. A lead whose every consent is pending double opt-in or withdrawn must not be handed to sales,
@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import reduce
-from operator import and_, or_
+from operator import or_
 
 from django.db.models import Q
 
@@ -62,13 +62,12 @@ def baseline_choices() -> list[tuple[str, str]]:
 
 
 def missing_fields(lead: Lead, names: Iterable[str]) -> list[str]:
-    """The labels of the requirements this lead lacks, in the order given."""
+    """The labels of the requirements this lead lacks, in the order given.
+
+    `lead` may also be a row of the lead's columns read the same way, with ``has_usable_consent``
+    among them (scoring reads rows, see ``lead_scoring.score_rows``).
+    """
     return [ALL_FIELDS[name].label for name in names if not _has(lead, ALL_FIELDS[name])]
-
-
-def present_q(names: Iterable[str]) -> Q:
-    """Leads that meet every one of these requirements (all leads when none is required)."""
-    return reduce(and_, (_present(ALL_FIELDS[name]) for name in names), Q())
 
 
 def missing_q(names: Iterable[str]) -> Q:

@@ -225,22 +225,6 @@ class RescoreJob(models.Model):
         return min(99, self.done * 100 // self.total) if self.total else 0
 
 
-class ClassifiedDomain(models.Model):
-    """Email domains of unenriched leads, classified by ``leads.enrichment.domains`` for bulk rescoring.
-
-    A lead with an empty ``email_domain_kind`` is scored with the kind of its email domain. One lead
-    at a time calls the classifier directly; a set-based rescore cannot call Python per row, so it
-    classifies each distinct domain once into this table and reads it in SQL.
-    """
-
-    domain = models.CharField(max_length=255, primary_key=True)
-    kind = models.CharField(max_length=20)
-    classified_at = models.DateTimeField()
-
-    def __str__(self) -> str:
-        return f"{self.domain}: {self.kind}"
-
-
 class LeadMissingMqlFields(Lead):
     """Leads whose score reached the MQL threshold but that lack a baseline qualification field.
 

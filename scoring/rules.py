@@ -4,11 +4,9 @@ No Django, no ORM and no clock in here: callers pass plain dataclasses and `now`
 "Scoring rules stay pluggable"). Adding a rule kind means one class decorated with
 ``@rule_kind("name")`` plus its tests; neither the model nor the admin changes.
 
-`RULE_KINDS` is keyed by the kind name on purpose: bulk rescoring keeps its ORM expressions in
-``scoring/sql.py`` keyed by the same names (``SQL_KINDS["numeric_range"]``), and tests there check that
-both registries cover the same kinds and agree with `score()`. The helpers that fix the arithmetic
-(`round_points`, `apply_cap`, `decay_factor`) and the text (`normalise_text`, `field_label`, …) are
-public for that reason.
+This is the only implementation of the scoring policy: one lead (``score_lead``), bulk rescoring and
+the what-if preview all call `score()`. Many leads are scored with one `RuleSet`, whose rules are
+checked once instead of once per lead.
 """
 
 from __future__ import annotations
@@ -18,6 +16,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
+from functools import lru_cache, partial
 from typing import Any, ClassVar, Literal, TypeVar
 
 FIT = "fit"
@@ -34,7 +33,7 @@ STAGE_DISQUALIFIED = "disqualified"
 _SECONDS_PER_DAY = 86_400
 MAX_WINDOW_DAYS = 36_500  # an activity window of a hundred years is already more than anyone means
 _DOMAIN_RE = re.compile(r"^[\w-]+(\.[\w-]+)+$")
-_UNSPELLABLE_FIELD_RE = re.compile(r'["\x00-\x1f\x7f]')
+_COLLECTIONS = (list, tuple, set, frozenset)  # a multi-choice answer; a tuple, as isinstance is faster with one
 
 
 # --- Plain data in and out ----------------------------------------------------------------------
@@ -60,13 +59,14 @@ class LeadFacts:
 
     def value_of(self, name: str) -> Any:
         """The named fact: a declared field first, then the custom attributes; None when absent."""
-        if name in FACT_FIELDS:
+        if name in _FACT_FIELD_SET:
             return getattr(self, name)
         return self.attributes.get(name)
 
 
 # The declared facts a rule's "field" parameter can name; "attributes" is the bag, not a fact.
 FACT_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(LeadFacts) if f.name != "attributes")
+_FACT_FIELD_SET = frozenset(FACT_FIELDS)
 
 
 @dataclass(frozen=True)
@@ -240,14 +240,6 @@ def kind_choices() -> list[tuple[str, str]]:
 class FactRuleKind(RuleKind):
     """A kind that looks at one fact (`params["field"]`) and gives the rule's points when `test` holds."""
 
-    def validate_params(self, params: Mapping[str, Any]) -> dict[str, str]:
-        errors = super().validate_params(params)
-        field_name = params.get("field") if isinstance(params, Mapping) else None
-        # The SQL version reads a custom answer through a JSON path, which cannot spell these.
-        if "field" not in errors and isinstance(field_name, str) and _UNSPELLABLE_FIELD_RE.search(field_name):
-            errors["field"] = "Use a name without double quotes or control characters."
-        return errors
-
     def test(self, value: Any, params: Mapping[str, Any]) -> bool:
         """Whether the fact's value satisfies the rule."""
         raise NotImplementedError
@@ -304,7 +296,7 @@ class AttributeIn(FactRuleKind):
     param_fields = (_FIELD, ParamField("values", "list", help="Compared case-insensitively, e.g. your ICP industries."))
 
     def test(self, value: Any, params: Mapping[str, Any]) -> bool:
-        wanted = {normalise_text(v) for v in params["values"]}
+        wanted = _normalised_set(tuple(params["values"]))
         return any(text in wanted for text in _texts(value))
 
     def describe(self, value: Any, params: Mapping[str, Any]) -> str:
@@ -375,9 +367,9 @@ class OrderedAtLeast(FactRuleKind):
         return {}
 
     def test(self, value: Any, params: Mapping[str, Any]) -> bool:
-        order = [normalise_text(v) for v in params["order"]]
-        ranks = [order.index(text) for text in _texts(value) if text in order]
-        return bool(ranks) and max(ranks) >= order.index(normalise_text(params["minimum"]))
+        ranks = _ranks(tuple(params["order"]))
+        found = [ranks[text] for text in _texts(value) if text in ranks]
+        return bool(found) and max(found) >= ranks[normalise_text(params["minimum"])]
 
     def describe(self, value: Any, params: Mapping[str, Any]) -> str:
         return f"{field_label(params['field'])} is {_show(value)}, at least {params['minimum']}"
@@ -436,9 +428,13 @@ def _ages_in_window(activities: Iterable[ActivityFact], params: Mapping[str, Any
     decay to more than the full points.
     """
     _require_aware(now, "now")
-    wanted = normalise_text(params["activity_kind"])
+    if not activities:
+        return []
+    wanted = _normalised_kind(params["activity_kind"])
     ages = (
-        (now - a.occurred_at).total_seconds() / _SECONDS_PER_DAY for a in activities if normalise_text(a.kind) == wanted
+        (now - a.occurred_at).total_seconds() / _SECONDS_PER_DAY
+        for a in activities
+        if _normalised_kind(a.kind) == wanted
     )
     return [age for age in ages if 0 <= age <= params["within_days"]]
 
@@ -522,7 +518,7 @@ class CompetitorDomain(Disqualifier):
         return {"domains": f"Not a domain: {', '.join(bad)}."} if bad else {}
 
     def hit(self, facts: LeadFacts, params: Mapping[str, Any]) -> str:
-        listed = {normalise_domain(d) for d in params["domains"]}
+        listed = _normalised_domains(tuple(params["domains"]))
         candidates = dict.fromkeys(normalise_domain(d) for d in (facts.company_domain, facts.email_domain))
         # Compare whole labels, so "notrival.com" does not match "rival.com" but "eu.rival.com" does.
         found = [c for c in candidates if c and any(c == d or c.endswith("." + d) for d in listed)]
@@ -600,10 +596,50 @@ def _type_error(value: Any, spec: ParamField) -> str:
 # --- Scoring ------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class RuleSet:
+    """Rules checked once, to score many leads with: `score` takes one in place of a list of rules.
+
+    Building one raises ValueError for a rule that does not validate, because a half-applied rule set
+    would store a misleading score. What a fact rule gives depends on one fact alone (`FactRuleKind`),
+    and leads share industries, countries and sizes: a rule set keeps the outcome of each value it met,
+    so a rescore asks each question once.
+    """
+
+    rules: tuple[RuleSpec, ...]
+    kinds: tuple[RuleKind, ...] = field(init=False, repr=False, compare=False)
+    _by_value: dict[tuple[int, type, Any], RuleOutcome | None] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kinds", tuple(_checked_kind(rule) for rule in self.rules))
+
+    def outcome_by_value(self, index: int, value: Any, compute: Callable[[], RuleOutcome | None]) -> RuleOutcome | None:
+        """The outcome of fact rule `index` for a fact of `value`: `compute()` the first time it is met.
+
+        Values are told apart by type as well (True, 1 and 1.0 are equal in Python, not to a rule);
+        lists (not hashable) and floats (-0.0 equals 0.0 but shows differently) are computed each time.
+        """
+        if type(value) not in _REMEMBERED_TYPES:
+            return compute()
+        key = (index, type(value), value)
+        if key in self._by_value:
+            return self._by_value[key]
+        outcome = compute()
+        if len(self._by_value) < _MAX_REMEMBERED:
+            self._by_value[key] = outcome
+        return outcome
+
+
+_REMEMBERED_TYPES = frozenset({str, int, bool, type(None)})
+_MAX_REMEMBERED = 100_000  # outcomes a rule set keeps (a job-title rule can meet that many titles)
+
+
 def score(
     facts: LeadFacts,
     activities: Iterable[ActivityFact],
-    rules: Iterable[RuleSpec],
+    rules: RuleSet | Iterable[RuleSpec],
     model: ScoringModelSpec,
     now: datetime,
 ) -> ScoreResult:
@@ -611,25 +647,47 @@ def score(
 
     A matching disqualifier caps the total at its floor score (the lowest floor wins) and, with the
     "disqualify" effect, marks the lead disqualified; fit, engagement and the breakdown are still
-    reported. Raises ValueError for a naive `now` or a rule that does not validate, because a
-    half-applied rule set would store a misleading score.
+    reported. Raises ValueError for a naive `now` or a rule that does not validate (see `RuleSet`).
     """
     _require_aware(now, "now")
+    rule_set = rules if isinstance(rules, RuleSet) else RuleSet(tuple(rules))
     activity_facts = tuple(activities)
     outcomes: list[RuleOutcome] = []
     disqualifiers: list[RuleSpec] = []
-    for rule in rules:
-        kind = _checked_kind(rule)
-        args = (facts, activity_facts, rule.params, rule, now, model.half_life_days)
+    half_life = model.half_life_days
+    for index, (rule, kind) in enumerate(zip(rule_set.rules, rule_set.kinds, strict=True)):
+        params = rule.params
         if kind.is_disqualifier:
-            if kind.matches(*args):
+            if kind.matches(facts, activity_facts, params, rule, now, half_life):
                 disqualifiers.append(rule)
-                outcomes.append(_outcome(rule, 0, f"{kind.explain(*args)}: {effect_text(rule.params)}"))
+                reason = kind.explain(facts, activity_facts, params, rule, now, half_life)
+                outcomes.append(_outcome(rule, kind, 0, f"{reason}: {effect_text(params)}"))
             continue
-        points = apply_cap(round_points(kind.evaluate(*args)), rule.cap)
-        if points:
-            outcomes.append(_outcome(rule, points, f"{kind.explain(*args)} ({points:+d})"))
+        args = (rule, kind, facts, activity_facts, now, half_life)
+        if isinstance(kind, FactRuleKind):
+            value = facts.value_of(params["field"])
+            outcome = rule_set.outcome_by_value(index, value, partial(_points_outcome, *args))
+        else:
+            outcome = _points_outcome(*args)
+        if outcome is not None:
+            outcomes.append(outcome)
     return _result(outcomes, disqualifiers)
+
+
+def _points_outcome(
+    rule: RuleSpec,
+    kind: RuleKind,
+    facts: LeadFacts,
+    activities: Sequence[ActivityFact],
+    now: datetime,
+    half_life_days: float,
+) -> RuleOutcome | None:
+    """What a points rule gives the lead (rounded, capped) and why; None when it gives nothing."""
+    points = apply_cap(round_points(kind.evaluate(facts, activities, rule.params, rule, now, half_life_days)), rule.cap)
+    if not points:
+        return None
+    reason = kind.explain(facts, activities, rule.params, rule, now, half_life_days)
+    return _outcome(rule, kind, points, f"{reason} ({points:+d})")
 
 
 def _checked_kind(rule: RuleSpec) -> RuleKind:
@@ -640,7 +698,7 @@ def _checked_kind(rule: RuleSpec) -> RuleKind:
     return RULE_KINDS[rule.kind]
 
 
-def _outcome(rule: RuleSpec, points: int, reason: str) -> RuleOutcome:
+def _outcome(rule: RuleSpec, kind: RuleKind, points: int, reason: str) -> RuleOutcome:
     return RuleOutcome(
         rule_id=rule.id,
         name=rule.name,
@@ -648,7 +706,7 @@ def _outcome(rule: RuleSpec, points: int, reason: str) -> RuleOutcome:
         dimension=rule.dimension,
         points=points,
         reason=reason,
-        is_disqualifier=RULE_KINDS[rule.kind].is_disqualifier,
+        is_disqualifier=kind.is_disqualifier,
     )
 
 
@@ -682,14 +740,13 @@ def classify_stage(total: int, disqualified: bool, model: ScoringModelSpec) -> s
     return ""
 
 
-# --- Arithmetic shared with any SQL version of the rules ----------------------------------------
+# --- Arithmetic ---------------------------------------------------------------------------------
 
 
 def round_points(raw: float) -> int:
     """Round half away from zero (2.5 → 3, -2.5 → -3).
 
-    Python's round() rounds half to even (2.5 → 2), which surprises marketers and disagrees with
-    SQL ROUND() on SQLite and on PostgreSQL numerics, so a bulk rescore would differ from this one.
+    Python's round() rounds half to even (2.5 → 2), which surprises marketers.
     """
     return int(math.copysign(math.floor(abs(raw) + 0.5), raw))
 
@@ -729,16 +786,18 @@ def _is_number(value: Any) -> bool:
 
 def _texts(value: Any) -> list[str]:
     """A fact as normalised strings; a multi-choice custom answer (a list) gives one per choice."""
-    items = value if isinstance(value, list | tuple | set | frozenset) else [value]
-    return [normalise_text(item) for item in items if item is not None and normalise_text(item)]
+    if not isinstance(value, _COLLECTIONS):
+        text = "" if value is None else normalise_text(value)
+        return [text] if text else []
+    return [normalise_text(item) for item in value if item is not None and normalise_text(item)]
 
 
 def _as_number(value: Any) -> float | None:
     """A fact as a number, accepting plain decimal text from custom answers; None when it is not one.
 
     Text must match `DECIMAL_TEXT` (ASCII digits, an optional exponent of two digits at most), not all
-    that float() takes ("1_000", "inf", Arabic-Indic digits): the SQL version parses text with the
-    same pattern, and the bounds keep every match finite and castable on PostgreSQL.
+    that float() takes ("1_000", "inf", Arabic-Indic digits): a typed answer reads as the number a
+    person meant, and the bounds keep every match finite.
     """
     if isinstance(value, str):
         return float(value) if DECIMAL_TEXT.fullmatch(value) else None
@@ -752,15 +811,12 @@ def _as_number(value: Any) -> float | None:
 
 
 def _show(value: Any) -> str:
-    if isinstance(value, list | tuple | set | frozenset):
+    if isinstance(value, _COLLECTIONS):
         return ", ".join(str(item) for item in value)
     return str(value)
 
 
-# --- Text helpers shared with the SQL version of the rules (scoring/sql.py) ---------------------
-
-# The whitespace str.strip() removes, spelt out so that SQL can trim exactly the same characters.
-WHITESPACE = "".join(chr(code) for code in range(0x3001) if chr(code).isspace())
+# --- Text helpers -------------------------------------------------------------------------------
 
 # Numeric text a rule may read as a number: ASCII whitespace around an ASCII decimal with at most 200
 # digits on each side of the point and a two-digit exponent, so every match is a finite double.
@@ -779,6 +835,28 @@ def normalise_domain(domain: str) -> str:
     return domain.strip().lower().lstrip("@.").rstrip(".")
 
 
+# A rule's parameters are the same for every lead it scores: normalised once, not once per lead.
+@lru_cache(maxsize=1024)
+def _normalised_set(values: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(normalise_text(value) for value in values)
+
+
+@lru_cache(maxsize=1024)
+def _ranks(order: tuple[str, ...]) -> dict[str, int]:
+    return {normalise_text(value): rank for rank, value in enumerate(order)}
+
+
+@lru_cache(maxsize=1024)
+def _normalised_domains(domains: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(normalise_domain(domain) for domain in domains)
+
+
+@lru_cache(maxsize=1024)
+def _normalised_kind(kind: str) -> str:
+    return normalise_text(kind)
+
+
+@lru_cache(maxsize=1024)
 def field_label(field_name: str) -> str:
     """A fact's name as reasons show it: "employee_count" → "Employee count"."""
     return field_name.replace("_", " ").strip().capitalize()

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cached_property, lru_cache
 
 from django.db.models import QuerySet
 
@@ -20,7 +22,7 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Scoring:
-    """A scoring model and its active, valid rules, as plain data for the evaluator and the SQL."""
+    """A scoring model and its active, valid rules, as plain data for the evaluator."""
 
     model_id: int | None
     name: str
@@ -33,9 +35,10 @@ class Scoring:
         """How many days of activities the rules read."""
         return max((rules.RULE_KINDS[rule.kind].lookback_days(rule.params) for rule in self.rule_specs), default=0)
 
-    @property
-    def reads_domain_kind(self) -> bool:
-        return any(rule.kind == "free_mail" or (rule.params.get("field") == "domain_kind") for rule in self.rule_specs)
+    @cached_property
+    def rule_set(self) -> rules.RuleSet:
+        """The rules checked once, for scoring any number of leads with ``rules.score``."""
+        return rules.RuleSet(self.rule_specs)
 
 
 def active_scoring() -> Scoring | None:
@@ -77,7 +80,7 @@ def lead_facts(lead: Lead) -> rules.LeadFacts:
     """
     domain = email_domain(lead.email)
     # Enrichment stores the kind; until it has run, classify the address the same way it would.
-    domain_kind = lead.email_domain_kind or (str(classify_email_domain(domain).kind) if domain else "")
+    domain_kind = lead.email_domain_kind or (_domain_kind(domain) if domain else "")
     return rules.LeadFacts(
         email_domain=domain,
         domain_kind=domain_kind,
@@ -95,17 +98,40 @@ def lead_facts(lead: Lead) -> rules.LeadFacts:
     )
 
 
+@lru_cache(maxsize=10_000)
+def _domain_kind(domain: str) -> str:
+    # The classifier's lists are fixed for the life of the process, and bulk rescoring meets the same
+    # few thousand domains over and over.
+    return str(classify_email_domain(domain).kind)
+
+
 def activity_facts(*, lead_id: int, lookback_days: int, now: datetime) -> list[rules.ActivityFact]:
-    """The lead's activities of the last `lookback_days`, oldest first (the order SQL sums them in)."""
+    """The lead's activities of the last `lookback_days`, oldest first."""
+    return _facts_by_lead(Activity.objects.filter(lead_id=lead_id), lookback_days=lookback_days, now=now)[lead_id]
+
+
+def activity_facts_by_lead(
+    *, leads: QuerySet[Lead], lookback_days: int, now: datetime
+) -> defaultdict[int, list[rules.ActivityFact]]:
+    """`activity_facts` of many leads in one query: lead id → its activities (none: an empty list)."""
+    activities = Activity.objects.filter(lead__in=leads.values("pk"))
+    return _facts_by_lead(activities, lookback_days=lookback_days, now=now)
+
+
+def _facts_by_lead(
+    activities: QuerySet[Activity], *, lookback_days: int, now: datetime
+) -> defaultdict[int, list[rules.ActivityFact]]:
+    by_lead: defaultdict[int, list[rules.ActivityFact]] = defaultdict(list)
     if lookback_days <= 0:
-        return []
-    activities = (
-        Activity.objects.filter(lead_id=lead_id, occurred_at__gte=now - timedelta(days=lookback_days))
-        .filter(occurred_at__lte=now)
-        .order_by("occurred_at", "id")
-        .values_list("kind", "occurred_at")
+        return by_lead
+    rows = (
+        activities.filter(occurred_at__gte=now - timedelta(days=lookback_days), occurred_at__lte=now)
+        .order_by("lead_id", "occurred_at", "id")
+        .values_list("lead_id", "kind", "occurred_at")
     )
-    return [rules.ActivityFact(kind=kind, occurred_at=occurred_at) for kind, occurred_at in activities]
+    for lead_id, kind, occurred_at in rows:
+        by_lead[lead_id].append(rules.ActivityFact(kind=kind, occurred_at=occurred_at))
+    return by_lead
 
 
 def leads_missing_mql_fields() -> QuerySet[LeadMissingMqlFields]:

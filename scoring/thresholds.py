@@ -1,7 +1,4 @@
-"""Which stage a new score moves a lead to, for one lead (Python) and for many (SQL).
-
-Both versions state the same policy, and the what-if test checks that the preview (SQL) predicts
-what rescoring does:
+"""Which stage a new score moves a lead to; one lead, bulk rescoring and the what-if preview all ask here.
 
 - A lead in sales' hands (an owner, or stage sql or rejected) never moves: sales decides from there.
   A disqualified lead stays disqualified too: a person may have decided it.
@@ -17,10 +14,8 @@ what rescoring does:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-
-from django.db.models import Case, Expression, Q, TextField, Value, When
-from django.db.models.lookups import Exact, GreaterThanOrEqual, In, LessThan
 
 from leads.models import Stage
 from scoring import rules
@@ -38,58 +33,25 @@ def target_stage(
     is_parked: bool,
     total: int,
     is_disqualified: bool,
-    has_baseline: bool,
+    has_baseline: Callable[[], bool],
     spec: rules.ScoringModelSpec,
 ) -> str:
-    """The stage to move the lead to, `HELD`, or "" for no change."""
+    """The stage to move the lead to, `HELD`, or "" for no change.
+
+    `has_baseline` is asked only of a lead that would become an MQL: most leads never are, and checking
+    the baseline of every lead is a good part of a rescore.
+    """
     if is_owned:
         return ""
     if is_disqualified:
         return Stage.DISQUALIFIED if stage in _TO_DISQUALIFIED_FROM else ""
     if total >= spec.mql_threshold and stage in _TO_MQL_FROM and not is_parked:
-        return Stage.MQL if has_baseline else HELD
+        return Stage.MQL if has_baseline() else HELD
     if total < spec.nurture_threshold and stage in _TO_NURTURE_FROM:
         return Stage.NURTURE
     return ""
 
 
-def target_stage_sql(
-    *,
-    stage: Expression,
-    is_owned: Q,
-    is_parked: Q,
-    total: Expression,
-    is_disqualified: Q,
-    has_baseline: Q,
-    spec: rules.ScoringModelSpec,
-) -> Case:
-    """`target_stage` as a SQL expression over one row."""
-    free = ~is_owned
-    clean = free & ~is_disqualified
-    reaches_mql = (
-        clean & Q(GreaterThanOrEqual(total, spec.mql_threshold)) & Q(In(stage, list(_TO_MQL_FROM))) & ~is_parked
-    )
-    return Case(
-        When(free & is_disqualified & Q(In(stage, list(_TO_DISQUALIFIED_FROM))), then=Value(Stage.DISQUALIFIED)),
-        When(reaches_mql & has_baseline, then=Value(Stage.MQL)),
-        When(reaches_mql, then=Value(HELD)),
-        When(
-            clean & Q(LessThan(total, spec.nurture_threshold)) & Q(In(stage, list(_TO_NURTURE_FROM))),
-            then=Value(Stage.NURTURE),
-        ),
-        default=Value(""),
-        output_field=TextField(),
-    )
-
-
-NEVER = Q(Exact(Value(0), 1))  # a condition no row meets, for "no disqualify rules"
-
-
 def is_parked(*, nurture_ends_at: datetime | None, now: datetime) -> bool:
     """Whether a recycled lead is still parked in nurture at `now` (its rep's date has not come yet)."""
     return nurture_ends_at is not None and nurture_ends_at > now
-
-
-def parked_q(*, now: datetime) -> Q:
-    """`is_parked` over the lead table (a NULL ``nurture_ends_at`` compares false: not parked)."""
-    return Q(nurture_ends_at__gt=now)

@@ -4,9 +4,8 @@ The pipeline step is ``scoring.services.score_lead(*, lead_id, now)``.
 """
 
 from scoring.services.editing import delete_scoring_rule, save_scoring_model, save_scoring_rule
-from scoring.services.lead_scoring import breakdown_json, score_lead
+from scoring.services.lead_scoring import RescoreResult, breakdown_json, score_lead
 from scoring.services.rescoring import (
-    RescoreResult,
     request_rescore,
     rescore_all,
     revive_stalled_jobs,

@@ -1,19 +1,18 @@
-"""Rescoring many leads with set-based UPDATEs, in batches of id ranges, in the background.
+"""Rescoring every lead in batches of id ranges, in the background, with the code that scores one lead.
 
 After a rule or model change admin queues a `RescoreJob` (``request_rescore``); the worker runs it
 (``run_rescore_job``) a few batches per task, re-queuing itself, so no task outlives django-q2's
-timeout and admin shows its progress. Each batch is one transaction: one UPDATE for the scores (see
-``scoring.bulk``), then the stage service for the few leads the new scores move across a threshold
-(every stage change keeps its ``StageChange`` row). The hourly decay pass is a job too, limited to
-the leads whose engagement can have changed.
+timeout and admin shows its progress. Each batch is one transaction through
+``lead_scoring.rescore_leads``: the columns scoring reads for a few thousand leads, their activities in
+one query, ``rules.score`` for each, one statement for the changed scores, then the stage service for
+the leads that crossed a threshold (every stage change keeps its ``StageChange`` row). The hourly
+decay pass is a job too, limited to the leads whose engagement can change or that scoring may still move.
 """
 
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from collections.abc import Iterator
-from dataclasses import astuple, dataclass
 from datetime import datetime, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -21,13 +20,10 @@ from django.db import transaction
 from django.db.models import Exists, F, Max, Min, OuterRef, Q, QuerySet
 from django_q.tasks import async_task
 
-from leads.enrichment.domains import classify_email_domain
-from leads.models import Activity, Lead, Stage
-from scoring import selectors
-from scoring.bulk import ScoringSql
-from scoring.models import ClassifiedDomain, RescoreJob, RescoreScope, RescoreStatus, ScoringModel
-from scoring.services.lead_scoring import move_stage
-from scoring.sqlfuncs import EmailDomain
+from leads.models import Activity, Lead
+from scoring import selectors, thresholds
+from scoring.models import RescoreJob, RescoreScope, RescoreStatus, ScoringModel
+from scoring.services.lead_scoring import RescoreResult, rescore_leads
 
 logger = logging.getLogger(__name__)
 
@@ -37,100 +33,54 @@ STALLED_AFTER = timedelta(minutes=15)  # a job not heard of this long lost its t
 RUN_TASK = "scoring.tasks.run_rescore_job"
 
 
-@dataclass(frozen=True)
-class RescoreResult:
-    scored: int = 0  # leads evaluated
-    changed: int = 0  # of those, leads whose score or breakdown changed (the rows written)
-    to_mql: int = 0
-    to_nurture: int = 0
-    disqualified: int = 0
-
-    def __add__(self, other: RescoreResult) -> RescoreResult:
-        return RescoreResult(*(mine + theirs for mine, theirs in zip(astuple(self), astuple(other), strict=True)))
-
-
 def rescore_all(*, now: datetime, batch_size: int = DEFAULT_BATCH_SIZE, scope: str = RescoreScope.ALL) -> RescoreResult:
-    """Rescore every lead (or, for the decay scope, those whose engagement may have changed) right here.
+    """Rescore every lead (or, for the decay scope, those whose score or stage may change) right here.
 
     For the demo loader, the benchmark and management use; admin queues a `RescoreJob` instead.
     """
     scoring = selectors.active_scoring()
     if scoring is None:
         return RescoreResult()
-    plan = prepare_plan(scoring=scoring, now=now)
     result = RescoreResult()
-    for low, high in _id_batches(after_id=0, batch_size=batch_size):
-        result += rescore_batch(plan=plan, scope=scope, low=low, high=high, now=now)
+    for low, high in id_batches(Lead.objects.all(), after_id=0, batch_size=batch_size):
+        result += rescore_batch(scoring=scoring, scope=scope, low=low, high=high, now=now)
     return result
 
 
-def prepare_plan(*, scoring: selectors.Scoring, now: datetime) -> ScoringSql:
-    """The rules as SQL at `now`; classifies the email domains of unenriched leads first when a rule reads them."""
-    if scoring.reads_domain_kind:
-        classify_unenriched_domains(now=now)
-    return ScoringSql(scoring, now=now)
+def rescore_batch(
+    *, scoring: selectors.Scoring, scope: str, low: int, high: int, now: datetime, as_of: datetime | None = None
+) -> RescoreResult:
+    """Rescore the leads of `scope` with ids in [low, high) (see ``lead_scoring.rescore_leads``)."""
+    leads = _leads_in_scope(scope, scoring=scoring, now=as_of or now).filter(id__gte=low, id__lt=high)
+    return rescore_leads(leads, scoring=scoring, now=now, as_of=as_of)
 
 
-def rescore_batch(*, plan: ScoringSql, scope: str, low: int, high: int, now: datetime) -> RescoreResult:
-    """Score the leads with ids in [low, high) in one UPDATE, then move those that crossed a threshold.
+def _leads_in_scope(scope: str, *, scoring: selectors.Scoring | None, now: datetime) -> QuerySet[Lead]:
+    """The leads a rescore of `scope` evaluates.
 
-    Moves are looked for in the whole range, not only the rescored leads, so a lead held for a
-    missing field moves on the next pass after marketing completes it.
+    The decay pass takes the leads whose engagement may have changed (points left to decay, activities
+    in a window, never scored) and those scoring may still move (unassigned, in a marketing stage), so a
+    lead held for a missing field moves on the next pass after marketing completes it.
     """
-    # An erased lead keeps the score it had: its blanked data would only score lower, for no one's use.
-    batch = Lead.objects.filter(id__gte=low, id__lt=high, erased_at__isnull=True)
-    in_scope = batch.filter(_decay_q(plan, now)) if scope == RescoreScope.DECAY else batch
-    with transaction.atomic():
-        scored = in_scope.count()
-        changed = plan.update_scores(in_scope)
-        moves = plan.stage_moves(batch)
-        leads = Lead.objects.only("id", "stage", "score", "score_breakdown").in_bulk([m.lead_id for m in moves])
-        moved = Counter(
-            move.to_stage
-            for move in moves
-            if move_stage(lead=leads[move.lead_id], to_stage=move.to_stage, scoring=plan.scoring, now=now)
-        )
-    return RescoreResult(scored, changed, moved[Stage.MQL], moved[Stage.NURTURE], moved[Stage.DISQUALIFIED])
-
-
-def _decay_q(plan: ScoringSql, now: datetime) -> Q:
-    """Leads whose engagement may have changed: points left to decay, activities in a window, or never scored."""
-    lookback = plan.scoring.lookback_days
-    recent = Activity.objects.filter(lead=OuterRef("pk"), occurred_at__gte=now - timedelta(days=lookback))
+    if scope == RescoreScope.ALL:
+        return Lead.objects.all()
+    if scoring is None:
+        return Lead.objects.none()
     condition = ~Q(engagement_score=0) | Q(scored_at__isnull=True)
-    return condition | Exists(recent) if lookback else condition
+    condition |= Q(owner__isnull=True, stage__in=thresholds.MARKETING_STAGES)
+    if scoring.lookback_days:
+        since = now - timedelta(days=scoring.lookback_days)
+        condition |= Exists(Activity.objects.filter(lead=OuterRef("pk"), occurred_at__gte=since))
+    return Lead.objects.filter(condition)
 
 
-def _id_batches(*, after_id: int, batch_size: int) -> Iterator[tuple[int, int]]:
-    bounds = Lead.objects.filter(id__gt=after_id).aggregate(low=Min("id"), high=Max("id"))
+def id_batches(leads: QuerySet[Lead], *, after_id: int, batch_size: int) -> Iterator[tuple[int, int]]:
+    """Id ranges [low, high) of `batch_size` ids covering `leads` after `after_id` (some may hold none)."""
+    bounds = leads.filter(id__gt=after_id).aggregate(low=Min("id"), high=Max("id"))
     if bounds["low"] is None:
         return
     for low in range(bounds["low"], bounds["high"] + 1, batch_size):
         yield low, low + batch_size
-
-
-def classify_unenriched_domains(*, now: datetime) -> int:
-    """Classify each new email domain of the leads without a stored domain kind (``ClassifiedDomain``).
-
-    Enrichment stores the kind on every lead within minutes, so this is for the few leads it has not
-    reached (or bulk imports); a domain is classified once.
-    """
-    known = ClassifiedDomain.objects.filter(domain=OuterRef("domain"))
-    domains = (
-        Lead.objects.filter(email_domain_kind="", email__isnull=False)
-        .annotate(domain=EmailDomain(F("email")))
-        .exclude(domain="")
-        .exclude(Exists(known))
-        .order_by()
-        .values_list("domain", flat=True)
-        .distinct()
-    )
-    rows = [
-        ClassifiedDomain(domain=domain, kind=str(classify_email_domain(domain).kind), classified_at=now)
-        for domain in domains.iterator(chunk_size=2000)
-    ]
-    ClassifiedDomain.objects.bulk_create(rows, batch_size=500, ignore_conflicts=True)
-    return len(rows)
 
 
 # --- Background jobs ----------------------------------------------------------------------------
@@ -197,15 +147,13 @@ def run_rescore_job(
     scoring = selectors.active_scoring()
     if scoring is None:
         return _finish(job, now=now)
-    assert job.scored_as_of is not None
-    plan = prepare_plan(scoring=scoring, now=job.scored_as_of)
     try:
-        for low, high in _id_batches(after_id=job.last_lead_id, batch_size=batch_size):
+        for low, high in id_batches(Lead.objects.all(), after_id=job.last_lead_id, batch_size=batch_size):
             if max_batches <= 0:
                 _enqueue(job.pk)
                 return job
             max_batches -= 1
-            if not _run_batch(job, plan=plan, low=low, high=high, now=now):
+            if not _run_batch(job, scoring=scoring, low=low, high=high, now=now):
                 return job  # another worker took the range, or a newer job superseded this one
     except Exception as error:
         RescoreJob.objects.filter(pk=job.pk).update(status=RescoreStatus.FAILED, error=repr(error), finished_at=now)
@@ -225,7 +173,7 @@ def _claim(job: RescoreJob, *, now: datetime) -> bool:
         started_at=now,
         heartbeat_at=now,
         scored_as_of=now,
-        total=_leads_in_scope(job.scope, now=now).count(),
+        total=_leads_in_scope(job.scope, scoring=selectors.active_scoring(), now=now).count(),
     )
     older = selectors.unfinished_jobs().filter(pk__lt=job.pk)
     _supersede(older if job.scope == RescoreScope.ALL else older.filter(scope=job.scope), now=now)
@@ -233,23 +181,14 @@ def _claim(job: RescoreJob, *, now: datetime) -> bool:
     return bool(claimed)
 
 
-def _leads_in_scope(scope: str, *, now: datetime) -> QuerySet[Lead]:
-    if scope == RescoreScope.ALL:
-        return Lead.objects.all()
-    scoring = selectors.active_scoring()
-    if scoring is None:
-        return Lead.objects.none()
-    return Lead.objects.filter(_decay_q(ScoringSql(scoring, now=now), now))
-
-
-def _run_batch(job: RescoreJob, *, plan: ScoringSql, low: int, high: int, now: datetime) -> bool:
+def _run_batch(job: RescoreJob, *, scoring: selectors.Scoring, low: int, high: int, now: datetime) -> bool:
     with transaction.atomic():
         advanced = RescoreJob.objects.filter(
             pk=job.pk, status=RescoreStatus.RUNNING, last_lead_id=job.last_lead_id
         ).update(last_lead_id=high - 1, heartbeat_at=now)
         if not advanced:
             return False
-        result = rescore_batch(plan=plan, scope=job.scope, low=low, high=high, now=now)
+        result = rescore_batch(scoring=scoring, scope=job.scope, low=low, high=high, now=now, as_of=job.scored_as_of)
         RescoreJob.objects.filter(pk=job.pk).update(
             done=F("done") + result.scored,
             changed=F("changed") + result.changed,

@@ -68,11 +68,7 @@ VALID_RULES: dict[str, tuple[dict[str, str], str, dict[str, Any]]] = {
 INVALID_RULES: dict[str, tuple[dict[str, str], str, str]] = {
     "attribute_equals": ({"field": "industry", "value": "  "}, "value", "This parameter is required."),
     "attribute_in": ({"field": "country", "values": ""}, "values", "This parameter is required."),
-    "attribute_contains": (
-        {"field": 'job "title"', "substring": "x"},
-        "field",
-        "Use a name without double quotes or control characters.",
-    ),
+    "attribute_contains": ({"field": "job_title", "substring": " "}, "substring", "This parameter is required."),
     "numeric_range": (
         {"field": "employee_count", "min": "5000", "max": "200"},
         "max",

@@ -1,4 +1,4 @@
-"""Bulk rescoring: set-based batches, stage moves, background jobs and their progress, the decay pass."""
+"""Bulk rescoring: batches scored by the pure evaluator, stage moves, background jobs, the decay pass."""
 
 from __future__ import annotations
 
@@ -7,10 +7,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django_q.models import Schedule
 
-from leads.models import ActivityKind, Lead, Stage, StageChange
-from leads.tests.factories import ActivityFactory, LeadFactory, UserFactory
+from leads.models import ActivityKind, ConsentStatus, Lead, Stage, StageChange
+from leads.tests.factories import ActivityFactory, ConsentFactory, LeadFactory, UserFactory
 from scoring import services, tasks
 from scoring.models import RescoreJob, RescoreScope, RescoreStatus, ScoringModel
 from scoring.tests.factories import RescoreJobFactory, ScoringRuleFactory
@@ -50,6 +52,75 @@ def test_rescore_leaves_a_score_scored_one_lead_at_a_time_alone(scoring_model: S
 
     lead.refresh_from_db()
     assert (result.scored, result.changed, lead.scored_at) == (1, 0, now)
+
+
+def test_rescore_writes_only_the_rows_whose_score_changed(scoring_model: ScoringModel, now: datetime) -> None:
+    _icp_rule(scoring_model, points=30)
+    software, retail = LeadFactory(industry="Software"), LeadFactory(industry="Retail")
+    services.rescore_all(now=now)
+    scoring_model.rules.update(params={"field": "industry", "values": ["Software", "Retail"]})
+
+    later = now + timedelta(hours=1)
+
+    with CaptureQueriesContext(connection) as queries:
+        result = services.rescore_all(now=later)
+
+    updates = [q["sql"] for q in queries if 'UPDATE "leads_lead" SET "score"' in q["sql"]]
+    assert (result.changed, len(updates)) == (1, 1)
+    assert dict(Lead.objects.values_list("pk", "scored_at")) == {software.pk: now, retail.pk: later}
+
+
+def test_rescore_reads_a_batch_in_the_same_few_queries_whatever_its_size(
+    scoring_model: ScoringModel, now: datetime
+) -> None:
+    _icp_rule(scoring_model, points=30)
+    _webinar_rule(scoring_model, points=10)
+
+    def queries_to_rescore(leads: int) -> int:
+        for _ in range(leads):
+            lead = LeadFactory(industry="Retail")
+            ConsentFactory(lead=lead)
+            ActivityFactory(lead=lead, occurred_at=now - timedelta(days=100))  # outside the window
+        services.rescore_all(now=now)  # the first scoring writes every row
+        with CaptureQueriesContext(connection) as queries:
+            services.rescore_all(now=now)
+        return len(queries)
+
+    assert queries_to_rescore(2) == queries_to_rescore(20)
+
+
+def test_bulk_rescore_stores_what_scoring_one_lead_stores(scoring_model: ScoringModel, now: datetime) -> None:
+    """The batch loads leads, consents and activities its own way: every rule kind must see the same facts."""
+    rules = [
+        ("attribute_equals", {"field": "products", "value": "CRM"}, "fit"),
+        ("attribute_in", {"field": "source", "values": ["Google"]}, "fit"),
+        ("attribute_contains", {"field": "job_title", "substring": "market"}, "fit"),
+        ("numeric_range", {"field": "budget", "min": 100}, "fit"),
+        ("ordered_at_least", {"field": "seniority", "order": ["manager", "director"], "minimum": "director"}, "fit"),
+        ("activity", {"activity_kind": "webinar_attended", "within_days": 30}, "engagement"),
+        ("free_mail", {"effect": "floor", "floor_score": 25}, "fit"),
+        ("competitor_domain", {"domains": ["rival.com"], "effect": "disqualify"}, "fit"),
+        ("student", {"effect": "disqualify"}, "fit"),
+    ]
+    for kind, params, dimension in rules:
+        ScoringRuleFactory(scoring_model=scoring_model, kind=kind, params=params, dimension=dimension, points=15)
+    leads = [
+        LeadFactory(seniority="Director", custom_answers={"products": ["crm", "erp"], "budget": " 250 "}),
+        LeadFactory(email="bo@gmail.com", email_domain_kind="", job_title="Marketing lead", seniority="director"),
+        LeadFactory(email="cy@eu.rival.com", custom_answers={"budget": 99}, first_touch_source="google"),
+    ]
+    for days in (1, 12.5, 31):
+        ActivityFactory(lead=leads[0], occurred_at=now - timedelta(days=days))
+    services.rescore_all(now=now)
+    in_bulk = list(Lead.objects.order_by("id").values_list("score", "fit_score", "engagement_score", "score_breakdown"))
+    Lead.objects.update(scored_at=None, score=0, score_breakdown=[])
+
+    for lead in leads:
+        services.score_lead(lead_id=lead.pk, now=now)
+
+    one_by_one = Lead.objects.order_by("id").values_list("score", "fit_score", "engagement_score", "score_breakdown")
+    assert in_bulk == list(one_by_one)
+    assert [score for score, *_ in in_bulk] == [86, 25, 0]  # 25: the free-mail floor
 
 
 def test_rescore_writes_a_breakdown_whose_reason_changed(scoring_model: ScoringModel, now: datetime) -> None:
@@ -123,9 +194,11 @@ def test_rescore_all_disqualifies_with_the_rules_name_as_reason(scoring_model: S
     )
 
 
-def test_decay_pass_rescores_only_leads_whose_engagement_can_change(scoring_model: ScoringModel, now: datetime) -> None:
+def test_decay_pass_rescores_only_leads_whose_engagement_or_stage_can_change(
+    scoring_model: ScoringModel, now: datetime
+) -> None:
     _webinar_rule(scoring_model)
-    engaged, quiet = LeadFactory(), LeadFactory()
+    engaged, quiet = LeadFactory(owner=UserFactory()), LeadFactory(owner=UserFactory())
     ActivityFactory(lead=engaged, occurred_at=now - timedelta(days=10))
     services.rescore_all(now=now)
     later = now + timedelta(days=30)
@@ -146,7 +219,34 @@ def test_decay_pass_moves_a_held_lead_once_its_fields_are_complete(scoring_model
     result = services.rescore_all(now=now + timedelta(hours=1), scope=RescoreScope.DECAY)
 
     lead.refresh_from_db()
-    assert (result.scored, result.to_mql, lead.stage) == (0, 1, Stage.MQL)
+    assert (result.changed, result.to_mql, lead.stage) == (0, 1, Stage.MQL)
+
+
+def test_rescore_holds_a_lead_without_a_usable_consent_until_it_is_confirmed(
+    scoring_model: ScoringModel, now: datetime
+) -> None:
+    _icp_rule(scoring_model)
+    lead = LeadFactory(industry="Software")
+    consent = ConsentFactory(lead=lead, status=ConsentStatus.PENDING)
+    services.rescore_all(now=now)
+    consent.status = ConsentStatus.CONFIRMED
+    consent.save()
+
+    result = services.rescore_all(now=now + timedelta(hours=1), scope=RescoreScope.DECAY)
+
+    lead.refresh_from_db()
+    assert (result.to_mql, lead.stage) == (1, Stage.MQL)
+
+
+def test_rescore_sends_an_unassigned_mql_below_the_nurture_threshold_to_nurture(
+    scoring_model: ScoringModel, now: datetime
+) -> None:
+    lead = LeadFactory(stage=Stage.MQL, score=70)
+
+    result = services.rescore_all(now=now)
+
+    lead.refresh_from_db()
+    assert (result.to_nurture, lead.stage, lead.score) == (1, Stage.NURTURE, 0)
 
 
 # --- Background jobs --------------------------------------------------------------------------------

@@ -10,9 +10,8 @@ import pytest
 from leads.models import ActivityKind, Lead, Stage, StageChange
 from leads.tests.factories import ActivityFactory, LeadFactory, UserFactory
 from scoring import services
-from scoring.bulk import BUCKET_WIDTH
 from scoring.models import ScoringModel, ScoringRule
-from scoring.services.whatif import WhatIf
+from scoring.services.whatif import BUCKET_WIDTH, WhatIf
 from scoring.tests.factories import ScoringRuleFactory
 
 pytestmark = pytest.mark.django_db
@@ -130,6 +129,19 @@ def test_preview_saves_nothing(now: datetime) -> None:
 
     assert list(Lead.objects.order_by("id").values_list("score", "stage")) == before
     assert ScoringRule.objects.get(pk=rule.pk).points == 40
+
+
+def test_preview_leaves_erased_leads_out_as_rescoring_does(now: datetime) -> None:
+    LeadFactory(industry="Software")
+    LeadFactory(industry="", score=55, erased_at=now - timedelta(days=1))
+    model = _model(now)
+    rule = model.rules.get(name="ICP")
+    rule.points = 65
+
+    what_if = services.preview_rule_change(rule=rule, now=now)
+
+    assert (what_if.lead_count, what_if.entering_mql) == (1, 1)
+    assert [(b.label, b.before, b.after) for b in what_if.histogram] == [("40 to 49", 1, 0), ("60 to 69", 0, 1)]
 
 
 def test_preview_of_a_large_table_scores_a_sample_and_scales_it(now: datetime, monkeypatch: pytest.MonkeyPatch) -> None:
