@@ -1,7 +1,7 @@
 """What handoff holds about a lead's person, for a data subject request (GDPR art. 15, 17 and 20).
 
-``integrations.privacy`` calls it, inside the request's transaction: the export collects the assignments with the reps' notes; the erasure ends an open
-assignment and blanks the notes and the notification emails.
+``integrations.privacy`` calls it, inside the request's transaction: the export collects the assignments
+with the reps' notes; the erasure ends an open assignment and blanks the notes and the notification emails.
 """
 
 from __future__ import annotations

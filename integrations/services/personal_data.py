@@ -1,8 +1,8 @@
 """What integrations hold about a lead's person, for a data subject request (GDPR art. 15, 17 and 20).
 
-``integrations.privacy`` calls it, inside the request's transaction. The webhook delivery log holds the lead as each event carried it; it is found by the lead
-id in the payload. Stored ``Idempotency-Key`` responses may hold the lead too: they are pruned after a day
-(``prune_idempotency_records``), not scrubbed here.
+``integrations.privacy`` calls it, inside the request's transaction. The webhook delivery log holds the lead
+as each event carried it; it is found by the lead id in the payload. Stored ``Idempotency-Key`` responses may
+hold the lead too: they are pruned after a day (``prune_idempotency_records``), not scrubbed here.
 """
 
 from __future__ import annotations
