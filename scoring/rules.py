@@ -238,7 +238,11 @@ def kind_choices() -> list[tuple[str, str]]:
 
 
 class FactRuleKind(RuleKind):
-    """A kind that looks at one fact (`params["field"]`) and gives the rule's points when `test` holds."""
+    """A kind that looks at one fact (`params["field"]`) and gives the rule's points when `test` holds.
+
+    What it gives depends on that fact's value alone, so a `RuleSet` remembers it per value: a subclass
+    implements `test` and `describe` and reads nothing else.
+    """
 
     def test(self, value: Any, params: Mapping[str, Any]) -> bool:
         """Whether the fact's value satisfies the rule."""

@@ -149,7 +149,8 @@ def score_rows(leads: QuerySet[Lead], *, scoring: selectors.Scoring, now: dateti
     more than a tenth of scoring the lead, and it is decoded only when the points are unchanged.
     """
     rows = leads.annotate(
-        has_usable_consent=ExpressionWrapper(usable_consent_q(), output_field=BooleanField()),
+        # Named as Lead's property, so that the baseline reads the row as it reads a lead.
+        has_usable_consent=ExpressionWrapper(usable_consent_q(), output_field=BooleanField()),  # type: ignore[no-redef]
         is_scored=ExpressionWrapper(Q(scored_at__isnull=False), output_field=BooleanField()),
         breakdown_text=Cast("score_breakdown", output_field=TextField()),
     ).order_by("id")
@@ -219,7 +220,7 @@ def _save_scores(leads: list[Rescored], *, scored_at: datetime) -> None:
     if not leads:
         return
     quote = connection.ops.quote_name
-    columns = ", ".join(f"{quote(Lead._meta.get_field(name).column)} = %s" for name in SCORE_FIELDS)
+    columns = ", ".join(f"{quote(name)} = %s" for name in SCORE_FIELDS)  # each column is named as its field
     statement = f"UPDATE {quote(Lead._meta.db_table)} SET {columns} WHERE {quote('id')} = %s"
     breakdown = Lead._meta.get_field("score_breakdown")
     when = Lead._meta.get_field("scored_at").get_db_prep_save(scored_at, connection)

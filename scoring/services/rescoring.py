@@ -70,7 +70,7 @@ def _leads_in_scope(scope: str, *, scoring: selectors.Scoring | None, now: datet
     condition |= Q(owner__isnull=True, stage__in=thresholds.MARKETING_STAGES)
     if scoring.lookback_days:
         since = now - timedelta(days=scoring.lookback_days)
-        condition |= Exists(Activity.objects.filter(lead=OuterRef("pk"), occurred_at__gte=since))
+        condition |= Q(Exists(Activity.objects.filter(lead=OuterRef("pk"), occurred_at__gte=since)))
     return Lead.objects.filter(condition)
 
 

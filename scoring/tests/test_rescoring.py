@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -87,6 +88,16 @@ def test_rescore_reads_a_batch_in_the_same_few_queries_whatever_its_size(
         return len(queries)
 
     assert queries_to_rescore(2) == queries_to_rescore(20)
+
+
+def test_a_failing_batch_still_gives_the_cycle_collector_back(scoring_model: ScoringModel, now: datetime) -> None:
+    _icp_rule(scoring_model)
+    LeadFactory(industry="Software")
+
+    with pytest.raises(ValueError, match="timezone-aware"):
+        services.rescore_all(now=now.replace(tzinfo=None))
+
+    assert gc.isenabled()
 
 
 def test_bulk_rescore_stores_what_scoring_one_lead_stores(scoring_model: ScoringModel, now: datetime) -> None:
