@@ -109,7 +109,7 @@ def process_due_leads(*, now: datetime, worker: str, limit: int = BATCH_SIZE) ->
 def process_lead(*, lead_id: int, now: datetime) -> Outcome:
     """Run every step for one lead at once and record where it ended (admin actions, tests, the demo)."""
     outcome = _run_steps(lead_id=lead_id, now=now)
-    Lead.objects.filter(pk=lead_id).update(**_outcome_fields(outcome, now=now), pipeline_due_at=outcome.due_at)
+    _record(lead_id=lead_id, outcome=outcome, now=now)
     return outcome
 
 
@@ -118,21 +118,20 @@ def record_outcomes(*, leads: QuerySet[Lead], now: datetime) -> int:
     count = 0
     with batch_scope():
         for lead in leads.select_related("owner"):
-            outcome = _outcome(lead, assigned="not waiting", now=now)
-            Lead.objects.filter(pk=lead.pk).update(**_outcome_fields(outcome, now=now), pipeline_due_at=outcome.due_at)
+            _record(lead_id=lead.pk, outcome=_outcome(lead, assigned="not waiting", now=now), now=now)
             count += 1
     return count
 
 
 def _run_steps(*, lead_id: int, now: datetime) -> Outcome:
     try:
-        before = Lead.objects.values("enrichment_attempts", "routed_at", "owner_id").get(pk=lead_id)
         lead = enrichment.enrich_lead(lead_id=lead_id, now=now)
         lead_scoring.score_lead(lead_id=lead_id, now=now)
-        # A lead routed with what was known while a provider was down is routed anew once a retry ran,
+        # A lead routed with what was known while a provider was down is routed anew once a retry ran
+        # (enrichment touches neither routing nor owner, so the lead it returns still shows both as they were),
         # as long as sales do not have it yet.
-        retried = before["routed_at"] is not None and lead.enrichment_attempts > before["enrichment_attempts"]
-        lead_services.route_lead(lead_id=lead_id, now=now, again=retried and before["owner_id"] is None)
+        retried = lead.routed_at is not None and lead.enriched_at == now
+        lead_services.route_lead(lead_id=lead_id, now=now, again=retried and lead.owner_id is None)
         assigned = assignment.assign_lead_step(lead_id=lead_id, now=now)
         return _outcome(Lead.objects.get(pk=lead_id), assigned=assigned, now=now)
     except Exception as exc:  # one broken lead must not stop the batch for the others
@@ -155,6 +154,11 @@ def _finish(*, lead_id: int, claim: Claim, outcome: Outcome, now: datetime) -> N
         pipeline_lease_owner="",
         pipeline_lease_until=None,
     )
+
+
+def _record(*, lead_id: int, outcome: Outcome, now: datetime) -> None:
+    """Record where a lead ended, outside any claim (nothing else holds it)."""
+    Lead.objects.filter(pk=lead_id).update(**_outcome_fields(outcome, now=now), pipeline_due_at=outcome.due_at)
 
 
 def _outcome_fields(outcome: Outcome, *, now: datetime) -> dict[str, object]:
@@ -186,7 +190,7 @@ def _parked_reason(lead: Lead, *, assigned: str, now: datetime) -> str:
         where = f"In nurture track “{lead.nurture_track}”"
     else:
         where = "In nurture" if lead.stage == Stage.NURTURE else "Not an MQL yet"
-    scoring = once_per_batch("scoring.active", selectors.active_scoring)
+    scoring = once_per_batch(selectors.active_scoring)
     if scoring is None:
         return f"{where}: no scoring model is active."
     if lead.score < scoring.spec.mql_threshold:

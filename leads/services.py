@@ -574,7 +574,7 @@ def route_lead(*, lead_id: int, now: datetime, again: bool = False) -> Lead:
     lead = Lead.objects.get(pk=lead_id)
     if lead.routed_at is not None and not again:
         return lead
-    rules = once_per_batch("routing.rules", _active_routing_rules)
+    rules = once_per_batch(_active_routing_rules)
     facts = routing.RoutingFacts(
         size_band=lead.size_band, employee_count=lead.employee_count, industry=lead.industry, country=lead.country,
         seniority=lead.seniority, job_function=lead.job_function, score=lead.score, source=lead.first_touch_source,

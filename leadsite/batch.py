@@ -1,7 +1,7 @@
 """Configuration read once per batch of work, not once per row.
 
 The pipeline takes leads in batches; every lead of a batch needs the same scoring model, routing rules and
-enrichment providers. Inside ``with batch_scope():`` a ``once_per_batch(key, load)`` call loads on first
+enrichment providers. Inside ``with batch_scope():`` a ``once_per_batch(load)`` call loads on first
 use and returns the same value afterwards; outside a batch it simply loads. Nothing is kept between
 batches, so an edit in admin is seen by the next batch (a few seconds at most), and nothing is shared
 between processes: this is not a cache, only "don't ask the database the same question 50 times".
@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 
-_loaded: ContextVar[dict[str, Any] | None] = ContextVar("batch_loaded", default=None)
+_loaded: ContextVar[dict[Callable[[], Any], Any] | None] = ContextVar("batch_loaded", default=None)
 
 
 @contextmanager
@@ -28,10 +28,11 @@ def batch_scope() -> Iterator[None]:
         _loaded.reset(token)
 
 
-def once_per_batch(key: str, load: Callable[[], T]) -> T:
+def once_per_batch(load: Callable[[], T]) -> T:
+    """``load()``, called once per batch: callers that pass the same function share its result."""
     loaded = _loaded.get()
     if loaded is None:
         return load()
-    if key not in loaded:
-        loaded[key] = load()
-    return loaded[key]
+    if load not in loaded:
+        loaded[load] = load()
+    return loaded[load]

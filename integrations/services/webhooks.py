@@ -115,6 +115,10 @@ def build_payload(
     }
 
 
+def _active_endpoints() -> list[WebhookEndpoint]:
+    return list(WebhookEndpoint.objects.filter(is_active=True))
+
+
 def record_event(
     *, event: str, event_id: str, lead_id: int, data: Mapping[str, Any], occurred_at: datetime, now: datetime
 ) -> list[WebhookDelivery]:
@@ -122,8 +126,7 @@ def record_event(
 
     Returns the deliveries created; an event id already recorded for an endpoint creates nothing.
     """
-    active = once_per_batch("webhooks.endpoints", lambda: list(WebhookEndpoint.objects.filter(is_active=True)))
-    endpoints = [endpoint for endpoint in active if endpoint.wants(event)]
+    endpoints = [endpoint for endpoint in once_per_batch(_active_endpoints) if endpoint.wants(event)]
     if not endpoints:
         return []
     lead = Lead.objects.filter(pk=lead_id).first()

@@ -102,7 +102,7 @@ def enrich_lead(*, lead_id: int, now: datetime) -> Lead:
         return lead
     snapshot = snapshot_of(lead)
     runs = []
-    for provider in once_per_batch("enrichment.providers", _active_providers):
+    for provider in once_per_batch(_active_providers):
         run = _run_provider(provider, snapshot, now)
         snapshot = snapshot.with_values(run.found)
         runs.append(run)
@@ -152,12 +152,12 @@ def _apply(lead: Lead, runs: list[_Run], now: datetime) -> list[str]:
             setattr(lead, name, value)
             sources[name] = {"provider": run.provider.name, "confidence": found.confidence, "at": now.isoformat()}
             changed.append(name)
-    industries = once_per_batch("enrichment.industries", _industries)
+    industries = once_per_batch(_industries)
     canonical = directory.canonical_industry(lead.industry, industries) if lead.industry else ""
     if canonical and canonical != lead.industry:
         lead.industry = canonical
         changed.append("industry")
-    band = directory.size_band_for(lead.employee_count, once_per_batch("enrichment.size_bands", _size_bands))
+    band = directory.size_band_for(lead.employee_count, once_per_batch(_size_bands))
     if band and band != lead.size_band:
         lead.size_band = band
         sources["size_band"] = {"provider": "size bands", "confidence": 1.0, "at": now.isoformat()}

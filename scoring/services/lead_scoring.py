@@ -102,7 +102,7 @@ def score_lead(*, lead_id: int, now: datetime, occasion: str = "") -> Lead:
     as it is. ``occasion`` (why the lead is scored now, e.g. "Recycle date reached.") starts the reason
     of a stage change it causes.
     """
-    scoring = once_per_batch("scoring.active", selectors.active_scoring)
+    scoring = once_per_batch(selectors.active_scoring)
     if scoring is not None:
         rescore_leads(Lead.objects.filter(pk=lead_id), scoring=scoring, now=now, occasion=occasion)
     return Lead.objects.get(pk=lead_id)
