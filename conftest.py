@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.test import Client
 
-from leads import roles
+from core import roles
 from leads.tests.factories import UserFactory
 
 

@@ -12,6 +12,9 @@ from django.db.models import Count, ForeignKey, Model, QuerySet
 from django.forms import BaseInlineFormSet, ModelChoiceField, ModelForm
 from django.http import HttpRequest
 
+from core import roles
+from core.paginators import EstimatedCountPaginator
+from core.typing import signed_in_user
 from handoff import selectors
 from handoff.calendar import BusinessCalendar
 from handoff.models import (
@@ -25,14 +28,11 @@ from handoff.models import (
     Team,
     TeamHours,
 )
-from leads import roles
-from leads.paginators import EstimatedCountPaginator
-from leadsite.typing import signed_in_user
 
 SELLING_ROLES = (roles.SALES_REP, roles.SALES_MANAGER)
 MANAGE_MEMBERSHIP = "handoff.manage_team_membership"
 
-# A manager sees the leads of the teams they run, in every app's admin: leads' admin asks leads.roles, which
+# A manager sees the leads of the teams they run, in every app's admin: leads' admin asks core.roles, which
 # gets the rule from here (admin imports this module at start-up; without it team-scoped staff see no lead).
 roles.register_lead_scope(selectors.lead_scope)
 

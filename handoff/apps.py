@@ -3,6 +3,8 @@ from typing import Any
 
 from django.apps import AppConfig
 
+from core.demo import DemoOptions
+
 # Managers run their teams and SLA policies in admin; the calendar rows are edited inline on a team.
 _MANAGED_IN_ADMIN = ("team", "teamhours", "closeddate", "membership", "slapolicy")
 
@@ -11,7 +13,7 @@ class HandoffConfig(AppConfig):
     name = "handoff"
     verbose_name = "Sales handoff"
 
-    # What each role may do with this app's models; see leads.roles. Reps work only in the inbox,
+    # What each role may do with this app's models; see core.roles. Reps work only in the inbox,
     # which checks leads.work_inbox and scopes every lead by assignment.
     role_permissions = {
         "Marketing": ["handoff.view_team", "handoff.view_slapolicy"],
@@ -35,16 +37,16 @@ class HandoffConfig(AppConfig):
         "handoff.tasks.return_recycled_leads": 5,
     }
 
-    def load_demo(self, *, users: dict[str, Any], now: datetime) -> str:
+    def load_demo(self, *, users: dict[str, Any], now: datetime, options: DemoOptions) -> str:
         """``manage.py load_demo`` calls this after the apps before it in INSTALLED_APPS; returns a summary."""
         from handoff.demo import load_demo_handoff
 
         return load_demo_handoff(users=users, now=now)
 
     def ready(self) -> None:
+        from core import health
         from handoff import pipeline, receivers
         from leads import events
-        from leadsite import health
 
         # Readiness reads the backlog from the leads, not from the broker.
         health.register_backlog(pipeline.backlog)

@@ -28,12 +28,12 @@ from datetime import datetime, timedelta
 from django.db import connection, transaction
 from django.db.models import Case, Count, DateTimeField, F, Min, Q, QuerySet, Value, When
 
+from core.batch import batch_scope, once_per_batch
+from core.health import BacklogState
 from handoff.services import assignment
 from leads import services as lead_services
 from leads.enrichment import services as enrichment
 from leads.models import Lead, PipelineStep, Stage
-from leadsite.batch import batch_scope, once_per_batch
-from leadsite.health import BacklogState
 from scoring import baseline, selectors
 from scoring.services import lead_scoring
 

@@ -17,12 +17,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from core.typing import AuthenticatedHttpRequest
 from handoff import forms, selectors, services
 from handoff.models import Assignment
 from handoff.pagination import keyset_page
 from leads import services as lead_services
 from leads.models import Lead, ProposedChange
-from leadsite.typing import AuthenticatedHttpRequest
 
 work_inbox = permission_required("leads.work_inbox", raise_exception=True)
 manage_team = permission_required("leads.manage_team", raise_exception=True)

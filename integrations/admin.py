@@ -15,12 +15,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from core import roles
+from core.typing import signed_in_user
 from integrations import services
 from integrations.forms import WebhookEndpointForm
 from integrations.models import ApiKey, WebhookDelivery, WebhookEndpoint
-from leads import roles
 from leads.models import Lead
-from leadsite.typing import signed_in_user
 
 
 class ApiKeyKindFilter(admin.SimpleListFilter):

@@ -17,7 +17,7 @@ class IntegrationsConfig(AppConfig):
     name = "integrations"
     verbose_name = "Integrations"
 
-    # What each role may do with this app's models; see leads.roles. Personal tokens need no permission:
+    # What each role may do with this app's models; see core.roles. Personal tokens need no permission:
     # anyone signed in makes their own at /api/tokens/, and a token can never do more than its owner.
     role_permissions = {"Marketing": _CONNECTS_SYSTEMS, "Sales manager": _CONNECTS_SYSTEMS}
 
@@ -28,8 +28,8 @@ class IntegrationsConfig(AppConfig):
     }
 
     def ready(self) -> None:
+        from core.idempotency import register_runner
         from integrations import idempotency, privacy_admin, receivers, schema  # noqa: F401  (schema: auth scheme)
-        from leads.api.idempotency import register_runner
         from leads.events import lead_event
 
         # The API's POST views (in leads) run through the idempotency store, which leads may not import.

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from django import forms
 
+from core import outbound
 from integrations.models import ApiKey, ApiKeyScope, WebhookEndpoint
-from leads import events, outbound
+from leads import events
 
 
 class WebhookEndpointForm(forms.ModelForm):

@@ -1,6 +1,6 @@
 """``Idempotency-Key`` for POST views: a retry with the same key and credential gets the first response again.
 
-A view opts in with the ``leads.api.idempotency.idempotent`` decorator on its handler (the API views
+A view opts in with the ``core.idempotency.idempotent`` decorator on its handler (the API views
 live in apps that may not import this one, so that decorator reaches ``run_idempotently`` by dotted
 path). The view runs in one transaction with the claim on the key: its writes and the stored
 response commit together, or neither does. Only a 2xx response is kept, so a request that failed

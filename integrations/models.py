@@ -13,7 +13,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
-from leads import events, roles
+from core import roles
+from leads import events
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User

@@ -17,10 +17,10 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
+from core.typing import signed_in_user
 from integrations import privacy
 from leads.admin import LeadAdmin, _confirmation_page, _reviewable
 from leads.models import Lead
-from leadsite.typing import signed_in_user
 
 logger = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 Rates come from ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]`` (``api_key``, ``user``, ``anon``) and are
 read on every request, so a test or a settings override takes effect without a restart. Counters
 live in the default cache, which every process shares, and in each process's memory while that cache
-does not answer (``leads.ratelimit``): an API client is never refused because Redis is down.
+does not answer (``core.ratelimit``): an API client is never refused because Redis is down.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
+from core.ratelimit import rate_limit_cache
 from integrations.models import ApiKey
-from leads.ratelimit import rate_limit_cache
 
 if TYPE_CHECKING:  # rest_framework.views imports this module while it is being defined
     from rest_framework.views import APIView

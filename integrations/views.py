@@ -17,9 +17,9 @@ from drf_spectacular.renderers import (
 )
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from core.typing import AuthenticatedHttpRequest
 from integrations import selectors, services
 from integrations.forms import PersonalTokenForm
-from leadsite.typing import AuthenticatedHttpRequest
 
 
 class SchemaView(SpectacularAPIView):

@@ -20,7 +20,10 @@ from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from leads import roles, selectors, services, submissions
+from core import roles
+from core.paginators import EstimatedCountPaginator
+from core.typing import signed_in_user
+from leads import selectors, services, submissions
 from leads.models import (
     Activity,
     CaptureForm,
@@ -37,8 +40,6 @@ from leads.models import (
     SubmissionStatus,
     Touch,
 )
-from leads.paginators import EstimatedCountPaginator
-from leadsite.typing import signed_in_user
 
 if TYPE_CHECKING:
     from django.contrib.admin.options import _FieldsetSpec
@@ -281,7 +282,7 @@ class LeadAdmin(admin.ModelAdmin):
         return request.user.has_perm("leads.erase_lead")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Lead]:
-        # A manager sees their teams' leads only (leads.roles); marketing every lead.
+        # A manager sees their teams' leads only (core.roles); marketing every lead.
         return roles.scoped_leads(request.user, super().get_queryset(request))
 
     def get_readonly_fields(self, request: HttpRequest, obj: Lead | None = None) -> tuple[str, ...]:

@@ -2,14 +2,15 @@ from datetime import datetime
 from typing import Any
 
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
+
+from core.demo import DemoOptions
 
 
 class LeadsConfig(AppConfig):
     name = "leads"
     verbose_name = "Leads"
 
-    # What each role may do with this app's models; see leads.roles.
+    # What each role may do with this app's models; see core.roles.
     role_permissions = {
         "Marketing": [
             *(
@@ -54,21 +55,28 @@ class LeadsConfig(AppConfig):
     # Safety net: double opt-in emails whose task was lost (leads.submissions).
     periodic_tasks = {"leads.tasks.send_unsent_confirmations": 5}
 
-    def load_demo(self, *, users: dict[str, Any], now: datetime) -> str:
-        """``manage.py load_demo`` calls this after the apps before it in INSTALLED_APPS; returns a summary."""
+    def load_demo(self, *, users: dict[str, Any], now: datetime, options: DemoOptions) -> str:
+        """``manage.py load_demo`` calls this first (core.demo): the demo people, leads, forms and enrichment."""
+        from leads import demo
         from leads.enrichment.demo import load_demo_enrichment
 
-        return load_demo_enrichment(users=users, now=now)
+        users.update(demo.ensure_demo_users())
+        reps = [user for name, user in users.items() if name.startswith("rep")]
+        created = demo.load_demo_leads(count=options.demo_leads, reps=reps, now=now)
+        forms_created = demo.ensure_demo_forms(now=now)
+        enrichment = load_demo_enrichment(users=users, now=now)
+        return (
+            f"users {', '.join(users)}; {created} new demo leads ({options.demo_leads - created} already there); "
+            f"{forms_created} new forms; {enrichment}"
+        )
+
+    def load_bulk_demo(self, *, users: dict[str, Any], now: datetime, total: int) -> int:
+        """Synthetic leads up to ``total``, for benchmarks (``load_demo --leads N``)."""
+        from leads import demo
+
+        reps = [user for name, user in users.items() if name.startswith("rep")]
+        return demo.bulk_create_leads(total=total, reps=reps, now=now)
 
     def ready(self) -> None:
-        import leadsite.checks  # noqa: F401  # registers the project's deploy checks
-        from leads.roles import sync_role_groups
-        from leads.schedules import sync_periodic_tasks
-
-        # Runs after every migrate and test-database flush, once permissions exist (auth's own
-        # post_migrate receiver is connected first), so the groups can never drift from the code.
-        post_migrate.connect(sync_role_groups, dispatch_uid="leads.sync_role_groups")
-        post_migrate.connect(sync_periodic_tasks, dispatch_uid="leads.sync_periodic_tasks")
-
         # Enrichment and routing keep their admin beside their code; admin only autodiscovers leads.admin.
         import leads.enrichment.admin  # noqa: F401

@@ -20,7 +20,8 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 
-from leads import roles, services, submissions
+from core import roles
+from leads import services, submissions
 from leads.models import (
     ActivityKind,
     CaptureForm,

@@ -18,6 +18,7 @@ from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 from django_q.tasks import async_task
 
+from core.batch import once_per_batch
 from leads import attribution, events, merge, routing
 from leads.models import (
     Activity,
@@ -36,7 +37,6 @@ from leads.models import (
     Touch,
 )
 from leads.normalise import normalise_email, normalise_phone
-from leadsite.batch import once_per_batch
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from core.ratelimit import rate_limit_cache
 from leads.models import SpamReason
-from leads.ratelimit import rate_limit_cache
 
 # A field people never see (it is moved off screen) and bots fill in; named to tempt them.
 HONEYPOT_FIELD = "company_website"
@@ -46,7 +46,7 @@ def check_submission(
 def count_submission_from(*, ip_address: str | None, now: datetime) -> int:
     """Add one to the address's counter for the current window (a fixed window in the shared cache).
 
-    While the shared cache does not answer, the count is this process's own (``leads.ratelimit``).
+    While the shared cache does not answer, the count is this process's own (``core.ratelimit``).
     """
     window_seconds = int(RATE_WINDOW.total_seconds())
     window = int(now.timestamp()) // window_seconds

@@ -20,12 +20,12 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
+from core.client import client_ip
+from core.roles import landing_url_name
 from leads import selectors, services, spam, submissions, tokens
-from leads.client import client_ip
 from leads.forms import SubmissionForm, clean_attribution, hidden_field_values
 from leads.models import CaptureForm, ConsentStatus, ConsentText, FormField, Lead, Submission
 from leads.origins import allows_opaque_origin, is_allowed_origin, is_opaque_origin, origin_of
-from leads.roles import landing_url_name
 
 logger = logging.getLogger(__name__)
 

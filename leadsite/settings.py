@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "django_q",
     "axes",
     "csp",
+    "core",
     "leads",
     "scoring",
     "handoff",
@@ -115,7 +116,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     # PostgreSQL cannot hold a NUL: an admin query parameter with one is a 400 before it reaches the database.
-    "leadsite.middleware.RejectNulInAdminQueryMiddleware",
+    "core.middleware.RejectNulInAdminQueryMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -172,7 +173,7 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             # A Redis that does not answer must not hold up a request: give up after a second (not the OS's
-            # minutes of TCP retries), and the rate limits count per process meanwhile (leads.ratelimit).
+            # minutes of TCP retries), and the rate limits count per process meanwhile (core.ratelimit).
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
@@ -205,7 +206,7 @@ else:
     Q_CLUSTER["orm"] = "default"
     Q_CLUSTER["poll"] = 0.5
 
-# Readiness (/healthz/ready/, leadsite.health): a task waiting longer than this means the worker is not
+# Readiness (/healthz/ready/, core.health): a task waiting longer than this means the worker is not
 # keeping up; a schedule is overdue when its next run is two of its intervals plus this grace in the past.
 HEALTH_QUEUE_MAX_AGE = timedelta(seconds=env_int("HEALTH_QUEUE_MAX_AGE_SECONDS", 600))
 HEALTH_SCHEDULE_GRACE = timedelta(seconds=env_int("HEALTH_SCHEDULE_GRACE_SECONDS", 120))
@@ -237,7 +238,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-AXES_CLIENT_IP_CALLABLE = "leads.client.client_ip"
+AXES_CLIENT_IP_CALLABLE = "core.client.client_ip"
 AXES_ENABLED = env_bool("AXES_ENABLED", default=True)
 
 # --- Internationalisation -----------------------------------------------------------------------
@@ -355,7 +356,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }
 # Webhooks and the HTTP enrichment provider refuse URLs that resolve into private, loopback or link-local
-# networks (leads.outbound); set this to deliver to an internal CRM on purpose.
+# networks (core.outbound); set this to deliver to an internal CRM on purpose.
 OUTBOUND_ALLOW_PRIVATE_NETWORKS = env_bool("OUTBOUND_ALLOW_PRIVATE_NETWORKS", default=False)
 
 # --- Logging ------------------------------------------------------------------------------------

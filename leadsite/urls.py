@@ -2,8 +2,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from core import health
 from leads import views as lead_views
-from leadsite import health
 
 admin.site.site_header = "Leadsite administration"
 admin.site.site_title = "Leadsite"

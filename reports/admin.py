@@ -19,12 +19,12 @@ from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from leads import roles
+from core import roles
+from core.typing import signed_in_user
 from leads.admin_csv import CsvImportMixin, ImportOutcome
 from leads.attribution import classify_touch
 from leads.channels import Channel, TouchFacts
 from leads.models import ChannelRule, Lead
-from leadsite.typing import signed_in_user
 from reports import services
 from reports.forms import FirstTouchCorrectionForm
 from reports.models import FirstTouchCorrection, Spend
@@ -181,7 +181,7 @@ class FirstTouchCorrectionAdmin(admin.ModelAdmin):
     ordering = ("-corrected_at", "-id")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[FirstTouchCorrection]:
-        # A manager sees the corrections of their teams' leads only (leads.roles.scoped_leads).
+        # A manager sees the corrections of their teams' leads only (core.roles.scoped_leads).
         visible = roles.scoped_leads(request.user, Lead.objects.all())
         return super().get_queryset(request).filter(lead__in=visible)
 

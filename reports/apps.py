@@ -3,6 +3,8 @@ from typing import Any
 
 from django.apps import AppConfig
 
+from core.demo import DemoOptions
+
 
 class ReportsConfig(AppConfig):
     name = "reports"
@@ -46,7 +48,7 @@ class ReportsConfig(AppConfig):
             post_save.connect(receivers.lead_row_saved, sender=model, dispatch_uid=f"reports.{model.__name__}_saved")
         events.lead_event.connect(receivers.lead_assigned, dispatch_uid="reports.lead_assigned")
 
-    def load_demo(self, *, users: dict[str, Any], now: datetime) -> str:
+    def load_demo(self, *, users: dict[str, Any], now: datetime, options: DemoOptions) -> str:
         """``manage.py load_demo`` calls this after the apps before it in INSTALLED_APPS; returns a summary."""
         from reports.demo import load_demo_reports
 

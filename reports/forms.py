@@ -5,9 +5,9 @@ from typing import TypedDict
 from django import forms
 from django.core.exceptions import ValidationError
 
+from core.validators import validate_storable_offset
 from leads.channels import Channel
 from leads.models import Touch
-from leadsite.validators import validate_storable_offset
 
 
 class ReportOptions(TypedDict):

@@ -9,8 +9,8 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from core.typing import AuthenticatedHttpRequest
 from leads.models import Lead
-from leadsite.typing import AuthenticatedHttpRequest
 from reports.csv import csv_lines
 from reports.filters import ReportFilter
 from reports.forms import ReportOptionsForm

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from leads.paginators import EstimatedCountPaginator
+from core.paginators import EstimatedCountPaginator
 from scoring import baseline, rules, selectors, services
 from scoring.forms import RULE_FIELDS, ScoringModelForm, ScoringRuleForm, param_field_names
 from scoring.models import LeadMissingMqlFields, RescoreJob, ScoringModel, ScoringRule

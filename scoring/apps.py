@@ -3,6 +3,8 @@ from typing import Any
 
 from django.apps import AppConfig
 
+from core.demo import DemoOptions
+
 _EDITED_BY_MARKETING = ("scoringmodel", "scoringrule")
 
 
@@ -10,7 +12,7 @@ class ScoringConfig(AppConfig):
     name = "scoring"
     verbose_name = "Scoring"
 
-    # What each role may do with this app's models; see leads.roles. Marketing owns the rules;
+    # What each role may do with this app's models; see core.roles. Marketing owns the rules;
     # managers may read them, to see why a lead in their team's queue scored what it did.
     role_permissions = {
         "Marketing": [
@@ -28,7 +30,7 @@ class ScoringConfig(AppConfig):
     # The decay pass (scoring.services.start_decay_pass): engagement points fade with age, every hour.
     periodic_tasks = {"scoring.tasks.decay_scores": 60}
 
-    def load_demo(self, *, users: dict[str, Any], now: datetime) -> str:
+    def load_demo(self, *, users: dict[str, Any], now: datetime, options: DemoOptions) -> str:
         """``manage.py load_demo`` calls this after the apps before it in INSTALLED_APPS; returns a summary."""
         from scoring.demo import load_demo_scoring
 

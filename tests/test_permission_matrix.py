@@ -27,12 +27,12 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django_q.models import Schedule
 from pytest_django.fixtures import Settings
 
+from core import roles
 from handoff import services as handoff_services
 from handoff.models import Notification
 from handoff.tests.factories import MQLFactory, SLAPolicyFactory, TeamFactory
 from integrations.models import ApiKey
 from integrations.tests.factories import ApiKeyFactory, WebhookDeliveryFactory, api_headers
-from leads import roles
 from leads.models import (
     CaptureForm,
     ChannelRule,

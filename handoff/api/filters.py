@@ -9,8 +9,8 @@ from django import forms
 from django.db.models import Q, QuerySet
 from django_filters.fields import IsoDateTimeField
 
+from core.validators import validate_storable_offset
 from leads.models import Lead, Stage
-from leadsite.validators import validate_storable_offset
 
 MAX_SCORE = 2**31 - 1
 

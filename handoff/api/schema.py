@@ -14,9 +14,9 @@ from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
+from core.api import ErrorDetailSerializer
 from handoff.api.serializers import AssignmentResultSerializer
 from leads.api.schema import AUTH_RESPONSES, INVALID_INPUT, LEAD_ID_PARAMETER
-from leads.api.serializers import ErrorDetailSerializer
 
 View = TypeVar("View", bound=type[APIView])
 

@@ -24,6 +24,8 @@ from rest_framework.serializers import Serializer
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
+from core.api import ErrorDetailSerializer
+from core.typing import AuthenticatedRequest
 from handoff import selectors, services
 from handoff.api.filters import LeadFilter
 from handoff.api.schema import LEAD_DETAIL_EXAMPLES, LEAD_LIST_EXAMPLES, NOT_FOUND, rep_action_schema
@@ -38,9 +40,7 @@ from handoff.api.serializers import (
 )
 from handoff.models import Assignment
 from leads.api.schema import AUTH_RESPONSES, INVALID_INPUT, LEAD_ID_PARAMETER
-from leads.api.serializers import ErrorDetailSerializer
 from leads.models import Lead
-from leadsite.typing import AuthenticatedRequest
 
 
 def visible_leads(request: Request) -> QuerySet[Lead]:

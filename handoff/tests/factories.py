@@ -6,8 +6,8 @@ from datetime import time, timedelta
 import factory
 from django.contrib.auth.models import Group
 
+from core import roles
 from handoff.models import BreachAction, Membership, SLAPolicy, Team, TeamHours
-from leads import roles
 from leads.models import Stage
 from leads.tests.factories import LeadFactory, UserFactory
 

@@ -5,8 +5,8 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from conftest import client_for
+from core import roles
 from handoff.models import Team
-from leads import roles
 
 pytestmark = pytest.mark.django_db
 

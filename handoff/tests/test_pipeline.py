@@ -9,6 +9,7 @@ from pytest_django.fixtures import Settings
 from pytest_httpserver import HTTPServer
 
 from conftest import client_for
+from core.health import BacklogState
 from handoff import pipeline, receivers, tasks
 from handoff.tests.factories import TeamFactory
 from leads import services as lead_services
@@ -20,7 +21,6 @@ from leads.models import (
     RoutingRule,
 )
 from leads.tests.factories import FIXED_NOW, LeadFactory
-from leadsite.health import BacklogState
 from scoring.tests.factories import ScoringModelFactory, ScoringRuleFactory
 
 pytestmark = pytest.mark.django_db

@@ -14,11 +14,11 @@ from django.test import Client
 from django.urls import reverse
 
 from conftest import client_for
+from core import roles
 from handoff import services
 from handoff.models import Assignment, Membership, SLAPolicy, Team
 from handoff.tests.factories import MQLFactory, SLAPolicyFactory, TeamFactory
 from integrations.tests.factories import ApiKeyFactory, api_headers
-from leads import roles
 from leads.models import StageChange
 from leads.tests.factories import UserFactory
 

@@ -10,7 +10,7 @@ A failed attempt is retried by the sweep (``requeue_due_deliveries``, every minu
 minutes, at most six hours apart; after ``MAX_ATTEMPTS`` the delivery is marked failed and can be
 re-sent from admin.
 
-Each attempt checks the endpoint's address again (``leads.outbound``): DNS may have changed since the
+Each attempt checks the endpoint's address again (``core.outbound``): DNS may have changed since the
 URL was saved. A URL that now points into a private network is refused without a request and the
 delivery fails at once, not retried: it needs a person to fix DNS or the URL (then re-send it from
 admin), and retrying would only give someone who controls that DNS more tries. A name that does not
@@ -34,12 +34,12 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django_q.tasks import async_task
 
+from core import outbound
+from core.batch import once_per_batch
 from integrations import signing
 from integrations.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from integrations.serializers import LeadEventSerializer
-from leads import outbound
 from leads.models import Lead
-from leadsite.batch import once_per_batch
 
 logger = logging.getLogger(__name__)
 

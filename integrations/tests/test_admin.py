@@ -10,9 +10,9 @@ from django.urls import reverse
 from pytest_django.fixtures import Settings
 
 from conftest import client_for
+from core import roles
 from integrations.models import ApiKey, ApiKeyScope, WebhookEndpoint
 from integrations.tests.factories import ApiKeyFactory, WebhookDeliveryFactory, WebhookEndpointFactory
-from leads import roles
 from leads.tests.dns import fake_dns
 
 pytestmark = pytest.mark.django_db

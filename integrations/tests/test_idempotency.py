@@ -12,10 +12,10 @@ from rest_framework.response import Response
 from rest_framework.test import APIRequestFactory
 from rest_framework.views import APIView
 
+from core.idempotency import idempotent
 from integrations import services
 from integrations.models import ApiKey, IdempotencyRecord
 from integrations.tests.factories import ApiKeyFactory, api_headers
-from leads.api.idempotency import idempotent
 from leads.models import Lead
 from leads.tests.factories import FIXED_NOW
 

@@ -268,7 +268,7 @@ def test_the_sweep_does_not_queue_a_delivery_again_while_its_task_waits() -> Non
     assert queued == [1, 0]
 
 
-# --- Addresses inside our own network (leads.outbound) ------------------------------------------------
+# --- Addresses inside our own network (core.outbound) ------------------------------------------------
 
 
 @pytest.fixture

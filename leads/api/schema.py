@@ -11,7 +11,7 @@ from __future__ import annotations
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
 
-from leads.api.serializers import ErrorDetailSerializer
+from core.api import ErrorDetailSerializer
 
 # --- Shared by every app's API ---------------------------------------------------------------------
 

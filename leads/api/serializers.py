@@ -40,10 +40,6 @@ RECORDABLE_ACTIVITY_KINDS = [
 ]
 
 
-class ErrorDetailSerializer(serializers.Serializer):
-    detail = serializers.CharField(help_text="What went wrong, for a person to read.")
-
-
 class ActivityInSerializer(serializers.Serializer):
     """One activity: who (email or lead_id), what (kind), when, and free-form metadata."""
 

@@ -18,8 +18,10 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
-from leads import roles, services, submissions
-from leads.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, IDEMPOTENCY_RESPONSES, idempotent
+from core import roles
+from core.api import ErrorDetailSerializer
+from core.idempotency import IDEMPOTENCY_KEY_PARAMETER, IDEMPOTENCY_RESPONSES, idempotent
+from leads import services, submissions
 from leads.api.schema import (
     ACTIVITIES_EXAMPLES,
     AUTH_RESPONSES,
@@ -36,7 +38,6 @@ from leads.api.serializers import (
     ActivityErrorsSerializer,
     ActivityInSerializer,
     ConsentsWithdrawnSerializer,
-    ErrorDetailSerializer,
     SubmissionCapturedSerializer,
     SubmissionErrorsSerializer,
     SubmissionInSerializer,

@@ -5,7 +5,7 @@ fields (dotted paths) to lead attributes. Requests have connect and read timeout
 transport errors are retried a bounded number of times with exponential backoff, and a circuit
 breaker shared by all workers refuses calls while the service is down.
 
-The URL may not point into the server's own network (``leads.outbound``): checked when the settings are
+The URL may not point into the server's own network (``core.outbound``): checked when the settings are
 saved and again before each request. A refused call is a provider error at once, without retries; it
 counts towards the circuit breaker like any other failure.
 """
@@ -21,7 +21,7 @@ from urllib.parse import quote
 
 import httpx
 
-from leads import outbound
+from core import outbound
 from leads.enrichment.breaker import CircuitBreaker
 from leads.enrichment.providers import (
     ENRICHABLE_FIELDS,

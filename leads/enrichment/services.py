@@ -10,6 +10,8 @@ from typing import Any
 
 from django.db import transaction
 
+from core.batch import once_per_batch
+
 # Importing the modules that define provider kinds registers them.
 from leads import events, merge
 from leads.enrichment import directory, http  # noqa: F401
@@ -30,7 +32,6 @@ from leads.models import (
     ProviderRunStatus,
     SizeBand,
 )
-from leadsite.batch import once_per_batch
 
 logger = logging.getLogger(__name__)
 

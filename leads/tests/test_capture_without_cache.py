@@ -11,11 +11,11 @@ from django.http import HttpResponse
 from django.test import Client
 from django.urls import reverse
 
+from core.ratelimit import rate_limit_cache
 from integrations.models import ApiKey, ApiKeyScope
 from integrations.tests.factories import ApiKeyFactory, api_headers
 from leads import spam
 from leads.models import CaptureForm, Lead, SpamReason, Submission, SubmissionStatus
-from leads.ratelimit import rate_limit_cache
 
 pytestmark = pytest.mark.django_db
 
@@ -51,7 +51,7 @@ def fill_and_send(client: Client, form: CaptureForm, clock: time_machine.Travell
 
 
 def ratelimit_warnings(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
-    return [record for record in caplog.records if record.name == "leads.ratelimit"]
+    return [record for record in caplog.records if record.name == "core.ratelimit"]
 
 
 @pytest.mark.usefixtures("unreachable_cache")

@@ -172,7 +172,7 @@ def test_valid_settings_have_no_errors(provider: HttpProvider) -> None:
     assert provider.validate_settings({"url": "https://api.example.com/v1?email={email}", "mapping": MAPPING}) == {}
 
 
-# --- Addresses inside our own network (leads.outbound) ------------------------------------------------
+# --- Addresses inside our own network (core.outbound) ------------------------------------------------
 
 PRIVATE_SERVICE = {"url": "https://enrich.example.com/v1/person?email={email}", "mapping": MAPPING}
 

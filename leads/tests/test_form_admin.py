@@ -5,7 +5,7 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from conftest import client_for
-from leads import roles
+from core import roles
 from leads.models import CaptureForm, ConsentText, Lead, SpamReason, SubmissionStatus
 from leads.tests.factories import ConsentTextFactory, FormFieldFactory, SubmissionFactory
 

@@ -25,9 +25,9 @@ from django.db import connection, transaction
 from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet, TextField
 from django.db.models.functions import Cast
 
+from core.batch import once_per_batch
 from leads import services as lead_services
 from leads.models import Lead, Stage, usable_consent_q
-from leadsite.batch import once_per_batch
 from scoring import baseline, rules, selectors, thresholds
 
 logger = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ from django.test import Client
 from django.urls import reverse
 
 from conftest import client_for
-from leads import roles
+from core import roles
 
 pytestmark = pytest.mark.django_db
 

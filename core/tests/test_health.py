@@ -21,8 +21,8 @@ from django_q.signing import SignedPackage
 from django_q.status import Stat, Status
 
 from conftest import client_for
+from core import health
 from leads.tests.factories import LeadFactory, UserFactory
-from leadsite import health
 
 pytestmark = pytest.mark.django_db
 

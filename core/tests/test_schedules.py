@@ -1,7 +1,7 @@
 import pytest
 from django_q.models import Schedule
 
-from leads.schedules import declared_periodic_tasks, sync_periodic_tasks
+from core.schedules import declared_periodic_tasks, sync_periodic_tasks
 
 pytestmark = pytest.mark.django_db
 

@@ -31,7 +31,7 @@ T = TypeVar("T")
 STORE_ERRORS = (RedisError, DatabaseError, OSError)
 # Say it once a minute per process: a line per request would bury the log while Redis is down.
 WARNING_INTERVAL_SECONDS = 60
-_WARNED_KEY = "leads.ratelimit:warned"
+_WARNED_KEY = "core.ratelimit:warned"
 
 
 class RateLimitCache:

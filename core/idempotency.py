@@ -1,6 +1,6 @@
 """``Idempotency-Key`` for the API's POST views: opt in with ``@idempotent`` on the handler.
 
-    from leads.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, IDEMPOTENCY_RESPONSES, idempotent
+    from core.idempotency import IDEMPOTENCY_KEY_PARAMETER, IDEMPOTENCY_RESPONSES, idempotent
 
     class SubmissionsView(APIView):
         @extend_schema(parameters=[IDEMPOTENCY_KEY_PARAMETER], responses={201: ..., **IDEMPOTENCY_RESPONSES})
@@ -21,7 +21,7 @@ from typing import Any
 from django.http.response import HttpResponseBase
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 
-from leads.api.serializers import ErrorDetailSerializer
+from core.api import ErrorDetailSerializer
 
 Runner = Callable[..., HttpResponseBase]
 _runner: list[Runner] = []

@@ -7,15 +7,13 @@ Each app declares the permissions its roles need as ``role_permissions`` on its 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.apps import apps as global_apps
 from django.db.models import Q, QuerySet
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
-
-    from leads.models import Lead
 
 MARKETING = "Marketing"
 SALES_REP = "Sales rep"
@@ -46,6 +44,7 @@ def landing_url_name(user: User | AnonymousUser) -> str:
 # scoring and routing work on all of them. Superusers see everything.
 
 LeadScope = Callable[["User"], Q]
+_M = TypeVar("_M", bound=Any)
 _lead_scope: list[LeadScope] = []
 
 
@@ -60,7 +59,7 @@ def register_lead_scope(scope: LeadScope) -> LeadScope:
     return scope
 
 
-def scoped_leads(user: User | AnonymousUser, leads: QuerySet[Lead]) -> QuerySet[Lead]:
+def scoped_leads(user: User | AnonymousUser, leads: QuerySet[_M]) -> QuerySet[_M]:
     """``leads`` narrowed to the ones ``user`` may see: all of them unless ``user`` is team-scoped.
 
     Which actions ``user`` may take on them is still their permissions' business (admin and API check those).

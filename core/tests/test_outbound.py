@@ -8,7 +8,7 @@ import httpx
 import pytest
 from pytest_django.fixtures import Settings
 
-from leads import outbound
+from core import outbound
 from leads.tests.dns import fake_dns
 
 PUBLIC_V4 = "93.184.216.34"
