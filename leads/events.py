@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -89,3 +89,45 @@ def _send(kwargs: dict[str, Any]) -> None:
     for receiver, result in lead_event.send_robust(sender=Lead, **kwargs):
         if isinstance(result, Exception):
             logger.error("Listener %r failed on %s %s", receiver, kwargs["event"], kwargs["event_id"], exc_info=result)
+
+
+# --- Nurture ---------------------------------------------------------------------------------------
+# Sent with sender=Lead and the keyword arguments lead_id, track, source, reason and until, after the
+# transaction that decided it commits (``request_nurture``). ``track`` is a nurture track's key, or "" for
+# the default track of that ``source``; ``source`` is one of NURTURE_SOURCES; ``until`` is when a rep's
+# recycle ends (or None). The nurture app listens and enrolls the lead; leads, scoring and handoff never
+# import it.
+nurture_requested = Signal()
+
+NURTURE_FROM_ROUTING = "routing"  # a routing rule's destination is a track
+NURTURE_FROM_RECYCLE = "recycle"  # a rep recycled the lead "not now"
+NURTURE_BELOW_THRESHOLD = "below_threshold"  # scoring moved the lead to nurture
+NURTURE_SOURCES = (NURTURE_FROM_ROUTING, NURTURE_FROM_RECYCLE, NURTURE_BELOW_THRESHOLD)
+
+TrackChoices = Callable[[], list[tuple[str, str]]]
+_track_choices: list[TrackChoices] = []
+
+
+def request_nurture(*, lead_id: int, source: str, reason: str, track: str = "", until: datetime | None = None) -> None:
+    """Ask for ``lead_id`` to be enrolled in a nurture track once the current transaction commits."""
+    if source not in NURTURE_SOURCES:
+        raise ValueError(f"Unknown nurture source {source!r}; one of {', '.join(NURTURE_SOURCES)}.")
+    kwargs = {"lead_id": lead_id, "track": track, "source": source, "reason": reason, "until": until}
+
+    def send() -> None:
+        for receiver, result in nurture_requested.send_robust(sender=Lead, **kwargs):
+            if isinstance(result, Exception):
+                logger.error("Nurture listener %r failed for lead %s", receiver, lead_id, exc_info=result)
+
+    transaction.on_commit(send)
+
+
+def register_nurture_tracks(choices: TrackChoices) -> TrackChoices:
+    """Make ``choices()`` ((key, name) pairs of live tracks) what routing offers as destinations (the nurture app)."""
+    _track_choices[:] = [choices]
+    return choices
+
+
+def nurture_track_choices() -> list[tuple[str, str]]:
+    """The nurture tracks a routing rule may send a lead to; empty when no nurture app is installed."""
+    return _track_choices[0]() if _track_choices else []
