@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
@@ -10,13 +10,18 @@ from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.core.exceptions import PermissionDenied
 from django.db.models import Case, Count, Q, QuerySet, Value, When
 from django.forms import ModelForm
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from core.paginators import EstimatedCountPaginator
+from core.typing import signed_in_user
+
+if TYPE_CHECKING:
+    from django.contrib.admin.options import _FieldOpts, _FieldsetSpec
+    from django.utils.functional import _StrPromise
 from scoring import baseline, rules, selectors, services
 from scoring.forms import RULE_FIELDS, ScoringModelForm, ScoringRuleForm, param_field_names
 from scoring.models import LeadMissingMqlFields, RescoreJob, ScoringModel, ScoringRule
@@ -38,9 +43,9 @@ class WhatIfPreviewMixin:
     def _preview_view(self, request: HttpRequest, object_id: str | None) -> HttpResponse:
         model_admin: admin.ModelAdmin = self  # type: ignore[assignment]
         add = object_id is None
-        obj = None if add else model_admin.get_object(request, unquote(object_id))
-        if not add and obj is None:
-            return model_admin._get_obj_does_not_exist_redirect(request, model_admin.opts, object_id)
+        obj = None if object_id is None else model_admin.get_object(request, unquote(object_id))
+        if object_id is not None and obj is None:
+            raise Http404(f"No {model_admin.opts.verbose_name} with id “{object_id}”.")
         allowed = model_admin.has_add_permission(request) if add else model_admin.has_change_permission(request, obj)
         if not allowed:
             raise PermissionDenied
@@ -50,7 +55,7 @@ class WhatIfPreviewMixin:
         what_if = self.what_if(form.save(commit=False)) if form.is_valid() else None
         admin_form = helpers.AdminForm(
             form,
-            list(fieldsets),
+            list(fieldsets),  # type: ignore[arg-type]  # django-stubs' _FieldOpts vs AdminForm's dict
             model_admin.get_prepopulated_fields(request, obj),
             model_admin.get_readonly_fields(request, obj),
             model_admin=model_admin,
@@ -75,7 +80,7 @@ class WhatIfPreviewMixin:
 
 @admin.action(description="Rescore all leads now", permissions=["change"])
 def rescore_now(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[ScoringModel]) -> None:
-    job = services.request_rescore(reason="Requested in admin", by=request.user, now=timezone.now())
+    job = services.request_rescore(reason="Requested in admin", by=signed_in_user(request), now=timezone.now())
     url = reverse("admin:scoring_rescorejob_change", args=[job.pk])
     modeladmin.message_user(request, format_html('Rescore queued: <a href="{}">{}</a>.', url, job), messages.SUCCESS)
 
@@ -139,7 +144,7 @@ class ScoringModelAdmin(WhatIfPreviewMixin, admin.ModelAdmin):
         )
 
     def save_model(self, request: HttpRequest, obj: ScoringModel, form: Any, change: bool) -> None:
-        services.save_scoring_model(scoring_model=obj, by=request.user, now=timezone.now())
+        services.save_scoring_model(scoring_model=obj, by=signed_in_user(request), now=timezone.now())
 
     def what_if(self, candidate: ScoringModel) -> services.WhatIf:
         return services.preview_model_change(model=candidate, now=timezone.now())
@@ -172,15 +177,18 @@ class ScoringRuleAdmin(WhatIfPreviewMixin, admin.ModelAdmin):
     def kind_label(self, obj: ScoringRule) -> str:
         return obj.kind_label
 
-    def get_fieldsets(self, request: HttpRequest, obj: ScoringRule | None = None) -> list[tuple[str | None, dict]]:
-        fieldsets: list[tuple[str | None, dict]] = [
+    def get_fieldsets(self, request: HttpRequest, obj: ScoringRule | None = None) -> _FieldsetSpec:
+        fieldsets: list[tuple[str | _StrPromise | None, _FieldOpts]] = [
             (None, {"fields": ("scoring_model", "name", "order", "is_active")}),
             ("What it scores", {"fields": ("kind", "dimension", "points", "cap")}),
         ]
         for name, label in rules.kind_choices():
             if rules.RULE_KINDS[name].param_fields:
-                classes = ("scoring-params", f"scoring-kind-{name}")
-                fieldsets.append((f"Parameters: {label}", {"fields": param_field_names(name), "classes": classes}))
+                options: _FieldOpts = {
+                    "fields": tuple(param_field_names(name)),
+                    "classes": ("scoring-params", f"scoring-kind-{name}"),
+                }
+                fieldsets.append((f"Parameters: {label}", options))
         return fieldsets
 
     def get_form(
@@ -196,14 +204,14 @@ class ScoringRuleAdmin(WhatIfPreviewMixin, admin.ModelAdmin):
         return super().render_change_form(request, context, *args, **kwargs)
 
     def save_model(self, request: HttpRequest, obj: ScoringRule, form: Any, change: bool) -> None:
-        services.save_scoring_rule(rule=obj, by=request.user, now=timezone.now())
+        services.save_scoring_rule(rule=obj, by=signed_in_user(request), now=timezone.now())
 
     def delete_model(self, request: HttpRequest, obj: ScoringRule) -> None:
-        services.delete_scoring_rule(rule=obj, by=request.user, now=timezone.now())
+        services.delete_scoring_rule(rule=obj, by=signed_in_user(request), now=timezone.now())
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[ScoringRule]) -> None:
         for rule in queryset:
-            services.delete_scoring_rule(rule=rule, by=request.user, now=timezone.now())
+            services.delete_scoring_rule(rule=rule, by=signed_in_user(request), now=timezone.now())
 
     def what_if(self, candidate: ScoringRule) -> services.WhatIf:
         return services.preview_rule_change(rule=candidate, now=timezone.now())

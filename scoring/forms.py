@@ -80,7 +80,9 @@ class ScoringRuleForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Read from the registry on every form, so a kind registered later shows up without a deploy of forms.
-        self.fields["kind"].choices = [("", "---------"), *rules.kind_choices()]
+        kind_field = self.fields["kind"]
+        assert isinstance(kind_field, forms.ChoiceField)
+        kind_field.choices = [("", "---------"), *rules.kind_choices()]
         saved_kind, saved_params = self.instance.kind, self.instance.params or {}
         for kind_name, kind in rules.RULE_KINDS.items():
             for spec in kind.param_fields:
@@ -92,7 +94,7 @@ class ScoringRuleForm(forms.ModelForm):
                     self.initial[name] = spec.default
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         kind = rules.RULE_KINDS.get(cleaned.get("kind", ""))
         if kind is not None:
             params = {
@@ -118,7 +120,7 @@ class ScoringRuleForm(forms.ModelForm):
                     unplaced.append(error)
             if unplaced:
                 error_dict.setdefault(NON_FIELD_ERRORS, []).extend(unplaced)
-        super()._update_errors(errors)
+        super()._update_errors(errors)  # type: ignore[misc]  # BaseModelForm's, missing from django-stubs
 
 
 class ScoringModelForm(forms.ModelForm):

@@ -17,6 +17,7 @@ from django.db.models import F, Q
 from leads.models import Lead
 from scoring import rules
 from scoring.baseline import BASELINE_FIELDS, DEFAULT_BASELINE_FIELDS
+from scoring.rules import ScoringModelSpec
 
 
 class Dimension(models.TextChoices):
@@ -97,8 +98,9 @@ class ScoringModel(models.Model):
         # (services.save_scoring_model), so a form must not reject the second active model.
         super().validate_constraints(exclude={*(exclude or ()), "is_active"})
 
-    def to_spec(self) -> rules.ScoringModelSpec:
-        return rules.ScoringModelSpec(
+    def to_spec(self) -> ScoringModelSpec:
+        # (``rules`` is also this model's related manager: name the spec class directly.)
+        return ScoringModelSpec(
             half_life_days=float(self.engagement_half_life_days),
             mql_threshold=self.mql_threshold,
             nurture_threshold=self.nurture_threshold,
@@ -164,7 +166,7 @@ class ScoringRule(models.Model):
         errors: dict[str, list[ValidationError]] = {}
         for key, message in rules.validate_rule(self.to_spec()).items():
             field, _, param = key.partition(".")
-            error = ValidationError(message, code="invalid_param", params={"param": param}) if param else message
+            error = ValidationError(message, code="invalid_param", params={"param": param} if param else None)
             errors.setdefault(field, []).append(error)
         if errors:
             raise ValidationError(errors)

@@ -348,8 +348,10 @@ class NumericRange(FactRuleKind):
         low, high = params.get("min"), params.get("max")
         if low is not None and high is not None:
             bounds = f"between {format_bound(low)} and {format_bound(high)}"
+        elif low is not None:
+            bounds = f"at least {format_bound(low)}"
         else:
-            bounds = f"at least {format_bound(low)}" if low is not None else f"at most {format_bound(high)}"
+            bounds = f"at most {format_bound(high)}" if high is not None else "any value"
         return f"{field_label(params['field'])} is {_show(value)}, {bounds}"
 
 
@@ -450,7 +452,7 @@ class Disqualifier(RuleKind):
     """
 
     is_disqualifier = True
-    param_fields = (
+    param_fields: ClassVar[tuple[ParamField, ...]] = (
         ParamField(
             "effect",
             "choice",

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from scoring.models import ScoringModel, ScoringRule
 from scoring.services.rescoring import request_rescore
 
 
-def save_scoring_model(*, scoring_model: ScoringModel, by: AbstractBaseUser | None, now: datetime) -> ScoringModel:
+def save_scoring_model(*, scoring_model: ScoringModel, by: User | None, now: datetime) -> ScoringModel:
     """Save the model; activating it deactivates the active one. Rescores when the active model changed."""
     scoring_model.full_clean()
     with transaction.atomic():
@@ -23,7 +23,7 @@ def save_scoring_model(*, scoring_model: ScoringModel, by: AbstractBaseUser | No
     return scoring_model
 
 
-def save_scoring_rule(*, rule: ScoringRule, by: AbstractBaseUser | None, now: datetime) -> ScoringRule:
+def save_scoring_rule(*, rule: ScoringRule, by: User | None, now: datetime) -> ScoringRule:
     """Save the rule; rescores when it belongs (or belonged, before a move) to the active model."""
     rule.full_clean()
     with transaction.atomic():
@@ -34,7 +34,7 @@ def save_scoring_rule(*, rule: ScoringRule, by: AbstractBaseUser | None, now: da
     return rule
 
 
-def delete_scoring_rule(*, rule: ScoringRule, by: AbstractBaseUser | None, now: datetime) -> None:
+def delete_scoring_rule(*, rule: ScoringRule, by: User | None, now: datetime) -> None:
     with transaction.atomic():
         model_id, name = rule.scoring_model_id, rule.name
         rule.delete()

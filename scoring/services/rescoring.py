@@ -15,7 +15,7 @@ import logging
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Exists, F, Max, Min, OuterRef, Q, QuerySet
 from django_q.tasks import async_task
@@ -87,7 +87,7 @@ def id_batches(leads: QuerySet[Lead], *, after_id: int, batch_size: int) -> Iter
 
 
 def request_rescore(
-    *, reason: str, now: datetime, by: AbstractBaseUser | None = None, scope: str = RescoreScope.ALL
+    *, reason: str, now: datetime, by: User | None = None, scope: str = RescoreScope.ALL
 ) -> RescoreJob:
     """Queue a background rescore, to start once the current transaction commits.
 
