@@ -83,3 +83,18 @@ def _empty_cache() -> Iterator[None]:
 
     if "DatabaseCache" not in settings.CACHES["default"]["BACKEND"]:
         cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_process_caches() -> Iterator[None]:
+    """Each test starts without what another test's (rolled-back) rows left in this process's memory: the
+    forms and channel rules capture keeps, and the rate-limit counts (the database cache is never used
+    for those, so no rollback clears them)."""
+    from core.ratelimit import rate_limit_cache
+    from leads import capture_cache
+
+    capture_cache.clear()
+    rate_limit_cache.local.clear()
+    yield
+    capture_cache.clear()
+    rate_limit_cache.local.clear()

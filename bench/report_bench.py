@@ -78,6 +78,7 @@ def fill(total: int, now: datetime) -> tuple[int, int]:
     or two rather than twenty."""
     from django.db import transaction
 
+    from handoff.models import RoutingDecision
     from leads.models import Lead, StageChange, Touch
 
     base = min(total, BASE)
@@ -89,6 +90,7 @@ def fill(total: int, now: datetime) -> tuple[int, int]:
                   prefix={"email": f"c{copy}-"})  # fmt: skip
             _copy(Touch, where=f"lead_id <= {count}", shift={"id": copy * touches, "lead_id": copy * base})
             _copy(StageChange, where=f"lead_id <= {count}", shift={"id": copy * changes, "lead_id": copy * base})
+            _copy(RoutingDecision, where=f"lead_id <= {count}", shift={"lead_id": copy * base})
     _reset_sequences(Lead, Touch, StageChange)
     return Touch.objects.count(), StageChange.objects.count()
 
@@ -97,9 +99,12 @@ def _fill_base(total: int, now: datetime) -> tuple[int, int]:
     """The base set: leads with ids 1..N, touches and stage changes with ids from 1, by bulk_create."""
     from django.db import transaction
 
+    from handoff.models import RoutingDecision, Team
     from leads.models import Lead, StageChange, Touch
 
     rng = random.Random(6)
+    teams = [Team.objects.get_or_create(slug=slug, defaults={"name": slug})[0] for slug in TEAMS]
+    decisions = []
     choices = [source[:4] for source in SOURCES]
     weights = [source[4] for source in SOURCES]
     leads, touch_rows, change_rows = [], [], []
@@ -115,14 +120,17 @@ def _fill_base(total: int, now: datetime) -> tuple[int, int]:
         change_rows += _stage_changes(lead_id, stage, created_at, rng, first_id=len(change_rows) + 1)
         source, medium, campaign, channel = path[0]
         leads.append(Lead(id=lead_id, email=f"bench{lead_id}@company{lead_id % 500}.example", stage=stage,
-                          created_at=created_at, stage_changed_at=created_at, routing_team=rng.choice(TEAMS),
+                          created_at=created_at, stage_changed_at=created_at, routed_at=created_at,
                           first_touch_id=first_id, first_touch_at=created_at, first_touch_source=source,
                           first_touch_medium=medium, first_touch_campaign=campaign, first_touch_channel=channel,
                           last_touch_at=created_at + timedelta(days=(len(path) - 1) * 3)))  # fmt: skip
+        decisions.append(RoutingDecision(lead_id=lead_id, destination="team", team=rng.choice(teams),
+                                         decided_at=created_at))  # fmt: skip
     with transaction.atomic():
         Lead.objects.bulk_create(leads, batch_size=BATCH)
         Touch.objects.bulk_create(touch_rows, batch_size=BATCH)
         StageChange.objects.bulk_create(change_rows, batch_size=BATCH)
+        RoutingDecision.objects.bulk_create(decisions, batch_size=BATCH)
     return len(touch_rows), len(change_rows)
 
 

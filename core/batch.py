@@ -16,7 +16,9 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 
-_loaded: ContextVar[dict[Callable[[], Any], Any] | None] = ContextVar("batch_loaded", default=None)
+_loaded: ContextVar[dict[tuple[Callable[..., Any], tuple[Any, ...]], Any] | None] = ContextVar(
+    "batch_loaded", default=None
+)
 
 
 @contextmanager
@@ -28,11 +30,16 @@ def batch_scope() -> Iterator[None]:
         _loaded.reset(token)
 
 
-def once_per_batch(load: Callable[[], T]) -> T:
-    """``load()``, called once per batch: callers that pass the same function share its result."""
+def once_per_batch(load: Callable[..., T], *args: Any) -> T:
+    """``load(*args)``, called once per batch: callers that pass the same function and arguments share its result.
+
+    The arguments are the key (a team's calendar: ``once_per_batch(team_calendar, team)``), so they must be
+    hashable, and equal arguments must mean the same answer (a model instance compares by primary key).
+    """
     loaded = _loaded.get()
     if loaded is None:
-        return load()
-    if load not in loaded:
-        loaded[load] = load()
-    return loaded[load]
+        return load(*args)
+    key = (load, args)
+    if key not in loaded:
+        loaded[key] = load(*args)
+    return loaded[key]

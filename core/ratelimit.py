@@ -1,4 +1,5 @@
-"""Where the rate limits count: the shared cache, or this process's memory while the shared cache fails.
+"""Where the rate limits count: the shared cache (Redis), or this process's memory while it fails or
+when the only shared cache is the database cache.
 
 Nothing on the capture path may depend on Redis or the cache being up (DESIGN.md). The public form's
 per-address limit (``leads.spam``) and the API's per-key limits (``integrations.throttling``) count here:
@@ -7,7 +8,8 @@ memory cache. While degraded, each process allows the full rate on its own, so a
 rate times the number of processes: looser, but a flood from one address or key is still slowed, and no
 visitor is refused because a counter could not be read. Letting everything through would drop that
 protection exactly when the system is weakest; a database-backed fallback would put a write per request
-on the database the submissions need.
+on the database the submissions need. For the same reason the database cache (the default without
+``REDIS_URL``) is never used for counting: each process counts on its own there too.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from django.core.cache import cache
+from django.core.cache import caches
 from django.core.cache.backends.base import BaseCache
+from django.core.cache.backends.db import DatabaseCache
 from django.core.cache.backends.locmem import LocMemCache
 from django.db import DatabaseError
 from redis.exceptions import RedisError
@@ -55,8 +58,13 @@ class RateLimitCache:
         return self._on_store(lambda store: store.incr(key))
 
     def _on_store(self, operation: Callable[[BaseCache], T]) -> T:
+        shared = caches["default"]
+        if isinstance(shared, DatabaseCache):
+            # Counting there would cost every request a write transaction of its own on the database that
+            # captures write to: the per-process count is the lesser evil (and Redis the way to share it).
+            return operation(self.local)
         try:
-            return operation(cache)
+            return operation(shared)
         except STORE_ERRORS:
             self._warn_now_and_then()
             return operation(self.local)

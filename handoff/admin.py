@@ -1,21 +1,29 @@
-"""Admin for managers: teams with their calendars and members, and SLA policies. Assignments are read-only here."""
+"""Admin for managers and marketers: teams with their calendars, members and rep pools, SLA policies, and the
+routing rules (with "test this rule on a lead"). Assignments and routing decisions are read-only here, with their
+reasons; the lead's own admin page shows them too."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any, TypeVar
 
+from django import forms
 from django.contrib import admin
+from django.contrib.admin.widgets import FilteredSelectMultiple
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import Count, ForeignKey, Model, QuerySet
 from django.forms import BaseInlineFormSet, ModelChoiceField, ModelForm
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
 
 from core import roles
 from core.paginators import EstimatedCountPaginator
 from core.typing import signed_in_user
-from handoff import selectors
+from handoff import routing, selectors
 from handoff.calendar import BusinessCalendar
 from handoff.models import (
     Assignment,
@@ -23,11 +31,21 @@ from handoff.models import (
     ContactLog,
     Membership,
     Notification,
+    RepPool,
+    RoutingDecision,
+    RoutingDestination,
+    RoutingRule,
     SLAPolicy,
     SLARecord,
     Team,
     TeamHours,
 )
+from handoff.services import routing as routing_services
+from leads import events
+from leads.admin import LeadAdmin
+from leads.countries import COUNTRIES
+from leads.enrichment.titles import JobFunction, Seniority
+from leads.models import ChannelRule, Industry, Lead, SizeBand
 
 SELLING_ROLES = (roles.SALES_REP, roles.SALES_MANAGER)
 MANAGE_MEMBERSHIP = "handoff.manage_team_membership"
@@ -141,6 +159,69 @@ class TeamAdmin(admin.ModelAdmin):
         return team.member_count  # type: ignore[attr-defined]
 
 
+class PoolMembersField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Model) -> str:
+        return f"{obj.user} ({obj.team})" if isinstance(obj, Membership) else str(obj)
+
+
+class RepPoolForm(ModelForm):
+    members = PoolMembersField(
+        queryset=Membership.objects.select_related("user", "team"),
+        required=False,
+        widget=FilteredSelectMultiple("members", is_stacked=False),
+        help_text="Reps of the pool's team who take the leads routing sends to the pool.",
+    )
+
+    class Meta:
+        model = RepPool
+        fields = ("team", "name", "members")
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
+        team, members = data.get("team"), data.get("members") or []
+        strangers = [str(member.user) for member in members if team is not None and member.team_id != team.pk]
+        if strangers:
+            self.add_error("members", f"Not members of {team}: {', '.join(strangers)}.")
+        return data
+
+
+@admin.register(RepPool)
+class RepPoolAdmin(admin.ModelAdmin):
+    """Named subsets of a team's reps (senior account directors) that routing rules may send leads to."""
+
+    form = RepPoolForm
+    list_display = ("name", "team", "member_names")
+    list_filter = ("team",)
+    list_select_related = ("team",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[RepPool]:
+        pools = super().get_queryset(request).prefetch_related("members__user")
+        if sees_every_team(request):
+            return pools
+        return pools.filter(team__in=selectors.managed_teams(user=signed_in_user(request)))
+
+    def formfield_for_foreignkey(
+        self, db_field: ForeignKey, request: HttpRequest, **kwargs: Any
+    ) -> ModelChoiceField | None:
+        if db_field.name == "team" and not sees_every_team(request):
+            kwargs["queryset"] = selectors.managed_teams(user=signed_in_user(request))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_form(self, request: HttpRequest, obj: RepPool | None = None, change: bool = False, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if not sees_every_team(request):  # a manager picks among their own teams' reps
+            managed = selectors.managed_teams(user=signed_in_user(request))
+            members = form.base_fields["members"]
+            assert isinstance(members, PoolMembersField)
+            members.queryset = Membership.objects.filter(team__in=managed).select_related("user", "team")
+        return form
+
+    @admin.display(description="Members")
+    def member_names(self, pool: RepPool) -> str:
+        return ", ".join(str(member.user) for member in pool.members.all()) or "—"
+
+
 @admin.register(SLAPolicy)
 class SLAPolicyAdmin(admin.ModelAdmin):
     list_display = ("name", "priority", "is_active", "team", "criteria", "target", "reminder_percent", "on_breach")
@@ -235,17 +316,235 @@ class ContactLogInline(admin.TabularInline):
         return False
 
 
+def render_reasons(*, decision: RoutingDecision | None, assignment: Assignment | None) -> str:
+    """The reasons partial the rep's lead page shows, for admin pages."""
+    return render_to_string("handoff/_decision_reasons.html", {"decision": decision, "assignment": assignment})
+
+
 @admin.register(Assignment)
 class AssignmentAdmin(ReadOnlyAdmin):
-    list_display = ("lead", "rep", "team", "state", "assigned_at", "sla_due_at", "outcome", "ended_at")
+    list_display = ("lead", "rep", "team", "state", "assigned_at", "sla_due_at", "outcome", "ended_at", "why")
     list_filter = ("team", "state", "outcome")
     list_select_related = ("lead", "rep", "team")
     raw_id_fields = ("lead",)
     ordering = ("-assigned_at", "-id")
     inlines = (SLARecordInline, ContactLogInline)
+    exclude = ("reasons",)
+    readonly_fields = ("why_this_rep",)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Assignment]:
         return scoped_by_lead(request, super().get_queryset(request))
+
+    @admin.display(description="Why")
+    def why(self, assignment: Assignment) -> str:
+        return str(assignment.reasons.get("summary") or assignment.reason)
+
+    @admin.display(description="Why this rep")
+    def why_this_rep(self, assignment: Assignment) -> str:
+        return render_reasons(decision=None, assignment=assignment)
+
+
+# --- Routing ------------------------------------------------------------------------------------------------
+
+
+def _names(model: type[SizeBand] | type[Industry]) -> list[tuple[str, str]]:
+    return [(name, name) for name in model.objects.order_by("name").values_list("name", flat=True)]
+
+
+def _sources() -> list[tuple[str, str]]:
+    """First-touch sources seen on leads, and those the channel rules name."""
+    seen = set(selectors.first_touch_values("source"))
+    for sources in ChannelRule.objects.values_list("sources", flat=True):
+        seen.update(str(source) for source in sources or ())
+    return [(source, source) for source in sorted(seen)]
+
+
+SPELLED = {"c_level": "C-level", "vp": "VP", "it": "IT", "hr": "HR"}
+# Each list condition: its pick list. A stored value missing from the list stays selectable, marked.
+PICK_LISTS = {
+    "size_bands": lambda: _names(SizeBand),
+    "industries": lambda: _names(Industry),
+    "countries": lambda: list(COUNTRIES),
+    "seniorities": lambda: [(value.value, SPELLED.get(value.value, value.value.title())) for value in Seniority],
+    "job_functions": lambda: [(value.value, SPELLED.get(value.value, value.value.title())) for value in JobFunction],
+    "sources": _sources,
+}
+LABELS = {
+    "size_bands": "Size bands", "industries": "Industries", "countries": "Countries", "seniorities": "Seniorities",
+    "job_functions": "Job functions", "sources": "First-touch sources",
+}  # fmt: skip
+
+
+class RoutingRuleForm(forms.ModelForm):
+    """Conditions from pick lists; min ≤ max and a complete destination are checked by ``RoutingRule.clean``."""
+
+    nurture_track = forms.ChoiceField(required=False, label="Nurture track")
+
+    class Meta:
+        model = RoutingRule
+        fields = (
+            "name", "order", "is_active", "is_default", *PICK_LISTS, "employee_min", "employee_max",
+            "score_min", "score_max", "destination", "team", "pool", "nurture_track",
+        )  # fmt: skip
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Only the fields the form edits: a reader (a manager) gets every field read-only, none here.
+        for name, choices in PICK_LISTS.items():
+            if name not in self.fields:
+                continue
+            stored = [str(value) for value in (getattr(self.instance, name, None) or [])]
+            offered = choices()
+            known = {key.casefold() for key, _ in offered}
+            extra = [(value, f"{value} (not in the list)") for value in stored if value.casefold() not in known]
+            self.fields[name] = forms.MultipleChoiceField(
+                choices=offered + extra,
+                required=False,
+                label=LABELS[name],
+                widget=FilteredSelectMultiple(LABELS[name].lower(), is_stacked=False),
+                help_text="Any of these; none chosen matches every lead.",
+            )
+        if "nurture_track" in self.fields:
+            self._offer_tracks()
+        if "pool" in self.fields:
+            pool_field = self.fields["pool"]
+            assert isinstance(pool_field, forms.ModelChoiceField)
+            pool_field.queryset = RepPool.objects.select_related("team")
+
+    def _offer_tracks(self) -> None:
+        tracks = events.nurture_track_choices()
+        current = self.instance.nurture_track
+        if current and current not in dict(tracks):
+            tracks = [*tracks, (current, f"{current} (no live track has this key)")]
+        track_field = self.fields["nurture_track"]
+        assert isinstance(track_field, forms.ChoiceField)
+        track_field.choices = [("", "—"), *tracks]
+        track_field.help_text = "A live track of the nurture app."
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
+        destination = data.get("destination")
+        # Keep only the destination chosen, so the rule never holds a stale team or track.
+        if destination == RoutingDestination.NURTURE:
+            data["team"], data["pool"] = None, None
+            self.instance.team, self.instance.pool = None, None
+        elif destination == RoutingDestination.TEAM:
+            data["pool"], data["nurture_track"] = None, ""
+            self.instance.pool, self.instance.nurture_track = None, ""
+        elif destination == RoutingDestination.POOL:
+            data["nurture_track"] = ""
+            self.instance.nurture_track = ""
+            if data.get("pool") is not None:
+                data["team"] = data["pool"].team
+                self.instance.team = data["pool"].team
+        return data
+
+
+@admin.register(RoutingRule)
+class RoutingRuleAdmin(admin.ModelAdmin):
+    form = RoutingRuleForm
+    list_display = ("name", "order", "is_active", "is_default", "where_to", "conditions")
+    list_editable = ("order", "is_active")
+    list_select_related = ("team", "pool")
+    ordering = ("is_default", "order", "id")
+    change_form_template = "admin/handoff/routingrule/change_form.html"
+    fieldsets = (
+        (None, {"fields": ("name", "order", "is_active", "is_default")}),
+        ("When the lead matches (empty = any)", {"fields": (*PICK_LISTS, ("employee_min", "employee_max"),
+                                                            ("score_min", "score_max"))}),
+        ("Then send it to", {"fields": ("destination", "team", "pool", "nurture_track")}),
+    )  # fmt: skip
+
+    def has_delete_permission(self, request: HttpRequest, obj: RoutingRule | None = None) -> bool:
+        # The default rule is the safety net that routes every lead; it can be edited, not removed.
+        return not (obj is not None and obj.is_default) and super().has_delete_permission(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[RoutingRule]) -> None:
+        super().delete_queryset(request, queryset.filter(is_default=False))
+
+    @admin.display(description="Sends to")
+    def where_to(self, rule: RoutingRule) -> str:
+        if rule.destination == RoutingDestination.NURTURE:
+            return f"Nurture: {routing_services.track_name(rule.nurture_track)}"
+        if rule.destination == RoutingDestination.POOL and rule.pool is not None:
+            return f"Pool: {rule.pool}"
+        return f"Team: {rule.team}" if rule.team else "—"
+
+    @admin.display(description="When")
+    def conditions(self, rule: RoutingRule) -> str:
+        return routing.describe(routing_services.conditions_of(rule))
+
+    def get_urls(self) -> list[URLPattern]:
+        tester = self.admin_site.admin_view(self.test_view)
+        return [path("<int:object_id>/test/", tester, name="handoff_routingrule_test"), *super().get_urls()]
+
+    def test_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        """The "test this rule on a lead" page: whether it matches, each condition checked, the first that failed."""
+        rule = get_object_or_404(RoutingRule.objects.select_related("team", "pool"), pk=object_id)
+        if not self.has_view_or_change_permission(request, rule):
+            raise Http404("No such rule.")
+        form = RuleTestForm(request.GET or None)
+        result = None
+        if form.is_valid():
+            result = routing_services.try_rule_on_lead(rule=rule, lead=form.cleaned_data["lead"])
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Test “{rule}” on a lead",
+            "opts": self.model._meta,
+            "original": rule,
+            "rule": rule,
+            "form": form,
+            "result": result,
+            "lead": form.cleaned_data.get("lead") if result else None,
+            "change_url": reverse("admin:handoff_routingrule_change", args=[rule.pk]),
+        }
+        return TemplateResponse(request, "admin/handoff/routingrule/test_rule.html", context)
+
+
+class RuleTestForm(forms.Form):
+    lead = forms.CharField(label="Lead", help_text="The lead's id or email address.", max_length=254)
+
+    def clean_lead(self) -> Lead:
+        value = self.cleaned_data["lead"].strip()
+        lead = Lead.objects.filter(pk=int(value)).first() if value.isdigit() else None
+        lead = lead or Lead.objects.filter(email__iexact=value).order_by("pk").first()
+        if lead is None:
+            raise ValidationError("No lead has this id or email address.")
+        return lead
+
+
+class RoutingDecisionInline(admin.StackedInline):
+    """Where routing sent the lead and why, and why its latest assignment went to that rep (the lead's admin)."""
+
+    model = RoutingDecision
+    can_delete = False
+    fields = ("reasons_shown",)
+    readonly_fields = ("reasons_shown",)
+    verbose_name = "routing and assignment"
+    verbose_name_plural = "Why this lead is here (routing and assignment)"
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_view_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        # Whoever sees the lead's page (the lead admin scopes which leads) sees why it is where it is. Shown
+        # on reading the page only: a saved lead form then carries no formset of this display-only inline.
+        return request.method == "GET" and request.user.has_perm("leads.view_lead")
+
+    @admin.display(description="Reasons")
+    def reasons_shown(self, decision: RoutingDecision) -> str:
+        latest = decision.lead.assignments.order_by("-assigned_at", "-id").first()
+        return render_reasons(decision=decision, assignment=latest)
+
+
+# The lead's admin page (leads' own admin, which may not import handoff) shows the routing decision and the
+# latest assignment's reasons: handoff adds its inline here, as it adds its lead scope above.
+# (mypy reads LeadAdmin.inlines as exactly its four inline classes; any inline class belongs there.)
+LeadAdmin.inlines = (*LeadAdmin.inlines, RoutingDecisionInline)  # type: ignore[assignment]
 
 
 @admin.register(Notification)

@@ -6,7 +6,7 @@ from django.apps import AppConfig
 from core.demo import DemoOptions
 
 # Managers run their teams and SLA policies in admin; the calendar rows are edited inline on a team.
-_MANAGED_IN_ADMIN = ("team", "teamhours", "closeddate", "membership", "slapolicy")
+_MANAGED_IN_ADMIN = ("team", "teamhours", "closeddate", "membership", "slapolicy", "reppool")
 
 
 class HandoffConfig(AppConfig):
@@ -16,10 +16,17 @@ class HandoffConfig(AppConfig):
     # What each role may do with this app's models; see core.roles. Reps work only in the inbox,
     # which checks leads.work_inbox and scopes every lead by assignment.
     role_permissions = {
-        "Marketing": ["handoff.view_team", "handoff.view_slapolicy"],
+        # Marketers route leads: the routing rules are theirs (checked by handoff's admin, where they live).
+        "Marketing": [
+            "handoff.view_team",
+            "handoff.view_slapolicy",
+            "handoff.view_reppool",
+            *(f"handoff.{action}_routingrule" for action in ("add", "change", "delete", "view")),
+        ],
         "Sales manager": [
             *(f"handoff.{action}_{model}" for model in _MANAGED_IN_ADMIN for action in ("add", "change", "view")),
-            *(f"handoff.delete_{model}" for model in ("teamhours", "closeddate", "membership")),
+            *(f"handoff.delete_{model}" for model in ("teamhours", "closeddate", "membership", "reppool")),
+            "handoff.view_routingrule",
             "handoff.view_assignment",
             "handoff.view_slarecord",
             "handoff.view_notification",
@@ -52,3 +59,7 @@ class HandoffConfig(AppConfig):
         health.register_backlog(pipeline.backlog)
         # Capture records the work on the lead; this only wakes a worker to do it.
         events.pipeline_work_due.connect(receivers.wake_pipeline, dispatch_uid="handoff.wake_pipeline")
+        # Saving a lead in admin runs its pipeline at once, so the page shows the new score, stage and owner.
+        from leads.admin import LeadAdmin
+
+        LeadAdmin.process_now = staticmethod(pipeline.process_lead)

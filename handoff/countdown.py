@@ -2,7 +2,7 @@
 
 The server renders the first label; ``static/js/handoff/countdown.js`` keeps it ticking from the same
 numbers (the business seconds left and the team's opening windows), so the two must agree on the wording:
-"due in 3h 12m 05s", "paused — outside business hours", "breached 2h 05m ago", "SLA met".
+"due in 3h 12m 05s", "paused — outside business hours", "breached 2h 05m ago in business hours", "SLA met".
 """
 
 from __future__ import annotations
@@ -131,13 +131,17 @@ def format_duration(seconds: int) -> str:
 
 
 def breached_label(overdue_seconds: int) -> str:
-    """ "breached 2h 05m ago": minutes are precise enough once the deadline has passed."""
+    """ "breached 2h 05m ago in business hours": minutes are precise enough once the deadline has passed.
+
+    The age counts the team's business time (a breach on Friday evening is "0m" old all weekend), so the
+    label says so: managers read wall-clock ages otherwise.
+    """
     minutes = max(overdue_seconds, 0) // 60
     hours, minutes = divmod(minutes, 60)
     if hours:
-        return f"breached {hours}h {minutes:02d}m ago"
+        return f"breached {hours}h {minutes:02d}m ago in business hours"
     if minutes:
-        return f"breached {minutes}m ago"
+        return f"breached {minutes}m ago in business hours"
     # Under a business minute: right at the deadline, or the team closed the moment it passed.
     return "breached"
 

@@ -1,4 +1,5 @@
-"""Demo data for the handoff: two teams with their calendars, SLA policies, and assignments for owned demo leads.
+"""Demo data for the handoff: two teams with their calendars, a rep pool, routing rules, SLA policies, and
+assignments for owned demo leads.
 
 Run by ``load_demo`` after the leads' own demo loader (``HandoffConfig.load_demo``). Every demo
 lead that already has an owner gets its assignment and SLA clock through the real services: open MQLs
@@ -17,8 +18,20 @@ from django.db import transaction
 
 from handoff import pipeline, services
 from handoff.calendar import BusinessCalendar
-from handoff.models import Assignment, BreachAction, ContactKind, Membership, SLAPolicy, Team, TeamHours
+from handoff.models import (
+    Assignment,
+    BreachAction,
+    ContactKind,
+    Membership,
+    RepPool,
+    RoutingDestination,
+    RoutingRule,
+    SLAPolicy,
+    Team,
+    TeamHours,
+)
 from handoff.selectors import team_calendar
+from handoff.services.routing import ROUTED_STAGES, route_lead
 from leads.models import Lead, PipelineStep, Stage, StageChange
 
 if TYPE_CHECKING:
@@ -40,7 +53,7 @@ class DemoTeam:
 
 
 TEAMS = (
-    # The slugs are the ones the demo routing rules name (leads.enrichment.demo).
+    # The slugs are the ones the demo routing rules below name.
     DemoTeam(
         "enterprise", "Enterprise — senior account directors", "Europe/London", "GB", "ENG",
         ((time(9), time(12, 30)), (time(13, 30), time(17, 30))), ("rep1", "rep2"),
@@ -50,6 +63,22 @@ TEAMS = (
         ((time(8), time(18)),), ("rep3", "rep4"), is_default=True,
     ),
 )  # fmt: skip
+# A pool within the enterprise team: (team slug, name, reps).
+POOLS = (("enterprise", "Strategic accounts", ("rep1",)),)
+# Routing rules: name, order, conditions, then the destination: a team slug, a pool "team/pool", or a
+# nurture track key (the nurture app's demo tracks). The seeded default rule, "Everyone else → general
+# nurture", catches the rest (track "general-nurture").
+ROUTING_RULES = (
+    (
+        "Strategic accounts (10,000+ employees) → strategic pool",
+        5,
+        {"employee_min": 10000},
+        "enterprise/Strategic accounts",
+    ),
+    ("Enterprise → senior account directors", 10, {"size_bands": ["Enterprise"]}, "enterprise"),
+    ("Mid-market → mid-market team", 20, {"size_bands": ["Mid-market"]}, "mid-market"),
+    ("Start-ups and SMB → automated nurture", 30, {"size_bands": ["Start-up", "SMB"]}, "track:start-up-nurture"),
+)
 POLICIES = (
     # name, priority, min score, target, reminder %, on breach
     ("Hot leads (score 70+): 4 business hours", 10, 70, timedelta(hours=4), 50, BreachAction.NOTIFY_AND_REASSIGN),
@@ -70,6 +99,7 @@ BANT_NOTES = {
 def load_demo_handoff(*, users: dict[str, User], now: datetime) -> str:
     """Create the demo teams and policies, then give every owned demo lead its assignment; returns a summary."""
     teams = [_ensure_team(spec, users=users) for spec in TEAMS]
+    _ensure_routing(users=users)
     for name, priority, min_score, target, reminder, on_breach in POLICIES:
         SLAPolicy.objects.get_or_create(
             name=name,
@@ -103,7 +133,35 @@ def load_demo_handoff(*, users: dict[str, User], now: datetime) -> str:
     # The demo walked its leads to their stages by hand: record where each stands, as the pipeline would.
     walked = Lead.objects.filter(pipeline_step=PipelineStep.WAITING, pipeline_due_at=None)
     pipeline.record_outcomes(leads=walked, now=now)
-    return f"{len(teams)} teams, {len(POLICIES)} SLA policies, {added}"
+    routed = _route_demo_leads(now=now)
+    rules = f"{len(ROUTING_RULES)} routing rules"
+    return f"{len(teams)} teams, {rules}, {len(POLICIES)} SLA policies, {added}, {routed} leads routed"
+
+
+def _ensure_routing(*, users: dict[str, User]) -> None:
+    for slug, name, reps in POOLS:
+        pool, _ = RepPool.objects.get_or_create(team=Team.objects.get(slug=slug), name=name)
+        pool.members.add(*Membership.objects.filter(team=pool.team, user__in=[users[rep] for rep in reps]))
+    for name, order, conditions, destination in ROUTING_RULES:
+        where: dict[str, object]
+        if destination.startswith("track:"):
+            where = {"destination": RoutingDestination.NURTURE, "nurture_track": destination.removeprefix("track:")}
+        elif "/" in destination:
+            slug, pool_name = destination.split("/")
+            pool = RepPool.objects.get(team__slug=slug, name=pool_name)
+            where = {"destination": RoutingDestination.POOL, "team": pool.team, "pool": pool}
+        else:
+            where = {"destination": RoutingDestination.TEAM, "team": Team.objects.get(slug=destination)}
+        RoutingRule.objects.get_or_create(name=name, defaults={"order": order, **conditions, **where})
+
+
+def _route_demo_leads(*, now: datetime) -> int:
+    """Route the demo leads nobody owns that routing has not decided for yet (as the pipeline would)."""
+    leads = Lead.objects.filter(owner__isnull=True, stage__in=ROUTED_STAGES, routing_decision__isnull=True)
+    lead_ids = list(leads.exclude(email__startswith="bulk").values_list("pk", flat=True))
+    for lead_id in lead_ids:
+        route_lead(lead_id=lead_id, now=now)
+    return len(lead_ids)
 
 
 def _ensure_team(spec: DemoTeam, *, users: dict[str, User]) -> Team:

@@ -2,39 +2,139 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
+from zoneinfo import available_timezones
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
 from django.core.exceptions import ValidationError
+from django.http import QueryDict
 
-from handoff.models import ContactKind, Membership, Team
-from handoff.selectors import InboxFilters
+from handoff.models import AssignmentState, ContactKind, Membership, Team, validate_timezone
+from handoff.selectors import INBOX_SORTS, InboxFilters, QueueFilters
 from leads.models import Stage
 
 
 class InboxFilterForm(forms.Form):
-    """The inbox's filter bar (GET). Invalid values are ignored rather than reported."""
+    """The inbox's filter bar (GET). A value that does not fit is shown as an error and the others still apply."""
 
     show = forms.ChoiceField(choices=[("todo", "Awaiting contact"), ("contacted", "Contacted")], required=False)
+    sort = forms.ChoiceField(choices=[(key, sort.label) for key, sort in INBOX_SORTS.items()], required=False)
     stage = forms.ChoiceField(choices=[("", "Any stage"), *Stage.choices], required=False)
-    source = forms.CharField(max_length=200, required=False)
+    # Offered as pick lists of the values seen; any value is accepted, so a saved view never goes stale.
+    source = forms.CharField(max_length=200, required=False, strip=True)
+    campaign = forms.CharField(max_length=200, required=False, strip=True)
+    team = forms.TypedChoiceField(coerce=int, empty_value=None, required=False)
+    assigned_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    assigned_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     min_score = forms.IntegerField(required=False, min_value=0)
     max_score = forms.IntegerField(required=False, min_value=0)
     q = forms.CharField(max_length=100, required=False, strip=True)
 
+    def __init__(
+        self,
+        *args: Any,
+        sources: list[str],
+        campaigns: list[str],
+        teams: list[Team],
+        zone: tzinfo,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.zone = zone
+        self.source_choices = self._pick_list("source", sources, "Any source")
+        self.campaign_choices = self._pick_list("campaign", campaigns, "Any campaign")
+        self._set_choices("team", [("", "Any team"), *((str(team.pk), team.name) for team in teams)])
+
+    def _pick_list(self, name: str, values: list[str], blank: str) -> list[tuple[str, str]]:
+        """The known values, and the one asked for (a saved view's) when it is not among them."""
+        chosen = (self.data.get(name) or "").strip()
+        extra = [chosen] if chosen and chosen.lower() not in {value.lower() for value in values} else []
+        return [("", blank), *((value, value) for value in [*extra, *values])]
+
+    def _set_choices(self, name: str, choices: list[tuple[str, str]]) -> None:
+        field = self.fields[name]
+        assert isinstance(field, forms.ChoiceField)  # declared above
+        field.choices = choices
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("assigned_from"), data.get("assigned_to")
+        if start and end and end < start:
+            self.add_error("assigned_to", "The last day cannot be before the first.")
+        return data
+
     def filters(self) -> InboxFilters:
-        data = self.cleaned_data if self.is_valid() else {}
+        self.is_valid()
+        # The fields that passed their checks; a bad one is reported on the bar and left out of the filter.
+        data = {name: value for name, value in self.cleaned_data.items() if name not in self.errors}
+        start, end = data.get("assigned_from"), data.get("assigned_to")
         return InboxFilters(
             show=data.get("show") or "todo",
+            sort=data.get("sort") or "due",
             stage=data.get("stage") or "",
-            source=(data.get("source") or "").strip(),
+            source=data.get("source") or "",
+            campaign=data.get("campaign") or "",
+            team_id=data.get("team"),
+            assigned_from=datetime.combine(start, time.min, tzinfo=self.zone) if start else None,
+            assigned_until=datetime.combine(end + timedelta(days=1), time.min, tzinfo=self.zone) if end else None,
             min_score=data.get("min_score"),
             max_score=data.get("max_score"),
             search=data.get("q") or "",
         )
+
+
+class QueueFilterForm(forms.Form):
+    """The team queue's filter bar (GET): team, rep, state and a search; a bad value is reported and skipped."""
+
+    team = forms.TypedChoiceField(coerce=int, empty_value=None, required=False)
+    rep = forms.TypedChoiceField(coerce=int, empty_value=None, required=False)
+    state = forms.ChoiceField(choices=[("", "Any status"), *AssignmentState.choices], required=False)
+    q = forms.CharField(max_length=100, required=False, strip=True)
+
+    def __init__(self, *args: Any, teams: list[Team], members: list[Membership], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        team_field, rep_field = self.fields["team"], self.fields["rep"]
+        assert isinstance(team_field, forms.ChoiceField) and isinstance(rep_field, forms.ChoiceField)
+        team_field.choices = [("", "All my teams"), *((str(team.pk), team.name) for team in teams)]
+        reps = {m.user_id: m.user.get_full_name() or m.user.get_username() for m in members}
+        by_name = sorted(reps.items(), key=lambda rep: rep[1])
+        rep_field.choices = [("", "Any rep"), *((str(pk), name) for pk, name in by_name)]
+
+    def filters(self) -> QueueFilters:
+        self.is_valid()
+        data = {name: value for name, value in self.cleaned_data.items() if name not in self.errors}
+        return QueueFilters(
+            team_id=data.get("team"), rep_id=data.get("rep"), state=data.get("state") or "", search=data.get("q") or ""
+        )
+
+
+class SaveViewForm(forms.Form):
+    """Name the inbox's current filters; a manager may share the view with one of their teams."""
+
+    name = forms.CharField(max_length=80, strip=True)
+    query = forms.CharField(max_length=1000, required=False, widget=forms.HiddenInput)
+    team = forms.TypedChoiceField(coerce=int, empty_value=None, required=False, label="Share with")
+
+    def __init__(self, *args: Any, shareable_teams: list[Team], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["team"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [("", "Only me"), *((str(team.pk), f"Team {team.name}") for team in shareable_teams)]
+        self.shareable_teams = {team.pk: team for team in shareable_teams}
+
+    def clean_query(self) -> str:
+        # Keep only the filter fields (never a cursor), so a saved view always opens on its first page.
+        query = QueryDict(self.cleaned_data.get("query") or "", mutable=True)
+        for key in list(query):
+            if key not in SAVED_VIEW_KEYS:
+                del query[key]
+        return query.urlencode()
+
+
+SAVED_VIEW_KEYS = frozenset(InboxFilterForm.base_fields)
 
 
 class _ActionForm(forms.Form):
@@ -49,9 +149,10 @@ class _ActionForm(forms.Form):
         self.helper.form_action = action
         self.helper.form_id = f"{self.prefix or type(self).__name__.lower()}-form"
         # A named button per form, so several forms on one page never share an element id.
-        self.helper.add_input(
-            Submit(f"{self.prefix or 'action'}-submit", self.submit_label, css_class=self.submit_class)
-        )
+        submit = Submit(f"{self.prefix or 'action'}-submit", self.submit_label)
+        # Submit's own "btn-primary" would fight an outline style (blue text on blue): set the classes whole.
+        submit.field_classes = f"btn {self.submit_class}"
+        self.helper.add_input(submit)
 
 
 class ContactForm(_ActionForm):
@@ -174,3 +275,75 @@ class BulkReassignForm(ReassignForm):
 
     prefix = "bulk"
     ids = IdListField(error_messages={"required": "Tick at least one lead."})
+
+
+class FollowUpForm(_ActionForm):
+    """A follow-up task on the lead: when (in the viewer's time zone) and what to do."""
+
+    prefix = "followup"
+    submit_label = "Add follow-up"
+    submit_class = "btn-outline-primary"
+    due_at = forms.DateTimeField(
+        label="Due", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+    )
+    note = forms.CharField(max_length=500, label="What to do", widget=forms.TextInput)
+
+    def __init__(self, *args: Any, now: datetime, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.now = now
+
+    def clean_due_at(self) -> datetime:
+        due_at: datetime = self.cleaned_data["due_at"]  # aware: read in the active (viewer's) time zone
+        if due_at <= self.now:
+            raise ValidationError("Pick a time in the future.")
+        return due_at
+
+
+class TimezoneForm(forms.Form):
+    """The time zone the viewer reads every time in."""
+
+    timezone = forms.ChoiceField(label="Show times in")
+    next = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["timezone"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [(name, name.replace("_", " ")) for name in sorted(available_timezones())]
+        field.validators.append(validate_timezone)
+
+
+REP_BULK_ACTIONS = {"accept": "Accept", "reject": "Reject", "recycle": "Recycle to nurture"}
+TEAM_BULK_ACTIONS = {"reject": "Reject", "recycle": "Recycle to nurture"}
+
+
+class BulkActionForm(forms.Form):
+    """Accept, reject or recycle the ticked leads; the view shows what will happen before doing it."""
+
+    action = forms.ChoiceField(choices=list(REP_BULK_ACTIONS.items()))
+    ids = IdListField(error_messages={"required": "Tick at least one lead."})
+    reason = forms.CharField(max_length=2000, required=False)
+    recycle_on = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label="Come back on")
+    confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, today: date, actions: dict[str, str] = REP_BULK_ACTIONS, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.today = today
+        field = self.fields["action"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = list(actions.items())
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        action = data.get("action")
+        if not data.get("confirm"):
+            return data  # the confirmation page asks for the reason and the date
+        if action == "reject" and not data.get("reason"):
+            self.add_error("reason", "Give marketing a reason for rejecting.")
+        if action == "recycle":
+            recycle_on = data.get("recycle_on")
+            if recycle_on is None:
+                self.add_error("recycle_on", "Pick the day the leads come back.")
+            elif recycle_on <= self.today:
+                self.add_error("recycle_on", "Pick a day after today.")
+        return data

@@ -39,7 +39,7 @@ class Team(models.Model):
     """A sales team: who is in it, who manages it, and when it is open (its business calendar)."""
 
     name = models.CharField(max_length=100)
-    # Routing rules (in leads) name their target team by slug, so leads never imports handoff.
+    # The team's name in URLs, reports and the API; routing rules point at the team itself (a foreign key).
     slug = models.SlugField(max_length=50, unique=True)
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
     holiday_country = models.CharField(
@@ -167,6 +167,129 @@ class Membership(models.Model):
         return self.out_of_office_until is None or day <= self.out_of_office_until
 
 
+class RepPool(models.Model):
+    """A named subset of a team's reps (senior account directors): routing may send leads to it alone.
+
+    The pool rotates within the team's own rotation: its members keep their weights and places, so a
+    rep in a pool and in the team at large is not favoured twice.
+    """
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="pools")
+    name = models.CharField(max_length=100)
+    members = models.ManyToManyField(
+        Membership, blank=True, related_name="pools", help_text="Reps of this team who take the pool's leads."
+    )
+
+    class Meta:
+        ordering = ["team", "name"]
+        verbose_name = "rep pool"
+        constraints = [models.UniqueConstraint(fields=["team", "name"], name="reppool_unique_name")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.team})"
+
+
+class RoutingDestination(models.TextChoices):
+    TEAM = "team", "A sales team"
+    POOL = "pool", "A rep pool within a team"
+    NURTURE = "nurture", "A nurture track"
+
+
+class RoutingRule(models.Model):
+    """An ordered routing rule: conditions on the lead, and where a matching lead goes.
+
+    Empty conditions match anything; the first matching active rule wins, and the default rule catches
+    every lead no other rule takes. The matching itself is pure (``handoff.routing``); deciding and
+    storing the decision with its reasons is ``handoff.services.routing.route_lead``.
+    """
+
+    name = models.CharField(max_length=100)
+    order = models.PositiveIntegerField(default=0)
+    is_active = models.BooleanField(default=True)
+    is_default = models.BooleanField(default=False, help_text="Used when no other rule matches.")
+    size_bands = models.JSONField(default=list, blank=True)
+    industries = models.JSONField(default=list, blank=True)
+    countries = models.JSONField(default=list, blank=True)
+    seniorities = models.JSONField(default=list, blank=True)
+    job_functions = models.JSONField(default=list, blank=True)
+    sources = models.JSONField(default=list, blank=True)
+    employee_min = models.PositiveIntegerField(null=True, blank=True)
+    employee_max = models.PositiveIntegerField(null=True, blank=True)
+    score_min = models.IntegerField(null=True, blank=True)
+    score_max = models.IntegerField(null=True, blank=True)
+    destination = models.CharField(max_length=10, choices=RoutingDestination.choices, default=RoutingDestination.TEAM)
+    # A team cannot be deleted while a rule sends leads to it: the admin names the rules in the way.
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.PROTECT, related_name="routing_rules")
+    pool = models.ForeignKey(RepPool, null=True, blank=True, on_delete=models.PROTECT, related_name="routing_rules")
+    nurture_track = models.CharField(
+        max_length=100, blank=True, help_text="The key of a nurture track (leads.events.nurture_track_choices)."
+    )
+
+    class Meta:
+        ordering = ["is_default", "order", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"], condition=Q(is_default=True), name="handoff_one_default_routing_rule"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        for low, high in (("employee_min", "employee_max"), ("score_min", "score_max")):
+            low_value, high_value = getattr(self, low), getattr(self, high)
+            if low_value is not None and high_value is not None and low_value > high_value:
+                errors[high] = "Must not be below the minimum."
+        if self.destination == RoutingDestination.TEAM and self.team_id is None:
+            errors["team"] = "Choose the team this rule hands leads to."
+        if self.destination == RoutingDestination.POOL:
+            pool = self.pool if self.pool_id is not None else None
+            if pool is None:
+                errors["pool"] = "Choose the rep pool this rule hands leads to."
+            elif self.team_id is not None and pool.team_id != self.team_id:
+                errors["pool"] = f"“{pool}” is not a pool of {self.team}."
+        if self.destination == RoutingDestination.NURTURE and not self.nurture_track:
+            errors["nurture_track"] = "Choose the nurture track."
+        if errors:
+            raise ValidationError(errors)
+
+
+class RoutingDecision(models.Model):
+    """Where routing last sent a lead, by which rule, and why: the conditions that held and the rules passed over.
+
+    One per lead, rewritten each time routing decides for a lead sales do not have yet. ``team`` is the
+    team the lead waits for (a pool's team too); with none, an MQL is assigned by the default team only
+    when routing chose no nurture track.
+    """
+
+    lead = models.OneToOneField(Lead, on_delete=models.CASCADE, primary_key=True, related_name="routing_decision")
+    rule = models.ForeignKey(RoutingRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="decisions")
+    rule_name = models.CharField(max_length=100, blank=True, help_text="Kept when the rule is renamed or deleted.")
+    destination = models.CharField(max_length=10, choices=RoutingDestination.choices)
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.PROTECT, related_name="routing_decisions")
+    pool = models.ForeignKey(RepPool, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    nurture_track = models.CharField(max_length=100, blank=True)
+    reasons = models.JSONField(default=dict, blank=True)
+    decided_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "routing decision"
+
+    def __str__(self) -> str:
+        return f"{self.lead_id} → {self.summary}"
+
+    @property
+    def summary(self) -> str:
+        """Where the lead went, in a few words ("Enterprise team", "nurture track general")."""
+        if self.destination == RoutingDestination.NURTURE:
+            return f"nurture track “{self.nurture_track}”"
+        if self.destination == RoutingDestination.POOL and self.pool is not None:
+            return f"pool {self.pool.name} of {self.team}"
+        return str(self.team) if self.team is not None else "no team"
+
+
 class BreachAction(models.TextChoices):
     NOTIFY_MANAGER = "notify_manager", "Notify the team's managers"
     REASSIGN = "reassign", "Reassign to the next rep"
@@ -261,6 +384,9 @@ class Assignment(models.Model):
     ended_at = models.DateTimeField(null=True, blank=True)
     outcome = models.CharField(max_length=20, choices=AssignmentOutcome.choices, blank=True)
     recycle_on = models.DateField(null=True, blank=True, help_text="When a recycled lead should come back to sales.")
+    # Why this rep (``handoff.services.assignment``): who picked, the candidates with their weight, load and
+    # time off, and what made the winner win.
+    reasons = models.JSONField(default=dict, blank=True)
 
     objects = AssignmentQuerySet.as_manager()
 
@@ -284,7 +410,16 @@ class Assignment(models.Model):
                 condition=Q(ended_at__isnull=True, contacted_at__isnull=True),
                 name="assignment_inbox_todo_idx",
             ),
-            models.Index(fields=["team", "sla_due_at"], condition=Q(ended_at__isnull=True), name="assignment_team_idx"),
+            # The inbox sorted by when leads came in (either direction walks the same index).
+            models.Index(
+                fields=["rep", "assigned_at", "id"],
+                condition=Q(ended_at__isnull=True),
+                name="assignment_inbox_assigned_idx",
+            ),
+            # The team queue: a team's open assignments by SLA urgency, seeking past a cursor of (due, id).
+            models.Index(
+                fields=["team", "sla_due_at", "id"], condition=Q(ended_at__isnull=True), name="assignment_team_due_idx"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -410,3 +545,63 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} for assignment {self.assignment_id}"
+
+
+# --- The rep's and manager's daily work: saved views, follow-ups, the viewer's time zone ---------------
+
+
+class SavedView(models.Model):
+    """A named set of inbox filters (the inbox's query string); a manager may share one with a team."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_inbox_views")
+    name = models.CharField(max_length=80)
+    query = models.CharField(max_length=1000, blank=True, help_text="The inbox filters, as a query string.")
+    team = models.ForeignKey(
+        Team,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="shared_views",
+        help_text="Shared with this team's members (only a manager of the team shares).",
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [models.UniqueConstraint(fields=["owner", "name"], name="savedview_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class FollowUp(models.Model):
+    """A task a rep sets on a lead: call back at a time. Open ones show in the rep's inbox, soonest first."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="follow_ups")
+    rep = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="follow_ups")
+    due_at = models.DateTimeField()
+    note = models.CharField(max_length=500)
+    created_at = models.DateTimeField()
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        indexes = [
+            models.Index(fields=["rep", "due_at", "id"], condition=Q(done_at__isnull=True), name="followup_open_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Follow up {self.lead_id} at {self.due_at:%Y-%m-%d %H:%M}"
+
+
+class ViewerSettings(models.Model):
+    """What a person chose for their pages: the time zone every time on the lead page is shown in."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="viewer_settings")
+    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+
+    class Meta:
+        verbose_name_plural = "viewer settings"
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.timezone}"

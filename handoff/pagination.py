@@ -46,29 +46,33 @@ def decode_cursor(cursor: str | None) -> tuple[datetime, int] | None:
 
 
 def keyset_page(
-    queryset: QuerySet, *, field: str, after: str | None = None, before: str | None = None, size: int = PAGE_SIZE
+    queryset: QuerySet,
+    *,
+    field: str,
+    after: str | None = None,
+    before: str | None = None,
+    size: int = PAGE_SIZE,
+    descending: bool = False,
 ) -> KeysetPage:
-    """One page of ``queryset`` ordered by (``field``, id) ascending, after or before a cursor.
+    """One page of ``queryset`` ordered by (``field``, id), after or before a cursor.
 
-    ``field`` may follow relations (``sla__due_at``); it must not be NULL.
+    Ascending unless ``descending``; either direction walks the same (…, ``field``, id) index. ``field``
+    may follow relations (``sla__due_at``); it must not be NULL.
     """
     after_key, before_key = decode_cursor(after), decode_cursor(before)
+    # Seeking forward means "greater" in ascending order and "less" in descending order.
+    forward, backward = ("lt", "gt") if descending else ("gt", "lt")
     if before_key is not None:
-        value, pk = before_key
-        # The first condition is a plain range the index can seek to; the second drops the ties.
         rows = list(
-            queryset.filter(**{f"{field}__lte": value})
-            .filter(Q(**{f"{field}__lt": value}) | Q(pk__lt=pk))
-            .order_by(f"-{field}", "-pk")[: size + 1]
+            _seek(queryset, field, before_key, backward).order_by(*_ordering(field, not descending))[: size + 1]
         )
         has_more_before = len(rows) > size
         items = rows[:size][::-1]
         has_more_after = True
     else:
         if after_key is not None:
-            value, pk = after_key
-            queryset = queryset.filter(**{f"{field}__gte": value}).filter(Q(**{f"{field}__gt": value}) | Q(pk__gt=pk))
-        rows = list(queryset.order_by(field, "pk")[: size + 1])
+            queryset = _seek(queryset, field, after_key, forward)
+        rows = list(queryset.order_by(*_ordering(field, descending))[: size + 1])
         items = rows[:size]
         has_more_after = len(rows) > size
         has_more_before = after_key is not None
@@ -77,6 +81,18 @@ def keyset_page(
         next_cursor=_cursor_of(items[-1], field) if items and has_more_after else None,
         previous_cursor=_cursor_of(items[0], field) if items and has_more_before else None,
     )
+
+
+def _seek(queryset: QuerySet, field: str, key: tuple[datetime, int], direction: str) -> QuerySet:
+    value, pk = key
+    # The first condition is a plain range the index can seek to; the second drops the ties.
+    return queryset.filter(**{f"{field}__{direction}e": value}).filter(
+        Q(**{f"{field}__{direction}": value}) | Q(**{f"pk__{direction}": pk})
+    )
+
+
+def _ordering(field: str, descending: bool) -> tuple[str, str]:
+    return (f"-{field}", "-pk") if descending else (field, "pk")
 
 
 def _cursor_of(item: Any, field: str) -> str:

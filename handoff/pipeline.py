@@ -2,8 +2,8 @@
 
     1. enrich   (leads: providers -> attributes, provenance; retried later when a provider failed)
     2. score    (scoring: pure evaluator -> total/fit/engagement/breakdown, thresholds -> stage)
-    3. route    (leads: routing rule -> team or nurture track)
-    4. assign   (handoff: weighted round-robin -> owner, SLA due time)
+    3. route    (handoff: routing rule -> team, rep pool or nurture track, with its reasons)
+    4. assign   (handoff: load-aware weighted round-robin -> owner, SLA due time, with its reasons)
 
 The database, not the task broker, says what is due: a lead whose ``pipeline_due_at`` has passed (a
 capture, a new activity, an enrichment retry). Workers claim due leads in batches with a lease
@@ -11,6 +11,13 @@ capture, a new activity, an enrichment retry). Workers claim due leads in batche
 where the database has it, so several worker processes share the work. A task lost by the broker only
 delays a lead until the periodic run; a worker that dies leaves a lease that runs out, and the next
 claim takes its batch over. Nothing is given up because time passed.
+
+A batch is worked set-based where a step allows (``_run_batch``): its leads are read once, the steps
+a lead does not need are skipped (enrichment not due, routing for a lead sales own, assignment for a
+lead that is no unowned MQL), scoring runs once for the whole batch through the evaluator bulk
+rescoring uses, and outcomes are written a statement per distinct outcome. Enrichment, routing and
+assignment still go lead by lead inside the batch (their services take one lead). A batch that raises
+is taken again lead by lead (``_run_steps``), so one broken lead parks alone.
 
 Each lead ends ``assigned`` or ``parked`` with the reason (below the threshold, in a nurture track, no
 usable consent, nobody available...), recorded with the time, so a lead's page and readiness can say
@@ -22,31 +29,40 @@ from __future__ import annotations
 import logging
 import os
 import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
-from django.db.models import Case, Count, DateTimeField, F, Min, Q, QuerySet, Value, When
+from django.db.models import Case, Count, DateTimeField, F, Min, Prefetch, Q, QuerySet, Value, When
 
 from core.batch import batch_scope, once_per_batch
 from core.health import BacklogState
-from handoff.services import assignment
-from leads import services as lead_services
+from handoff.models import RoutingDecision, RoutingDestination
+from handoff.services import assignment, notifications
+from handoff.services import routing as routing_services
 from leads.enrichment import services as enrichment
-from leads.models import Lead, PipelineStep, Stage
+from leads.models import Consent, Lead, PipelineStep, Stage
 from scoring import baseline, selectors
 from scoring.services import lead_scoring
 
 logger = logging.getLogger(__name__)
 
+# Leads per claim. A batch of 50 takes about a second; larger batches hold the SQLite write lock longer
+# (capture waits behind it) and gain little once configuration is read once per batch.
 BATCH_SIZE = 50
-# Longer than a batch can take (a task times out after Q_TIMEOUT, 120 s by default), so two workers
-# never hold the same lead while both are alive.
-LEASE_DURATION = timedelta(minutes=5)
+# How long a claim holds its leads. Renewed while the batch runs (``_Lease.keep``), so it only has to
+# outlast the longest stretch between two renewals (one lead's enrichment); it is well under the
+# readiness limit (HEALTH_PIPELINE_MAX_WAIT, 5 minutes), so a dead worker's batch is taken over before
+# readiness would report the pipeline stuck.
+LEASE_DURATION = timedelta(minutes=2)
 # A lead whose step raised waits this long before it is tried again (and logged again).
 ERROR_RETRY_DELAY = timedelta(minutes=15)
 # "Nobody available" is retried by the rotation when someone comes back; check again this often.
 UNASSIGNED_RETRY_DELAY = timedelta(minutes=5)
+
+Clock = Callable[[], datetime]
 
 
 @dataclass(frozen=True)
@@ -96,13 +112,46 @@ def claim_due_leads(*, now: datetime, worker: str, limit: int = BATCH_SIZE, leas
     return Claim(token=token, lead_ids=tuple(claimed.values_list("pk", flat=True)), claimed_at=now)
 
 
-def process_due_leads(*, now: datetime, worker: str, limit: int = BATCH_SIZE) -> int:
-    """Claim one batch of due leads and take each through the pipeline; returns how many were claimed."""
+class _Lease:
+    """Keeps a claim's lease alive while its batch runs: renewed once a third of it has passed."""
+
+    def __init__(self, claim: Claim, clock: Clock, duration: timedelta = LEASE_DURATION) -> None:
+        self.claim, self.clock, self.duration, self.renewed_at = claim, clock, duration, claim.claimed_at
+
+    def keep(self) -> None:
+        now = self.clock()
+        if now - self.renewed_at < self.duration / 3:
+            return
+        Lead.objects.filter(pk__in=self.claim.lead_ids, pipeline_lease_owner=self.claim.token).update(
+            pipeline_lease_until=now + self.duration
+        )
+        self.renewed_at = now
+
+
+def process_due_leads(*, now: datetime, worker: str, limit: int = BATCH_SIZE, clock: Clock | None = None) -> int:
+    """Claim one batch of due leads and take them through the pipeline; returns how many were claimed.
+
+    The steps work at ``now`` (the claim's time: SLA clocks, scores); ``clock`` tells when each lead got
+    where it ended (``pipeline_step_at``) and keeps the lease alive. Tasks pass ``timezone.now``; without
+    it, ``now`` is used throughout.
+    """
+    clock = clock or (lambda: now)
     claim = claim_due_leads(now=now, worker=worker, limit=limit)
+    if not claim.lead_ids:
+        return 0
+    lease = _Lease(claim, clock)
     with batch_scope():  # scoring, routing rules and providers are read once for the whole batch
-        for lead_id in claim.lead_ids:
-            outcome = _run_steps(lead_id=lead_id, now=now)
-            _finish(lead_id=lead_id, claim=claim, outcome=outcome, now=now)
+        try:
+            outcomes = _run_batch(claim.lead_ids, now=now, lease=lease)
+        except Exception:
+            # Steps are idempotent: taking the batch again lead by lead redoes nothing already done,
+            # and parks only the lead that fails.
+            logger.exception("Pipeline batch of %s leads failed; taking them one by one", len(claim.lead_ids))
+            outcomes = {}
+            for lead_id in claim.lead_ids:
+                outcomes[lead_id] = _run_steps(lead_id=lead_id, now=now)
+                lease.keep()
+        _finish(claim=claim, outcomes=outcomes, now=now, step_at=clock())
     return len(claim.lead_ids)
 
 
@@ -117,56 +166,131 @@ def record_outcomes(*, leads: QuerySet[Lead], now: datetime) -> int:
     """Record where each of ``leads`` stands without running any step (leads the demo walked by hand)."""
     count = 0
     with batch_scope():
-        for lead in leads.select_related("owner"):
+        for lead in _with_outcome_relations(leads):
             _record(lead_id=lead.pk, outcome=_outcome(lead, assigned="not waiting", now=now), now=now)
             count += 1
     return count
 
 
+# --- The steps, for a batch ------------------------------------------------------------------------
+
+# What the batch reads before its steps: whether enrichment is due (``is_enrichment_due``).
+_STEP_COLUMNS = ("id", "enrichment_status", "enrichment_retry_at")
+
+
+def _run_batch(lead_ids: Iterable[int], *, now: datetime, lease: _Lease) -> dict[int, Outcome]:
+    """Every step for a batch: the leads read once, each step run only for the leads that need it."""
+    before = list(Lead.objects.filter(pk__in=lead_ids).only(*_STEP_COLUMNS))
+    for lead in before:
+        if enrichment.is_enrichment_due(lead, now=now):
+            enrichment.enrich_lead(lead_id=lead.pk, now=now)
+            lease.keep()  # providers may be slow: the lease must not run out under a live batch
+    lead_scoring.score_leads(lead_ids=[lead.pk for lead in before], now=now)
+    # Routing decides for leads sales do not have (it reads their new score); it returns at once for
+    # the others, so they are not even read again.
+    for lead_id in _routed_by_routing(lead.pk for lead in before):
+        routing_services.route_lead(lead_id=lead_id, now=now)
+        lease.keep()
+    leads = list(_with_outcome_relations(Lead.objects.filter(pk__in=lead_ids)))
+    assigned = _assign_waiting(leads, now=now)
+    return {lead.pk: _outcome(lead, assigned=assigned.get(lead.pk, "not waiting"), now=now) for lead in leads}
+
+
+def _routed_by_routing(lead_ids: Iterable[int]) -> list[int]:
+    """Of ``lead_ids``, the leads routing decides for now (unowned, in a marketing stage), after scoring."""
+    unowned = Lead.objects.filter(pk__in=list(lead_ids), owner__isnull=True, stage__in=routing_services.ROUTED_STAGES)
+    return list(unowned.order_by("pk").values_list("pk", flat=True))
+
+
+def _assign_waiting(leads: list[Lead], *, now: datetime) -> dict[int, str]:
+    """Step 4 for the unowned MQLs of the batch, in one transaction: a team row locked stays locked for the batch.
+
+    A lead whose assignment raises is rolled back alone (its savepoint) and parked with the error.
+    """
+    waiting = [lead for lead in leads if lead.stage == Stage.MQL and lead.owner_id is None]
+    results: dict[int, str] = {}
+    if not waiting:
+        return results
+    with notifications.batched_deliveries(), transaction.atomic():  # one email task for the batch
+        for lead in waiting:
+            try:
+                with transaction.atomic():
+                    results[lead.pk] = assignment.assign_lead_step(lead_id=lead.pk, now=now)
+            except Exception as exc:
+                logger.exception("Pipeline failed to assign lead %s", lead.pk)
+                results[lead.pk] = f"error:{exc.__class__.__name__}"
+    owners = Lead.objects.filter(pk__in=[lead.pk for lead in waiting]).select_related("owner").only("id", "owner")
+    by_id = {lead.pk: lead for lead in owners}
+    for lead in waiting:  # the owner the step set (the step reads and writes its own copy of the lead)
+        if lead.pk in by_id:
+            lead.owner = by_id[lead.pk].owner
+    return results
+
+
+def _with_outcome_relations(leads: QuerySet[Lead]) -> QuerySet[Lead]:
+    """``leads`` with what an outcome reads: the owner, the routing decision and the consents, in two queries."""
+    return leads.select_related("owner", "routing_decision").prefetch_related(
+        Prefetch("consents", queryset=Consent.objects.order_by("pk"))
+    )
+
+
+# --- One lead at a time (process_lead, and a batch that raised) -------------------------------------
+
+
 def _run_steps(*, lead_id: int, now: datetime) -> Outcome:
     try:
-        lead = enrichment.enrich_lead(lead_id=lead_id, now=now)
+        enrichment.enrich_lead(lead_id=lead_id, now=now)
         lead_scoring.score_lead(lead_id=lead_id, now=now)
-        # A lead routed with what was known while a provider was down is routed anew once a retry ran
-        # (enrichment touches neither routing nor owner, so the lead it returns still shows both as they were),
-        # as long as sales do not have it yet.
-        retried = lead.routed_at is not None and lead.enriched_at == now
-        lead_services.route_lead(lead_id=lead_id, now=now, again=retried and lead.owner_id is None)
+        routing_services.route_lead(lead_id=lead_id, now=now)
         assigned = assignment.assign_lead_step(lead_id=lead_id, now=now)
-        return _outcome(Lead.objects.get(pk=lead_id), assigned=assigned, now=now)
+        return _outcome(_with_outcome_relations(Lead.objects.filter(pk=lead_id)).get(), assigned=assigned, now=now)
     except Exception as exc:  # one broken lead must not stop the batch for the others
         logger.exception("Pipeline failed for lead %s", lead_id)
-        reason = f"Pipeline error ({exc.__class__.__name__}); tried again at {now + ERROR_RETRY_DELAY:%H:%M} UTC."
-        return Outcome(PipelineStep.PARKED, reason, now + ERROR_RETRY_DELAY)
+        return _error_outcome(exc.__class__.__name__, now=now)
 
 
-def _finish(*, lead_id: int, claim: Claim, outcome: Outcome, now: datetime) -> None:
-    """Record the outcome and release the lease, if this claim still holds it.
+def _error_outcome(error: str, *, now: datetime) -> Outcome:
+    reason = f"Pipeline error ({error}); tried again at {now + ERROR_RETRY_DELAY:%H:%M} UTC."
+    return Outcome(PipelineStep.PARKED, reason, now + ERROR_RETRY_DELAY)
+
+
+# --- Recording outcomes ----------------------------------------------------------------------------
+
+
+def _finish(*, claim: Claim, outcomes: Mapping[int, Outcome], now: datetime, step_at: datetime | None = None) -> None:
+    """Record the outcomes and release the lease of the leads this claim still holds: a statement per outcome.
 
     Work requested while the lead was being processed (a new activity) moved ``pipeline_due_at`` past
-    the claim's time: it is kept, so the lead is taken again.
+    the claim's time: it is kept, so the lead is taken again. ``step_at`` is when the leads got there.
+    A lead of the claim with no outcome (deleted meanwhile) is only released.
     """
     requested_meanwhile = When(pipeline_due_at__gt=claim.claimed_at, then=F("pipeline_due_at"))
-    next_due = Value(outcome.due_at, output_field=DateTimeField())
-    Lead.objects.filter(pk=lead_id, pipeline_lease_owner=claim.token).update(
-        **_outcome_fields(outcome, now=now),
-        pipeline_due_at=Case(requested_meanwhile, default=next_due, output_field=DateTimeField()),
-        pipeline_lease_owner="",
-        pipeline_lease_until=None,
-    )
+    by_outcome: dict[Outcome, list[int]] = defaultdict(list)
+    for lead_id, outcome in outcomes.items():
+        by_outcome[outcome].append(lead_id)
+    for outcome, lead_ids in by_outcome.items():
+        next_due = Value(outcome.due_at, output_field=DateTimeField())
+        Lead.objects.filter(pk__in=lead_ids, pipeline_lease_owner=claim.token).update(
+            **_outcome_fields(outcome, step_at=step_at or now),
+            pipeline_due_at=Case(requested_meanwhile, default=next_due, output_field=DateTimeField()),
+            pipeline_lease_owner="",
+            pipeline_lease_until=None,
+        )
 
 
 def _record(*, lead_id: int, outcome: Outcome, now: datetime) -> None:
     """Record where a lead ended, outside any claim (nothing else holds it)."""
-    Lead.objects.filter(pk=lead_id).update(**_outcome_fields(outcome, now=now), pipeline_due_at=outcome.due_at)
+    Lead.objects.filter(pk=lead_id).update(**_outcome_fields(outcome, step_at=now), pipeline_due_at=outcome.due_at)
 
 
-def _outcome_fields(outcome: Outcome, *, now: datetime) -> dict[str, object]:
-    return {"pipeline_step": outcome.step, "pipeline_step_at": now, "pipeline_reason": outcome.reason[:300]}
+def _outcome_fields(outcome: Outcome, *, step_at: datetime) -> dict[str, object]:
+    return {"pipeline_step": outcome.step, "pipeline_step_at": step_at, "pipeline_reason": outcome.reason[:300]}
 
 
 def _outcome(lead: Lead, *, assigned: str, now: datetime) -> Outcome:
     """Where the lead ended and why, in words a marketer or manager reads on its page."""
+    if assigned.startswith("error:"):
+        return _error_outcome(assigned.removeprefix("error:"), now=now)
     retry_at = lead.enrichment_retry_at
     enrichment_note = f" Enrichment failed; tried again at {retry_at:%Y-%m-%d %H:%M} UTC." if retry_at else ""
     if lead.owner_id is not None:
@@ -178,6 +302,7 @@ _UNASSIGNED_REASONS = {
     "no team": "An MQL, but no team takes it: it waits in the managers' queue.",
     "nobody available": "An MQL, but its team has nobody available: assigned when someone is.",
     "no consent": "An MQL without a usable consent: not handed to sales.",
+    "in nurture": "An MQL, but routing sends it to a nurture track: not handed to sales.",
 }
 
 
@@ -186,8 +311,9 @@ def _parked_reason(lead: Lead, *, assigned: str, now: datetime) -> str:
         return _UNASSIGNED_REASONS.get(assigned, "An MQL waiting for assignment.")
     if lead.stage not in (Stage.NEW, Stage.NURTURE):
         return f"Stage {lead.get_stage_display()}."
-    if lead.routing_action == "nurture" and lead.nurture_track:
-        where = f"In nurture track “{lead.nurture_track}”"
+    decision: RoutingDecision | None = getattr(lead, "routing_decision", None)
+    if decision is not None and decision.destination == RoutingDestination.NURTURE and decision.nurture_track:
+        where = f"In nurture track “{routing_services.track_name(decision.nurture_track)}”"
     else:
         where = "In nurture" if lead.stage == Stage.NURTURE else "Not an MQL yet"
     scoring = once_per_batch(selectors.active_scoring)

@@ -6,20 +6,37 @@ import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from time import monotonic
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 
 from handoff.calendar import BusinessCalendar
 from handoff.countdown import ClockInput, SLAClock, opening_windows, sla_clocks
-from handoff.models import Assignment, AssignmentState, ClosedDate, ContactLog, Membership, Team, TeamHours
+from handoff.models import (
+    Assignment,
+    AssignmentState,
+    ClosedDate,
+    ContactLog,
+    FollowUp,
+    Membership,
+    SavedView,
+    Team,
+    TeamHours,
+    ViewerSettings,
+)
 from leads.models import (
     Activity,
     Lead,
     LeadQuerySet,
     ProposedChange,
     ProposedChangeStatus,
+    ProviderRun,
     Stage,
     StageChange,
 )
@@ -93,22 +110,22 @@ def in_teams(teams: QuerySet[Team]) -> Q:
 
     A lead is a team's while its open assignment is there. With no open assignment it stays with the teams
     that worked it before (its history, a recycled or rejected lead) and goes to the team routing sent it
-    to (``Lead.routing_team``), where it waits to be assigned.
+    to (its ``RoutingDecision``'s team), where it waits to be assigned.
     """
     assigned = Assignment.objects.filter(lead=OuterRef("pk"))
     held_here = Exists(assigned.filter(ended_at__isnull=True, team__in=teams))
     held_anywhere = Exists(assigned.filter(ended_at__isnull=True))
     worked_here = Exists(assigned.filter(team__in=teams))
-    return Q(held_here) | (~Q(held_anywhere) & (Q(worked_here) | Q(routing_team__in=teams.values("slug"))))
+    return Q(held_here) | (~Q(held_anywhere) & (Q(worked_here) | Q(routing_decision__team__in=teams)))
 
 
 def unrouted_mqls_filter() -> Q:
-    """A filter on Lead: MQLs nobody owns that routing sent to no existing team (none, or a misspelt slug).
+    """A filter on Lead: MQLs nobody owns that routing sent to no team (never routed, or to a nurture track).
 
     They belong to no team yet, so every manager's queue shows them and any manager may take one into a
     team of their own.
     """
-    return Q(stage=Stage.MQL, owner__isnull=True) & ~Q(routing_team__in=Team.objects.values("slug"))
+    return Q(stage=Stage.MQL, owner__isnull=True, routing_decision__team__isnull=True)
 
 
 def lead_scope(user: User) -> Q:
@@ -158,6 +175,13 @@ def managed_assignment(*, user: User, lead_id: int) -> Assignment | None:
     )
 
 
+def managed_open_assignments(*, user: User) -> QuerySet[Assignment]:
+    """The open assignments of the manager's teams as whole models, for the queue's bulk actions to change."""
+    return (
+        Assignment.objects.open().filter(team__in=managed_teams(user=user)).select_related("lead", "team", "sla", "rep")
+    )
+
+
 def assignable_members(*, user: User) -> list[Membership]:
     """Active reps in the manager's teams, for the assign and reassign forms."""
     return list(
@@ -171,13 +195,47 @@ def assignable_members(*, user: User) -> list[Membership]:
 
 
 @dataclass(frozen=True)
+class InboxSort:
+    """One way to order the inbox: a column of Assignment (never of Lead, so an index serves it) and a direction."""
+
+    key: str
+    label: str
+    field: str
+    descending: bool
+
+
+# Each sort walks its own index: assignment_inbox_idx (and its "awaiting contact" twin) for the SLA due
+# time, assignment_inbox_assigned_idx for the time of assignment; a descending sort walks it backwards.
+INBOX_SORTS = {
+    sort.key: sort
+    for sort in (
+        InboxSort("due", "Most urgent first", "sla_due_at", descending=False),
+        InboxSort("-due", "Least urgent first", "sla_due_at", descending=True),
+        InboxSort("-assigned", "Newest first", "assigned_at", descending=True),
+        InboxSort("assigned", "Oldest first", "assigned_at", descending=False),
+    )
+}
+
+
+@dataclass(frozen=True)
 class InboxFilters:
     show: str = "todo"  # "todo": awaiting first contact; "contacted": contacted, not yet qualified
     stage: str = ""
     source: str = ""
+    campaign: str = ""
+    team_id: int | None = None
+    assigned_from: datetime | None = None  # assigned at or after
+    assigned_until: datetime | None = None  # assigned before
     min_score: int | None = None
     max_score: int | None = None
     search: str = ""
+    sort: str = "due"
+
+    @property
+    def narrows(self) -> bool:
+        """Whether anything beyond the tab narrows the list (an empty list then means "nothing matches")."""
+        optional = (self.team_id, self.assigned_from, self.assigned_until, self.min_score, self.max_score)
+        return any((self.stage, self.source, self.campaign, self.search)) or any(v is not None for v in optional)
 
 
 # What an inbox row shows, and no more: a lead has many more columns (JSON among them), and on SQLite
@@ -200,6 +258,14 @@ def inbox_assignments(*, user: User, filters: InboxFilters) -> QuerySet[Assignme
         assignments = assignments.filter(lead__stage=filters.stage)
     if filters.source:
         assignments = assignments.filter(lead__first_touch_source__iexact=filters.source)
+    if filters.campaign:
+        assignments = assignments.filter(lead__first_touch_campaign__iexact=filters.campaign)
+    if filters.team_id is not None:
+        assignments = assignments.filter(team_id=filters.team_id)
+    if filters.assigned_from is not None:
+        assignments = assignments.filter(assigned_at__gte=filters.assigned_from)
+    if filters.assigned_until is not None:
+        assignments = assignments.filter(assigned_at__lt=filters.assigned_until)
     if filters.min_score is not None:
         assignments = assignments.filter(lead__score__gte=filters.min_score)
     if filters.max_score is not None:
@@ -219,6 +285,7 @@ def inbox_assignments(*, user: User, filters: InboxFilters) -> QuerySet[Assignme
 class InboxRow:
     """One inbox row, ready to print: the list renders 50 of these, so the template only prints fields."""
 
+    assignment_id: int
     lead_id: int
     url: str
     name: str
@@ -246,6 +313,7 @@ def inbox_rows(*, assignments: Iterable[Any], countdowns: Countdowns, now: datet
         name = f"{row.lead__first_name} {row.lead__last_name}".strip()  # Lead.full_name
         rows.append(
             InboxRow(
+                assignment_id=row.pk,
                 lead_id=row.lead_id,
                 url=url_of_lead_zero.replace("/0/", f"/{row.lead_id}/"),
                 name=name or row.lead__email or row.lead__phone,
@@ -287,6 +355,88 @@ def time_ago(elapsed: timedelta) -> str:
     return f"{minutes // (24 * 60)} days ago"
 
 
+# Sources and campaigns change only when new ones are captured, and listing the distinct values reads the
+# whole lead table: each process keeps the list for a few minutes, so a page view never pays for it twice.
+PICK_LIST_SECONDS = 300
+PICK_LIST_SIZE = 300
+_pick_lists: dict[str, tuple[float, list[str]]] = {}
+
+
+def first_touch_values(column: str) -> list[str]:
+    """The distinct first-touch ``source`` or ``campaign`` values of the leads, for the inbox's pick lists."""
+    cached = _pick_lists.get(column)
+    if cached is not None and cached[0] > monotonic():
+        return cached[1]
+    field = {"source": "first_touch_source", "campaign": "first_touch_campaign"}[column]
+    values = sorted(
+        Lead.objects.exclude(**{field: ""}).order_by().values_list(field, flat=True).distinct()[:PICK_LIST_SIZE]
+    )
+    _pick_lists[column] = (monotonic() + PICK_LIST_SECONDS, values)
+    return values
+
+
+def forget_pick_lists() -> None:
+    """Drop the cached pick lists (tests, and after an import that brings new sources)."""
+    _pick_lists.clear()
+
+
+def teams_of(*, user: User) -> list[Team]:
+    """The teams ``user`` is a member of or manages, for the inbox's team filter and sharing views.
+
+    Each has ``is_managed``: whether ``user`` may share a view with it (they manage it, or run every team).
+    """
+    runs_all = user.is_superuser and user.has_perm("leads.manage_team")
+    manages = Exists(Team.managers.through.objects.filter(team_id=OuterRef("pk"), user_id=user.pk))
+    teams = Team.objects.annotate(is_managed=manages)
+    if not runs_all:
+        teams = teams.filter(Q(memberships__user=user) | Q(managers=user)).distinct()
+    found: list[Team] = list(teams.order_by("name"))
+    may_manage = user.has_perm("leads.manage_team")
+    for team in found:
+        team.is_managed = runs_all or (team.is_managed and may_manage)  # type: ignore[attr-defined]
+    return found
+
+
+def saved_views_for(*, user: User) -> list[SavedView]:
+    """The rep's own saved views, then those a manager shared with one of their teams."""
+    views = SavedView.objects.filter(
+        Q(owner=user) | Q(team__in=Team.objects.filter(Q(memberships__user=user) | Q(managers=user)))
+    )
+    return sorted(views.select_related("team", "owner").distinct(), key=lambda v: (v.owner_id != user.pk, v.name))
+
+
+def open_follow_ups(*, user: User, limit: int = 10) -> list[FollowUp]:
+    """The rep's open follow-up tasks, the soonest due first, each with its lead's name."""
+    return list(
+        FollowUp.objects.filter(rep=user, done_at__isnull=True)
+        .select_related("lead")
+        .only("lead_id", "due_at", "note", "lead__first_name", "lead__last_name", "lead__email", "lead__phone")
+        .order_by("due_at", "id")[:limit]
+    )
+
+
+@dataclass(frozen=True)
+class InboxPulse:
+    """What the inbox page polls for: it reloads its rows when ``version`` changes."""
+
+    todo: int  # open assignments awaiting a first contact
+    breached: int  # of those, how many are past their due time
+    newest_id: int | None  # the latest of them: a higher one is a new (or reassigned) lead
+    version: str
+
+
+def inbox_pulse(*, user: User, now: datetime) -> InboxPulse:
+    """One aggregate query over the rep's open assignments awaiting contact.
+
+    It reads only columns of ``assignment_inbox_todo_idx`` (rep, due time, id), so the index answers it
+    without touching the table: the page polls it every few seconds.
+    """
+    todo = Assignment.objects.open().filter(rep=user, contacted_at__isnull=True)
+    totals = todo.aggregate(todo=Count("id"), breached=Count("id", filter=Q(sla_due_at__lte=now)), newest_id=Max("id"))
+    version = "{todo}:{breached}:{newest_id}".format(**totals)
+    return InboxPulse(totals["todo"], totals["breached"], totals["newest_id"], version)
+
+
 # --- The manager's queue -------------------------------------------------------------------------
 
 
@@ -296,30 +446,93 @@ def unassigned_mqls() -> LeadQuerySet:
 
 
 def unassigned_mqls_for(*, user: User) -> LeadQuerySet:
-    """The unassigned MQLs a manager may assign: their teams' and the unrouted ones."""
-    return leads_of_teams(user=user).unassigned().filter(stage=Stage.MQL)
+    """The unassigned MQLs a manager may assign: their teams' and the unrouted ones (with where routing sent them)."""
+    return leads_of_teams(user=user).unassigned().filter(stage=Stage.MQL).select_related("routing_decision__team")
 
 
-def team_queue_assignments(*, user: User, show: str, now: datetime) -> QuerySet[Assignment]:
+@dataclass(frozen=True)
+class QueueFilters:
+    team_id: int | None = None
+    rep_id: int | None = None
+    state: str = ""
+    search: str = ""
+
+    @property
+    def narrows(self) -> bool:
+        return any((self.team_id is not None, self.rep_id is not None, self.state, self.search))
+
+
+# What a queue row shows of its lead and rep: loading whole leads (JSON columns among them) for 50 rows
+# costs more than finding them.
+QUEUE_LEAD_COLUMNS = ("first_name", "last_name", "email", "phone", "company_name")
+QUEUE_COLUMNS = (
+    *("id", "lead_id", "rep_id", "team_id", "state", "assigned_at", "sla_due_at"),
+    *(f"lead__{name}" for name in QUEUE_LEAD_COLUMNS),
+    *(f"rep__{name}" for name in ("username", "first_name", "last_name")),
+    *(f"sla__{name}" for name in ("id", "target_duration", "met_at", "due_at", "remind_at", "stopped_at")),
+)
+
+
+def team_queue_assignments(
+    *, user: User, show: str, now: datetime, filters: QueueFilters | None = None
+) -> QuerySet[Assignment]:
     """Open assignments in the manager's teams: all, due soon (past the reminder point) or breached.
 
     Reads the clocks against ``now`` rather than the sweep's flags, so the queue is right even between
-    two sweeps.
+    two sweeps. The team ids are read first, so the database sees plain values and walks
+    ``assignment_team_due_idx`` by (team, due time) instead of sorting every open assignment of the team.
     """
+    filters = filters or QueueFilters()
+    team_ids = list(managed_teams(user=user).values_list("pk", flat=True))
+    if filters.team_id is not None:
+        team_ids = [pk for pk in team_ids if pk == filters.team_id]
     assignments = (
-        Assignment.objects.open().filter(team__in=managed_teams(user=user)).select_related("lead", "team", "sla", "rep")
+        Assignment.objects.open()
+        .filter(team_id__in=team_ids)
+        .select_related("lead", "team", "sla", "rep")
+        .only(*QUEUE_COLUMNS, "team__name", "team__timezone")
     )
-    running = Q(sla__met_at__isnull=True, sla__stopped_at__isnull=True)
+    if filters.rep_id is not None:
+        assignments = assignments.filter(rep_id=filters.rep_id)
+    if filters.state:
+        assignments = assignments.filter(state=filters.state)
+    if filters.search:
+        term = filters.search
+        assignments = assignments.filter(
+            Q(lead__first_name__icontains=term)
+            | Q(lead__last_name__icontains=term)
+            | Q(lead__email__icontains=term)
+            | Q(lead__company_name__icontains=term)
+        )
+    # The due time is on the assignment and fixed at assignment; the first contact meets the clock, and an
+    # open assignment's clock is never stopped. So "running" needs no join for the breached view.
     if show == "due_soon":
-        return assignments.filter(running, sla__remind_at__lte=now, sla__due_at__gt=now)
+        return assignments.filter(contacted_at__isnull=True, sla__remind_at__lte=now, sla_due_at__gt=now)
     if show == "breached":
-        return assignments.filter(running, sla__due_at__lte=now)
+        return assignments.filter(contacted_at__isnull=True, sla_due_at__lte=now)
     return assignments
 
 
 # --- The lead page -------------------------------------------------------------------------------
 
 LEAD_PAGE_ACTIVITIES = 50
+LEAD_PAGE_PROVIDER_RUNS = 20
+
+
+def viewer_timezone(*, user: User) -> ZoneInfo:
+    """The zone ``user`` reads times in: their choice, else their first team's, else the site's (UTC)."""
+    chosen_zone = ViewerSettings.objects.filter(user=OuterRef("pk")).values("timezone")[:1]
+    team_zone = Team.objects.filter(memberships__user=OuterRef("pk")).order_by("name").values("timezone")[:1]
+    chosen = (
+        get_user_model()
+        .objects.filter(pk=user.pk)
+        .values_list(Coalesce(Subquery(chosen_zone), Subquery(team_zone)), flat=True)
+        .first()
+    )
+    try:
+        return ZoneInfo(chosen or settings.TIME_ZONE)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
 
 
 def lead_page_lead(*, user: User, lead_id: int) -> Lead | None:
@@ -344,6 +557,12 @@ def lead_page_lead(*, user: User, lead_id: int) -> Lead | None:
             ),
             Prefetch("stage_changes", StageChange.objects.select_related("changed_by")),
             Prefetch("assignments", assignments),
+            Prefetch(
+                "provider_runs",
+                ProviderRun.objects.order_by("-started_at", "-id")[:LEAD_PAGE_PROVIDER_RUNS],
+                to_attr="recent_provider_runs",
+            ),
+            Prefetch("follow_ups", FollowUp.objects.select_related("rep").order_by("due_at", "id")),
             Prefetch(
                 "proposed_changes",
                 ProposedChange.objects.filter(status=ProposedChangeStatus.OPEN).select_related("submission__form"),

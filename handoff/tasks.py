@@ -15,19 +15,21 @@ def run_pipeline(spread: bool = True) -> int:
     what is due, so a lost wake-up only waits for the next one. The budget keeps the task well inside
     django-q2's timeout. A run that finds a backlog (a full first batch) queues one more run so another
     worker shares it (``spread``; that one does not spread again), and a run whose budget ran out with work
-    left queues its own continuation, so a backlog drains without waiting for the schedule. Returns how
-    many leads it took.
+    left queues its own continuation, so a backlog drains without waiting for the schedule. Wake-ups are
+    coalesced (``receivers.queue_pipeline_run``): a run queued and not started yet stands for every
+    capture until it starts. Returns how many leads it took.
     """
+    receivers.run_started()  # from here on a capture queues a new run: this one may be past its last claim
     deadline = time.monotonic() + settings.PIPELINE_TASK_BUDGET.total_seconds()
     worker, taken, first = pipeline.worker_name(), 0, True
     while time.monotonic() < deadline:
-        claimed = pipeline.process_due_leads(now=timezone.now(), worker=worker)
+        claimed = pipeline.process_due_leads(now=timezone.now(), worker=worker, clock=timezone.now)
         if first and spread and claimed == pipeline.BATCH_SIZE and settings.Q_CLUSTER["workers"] > 1:
-            receivers.queue_pipeline_run(spread=False)
+            receivers.queue_pipeline_run(spread=False, coalesce=False)
         taken, first = taken + claimed, False
         if claimed == 0:
             return taken
-    receivers.queue_pipeline_run(spread=False)  # out of time with work left: carry on in a new task
+    receivers.queue_pipeline_run(spread=False, coalesce=False)  # out of time with work left: carry on in a new task
     return taken
 
 
@@ -39,6 +41,11 @@ def check_sla() -> None:
 def send_notification(notification_id: int) -> None:
     """Enqueued after the change a notification reports commits."""
     services.deliver_notification(notification_id=notification_id, now=timezone.now())
+
+
+def send_notifications(notification_ids: list[int]) -> None:
+    """Enqueued once per pipeline batch, after it commits, with the notifications it recorded."""
+    services.deliver_notifications(notification_ids=notification_ids, now=timezone.now())
 
 
 def assign_waiting_leads() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from functools import wraps
 from zoneinfo import ZoneInfo
 
@@ -11,16 +12,18 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.forms import Form
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from core.typing import AuthenticatedHttpRequest
 from handoff import forms, selectors, services
-from handoff.models import Assignment
+from handoff.models import Assignment, FollowUp, SavedView, Team
 from handoff.pagination import keyset_page
+from handoff.timeline import lead_timeline
 from leads import services as lead_services
 from leads.models import Lead, ProposedChange
 
@@ -35,25 +38,73 @@ manage_team = permission_required("leads.manage_team", raise_exception=True)
 @login_required
 @work_inbox
 def inbox(request: AuthenticatedHttpRequest) -> HttpResponse:
-    filter_form = forms.InboxFilterForm(request.GET)
+    zone = selectors.viewer_timezone(user=request.user)
+    teams = selectors.teams_of(user=request.user)
+    filter_form = forms.InboxFilterForm(
+        request.GET,
+        sources=selectors.first_touch_values("source"),
+        campaigns=selectors.first_touch_values("campaign"),
+        teams=teams,
+        zone=zone,
+    )
     filters = filter_form.filters()
+    sort = selectors.INBOX_SORTS[filters.sort]
     assignments = selectors.inbox_assignments(user=request.user, filters=filters)
     page = keyset_page(
-        assignments, field="sla_due_at", after=request.GET.get("after"), before=request.GET.get("before")
+        assignments,
+        field=sort.field,
+        descending=sort.descending,
+        after=request.GET.get("after"),
+        before=request.GET.get("before"),
     )
     now = timezone.now()
     countdowns = selectors.countdowns(clocks=selectors.inbox_clocks(page.items), now=now)
     rows = selectors.inbox_rows(assignments=page.items, countdowns=countdowns, now=now)
+    shareable = [team for team in teams if team.is_managed]  # type: ignore[attr-defined]
     context = {
         "filter_form": filter_form,
         "filters": filters,
+        "sort": sort,
+        "sort_links": _sort_links(request, filters.sort),
         "page": page,
         "rows": rows,
         "countdowns": countdowns,
         "is_manager": request.user.has_perm("leads.manage_team"),
         "query_without_cursor": _query_without_cursor(request),
+        "saved_views": selectors.saved_views_for(user=request.user),
+        "save_view_form": forms.SaveViewForm(
+            initial={"query": _query_without_cursor(request)}, shareable_teams=shareable
+        ),
+        "follow_ups": selectors.open_follow_ups(user=request.user),
+        "bulk_actions": forms.REP_BULK_ACTIONS,
+        "today": now.astimezone(zone).date(),
+        "viewer_zone": zone,
+        "now": now,
+        "pulse_url": reverse("handoff:inbox_pulse"),
     }
     return render(request, "handoff/inbox.html", context)
+
+
+def _managed(request: AuthenticatedHttpRequest) -> list[Team]:
+    if not request.user.has_perm("leads.manage_team"):
+        return []
+    return list(selectors.managed_teams(user=request.user))
+
+
+def _sort_links(request: HttpRequest, current: str) -> dict[str, dict[str, str]]:
+    """For each sortable column: the link that sorts by it (toggling direction) and its aria-sort value."""
+    links = {}
+    for column, (first, second) in {"due": ("due", "-due"), "assigned": ("-assigned", "assigned")}.items():
+        target = second if current == first else first
+        query = request.GET.copy()
+        for key in ("after", "before"):
+            query.pop(key, None)
+        query["sort"] = target
+        direction = "none"
+        if current in (first, second):
+            direction = "descending" if selectors.INBOX_SORTS[current].descending else "ascending"
+        links[column] = {"url": f"?{query.urlencode()}", "aria_sort": direction}
+    return links
 
 
 def _query_without_cursor(request: HttpRequest) -> str:
@@ -61,6 +112,112 @@ def _query_without_cursor(request: HttpRequest) -> str:
     for key in ("after", "before"):
         query.pop(key, None)
     return query.urlencode()
+
+
+@require_GET
+@login_required
+@work_inbox
+def inbox_pulse(request: AuthenticatedHttpRequest) -> JsonResponse:
+    """What the inbox polls: the rep's count awaiting contact, breaches and a version that changes with either."""
+    pulse = selectors.inbox_pulse(user=request.user, now=timezone.now())
+    return JsonResponse(
+        {
+            "todo": pulse.todo,
+            "breached": pulse.breached,
+            "newest_id": pulse.newest_id,
+            "version": pulse.version,
+        }
+    )
+
+
+@require_POST
+@login_required
+@work_inbox
+def save_view(request: AuthenticatedHttpRequest) -> HttpResponse:
+    form = forms.SaveViewForm(request.POST, shareable_teams=_managed(request))
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            for error in errors:
+                messages.error(
+                    request,
+                    f"{form.fields[field].label or field.title()}: {error}" if field != "__all__" else str(error),
+                )
+        return redirect(f"{reverse('handoff:inbox')}?{QueryDict(request.POST.get('query', '')).urlencode()}")
+    team = form.shareable_teams.get(form.cleaned_data["team"]) if form.cleaned_data["team"] else None
+    try:
+        view = services.save_view(
+            owner=request.user,
+            name=form.cleaned_data["name"],
+            query=form.cleaned_data["query"],
+            team=team,
+            now=timezone.now(),
+        )
+    except services.SavedViewNameTakenError as error:
+        messages.error(request, str(error))
+        return redirect(f"{reverse('handoff:inbox')}?{form.cleaned_data['query']}")
+    shared = f" and shared with {team.name}" if team else ""
+    messages.success(request, f"View “{view.name}” saved{shared}.")
+    return redirect(f"{reverse('handoff:inbox')}?{view.query}")
+
+
+@require_POST
+@login_required
+@work_inbox
+def delete_view(request: AuthenticatedHttpRequest, view_id: int) -> HttpResponse:
+    view = SavedView.objects.filter(pk=view_id, owner=request.user).first()
+    if view is None:
+        raise Http404("No such view of yours.")
+    services.delete_view(view=view)
+    messages.success(request, f"View “{view.name}” deleted.")
+    return redirect("handoff:inbox")
+
+
+@require_POST
+@login_required
+@work_inbox
+def inbox_bulk(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Accept, reject or recycle the ticked leads: first a page saying what will happen, then, confirmed, do it."""
+    now = timezone.now()
+    today = now.astimezone(selectors.viewer_timezone(user=request.user)).date()
+    form = forms.BulkActionForm(request.POST, today=today)
+    scope = Assignment.objects.open().filter(rep=request.user).select_related("lead", "team", "sla")
+    return _bulk(request, form, scope, back=reverse("handoff:inbox"), as_manager=False, now=now)
+
+
+def _bulk(
+    request: AuthenticatedHttpRequest,
+    form: forms.BulkActionForm,
+    scope: QuerySet[Assignment],
+    *,
+    back: str,
+    as_manager: bool,
+    now: datetime,
+) -> HttpResponse:
+    is_valid = form.is_valid()
+    if "ids" in form.errors or "action" in form.errors:
+        for field in ("ids", "action"):
+            for error in form.errors.get(field, []):
+                messages.error(request, str(error))
+        return redirect(back)
+    ids = form.cleaned_data["ids"]
+    assignments = list(scope.filter(pk__in=ids).order_by("sla_due_at", "pk"))
+    if len(assignments) != len(ids):
+        raise Http404("Some of the ticked leads are not yours to change.")
+    action = form.cleaned_data["action"]
+    if not is_valid or not form.cleaned_data["confirm"]:
+        label = dict(form.fields["action"].choices)[action]  # type: ignore[attr-defined]
+        context = {"form": form, "assignments": assignments, "back": back, "action_label": label, "action": action}
+        return render(request, "handoff/bulk_confirm.html", context, status=200 if is_valid else 400)
+    arguments = {"reason": form.cleaned_data["reason"], "recycle_on": form.cleaned_data["recycle_on"], "now": now}
+    if as_manager:
+        result = services.bulk_manager_action(assignments=assignments, action=action, by=request.user, **arguments)
+    else:
+        result = services.bulk_rep_action(assignments=assignments, action=action, rep=request.user, **arguments)
+    _report_bulk(request, result, verb=BULK_VERBS[action])
+    return redirect(back)
+
+
+BULK_VERBS = {"accept": "accepted", "reject": "rejected", "recycle": "recycled to nurture"}
 
 
 # --- The lead page -------------------------------------------------------------------------------
@@ -76,6 +233,61 @@ def lead_detail(request: AuthenticatedHttpRequest, lead_id: int) -> HttpResponse
     return render(request, "handoff/lead_detail.html", _lead_context(request, lead))
 
 
+@require_POST
+@login_required
+@work_inbox
+def add_follow_up(request: AuthenticatedHttpRequest, lead_id: int) -> HttpResponse:
+    lead = selectors.visible_leads(user=request.user).filter(pk=lead_id).first()
+    if lead is None:
+        raise Http404("No such lead in your inbox.")
+    now = timezone.now()
+    zone = selectors.viewer_timezone(user=request.user)
+    with timezone.override(zone):  # the browser's datetime-local value is wall-clock time in the viewer's zone
+        form = forms.FollowUpForm(request.POST, action=request.path, now=now)
+        is_valid = form.is_valid()
+    if not is_valid:
+        page_lead = selectors.lead_page_lead(user=request.user, lead_id=lead_id)
+        assert page_lead is not None  # the same scope as above
+        return render(
+            request, "handoff/lead_detail.html", _lead_context(request, page_lead, follow_up_form=form), status=400
+        )
+    follow_up = services.add_follow_up(
+        lead=lead, rep=request.user, due_at=form.cleaned_data["due_at"], note=form.cleaned_data["note"], now=now
+    )
+    messages.success(request, f"Follow-up set for {follow_up.due_at.astimezone(zone):%a %d %b, %H:%M} ({zone.key}).")
+    return redirect("handoff:lead", lead_id=lead_id)
+
+
+@require_POST
+@login_required
+@work_inbox
+def complete_follow_up(request: AuthenticatedHttpRequest, follow_up_id: int) -> HttpResponse:
+    follow_up = FollowUp.objects.select_related("lead").filter(pk=follow_up_id, rep=request.user).first()
+    if follow_up is None:
+        raise Http404("No such follow-up of yours.")
+    services.complete_follow_up(follow_up=follow_up, now=timezone.now())
+    messages.success(request, f"Follow-up with {follow_up.lead} done.")
+    back = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return redirect(back)
+    return redirect("handoff:inbox")
+
+
+@require_POST
+@login_required
+def set_timezone(request: AuthenticatedHttpRequest) -> HttpResponse:
+    form = forms.TimezoneForm(request.POST)
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        back = reverse("handoff:inbox")
+    if not form.is_valid():
+        messages.error(request, "Pick a time zone from the list.")
+        return redirect(back)
+    services.set_viewer_timezone(user=request.user, timezone_name=form.cleaned_data["timezone"])
+    messages.success(request, f"Times are now shown in {form.cleaned_data['timezone']}.")
+    return redirect(back)
+
+
 def _lead_context(request: AuthenticatedHttpRequest, lead: Lead, **bound_forms: Form) -> dict[str, object]:
     """Everything the lead page shows; ``bound_forms`` replace the empty forms after an invalid POST."""
     now = timezone.now()
@@ -88,8 +300,18 @@ def _lead_context(request: AuthenticatedHttpRequest, lead: Lead, **bound_forms: 
     urls = {name: reverse(f"handoff:{name}", args=[lead.pk]) for name in ACTIONS}
     today = now.astimezone(ZoneInfo(current.team.timezone)).date() if current else now.date()
     countdowns = selectors.countdowns(clocks=selectors.open_clocks([current] if current else []), now=now)
+    zone = selectors.viewer_timezone(user=request.user)
     context: dict[str, object] = {
         "lead": lead,
+        "timeline": lead_timeline(lead),
+        "viewer_zone": zone,
+        "open_follow_ups": [f for f in lead.follow_ups.all() if f.done_at is None],
+        "follow_up_form": forms.FollowUpForm(
+            action=reverse("handoff:add_follow_up", args=[lead.pk]),
+            now=now,
+            initial={"due_at": (now + timedelta(days=1)).astimezone(zone).replace(minute=0, second=0, microsecond=0)},
+        ),
+        "timezone_form": forms.TimezoneForm(initial={"timezone": zone.key, "next": request.get_full_path()}),
         "proposed_changes": lead.open_proposed_changes,  # type: ignore[attr-defined]
         "can_decide_changes": selectors.may_decide_changes(user=request.user, lead=lead),
         "current": current,
@@ -349,6 +571,9 @@ def team_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     after, before = request.GET.get("after"), request.GET.get("before")
     now = timezone.now()
     members = selectors.assignable_members(user=request.user)
+    teams = list(selectors.managed_teams(user=request.user))
+    filter_form = forms.QueueFilterForm(request.GET, teams=teams, members=members)
+    filters = filter_form.filters()
     if show == "unassigned":
         page = keyset_page(
             selectors.unassigned_mqls_for(user=request.user), field="stage_changed_at", after=after, before=before
@@ -357,21 +582,64 @@ def team_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
         countdowns = selectors.countdowns(clocks=[], now=now)
         rows = []
     else:
-        assignments = selectors.team_queue_assignments(user=request.user, show=show, now=now)
+        assignments = selectors.team_queue_assignments(user=request.user, show=show, now=now, filters=filters)
         page = keyset_page(assignments, field="sla_due_at", after=after, before=before)
-        bulk_form = forms.BulkReassignForm(action=reverse("handoff:team_reassign"), members=members)
+        bulk_form = forms.BulkReassignForm(action=reverse("handoff:team_bulk"), members=members)
         countdowns = selectors.countdowns(clocks=selectors.open_clocks(page.items), now=now)
         rows = [(assignment, countdowns.clocks[assignment.pk]) for assignment in page.items]
+    query = request.GET.copy()
+    for key in ("after", "before"):
+        query.pop(key, None)
+    query["show"] = show
     context = {
         "show": show,
         "views_labels": QUEUE_LABELS.items(),
         "page": page,
         "rows": rows,
         "bulk_form": bulk_form,
+        "bulk_actions": forms.TEAM_BULK_ACTIONS,
         "countdowns": countdowns,
-        "teams": selectors.managed_teams(user=request.user),
+        "teams": teams,
+        "filter_form": filter_form,
+        "filters": filters,
+        "query_without_cursor": query.urlencode(),
+        "filter_query": "&".join(f"{k}={v}" for k, v in query.items() if k != "show" and v),
+        "viewer_zone": selectors.viewer_timezone(user=request.user),
     }
     return render(request, "handoff/team_queue.html", context)
+
+
+@require_POST
+@login_required
+@manage_team
+def team_bulk(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The queue's bulk bar: reassign, reject or recycle the ticked leads, after a confirmation page."""
+    show = request.POST.get("show") if request.POST.get("show") in QUEUE_LABELS else "breached"
+    back = f"{reverse('handoff:team_queue')}?show={show}"
+    action = request.POST.get("action", "reassign")
+    scope = selectors.managed_open_assignments(user=request.user)
+    if action == "reassign":
+        form = forms.BulkReassignForm(request.POST, members=selectors.assignable_members(user=request.user))
+        assignments = _bulk_selection(request, form, scope)
+        if assignments is None:
+            return redirect(back)
+        team, membership = form.target()
+        context = {
+            "assignments": assignments,
+            "back": back,
+            "show": show,
+            "target": membership.user if membership else f"the next rep in {team.name}'s rotation",
+            "form": form,
+        }
+        return render(request, "handoff/team_reassign_confirm.html", context)
+    now = timezone.now()
+    today = now.astimezone(selectors.viewer_timezone(user=request.user)).date()
+    data = request.POST.copy()
+    if "ids" not in data:  # straight from the queue's bulk bar, whose fields share the reassign form's prefix
+        data.setlist("ids", request.POST.getlist("bulk-ids"))
+        data["reason"] = request.POST.get("bulk-reason", "")
+    bulk_form = forms.BulkActionForm(data, today=today, actions=forms.TEAM_BULK_ACTIONS)
+    return _bulk(request, bulk_form, scope.select_related("rep"), back=back, as_manager=True, now=now)
 
 
 @require_POST
@@ -402,7 +670,7 @@ def team_reassign(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = forms.BulkReassignForm(request.POST, members=selectors.assignable_members(user=request.user))
     show = request.POST.get("show") if request.POST.get("show") in QUEUE_LABELS else "breached"
     back = f"{reverse('handoff:team_queue')}?show={show}"
-    scope = selectors.team_queue_assignments(user=request.user, show="open", now=timezone.now())
+    scope = selectors.managed_open_assignments(user=request.user)
     assignments = _bulk_selection(request, form, scope)
     if assignments is None:
         return redirect(back)

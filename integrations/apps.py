@@ -12,6 +12,12 @@ _CONNECTS_SYSTEMS = [
     "integrations.change_webhookdelivery",
 ]
 
+# Retention policies erase leads through the erasure path, so they are for who may erase (Marketing).
+_RETENTION = [
+    *(f"integrations.{action}_retentionpolicy" for action in ("add", "change", "view")),
+    "integrations.view_retentionrun",
+]
+
 
 class IntegrationsConfig(AppConfig):
     name = "integrations"
@@ -19,17 +25,31 @@ class IntegrationsConfig(AppConfig):
 
     # What each role may do with this app's models; see core.roles. Personal tokens need no permission:
     # anyone signed in makes their own at /api/tokens/, and a token can never do more than its owner.
-    role_permissions = {"Marketing": _CONNECTS_SYSTEMS, "Sales manager": _CONNECTS_SYSTEMS}
+    role_permissions = {
+        # Marketers see every lead, so they may read the whole audit trail (lead fields included).
+        "Marketing": [*_CONNECTS_SYSTEMS, *_RETENTION, "auditlog.view_logentry"],
+        "Sales manager": _CONNECTS_SYSTEMS,
+    }
 
     # Webhook retries and lost delivery tasks (every minute); old Idempotency-Key responses (hourly).
     periodic_tasks = {
         "integrations.tasks.requeue_due_deliveries": 1,
         "integrations.tasks.prune_idempotency_records": 60,
+        "integrations.tasks.apply_retention_policies": 60,
     }
 
     def ready(self) -> None:
         from core.idempotency import register_runner
-        from integrations import idempotency, privacy_admin, receivers, schema  # noqa: F401  (schema: auth scheme)
+        from integrations import (  # noqa: F401  (schema: auth scheme)
+            audit,
+            audit_admin,
+            idempotency,
+            privacy_admin,
+            proof_admin,
+            receivers,
+            retention_admin,
+            schema,
+        )
         from leads.events import lead_event
 
         # The API's POST views (in leads) run through the idempotency store, which leads may not import.
@@ -37,3 +57,7 @@ class IntegrationsConfig(AppConfig):
         lead_event.connect(receivers.record_lead_event, dispatch_uid="integrations.record_lead_event")
         # The Lead admin's export and erase actions call integrations.privacy, which leads may not import.
         privacy_admin.add_lead_actions()
+        proof_admin.add_lead_actions()  # the consent proof downloads (integrations.proof)
+        # The audit trail of settings and lead fields, and its admin (integrations.audit).
+        audit.register_audited_models()
+        audit_admin.install()

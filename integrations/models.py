@@ -10,8 +10,10 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from core import roles
 from leads import events
@@ -195,3 +197,69 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.credential} · {self.key}"
+
+
+# --- Retention (integrations.retention) -----------------------------------------------------------
+
+
+class RetentionKind(models.TextChoices):
+    INACTIVE_NEW_LEADS = "inactive_new_leads", "Leads never past “new” and inactive (erased)"
+    SPAM_SUBMISSIONS = "spam_submissions", "Submissions held as spam (deleted)"
+    DELIVERED_WEBHOOK_PAYLOADS = "delivered_webhook_payloads", "Payloads of delivered webhooks (stubbed)"
+
+
+class RetentionPolicy(models.Model):
+    """How long one kind of record is kept; a scheduled task removes what is older, in bounded batches.
+
+    A policy is switched on only after a dry run of its current rule (kind and age): the count of what the
+    first run would remove is shown before anything is removed.
+    """
+
+    name = models.CharField(max_length=100, unique=True)
+    kind = models.CharField(max_length=40, choices=RetentionKind.choices)
+    age_days = models.PositiveIntegerField(
+        help_text="Kept for this many days: leads since their last activity or touch, spam since it was sent, "
+        "webhook payloads since they were delivered.",
+        validators=[MinValueValidator(1)],
+    )
+    is_active = models.BooleanField(default=False, help_text="Only after a dry run of this rule.")
+    batch_size = models.PositiveIntegerField(
+        default=200, validators=[MinValueValidator(1), MaxValueValidator(5_000)], help_text="Records per batch."
+    )
+    batches_per_run = models.PositiveIntegerField(
+        default=5, validators=[MinValueValidator(1), MaxValueValidator(100)], help_text="Batches per hourly run."
+    )
+    dry_run_at = models.DateTimeField(null=True, blank=True, editable=False)
+    dry_run_count = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    last_run_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "retention policies"
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=RetentionKind.values), name="retentionpolicy_kind_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RetentionRun(models.Model):
+    """What one run of a policy removed: how many records, and which (ids only, no personal data)."""
+
+    policy = models.ForeignKey(RetentionPolicy, on_delete=models.CASCADE, related_name="runs")
+    kind = models.CharField(max_length=40, choices=RetentionKind.choices)
+    cutoff_at = models.DateTimeField(help_text="Records older than this were due.")
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField()
+    removed = models.PositiveIntegerField(default=0)
+    removed_ids = models.JSONField(default=list, blank=True, help_text="Ids of the leads, submissions or deliveries.")
+    remaining = models.PositiveIntegerField(default=0, help_text="Still due after this run (the next runs take them).")
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.policy} at {self.started_at:%Y-%m-%d %H:%M}: {self.removed} removed"

@@ -20,9 +20,11 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
 from handoff import services as handoff_services
+from integrations import audit
 from integrations import services as integrations_services
 from leads import services as leads_services
 from leads.models import Lead
+from nurture import services as nurture_services
 from reports import services as reports_services
 
 if TYPE_CHECKING:
@@ -38,6 +40,7 @@ def export_lead_data(*, lead: Lead) -> dict[str, Any]:
     parts = [
         leads_services.lead_personal_data(lead=lead),
         handoff_services.lead_personal_data(lead=lead),
+        nurture_services.lead_personal_data(lead=lead),
         reports_services.lead_personal_data(lead=lead),
         integrations_services.lead_personal_data(lead=lead),
     ]
@@ -62,8 +65,13 @@ def erase_lead(*, lead: Lead, now: datetime, by: User | None, reason: str) -> No
         leads_services.erase_lead_personal_data(lead=lead, now=now, by=by, reason=reason)
         # Ends an open assignment (the rep loses the lead) and blanks the reps' notes and emails.
         handoff_services.erase_lead_personal_data(lead_id=lead.pk, now=now)
+        # Ends the nurture enrollment and blanks the addresses and subjects of the emails sent.
+        nurture_services.erase_lead_personal_data(lead_id=lead.pk, now=now)
         # Stubs the webhook payloads that carried the lead and what receivers answered.
         integrations_services.erase_lead_personal_data(lead_id=lead.pk)
         # Blanks the reasons managers typed when correcting the lead's first touch.
         reports_services.erase_lead_personal_data(lead_id=lead.pk)
+        # Last, so an audit entry written by any step above is cleaned too: the audit trail keeps which
+        # fields changed, when and by whom, but no value and no name.
+        audit.erase_lead_history(lead_id=lead.pk)
     lead.refresh_from_db()

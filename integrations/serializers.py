@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from handoff.api.serializers import RoutingValueField
 from leads.models import Lead
 
 
 class LeadEventSerializer(serializers.ModelSerializer[Lead]):
     name = serializers.CharField(source="full_name", read_only=True)
     owner_id = serializers.IntegerField(read_only=True, allow_null=True)
+    # Where routing sent the lead (handoff's RoutingDecision): a team's slug or a nurture track's key, or empty.
+    routing_team = RoutingValueField(part="team")
+    nurture_track = RoutingValueField(part="nurture_track")
 
     class Meta:
         model = Lead

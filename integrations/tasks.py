@@ -2,7 +2,7 @@
 
 from django.utils import timezone
 
-from integrations import services
+from integrations import retention, services
 
 
 def deliver_webhook(delivery_id: int, attempt: int) -> None:
@@ -18,3 +18,8 @@ def requeue_due_deliveries() -> int:
 def prune_idempotency_records() -> int:
     """Every hour: forget stored Idempotency-Key responses older than a day."""
     return services.prune_idempotency_records(now=timezone.now())
+
+
+def apply_retention_policies() -> int:
+    """Every hour: each active retention policy removes a bounded batch of what is due (integrations.retention)."""
+    return len(retention.apply_active_policies(now=timezone.now()))

@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from integrations import views
+from integrations import proof_api, views
 
 app_name = "api"
 
@@ -11,6 +11,7 @@ urlpatterns = [
     path("docs/", views.docs, name="docs"),
     path("tokens/", views.personal_tokens, name="tokens"),
     path("tokens/<int:token_id>/revoke/", views.revoke_personal_token, name="revoke_token"),
+    path("leads/<str:lead_id>/consent-proof/", proof_api.ConsentProofView.as_view(), name="lead_consent_proof"),
     path("", include("leads.api.urls")),
     path("", include("handoff.api.urls")),
     path("", include("reports.api.urls")),

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django import forms
 from django.conf import settings
@@ -15,20 +17,27 @@ from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from core import roles
+from core.batch import batch_scope
 from core.paginators import EstimatedCountPaginator
 from core.typing import signed_in_user
-from leads import selectors, services, submissions
+from leads import admin_columns, selectors, services, submissions
+from leads.analytics_admin import FormAnalyticsMixin
+from leads.enrichment import provenance
+from leads.enrichment import services as enrichment_services
+from leads.import_admin import ImportedInFilter
 from leads.models import (
     Activity,
     CaptureForm,
     Consent,
     ConsentText,
+    FieldKind,
     FormField,
     Lead,
     LeadAttribute,
@@ -69,6 +78,7 @@ class ConsentInline(ReadOnlyInline):
         "ip_address",
         "status",
         "confirmed_at",
+        "confirmed_ip_address",
         "withdrawn_at",
     )
     readonly_fields = fields
@@ -185,10 +195,46 @@ def record_consent_withdrawal(
     return None
 
 
+def _no_explanation(lead: Lead) -> str:
+    return ""
+
+
+def _no_pipeline(*, lead_id: int, now: datetime) -> object:
+    return None
+
+
+@dataclass(frozen=True)
+class _Standing:
+    """What admin feedback compares before and after a save: the lead's score, stage and owner."""
+
+    score: int
+    fit: int
+    stage: str
+    owner: str
+    breakdown: tuple[tuple[str, int], ...]
+
+    @classmethod
+    def of(cls, lead: Lead) -> _Standing:
+        rows = [row for row in lead.score_breakdown or [] if isinstance(row, dict)]
+        return cls(
+            score=lead.score, fit=lead.fit_score, stage=lead.get_stage_display(), owner=str(lead.owner or "nobody"),
+            breakdown=tuple((str(row.get("reason") or row.get("name", "")), int(row.get("points") or 0))
+                            for row in rows),
+        )  # fmt: skip
+
+
 @admin.register(Lead)
 class LeadAdmin(admin.ModelAdmin):
-    list_display = ("email", "full_name", "company_name", "country", "stage", "score", "owner", "created_at")
-    list_filter = ("stage", "owner", "country")
+    # Stacked columns (leads.admin_columns): the key facts fit a 1280 px screen beside the filters.
+    list_display = (
+        admin_columns.lead_person, admin_columns.lead_company, admin_columns.lead_stage, "why_not_mql",
+        admin_columns.lead_created,
+    )  # fmt: skip
+    # Filled in by the apps above leads when they are ready (leads imports none of them): scoring says why a lead is
+    # not an MQL yet (scoring.explain), handoff runs a saved lead's pipeline at once (handoff.pipeline.process_lead).
+    explain_hold: ClassVar[Callable[[Lead], str]] = staticmethod(_no_explanation)
+    process_now: ClassVar[Callable[..., object]] = staticmethod(_no_pipeline)
+    list_filter = ("stage", "owner", "country", ImportedInFilter)
     search_fields = ("email", "first_name", "last_name", "company_name")
     list_select_related = ("owner",)
     # Counting a million rows on every changelist view is what makes admin slow; the paginator
@@ -209,11 +255,13 @@ class LeadAdmin(admin.ModelAdmin):
         "fit_score",
         "engagement_score",
         "why_this_score",
+        "why_not_mql",
         "scored_at",
         "email_domain_kind",
         "enrichment_status",
         "enriched_at",
         "enrichment_sources",
+        "enriched_values",
         "enrichment_attempts",
         "enrichment_retry_at",
         "pipeline_step",
@@ -253,7 +301,7 @@ class LeadAdmin(admin.ModelAdmin):
                     "enriched_at",
                     "enrichment_attempts",
                     "enrichment_retry_at",
-                    "enrichment_sources",
+                    "enriched_values",
                 )
             },
         ),
@@ -264,6 +312,7 @@ class LeadAdmin(admin.ModelAdmin):
                     "pipeline_step",
                     "pipeline_step_at",
                     "pipeline_reason",
+                    "why_not_mql",
                     "pipeline_due_at",
                     "stage",
                     "stage_changed_at",
@@ -273,7 +322,19 @@ class LeadAdmin(admin.ModelAdmin):
             },
         ),
         ("Score", {"fields": ("score", "fit_score", "engagement_score", "why_this_score", "scored_at")}),
-        ("Other", {"fields": ("custom_answers", "field_sources", "created_at", "updated_at", "erased_at")}),
+        (
+            "Other",
+            {
+                "fields": (
+                    "custom_answers",
+                    "field_sources",
+                    "enrichment_sources",
+                    "created_at",
+                    "updated_at",
+                    "erased_at",
+                )
+            },
+        ),
     )
 
     def has_erase_permission(self, request: HttpRequest) -> bool:
@@ -282,8 +343,27 @@ class LeadAdmin(admin.ModelAdmin):
         return request.user.has_perm("leads.erase_lead")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Lead]:
-        # A manager sees their teams' leads only (core.roles); marketing every lead.
-        return roles.scoped_leads(request.user, super().get_queryset(request))
+        # A manager sees their teams' leads only (core.roles); marketing every lead. "Why not an MQL" reads the
+        # consents (usable or not) of every listed lead: fetched in one query.
+        return roles.scoped_leads(request.user, super().get_queryset(request)).prefetch_related("consents")
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        # Rendered inside the batch scope, so the scoring model behind "why not an MQL" is read once for the page.
+        with batch_scope():
+            response = super().changelist_view(request, extra_context)
+            if isinstance(response, TemplateResponse):
+                response.render()
+        return response
+
+    @admin.display(description="Why not an MQL")
+    def why_not_mql(self, lead: Lead) -> str:
+        """Points short of the threshold (and which unknown facts would give them), fields missing."""
+        return LeadAdmin.explain_hold(lead) or "—"
+
+    @admin.display(description="Enriched values")
+    def enriched_values(self, lead: Lead) -> str:
+        """Which provider set each value, when and how sure; what a provider found that the lead did not keep."""
+        return render_to_string("leads/_enrichment_provenance.html", {"values": provenance.enriched_values(lead)})
 
     def get_readonly_fields(self, request: HttpRequest, obj: Lead | None = None) -> tuple[str, ...]:
         fields = tuple(super().get_readonly_fields(request, obj))
@@ -308,12 +388,22 @@ class LeadAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Lead, form: forms.ModelForm, change: bool) -> None:
         before = {name: form.initial.get(name) for name in form.changed_data}
+        now = timezone.now()
+        standing = _Standing.of(obj) if change else None
+        if "employee_count" in form.changed_data and "size_band" not in form.changed_data:
+            enrichment_services.set_size_band(lead=obj, now=now)  # "Size — · 900 employees" no more
         super().save_model(request, obj, form, change)
-        # What staff typed is staff's: no later submission replaces it (leads.merge).
-        services.record_staff_edit(lead=obj, before=before, by=signed_in_user(request), now=timezone.now())
-        # A lead held from MQL for a missing field moves on as soon as marketing completes it: the pipeline
-        # rescores it (enrichment and routing that are done stay done).
+        # What staff typed is staff's: no later submission replaces it (leads.merge). A new title, address or
+        # company marks the lead for enrichment again.
+        services.record_staff_edit(lead=obj, before=before, by=signed_in_user(request), now=now)
+        # A lead held from MQL for a missing field moves on as soon as marketing completes it. The pipeline runs
+        # now, so the page after saving shows the new score, stage and owner (the worker's wake-up finds nothing).
         services.enqueue_pipeline(lead_id=obj.pk)
+        LeadAdmin.process_now(lead_id=obj.pk, now=now)
+        if standing is not None:
+            lead = Lead.objects.select_related("owner").get(pk=obj.pk)
+            for level, text in _save_feedback(lead, before=standing, since=now):
+                self.message_user(request, text, level)
 
     # --- Proposed changes (leads.merge): shown above the fields, each accepted or dismissed in one click.
 
@@ -367,6 +457,31 @@ class LeadAdmin(admin.ModelAdmin):
         _move_to(Stage.DISQUALIFIED, "disqualified"),
         record_consent_withdrawal,
     )
+
+
+def _save_feedback(lead: Lead, *, before: _Standing, since: datetime) -> list[tuple[int, str]]:
+    """What saving changed in the lead's score, stage and owner, each with its reason, as admin messages."""
+    after = _Standing.of(lead)
+    notes: list[tuple[int, str]] = []
+    if after.score != before.score:
+        gained = [reason for reason in after.breakdown if reason not in before.breakdown]
+        lost = [reason for reason in before.breakdown if reason not in after.breakdown]
+        why = "; ".join([*(f"{text}" for text, _ in gained), *(f"no longer {text}" for text, _ in lost)])
+        notes.append((messages.INFO, f"Score {before.score} → {after.score}" + (f": {why}." if why else ".")))
+    else:
+        notes.append((messages.INFO, f"Score unchanged at {after.score}."))
+    if after.stage != before.stage:
+        change = lead.stage_changes.filter(changed_at__gte=since).order_by("-changed_at", "-id").first()
+        reason = change.reason if change is not None and change.reason else lead.pipeline_reason
+        notes.append((messages.INFO, f"Stage {before.stage} → {after.stage}" + (f": {reason}" if reason else ".")))
+    if after.owner != before.owner:
+        notes.append((messages.INFO, f"Owner {before.owner} → {after.owner}: {lead.pipeline_reason}"))
+    elif lead.pipeline_reason:
+        notes.append((messages.INFO, f"Owner {after.owner}: {lead.pipeline_reason}"))
+    held = LeadAdmin.explain_hold(lead)
+    if held:
+        notes.append((messages.WARNING, f"Not an MQL yet: {held}"))
+    return notes
 
 
 PROPOSED_CHANGE_DECISIONS = {
@@ -438,8 +553,29 @@ class StageChangeAdmin(admin.ModelAdmin):
 # --- Forms ------------------------------------------------------------------------------------------
 
 
+# The fields a new form starts with: what every lead needs (a direct channel, a name, a firm).
+DEFAULT_FORM_FIELDS: tuple[dict[str, Any], ...] = (
+    {"order": 1, "label": "Work email", "kind": FieldKind.EMAIL, "lead_attribute": LeadAttribute.EMAIL,
+     "is_required": True},
+    {"order": 2, "label": "First name", "kind": FieldKind.TEXT, "lead_attribute": LeadAttribute.FIRST_NAME,
+     "is_required": True},
+    {"order": 3, "label": "Last name", "kind": FieldKind.TEXT, "lead_attribute": LeadAttribute.LAST_NAME},
+    {"order": 4, "label": "Company", "kind": FieldKind.TEXT, "lead_attribute": LeadAttribute.COMPANY_NAME,
+     "is_required": True},
+)  # fmt: skip
+
+
 class FormFieldFormSet(BaseInlineFormSet):
     """Checks across the fields of one form, which no single field can check alone."""
+
+    def _construct_form(self, i: int, **kwargs: Any) -> forms.Form:
+        form = super()._construct_form(i, **kwargs)  # type: ignore[misc]
+        # A suggested field of a new form (DEFAULT_FORM_FIELDS) is kept unless its row is removed, even when
+        # nobody edits it: unchanged extra rows are otherwise dropped as empty.
+        if self.initial_extra and self.initial_form_count() <= i < self.initial_form_count() + len(self.initial_extra):
+            form.empty_permitted = False
+            form.has_changed = lambda: True  # type: ignore[method-assign]
+        return form
 
     def clean(self) -> None:
         super().clean()
@@ -476,14 +612,15 @@ class FormFieldInlineForm(forms.ModelForm):
             "help_text",
             "default_value",
         )
-        # Narrow inputs, so a row of the table fits the page.
+        # Narrow inputs, so a row of the table fits a 1280 px screen; the order is set by dragging the rows
+        # (or moving them with the keyboard), which static/js/form_builder_reorder.js writes into this field.
         widgets = {
-            "order": forms.NumberInput(attrs={"class": "vIntegerField"}),
-            "label": forms.TextInput(attrs={"size": 22}),
-            "answer_key": forms.TextInput(attrs={"size": 12}),
-            "choices": forms.Textarea(attrs={"rows": 2, "cols": 18}),
-            "help_text": forms.TextInput(attrs={"size": 18}),
-            "default_value": forms.TextInput(attrs={"size": 10}),
+            "order": forms.HiddenInput(attrs={"data-order": "true"}),
+            "label": forms.TextInput(attrs={"size": 16}),
+            "answer_key": forms.TextInput(attrs={"size": 10}),
+            "choices": forms.Textarea(attrs={"rows": 1, "cols": 14}),
+            "help_text": forms.TextInput(attrs={"size": 12}),
+            "default_value": forms.TextInput(attrs={"size": 8}),
         }
 
 
@@ -493,6 +630,14 @@ class FormFieldInline(admin.TabularInline):
     formset = FormFieldFormSet
     extra = 0
     ordering = ("order", "id")
+    classes = ("form-builder",)
+    # Folded into one "Options" cell per row, so that a row fits a 1280 px screen.
+    template = "admin/leads/captureform/fields_inline.html"
+    option_fields = ("choices", "help_text", "default_value")
+
+    def get_extra(self, request: HttpRequest, obj: CaptureForm | None = None, **kwargs: Any) -> int:
+        return len(DEFAULT_FORM_FIELDS) if obj is None or obj.pk is None else 0
+
     fields = (
         "order",
         "label",
@@ -557,7 +702,7 @@ class CaptureFormAdminForm(forms.ModelForm):
 
 
 @admin.register(CaptureForm)
-class CaptureFormAdmin(admin.ModelAdmin):
+class CaptureFormAdmin(FormAnalyticsMixin, admin.ModelAdmin):
     form = CaptureFormAdminForm
     list_display = ("name", "slug", "is_active", "legal_basis", "is_double_opt_in", "links")
     list_filter = ("is_active", "is_double_opt_in", "legal_basis")
@@ -583,6 +728,14 @@ class CaptureFormAdmin(admin.ModelAdmin):
         ("History", {"fields": ("created_at", "updated_at")}),
     )
 
+    def get_formset_kwargs(
+        self, request: HttpRequest, obj: CaptureForm, inline: admin.options.InlineModelAdmin, prefix: str
+    ) -> dict[str, Any]:
+        kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
+        if isinstance(inline, FormFieldInline) and obj.pk is None:
+            kwargs["initial"] = [dict(row) for row in DEFAULT_FORM_FIELDS]
+        return kwargs
+
     def save_model(self, request: HttpRequest, obj: CaptureForm, form: forms.ModelForm, change: bool) -> None:
         super().save_model(request, obj, form, change)
         submissions.update_consent_text(
@@ -595,11 +748,12 @@ class CaptureFormAdmin(admin.ModelAdmin):
             return "Save the form first."
         return format_html(
             '<a href="{}" target="_blank" rel="noopener">Preview</a> · <a href="{}" target="_blank" rel="noopener">'
-            'Public page</a> · <a href="{}?form__id__exact={}">Submissions</a>',
+            'Public page</a> · <a href="{}?form__id__exact={}">Submissions</a> · <a href="{}">Analytics</a>',
             reverse("leads:form_preview", args=[obj.slug]),
             reverse("leads:form", args=[obj.slug]),
             reverse("admin:leads_submission_changelist"),
             obj.pk,
+            reverse("admin:leads_captureform_form_analytics", args=[obj.pk]),
         )
 
     @admin.display(description="Embed snippet")
@@ -631,7 +785,10 @@ def release_from_spam(modeladmin: admin.ModelAdmin, request: HttpRequest, querys
 
 @admin.register(Submission)
 class SubmissionAdmin(admin.ModelAdmin):
-    list_display = ("submitted_at", "form", "email", "status", "spam_reason", "lead", "ip_address")
+    list_display = (
+        admin_columns.submission_sent, "form", admin_columns.submission_person, admin_columns.submission_status,
+        "ip_address",
+    )  # fmt: skip
     list_filter = ("status", "spam_reason", "form")
     search_fields = ("lead__email", "payload__email", "=ip_address")
     list_select_related = ("form", "lead")

@@ -15,7 +15,7 @@ class LeadsConfig(AppConfig):
         "Marketing": [
             *(
                 f"leads.{action}_{model}"
-                for model in ("enrichmentprovider", "companydirectoryentry", "sizeband", "industry", "routingrule")
+                for model in ("enrichmentprovider", "companydirectoryentry", "sizeband", "industry")
                 for action in ("add", "change", "delete", "view")
             ),
             "leads.view_providerrun",
@@ -37,10 +37,13 @@ class LeadsConfig(AppConfig):
             "leads.view_reports",
             # Data subject requests: export a person's data, and erase it (GDPR art. 15, 17 and 20).
             "leads.erase_lead",
+            # Lists staff bring in (badge scans): events, imports (undone, never edited), the suppression list.
+            *(f"leads.{action}_importevent" for action in ("add", "change", "view")),
+            *(f"leads.{action}_leadimport" for action in ("add", "change", "view")),
+            *(f"leads.{action}_suppressedaddress" for action in ("add", "view")),
         ],
         "Sales rep": ["leads.work_inbox"],
         "Sales manager": [
-            "leads.view_routingrule",
             "leads.view_lead",
             "leads.view_consent",
             "leads.view_activity",
@@ -52,8 +55,14 @@ class LeadsConfig(AppConfig):
         ],
     }
 
-    # Safety net: double opt-in emails whose task was lost (leads.submissions).
-    periodic_tasks = {"leads.tasks.send_unsent_confirmations": 5}
+    # Safety net: double opt-in emails whose task was lost (leads.submissions),
+    # and an hourly refresh of enrichment older than ENRICHMENT_REFRESH_AGE_DAYS (leads.enrichment.services);
+    # imports whose task was lost or whose worker died go on where they stopped (leads.imports).
+    periodic_tasks = {
+        "leads.tasks.send_unsent_confirmations": 5,
+        "leads.tasks.refresh_stale_enrichment": 60,
+        "leads.tasks.resume_stalled_imports": 5,
+    }
 
     def load_demo(self, *, users: dict[str, Any], now: datetime, options: DemoOptions) -> str:
         """``manage.py load_demo`` calls this first (core.demo): the demo people, leads, forms and enrichment."""
@@ -78,5 +87,14 @@ class LeadsConfig(AppConfig):
         return demo.bulk_create_leads(total=total, reps=reps, now=now)
 
     def ready(self) -> None:
-        # Enrichment and routing keep their admin beside their code; admin only autodiscovers leads.admin.
+        from django.db.models.signals import post_delete, post_save
+
+        # Enrichment keeps its admin beside its code; admin only autodiscovers leads.admin.
         import leads.enrichment.admin  # noqa: F401
+        from leads import capture_cache
+        from leads.models import CaptureForm, ChannelRule, ConsentText, FormField
+
+        # What capture keeps per process (leads.capture_cache) is forgotten when admin changes it.
+        for model in (CaptureForm, FormField, ConsentText, ChannelRule):
+            for signal in (post_save, post_delete):
+                signal.connect(capture_cache.clear, sender=model, dispatch_uid=f"leads.capture_cache.{model.__name__}")

@@ -4,29 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import Q
+from django.db import models
+from django.db.models import Case, F, Q, Value, When
 
+from leads import capture_cache
 from leads.channels import Channel, ChannelCondition, TouchFacts, condition_holds, referrer_domain
-from leads.models import ChannelRule, Lead, Touch
+from leads.models import Lead, Touch
 
 
 def active_channel_rules() -> list[tuple[str, ChannelCondition, bool]]:
-    """The admin-edited channel rules in order, as (channel, condition, is_meaningful)."""
-    return [
-        (
-            rule.channel,
-            ChannelCondition.build(
-                mediums=rule.mediums,
-                sources=rule.sources,
-                referrer_domains=rule.referrer_domains,
-                needs_click_id=rule.needs_click_id,
-                needs_no_utm=rule.needs_no_utm,
-                needs_referrer=rule.needs_referrer,
-            ),
-            rule.is_meaningful,
-        )
-        for rule in ChannelRule.objects.filter(is_active=True).order_by("order", "id")
-    ]
+    """The admin-edited channel rules in order, as (channel, condition, is_meaningful); kept per process
+    (``leads.capture_cache``), since every touch reads them and only admin changes them."""
+    return capture_cache.channel_rules()
 
 
 def classify_touch(facts: TouchFacts) -> tuple[str, bool]:
@@ -57,12 +46,22 @@ def record_touch(*, lead: Lead, fields: dict[str, str], now: datetime, is_meanin
     touch = Touch.objects.create(
         lead=lead, occurred_at=now, **{**fields, "channel": fields.get("channel") or channel}, is_meaningful=meaningful
     )
-    Lead.objects.filter(pk=lead.pk).filter(Q(last_touch_at__isnull=True) | Q(last_touch_at__lt=now)).update(
-        last_touch_at=now
-    )
+    # One UPDATE for both: the last touch only moves forward, the first touch is set only while empty.
+    later = Q(last_touch_at__isnull=True) | Q(last_touch_at__lt=now)
+    values = {"last_touch_at": _set_when(later, "last_touch_at", now)}
     if meaningful:
-        Lead.objects.filter(pk=lead.pk, first_touch__isnull=True).update(**_first_touch_fields(touch))
+        unset = Q(first_touch__isnull=True)
+        first = {**_first_touch_fields(touch), "first_touch": touch.pk}
+        values |= {name: _set_when(unset, name, value) for name, value in first.items()}
+    Lead.objects.filter(pk=lead.pk).update(**values)
     return touch
+
+
+def _set_when(condition: Q, name: str, value: object) -> Case:
+    """``value`` where ``condition`` holds, else the column's own value: a conditional column in one UPDATE."""
+    field = Lead._meta.get_field(name)
+    assert isinstance(field, models.Field), "a column of the lead"
+    return Case(When(condition, then=Value(value, output_field=field)), default=F(name), output_field=field)
 
 
 def credit_first_touch(*, lead: Lead, touch: Touch) -> Lead:

@@ -21,18 +21,16 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 
 from core import roles
-from leads import services, submissions
+from leads import bulk_demo, services, submissions
 from leads.models import (
     ActivityKind,
     CaptureForm,
     ConsentSource,
-    EnrichmentStatus,
     FieldKind,
     FormField,
     Lead,
     LeadAttribute,
     LegalBasis,
-    PipelineStep,
     Stage,
 )
 
@@ -209,25 +207,28 @@ BULK_STAGES = (
 )
 
 
-def bulk_create_leads(*, total: int, reps: list[User], now: datetime, batch_size: int = 5000) -> int:
+def bulk_create_leads(*, total: int, reps: list[User], now: datetime, batch_size: int = 50_000) -> int:
     """Top the synthetic ``bulk*`` leads up to ``total`` with set-based inserts; returns how many were added.
 
-    For benchmarks up to a million leads: no consent, touch or activity rows, no per-row service
-    calls, just plausible lead rows (stages, owners, countries, scores, a year of creation dates).
+    For benchmarks up to a million leads (``leads.bulk_demo``): plausible lead rows (stages, owners,
+    countries, scores, a year of creation dates), each with its first touch and its stage changes; no
+    consent or activity rows and no per-row service calls. They arrive enriched and routed, so the
+    pipeline's sweep leaves them alone, and reports have sources to group by.
     """
-    existing = Lead.objects.filter(email__startswith=BULK_PREFIX).count()
-    rng = random.Random(existing)
-    added = 0
-    for start in range(existing, total, batch_size):
-        batch = [_bulk_lead(i, rng=rng, reps=reps, now=now) for i in range(start, min(start + batch_size, total))]
-        with transaction.atomic():
-            Lead.objects.bulk_create(batch, batch_size=batch_size)
-        added += len(batch)
-    return added
+    people = bulk_demo.BulkPeople(
+        prefix=BULK_PREFIX,
+        stages=BULK_STAGES,
+        touches=BULK_TOUCHES,
+        companies=COMPANIES,
+        first_names=FIRST_NAMES,
+        last_names=LAST_NAMES,
+        titles=TITLES,
+    )
+    owner_ids = [rep.pk for rep in reps]
+    return bulk_demo.bulk_create_leads(people=people, total=total, owner_ids=owner_ids, now=now, batch_size=batch_size)
 
 
-# Bulk leads arrive already enriched and routed, with a first touch, so the pipeline's sweep leaves them
-# alone and reports have sources to group by. (source, medium, campaign, channel) by weight:
+# (source, medium, campaign, channel) by weight:
 BULK_TOUCHES = tuple(
     (*touch, channel)
     for (touch, weight), channel in zip(
@@ -236,44 +237,6 @@ BULK_TOUCHES = tuple(
     for _ in range(weight)
     if channel
 )
-
-
-def _bulk_lead(i: int, *, rng: random.Random, reps: list[User], now: datetime) -> Lead:
-    company = COMPANIES[i % len(COMPANIES)]
-    stage = BULK_STAGES[rng.randrange(len(BULK_STAGES))]
-    created_at = now - timedelta(seconds=rng.randrange(365 * 24 * 3600))
-    owned = stage in (Stage.MQL, Stage.SQL, Stage.REJECTED)
-    fit, engagement = rng.randrange(0, 60), rng.randrange(0, 50)
-    source, medium, campaign, channel = BULK_TOUCHES[rng.randrange(len(BULK_TOUCHES))]
-    return Lead(
-        enrichment_status=EnrichmentStatus.ENRICHED,
-        enriched_at=created_at,
-        routed_at=created_at,
-        pipeline_step=PipelineStep.ASSIGNED if owned and reps else PipelineStep.PARKED,
-        pipeline_step_at=created_at,
-        pipeline_reason="Synthetic bulk lead (load_demo --leads).",
-        first_touch_at=created_at,
-        first_touch_source=source,
-        first_touch_medium=medium,
-        first_touch_campaign=campaign,
-        first_touch_channel=channel,
-        last_touch_at=created_at,
-        email=f"{BULK_PREFIX}{i}@{company.domain}",
-        first_name=FIRST_NAMES[i % len(FIRST_NAMES)],
-        last_name=LAST_NAMES[(i // len(FIRST_NAMES)) % len(LAST_NAMES)],
-        company_name=company.name,
-        company_domain=company.domain,
-        job_title=TITLES[i % len(TITLES)],
-        country=company.country,
-        stage=stage,
-        stage_changed_at=created_at,
-        owner=reps[i % len(reps)] if owned and reps else None,
-        score=fit + engagement,
-        fit_score=fit,
-        engagement_score=engagement,
-        created_at=created_at,
-        updated_at=created_at,
-    )
 
 
 # --- Demo forms -------------------------------------------------------------------------------------
@@ -332,6 +295,9 @@ DEMO_FORMS = (
             *NAME_FIELDS,
             DemoField("Job title", attribute=LeadAttribute.JOB_TITLE),
             DemoField("Country", FieldKind.COUNTRY, attribute=LeadAttribute.COUNTRY),
+            # Asked of the person, so a company no directory knows is scored all the same.
+            DemoField("Industry", FieldKind.SELECT, attribute=LeadAttribute.INDUSTRY),
+            DemoField("Company size", FieldKind.SELECT, attribute=LeadAttribute.SIZE_BAND),
             DemoField("Team size", FieldKind.SELECT, key="team_size", progressive=True, choices=TEAM_SIZES),
             DemoField(
                 "Your biggest challenge", FieldKind.SELECT, key="challenge", progressive=True,

@@ -16,7 +16,17 @@ from django import forms
 from django.db import models
 
 from leads.countries import COUNTRIES
-from leads.models import ConsentText, FieldKind, FormField, Lead, LeadAttribute, LegalBasis, Touch
+from leads.models import (
+    ConsentText,
+    FieldKind,
+    FormField,
+    Industry,
+    Lead,
+    LeadAttribute,
+    LegalBasis,
+    SizeBand,
+    Touch,
+)
 from leads.origins import origin_of
 
 # Query-string (and hidden input) names of the attribution data, and the Touch field each one fills.
@@ -104,7 +114,7 @@ class SubmissionForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.form_fields = list(fields)
         for field in self.form_fields:
-            self.fields[field.key] = _django_field(field)
+            self.fields[field.key] = _django_field(field, choices=listed_choices(field))
         if legal_basis == LegalBasis.OPT_IN:
             self.fields["consent"] = forms.BooleanField(
                 label=consent_text.text,
@@ -132,13 +142,27 @@ class SubmissionForm(forms.Form):
         return {field.key: _json_value(field, self.cleaned_data.get(field.key)) for field in self.form_fields}
 
 
-def _django_field(field: FormField) -> forms.Field:
+def listed_choices(field: FormField) -> list[str]:
+    """The choices a select offers: the field's own, or for industry and company size the admin-edited lists.
+
+    Company size always offers the size bands (a band name is all ``Lead.size_band`` holds); industry
+    offers the marketer's choices when given, else every industry.
+    """
+    if field.lead_attribute == LeadAttribute.SIZE_BAND:
+        return list(SizeBand.objects.order_by("min_employees", "name").values_list("name", flat=True))
+    if field.lead_attribute == LeadAttribute.INDUSTRY and not field.choice_list:
+        return list(Industry.objects.order_by("name").values_list("name", flat=True))
+    return field.choice_list
+
+
+def _django_field(field: FormField, *, choices: list[str]) -> forms.Field:
     common: dict[str, Any] = {
         "label": field.label,
         "required": field.is_required and field.kind != FieldKind.HIDDEN,
         "help_text": field.help_text,
     }
-    attrs = {"autocomplete": _AUTOCOMPLETE[field.lead_attribute]} if field.lead_attribute else {}
+    autocomplete = _AUTOCOMPLETE.get(field.lead_attribute)
+    attrs = {"autocomplete": autocomplete} if autocomplete else {}
     choose = [("", "Choose…")]
     match field.kind:
         case FieldKind.EMAIL:
@@ -150,11 +174,11 @@ def _django_field(field: FormField) -> forms.Field:
         case FieldKind.TEXTAREA:
             return forms.CharField(max_length=LONG_TEXT_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 4}), **common)
         case FieldKind.SELECT:
-            choices = choose + [(choice, choice) for choice in field.choice_list]
-            return forms.ChoiceField(choices=choices, widget=forms.Select(attrs=attrs), **common)
+            options = choose + [(choice, choice) for choice in choices]
+            return forms.ChoiceField(choices=options, widget=forms.Select(attrs=attrs), **common)
         case FieldKind.MULTI_SELECT:
-            choices = [(choice, choice) for choice in field.choice_list]
-            return forms.MultipleChoiceField(choices=choices, widget=forms.CheckboxSelectMultiple, **common)
+            options = [(choice, choice) for choice in choices]
+            return forms.MultipleChoiceField(choices=options, widget=forms.CheckboxSelectMultiple, **common)
         case FieldKind.CHECKBOX:
             return forms.BooleanField(**common)
         case FieldKind.COUNTRY:

@@ -96,12 +96,12 @@ class Lead(models.Model):
     )
     enriched_at = models.DateTimeField(null=True, blank=True)
     enrichment_sources = models.JSONField(default=dict, blank=True)
+    # What a provider found that it was not allowed to set (a value someone typed differs): field ->
+    # {"provider", "value", "confidence", "at", "kept", "kept_source"}; the lead keeps "kept".
+    enrichment_conflicts = models.JSONField(default=dict, blank=True)
 
-    # Where routing sent the lead, and by which rule (``leads.services.route_lead``).
-    routing_rule = models.ForeignKey("RoutingRule", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    routing_action = models.CharField(max_length=10, blank=True)
-    routing_team = models.SlugField(max_length=50, blank=True, db_index=True)
-    nurture_track = models.CharField(max_length=100, blank=True)
+    # When routing last decided for the lead; where it sent the lead, by which rule and why is handoff's
+    # ``RoutingDecision`` (handoff owns teams and routing rules).
     routed_at = models.DateTimeField(null=True, blank=True)
 
     # The pipeline's own bookkeeping (``handoff.pipeline``). A lead with ``pipeline_due_at`` in the past has
@@ -229,6 +229,8 @@ class Consent(models.Model):
     # A double opt-in consent stays pending until the person follows the link in the confirmation email.
     status = models.CharField(max_length=10, choices=ConsentStatus.choices, default=ConsentStatus.CONFIRMED)
     confirmed_at = models.DateTimeField(null=True, blank=True)
+    # Where the double opt-in link was followed from, kept like ``ip_address`` (the proof of confirmation).
+    confirmed_ip_address = models.GenericIPAddressField(null=True, blank=True)
     withdrawn_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -422,6 +424,8 @@ class ProviderRun(models.Model):
     status = models.CharField(max_length=10, choices=ProviderRunStatus.choices)
     latency_ms = models.PositiveIntegerField(default=0)
     fields_set = models.JSONField(default=list, blank=True)
+    # Values the provider found but the lead kept its own (someone typed a different one): field -> why.
+    fields_not_set = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True)
     started_at = models.DateTimeField()
 
@@ -431,51 +435,6 @@ class ProviderRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider_name}: {self.get_status_display()}"
-
-
-# --- Routing --------------------------------------------------------------------------------------
-
-
-class RoutingAction(models.TextChoices):
-    TEAM = "team", "Hand to a sales team"
-    NURTURE = "nurture", "Put in a nurture track"
-
-
-class RoutingRule(models.Model):
-    """An ordered routing rule: conditions on the lead, and where a matching lead goes.
-
-    Empty conditions match anything; the first matching active rule wins, and the default rule
-    catches every lead no other rule takes.
-    """
-
-    name = models.CharField(max_length=100)
-    order = models.PositiveIntegerField(default=0)
-    is_active = models.BooleanField(default=True)
-    is_default = models.BooleanField(default=False, help_text="Used when no other rule matches.")
-    size_bands = models.JSONField(default=list, blank=True)
-    industries = models.JSONField(default=list, blank=True)
-    countries = models.JSONField(default=list, blank=True)
-    seniorities = models.JSONField(default=list, blank=True)
-    job_functions = models.JSONField(default=list, blank=True)
-    sources = models.JSONField(default=list, blank=True)
-    employee_min = models.PositiveIntegerField(null=True, blank=True)
-    employee_max = models.PositiveIntegerField(null=True, blank=True)
-    score_min = models.IntegerField(null=True, blank=True)
-    score_max = models.IntegerField(null=True, blank=True)
-    action = models.CharField(max_length=10, choices=RoutingAction.choices, default=RoutingAction.TEAM)
-    team_slug = models.SlugField(max_length=50, blank=True, help_text="The sales team (its slug) that gets the lead.")
-    nurture_track = models.CharField(max_length=100, blank=True)
-
-    class Meta:
-        ordering = ["order", "id"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["is_default"], condition=Q(is_default=True), name="one_default_routing_rule"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return self.name
 
 
 # --- Attribution ----------------------------------------------------------------------------------
@@ -626,6 +585,8 @@ class LeadAttribute(models.TextChoices):
     COMPANY_NAME = "company_name", "Company"
     JOB_TITLE = "job_title", "Job title"
     COUNTRY = "country", "Country"
+    INDUSTRY = "industry", "Industry"
+    SIZE_BAND = "size_band", "Company size (size band)"
 
 
 # Which field kinds can fill each lead attribute; the others take text, select and hidden fields.
@@ -633,8 +594,12 @@ ATTRIBUTE_KINDS: dict[str, frozenset[str]] = {
     LeadAttribute.EMAIL: frozenset({FieldKind.EMAIL}),
     LeadAttribute.PHONE: frozenset({FieldKind.PHONE}),
     LeadAttribute.COUNTRY: frozenset({FieldKind.COUNTRY}),
+    # The admin-edited size bands are the choices: a band name is all the lead's size_band may hold.
+    LeadAttribute.SIZE_BAND: frozenset({FieldKind.SELECT, FieldKind.HIDDEN}),
 }
 TEXT_ATTRIBUTE_KINDS = frozenset({FieldKind.TEXT, FieldKind.SELECT, FieldKind.HIDDEN})
+# Attributes whose select takes its choices from an admin-edited list when the field gives none.
+LISTED_ATTRIBUTES = frozenset({LeadAttribute.INDUSTRY, LeadAttribute.SIZE_BAND})
 
 
 class FormField(models.Model):
@@ -659,7 +624,11 @@ class FormField(models.Model):
         default=False,
         help_text="Asked only of returning visitors, a few per visit, until answered.",
     )
-    choices = models.TextField(blank=True, help_text="For select and multi-select: one choice per line.")
+    choices = models.TextField(
+        blank=True,
+        help_text="For select and multi-select: one choice per line. Industry and company size take "
+        "the admin-edited industries and size bands when left empty.",
+    )
     help_text = models.CharField(max_length=300, blank=True)
     default_value = models.CharField(
         max_length=200, blank=True, help_text="Hidden fields: the value sent when the page URL has no ?key= value."
@@ -715,7 +684,10 @@ class FormField(models.Model):
             allowed = ATTRIBUTE_KINDS.get(self.lead_attribute, TEXT_ATTRIBUTE_KINDS)
             labels = ", ".join(FieldKind(kind).label for kind in sorted(allowed))
             errors["kind"] = f"{LeadAttribute(self.lead_attribute).label} takes a field of kind: {labels}."
-        if self.kind in (FieldKind.SELECT, FieldKind.MULTI_SELECT) and not self.choice_list:
+        listed = self.lead_attribute in LISTED_ATTRIBUTES
+        if self.lead_attribute == LeadAttribute.SIZE_BAND and self.choices.strip():
+            errors["choices"] = "Company size offers the size bands (Leads > Size bands); leave the choices empty."
+        if self.kind in (FieldKind.SELECT, FieldKind.MULTI_SELECT) and not self.choice_list and not listed:
             errors["choices"] = "Give the choices, one per line."
         if self.kind == FieldKind.HIDDEN and self.is_required:
             errors["is_required"] = "A hidden field cannot be required: the visitor could not fill it in."
@@ -795,6 +767,8 @@ class Submission(models.Model):
         indexes = [
             models.Index(fields=["form", "submitted_at"], name="submission_form_idx"),
             models.Index(fields=["status", "submitted_at"], name="submission_status_idx"),
+            # The public form's per-address rate limit counts recent submissions here (``leads.spam``).
+            models.Index(fields=["ip_address", "submitted_at"], name="submission_ip_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(status__in=SubmissionStatus.values), name="submission_status_valid"),
@@ -875,3 +849,165 @@ def _display(value: object) -> str:
     if value is None or value == "" or value == []:
         return "—"
     return ", ".join(str(item) for item in value) if isinstance(value, list) else str(value)
+
+
+# --- Imports (badge scans and lists staff bring in; ``leads.imports``) -----------------------------------
+
+
+class ImportEvent(models.Model):
+    """Where an imported list comes from (a trade show, a webinar): the touch source of its leads, the notice
+    people were shown there, and the column mapping last used for its files."""
+
+    name = models.CharField(max_length=200, unique=True, help_text="e.g. “SaaStr Europa 2026”.")
+    source = models.SlugField(
+        max_length=200, unique=True, help_text="The touch source the imported leads get, e.g. saastr-europa-2026."
+    )
+    held_on = models.DateField(null=True, blank=True)
+    notice = models.TextField(
+        blank=True,
+        help_text="The consent text or privacy notice people saw when their badge was scanned (the booth sign, "
+        "the organiser's terms); recorded word for word on each imported lead's consent.",
+    )
+    column_mapping = models.JSONField(default=dict, blank=True, help_text="File column → lead field, remembered.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-held_on", "name"]
+        verbose_name = "import event"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ImportStatus(models.TextChoices):
+    MAPPING = "mapping", "Columns to map"
+    PREVIEWED = "previewed", "Previewed, not imported"
+    QUEUED = "queued", "Waiting for the worker"
+    RUNNING = "running", "Importing"
+    DONE = "done", "Imported"
+    FAILED = "failed", "Failed"
+    UNDONE = "undone", "Undone"
+
+
+IMPORT_LEGAL_BASES = [
+    (LegalBasis.EVENT.value, "Event (badge scan)"),
+    (LegalBasis.LEGITIMATE_INTEREST.value, "Legitimate interest (a notice shown at the event)"),
+    (LegalBasis.OPT_IN.value, "Opt-in (people ticked a box at the event)"),
+]
+
+
+class LeadImport(models.Model):
+    """One uploaded file: its mapping, what its preview found, and the progress and outcome of the import.
+
+    The worker imports it in chunks (``leads.imports.run_import``); ``processed_rows`` is how far it got, so a
+    task that runs again or is taken over goes on from there.
+    """
+
+    event = models.ForeignKey(ImportEvent, on_delete=models.PROTECT, related_name="imports")
+    file = models.FileField(upload_to="imports/%Y/%m/")
+    file_name = models.CharField(max_length=255)
+    columns = models.JSONField(default=list, blank=True, help_text="The file's header row.")
+    mapping = models.JSONField(default=dict, blank=True, help_text="File column → lead field.")
+    legal_basis = models.CharField(max_length=30, choices=IMPORT_LEGAL_BASES, default=LegalBasis.EVENT)
+    consent_text = models.TextField(help_text="The exact text or notice the people were shown.")
+    status = models.CharField(max_length=10, choices=ImportStatus.choices, default=ImportStatus.MAPPING)
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField("new leads", default=0)
+    merged_count = models.PositiveIntegerField("merged into existing leads", default=0)
+    withdrawn_count = models.PositiveIntegerField("skipped: consent withdrawn", default=0)
+    suppressed_count = models.PositiveIntegerField("skipped: suppressed or erased", default=0)
+    duplicate_count = models.PositiveIntegerField("skipped: repeated in the file", default=0)
+    error_count = models.PositiveIntegerField("rows with errors", default=0)
+    row_errors = models.JSONField(default=list, blank=True, help_text="The first rows with errors: row, message.")
+    failure = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "lead import"
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=ImportStatus.values), name="leadimport_status_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} · {self.event}"
+
+    @property
+    def progress_percent(self) -> int:
+        return 100 if not self.total_rows else min(100, round(100 * self.processed_rows / self.total_rows))
+
+
+class ImportedLead(models.Model):
+    """A lead an import created or merged into, with what it needs to undo that: the lead's values before."""
+
+    batch = models.ForeignKey(LeadImport, on_delete=models.CASCADE, related_name="imported_leads")
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="imports")
+    is_new = models.BooleanField()
+    row = models.PositiveIntegerField(help_text="The file's row (the header is row 1).")
+    # Column -> value before the import, and after it, for the columns the import changed (custom answers and
+    # field sources per key); undo restores a value only while it is still the one the import left.
+    previous = models.JSONField(default=dict, blank=True)
+    imported = models.JSONField(default=dict, blank=True)
+    consent = models.ForeignKey(Consent, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    touch = models.ForeignKey(Touch, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    activity = models.ForeignKey(Activity, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["row"]
+        constraints = [models.UniqueConstraint(fields=["batch", "lead"], name="importedlead_unique_lead")]
+
+    def __str__(self) -> str:
+        return f"Row {self.row} → lead #{self.lead_id}"
+
+
+class SuppressedAddress(models.Model):
+    """An email address no import may bring back: people who objected, and every erased lead's address.
+
+    Only a SHA-256 hash of the normalised address is kept, so the list names nobody.
+    """
+
+    email_hash = models.CharField(max_length=64, unique=True)
+    reason = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "suppressed address"
+        verbose_name_plural = "suppressed addresses"
+
+    def __str__(self) -> str:
+        return f"{self.email_hash[:12]}… ({self.reason or 'suppressed'})"
+
+
+# --- Form analytics (``leads.analytics``) --------------------------------------------------------------
+
+
+class FormDailyStat(models.Model):
+    """A form's counters for one UTC day: views by people, views filtered as bots, and starts.
+
+    Written by one upsert per event (``leads.analytics.count``); no cookie and nothing about the visitor.
+    """
+
+    form = models.ForeignKey(CaptureForm, on_delete=models.CASCADE, related_name="daily_stats")
+    day = models.DateField()
+    views = models.PositiveIntegerField(default=0)
+    bot_views = models.PositiveIntegerField(default=0)
+    starts = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-day"]
+        constraints = [models.UniqueConstraint(fields=["form", "day"], name="formdailystat_unique_day")]
+
+    def __str__(self) -> str:
+        return f"{self.form_id} {self.day}: {self.views} views"

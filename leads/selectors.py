@@ -32,32 +32,39 @@ def visitor_lead(lead_id: int | None) -> Lead | None:
     return Lead.objects.filter(pk=lead_id).only("id", *_ATTRIBUTE_COLUMNS, "custom_answers").first()
 
 
-_ATTRIBUTE_COLUMNS = ("email", "phone", "first_name", "last_name", "company_name", "job_title", "country")
+_ATTRIBUTE_COLUMNS = tuple(LeadAttribute.values)
+# What scoring and routing read about the firm and the role: a returning visitor is asked these first.
+FIRMOGRAPHICS = frozenset(
+    {LeadAttribute.INDUSTRY, LeadAttribute.SIZE_BAND, LeadAttribute.COUNTRY, LeadAttribute.JOB_TITLE}
+)
 
 
 def fields_to_show(*, fields: Collection[FormField], lead: Lead | None, max_new_questions: int) -> list[FormField]:
     """The fields to ask this visitor, in form order (progressive profiling).
 
     A new visitor gets every field except the progressive ones. A returning visitor (``lead``) is
-    not asked again what we know, and instead gets up to ``max_new_questions`` progressive fields
-    not yet answered. The field that says who the person is (email, or phone on a form without
-    email) and hidden fields are always included.
+    not asked again what we know (typed, or found by enrichment), and instead gets up to
+    ``max_new_questions`` progressive fields not yet answered: the firmographics scoring and routing
+    need (industry, company size, country, job title) first, then the others in form order. The field
+    that says who the person is (email, or phone on a form without email) and hidden fields are always
+    included.
     """
     has_email = any(field.lead_attribute == LeadAttribute.EMAIL for field in fields)
     identity = LeadAttribute.EMAIL if has_email else LeadAttribute.PHONE
+    unanswered = [f for f in fields if lead is not None and f.is_progressive and not _is_known(lead, f)]
+    firmographics_first = sorted(unanswered, key=lambda field: field.lead_attribute not in FIRMOGRAPHICS)
+    asked = {id(field) for field in firmographics_first[: max(max_new_questions, 0)]}
     shown: list[FormField] = []
-    new_questions = 0
     for field in fields:
         if field.lead_attribute == identity or field.kind == FieldKind.HIDDEN:
             shown.append(field)
         elif lead is None:
             if not field.is_progressive:
                 shown.append(field)
+        elif field.is_progressive:
+            if id(field) in asked:
+                shown.append(field)
         elif not _is_known(lead, field):
-            if field.is_progressive:
-                if new_questions >= max_new_questions:
-                    continue
-                new_questions += 1
             shown.append(field)
     return shown
 

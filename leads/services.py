@@ -13,13 +13,13 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, models, transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db import IntegrityError, connection, models, transaction
+from django.db.models import Case, F, Value, When
 from django.utils import timezone
-from django_q.tasks import async_task
 
-from core.batch import once_per_batch
-from leads import attribution, events, merge, routing
+from core.queue import async_task
+from leads import attribution, events, merge, suppression
+from leads.enrichment import freshness
 from leads.models import (
     Activity,
     ActivityKind,
@@ -30,7 +30,6 @@ from leads.models import (
     ProposedChange,
     ProposedChangeStatus,
     ProviderRun,
-    RoutingRule,
     Stage,
     StageChange,
     Submission,
@@ -44,7 +43,16 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 # Lead attributes a capture may set (with email, phone and custom answers), as the merge policy allows.
-CAPTURED_FIELDS = ("first_name", "last_name", "company_name", "company_domain", "job_title", "country")
+CAPTURED_FIELDS = (
+    "first_name",
+    "last_name",
+    "company_name",
+    "company_domain",
+    "job_title",
+    "country",
+    "industry",
+    "size_band",
+)
 
 
 @dataclass(frozen=True)
@@ -57,6 +65,8 @@ class LeadDetails:
     company_domain: str = ""
     job_title: str = ""
     country: str = ""
+    industry: str = ""
+    size_band: str = ""
     custom_answers: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -103,14 +113,16 @@ def capture_lead(
     touch: TouchDetails | None = None,
     value_source: merge.Source = merge.Source.PERSON,
     submission: Submission | None = None,
+    pipeline_due: bool = False,
 ) -> CaptureResult:
     """Create or update the lead for this person, with its consent, touch and activity, in one transaction.
 
     The lead is found by normalised email, or by phone when no email is given. An existing lead takes the
     values ``value_source`` may set under the merge policy (``leads.merge``); each other differing value
     is kept as a proposed change of ``submission``. After a withdrawal, a consent is pending until the
-    person confirms it. Raises ``ValidationError`` when there is no usable direct channel or a value no
-    lead may hold.
+    person confirms it. With ``pipeline_due`` the lead is marked due for the pipeline in the same
+    transaction (``enqueue_pipeline``). Raises ``ValidationError`` when there is no usable direct channel
+    or a value no lead may hold.
     """
     values = _incoming_values(details)
     if values["email"]:
@@ -118,11 +130,17 @@ def capture_lead(
     if not values["email"] and not values["phone"]:
         raise ValidationError({"email": "An email address or a phone number is required."})
 
-    with transaction.atomic():
-        lead, is_new = _upsert_lead(values=values, source=value_source, submission=submission, now=now)
+    # No savepoint of its own inside a caller's transaction: an error here rolls that back whole anyway.
+    with transaction.atomic(savepoint=False):
+        lead, is_new = _upsert_lead(
+            values=values, source=value_source, submission=submission, now=now, pipeline_due=pipeline_due
+        )
+        if pipeline_due and not is_new:
+            enqueue_pipeline(lead_id=lead.pk)
         consent_row = None
         if consent is not None:
-            consent_row = _record_consent(lead=lead, consent=consent, source=value_source, now=now)
+            # A new lead has no consent to have withdrawn: no need to look.
+            consent_row = _record_consent(lead=lead, consent=consent, source=value_source, now=now, is_new=is_new)
         if touch is not None:
             attribution.record_touch(lead=lead, fields=_touch_fields(touch), now=now)
         activity = Activity.objects.create(
@@ -153,7 +171,12 @@ def _incoming_values(details: LeadDetails) -> dict[str, Any]:
 
 
 def _upsert_lead(
-    *, values: Mapping[str, Any], source: merge.Source, submission: Submission | None, now: datetime
+    *,
+    values: Mapping[str, Any],
+    source: merge.Source,
+    submission: Submission | None,
+    now: datetime,
+    pipeline_due: bool = False,
 ) -> tuple[Lead, bool]:
     _check_values(values)
     email, phone = values["email"], values["phone"]
@@ -161,11 +184,18 @@ def _upsert_lead(
     lead = _find_lead(email=email, phone=phone)
     if lead is None:
         lead = Lead(created_at=now, stage_changed_at=now)
+        if pipeline_due:
+            # What ``enqueue_pipeline`` would write, written with the lead instead of in an UPDATE after it.
+            wake_at = timezone.now()
+            lead.pipeline_step, lead.pipeline_step_at, lead.pipeline_due_at = PipelineStep.WAITING, wake_at, wake_at
+            enqueue_after_commit(_wake_pipeline)
         given = {name: value for name, value in values.items() if not merge.is_blank(value)}
         _apply_values(lead=lead, values=given, source=source, now=now)
         lead.full_clean(validate_unique=False, validate_constraints=False)
         try:
-            with transaction.atomic():
+            # SQLite takes its write lock when the transaction begins (IMMEDIATE), so nobody can insert this
+            # person between our lookup and insert there; PostgreSQL needs the savepoint to merge instead.
+            with transaction.atomic(savepoint=connection.vendor != "sqlite"):
                 lead.save()
                 events.emit(events.LEAD_CREATED, lead_id=lead.pk, event_id=f"lead.created:{lead.pk}", occurred_at=now)
             return lead, True
@@ -203,6 +233,7 @@ def _merge_values(
     if result.to_set:
         changed = _apply_values(lead=lead, values=result.to_set, source=source, now=now, by=by)
         lead.save(update_fields=[*changed, "updated_at"])
+        _enrich_again_if_marked(lead=lead, changed=changed)
     return result
 
 
@@ -227,7 +258,14 @@ def _apply_values(
     if source != merge.Source.PROVIDER and set(values) & set(lead.enrichment_sources):
         lead.enrichment_sources = {k: v for k, v in lead.enrichment_sources.items() if k not in values}
         changed.add("enrichment_sources")
+    # A new title, address or company makes what providers derived from the old one stale.
+    changed.update(freshness.mark_for_enrichment(lead, changed=values))
     return sorted(changed)
+
+
+def _enrich_again_if_marked(*, lead: Lead, changed: list[str]) -> None:
+    if "enrichment_status" in changed:
+        enqueue_pipeline(lead_id=lead.pk)  # the pipeline enriches, then rescores
 
 
 def _source_entry(*, source: merge.Source, now: datetime, by: User | None) -> dict[str, Any]:
@@ -253,10 +291,14 @@ def _propose(*, lead: Lead, values: Mapping[str, Any], submission: Submission | 
     )
 
 
-def _record_consent(*, lead: Lead, consent: ConsentDetails, source: merge.Source, now: datetime) -> Consent:
+def _record_consent(
+    *, lead: Lead, consent: ConsentDetails, source: merge.Source, now: datetime, is_new: bool = False
+) -> Consent:
     # Anyone can send a form with the person's address: after a withdrawal, only the person restores
     # consent, by following the confirm link we email them (``leads.submissions.confirm_consent``).
-    is_pending = consent.is_pending or (source != merge.Source.PERSON_VERIFIED and _consent_was_withdrawn(lead))
+    is_pending = consent.is_pending or (
+        source != merge.Source.PERSON_VERIFIED and not is_new and _consent_was_withdrawn(lead)
+    )
     return Consent.objects.create(
         lead=lead,
         legal_basis=consent.legal_basis,
@@ -293,8 +335,13 @@ def enqueue_pipeline(*, lead_id: int) -> None:
     unless the lead was already due earlier (it keeps its place in the line). The wake-up goes out once
     per transaction; if the broker is down or loses it, the pipeline's periodic run finds the lead anyway.
     """
+    enqueue_pipeline_for(lead_ids=[lead_id])
+
+
+def enqueue_pipeline_for(*, lead_ids: list[int]) -> None:
+    """``enqueue_pipeline`` for many leads in one statement (an import's chunk)."""
     now = timezone.now()
-    Lead.objects.filter(pk=lead_id).update(
+    Lead.objects.filter(pk__in=lead_ids).update(
         pipeline_step=PipelineStep.WAITING,
         pipeline_step_at=now,
         pipeline_reason="",
@@ -469,6 +516,7 @@ def record_staff_edit(*, lead: Lead, before: Mapping[str, Any], by: User, now: d
     if edited:
         changed = _apply_values(lead=lead, values=edited, source=merge.Source.STAFF, now=now, by=by)
         lead.save(update_fields=[*changed, "updated_at"])
+        _enrich_again_if_marked(lead=lead, changed=changed)
     return lead
 
 
@@ -564,47 +612,9 @@ def set_nurture_end(*, lead_id: int, ends_at: datetime | None, now: datetime) ->
 # --- Routing ------------------------------------------------------------------------------------
 
 
-def route_lead(*, lead_id: int, now: datetime, again: bool = False) -> Lead:
-    """Send the lead where the first matching routing rule says (a team or a nurture track), once.
-
-    The decision and the rule that made it are stored on the lead; a lead already routed is left as
-    it is, so the pipeline can run this twice, unless ``again`` asks to decide anew (the pipeline does
-    when a late enrichment changed what routing reads). With no rule matching, the default rule applies.
-    """
-    lead = Lead.objects.get(pk=lead_id)
-    if lead.routed_at is not None and not again:
-        return lead
-    rules = once_per_batch(_active_routing_rules)
-    facts = routing.RoutingFacts(
-        size_band=lead.size_band, employee_count=lead.employee_count, industry=lead.industry, country=lead.country,
-        seniority=lead.seniority, job_function=lead.job_function, score=lead.score, source=lead.first_touch_source,
-    )  # fmt: skip
-    conditions = [(rule.pk, _routing_conditions(rule)) for rule in rules if not rule.is_default]
-    rule_id = routing.first_match(conditions, facts)
-    rule = next((r for r in rules if r.pk == rule_id), None) or next((r for r in rules if r.is_default), None)
-    if rule is None:
-        return lead
-    unchanged_since_read = Q(routed_at=lead.routed_at) if lead.routed_at else Q(routed_at__isnull=True)
-    decision = {
-        "routing_rule": rule, "routing_action": rule.action,
-        "routing_team": rule.team_slug if rule.action == "team" else "",
-        "nurture_track": rule.nurture_track if rule.action == "nurture" else "", "routed_at": now, "updated_at": now,
-    }  # fmt: skip
-    if not Lead.objects.filter(unchanged_since_read, pk=lead.pk).update(**decision):
-        return Lead.objects.get(pk=lead.pk)  # routed meanwhile by another run: that decision stands
-    for name, value in decision.items():
-        setattr(lead, name, value)
-    return lead
-
-
-def _active_routing_rules() -> list[RoutingRule]:
-    return list(RoutingRule.objects.filter(is_active=True).order_by("is_default", "order", "id"))
-
-
-def _routing_conditions(rule: RoutingRule) -> routing.RoutingConditions:
-    names = ("size_bands", "industries", "countries", "seniorities", "job_functions", "sources", "employee_min",
-             "employee_max", "score_min", "score_max")  # fmt: skip
-    return routing.RoutingConditions.build(**{name: getattr(rule, name) for name in names})
+def mark_routed(*, lead_id: int, now: datetime) -> None:
+    """Record that routing decided for the lead at ``now`` (where it went is handoff's ``RoutingDecision``)."""
+    Lead.objects.filter(pk=lead_id).update(routed_at=now, updated_at=now)
 
 
 # --- Data subject requests (GDPR art. 15, 17 and 20) ----------------------------------------------------
@@ -662,6 +672,8 @@ def erase_lead_personal_data(*, lead: Lead, now: datetime, by: User | None, reas
     if not reason.strip():
         raise ValidationError({"reason": "Say why the data is erased (e.g. the request's date and channel)."})
     with transaction.atomic():
+        # No list staff import later brings the person back (leads.imports skips suppressed addresses).
+        suppression.suppress_address(email=Lead.objects.get(pk=lead.pk).email, reason="Erased on request", now=now)
         is_first = Lead.objects.filter(pk=lead.pk, erased_at__isnull=True).update(erased_at=now, updated_at=now)
         # Before the scrub, which trims the withdrawal's activity as it would on a second run.
         withdraw_consents(lead=lead, now=now, source="erasure", by=by)
@@ -692,7 +704,7 @@ def _erase_lead_row(*, lead_id: int, now: datetime) -> None:
 
 
 def _erase_lead_records(*, lead_id: int) -> None:
-    Consent.objects.filter(lead_id=lead_id).update(ip_address=None)
+    Consent.objects.filter(lead_id=lead_id).update(ip_address=None, confirmed_ip_address=None)
     # Values someone sent for the person (name, phone, answers): nothing left to decide about.
     ProposedChange.objects.filter(lead_id=lead_id).delete()
     ProviderRun.objects.filter(lead_id=lead_id).update(error="")

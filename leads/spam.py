@@ -9,16 +9,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from core.ratelimit import rate_limit_cache
-from leads.models import SpamReason
+from django.conf import settings
+
+from leads.models import SpamReason, Submission
 
 # A field people never see (it is moved off screen) and bots fill in; named to tempt them.
 HONEYPOT_FIELD = "company_website"
 # Faster than this from render to submit, nobody has read and typed the form.
-MIN_FILL_DURATION = timedelta(seconds=3)
+MIN_FILL_DURATION = timedelta(seconds=settings.FORM_TIME_TRAP_SECONDS)
+# The idempotency key of a submission sent through the API (render nonces are URL-safe base64: never a colon).
+API_NONCE_PREFIX = "api:"
 # Submissions from one address within the window, beyond which the rest are held as spam.
-RATE_LIMIT = 20
-RATE_WINDOW = timedelta(minutes=10)
+RATE_LIMIT = settings.FORM_RATE_LIMIT
+RATE_WINDOW = timedelta(minutes=settings.FORM_RATE_WINDOW_MINUTES)
 
 
 @dataclass(frozen=True)
@@ -30,32 +33,31 @@ class SpamVerdict:
 def check_submission(
     *, honeypot: str, rendered_at: datetime, ip_address: str | None, now: datetime
 ) -> SpamVerdict | None:
-    """Why this submission looks like spam, or None. Counts it against the address's rate limit."""
+    """Why this submission looks like spam, or None; call it before storing the submission."""
     if honeypot.strip():
         return SpamVerdict(SpamReason.HONEYPOT, f"Honeypot field held {honeypot.strip()[:100]!r}")
     elapsed = now - rendered_at
     if elapsed < MIN_FILL_DURATION:
         return SpamVerdict(SpamReason.TOO_FAST, f"Sent {elapsed.total_seconds():.1f} s after the form was shown")
-    count = count_submission_from(ip_address=ip_address, now=now)
-    if count > RATE_LIMIT:
+    if count_submission_from(ip_address=ip_address, now=now) > RATE_LIMIT:
         minutes = int(RATE_WINDOW.total_seconds() // 60)
-        return SpamVerdict(SpamReason.RATE_LIMITED, f"Submission {count} from this address within {minutes} minutes")
+        detail = f"More than {RATE_LIMIT} submissions from this address within {minutes} minutes"
+        return SpamVerdict(SpamReason.RATE_LIMITED, detail)
     return None
 
 
 def count_submission_from(*, ip_address: str | None, now: datetime) -> int:
-    """Add one to the address's counter for the current window (a fixed window in the shared cache).
+    """This submission's number among the address's form submissions in the last ``RATE_WINDOW``, at most
+    ``RATE_LIMIT + 1`` (a sliding window).
 
-    While the shared cache does not answer, the count is this process's own (``core.ratelimit``).
+    Counted from the stored submissions (the ``submission_ip_idx`` index) rather than kept in a counter:
+    no write of its own, exact across processes, and no cache that must be up. Counting stops past the
+    limit, so a flood costs each request the same small index read. API submissions carry the person's
+    address but are limited per key instead (``integrations.throttling``), so they do not count here.
     """
-    window_seconds = int(RATE_WINDOW.total_seconds())
-    window = int(now.timestamp()) // window_seconds
-    key = f"leads:form-rate:{ip_address or 'unknown'}:{window}"
-    # add() only sets a missing key, so concurrent first submissions do not reset each other's count.
-    rate_limit_cache.add(key, 0, timeout=window_seconds * 2)
-    try:
-        return rate_limit_cache.incr(key)
-    except ValueError:
-        # The key expired between add() and incr(); this is the window's first submission.
-        rate_limit_cache.set(key, 1, timeout=window_seconds * 2)
-        return 1
+    # Submissions whose address is unknown share one budget, as they always have.
+    address = {"ip_address": ip_address} if ip_address else {"ip_address__isnull": True}
+    recent = Submission.objects.filter(**address, submitted_at__gt=now - RATE_WINDOW).exclude(
+        idempotency_key__startswith=API_NONCE_PREFIX
+    )
+    return recent.order_by()[:RATE_LIMIT].count() + 1

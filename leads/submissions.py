@@ -15,12 +15,12 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from leads import merge, services, spam, tokens
+from leads import merge, services, spam, tokens, unsubscribe
 from leads.models import (
     Activity,
     ActivityKind,
@@ -38,8 +38,7 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
 CONFIRMATION_TASK = "leads.tasks.send_submission_confirmation"
-# The idempotency key of a submission sent through the API (render nonces are URL-safe base64: never a colon).
-API_NONCE_PREFIX = "api:"
+API_NONCE_PREFIX = spam.API_NONCE_PREFIX
 
 
 @dataclass(frozen=True)
@@ -71,10 +70,7 @@ def submit_form(
     The pipeline (and a double opt-in email) are enqueued after commit; if enqueueing fails, the
     submission and the lead stay. Raises ``ValidationError`` when the lead cannot be captured.
     """
-    existing = Submission.objects.filter(idempotency_key=render.nonce).first()
-    if existing is not None:
-        return SubmitResult(submission=existing, is_duplicate=True)
-
+    # A repeat of the render is found by its nonce, which the column keeps unique (see ``_store``).
     verdict = spam.check_submission(
         honeypot=honeypot, rendered_at=render.rendered_at, ip_address=client.ip_address, now=now
     )
@@ -127,18 +123,24 @@ def submit_form_from_api(
 
 
 def _store(submission: Submission, *, verdict: spam.SpamVerdict | None) -> SubmitResult:
-    """Save the submission first and then, unless it is held as spam, capture its lead: one transaction."""
+    """Save the submission first and then, unless it is held as spam, capture its lead: one write transaction.
+
+    A repeat of the same render (a double click, a reload, two requests at once) breaks the unique
+    idempotency key: its transaction rolls back whole and the first submission is returned.
+    """
     if verdict is not None:
         submission.status = SubmissionStatus.SPAM
         submission.spam_reason, submission.spam_detail = verdict.reason, verdict.detail[:200]
-    submission.full_clean(validate_unique=False, validate_constraints=False)
+    # The form and consent text rows were just read; checking that they exist would cost two queries.
+    submission.full_clean(exclude=["form", "consent_text"], validate_unique=False, validate_constraints=False)
     try:
         with transaction.atomic():
-            submission.save()
+            # bulk_create: the same INSERT without post_save, whose listeners care about the lead, not known
+            # yet; the UPDATE that names the lead (``_capture``) sends it.
+            Submission.objects.bulk_create([submission])
             if verdict is None:
                 _capture(submission)
     except IntegrityError:
-        # The same render was sent twice at once and the other request stored it first.
         existing = Submission.objects.filter(idempotency_key=submission.idempotency_key).first()
         if existing is None:
             raise
@@ -164,7 +166,8 @@ def release_submission(*, submission: Submission, by: User | None, now: datetime
 
 
 def _capture(submission: Submission) -> None:
-    """Capture the submission's lead with its consent, touch and activity; enqueue the follow-up after commit."""
+    """Capture the submission's lead with its consent, touch and activity and mark it due for the pipeline;
+    the pipeline's wake-up (and a double opt-in email) go out after commit."""
     form, consent_text = submission.form, submission.consent_text
     result = services.capture_lead(
         details=_lead_details(submission),
@@ -194,10 +197,10 @@ def _capture(submission: Submission) -> None:
         # Whoever sent it proved nothing: it may fill the lead's blanks, the rest waits as proposed changes.
         value_source=merge.Source.PERSON,
         submission=submission,
+        pipeline_due=True,
     )
     submission.lead, submission.consent = result.lead, result.consent
     submission.save(update_fields=["lead", "consent"])
-    services.enqueue_pipeline(lead_id=result.lead.pk)
     # Pending on a double opt-in form, and on any form after the person withdrew: the email confirms it.
     if result.consent is not None and result.consent.status == ConsentStatus.PENDING:
         services.enqueue_after_commit(CONFIRMATION_TASK, submission.pk)
@@ -238,17 +241,17 @@ def send_confirmation_email(*, submission_id: int, now: datetime) -> bool:
         "lead": submission.lead,
         "confirm_url": settings.SITE_URL + confirm_path,
         "asset_url": asset_url(submission) if submission.form.has_asset else "",
-        "withdraw_url": settings.SITE_URL
-        + reverse("leads:withdraw", args=[tokens.withdraw_token(lead_id=submission.lead.pk)]),
+        "withdraw_url": unsubscribe.withdraw_url(lead_id=submission.lead.pk),
+        "link_days": tokens.CONFIRM_LINK_MAX_AGE.days,
     }
     try:
-        send_mail(
+        EmailMessage(
             # One line whatever the headline holds: a newline in a subject is refused as header injection.
             subject=" ".join(render_to_string("leads/email/confirm_subject.txt", context).split()),
-            message=render_to_string("leads/email/confirm_body.txt", context),
-            from_email=None,
-            recipient_list=[submission.lead.email],
-        )
+            body=render_to_string("leads/email/confirm_body.txt", context),
+            to=[submission.lead.email],
+            headers=unsubscribe.unsubscribe_headers(lead_id=submission.lead.pk),
+        ).send()
     except Exception:
         # Let the task queue retry it.
         Submission.objects.filter(pk=submission.pk).update(confirmation_sent_at=None)
@@ -286,8 +289,11 @@ def asset_url(submission: Submission) -> str:
     return settings.SITE_URL + reverse("leads:asset", args=[tokens.asset_token(submission_id=submission.pk)])
 
 
-def confirm_consent(*, submission: Submission, now: datetime) -> Consent | None:
+def confirm_consent(*, submission: Submission, now: datetime, ip_address: str | None = None) -> Consent | None:
     """Confirm the submission's pending double opt-in consent; confirming twice changes nothing.
+
+    The time and the address the link was followed from (``ip_address``, kept as the consent's own) are
+    the proof of confirmation.
 
     Following the link proves the person holds the address, so what they sent may now replace what they
     typed before (``services.apply_verified_details``). The lead was held from sales while its consent was
@@ -298,7 +304,7 @@ def confirm_consent(*, submission: Submission, now: datetime) -> Consent | None:
         return None
     with transaction.atomic():
         confirmed = Consent.objects.filter(pk=submission.consent_id, status=ConsentStatus.PENDING).update(
-            status=ConsentStatus.CONFIRMED, confirmed_at=now
+            status=ConsentStatus.CONFIRMED, confirmed_at=now, confirmed_ip_address=ip_address or None
         )
         if confirmed and submission.lead_id is not None:
             services.apply_verified_details(lead_id=submission.lead_id, details=_lead_details(submission), now=now)

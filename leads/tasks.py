@@ -1,8 +1,12 @@
 """django-q2 entry points of the leads app. Tasks are adapters: they pass ids and call one service each."""
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.utils import timezone
 
-from leads import submissions
+from leads import imports, submissions
+from leads.enrichment import services as enrichment
 
 
 def send_submission_confirmation(submission_id: int) -> bool:
@@ -13,3 +17,25 @@ def send_submission_confirmation(submission_id: int) -> bool:
 def send_unsent_confirmations() -> int:
     """Every few minutes: the double opt-in emails whose task was lost."""
     return submissions.send_unsent_confirmations(now=timezone.now())
+
+
+def refresh_stale_enrichment() -> int:
+    """Hourly: enrich again a chunk of the leads whose enrichment is older than ``ENRICHMENT_REFRESH_AGE_DAYS``."""
+    if settings.ENRICHMENT_REFRESH_AGE_DAYS <= 0:
+        return 0
+    return enrichment.refresh_stale_enrichment(
+        now=timezone.now(),
+        older_than=timedelta(days=settings.ENRICHMENT_REFRESH_AGE_DAYS),
+        limit=settings.ENRICHMENT_REFRESH_BATCH,
+    )
+
+
+def run_lead_import(batch_id: int) -> str:
+    """Queued when a marketer starts an import (and again by the sweep): imports its rows in chunks."""
+    batch = imports.run_import(batch_id=batch_id, clock=timezone.now)
+    return f"import {batch_id}: {batch.status}, {batch.processed_rows}/{batch.total_rows} rows"
+
+
+def resume_stalled_imports() -> int:
+    """Every few minutes: imports whose task was lost or whose worker died go on where they stopped."""
+    return imports.resume_stalled_imports(now=timezone.now())

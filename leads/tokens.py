@@ -12,14 +12,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from django.conf import settings
 from django.core import signing
 
 from leads.models import CaptureForm, ConsentText, FormField
 
 # A form left open over a long weekend can still be sent; a resubmit of one render is still one submission.
-RENDER_TOKEN_MAX_AGE = timedelta(days=7)
-ASSET_LINK_MAX_AGE = timedelta(days=7)
-CONFIRM_LINK_MAX_AGE = timedelta(days=7)
+RENDER_TOKEN_MAX_AGE = timedelta(days=settings.FORM_LINK_MAX_AGE_DAYS)
+ASSET_LINK_MAX_AGE = timedelta(days=settings.FORM_LINK_MAX_AGE_DAYS)
+CONFIRM_LINK_MAX_AGE = timedelta(days=settings.FORM_LINK_MAX_AGE_DAYS)
 # The right to withdraw consent has no end date (GDPR art. 7(3)), so neither has the link: the email that
 # asked for the consent may be opened years later. A leaked link can only withdraw the consent, the one
 # thing its person may always do, and the page it opens shows nothing about them.

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from core.client import client_ip
 from core.roles import landing_url_name
-from leads import selectors, services, spam, submissions, tokens
+from leads import analytics, capture_cache, selectors, services, spam, submissions, tokens
 from leads.forms import SubmissionForm, clean_attribution, hidden_field_values
 from leads.models import CaptureForm, ConsentStatus, ConsentText, FormField, Lead, Submission
 from leads.origins import allows_opaque_origin, is_allowed_origin, is_opaque_origin, origin_of
@@ -143,7 +143,7 @@ def confirm_consent(request: HttpRequest, token: str) -> HttpResponse:
     submission = get_object_or_404(selectors.submissions_for_links(), pk=submission_id)
     consent = submission.consent
     if request.method == "POST":
-        consent = submissions.confirm_consent(submission=submission, now=timezone.now())
+        consent = submissions.confirm_consent(submission=submission, now=timezone.now(), ip_address=client_ip(request))
     is_confirmed = consent is not None and consent.status == ConsentStatus.CONFIRMED
     context = {
         "capture_form": submission.form,
@@ -175,15 +175,38 @@ def withdraw_consent(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _form_view(request: HttpRequest, *, slug: str, embed: bool) -> HttpResponse:
-    capture_form = get_object_or_404(selectors.forms_with_fields(), slug=slug)
+    entry = capture_cache.form_entry(slug)
+    if entry is None:
+        raise Http404("No such form")
+    capture_form = entry.form
     if request.method == "POST":
         # A visitor who opened the form before it was switched off can still send it.
         response = _submit(request, capture_form, embed=embed)
     elif capture_form.is_active:
         response = _show_new_form(request, capture_form, embed=embed)
+        analytics.record_form_view(
+            form_id=capture_form.pk, user_agent=_user_agent(request), is_staff=_is_staff(request),
+            is_prefetch=analytics.is_prefetch(request.headers), now=timezone.now(),
+        )  # fmt: skip
     else:
         raise Http404("This form is not active")
     return _apply_form_policy(response, capture_form, embed=embed)
+
+
+@csrf_exempt
+@require_http_methods(["POST"])
+def form_start(request: HttpRequest, slug: str) -> HttpResponse:
+    """The form page's script reports that a visitor started filling it in (form analytics; nothing stored
+    about them). CSRF-exempt like the form itself: an embedded form has no CSRF cookie, and this only counts."""
+    capture_form = get_object_or_404(CaptureForm.objects.only("id"), slug=slug, is_active=True)
+    if not _is_staff(request):
+        analytics.record_form_start(form_id=capture_form.pk, user_agent=_user_agent(request), now=timezone.now())
+    return HttpResponse(status=204)
+
+
+def _is_staff(request: HttpRequest) -> bool:
+    # Only a request that carries a session cookie can be staff: a visitor's costs no session lookup.
+    return settings.SESSION_COOKIE_NAME in request.COOKIES and bool(getattr(request.user, "is_staff", False))
 
 
 def _show_new_form(request: HttpRequest, capture_form: CaptureForm, *, embed: bool) -> HttpResponse:
@@ -209,7 +232,8 @@ def _show_new_form(request: HttpRequest, capture_form: CaptureForm, *, embed: bo
 
 def _new_render(request: HttpRequest, capture_form: CaptureForm) -> tuple[ConsentText, list[FormField], str]:
     """The consent text and fields this visitor is shown now, and the render token that vouches for them."""
-    consent_text = selectors.current_consent_text(capture_form)
+    entry = capture_cache.form_entry(capture_form.slug)
+    consent_text = entry.current_consent_text if entry is not None else None
     if consent_text is None:
         raise Http404("This form has no consent text yet")
     fields = selectors.fields_to_show(
@@ -229,7 +253,10 @@ def _submit(request: HttpRequest, capture_form: CaptureForm, *, embed: bool) -> 
         render_token = tokens.read_render_token(token, form=capture_form)
     except (tokens.TokenExpired, tokens.TokenInvalid):
         return _show_again_with_new_token(request, capture_form, embed=embed)
-    consent_text = get_object_or_404(capture_form.consent_texts, pk=render_token.consent_text_id)
+    entry = capture_cache.form_entry(capture_form.slug)
+    consent_text = entry.consent_text(pk=render_token.consent_text_id) if entry is not None else None
+    if consent_text is None:
+        raise Http404("No such consent text")
     fields = selectors.shown_fields(capture_form, render_token.field_ids)
     form = SubmissionForm(request.POST, fields=fields, consent_text=consent_text, legal_basis=capture_form.legal_basis)
     attribution = clean_attribution(request.POST)

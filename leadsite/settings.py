@@ -101,10 +101,13 @@ INSTALLED_APPS = [
     "django_q",
     "axes",
     "csp",
+    # The audit trail of admin-edited settings (integrations.audit registers the models).
+    "auditlog",
     "core",
     "leads",
     "scoring",
     "handoff",
+    "nurture",
     "reports",
     "integrations",
 ]
@@ -119,6 +122,8 @@ MIDDLEWARE = [
     "core.middleware.RejectNulInAdminQueryMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Records who made each audited change (integrations.audit); needs request.user, so after authentication.
+    "auditlog.middleware.AuditlogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Must stay last: it turns a lockout raised by the auth backend into a response.
@@ -153,7 +158,9 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Connections are kept (CONN_MAX_AGE) on SQLite too: opening one costs the WAL pragma, and the task
+    # worker's ORM broker closes a connection past its age before every enqueue (django-q2's
+    # close_old_connections), which at age 0 meant a new connection for each task a batch queued.
     DATABASES["default"]["OPTIONS"] = {
         # WAL lets readers run beside the one writer; IMMEDIATE makes a read-then-write
         # transaction take the write lock up front, so concurrent writers queue for `timeout`
@@ -268,6 +275,11 @@ STORAGES = {
 vars().update(email_settings(env_str("EMAIL_URL", "console:")))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "leads@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Nurture emails go out through the same backend (EMAIL_URL). The mail service signs the bounce and complaint
+# reports it posts to /n/bounces/ with this secret (HMAC-SHA256, see README); empty turns the endpoint off.
+NURTURE_BOUNCE_SECRET = env_str("NURTURE_BOUNCE_SECRET")
+# SMTP connections the nurture worker sends a batch over at once (each email waits for three answers).
+NURTURE_SMTP_CONNECTIONS = env_int("NURTURE_SMTP_CONNECTIONS", 4)
 
 # --- Security -----------------------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -358,6 +370,29 @@ SPECTACULAR_SETTINGS = {
 # Webhooks and the HTTP enrichment provider refuse URLs that resolve into private, loopback or link-local
 # networks (core.outbound); set this to deliver to an internal CRM on purpose.
 OUTBOUND_ALLOW_PRIVATE_NETWORKS = env_bool("OUTBOUND_ALLOW_PRIVATE_NETWORKS", default=False)
+
+# Limits a marketer or admin may tune (README, "Configuration"); the defaults are the ones that shipped.
+FORM_TIME_TRAP_SECONDS = env_int("FORM_TIME_TRAP_SECONDS", 3)  # sent faster than this after rendering: spam
+FORM_RATE_LIMIT = env_int("FORM_RATE_LIMIT", 20)  # submissions per address within the window
+FORM_RATE_WINDOW_MINUTES = env_int("FORM_RATE_WINDOW_MINUTES", 10)
+FORM_LINK_MAX_AGE_DAYS = env_int("FORM_LINK_MAX_AGE_DAYS", 7)  # asset and confirm links, and a form's render
+DEFAULT_SLA_HOURS = env_int("DEFAULT_SLA_HOURS", 24)  # first-contact target when no SLA policy matches
+# Position-based attribution: the first and the last touch's shares in percent; the middle ones share the rest.
+ATTRIBUTION_POSITION_FIRST_PERCENT = env_int("ATTRIBUTION_POSITION_FIRST_PERCENT", 40)
+ATTRIBUTION_POSITION_LAST_PERCENT = env_int("ATTRIBUTION_POSITION_LAST_PERCENT", 40)
+# More free-mail domains besides the shipped list (leads/enrichment/data/free_mail_domains.txt), comma-separated.
+FREE_MAIL_EXTRA_DOMAINS = env_list("FREE_MAIL_EXTRA_DOMAINS", [])
+# Enrichment older than this is refreshed by an hourly task, this many leads per run (0 days: never).
+ENRICHMENT_REFRESH_AGE_DAYS = env_int("ENRICHMENT_REFRESH_AGE_DAYS", 180)
+ENRICHMENT_REFRESH_BATCH = env_int("ENRICHMENT_REFRESH_BATCH", 500)
+
+# --- Audit trail (django-auditlog; the audited models are registered in integrations.audit) --------------
+# Changes are stored as JSON (old and new value per field), and the actor's IP address is not kept: who,
+# what and when is the record, and an IP is one more piece of personal data to erase.
+AUDITLOG_STORE_JSON_CHANGES = True
+AUDITLOG_DISABLE_REMOTE_ADDR = True
+# Related objects by name ("Default model", not 3).
+AUDITLOG_USE_FK_STRING_REPRESENTATION = True
 
 # --- Logging ------------------------------------------------------------------------------------
 LOGGING = {

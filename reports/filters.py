@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 
 from handoff.models import Team
 from leads.models import CaptureForm, Lead
+from reports.forms import ReportFilterForm
 from reports.models import ALL_FORMS
 from reports.selectors import ReportScope
 from reports.selectors.base import RollupFilter, leads_of_form
@@ -35,12 +36,13 @@ class ReportFilter(django_filters.FilterSet):
     )
     campaign = django_filters.CharFilter(field_name="first_touch_campaign", label="Campaign")
     team = django_filters.ChoiceFilter(
-        field_name="routing_team", label="Team", choices=team_choices, empty_label="All teams"
+        field_name="routing_decision__team__slug", label="Team", choices=team_choices, empty_label="All teams"
     )
 
     class Meta:
         model = Lead
         fields: list[str] = []
+        form = ReportFilterForm  # a reversed date range is an error, not an empty report
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

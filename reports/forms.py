@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -15,6 +15,18 @@ class ReportOptions(TypedDict):
 
     period: str
     volume_by: str
+
+
+class ReportFilterForm(forms.Form):
+    """The report filters' form (``ReportFilter``): besides each field's own checks, a range must run forwards."""
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        created = data.get("created")
+        start, stop = (created.start, created.stop) if isinstance(created, slice) else (None, None)
+        if start is not None and stop is not None and start > stop:
+            self.add_error("created", "The start date is after the end date: swap them to see that range.")
+        return data
 
 
 class ReportOptionsForm(forms.Form):

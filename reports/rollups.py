@@ -27,7 +27,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Count, QuerySet
+from django.db.models import Count, F, QuerySet, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from leads.models import Activity, ActivityKind, CaptureForm, Lead, Stage, StageChange, Submission
@@ -101,10 +102,19 @@ def _forms_submitted(leads: QuerySet[Lead]) -> list[str]:
 # The rows of one day and form, one function per rollup; ``recompute_day`` writes them in this order.
 
 
+# The slug of the team routing sent each lead to (handoff's RoutingDecision), else "".
+ROUTING_TEAM = Coalesce(F("routing_decision__team__slug"), Value(""))
+
+
+def _with_team(leads: QuerySet[Lead]) -> QuerySet[Lead]:
+    """``leads`` with ``routing_team`` (``ROUTING_TEAM``), for the raw SQL that groups by that column."""
+    return leads.annotate(routing_team=ROUTING_TEAM)
+
+
 def _lead_rows(day: date, form: str, leads: QuerySet[Lead]) -> list[LeadDayRollup]:
     key = {"day": day, "form": form}
     outcomes = (
-        leads.values_list("routing_team", "first_touch_source", "first_touch_campaign", "first_touch_channel")
+        leads.values_list(ROUTING_TEAM, "first_touch_source", "first_touch_campaign", "first_touch_channel")
         .annotate(leads=Count("*"), mqls=count_where(reached_mql()), sqls=count_where(reached_sql()))
         .order_by()
     )
@@ -116,7 +126,7 @@ def _lead_rows(day: date, form: str, leads: QuerySet[Lead]) -> list[LeadDayRollu
 
 def _credit_rows(day: date, form: str, leads: QuerySet[Lead]) -> list[CreditDayRollup]:
     key = {"day": day, "form": form}
-    credits = path_credit_rows(leads, groups=("routing_team", "first_touch_campaign"))
+    credits = path_credit_rows(_with_team(leads), groups=("routing_team", "first_touch_campaign"))
     return [
         CreditDayRollup(**key, channel=row[0], **dict(zip(CREDIT_FIELDS, map(_float, row[1:10]), strict=True)),
                         team=row[10], campaign=row[11])
@@ -149,7 +159,7 @@ def _seconds(later: str, earlier: str) -> str:
 
 def _milestone_rows(leads: QuerySet[Lead]) -> list[tuple[str, str, str, float, int]]:
     """(team, campaign, step, seconds, leads): creation → first MQL, first MQL → first SQL, counted per value."""
-    lead_sql, params = compiled(leads.values("id", "created_at", "routing_team", "first_touch_campaign"))
+    lead_sql, params = compiled(leads.values("id", "created_at", "first_touch_campaign", routing_team=ROUTING_TEAM))
     sql = f"""
         WITH l AS ({lead_sql}),
         m AS (

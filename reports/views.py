@@ -43,7 +43,9 @@ def index(request: AuthenticatedHttpRequest) -> HttpResponseBase:
         "is_all_time": query.get("range") == ALL_TIME and not _has_dates(query),
         "range_urls": _range_urls(query, today=timezone.localdate()),
     }
-    return render(request, "reports/index.html", context)
+    # A filter that does not validate (a reversed range, a form that does not exist) is shown as an error
+    # above the report, which then counts without it.
+    return render(request, "reports/index.html", context, status=400 if filters.errors else 200)
 
 
 def _with_default_range(params: QueryDict, *, today: date) -> QueryDict:

@@ -30,6 +30,14 @@ class ScoringConfig(AppConfig):
     # The decay pass (scoring.services.start_decay_pass): engagement points fade with age, every hour.
     periodic_tasks = {"scoring.tasks.decay_scores": 60}
 
+    def ready(self) -> None:
+        # The lead list and page in admin say why a lead is not an MQL yet; leads imports no higher app,
+        # so scoring hands it the words (scoring.explain).
+        from leads.admin import LeadAdmin
+        from scoring.explain import why_not_mql
+
+        LeadAdmin.explain_hold = staticmethod(why_not_mql)
+
     def load_demo(self, *, users: dict[str, Any], now: datetime, options: DemoOptions) -> str:
         """``manage.py load_demo`` calls this after the apps before it in INSTALLED_APPS; returns a summary."""
         from scoring.demo import load_demo_scoring

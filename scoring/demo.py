@@ -26,6 +26,7 @@ from scoring.services import rescore_all
 
 DEFAULT_MODEL_NAME = "Default B2B model"
 ICP_INDUSTRIES = ("Software", "Fintech", "Healthcare", "Logistics")
+ICP_SIZE_BANDS = ("Mid-market", "Enterprise")
 TERRITORY = ("US", "CA", "GB", "IE", "DE", "NL", "SE", "NO", "DK")
 SENIORITY_ORDER = tuple(
     str(level)
@@ -53,7 +54,9 @@ class RuleSeed:
 
 DEFAULT_RULES = (
     RuleSeed("ICP industry", "attribute_in", 20, {"field": "industry", "values": list(ICP_INDUSTRIES)}),
-    RuleSeed("Company size 200 to 5,000", "numeric_range", 15, {"field": "employee_count", "min": 200, "max": 5000}),
+    # The size band, not the head count: the person states a band on the form when no directory knows the
+    # company, and enrichment gives a known company's head count its band.
+    RuleSeed("Mid-market and enterprise", "attribute_in", 15, {"field": "size_band", "values": list(ICP_SIZE_BANDS)}),
     RuleSeed(
         "Director and above",
         "ordered_at_least",

@@ -883,4 +883,5 @@ def effect_text(params: Mapping[str, Any]) -> str:
 def floor_score(params: Mapping[str, Any]) -> int:
     """The highest score a matching disqualifier leaves."""
     floor = params.get("floor_score")
-    return 0 if floor is None else floor
+    # Blank means "not given", as validation reads it (forms send blank optional inputs as "").
+    return 0 if floor is None or (isinstance(floor, str) and not floor.strip()) else int(floor)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("leads", "scoring", "handoff", "reports", "integrations")
+APPS = ("leads", "scoring", "handoff", "nurture", "reports", "integrations")
 PLATFORM = "core"
 PROJECT = "leadsite"
 
@@ -23,8 +23,9 @@ ALLOWED: dict[str, frozenset[str]] = {
     "leads": frozenset({PLATFORM}),
     "scoring": frozenset({PLATFORM, "leads"}),
     "handoff": frozenset({PLATFORM, "leads", "scoring"}),
-    "reports": frozenset({PLATFORM, "leads", "scoring", "handoff"}),
-    "integrations": frozenset({PLATFORM, "leads", "scoring", "handoff", "reports"}),
+    "nurture": frozenset({PLATFORM, "leads", "scoring"}),
+    "reports": frozenset({PLATFORM, "leads", "scoring", "handoff", "nurture"}),
+    "integrations": frozenset({PLATFORM, "leads", "scoring", "handoff", "nurture", "reports"}),
     PROJECT: frozenset(),  # never walked; listed so that importing it is refused everywhere
 }
 # The project's wiring, not application code: settings name every app, the URL root includes each one's URLs.

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import Group, User
 from django.contrib.contenttypes.models import ContentType
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.http import HttpResponse
 from django.test import Client
@@ -29,8 +30,8 @@ from pytest_django.fixtures import Settings
 
 from core import roles
 from handoff import services as handoff_services
-from handoff.models import Notification
-from handoff.tests.factories import MQLFactory, SLAPolicyFactory, TeamFactory
+from handoff.models import FollowUp, Notification, RepPool, RoutingRule, SavedView
+from handoff.tests.factories import MQLFactory, SLAPolicyFactory, TeamFactory, route
 from integrations.models import ApiKey
 from integrations.tests.factories import ApiKeyFactory, WebhookDeliveryFactory, api_headers
 from leads.models import (
@@ -39,13 +40,15 @@ from leads.models import (
     CompanyDirectoryEntry,
     EnrichmentProvider,
     FieldKind,
+    ImportEvent,
     Industry,
     Lead,
+    LeadImport,
     ProposedChange,
     ProviderRun,
-    RoutingRule,
     SizeBand,
     StageChange,
+    SuppressedAddress,
 )
 from leads.tests.factories import (
     FIXED_NOW,
@@ -56,6 +59,8 @@ from leads.tests.factories import (
     SubmissionFactory,
     UserFactory,
 )
+from nurture.models import Send
+from nurture.tests.factories import EnrollmentFactory, TrackFactory
 from reports.models import FirstTouchCorrection, Spend
 from scoring.models import RescoreJob
 from scoring.tests.factories import ScoringRuleFactory
@@ -137,8 +142,13 @@ ADMIN_MODELS: list[tuple[str, str, tuple[Any, ...]]] = [
     ("leads.companydirectoryentry", "directoryentry", EDITED_BY_MARKETING),
     ("leads.sizeband", "sizeband", EDITED_BY_MARKETING),
     ("leads.industry", "industry", EDITED_BY_MARKETING),
-    ("leads.routingrule", "routingrule", (ALL, MARKETING, ALL, ALL, NONE)),  # the default rule stays
+    ("handoff.routingrule", "routingrule", (ALL, MARKETING, ALL, ALL, NONE)),  # the default rule stays
     ("leads.channelrule", "channelrule", READ_BY_MANAGERS),
+    # Lists staff import (badge scans): marketing; an import is undone, never deleted; suppression is add-only.
+    ("leads.importevent", "importevent", (MARKETING, MARKETING, MARKETING, MARKETING, NONE)),
+    # The world's import is not mapped yet: its page sends the marketer on to map its columns.
+    ("leads.leadimport", "leadimport", (MARKETING, MARKETING, (NO, NO, 302), MARKETING, NONE)),
+    ("leads.suppressedaddress", "suppressedaddress", (MARKETING, MARKETING, MARKETING, MARKETING, NONE)),
     ("scoring.scoringmodel", "scoringmodel", READ_BY_MANAGERS),
     ("scoring.scoringrule", "scoringrule", READ_BY_MANAGERS),
     ("scoring.rescorejob", "rescorejob", (MARKETING, NONE, MARKETING, MARKETING, NONE)),
@@ -146,6 +156,8 @@ ADMIN_MODELS: list[tuple[str, str, tuple[Any, ...]]] = [
     # Teams and SLA policies: a manager keeps their own (not who is in it); marketing reads them all.
     ("handoff.team", "team", (LISTS_OWN, MANAGERS, OWN, OWN, NONE)),
     ("handoff.slapolicy", "slapolicy", (LISTS_OWN, MANAGERS, OWN, OWN, NONE)),
+    # Rep pools are part of running a team: its managers keep them; marketing reads them to route to them.
+    ("handoff.reppool", "reppool", (LISTS_OWN, MANAGERS, OWN, OWN, OWN_MGR)),
     ("handoff.assignment", "assignment", (LISTS_OWN_MGR, NONE, OWN_MGR, OWN_MGR, NONE)),
     ("handoff.notification", "notification", (LISTS_OWN_MGR, NONE, OWN_MGR, OWN_MGR, NONE)),
     ("reports.spend", "spend", READ_BY_MANAGERS),
@@ -154,6 +166,15 @@ ADMIN_MODELS: list[tuple[str, str, tuple[Any, ...]]] = [
     ("integrations.apikey", "token", (LISTS_ALL, MARKETING, ALL, ALL, NONE)),
     ("integrations.webhookendpoint", "endpoint", (ALL, MARKETING, ALL, ALL, NONE)),
     ("integrations.webhookdelivery", "delivery", (LISTS_OWN, NONE, OWN, OWN, NONE)),
+    # The audit trail (marketing reads it; nobody adds, changes or deletes an entry) and retention policies,
+    # which erase leads: marketing's, who may erase. ("nothing": no row to open, so a change page redirects.)
+    ("auditlog.logentry", "nothing", (MARKETING, NONE, (NO, NO, 302), GONE, NONE)),
+    ("integrations.retentionpolicy", "nothing", (MARKETING, MARKETING, (NO, NO, 302), GONE, NONE)),
+    ("integrations.retentionrun", "nothing", (MARKETING, NONE, (NO, NO, 302), GONE, NONE)),
+    # Nurture: marketing builds the tracks, managers read them; enrollments and emails follow their lead's scope.
+    ("nurture.track", "track", READ_BY_MANAGERS),
+    ("nurture.enrollment", "enrollment", (LISTS_OWN, NONE, OWN, OWN, NONE)),
+    ("nurture.send", "nurturesend", (LISTS_OWN, NONE, OWN, OWN, NONE)),
 ]  # fmt: skip
 
 
@@ -191,9 +212,18 @@ ADMIN: dict[str, Row] = {
     "admin/(?P<url>.*)$": Row(admin_page(staff=404)),
     "admin:auth_user_password_change": Row(admin_page(staff=403), obj="user"),
     "admin:leads_channelrule_try": Row(admin_page(staff=200)),
+    "admin:handoff_routingrule_test": Row(admin_page(staff=200), obj="routingrule"),  # who reads routing rules
+    "admin:leads_leadimport_map": Row(admin_page(managers=403, marketer=200)),
+    "admin:leads_leadimport_progress": Row(admin_page(managers=403, marketer=200)),
+    "admin:leads_leadimport_start": Row(admin_page(staff=405)),  # POST only
+    "admin:leads_leadimport_undo": Row(admin_page(staff=405)),  # POST only
+    "admin:leads_captureform_analytics": Row(admin_page(managers=403, marketer=200)),
+    "admin:leads_captureform_form_analytics": Row(admin_page(managers=403, marketer=200)),
     "admin:reports_spend_import": Row(admin_page(managers=403, marketer=200)),
     "admin:leads_companydirectory_import": Row(admin_page(managers=403, marketer=200)),
     "admin_status": Row(admin_page(staff=200)),
+    "admin:nurture_track_preview": Row(admin_page(staff=200), obj="track"),  # who reads tracks (managers too)
+    "scoring_rule_effectiveness": Row(admin_page(staff=200)),  # who reads scoring rules (managers too)
     # A proposed change is decided in admin by who may change leads (marketing); a manager only reads.
     "admin:leads_lead_decide_change": Row(
         admin_page(mgr_a=(403, 404), mgr_b=(404, 403), marketer=302), method="post", obj="change"
@@ -227,6 +257,7 @@ PAGES: dict[str, Row] = {
     "leads:form": Row(cells(everyone=200)),
     "leads:form_embed": Row(cells(everyone=200)),
     "leads:form_embed_script": Row(cells(everyone=200)),
+    "leads:form_start": Row(cells(everyone=405)),  # the form page's script POSTs it (form analytics)
     "leads:form_preview": Row(cells(anon=SIGN_IN, keys=SIGN_IN, reps=403, managers=403, marketer=200)),
     "leads:asset": Row(cells(everyone=404)),
     # The inbox: a rep works their own lead; a manager sees and reassigns their team's.
@@ -283,7 +314,54 @@ PAGES: dict[str, Row] = {
         method="post",
         data={"bulk-ids": "{assignment}", "bulk-to": "team:{my_team}", "bulk-reason": "Cover"},
     ),
+    # The rep's daily tools: live counts, bulk actions (a confirmation page first), saved views, follow-ups.
+    "handoff:inbox_pulse": Row(cells(anon=SIGN_IN, keys=SIGN_IN, reps=200, managers=200, marketer=403)),
+    "handoff:inbox_bulk": Row(
+        cells(anon=SIGN_IN, keys=SIGN_IN, rep_a=(200, 404), rep_b=(404, 200), managers=404, marketer=403),
+        method="post",
+        data={"action": "accept", "ids": "{assignment}"},
+    ),
+    "handoff:save_view": Row(
+        cells(anon=SIGN_IN, keys=SIGN_IN, reps=302, managers=302, marketer=403),
+        method="post",
+        data={"name": "Mine", "query": "stage=mql"},
+    ),
+    **{
+        name: Row(
+            cells(anon=SIGN_IN, keys=SIGN_IN, rep_a=(302, 404), rep_b=(404, 302), managers=404, marketer=403),
+            method="post",
+            obj=obj,
+        )
+        for name, obj in (("handoff:delete_view", "savedview"), ("handoff:complete_follow_up", "followup"))
+    },
+    "handoff:add_follow_up": Row(
+        cells(
+            anon=SIGN_IN,
+            keys=SIGN_IN,
+            rep_a=(302, 404),
+            rep_b=(404, 302),
+            mgr_a=(302, 404),
+            mgr_b=(404, 302),
+            marketer=403,
+        ),
+        method="post",
+        obj="lead",
+        data={"followup-due_at": "2030-01-01T09:00", "followup-note": "Call back"},
+    ),
+    "handoff:set_timezone": Row(
+        cells(anon=SIGN_IN, keys=SIGN_IN, people=302), method="post", data={"timezone": "Europe/Oslo"}
+    ),
+    "handoff:team_bulk": Row(
+        cells(anon=SIGN_IN, keys=SIGN_IN, reps=403, mgr_a=(200, 404), mgr_b=(404, 200), marketer=403),
+        method="post",
+        data={"action": "reassign", "bulk-ids": "{assignment}", "bulk-to": "team:{my_team}", "bulk-reason": "Cover"},
+    ),
     "reports:index": Row(cells(anon=SIGN_IN, keys=SIGN_IN, reps=403, staff=200)),
+    # Nurture emails' links carry signed tokens; bounce reports are POSTed, signed, by the mail service.
+    "nurture:click": Row(cells(everyone=404)),
+    "nurture:unsubscribe": Row(cells(everyone=404)),
+    "nurture:bounces": Row(cells(everyone=405)),
+    "nurture:report": Row(cells(anon=SIGN_IN, keys=SIGN_IN, reps=403, staff=200)),
 }
 
 # --- API ------------------------------------------------------------------------------------------------
@@ -345,6 +423,20 @@ API: dict[str, Row] = {
         ),
         obj="lead",
     ),
+    "api:lead_consent_proof": Row(  # who sees the lead sees its consent proof
+        cells(
+            anon=NO_KEY,
+            rep_a=(200, 404),
+            rep_b=(404, 200),
+            mgr_a=(200, 404),
+            mgr_b=(404, 200),
+            marketer=200,
+            capture=403,
+            read=200,
+            full=200,
+        ),
+        obj="lead",
+    ),
     "api:lead_accept": Row(REP_ACTION, method="post", obj="lead"),
     "api:lead_contact": Row(REP_ACTION, method="post", obj="lead", data={"kind": "call"}),
     "api:lead_qualify": Row(  # before a logged contact, qualifying is a conflict (for the lead's rep)
@@ -357,6 +449,21 @@ API: dict[str, Row] = {
     "api:lead_recycle": Row(REP_ACTION, method="post", obj="lead", data={"recycle_on": "2030-01-01"}),
     "api:report_funnel": Row(cells(anon=NO_KEY, reps=403, staff=200, capture=403, read=200, full=200)),
     "api:report_attribution": Row(cells(anon=NO_KEY, reps=403, staff=200, capture=403, read=200, full=200)),
+    "nurture_api:tracks": Row(cells(anon=NO_KEY, reps=403, staff=200, capture=403, read=200, full=200)),
+    "nurture_api:lead": Row(  # who sees the lead sees its nurture history
+        cells(
+            anon=NO_KEY,
+            rep_a=(200, 404),
+            rep_b=(404, 200),
+            mgr_a=(200, 404),
+            mgr_b=(404, 200),
+            marketer=200,
+            capture=403,
+            read=200,
+            full=200,
+        ),
+        obj="lead",
+    ),
 }
 
 MATRIX: dict[str, Row] = {**ADMIN, **PAGES, **API}
@@ -442,15 +549,17 @@ def _team_side(label: str, rep: Any, manager: Any, form: CaptureForm) -> dict[st
     """One team with its rep and manager, a lead assigned there, a lead waiting for it, and their records."""
     team = TeamFactory(slug=f"team-{label}", name=f"Team {label.upper()}", members=[rep], managers=[manager])
     lead, waiting = (MQLFactory(email=f"{name}-{label}@acme.example") for name in ("lead", "waiting"))
-    Lead.objects.filter(pk=waiting.pk).update(routing_team=team.slug)
+    route(waiting, team=team)
     for person in (lead, waiting):
         ConsentFactory(lead=person)
     assignment = handoff_services.assign_lead(lead=lead, team=team, now=FIXED_NOW)
+    enrollment = EnrollmentFactory(lead=lead)
     return {
         "lead": lead.pk, "email": lead.email, "waiting": waiting.pk, "team": team.pk, "assignment": assignment.pk,
         "notification": Notification.objects.create(
             kind="reminder", assignment=assignment, subject="Due soon", body="", created_at=FIXED_NOW).pk,
         "slapolicy": SLAPolicyFactory(team=team).pk,
+        "reppool": RepPool.objects.create(team=team, name=f"Seniors {label.upper()}").pk,
         "stagechange": StageChange.objects.create(lead=lead, from_stage="new", to_stage="mql", changed_at=FIXED_NOW).pk,
         "submission": SubmissionFactory(form=form, lead=lead, consent_text=form.consent_texts.get()).pk,
         "providerrun": ProviderRun.objects.create(
@@ -461,6 +570,12 @@ def _team_side(label: str, rep: Any, manager: Any, form: CaptureForm) -> dict[st
             lead=lead, corrected_by=manager, corrected_at=FIXED_NOW, touched_at=FIXED_NOW, reason="Fair").pk,
         "change": ProposedChange.objects.create(lead=lead, field="job_title", value="CTO", created_at=FIXED_NOW).pk,
         "token": ApiKeyFactory(user=rep, scope="read").pk,
+        "followup": FollowUp.objects.create(
+            lead=lead, rep=rep, due_at=FIXED_NOW, note="Call back", created_at=FIXED_NOW).pk,
+        "savedview": SavedView.objects.create(owner=rep, name=f"View {label}", created_at=FIXED_NOW).pk,
+        "enrollment": enrollment.pk,
+        "nurturesend": Send.objects.create(enrollment=enrollment, track=enrollment.track, lead=lead, position=1,
+                                           subject="Hi", created_at=FIXED_NOW).pk,
     }  # fmt: skip
 
 
@@ -470,14 +585,26 @@ def _shared_objects(form: CaptureForm) -> dict[str, Any]:
     return {
         "form": form.pk, "slug": form.slug, "nothing": 0, "scoringmodel": rule.scoring_model_id, "scoringrule": rule.pk,
         "rescorejob": RescoreJob.objects.create(created_at=FIXED_NOW).pk,
+        "track": TrackFactory(key="matrix-track").pk,
         "spend": Spend.objects.create(source="google", month=FIXED_NOW.date().replace(day=1), amount=1).pk,
         "endpoint": WebhookDeliveryFactory(payload={"lead": {"id": 0}}).endpoint_id,
         "directoryentry": CompanyDirectoryEntry.objects.create(domain="acme.example").pk,
+        **_import_objects(),
         **{kind: model.objects.order_by("pk").first().pk for kind, model in (  # type: ignore[attr-defined]
             ("group", Group), ("user", User), ("schedule", Schedule), ("channelrule", ChannelRule),
             ("enrichmentprovider", EnrichmentProvider), ("sizeband", SizeBand), ("industry", Industry),
             ("routingrule", RoutingRule))},
     }  # fmt: skip
+
+
+def _import_objects() -> dict[str, Any]:
+    event = ImportEvent.objects.create(name="Matrix Summit", source="matrix-summit")
+    batch = LeadImport.objects.create(
+        event=event, file=ContentFile(b"Email\na@b.example\n", name="m.csv"), file_name="m.csv", columns=["Email"],
+        consent_text="Notice", created_at=FIXED_NOW,
+    )  # fmt: skip
+    suppressed = SuppressedAddress.objects.create(email_hash="0" * 64, created_at=FIXED_NOW)
+    return {"importevent": event.pk, "leadimport": batch.pk, "suppressedaddress": suppressed.pk}
 
 
 # --- Calling a URL as a role ----------------------------------------------------------------------------------
@@ -502,7 +629,8 @@ def url_of(pattern: Pattern, row: Row, world: World, column: int) -> str:
 
 def _argument(name: str, row: Row, world: World, column: int) -> str:
     kind = {"lead_id": row.obj if row.obj in ("waiting", "lead") else "lead", "token_id": "token",
-            "change_id": "change", "object_id": row.obj, "id": "user", "slug": "slug"}.get(name)  # fmt: skip
+            "change_id": "change", "object_id": row.obj, "id": "user", "slug": "slug", "import_id": "leadimport",
+            "form_id": "form", "view_id": "savedview", "follow_up_id": "followup"}.get(name)  # fmt: skip
     if kind:
         return str(world.ids[kind][column])
     if name == "content_type_id":

@@ -36,7 +36,7 @@ class LeadFilter(django_filters.FilterSet):
         field_name="owner_id", min_value=1, max_value=MAX_SCORE, help_text="The id of the user who owns the lead."
     )
     team = django_filters.CharFilter(
-        field_name="routing_team",
+        field_name="routing_decision__team__slug",
         max_length=50,
         help_text="The slug of the sales team routing gave the lead (`routing_team`), not the team of a later "
         "reassignment.",

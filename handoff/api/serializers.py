@@ -13,7 +13,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from handoff.models import Assignment, ContactKind
+from handoff.models import Assignment, ContactKind, RoutingDecision
 from leads.api.serializers import ConsentSerializer
 from leads.models import Lead, Touch
 
@@ -26,13 +26,32 @@ class _ContactKindField(serializers.ChoiceField):
     pass
 
 
+class RoutingValueField(serializers.CharField):
+    """A value of the lead's routing decision (``team`` → its slug, or ``nurture_track``); "" when there is none."""
+
+    def __init__(self, *, part: str, **kwargs: Any) -> None:
+        self.part = part
+        super().__init__(read_only=True, **kwargs)
+
+    def get_attribute(self, instance: Lead) -> str:
+        decision = getattr(instance, "routing_decision", None)  # None when the lead was never routed
+        if decision is None:
+            return ""
+        if self.part == "team":
+            return decision.team.slug if decision.team is not None else ""
+        return str(getattr(decision, self.part))
+
+
 class LeadListSerializer(serializers.ModelSerializer[Lead]):
     """A lead as a list row: who, where it stands, and where it came from."""
 
     name = serializers.CharField(source="full_name", read_only=True, help_text="First and last name.")
     owner_id = serializers.IntegerField(read_only=True, allow_null=True, help_text="The user who owns the lead.")
     # Plain strings: these are often empty, which a slug or URL format would not allow.
-    routing_team = serializers.CharField(read_only=True, help_text="The slug of the team routing chose, or empty.")
+    routing_team = RoutingValueField(
+        part="team",
+        help_text="The slug of the team routing chose, or empty (routed to a nurture track, or not routed yet).",
+    )
 
     class Meta:
         model = Lead
@@ -95,6 +114,11 @@ class SLAStateSerializer(serializers.Serializer):
     sla_due_at = serializers.DateTimeField(source="sla.due_at")
     sla_met_at = serializers.DateTimeField(source="sla.met_at", allow_null=True)
     sla_breached_at = serializers.DateTimeField(source="sla.breached_at", allow_null=True)
+    reasons = serializers.JSONField(
+        help_text="Why this rep: `how` (`rotation` or `chosen`), `summary`, and for a rotation the `candidates` "
+        "considered, each with `rep`, `weight` (capacity), `open` and `breached` load, `out_of_office`, "
+        "`considered`/`not_considered_because`, `rank` and `chosen`."
+    )
     sla_status = serializers.SerializerMethodField(
         help_text="`met` (first contact logged in time or late), `breached` (due and no contact), `running`, or "
         "`stopped`."
@@ -111,14 +135,32 @@ class SLAStateSerializer(serializers.Serializer):
         return "running"
 
 
+class RoutingDecisionSerializer(serializers.ModelSerializer[RoutingDecision]):
+    """Where routing sent the lead and why."""
+
+    team = serializers.CharField(source="team.slug", default="", help_text="The team's slug, or empty.")
+    pool = serializers.CharField(source="pool.name", default="", help_text="The rep pool's name, or empty.")
+    rule = serializers.CharField(source="rule_name", help_text="The rule that decided.")
+    reasons = serializers.JSONField(
+        help_text="`summary`, the conditions that `held`, the rules `passed_over` (each with the condition that "
+        "`failed`), and the `destination` in words."
+    )
+
+    class Meta:
+        model = RoutingDecision
+        fields = ["destination", "team", "pool", "nurture_track", "rule", "reasons", "decided_at"]
+        read_only_fields = fields
+
+
 class LeadDetailSerializer(LeadListSerializer):
-    """A lead with its first touch, score breakdown, consents, SLA state and enrichment."""
+    """A lead with its first touch, score breakdown, consents, routing, SLA state and enrichment."""
 
     first_touch = TouchSerializer(read_only=True, allow_null=True, help_text="The touch the lead is credited to.")
     score_breakdown = serializers.JSONField(read_only=True, help_text="The scoring rules that matched, with points.")
     consents = ConsentSerializer(many=True, read_only=True)
     website = serializers.CharField(read_only=True)
     sla = serializers.SerializerMethodField(help_text="The open assignment and its SLA; null when not with sales.")
+    routing = serializers.SerializerMethodField(help_text="Where routing sent the lead and why; null if never routed.")
 
     class Meta(LeadListSerializer.Meta):
         fields = [
@@ -130,6 +172,7 @@ class LeadDetailSerializer(LeadListSerializer):
             "scored_at",
             "consents",
             "sla",
+            "routing",
             "company_domain",
             "website",
             "industry",
@@ -142,6 +185,11 @@ class LeadDetailSerializer(LeadListSerializer):
             "enriched_at",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(RoutingDecisionSerializer(allow_null=True))
+    def get_routing(self, lead: Lead) -> dict[str, Any] | None:
+        decision = getattr(lead, "routing_decision", None)
+        return RoutingDecisionSerializer(decision).data if decision is not None else None
 
     @extend_schema_field(SLAStateSerializer(allow_null=True))
     def get_sla(self, lead: Lead) -> dict[str, Any] | None:

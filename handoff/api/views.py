@@ -56,7 +56,11 @@ def visible_leads(request: Request) -> QuerySet[Lead]:
 
 
 # A list row reads these columns only: a lead's JSON columns cost more to read than the row is worth.
-LIST_COLUMNS = [name for name in LeadListSerializer.Meta.fields if name not in ("name", "owner_id")] + ["owner"]
+LIST_COLUMNS = [
+    *(name for name in LeadListSerializer.Meta.fields if name not in ("name", "owner_id", "routing_team")),
+    "owner",
+    "routing_decision__team__slug",
+]
 
 
 class LeadCursorPagination(CursorPagination):
@@ -76,7 +80,7 @@ class LeadListView(generics.ListAPIView):
     pagination_class = LeadCursorPagination
 
     def get_queryset(self) -> QuerySet[Lead]:
-        return visible_leads(self.request).only(*LIST_COLUMNS)
+        return visible_leads(self.request).select_related("routing_decision__team").only(*LIST_COLUMNS)
 
     @extend_schema(
         operation_id="leads_list",
@@ -121,7 +125,7 @@ class LeadDetailView(generics.RetrieveAPIView):
         assignments = Assignment.objects.select_related("team", "sla").order_by("-assigned_at", "-id")
         return (
             visible_leads(self.request)
-            .select_related("first_touch")
+            .select_related("first_touch", "routing_decision__team", "routing_decision__pool")
             .prefetch_related("consents", Prefetch("assignments", assignments))
         )
 
@@ -133,8 +137,9 @@ class LeadDetailView(generics.RetrieveAPIView):
         summary="One lead",
         description=(
             "One lead in full: its first touch, score with the breakdown by rule, consents, SLA state (the "
-            "open assignment with its due, met and breached times; null when the lead is not with sales) and "
-            "the enrichment fields.\n\n"
+            "open assignment with its due, met and breached times and why its rep got it; null when the lead is "
+            "not with sales), where routing sent it and why (`routing`; null if never routed) and the enrichment "
+            "fields.\n\n"
             "A lead you may not see (another rep's, say) is a 404, the same as a lead that does not exist."
         ),
         parameters=[LEAD_ID_PARAMETER],

@@ -21,6 +21,16 @@ from handoff.services.assignment import (
     sla_terms_for,
     team_for_lead,
 )
+from handoff.services.daily_work import (
+    SavedViewNameTakenError,
+    add_follow_up,
+    bulk_manager_action,
+    bulk_rep_action,
+    complete_follow_up,
+    delete_view,
+    save_view,
+    set_viewer_timezone,
+)
 from handoff.services.errors import (
     ActionNotAllowedError,
     AlreadyAssignedError,
@@ -29,7 +39,12 @@ from handoff.services.errors import (
     NoEligibleRepError,
     NoUsableConsentError,
 )
-from handoff.services.notifications import deliver_notification, queue_notification, retry_unsent_notifications
+from handoff.services.notifications import (
+    deliver_notification,
+    deliver_notifications,
+    queue_notification,
+    retry_unsent_notifications,
+)
 from handoff.services.personal_data import erase_lead_personal_data, lead_personal_data
 from handoff.services.sla import SweepResult, flag_sla_events
 
@@ -43,13 +58,20 @@ __all__ = [
     "NoEligibleRepError",
     "NoUsableConsentError",
     "SLATerms",
+    "SavedViewNameTakenError",
     "SweepResult",
     "accept_assignment",
+    "add_follow_up",
     "assign_lead",
     "assign_lead_step",
     "assign_leads",
     "assign_waiting_leads",
+    "bulk_manager_action",
+    "bulk_rep_action",
+    "complete_follow_up",
+    "delete_view",
     "deliver_notification",
+    "deliver_notifications",
     "erase_lead_personal_data",
     "flag_sla_events",
     "lead_personal_data",
@@ -62,6 +84,8 @@ __all__ = [
     "reject_lead",
     "retry_unsent_notifications",
     "return_recycled_leads",
+    "save_view",
+    "set_viewer_timezone",
     "sla_terms_for",
     "team_for_lead",
 ]

@@ -30,6 +30,7 @@ from handoff.models import (
 )
 from handoff.services.assignment import assign_lead_step
 from handoff.services.errors import ActionNotAllowedError, AssignmentConflictError, HandoffError
+from leads import events
 from leads.models import Lead, Stage
 from leads.services import (
     StageConflictError,
@@ -90,28 +91,37 @@ def qualify_lead(*, assignment: Assignment, rep: User, bant: BANT, now: datetime
     return assignment
 
 
-def reject_lead(*, assignment: Assignment, rep: User, reason: str, now: datetime) -> Assignment:
-    """Send the lead back to marketing as rejected, with the rep's reason; it leaves the rep's hands."""
+def reject_lead(*, assignment: Assignment, rep: User, reason: str, now: datetime, by: User | None = None) -> Assignment:
+    """Send the lead back to marketing as rejected, with the rep's reason; it leaves the rep's hands.
+
+    ``by`` is who decided when it is not the rep (their manager, from the team queue).
+    """
     with transaction.atomic():
         _end(assignment, rep=rep, outcome=AssignmentOutcome.REJECTED, now=now)
-        _move_lead(assignment.lead, to_stage=Stage.REJECTED, rep=rep, now=now, reason=reason)
+        _move_lead(assignment.lead, to_stage=Stage.REJECTED, rep=by or rep, now=now, reason=reason)
         _release(assignment, rep=rep, now=now)
     return assignment
 
 
-def recycle_lead(*, assignment: Assignment, rep: User, recycle_on: date, reason: str, now: datetime) -> Assignment:
+def recycle_lead(
+    *, assignment: Assignment, rep: User, recycle_on: date, reason: str, now: datetime, by: User | None = None
+) -> Assignment:
     """Return the lead to nurture until ``recycle_on`` (not ready yet, but worth another try later).
 
     The lead is parked until that day starts in the team's timezone: scoring keeps it out of MQL, and
-    ``return_recycled_leads`` brings it back then.
+    ``return_recycled_leads`` brings it back then. ``by`` is who decided when it is not the rep.
     """
     with transaction.atomic():
         _end(assignment, rep=rep, outcome=AssignmentOutcome.RECYCLED, now=now, recycle_on=recycle_on)
         note = f"Recycled until {recycle_on:%Y-%m-%d}" + (f": {reason}" if reason else "")
-        _move_lead(assignment.lead, to_stage=Stage.NURTURE, rep=rep, now=now, reason=note)
+        _move_lead(assignment.lead, to_stage=Stage.NURTURE, rep=by or rep, now=now, reason=note)
         _release(assignment, rep=rep, now=now)
         ends_at = start_of_day(recycle_on, timezone_name=assignment.team.timezone)
         set_nurture_end(lead_id=assignment.lead_id, ends_at=ends_at, now=now)
+        # The nurture app (if installed) enrolls the lead in the recycle track until that date, after commit.
+        events.request_nurture(
+            lead_id=assignment.lead_id, source=events.NURTURE_FROM_RECYCLE, reason=note, until=ends_at
+        )
     return assignment
 
 

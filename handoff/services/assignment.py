@@ -1,7 +1,10 @@
 """Handing leads to reps: weighted round-robin within a team, manual (re)assignment, and the pipeline step.
 
-The rotation is stride scheduling, pure in ``handoff.rotation``: each rep's place on the team's clock is
-``Membership.next_turn_at``, the clock is ``Team.rotation_clock``.
+The rotation is stride scheduling weighed by current load, pure in ``handoff.rotation``: each rep's place
+on the team's clock is ``Membership.next_turn_at``, the clock is ``Team.rotation_clock``, and each rep's
+open and breached assignments are counted in the same query that reads the team's members. Every
+assignment keeps its reasons (``Assignment.reasons``): who picked, each candidate with their capacity
+weight, open and breached load and time off, and why the winner won.
 
 Concurrency: the team row is the cursor. Its update and the new assignment happen in one transaction
 that first locks the team row (``select_for_update`` on PostgreSQL; SQLite's ``IMMEDIATE`` transactions
@@ -13,13 +16,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Count, F, Q
 
+from core.batch import once_per_batch
 from handoff import rotation
 from handoff.models import (
     Assignment,
@@ -27,6 +32,9 @@ from handoff.models import (
     BreachAction,
     Membership,
     NotificationKind,
+    RepPool,
+    RoutingDecision,
+    RoutingDestination,
     SLAPolicy,
     SLARecord,
     Team,
@@ -40,6 +48,7 @@ from handoff.services.errors import (
     NoUsableConsentError,
 )
 from handoff.services.notifications import queue_notification
+from handoff.services.routing import route_lead
 from leads import events
 from leads.models import Lead, Stage, usable_consent_q
 from leads.services import set_nurture_end, set_owner
@@ -60,7 +69,7 @@ class SLATerms:
     policy: SLAPolicy | None = None
 
 
-DEFAULT_TERMS = SLATerms(timedelta(hours=24), 75, BreachAction.NOTIFY_MANAGER)
+DEFAULT_TERMS = SLATerms(timedelta(hours=settings.DEFAULT_SLA_HOURS), 75, BreachAction.NOTIFY_MANAGER)
 
 
 def assign_lead(
@@ -72,8 +81,9 @@ def assign_lead(
     reason: str = "",
     rep: User | None = None,
     notify: bool = True,
+    pool: RepPool | None = None,
 ) -> Assignment:
-    """Hand ``lead`` to the next rep of ``team`` in weighted rotation (or to ``rep``), and start its SLA clock.
+    """Hand ``lead`` to the next rep of ``team`` (of its ``pool``) by rotation, or to ``rep``; start its SLA clock.
 
     Sets the lead's owner and emails the rep. A lead recycled to nurture until a date is taken out of
     its park: whoever assigns it now (a manager from the team queue) has decided it is time. Raises
@@ -89,19 +99,20 @@ def assign_lead(
         team = _lock_team(team)
         if Assignment.objects.open().filter(lead=lead).exists():
             raise AlreadyAssignedError(f"{lead} is already assigned.")
-        membership = _membership_of(team, rep) if rep is not None else _next_member(team, now=now)
+        chosen = _chosen(team, rep, by=by, reason=reason) if rep is not None else _next_member(team, now=now, pool=pool)
         if lead.nurture_ends_at is not None:
             set_nurture_end(lead_id=lead.pk, ends_at=None, now=now)
             lead.nurture_ends_at = None
         return _create_assignment(
             lead=lead,
             team=team,
-            membership=membership,
+            membership=chosen.membership,
             now=now,
             by=by,
             reason=reason,
             is_rotation_pick=rep is None,
             notify=notify,
+            reasons=chosen.reasons,
         )
 
 
@@ -122,9 +133,9 @@ def reassign_lead(
     with transaction.atomic():
         team = _lock_team(team or assignment.team)
         if rep is not None:
-            membership = _membership_of(team, rep)
+            chosen = _chosen(team, rep, by=by, reason=reason)
         else:
-            membership = _next_member(team, now=now, exclude_user_id=assignment.rep_id)
+            chosen = _next_member(team, now=now, exclude_user_id=assignment.rep_id)
         ended = Assignment.objects.filter(pk=assignment.pk, ended_at__isnull=True).update(
             ended_at=now, outcome=AssignmentOutcome.REASSIGNED
         )
@@ -136,12 +147,13 @@ def reassign_lead(
         return _create_assignment(
             lead=assignment.lead,
             team=team,
-            membership=membership,
+            membership=chosen.membership,
             now=now,
             by=by,
             reason=reason,
             is_rotation_pick=rep is None,
             notify=True,
+            reasons=chosen.reasons,
         )
 
 
@@ -195,8 +207,9 @@ def assign_lead_step(*, lead_id: int, now: datetime) -> str:
     """Pipeline step 4: assign an unowned MQL to its routed team. Safe to run again: it only acts once.
 
     Leaves the lead unassigned (it shows in the managers' queue) when routing names no team or the
-    team has nobody available; ``assign_waiting_leads`` tries again later. Returns what happened:
-    "assigned", "not waiting", "no team", "nobody available" or "no consent".
+    team has nobody available; ``assign_waiting_leads`` tries again later. A lead routing sent to a
+    nurture track is not sales' until a rule or a person sends it there. Returns what happened:
+    "assigned", "not waiting", "in nurture", "no team", "nobody available" or "no consent".
     """
     lead = Lead.objects.filter(pk=lead_id).first()
     if lead is None:
@@ -219,17 +232,28 @@ def assign_waiting_leads(*, now: datetime, limit: int = 100) -> int:
     """Assign routed MQLs still unowned (the pipeline task was lost, or the team had nobody in); returns how many.
 
     The safety net behind the pipeline step, run every minute. Leads no team can take stay in the
-    managers' queue.
+    managers' queue. A lead routed to nurture is left there unless its score changed since routing
+    decided (bulk rescoring runs no pipeline): it is routed again first, and assigned if a rule now
+    sends it to sales.
     """
+    decided_before_score = Q(routing_decision__decided_at__lt=F("scored_at"))
     waiting = (
         Lead.objects.filter(
             stage=Stage.MQL, owner__isnull=True, routed_at__isnull=False, stage_changed_at__lte=now - WAITING_AFTER
         )
         .exclude(nurture_ends_at__gt=now)
+        .exclude(Q(routing_decision__destination=RoutingDestination.NURTURE) & ~decided_before_score)
         .filter(usable_consent_q())  # withdrawn since it became an MQL: waits for marketing, not for a rep
+        .select_related("routing_decision")
         .order_by("stage_changed_at", "pk")[:limit]
     )
-    return sum(_assign_if_waiting(lead, now=now) == "assigned" for lead in waiting)
+    assigned = 0
+    for lead in waiting:
+        decision = getattr(lead, "routing_decision", None)
+        if decision is not None and decision.destination == RoutingDestination.NURTURE:
+            route_lead(lead_id=lead.pk, now=now)  # scored since routing sent it to nurture: decide again
+        assigned += _assign_if_waiting(lead, now=now) == "assigned"
+    return assigned
 
 
 def _assign_if_waiting(lead: Lead, *, now: datetime) -> str:
@@ -240,11 +264,15 @@ def _assign_if_waiting(lead: Lead, *, now: datetime) -> str:
         return "not waiting"  # recycled until a later date; scoring keeps such leads out of MQL anyway
     if Assignment.objects.open().filter(lead=lead).exists():
         return "not waiting"
-    team = team_for_lead(lead)
+    decision = RoutingDecision.objects.filter(lead=lead).select_related("team", "pool").first()
+    if decision is not None and decision.destination == RoutingDestination.NURTURE:
+        return "in nurture"
+    team = team_for_lead(lead, decision=decision)
     if team is None:
         return "no team"
+    pool = decision.pool if decision is not None and decision.destination == RoutingDestination.POOL else None
     try:
-        assign_lead(lead=lead, team=team, now=now, reason="Assigned by rotation")
+        assign_lead(lead=lead, team=team, now=now, reason="Assigned by rotation", pool=pool)
     except AlreadyAssignedError:
         return "not waiting"  # a retry of the pipeline task got there first
     except NoEligibleRepError:
@@ -254,29 +282,33 @@ def _assign_if_waiting(lead: Lead, *, now: datetime) -> str:
     return "assigned"
 
 
-def team_for_lead(lead: Lead) -> Team | None:
-    """The team routing chose for ``lead`` (``lead.routing_team``, a ``Team.slug``), else the default team.
+def team_for_lead(lead: Lead, *, decision: RoutingDecision | None = None) -> Team | None:
+    """The team routing chose for ``lead`` (its ``RoutingDecision``'s team), else the default team.
 
-    An MQL that routing sent to no team (no rule matched, or a nurture track it has since scored its
-    way out of) goes to the team flagged ``is_default``. An unknown slug assigns nothing, so a
-    misconfigured routing rule shows up in the managers' queue instead of landing on the wrong team.
+    An MQL that routing sent to no team (it was never routed, or no rule matched and there is no default
+    rule) goes to the team flagged ``is_default``. A lead routed to a nurture track has no team: it is not
+    sales' (the caller checks the destination first).
     """
-    slug = lead.routing_team
-    if slug:
-        team = Team.objects.filter(slug=slug).first()
-        if team is None:
-            logger.warning("Lead %s is routed to unknown team %r", lead.pk, slug)
-        return team
+    if decision is None:
+        decision = RoutingDecision.objects.filter(lead=lead).select_related("team").first()
+    if decision is not None and decision.team is not None:
+        return decision.team
+    if decision is not None and decision.destination == RoutingDestination.NURTURE:
+        return None
     return Team.objects.filter(is_default=True).first()
 
 
 def sla_terms_for(*, lead: Lead, team: Team) -> SLATerms:
     """The terms of the first active SLA policy (by priority) that matches ``lead`` in ``team``."""
-    policies = SLAPolicy.objects.filter(Q(team=team) | Q(team__isnull=True), is_active=True)
-    for policy in policies.order_by("priority", "id"):
+    for policy in once_per_batch(_active_policies, team.pk):  # read once per pipeline batch and team
         if _policy_matches(policy, lead=lead):
             return SLATerms(policy.target_duration, policy.reminder_percent, policy.on_breach, policy)
     return DEFAULT_TERMS
+
+
+def _active_policies(team_id: int) -> list[SLAPolicy]:
+    policies = SLAPolicy.objects.filter(Q(team_id=team_id) | Q(team__isnull=True), is_active=True)
+    return list(policies.order_by("priority", "id"))
 
 
 def _policy_matches(policy: SLAPolicy, *, lead: Lead) -> bool:
@@ -301,22 +333,119 @@ def _membership_of(team: Team, rep: User) -> Membership:
     return membership
 
 
-def _next_member(team: Team, *, now: datetime, exclude_user_id: int | None = None) -> Membership:
-    """The active, in-office member whose turn starts first on the rotation clock (ties: the earliest member)."""
+@dataclass(frozen=True)
+class Chosen:
+    """The member who gets the lead, and the reasons stored with the assignment."""
+
+    membership: Membership
+    reasons: dict[str, object]
+
+
+def _chosen(team: Team, rep: User, *, by: User | None, reason: str) -> Chosen:
+    membership = _membership_of(team, rep)
+    who = by.get_username() if by is not None else "Someone"
+    summary = f"{who} chose {rep.get_username()} in {team}" + (f": {reason}" if reason else ".")
+    return Chosen(membership, {"how": "chosen", "team": str(team), "rep": rep.get_username(), "summary": summary})
+
+
+def members_with_load(team: Team) -> list[Membership]:
+    """Every member of ``team`` with ``open_load`` and ``breached_load`` (open assignments, in any team): one query."""
+    open_here = Q(user__assignments__ended_at__isnull=True)
+    return list(
+        team.memberships.select_related("user")
+        .annotate(
+            open_load=Count("user__assignments", filter=open_here),
+            breached_load=Count(
+                "user__assignments", filter=open_here & Q(user__assignments__sla__breached_at__isnull=False)
+            ),
+        )
+        .order_by("pk")
+    )
+
+
+def _next_member(
+    team: Team, *, now: datetime, exclude_user_id: int | None = None, pool: RepPool | None = None
+) -> Chosen:
+    """The available member (of ``pool``, if given) whose load-weighted turn starts first, with the reasons.
+
+    Inactive reps, reps out of office today (team time), reps outside the pool and the rep being reassigned
+    away from are listed in the reasons as not considered, with why.
+    """
     today = now.astimezone(ZoneInfo(team.timezone)).date()
-    candidates = [
-        membership
-        for membership in team.memberships.select_related("user").filter(is_active=True, user__is_active=True)
-        if not membership.is_out_of_office(today) and membership.user_id != exclude_user_id
-    ]
-    if not candidates:
-        raise NoEligibleRepError(f"{team} has no rep available today.")
-    by_seat = {_seat(membership): membership for membership in candidates}
-    return by_seat[rotation.pick(by_seat, clock=team.rotation_clock)]
+    in_pool = set(pool.members.values_list("pk", flat=True)) if pool is not None else None
+    rows: dict[int, dict[str, object]] = {}  # by membership, in the team's order
+    seats: dict[rotation.Seat, Membership] = {}
+    for membership in members_with_load(team):
+        why_not = _why_not_considered(membership, today=today, exclude_user_id=exclude_user_id, in_pool=in_pool)
+        rows[membership.pk] = _candidate_row(membership, today=today, why_not=why_not)
+        if not why_not:
+            seats[_seat(membership)] = membership
+    where = f"pool “{pool.name}” of {team}" if pool is not None else str(team)
+    if not seats:
+        raise NoEligibleRepError(f"{where} has no rep available today.")
+    winner = rotation.pick(seats, clock=team.rotation_clock)
+    for standing in rotation.standings(seats, clock=team.rotation_clock):
+        rows[standing.key].update(rank=standing.rank, turns_behind=standing.turns_behind, chosen=standing.rank == 1)
+    chosen = seats[winner]
+    runner_up = next((row for row in rows.values() if row.get("rank") == 2), None)
+    reasons: dict[str, object] = {
+        "how": "rotation", "team": str(team), "pool": pool.name if pool is not None else "",
+        "candidates": list(rows.values()), "summary": _why_won(chosen, runner_up, where=where),
+    }  # fmt: skip
+    return Chosen(chosen, reasons)
+
+
+def _why_not_considered(
+    membership: Membership, *, today: date, exclude_user_id: int | None, in_pool: set[int] | None
+) -> str:
+    if not membership.is_active or not membership.user.is_active:
+        return "inactive"
+    if membership.is_out_of_office(today):
+        return "out of office"
+    if in_pool is not None and membership.pk not in in_pool:
+        return "not in the pool"
+    if membership.user_id == exclude_user_id:
+        return "the rep it is taken from"
+    return ""
+
+
+def _candidate_row(membership: Membership, *, today: date, why_not: str) -> dict[str, object]:
+    return {
+        "membership": membership.pk,
+        "rep": membership.user.get_username(),
+        "weight": membership.capacity_weight,
+        "open": getattr(membership, "open_load", 0),
+        "breached": getattr(membership, "breached_load", 0),
+        "out_of_office": membership.is_out_of_office(today),
+        "considered": not why_not,
+        "not_considered_because": why_not,
+        "chosen": False,
+    }
+
+
+def _why_won(chosen: Membership, runner_up: dict[str, object] | None, *, where: str) -> str:
+    name = chosen.user.get_username()
+    if runner_up is None:
+        return f"{name} was the only rep of {where} available."
+    open_load, breached_load = getattr(chosen, "open_load", 0), getattr(chosen, "breached_load", 0)
+    load = f"weight {chosen.capacity_weight}, {open_load} open, {breached_load} breached"
+    other = f"weight {runner_up['weight']}, {runner_up['open']} open, {runner_up['breached']} breached"
+    behind = runner_up["turns_behind"]
+    after = f"was {behind} turns behind" if behind else "was level (a tie goes to the member who joined first)"
+    return (
+        f"{name} ({load}) was next in {where}'s rotation, which weighs capacity and current load; "
+        f"the next, {runner_up['rep']} ({other}), {after}."
+    )
 
 
 def _seat(membership: Membership) -> rotation.Seat:
-    return rotation.Seat(key=membership.pk, next_turn_at=membership.next_turn_at, weight=membership.capacity_weight)
+    return rotation.Seat(
+        key=membership.pk,
+        next_turn_at=membership.next_turn_at,
+        weight=membership.capacity_weight,
+        open_load=getattr(membership, "open_load", 0),
+        breached_load=getattr(membership, "breached_load", 0),
+    )
 
 
 def _create_assignment(
@@ -329,10 +458,12 @@ def _create_assignment(
     reason: str,
     is_rotation_pick: bool,
     notify: bool,
+    reasons: dict[str, object] | None = None,
 ) -> Assignment:
-    """Take the team's next turn for ``membership``, record the assignment and its SLA clock, and set the owner."""
+    """Take the team's next turn for ``membership``, record the assignment (with why this rep) and its SLA clock,
+    and set the owner."""
     terms = sla_terms_for(lead=lead, team=team)
-    calendar = team_calendar(team)
+    calendar = once_per_batch(team_calendar, team)  # hours and closed dates: once per pipeline batch and team
     due_at = calendar.add_business_time(now, terms.target_duration)
     remind_at = calendar.add_business_time(now, terms.target_duration * terms.reminder_percent / 100)
     turn = team.turns_taken + 1
@@ -350,6 +481,7 @@ def _create_assignment(
                 assigned_by=by,
                 reason=reason,
                 sla_due_at=due_at,
+                reasons=reasons or {},
             )
     except IntegrityError as error:
         # Another transaction assigned this lead between our check and insert (two teams at once).

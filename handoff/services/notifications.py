@@ -10,7 +10,9 @@ SLA sweep to retry.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING
@@ -39,6 +41,27 @@ SUBJECTS: dict[str, str] = {
 # A notification still unsent this long after it was recorded is retried by the SLA sweep.
 RETRY_AFTER = timedelta(minutes=5)
 MAX_ATTEMPTS = 5
+
+# Inside ``batched_deliveries``: the ids recorded, sent by one task when the batch ends (else None).
+_batch: ContextVar[list[int] | None] = ContextVar("notification_batch", default=None)
+
+
+@contextmanager
+def batched_deliveries() -> Iterator[None]:
+    """Send the notifications recorded inside this block with one task, after the block (the pipeline's batch).
+
+    Enter it outside the batch's transaction: it enqueues when the block ends without an error, so after
+    the commit. An id whose row a savepoint rolled back is skipped by the task; a lost task leaves the rows
+    unsent for the SLA sweep, as with single deliveries.
+    """
+    ids: list[int] = []
+    token = _batch.set(ids)
+    try:
+        yield
+    finally:
+        _batch.reset(token)
+    if ids:
+        _enqueue_task("handoff.tasks.send_notifications", ids)
 
 
 def queue_notification(
@@ -71,16 +94,20 @@ def queue_notification(
             )
     except IntegrityError:
         return None
-    transaction.on_commit(partial(_enqueue_delivery, notification.pk))
+    batch = _batch.get()
+    if batch is not None:
+        batch.append(notification.pk)
+    else:
+        transaction.on_commit(partial(_enqueue_task, "handoff.tasks.send_notification", notification.pk))
     return notification
 
 
-def _enqueue_delivery(notification_id: int) -> None:
+def _enqueue_task(task: str, ids: int | list[int]) -> None:
     try:
-        async_task("handoff.tasks.send_notification", notification_id)
+        async_task(task, ids)
     except Exception:
-        # The broker is down: the row stays unsent and the SLA sweep retries it.
-        logger.exception("Could not enqueue notification %s; the SLA sweep will retry it", notification_id)
+        # The broker is down: the rows stay unsent and the SLA sweep retries them.
+        logger.exception("Could not enqueue %s for %s; the SLA sweep will retry", task, ids)
 
 
 def deliver_notification(*, notification_id: int, now: datetime) -> bool:
@@ -100,6 +127,12 @@ def deliver_notification(*, notification_id: int, now: datetime) -> bool:
         logger.warning("Sending notification %s failed: %s", notification_id, error)
         return False
     return True
+
+
+def deliver_notifications(*, notification_ids: Iterable[int], now: datetime) -> int:
+    """Send each of ``notification_ids`` still recorded and unsent (a batch's); returns how many went out."""
+    existing = Notification.objects.filter(pk__in=list(notification_ids)).order_by("pk").values_list("pk", flat=True)
+    return sum(deliver_notification(notification_id=pk, now=now) for pk in existing)
 
 
 def retry_unsent_notifications(*, now: datetime, limit: int = 100) -> int:

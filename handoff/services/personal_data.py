@@ -1,7 +1,8 @@
 """What handoff holds about a lead's person, for a data subject request (GDPR art. 15, 17 and 20).
 
 ``integrations.privacy`` calls it, inside the request's transaction: the export collects the assignments
-with the reps' notes; the erasure ends an open assignment and blanks the notes and the notification emails.
+with the reps' notes and follow-up tasks; the erasure ends an open assignment and blanks the notes, the
+follow-ups' notes and the notification emails.
 """
 
 from __future__ import annotations
@@ -9,7 +10,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from handoff.models import Assignment, AssignmentOutcome, ContactLog, Notification, QualificationNotes
+from handoff.models import (
+    Assignment,
+    AssignmentOutcome,
+    ContactLog,
+    FollowUp,
+    Notification,
+    QualificationNotes,
+    RoutingDecision,
+)
 from handoff.services.actions import end_assignment
 from leads.models import Lead
 
@@ -25,7 +34,32 @@ def lead_personal_data(*, lead: Lead) -> dict[str, Any]:
         .prefetch_related("contacts", "notifications")
         .order_by("assigned_at", "id")
     )
-    return {"handoff": {"assignments": [_assignment_data(assignment) for assignment in assignments]}}
+    follow_ups = FollowUp.objects.filter(lead=lead).order_by("created_at", "id")
+    return {
+        "handoff": {
+            "routing": _routing_data(lead),
+            "assignments": [_assignment_data(assignment) for assignment in assignments],
+            "follow_ups": [
+                {"note": f.note, "due_at": f.due_at, "created_at": f.created_at, "done_at": f.done_at}
+                for f in follow_ups
+            ],
+        }
+    }
+
+
+def _routing_data(lead: Lead) -> dict[str, Any] | None:
+    """Where routing sent the lead and why (the logic of a decision made about the person, art. 15(1)(h))."""
+    decision = RoutingDecision.objects.filter(lead=lead).select_related("team").first()
+    if decision is None:
+        return None
+    return {
+        "destination": decision.destination,
+        "team": decision.team.name if decision.team else "",
+        "nurture_track": decision.nurture_track,
+        "rule": decision.rule_name,
+        "reasons": {key: decision.reasons.get(key) for key in ("summary", "held", "passed_over", "destination")},
+        "decided_at": decision.decided_at,
+    }
 
 
 def _assignment_data(assignment: Assignment) -> dict[str, Any]:
@@ -62,6 +96,7 @@ def erase_lead_personal_data(*, lead_id: int, now: datetime) -> None:
     assignments.exclude(reason="").update(reason="")
     ContactLog.objects.filter(assignment__in=assignments).exclude(note="").update(note="")
     QualificationNotes.objects.filter(assignment__in=assignments).update(budget="", authority="", need="", timing="")
+    FollowUp.objects.filter(lead_id=lead_id).exclude(note="").update(note="")
     notifications = Notification.objects.filter(assignment__in=assignments)
     # An email still to go would now say nothing: with no recipients, sending it sends nothing.
     notifications.filter(sent_at__isnull=True).update(recipients=[], last_error=NOT_SENT)

@@ -7,9 +7,18 @@ import factory
 from django.contrib.auth.models import Group
 
 from core import roles
-from handoff.models import BreachAction, Membership, SLAPolicy, Team, TeamHours
-from leads.models import Stage
-from leads.tests.factories import LeadFactory, UserFactory
+from handoff.models import (
+    BreachAction,
+    Membership,
+    RepPool,
+    RoutingDecision,
+    RoutingDestination,
+    SLAPolicy,
+    Team,
+    TeamHours,
+)
+from leads.models import Lead, Stage
+from leads.tests.factories import FIXED_NOW, LeadFactory, UserFactory
 
 Hours = Mapping[int, Iterable[tuple[time, time]]]
 
@@ -85,3 +94,18 @@ class MQLFactory(LeadFactory):
     """An unowned marketing-qualified lead, as the pipeline hands it to assignment."""
 
     stage = Stage.MQL
+
+
+def route(
+    lead: Lead, *, team: Team | None = None, pool: RepPool | None = None, track: str = "", at: object = FIXED_NOW
+) -> RoutingDecision:
+    """Record that routing sent ``lead`` to ``team``, ``pool`` or the nurture ``track`` (no rule involved)."""
+    destination = RoutingDestination.NURTURE if track else RoutingDestination.POOL if pool else RoutingDestination.TEAM
+    return RoutingDecision.objects.create(
+        lead=lead,
+        destination=destination,
+        team=pool.team if pool is not None else team,
+        pool=pool,
+        nurture_track=track,
+        decided_at=at,
+    )

@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 
 from handoff.models import Assignment
-from handoff.tests.factories import MQLFactory
+from handoff.tests.factories import MQLFactory, TeamFactory, route
 from integrations.tests.factories import ApiKeyFactory, api_headers
 from leads.models import Lead, Stage
 from leads.tests.factories import FIXED_NOW, ConsentFactory, LeadFactory
@@ -131,7 +131,8 @@ def test_a_lead_not_with_sales_has_no_sla(marketer: object) -> None:
 )
 def test_the_filters_select_the_matching_leads(params: dict[str, object], expected: set[str]) -> None:
     LeadFactory(first_name="Grace", company_name="Acme", score=5, email="new@acme.example")
-    LeadFactory(stage=Stage.MQL, score=60, routing_team="london", company_name="Acme", email="mql@acme.example")
+    mql = LeadFactory(stage=Stage.MQL, score=60, company_name="Acme", email="mql@acme.example")
+    route(mql, team=TeamFactory(slug="london"))
     LeadFactory(
         first_touch_source="linkedin",
         first_touch_channel="paid_social",

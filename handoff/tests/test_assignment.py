@@ -9,7 +9,7 @@ from django.core import mail
 from handoff import services
 from handoff.models import Assignment, AssignmentOutcome, BreachAction, Membership, SLARecord, Team
 from handoff.selectors import team_calendar
-from handoff.tests.factories import MembershipFactory, MQLFactory, RepFactory, SLAPolicyFactory, TeamFactory
+from handoff.tests.factories import MembershipFactory, MQLFactory, RepFactory, SLAPolicyFactory, TeamFactory, route
 from leads.models import ConsentStatus, Lead, Stage
 from leads.tests.factories import ConsentFactory
 
@@ -168,6 +168,8 @@ def test_a_rep_back_from_time_off_does_not_get_a_burst_of_leads(now: datetime) -
     MembershipFactory(team=team, user=RepFactory(username="stayed"))
     away = MembershipFactory(team=team, user=RepFactory(username="away"), out_of_office_from=date(2026, 2, 1))
     assign_many(team, 10, now)
+    # The rep who stayed worked those leads: with equal load, only the rotation's places count.
+    Assignment.objects.update(ended_at=now, outcome=AssignmentOutcome.QUALIFIED)
     Membership.objects.filter(pk=away.pk).update(out_of_office_from=None)
 
     counts = assign_many(team, 4, now)
@@ -334,7 +336,8 @@ def test_reassigning_twice_from_the_same_page_is_refused(
 
 
 def test_pipeline_step_assigns_an_mql_to_its_routed_team(team: Team, rep: object, now: datetime) -> None:
-    lead = MQLFactory(routing_team="london")
+    lead = MQLFactory()
+    route(lead, team=team)
 
     services.assign_lead_step(lead_id=lead.pk, now=now)
 
@@ -342,7 +345,8 @@ def test_pipeline_step_assigns_an_mql_to_its_routed_team(team: Team, rep: object
 
 
 def test_pipeline_step_twice_assigns_once(team: Team, now: datetime) -> None:
-    lead = MQLFactory(routing_team="london")
+    lead = MQLFactory()
+    route(lead, team=team)
 
     services.assign_lead_step(lead_id=lead.pk, now=now)
     services.assign_lead_step(lead_id=lead.pk, now=now + timedelta(minutes=1))
@@ -352,25 +356,27 @@ def test_pipeline_step_twice_assigns_once(team: Team, now: datetime) -> None:
 
 def test_pipeline_step_uses_the_default_team_when_routing_named_none(team: Team, now: datetime) -> None:
     Team.objects.filter(pk=team.pk).update(is_default=True)
-    lead = MQLFactory(routing_team="")
+    lead = MQLFactory()
 
     services.assign_lead_step(lead_id=lead.pk, now=now)
 
     assert Assignment.objects.get(lead=lead).team == team
 
 
-def test_pipeline_step_leaves_a_lead_routed_to_an_unknown_team_unassigned(team: Team, now: datetime) -> None:
+def test_pipeline_step_leaves_an_mql_routed_to_a_nurture_track_with_marketing(team: Team, now: datetime) -> None:
     Team.objects.filter(pk=team.pk).update(is_default=True)
-    lead = MQLFactory(routing_team="no-such-team")
+    lead = MQLFactory()
+    route(lead, track="general-nurture")
 
-    services.assign_lead_step(lead_id=lead.pk, now=now)
+    outcome = services.assign_lead_step(lead_id=lead.pk, now=now)
 
-    assert not Assignment.objects.filter(lead=lead).exists()
+    assert (outcome, Assignment.objects.filter(lead=lead).exists()) == ("in nurture", False)
 
 
 @pytest.mark.parametrize("fields", [{"stage": Stage.NURTURE}, {"stage": Stage.SQL}])
 def test_pipeline_step_ignores_leads_that_are_not_mqls(team: Team, now: datetime, fields: dict[str, str]) -> None:
-    lead = MQLFactory(routing_team="london", **fields)
+    lead = MQLFactory(**fields)
+    route(lead, team=team)
 
     services.assign_lead_step(lead_id=lead.pk, now=now)
 
@@ -378,7 +384,8 @@ def test_pipeline_step_ignores_leads_that_are_not_mqls(team: Team, now: datetime
 
 
 def test_pipeline_step_leaves_an_owned_lead_alone(team: Team, other_rep: object, now: datetime) -> None:
-    lead = MQLFactory(routing_team="london", owner=other_rep)
+    lead = MQLFactory(owner=other_rep)
+    route(lead, team=team)
 
     services.assign_lead_step(lead_id=lead.pk, now=now)
 
@@ -386,8 +393,8 @@ def test_pipeline_step_leaves_an_owned_lead_alone(team: Team, other_rep: object,
 
 
 def test_pipeline_step_with_nobody_available_leaves_the_lead_for_the_managers(now: datetime) -> None:
-    TeamFactory(slug="empty")
-    lead = MQLFactory(routing_team="empty")
+    lead = MQLFactory()
+    route(lead, team=TeamFactory(slug="empty"))
 
     services.assign_lead_step(lead_id=lead.pk, now=now)
 
@@ -417,7 +424,8 @@ def test_team_calendar_has_split_shifts_closed_dates_and_holidays() -> None:
 
 
 def test_the_sweep_assigns_a_routed_mql_the_pipeline_left_unowned(team: Team, rep: object, now: datetime) -> None:
-    lead = MQLFactory(routing_team="london", routed_at=now, stage_changed_at=now - timedelta(minutes=5))
+    lead = MQLFactory(routed_at=now, stage_changed_at=now - timedelta(minutes=5))
+    route(lead, team=team)
 
     assigned = services.assign_waiting_leads(now=now)
 
@@ -426,7 +434,8 @@ def test_the_sweep_assigns_a_routed_mql_the_pipeline_left_unowned(team: Team, re
 
 
 def test_the_sweep_leaves_an_mql_whose_consent_was_withdrawn(team: Team, now: datetime) -> None:
-    lead = MQLFactory(routing_team="london", routed_at=now, stage_changed_at=now - timedelta(minutes=5))
+    lead = MQLFactory(routed_at=now, stage_changed_at=now - timedelta(minutes=5))
+    route(lead, team=team)
     ConsentFactory(lead=lead, status=ConsentStatus.PENDING)
 
     assigned = services.assign_waiting_leads(now=now)
@@ -436,7 +445,7 @@ def test_the_sweep_leaves_an_mql_whose_consent_was_withdrawn(team: Team, now: da
 
 
 def test_the_sweep_leaves_fresh_mqls_to_the_pipeline(team: Team, now: datetime) -> None:
-    MQLFactory(routing_team="london", routed_at=now, stage_changed_at=now - timedelta(seconds=30))
+    route(MQLFactory(routed_at=now, stage_changed_at=now - timedelta(seconds=30)), team=team)
 
     assigned = services.assign_waiting_leads(now=now)
 
@@ -444,7 +453,8 @@ def test_the_sweep_leaves_fresh_mqls_to_the_pipeline(team: Team, now: datetime) 
 
 
 def test_the_sweep_leaves_leads_no_team_takes_in_the_managers_queue(now: datetime) -> None:
-    lead = MQLFactory(routing_team="", routed_at=now, stage_changed_at=now - timedelta(minutes=5))
+    lead = MQLFactory(routed_at=now, stage_changed_at=now - timedelta(minutes=5))
+    route(lead, track="general-nurture")
 
     assigned = services.assign_waiting_leads(now=now)
 

@@ -35,7 +35,12 @@ def test_format_duration(seconds: int, expected: str) -> None:
 
 @pytest.mark.parametrize(
     ("seconds", "expected"),
-    [(0, "breached"), (59, "breached"), (60, "breached 1m ago"), (7500, "breached 2h 05m ago")],
+    [
+        (0, "breached"),
+        (59, "breached"),
+        (60, "breached 1m ago in business hours"),
+        (7500, "breached 2h 05m ago in business hours"),
+    ],
 )
 def test_breached_label(seconds: int, expected: str) -> None:
     assert breached_label(seconds) == expected
@@ -71,7 +76,11 @@ def test_a_clock_outside_business_hours_is_paused() -> None:
 def test_a_breached_clock_counts_business_time_overdue() -> None:
     clock = sla_clock(calendar=OFFICE, due_at=DUE, target=TARGET, now=DUE + timedelta(hours=2))
 
-    assert (clock.state, clock.balance_seconds, clock.label) == ("breached", -7200, "breached 2h 00m ago")
+    assert (clock.state, clock.balance_seconds, clock.label) == (
+        "breached",
+        -7200,
+        "breached 2h 00m ago in business hours",
+    )
 
 
 def test_a_met_clock_says_so_whatever_the_time() -> None:

@@ -7,9 +7,10 @@ from django.contrib.auth.models import AbstractUser
 
 from handoff.countdown import sla_clock
 from handoff.demo import load_demo_handoff
-from handoff.models import Assignment, ContactLog, SLAPolicy, SLARecord, Team
+from handoff.models import Assignment, ContactLog, RepPool, RoutingDecision, RoutingRule, SLAPolicy, SLARecord, Team
 from handoff.selectors import team_calendar
 from leads import demo as leads_demo
+from leads.enrichment.demo import load_demo_enrichment
 from leads.models import Lead, Stage
 
 pytestmark = pytest.mark.django_db
@@ -85,3 +86,43 @@ def test_loading_the_demo_twice_creates_nothing_twice(demo_users: dict[str, Abst
         SLARecord.objects.count(),
     ) == counts
     assert "0 open and 0 finished assignments added" in summary
+
+
+# --- Routing -------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def enriched_demo(demo_users: dict[str, AbstractUser], now: datetime) -> dict[str, AbstractUser]:
+    """The demo leads enriched from the demo directory (leads' demo), then the handoff demo with its routing."""
+    load_demo_enrichment(users=demo_users, now=now)
+    load_demo_handoff(users=demo_users, now=now)
+    return demo_users
+
+
+def test_demo_enterprise_leads_nobody_owns_are_routed_to_the_senior_team(enriched_demo: object) -> None:
+    decisions = RoutingDecision.objects.filter(lead__size_band="Enterprise", lead__employee_count__lt=10000)
+
+    assert decisions.exists()
+    assert set(decisions.values_list("team__slug", flat=True)) == {"enterprise"}
+
+
+def test_demo_strategic_accounts_go_to_the_strategic_pool(enriched_demo: object) -> None:
+    decisions = RoutingDecision.objects.filter(lead__employee_count__gte=10000)
+
+    assert decisions.exists()
+    assert set(decisions.values_list("pool__name", "team__slug")) == {("Strategic accounts", "enterprise")}
+
+
+def test_demo_start_ups_go_to_the_start_up_nurture_track(enriched_demo: object) -> None:
+    decisions = RoutingDecision.objects.filter(lead__company_domain__in=["nimbus.example", "junipercloud.example"])
+
+    assert decisions.exists()
+    assert set(decisions.values_list("destination", "nurture_track")) == {("nurture", "start-up-nurture")}
+
+
+def test_demo_routing_twice_creates_nothing_twice(enriched_demo: dict[str, AbstractUser], now: datetime) -> None:
+    counts = (RoutingRule.objects.count(), RepPool.objects.count(), RoutingDecision.objects.count())
+
+    load_demo_handoff(users=enriched_demo, now=now)
+
+    assert (RoutingRule.objects.count(), RepPool.objects.count(), RoutingDecision.objects.count()) == counts

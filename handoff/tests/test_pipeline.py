@@ -2,6 +2,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
+from django.core import mail
 from django.urls import reverse
 from django_q.brokers import get_broker
 from django_q.conf import Conf
@@ -10,7 +11,10 @@ from pytest_httpserver import HTTPServer
 
 from conftest import client_for
 from core.health import BacklogState
-from handoff import pipeline, receivers, tasks
+from handoff import pipeline, receivers, services, tasks
+from handoff.models import Membership, Notification, NotificationKind, RoutingDecision, RoutingRule, Team
+from handoff.services import notifications
+from handoff.services import routing as routing_services
 from handoff.tests.factories import TeamFactory
 from leads import services as lead_services
 from leads.models import (
@@ -18,7 +22,6 @@ from leads.models import (
     EnrichmentProvider,
     Lead,
     PipelineStep,
-    RoutingRule,
 )
 from leads.tests.factories import FIXED_NOW, LeadFactory
 from scoring.tests.factories import ScoringModelFactory, ScoringRuleFactory
@@ -27,18 +30,25 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def enterprise_setup() -> None:
+def enterprise_setup() -> Team:
     CompanyDirectoryEntry.objects.create(domain="bigco.example", name="BigCo", employee_count=5000, industry="Software")
-    RoutingRule.objects.create(name="Enterprise", order=10, size_bands=["Enterprise"], team_slug="enterprise")
+    team = TeamFactory(slug="enterprise")
+    RoutingRule.objects.create(name="Enterprise", order=10, size_bands=["Enterprise"], team=team)
+    return team
 
 
 @pytest.fixture
-def mql_when_enriched(enterprise_setup: None, rep: object) -> object:
+def mql_when_enriched(enterprise_setup: Team, rep: object) -> object:
     """Scoring that makes a lead an MQL only once enrichment found its industry, and a team to take it."""
     model = ScoringModelFactory(mql_threshold=30)
     ScoringRuleFactory(scoring_model=model, points=40)  # industry Software or Fintech
-    TeamFactory(slug="enterprise", members=[rep])
+    Membership.objects.create(team=enterprise_setup, user=rep)
     return rep
+
+
+def routed_team(lead: Lead) -> str:
+    decision = RoutingDecision.objects.filter(lead=lead).select_related("team").first()
+    return decision.team.slug if decision is not None and decision.team is not None else ""
 
 
 def due_lead(*, due_at: object = FIXED_NOW, **fields: object) -> Lead:
@@ -52,7 +62,7 @@ def test_a_due_lead_is_enriched_scored_routed_and_assigned(mql_when_enriched: ob
     pipeline.process_due_leads(now=FIXED_NOW, worker="w1")
 
     lead.refresh_from_db()
-    assert (lead.enrichment_status, lead.routing_team, lead.stage) == ("enriched", "enterprise", "mql")
+    assert (lead.enrichment_status, routed_team(lead), lead.stage) == ("enriched", "enterprise", "mql")
     assert (lead.owner, lead.pipeline_step, lead.pipeline_due_at) == (mql_when_enriched, PipelineStep.ASSIGNED, None)
 
 
@@ -106,10 +116,10 @@ def test_a_batch_claimed_by_a_worker_that_died_is_taken_over_after_its_lease(ent
 def test_a_worker_whose_lease_was_taken_over_does_not_overwrite_the_new_holder(enterprise_setup: None) -> None:
     due_lead()
     stale = pipeline.claim_due_leads(now=FIXED_NOW, worker="slow")
-    current = pipeline.claim_due_leads(now=FIXED_NOW + timedelta(minutes=6), worker="w2")
+    current = pipeline.claim_due_leads(now=FIXED_NOW + pipeline.LEASE_DURATION * 2, worker="w2")
 
     outcome = pipeline.Outcome(PipelineStep.ASSIGNED, "stale")
-    pipeline._finish(lead_id=stale.lead_ids[0], claim=stale, outcome=outcome, now=FIXED_NOW)
+    pipeline._finish(claim=stale, outcomes={stale.lead_ids[0]: outcome}, now=FIXED_NOW)
 
     assert Lead.objects.values_list("pipeline_lease_owner", "pipeline_reason").get() == (current.token, "")
 
@@ -130,7 +140,7 @@ def test_work_requested_while_a_lead_is_processed_keeps_it_due() -> None:
     claim = pipeline.claim_due_leads(now=FIXED_NOW, worker="w1")
     Lead.objects.filter(pk=lead.pk).update(pipeline_due_at=FIXED_NOW + timedelta(seconds=2))  # a new activity
 
-    pipeline._finish(lead_id=lead.pk, claim=claim, outcome=pipeline.Outcome(PipelineStep.PARKED, "x"), now=FIXED_NOW)
+    pipeline._finish(claim=claim, outcomes={lead.pk: pipeline.Outcome(PipelineStep.PARKED, "x")}, now=FIXED_NOW)
 
     assert Lead.objects.get(pk=lead.pk).pipeline_due_at == FIXED_NOW + timedelta(seconds=2)
 
@@ -149,7 +159,7 @@ def test_a_lead_below_the_threshold_is_parked_with_its_score_and_the_threshold(e
 def test_running_the_pipeline_twice_gives_the_same_end_state(mql_when_enriched: object) -> None:
     lead = due_lead()
     pipeline.process_lead(lead_id=lead.pk, now=FIXED_NOW)
-    decided = ("stage", "owner", "score", "routing_team", "enrichment_attempts", "pipeline_step")
+    decided = ("stage", "owner", "score", "routing_decision__team", "enrichment_attempts", "pipeline_step")
     first = Lead.objects.values(*decided).get(pk=lead.pk)
 
     pipeline.process_lead(lead_id=lead.pk, now=FIXED_NOW + timedelta(minutes=1))
@@ -199,7 +209,7 @@ def test_a_lead_is_enriched_again_and_rescored_when_its_provider_is_back(
 
     lead.refresh_from_db()
     assert (lead.enrichment_status, lead.industry, lead.score, lead.stage) == ("enriched", "Software", 40, "mql")
-    assert (lead.routing_team, lead.owner, lead.pipeline_due_at) == ("enterprise", mql_when_enriched, None)
+    assert (routed_team(lead), lead.owner, lead.pipeline_due_at) == ("enterprise", mql_when_enriched, None)
 
 
 def test_enrichment_retries_stop_after_the_last_delay(enterprise_setup: None, flaky_provider: HTTPServer) -> None:
@@ -219,14 +229,14 @@ def test_one_lead_that_fails_is_parked_for_a_later_try_and_the_others_go_on(
     enterprise_setup: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     broken, fine = due_lead(email="a@bigco.example"), due_lead(email="b@bigco.example")
-    real_route = lead_services.route_lead
+    real_route = routing_services.route_lead
 
-    def route(*, lead_id: int, **kwargs: object) -> Lead:
+    def route(*, lead_id: int, **kwargs: object) -> RoutingDecision | None:
         if lead_id == broken.pk:
             raise RuntimeError("boom")
         return real_route(lead_id=lead_id, **kwargs)
 
-    monkeypatch.setattr(lead_services, "route_lead", route)
+    monkeypatch.setattr(routing_services, "route_lead", route)
 
     pipeline.process_due_leads(now=FIXED_NOW, worker="w1")
 
@@ -257,8 +267,8 @@ def test_the_reps_lead_page_says_where_the_pipeline_left_the_lead_and_when_enric
     page = client_for(mql_when_enriched).get(reverse("handoff:lead", args=[lead.pk]))
 
     text = " ".join(page.content.decode().split())
-    assert "Partly enriched · 2 Mar 2026, 10:00 · a provider failed; tried again 2 Mar 2026, 10:05" in text
-    assert "Assigned to a rep · 2 Mar 2026, 10:00 · Owned by rep1. Enrichment failed; tried again at" in text
+    assert "Partly enriched · 2 Mar 2026, 10:00 GMT · a provider failed; tried again 2 Mar 2026, 10:05 GMT" in text
+    assert "Assigned to a rep · 2 Mar 2026, 10:00 GMT · Owned by rep1. Enrichment failed; tried again at" in text
 
 
 def test_a_lead_assigned_outside_the_pipeline_says_so_and_one_sent_back_by_sales_is_parked(
@@ -267,7 +277,10 @@ def test_a_lead_assigned_outside_the_pipeline_says_so_and_one_sent_back_by_sales
     from handoff import services
     from handoff.models import Assignment
 
-    lead = LeadFactory(stage="mql", routing_team="enterprise", routed_at=FIXED_NOW)
+    lead = LeadFactory(stage="mql", routed_at=FIXED_NOW)
+    RoutingDecision.objects.create(
+        lead=lead, destination="team", team=Team.objects.get(slug="enterprise"), decided_at=FIXED_NOW
+    )
     services.assign_waiting_leads(now=FIXED_NOW + timedelta(hours=1))
     assigned = Lead.objects.values_list("pipeline_step", "pipeline_reason").get(pk=lead.pk)
 
@@ -307,3 +320,33 @@ def test_a_run_out_of_time_with_work_left_queues_its_continuation(
     taken = tasks.run_pipeline()
 
     assert (taken, queued) == (0, [("handoff.tasks.run_pipeline", False)])
+
+
+def test_a_batch_queues_one_email_task_for_all_the_reps_it_assigned_leads_to(
+    mql_when_enriched: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    queued: list[tuple[object, ...]] = []
+    monkeypatch.setattr(notifications, "async_task", lambda *args: queued.append(args))
+    for number in range(3):
+        due_lead(email=f"cio{number}@bigco.example")
+
+    pipeline.process_due_leads(now=FIXED_NOW, worker="w1")
+
+    assert [task for task, _ in queued] == ["handoff.tasks.send_notifications"]
+    assert sorted(queued[0][1]) == sorted(Notification.objects.values_list("pk", flat=True))
+    assert Notification.objects.filter(kind=NotificationKind.ASSIGNED).count() == 3
+
+
+def test_the_batch_email_task_sends_each_recorded_notification_once(
+    mql_when_enriched: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(notifications, "async_task", lambda *args: None)  # the task is lost: nothing sent yet
+    for number in range(2):
+        due_lead(email=f"cio{number}@bigco.example")
+    pipeline.process_due_leads(now=FIXED_NOW, worker="w1")
+    ids = list(Notification.objects.values_list("pk", flat=True))
+
+    sent = services.deliver_notifications(notification_ids=[*ids, 999_999], now=FIXED_NOW)
+    again = services.deliver_notifications(notification_ids=ids, now=FIXED_NOW)
+
+    assert (sent, again, len(mail.outbox)) == (2, 0, 2)

@@ -13,6 +13,7 @@ from conftest import client_for
 from handoff import services, tasks
 from handoff.models import Assignment, Team
 from handoff.services.actions import start_of_day
+from handoff.tests.factories import route
 from leads.models import Lead, Stage, StageChange
 from scoring.models import ScoringModel
 from scoring.services import score_lead
@@ -35,7 +36,8 @@ def scoring_model(db: None) -> ScoringModel:
 @pytest.fixture
 def recycled(assignment: Assignment, rep: object, scoring_model: ScoringModel, now: datetime) -> Lead:
     """A Software lead (score 70), routed to the London team, that ``rep`` recycled until 1 June."""
-    Lead.objects.filter(pk=assignment.lead_id).update(industry="Software", routing_team="london", routed_at=now)
+    Lead.objects.filter(pk=assignment.lead_id).update(industry="Software", routed_at=now)
+    route(assignment.lead, team=assignment.team)
     services.recycle_lead(assignment=assignment, rep=rep, recycle_on=RECYCLE_ON, reason="Budget in Q3", now=now)
     return Lead.objects.get(pk=assignment.lead_id)
 

@@ -17,7 +17,7 @@ from conftest import client_for
 from core import roles
 from handoff import services
 from handoff.models import Assignment, Membership, SLAPolicy, Team
-from handoff.tests.factories import MQLFactory, SLAPolicyFactory, TeamFactory
+from handoff.tests.factories import MQLFactory, SLAPolicyFactory, TeamFactory, route
 from integrations.tests.factories import ApiKeyFactory, api_headers
 from leads.models import StageChange
 from leads.tests.factories import UserFactory
@@ -238,7 +238,8 @@ def test_a_manager_cannot_make_a_policy_for_every_team(manager: object, team: Te
 
 
 def test_the_queue_hides_a_lead_routed_to_another_team(manager: object, team: Team, other_team: Team) -> None:
-    waiting_there = MQLFactory(routing_team=other_team.slug)
+    waiting_there = MQLFactory()
+    route(waiting_there, team=other_team)
     unrouted = MQLFactory()
 
     page = client_for(manager).get(reverse("handoff:team_queue"), {"show": "unassigned"})
@@ -248,7 +249,8 @@ def test_the_queue_hides_a_lead_routed_to_another_team(manager: object, team: Te
 
 
 def test_a_manager_cannot_assign_a_lead_routed_to_another_team(manager: object, team: Team, other_team: Team) -> None:
-    waiting_there = MQLFactory(routing_team=other_team.slug)
+    waiting_there = MQLFactory()
+    route(waiting_there, team=other_team)
 
     response = client_for(manager).post(
         reverse("handoff:assign", args=[waiting_there.pk]), {"assign-to": f"team:{team.pk}"}
@@ -269,7 +271,8 @@ def test_a_lead_reassigned_to_another_team_leaves_the_managers_api_list(
 
 
 def test_a_lead_waiting_in_the_managers_team_is_in_their_api_list(manager: object, team: Team) -> None:
-    waiting_here = MQLFactory(routing_team=team.slug)
+    waiting_here = MQLFactory()
+    route(waiting_here, team=team)
 
     response = Client().get("/api/leads/", headers=api_headers(ApiKeyFactory(user=manager, scope="read")))
 

@@ -5,6 +5,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from django.db import transaction
 
+from handoff.tests.factories import TeamFactory, route
 from integrations.models import WebhookDelivery
 from integrations.tests.factories import WebhookEndpointFactory
 from leads import events
@@ -116,8 +117,9 @@ def test_a_webhook_payload_carries_the_compact_lead(django_capture_on_commit_cal
     WebhookEndpointFactory(events=[events.LEAD_MQL])
     lead = LeadFactory(
         email="ada@acme.example", first_name="Ada", last_name="Lovelace", company_name="Acme", score=72,
-        routing_team="enterprise", first_touch_source="google", first_touch_channel="paid_search",
+        first_touch_source="google", first_touch_channel="paid_search",
     )  # fmt: skip
+    route(lead, team=TeamFactory(slug="enterprise"))
 
     with django_capture_on_commit_callbacks(execute=True):
         events.emit(events.LEAD_MQL, lead_id=lead.pk, occurred_at=FIXED_NOW)

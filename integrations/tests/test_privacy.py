@@ -18,11 +18,13 @@ from django.db import connection
 
 from handoff import services as handoff_services
 from handoff.models import Assignment, AssignmentOutcome, ContactKind, ContactLog, Team
-from handoff.tests.factories import MQLFactory, TeamFactory
+from handoff.tests.factories import MQLFactory, TeamFactory, route
 from integrations import privacy
 from integrations.tests.factories import WebhookEndpointFactory
 from leads.models import Lead, ProposedChange, ProviderRun, ProviderRunStatus, Stage, Touch
 from leads.tests.factories import FIXED_NOW, ActivityFactory, ConsentFactory, SubmissionFactory
+from nurture.models import Send
+from nurture.tests.factories import EnrollmentFactory
 from reports import services as reports_services
 
 pytestmark = pytest.mark.django_db
@@ -63,6 +65,11 @@ def person(
         lead=lead, occurred_at=FIXED_NOW, source="b2b-growth", medium="podcast", channel="other"
     )
     ActivityFactory(lead=lead, metadata={"attendee": f"{FIRST_NAME} {LAST_NAME}"})
+    enrollment = EnrollmentFactory(lead=lead, reason=f"Recycled: {FIRST_NAME} asked for June")
+    Send.objects.create(
+        enrollment=enrollment, track=enrollment.track, lead=lead, position=1, subject=f"{FIRST_NAME}, your report",
+        to_email=EMAIL, created_at=FIXED_NOW,
+    )  # fmt: skip
     ProposedChange.objects.create(lead=lead, field="last_name", value=f"{LAST_NAME}-Byron", created_at=FIXED_NOW)
     ProviderRun.objects.create(
         lead=lead, provider_name="clearbit", status=ProviderRunStatus.FAILED, error=f"No match: {EMAIL}",
@@ -125,7 +132,8 @@ def test_before_erasure_the_scan_finds_the_person_in_every_app(person: Lead) -> 
     assert set(found) >= {
         "leads_lead.email", "leads_submission.payload", "leads_providerrun.error", "django_admin_log.object_repr",
         "handoff_contactlog.note", "handoff_qualificationnotes.budget", "handoff_notification.subject",
-        "reports_firsttouchcorrection.reason", "integrations_webhookdelivery.payload",
+        "reports_firsttouchcorrection.reason", "integrations_webhookdelivery.payload", "nurture_send.to_email",
+        "nurture_send.subject", "nurture_enrollment.reason",
     }  # fmt: skip
 
 
@@ -191,7 +199,8 @@ def test_an_erased_lead_is_not_assigned_again(
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         assignment = handoff_services.assign_lead(lead=MQLFactory(), team=team, now=FIXED_NOW)
-    Lead.objects.filter(pk=assignment.lead_id).update(routed_at=FIXED_NOW, routing_team="london")
+    Lead.objects.filter(pk=assignment.lead_id).update(routed_at=FIXED_NOW)
+    route(assignment.lead, team=team)
 
     erase(assignment.lead, marketer, now=FIXED_NOW)
 

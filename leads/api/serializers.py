@@ -10,7 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 
-from leads import selectors
+from leads import capture_cache
 from leads.forms import SubmissionForm, clean_attribution, hidden_field_values
 from leads.models import (
     ActivityKind,
@@ -211,7 +211,8 @@ class SubmissionInSerializer(serializers.Serializer):
     )
 
     def validate_form(self, value: str) -> CaptureForm:
-        form = selectors.forms_with_fields().filter(slug=value).first()
+        entry = capture_cache.form_entry(value)
+        form = entry.form if entry is not None else None
         if form is None:
             raise serializers.ValidationError(f"No form has the slug “{value}”.")
         if not form.is_active:
@@ -236,12 +237,13 @@ class SubmissionInSerializer(serializers.Serializer):
 
 
 def _consent_text(form: CaptureForm, *, version: int | None) -> ConsentText:
+    entry = capture_cache.form_entry(form.slug)
     if version is None:
-        current = selectors.current_consent_text(form)
+        current = entry.current_consent_text if entry is not None else None
         if current is None:
             raise serializers.ValidationError({"form": ["This form has no consent text yet; add one in admin."]})
         return current
-    named = form.consent_texts.filter(version=version).first()
+    named = entry.consent_text(version=version) if entry is not None else None
     if named is None:
         raise serializers.ValidationError({"consent": {"text_version": [f"This form has no consent text v{version}."]}})
     return named

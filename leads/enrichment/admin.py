@@ -1,4 +1,4 @@
-"""Admin for enrichment and routing: providers and their runs, company directory, size bands, industries, rules."""
+"""Admin for enrichment: providers and their runs, company directory, size bands, industries (routing is handoff's)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ from leads.models import (
     EnrichmentProvider,
     Industry,
     ProviderRun,
-    RoutingRule,
     SizeBand,
 )
 
@@ -80,7 +79,7 @@ class EnrichmentProviderAdmin(admin.ModelAdmin):
 
 @admin.register(ProviderRun)
 class ProviderRunAdmin(admin.ModelAdmin):
-    list_display = ("lead", "provider_name", "status", "latency_ms", "fields_set", "started_at")
+    list_display = ("lead", "provider_name", "status", "latency_ms", "fields_set", "fields_not_set", "started_at")
     list_filter = ("status", "provider_name")
     list_select_related = ("lead",)
     raw_id_fields = ("lead", "provider")
@@ -128,59 +127,3 @@ class IndustryAdmin(admin.ModelAdmin):
     form = IndustryForm
     list_display = ("name", "aliases")
     search_fields = ("name",)
-
-
-LIST_FIELDS = ("size_bands", "industries", "countries", "seniorities", "job_functions", "sources")
-
-
-def _list_field() -> CommaSeparatedField:
-    return CommaSeparatedField(required=False, help_text="Any of these, separated by commas; empty matches every lead.")
-
-
-class RoutingRuleForm(forms.ModelForm):
-    size_bands = _list_field()
-    industries = _list_field()
-    countries = _list_field()
-    seniorities = _list_field()
-    job_functions = _list_field()
-    sources = _list_field()
-
-    class Meta:
-        model = RoutingRule
-        fields = (
-            "name", "order", "is_active", "is_default", *LIST_FIELDS, "employee_min", "employee_max",
-            "score_min", "score_max", "action", "team_slug", "nurture_track",
-        )  # fmt: skip
-
-    def clean(self) -> dict[str, object]:
-        super().clean()
-        data = self.cleaned_data  # what ModelForm.clean returns (its stub allows None, which only a subclass returns)
-        for low, high in (("employee_min", "employee_max"), ("score_min", "score_max")):
-            if data.get(low) is not None and data.get(high) is not None and data[low] > data[high]:
-                self.add_error(high, "Must not be below the minimum.")
-        if data.get("action") == "team" and not data.get("team_slug"):
-            self.add_error("team_slug", "Name the team (its slug) this rule hands leads to.")
-        if data.get("action") == "nurture" and not data.get("nurture_track"):
-            self.add_error("nurture_track", "Name the nurture track.")
-        return data
-
-
-@admin.register(RoutingRule)
-class RoutingRuleAdmin(admin.ModelAdmin):
-    form = RoutingRuleForm
-    list_display = ("name", "order", "is_active", "is_default", "action", "team_slug", "nurture_track")
-    list_editable = ("order", "is_active")
-    ordering = ("is_default", "order", "id")
-    fieldsets = (
-        (None, {"fields": ("name", "order", "is_active", "is_default")}),
-        ("When the lead matches (empty = any)", {"fields": (*LIST_FIELDS, ("employee_min", "employee_max"),
-                                                            ("score_min", "score_max"))}),
-        ("Then", {"fields": ("action", "team_slug", "nurture_track")}),
-    )  # fmt: skip
-
-    def has_delete_permission(self, request: HttpRequest, obj: RoutingRule | None = None) -> bool:
-        # The default rule is the safety net that routes every lead; it can be edited, not removed.
-        return not (obj is not None and obj.is_default) and super().has_delete_permission(request, obj)
-
-    def delete_queryset(self, request: HttpRequest, queryset: object) -> None:
-        super().delete_queryset(request, queryset.filter(is_default=False))  # type: ignore[attr-defined]

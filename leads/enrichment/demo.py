@@ -1,7 +1,7 @@
-"""Demo data for enrichment and routing: a company directory for the demo companies, and routing rules.
+"""Demo data for enrichment: a company directory for the demo companies, and the demo leads enriched.
 
-Enterprise prospects go to the senior account directors' team, mid-market to the mid-market team,
-start-ups and small businesses to an automated nurture track. Idempotent.
+Routing (the demo rules and where each lead goes) is handoff's, which owns teams (``handoff.demo``).
+Idempotent.
 """
 
 from __future__ import annotations
@@ -9,9 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from leads import services
 from leads.enrichment import services as enrichment
-from leads.models import CompanyDirectoryEntry, EnrichmentStatus, Lead, RoutingRule
+from leads.models import CompanyDirectoryEntry, EnrichmentStatus, Lead
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -35,15 +34,10 @@ DIRECTORY = {
     "orbit-telecom.example": (22000, "Telecom"),
     "pioneer-edu.example": (300, "Education"),
 }
-RULES = (
-    ("Enterprise → senior account directors", 10, {"size_bands": ["Enterprise"]}, "enterprise", ""),
-    ("Mid-market → mid-market team", 20, {"size_bands": ["Mid-market"]}, "mid-market", ""),
-    ("Start-ups and SMB → automated nurture", 30, {"size_bands": ["Start-up", "SMB"]}, "", "Start-up nurture"),
-)
 
 
 def load_demo_enrichment(*, users: dict[str, User], now: datetime) -> str:
-    """Fill the directory, add the routing rules, and enrich and route the demo leads still pending."""
+    """Fill the directory and enrich the demo leads still pending."""
     from leads.demo import COMPANIES
 
     names = {company.domain: company for company in COMPANIES}
@@ -54,14 +48,7 @@ def load_demo_enrichment(*, users: dict[str, User], now: datetime) -> str:
             defaults={"name": company.name if company else domain, "employee_count": employees,
                       "industry": industry, "country": company.country if company else ""},
         )  # fmt: skip
-    for name, order, conditions, team, track in RULES:
-        RoutingRule.objects.get_or_create(
-            name=name,
-            defaults={"order": order, **conditions, "action": "team" if team else "nurture", "team_slug": team,
-                      "nurture_track": track},
-        )  # fmt: skip
     pending = list(Lead.objects.filter(enrichment_status=EnrichmentStatus.PENDING).values_list("pk", flat=True))
     for lead_id in pending:
         enrichment.enrich_lead(lead_id=lead_id, now=now)
-        services.route_lead(lead_id=lead_id, now=now)
-    return f"{len(DIRECTORY)} directory companies, {len(RULES)} routing rules, {len(pending)} leads enriched and routed"
+    return f"{len(DIRECTORY)} directory companies, {len(pending)} leads enriched"

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import idna
 from disposable_email_domains import blocklist as _DISPOSABLE_DOMAINS
+from django.conf import settings
 
 FREE_MAIL_FILE = Path(__file__).parent / "data" / "free_mail_domains.txt"
 
@@ -55,8 +56,8 @@ class DomainInfo:
 
 @cache
 def free_mail_domains() -> frozenset[str]:
-    """The free-mail providers in `FREE_MAIL_FILE`, read once per process."""
-    lines = FREE_MAIL_FILE.read_text(encoding="utf-8").splitlines()
+    """The free-mail providers in `FREE_MAIL_FILE` and in ``FREE_MAIL_EXTRA_DOMAINS``, read once per process."""
+    lines = [*FREE_MAIL_FILE.read_text(encoding="utf-8").splitlines(), *settings.FREE_MAIL_EXTRA_DOMAINS]
     entries = (line.split("#", 1)[0].strip().lower() for line in lines)
     return frozenset(entry for entry in entries if entry)
 

@@ -14,7 +14,7 @@ from core.batch import once_per_batch
 
 # Importing the modules that define provider kinds registers them.
 from leads import events, merge
-from leads.enrichment import directory, http  # noqa: F401
+from leads.enrichment import directory, freshness, http  # noqa: F401
 from leads.enrichment.providers import (
     PROVIDER_KINDS,
     Found,
@@ -129,29 +129,46 @@ def _status(runs: list[_Run]) -> str:
     return EnrichmentStatus.FAILED if failed == len(runs) else EnrichmentStatus.PARTIAL
 
 
-def _apply(lead: Lead, runs: list[_Run], now: datetime) -> list[str]:
-    """Set what the providers found on ``lead``, each value checked as a typed one; returns the changed names.
+def _apply(lead: Lead, runs: list[_Run], now: datetime) -> tuple[list[str], dict[int, dict[str, str]]]:
+    """Set what the providers found on ``lead``, each value checked as a typed one.
 
     The merge policy (``leads.merge``) decides what a provider may replace: what another provider set, and
     what the person typed only when the provider ``may_overwrite``; never what staff, an import or the
-    person after confirming their address set.
+    person after confirming their address set. A value the lead keeps its own against is not dropped: it
+    is recorded as a conflict (``Lead.enrichment_conflicts``: the provider's value, its confidence, time,
+    and the value kept). Returns the changed names, and per run (by index) the values it did not set and why.
     """
-    changed, sources = [], dict(lead.enrichment_sources)
+    changed, sources, conflicts = [], dict(lead.enrichment_sources), dict(lead.enrichment_conflicts)
     set_by = merge.sources_of(field_sources=lead.field_sources, enrichment_sources=sources)
-    for run in runs:
+    not_set: dict[int, dict[str, str]] = {}
+    for index, run in enumerate(runs):
         replaces = {merge.Source.PROVIDER, *([merge.Source.PERSON] if run.provider.may_overwrite else [])}
         for name, found in run.found.items():
             try:
                 value = clean_value(name, found.value)
             except RefusedValue as error:  # a provider's answer is outside input: left out, and logged
                 logger.warning("Provider %s: ignored %s for lead %s: %s", run.provider.name, name, lead.pk, error)
+                not_set.setdefault(index, {})[name] = f"refused: {error}"
                 continue
             current = getattr(lead, name)
-            held_by_another = not merge.is_blank(current) and set_by.get(name, merge.Source.PERSON) not in replaces
-            if name in changed or held_by_another or current == value:
+            holder = set_by.get(name, merge.Source.PERSON)
+            held_by_another = not merge.is_blank(current) and holder not in replaces
+            if current == value:
+                conflicts.pop(name, None)  # the provider agrees now
+                continue
+            if name in changed:
+                not_set.setdefault(index, {})[name] = "an earlier provider set it"
+                continue
+            if held_by_another:
+                conflicts[name] = {
+                    "provider": run.provider.name, "value": value, "confidence": found.confidence,
+                    "at": now.isoformat(), "kept": current, "kept_source": str(holder),
+                }  # fmt: skip
+                not_set.setdefault(index, {})[name] = f"kept the value set by {holder}"
                 continue
             setattr(lead, name, value)
             sources[name] = {"provider": run.provider.name, "confidence": found.confidence, "at": now.isoformat()}
+            conflicts.pop(name, None)
             changed.append(name)
     industries = once_per_batch(_industries)
     canonical = directory.canonical_industry(lead.industry, industries) if lead.industry else ""
@@ -163,8 +180,22 @@ def _apply(lead: Lead, runs: list[_Run], now: datetime) -> list[str]:
         lead.size_band = band
         sources["size_band"] = {"provider": "size bands", "confidence": 1.0, "at": now.isoformat()}
         changed.append("size_band")
-    lead.enrichment_sources = sources
-    return sorted(set(changed))
+    lead.enrichment_sources, lead.enrichment_conflicts = sources, conflicts
+    return sorted(set(changed)), not_set
+
+
+def set_size_band(*, lead: Lead, now: datetime) -> bool:
+    """Give ``lead`` the size band of its employee count, as enrichment does (in memory: the caller saves it).
+
+    False when the count has no band or the lead has it already.
+    """
+    band = directory.size_band_for(lead.employee_count, once_per_batch(_size_bands))
+    if not band or band == lead.size_band:
+        return False
+    lead.size_band = band
+    entry = {"provider": "size bands", "confidence": 1.0, "at": now.isoformat()}
+    lead.enrichment_sources = {**lead.enrichment_sources, "size_band": entry}
+    return True
 
 
 def _next_retry_at(status: str, attempts: int, now: datetime) -> datetime | None:
@@ -175,7 +206,9 @@ def _next_retry_at(status: str, attempts: int, now: datetime) -> datetime | None
 
 def _save_enrichment(*, lead: Lead, runs: list[_Run], now: datetime) -> Lead:
     attempts_before = lead.enrichment_attempts
-    changed = _apply(lead, runs, now)
+    # The inputs the providers read: a change of any of them meanwhile marked the lead for a new round.
+    inputs = {name: getattr(lead, name) for name in sorted(freshness.ENRICHMENT_INPUTS)}
+    changed, not_set = _apply(lead, runs, now)
     status = _status(runs)
     if status == EnrichmentStatus.FAILED and lead.enrichment_status == EnrichmentStatus.PARTIAL:
         status = EnrichmentStatus.PARTIAL  # a failed retry keeps what an earlier attempt found
@@ -183,8 +216,9 @@ def _save_enrichment(*, lead: Lead, runs: list[_Run], now: datetime) -> Lead:
     lead.enrichment_attempts = attempts_before + 1
     lead.enrichment_retry_at = _next_retry_at(status, lead.enrichment_attempts, now)
     with transaction.atomic():
-        # Only the attempt that finds the count it started from writes; a concurrent duplicate gives up.
-        claimed = Lead.objects.filter(pk=lead.pk, enrichment_attempts=attempts_before).update(
+        # Only the attempt that finds the count and the inputs it started from writes; a concurrent duplicate,
+        # or a run that read a title or address changed since, gives up (the change queued a new round).
+        claimed = Lead.objects.filter(pk=lead.pk, enrichment_attempts=attempts_before, **inputs).update(
             enrichment_status=status,
             enriched_at=now,
             enrichment_attempts=lead.enrichment_attempts,
@@ -195,10 +229,36 @@ def _save_enrichment(*, lead: Lead, runs: list[_Run], now: datetime) -> Lead:
         ProviderRun.objects.bulk_create(
             ProviderRun(
                 lead=lead, provider=run.provider, provider_name=run.provider.name, status=run.status,
-                latency_ms=run.latency_ms, fields_set=sorted(run.found), error=run.error, started_at=now,
+                latency_ms=run.latency_ms, fields_set=sorted(set(run.found) - set(not_set.get(index, {}))),
+                fields_not_set=not_set.get(index, {}), error=run.error, started_at=now,
             )
-            for run in runs
+            for index, run in enumerate(runs)
         )  # fmt: skip
-        lead.save(update_fields=[*changed, "enrichment_sources", "updated_at"])
+        lead.save(update_fields=[*changed, "enrichment_sources", "enrichment_conflicts", "updated_at"])
         events.emit(events.LEAD_ENRICHED, lead_id=lead.pk, event_id=f"lead.enriched:{lead.pk}", occurred_at=now)
     return lead
+
+
+def refresh_stale_enrichment(*, now: datetime, older_than: timedelta, limit: int) -> int:
+    """Enrich again, up to ``limit`` at a time, the leads last enriched more than ``older_than`` ago.
+
+    Companies grow, people change jobs: a provider's answer ages. The oldest are taken first, so
+    repeated runs work through the whole backlog in bounded chunks; each lead is marked pending and given
+    to the pipeline (which enriches, then rescores). Erased leads are left alone. Returns how many.
+    """
+    from leads import services  # leads.services marks leads for enrichment through this package
+
+    due = (
+        Lead.objects.filter(enriched_at__lt=now - older_than, erased_at__isnull=True)
+        .exclude(enrichment_status=EnrichmentStatus.PENDING)
+        .order_by("enriched_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    lead_ids = list(due)
+    with transaction.atomic():
+        Lead.objects.filter(pk__in=lead_ids).update(
+            enrichment_status=EnrichmentStatus.PENDING, enrichment_attempts=0, enrichment_retry_at=None
+        )
+        for lead_id in lead_ids:
+            services.enqueue_pipeline(lead_id=lead_id)
+    return len(lead_ids)

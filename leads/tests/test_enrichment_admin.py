@@ -3,7 +3,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from conftest import client_for
-from leads.models import CompanyDirectoryEntry, EnrichmentProvider, RoutingRule
+from leads.models import CompanyDirectoryEntry, EnrichmentProvider
 from leads.tests.dns import fake_dns
 
 pytestmark = pytest.mark.django_db
@@ -64,38 +64,6 @@ def test_a_bad_directory_csv_shows_its_line_errors(marketer: object) -> None:
 
     assert response.status_code == 200
     assert "Line 2: employee_count" in response.content.decode()
-
-
-def test_routing_rule_takes_comma_separated_conditions(marketer: object) -> None:
-    response = client_for(marketer).post(
-        reverse("admin:leads_routingrule_add"),
-        {"name": "Enterprise", "order": 10, "is_active": "on", "size_bands": "Enterprise, Mid-market",
-         "industries": "", "countries": "", "seniorities": "director, vp, c_level", "job_functions": "",
-         "sources": "", "action": "team", "team_slug": "enterprise"},
-    )  # fmt: skip
-
-    assert response.status_code == 302
-    rule = RoutingRule.objects.get(name="Enterprise")
-    assert (rule.size_bands, rule.seniorities) == (["Enterprise", "Mid-market"], ["director", "vp", "c_level"])
-
-
-def test_a_team_rule_without_a_team_is_refused(marketer: object) -> None:
-    response = client_for(marketer).post(
-        reverse("admin:leads_routingrule_add"),
-        {"name": "Nowhere", "order": 10, "action": "team", "team_slug": ""},
-    )
-
-    assert response.status_code == 200
-    assert not RoutingRule.objects.filter(name="Nowhere").exists()
-
-
-def test_the_default_routing_rule_cannot_be_deleted(marketer: object) -> None:
-    default = RoutingRule.objects.get(is_default=True)
-
-    response = client_for(marketer).post(reverse("admin:leads_routingrule_delete", args=[default.pk]), {"post": "yes"})
-
-    assert response.status_code == 403
-    assert RoutingRule.objects.filter(is_default=True).exists()
 
 
 def test_reps_cannot_open_the_enrichment_admin(rep: object) -> None:

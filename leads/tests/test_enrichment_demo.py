@@ -2,7 +2,7 @@ import pytest
 
 from leads import demo
 from leads.enrichment.demo import load_demo_enrichment
-from leads.models import Lead, RoutingRule
+from leads.models import CompanyDirectoryEntry, Lead
 from leads.tests.factories import FIXED_NOW
 
 pytestmark = pytest.mark.django_db
@@ -15,26 +15,18 @@ def demo_leads() -> dict[str, object]:
     return users
 
 
-def test_demo_enterprise_leads_route_to_the_senior_team(demo_leads: dict[str, object]) -> None:
+def test_demo_enterprise_leads_are_enriched_from_the_directory(demo_leads: dict[str, object]) -> None:
     load_demo_enrichment(users=demo_leads, now=FIXED_NOW)  # type: ignore[arg-type]
 
     lead = Lead.objects.get(email__endswith="@evergreen-retail.example", email__contains=".4@")
-    assert (lead.size_band, lead.industry, lead.routing_team) == ("Enterprise", "Retail", "enterprise")
-
-
-def test_demo_start_ups_go_to_the_nurture_track(demo_leads: dict[str, object]) -> None:
-    load_demo_enrichment(users=demo_leads, now=FIXED_NOW)  # type: ignore[arg-type]
-
-    startups = Lead.objects.filter(company_domain__in=["nimbus.example", "junipercloud.example"])
-    assert startups.exists()
-    assert set(startups.values_list("routing_action", "nurture_track").distinct()) == {("nurture", "Start-up nurture")}
+    assert (lead.size_band, lead.industry) == ("Enterprise", "Retail")
 
 
 def test_demo_enrichment_twice_creates_nothing_twice(demo_leads: dict[str, object]) -> None:
     load_demo_enrichment(users=demo_leads, now=FIXED_NOW)  # type: ignore[arg-type]
-    rules = RoutingRule.objects.count()
+    companies = CompanyDirectoryEntry.objects.count()
 
     summary = load_demo_enrichment(users=demo_leads, now=FIXED_NOW)  # type: ignore[arg-type]
 
-    assert RoutingRule.objects.count() == rules
-    assert summary.endswith("0 leads enriched and routed")
+    assert CompanyDirectoryEntry.objects.count() == companies
+    assert summary.endswith("0 leads enriched")

@@ -3,7 +3,6 @@ from datetime import timedelta
 import pytest
 from pytest_django.fixtures import Settings
 
-from leads import services
 from leads.enrichment import services as enrichment
 from leads.enrichment.directory import import_directory_csv
 from leads.models import (
@@ -13,7 +12,6 @@ from leads.models import (
     Lead,
     ProviderRun,
     ProviderRunStatus,
-    RoutingRule,
 )
 from leads.tests.factories import FIXED_NOW, LeadFactory
 
@@ -167,59 +165,6 @@ def test_directory_csv_without_a_domain_column_is_refused() -> None:
     assert import_directory_csv("name,industry\nAcme,Software\n").errors == [
         "The header row needs the column(s): domain."
     ]
-
-
-@pytest.fixture
-def rules() -> dict[str, RoutingRule]:
-    return {
-        "enterprise": RoutingRule.objects.create(
-            name="Enterprise → senior directors", order=10, size_bands=["Enterprise"], action="team",
-            team_slug="enterprise",
-        ),
-        "startups": RoutingRule.objects.create(
-            name="Start-ups → nurture", order=20, size_bands=["Start-up"], action="nurture",
-            nurture_track="Start-up nurture",
-        ),
-    }  # fmt: skip
-
-
-def test_routing_sends_an_enterprise_lead_to_the_senior_team(rules: dict[str, RoutingRule]) -> None:
-    lead = LeadFactory(size_band="Enterprise")
-
-    lead = services.route_lead(lead_id=lead.pk, now=FIXED_NOW)
-
-    assert (lead.routing_rule, lead.routing_action, lead.routing_team, lead.routed_at) == (
-        rules["enterprise"],
-        "team",
-        "enterprise",
-        FIXED_NOW,
-    )
-
-
-def test_routing_puts_a_start_up_in_the_nurture_track(rules: dict[str, RoutingRule]) -> None:
-    lead = LeadFactory(size_band="Start-up")
-
-    lead = services.route_lead(lead_id=lead.pk, now=FIXED_NOW)
-
-    assert (lead.routing_action, lead.nurture_track, lead.routing_team) == ("nurture", "Start-up nurture", "")
-
-
-def test_a_lead_no_rule_matches_goes_to_the_default_rule(rules: dict[str, RoutingRule]) -> None:
-    lead = LeadFactory(size_band="")
-
-    lead = services.route_lead(lead_id=lead.pk, now=FIXED_NOW)
-
-    assert lead.routing_rule == RoutingRule.objects.get(is_default=True)
-
-
-def test_routing_twice_keeps_the_first_decision(rules: dict[str, RoutingRule]) -> None:
-    lead = LeadFactory(size_band="Enterprise")
-    services.route_lead(lead_id=lead.pk, now=FIXED_NOW)
-    Lead.objects.filter(pk=lead.pk).update(size_band="Start-up")
-
-    lead = services.route_lead(lead_id=lead.pk, now=FIXED_NOW + timedelta(hours=1))
-
-    assert (lead.routing_team, lead.routed_at) == ("enterprise", FIXED_NOW)
 
 
 def test_a_provider_on_a_private_address_is_a_failed_run_with_the_reason(acme: CompanyDirectoryEntry) -> None:

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import QuerySet
 
@@ -35,8 +36,16 @@ from reports.selectors.base import Column, ReportScope, Table, compiled
 from reports.selectors.outcomes import Outcome, Totals, grand_totals, totals_by
 from reports.selectors.volume import channel_label
 
-MODELS = (("first", "First touch"), ("last", "Last touch"), ("linear", "Linear"), ("position", "Position 40/20/40"))
-SHORT_LABELS = {"first": "First", "last": "Last", "linear": "Linear", "position": "40/20/40"}
+# The position-based shares (settings ATTRIBUTION_POSITION_FIRST_PERCENT and _LAST_PERCENT; 40/20/40 by default).
+_FIRST, _LAST = settings.ATTRIBUTION_POSITION_FIRST_PERCENT, settings.ATTRIBUTION_POSITION_LAST_PERCENT
+POSITION_LABEL = f"{_FIRST}/{100 - _FIRST - _LAST}/{_LAST}"
+MODELS = (
+    ("first", "First touch"),
+    ("last", "Last touch"),
+    ("linear", "Linear"),
+    ("position", f"Position {POSITION_LABEL}"),
+)
+SHORT_LABELS = {"first": "First", "last": "Last", "linear": "Linear", "position": POSITION_LABEL}
 MEASURES = (("leads", "Leads"), ("mqls", "MQLs"), ("sqls", "SQLs"))
 
 
@@ -46,7 +55,8 @@ def _credit_sums(on: str, pos: str, n: str) -> str:
            SUM(CASE WHEN {on} AND {pos} = {n} THEN 1.0 ELSE 0.0 END),
            SUM(CASE WHEN {on} THEN 1.0 / {n} ELSE 0.0 END),
            SUM(CASE WHEN NOT ({on}) THEN 0.0 WHEN {n} = 1 THEN 1.0 WHEN {n} = 2 THEN 0.5
-                    WHEN {pos} = 1 OR {pos} = {n} THEN 0.4 ELSE 0.2 / ({n} - 2) END)"""
+                    WHEN {pos} = 1 THEN {_FIRST / 100} WHEN {pos} = {n} THEN {_LAST / 100}
+                    ELSE {(100 - _FIRST - _LAST) / 100} / ({n} - 2) END)"""
 
 
 def _path_position(running: str) -> str:

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import factory
 
+from handoff.models import RoutingDecision, RoutingDestination, Team
 from leads.models import Lead, Stage, StageChange, Touch
 from leads.tests.factories import FIXED_NOW, LeadFactory
 from reports.models import Spend
@@ -65,11 +66,15 @@ def journey(
     created_at: datetime = FIXED_NOW,
     stage: str = Stage.NEW,
     moves: Sequence[tuple[str, float]] = (),
+    routing_team: str = "",
     **lead_fields: object,
 ) -> Lead:
     """A lead with these touches (the first meaningful one fixed as its first touch, as capture does) and
-    stage changes ``(to_stage, hours after creation)``, ending in ``stage``."""
+    stage changes ``(to_stage, hours after creation)``, ending in ``stage``; routed to the team
+    ``routing_team`` (a slug) if one is given."""
     lead = LeadFactory(created_at=created_at, stage=stage, **lead_fields)
+    if routing_team:
+        routed_to(lead, routing_team)
     touches = [
         TouchFactory(
             lead=lead,
@@ -99,4 +104,11 @@ def journey(
         )
         previous = to_stage
     lead.refresh_from_db()
+    return lead
+
+
+def routed_to(lead: Lead, slug: str) -> Lead:
+    """Record that routing sent ``lead`` to the team ``slug`` (made if missing)."""
+    team = Team.objects.get_or_create(slug=slug, defaults={"name": slug})[0]
+    RoutingDecision.objects.create(lead=lead, destination=RoutingDestination.TEAM, team=team, decided_at=FIXED_NOW)
     return lead

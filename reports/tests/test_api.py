@@ -7,21 +7,21 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from handoff.tests.factories import TeamFactory
 from integrations.tests.factories import ApiKeyFactory, api_headers
 from leads.models import Lead, Stage
 from leads.tests.factories import LeadFactory
 from reports.selectors import Report, Table
 from reports.tests.conftest import scope
+from reports.tests.factories import routed_to
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def leads() -> None:
-    LeadFactory(stage=Stage.NEW, first_touch_channel="paid_social", routing_team="london")
-    LeadFactory(stage=Stage.MQL, first_touch_channel="paid_social", routing_team="london")
-    LeadFactory(stage=Stage.SQL, first_touch_channel="organic_search", routing_team="berlin")
+    routed_to(LeadFactory(stage=Stage.NEW, first_touch_channel="paid_social"), "london")
+    routed_to(LeadFactory(stage=Stage.MQL, first_touch_channel="paid_social"), "london")
+    routed_to(LeadFactory(stage=Stage.SQL, first_touch_channel="organic_search"), "berlin")
 
 
 def get(path: str, key: object, **params: object) -> Any:
@@ -51,12 +51,10 @@ def test_the_attribution_equals_the_reports_page(leads: None, marketer: object) 
 
 
 def test_the_team_filter_narrows_the_numbers_like_the_page(leads: None) -> None:
-    TeamFactory(slug="london")
-    TeamFactory(slug="berlin")
-
     body = get("/api/reports/funnel/", ApiKeyFactory(scope="read"), team="london").json()
 
-    expected = rows(Report(scope(leads=Lead.objects.filter(routing_team="london"), is_filtered=True)).funnel())
+    london = Lead.objects.filter(routing_decision__team__slug="london")
+    expected = rows(Report(scope(leads=london, is_filtered=True)).funnel())
     assert body["rows"] == expected
 
 

@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 import pytest
 from django.http import QueryDict
 
-from handoff.tests.factories import TeamFactory
 from leads.models import ActivityKind, Lead
 from leads.tests.factories import ActivityFactory, CaptureFormFactory, LeadFactory, SubmissionFactory
 from reports.filters import ReportFilter
+from reports.tests.factories import routed_to
 
 pytestmark = pytest.mark.django_db
 
@@ -72,9 +72,8 @@ def test_the_campaign_filter_matches_the_first_touch_campaign() -> None:
 
 
 def test_the_team_filter_matches_the_routing_team() -> None:
-    TeamFactory(slug="enterprise")
-    LeadFactory(email="mid@acme.example", routing_team="mid-market")
-    LeadFactory(email="ent@acme.example", routing_team="enterprise")
+    routed_to(LeadFactory(email="mid@acme.example"), "mid-market")
+    routed_to(LeadFactory(email="ent@acme.example"), "enterprise")
 
     assert emails(filtered("team=enterprise")) == {"ent@acme.example"}
 

@@ -26,6 +26,7 @@ from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet, TextF
 from django.db.models.functions import Cast
 
 from core.batch import once_per_batch
+from leads import events
 from leads import services as lead_services
 from leads.models import Lead, Stage, usable_consent_q
 from scoring import baseline, rules, selectors, thresholds
@@ -60,6 +61,7 @@ LEAD_COLUMNS = (
     "score",
     "fit_score",
     "engagement_score",
+    "scored_at",
 )
 
 
@@ -68,6 +70,8 @@ class Rescored(NamedTuple):
 
     lead_id: int
     stage: str
+    owner_id: int | None
+    scored_at: datetime | None  # as read: a score is written back only over the one it replaces
     score_before: int
     score: int
     fit_score: int
@@ -102,10 +106,16 @@ def score_lead(*, lead_id: int, now: datetime, occasion: str = "") -> Lead:
     as it is. ``occasion`` (why the lead is scored now, e.g. "Recycle date reached.") starts the reason
     of a stage change it causes.
     """
-    scoring = once_per_batch(selectors.active_scoring)
-    if scoring is not None:
-        rescore_leads(Lead.objects.filter(pk=lead_id), scoring=scoring, now=now, occasion=occasion)
+    score_leads(lead_ids=[lead_id], now=now, occasion=occasion)
     return Lead.objects.get(pk=lead_id)
+
+
+def score_leads(*, lead_ids: Sequence[int], now: datetime, occasion: str = "") -> RescoreResult:
+    """`score_lead` for a batch of leads (the pipeline's step 2): the same few queries whatever their number."""
+    scoring = once_per_batch(selectors.active_scoring)
+    if scoring is None or not lead_ids:
+        return RescoreResult()
+    return rescore_leads(Lead.objects.filter(pk__in=lead_ids), scoring=scoring, now=now, occasion=occasion)
 
 
 def rescore_leads(
@@ -123,6 +133,12 @@ def rescore_leads(
     had: its blanked data would only score lower, for no one's use. Only changed rows are written, and
     they alone get a new ``scored_at`` (when the score last changed): rewriting an unchanged row costs
     the most on PostgreSQL, and most rows do not change in a decay pass.
+
+    Another writer may change a lead between the read and the writes (the pipeline scores, routes and
+    assigns a lead while a decay pass holds its stale row): a score is written only where ``scored_at`` is
+    still what was read, and a stage moves only where the score written here, the stage and the owner are
+    still what scoring decided on (the rows re-read under lock), so a stale result never lands on a lead
+    someone else moved on.
     """
     as_of = as_of or now
     with transaction.atomic():
@@ -131,14 +147,28 @@ def rescore_leads(
         _save_scores(changed, scored_at=as_of)
         moving = [lead for lead in scored if lead.moves]
         # The stage service takes models; few leads move, so only they are loaded as models.
-        models = Lead.objects.only("id", "stage", "score", "score_breakdown").in_bulk([m.lead_id for m in moving])
+        current = Lead.objects.select_for_update().only(
+            "id", "stage", "score", "score_breakdown", "owner_id", "scored_at"
+        )
+        models = current.in_bulk([lead.lead_id for lead in moving])
         moved = Counter(
             lead.target
             for lead in moving
-            if lead.lead_id in models  # not deleted meanwhile
+            if _unchanged_since_read(models.get(lead.lead_id), lead, scored_at=as_of)
             and move_stage(lead=models[lead.lead_id], to_stage=lead.target, scoring=scoring, now=now, occasion=occasion)
         )
     return RescoreResult(len(scored), len(changed), moved[Stage.MQL], moved[Stage.NURTURE], moved[Stage.DISQUALIFIED])
+
+
+def _unchanged_since_read(model: Lead | None, lead: Rescored, *, scored_at: datetime) -> bool:
+    """Whether the lead is as scoring saw it: not deleted, the same stage and owner, and its score this run's."""
+    if model is None:
+        return False
+    expected_scored_at = scored_at if lead.changed else lead.scored_at
+    unchanged = (model.stage, model.owner_id, model.scored_at) == (lead.stage, lead.owner_id, expected_scored_at)
+    if not unchanged:
+        logger.info("Lead %s was not moved to %s: it changed since it was scored", lead.lead_id, lead.target)
+    return unchanged
 
 
 def score_rows(leads: QuerySet[Lead], *, scoring: selectors.Scoring, now: datetime) -> list[Rescored]:
@@ -201,6 +231,8 @@ def _score(
     return Rescored(
         lead_id=lead.id,
         stage=lead.stage,
+        owner_id=lead.owner_id,
+        scored_at=lead.scored_at,
         score_before=lead.score,
         score=result.total,
         fit_score=result.fit,
@@ -212,29 +244,37 @@ def _score(
 
 
 def _save_scores(leads: list[Rescored], *, scored_at: datetime) -> None:
-    """Write the score fields of `leads`: one UPDATE statement, run for each lead with executemany.
+    """Write the score fields of `leads`, each only if its ``scored_at`` is still the one read.
 
-    Not ``bulk_update``: it builds and compiles a CASE branch per lead and field in Python, some 2 ms a
-    lead, more than scoring the lead costs.
+    One UPDATE statement for the leads scored before and one for those never scored, each run for every
+    lead with executemany. Not ``bulk_update``: it builds and compiles a CASE branch per lead and field in
+    Python, some 2 ms a lead, more than scoring the lead costs.
     """
-    if not leads:
-        return
     quote = connection.ops.quote_name
     columns = ", ".join(f"{quote(name)} = %s" for name in SCORE_FIELDS)  # each column is named as its field
-    statement = f"UPDATE {quote(Lead._meta.db_table)} SET {columns} WHERE {quote('id')} = %s"
+    update = f"UPDATE {quote(Lead._meta.db_table)} SET {columns} WHERE {quote('id')} = %s AND {quote('scored_at')}"
     breakdown = Lead._meta.get_field("score_breakdown")
-    when = Lead._meta.get_field("scored_at").get_db_prep_save(scored_at, connection)
+    prep_time = Lead._meta.get_field("scored_at").get_db_prep_save
+    when = prep_time(scored_at, connection)
     rows = [
         (
             lead.score,
             lead.fit_score,
             lead.engagement_score,
             breakdown.get_db_prep_save(lead.score_breakdown, connection),
+            when,
+            lead.lead_id,
         )
         for lead in leads
     ]
-    with connection.cursor() as cursor:  # the values in SCORE_FIELDS order, then the id
-        cursor.executemany(statement, [(*row, when, lead.lead_id) for row, lead in zip(rows, leads, strict=True)])
+    scored_before = [(*row, prep_time(lead.scored_at, connection)) for row, lead in zip(rows, leads, strict=True)
+                     if lead.scored_at is not None]  # fmt: skip
+    never_scored = [row for row, lead in zip(rows, leads, strict=True) if lead.scored_at is None]
+    with connection.cursor() as cursor:  # the values in SCORE_FIELDS order, the id, then the scored_at read
+        if scored_before:
+            cursor.executemany(f"{update} = %s", scored_before)
+        if never_scored:
+            cursor.executemany(f"{update} IS NULL", never_scored)
 
 
 def breakdown_json(outcomes: Iterable[rules.RuleOutcome]) -> list[dict[str, Any]]:
@@ -261,6 +301,9 @@ def move_stage(*, lead: Lead, to_stage: str, scoring: selectors.Scoring, now: da
         # A rep or another scoring run changed the stage since we read it; their change stands.
         logger.info("Lead %s was not moved to %s: its stage changed meanwhile", lead.pk, to_stage)
         return False
+    if to_stage == Stage.NURTURE:
+        # The nurture app (if installed) enrolls the lead in the default below-threshold track, after commit.
+        events.request_nurture(lead_id=lead.pk, source=events.NURTURE_BELOW_THRESHOLD, reason=reason)
     return True
 
 

@@ -61,9 +61,13 @@ def _leads_in_scope(scope: str, *, scoring: selectors.Scoring | None, now: datet
     The decay pass takes the leads whose engagement may have changed (points left to decay, activities
     in a window, never scored) and those scoring may still move (unassigned, in a marketing stage), so a
     lead held for a missing field moves on the next pass after marketing completes it.
+
+    Neither scope takes a lead with pipeline work due: the pipeline scores it (with the same model) once
+    it is enriched, and a rescore of its unenriched row would only move it the wrong way meanwhile.
     """
+    not_in_pipeline = Lead.objects.exclude(pipeline_due_at__lte=now)
     if scope == RescoreScope.ALL:
-        return Lead.objects.all()
+        return not_in_pipeline
     if scoring is None:
         return Lead.objects.none()
     condition = ~Q(engagement_score=0) | Q(scored_at__isnull=True)
@@ -71,7 +75,7 @@ def _leads_in_scope(scope: str, *, scoring: selectors.Scoring | None, now: datet
     if scoring.lookback_days:
         since = now - timedelta(days=scoring.lookback_days)
         condition |= Q(Exists(Activity.objects.filter(lead=OuterRef("pk"), occurred_at__gte=since)))
-    return Lead.objects.filter(condition)
+    return not_in_pipeline.filter(condition)
 
 
 def id_batches(leads: QuerySet[Lead], *, after_id: int, batch_size: int) -> Iterator[tuple[int, int]]:
@@ -86,9 +90,7 @@ def id_batches(leads: QuerySet[Lead], *, after_id: int, batch_size: int) -> Iter
 # --- Background jobs ----------------------------------------------------------------------------
 
 
-def request_rescore(
-    *, reason: str, now: datetime, by: User | None = None, scope: str = RescoreScope.ALL
-) -> RescoreJob:
+def request_rescore(*, reason: str, now: datetime, by: User | None = None, scope: str = RescoreScope.ALL) -> RescoreJob:
     """Queue a background rescore, to start once the current transaction commits.
 
     Requests are merged: a full rescore not yet started already sees the latest rules, and any

@@ -28,7 +28,7 @@ def test_demo_installs_the_default_model_as_the_active_one(users: dict[str, obje
     model = ScoringModel.objects.get(is_active=True)
     kinds = set(model.rules.values_list("kind", flat=True))
     assert model.name == demo.DEFAULT_MODEL_NAME
-    assert {"attribute_in", "numeric_range", "ordered_at_least", "activity", "free_mail"} <= kinds
+    assert {"attribute_in", "ordered_at_least", "activity", "free_mail"} <= kinds
 
 
 def test_demo_scores_every_lead(users: dict[str, object], now: datetime) -> None:

@@ -305,7 +305,8 @@ def test_job_runs_a_few_batches_per_task_and_records_progress(
 
     job.refresh_from_db()
     assert (job.status, job.done, job.total, job.progress_percent) == (RescoreStatus.RUNNING, 2, 5, 40)
-    assert len(queued) == 1  # the rest is queued as a new task
+    # The rest is queued as a new task (the other callbacks ask the nurture app to enroll the leads moved to nurture).
+    assert len([callback for callback in queued if "request_nurture" not in callback.__qualname__]) == 1
 
 
 def test_continued_job_finishes_from_where_it_stopped(scoring_model: ScoringModel, now: datetime) -> None:

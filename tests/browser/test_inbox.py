@@ -138,6 +138,8 @@ def test_manager_reassigns_a_breached_lead_from_the_team_queue(
     page.select_option("#id_bulk-to", label="Next in rotation (Mid-market)")  # type: ignore[attr-defined]
     page.fill("#id_bulk-reason", "Rep is on a customer visit all week")  # type: ignore[attr-defined]
     page.click("[data-testid=bulk-form] button[type=submit]")  # type: ignore[attr-defined]
+    page.wait_for_selector("[data-testid=bulk-confirm]")  # type: ignore[attr-defined]
+    page.click("[data-testid=bulk-confirm-submit]")  # type: ignore[attr-defined]
     page.wait_for_selector("text=1 lead reassigned.")  # type: ignore[attr-defined]
     page.screenshot(path=str(artifacts / "team-queue-reassigned.png"), full_page=True)  # type: ignore[operator]
 

@@ -5,15 +5,21 @@
 (function () {
   "use strict";
 
-  var root = document.querySelector("[data-sla-now]");
-  var clocks = document.querySelectorAll("[data-sla-balance]");
-  if (!root || !clocks.length) { return; }
+  var root, clocks, calendars, renderedAt, loadedAt, reloadWhenStale;
 
-  var windowsTag = document.getElementById("sla-windows");
-  var calendars = windowsTag ? JSON.parse(windowsTag.textContent) : {};
-  var renderedAt = Number(root.getAttribute("data-sla-now"));
-  var loadedAt = performance.now();
-  var reloadWhenStale = root.getAttribute("data-sla-reload") === "1";
+  // Reads the clocks and their windows from the page; again after the inbox swaps in fresh rows
+  // (static/js/handoff/inbox.js dispatches "sla:refresh").
+  function read() {
+    root = document.querySelector("[data-sla-now]");
+    clocks = document.querySelectorAll("[data-sla-balance]");
+    var windowsTag = document.getElementById("sla-windows");
+    calendars = windowsTag ? JSON.parse(windowsTag.textContent) : {};
+    renderedAt = root ? Number(root.getAttribute("data-sla-now")) : 0;
+    loadedAt = performance.now();
+    reloadWhenStale = root ? root.getAttribute("data-sla-reload") === "1" : false;
+  }
+  read();
+  document.addEventListener("sla:refresh", function () { read(); tick(); });
   var HORIZON_MS = 48 * 3600 * 1000;
   var WARN_BELOW = 0.5;
   var URGENT_BELOW = 0.25;
@@ -54,8 +60,8 @@
     var minutes = Math.floor(Math.max(overdueSeconds, 0) / 60);
     var hours = Math.floor(minutes / 60);
     minutes = minutes % 60;
-    if (hours) { return "breached " + hours + "h " + pad(minutes) + "m ago"; }
-    if (minutes) { return "breached " + minutes + "m ago"; }
+    if (hours) { return "breached " + hours + "h " + pad(minutes) + "m ago in business hours"; }
+    if (minutes) { return "breached " + minutes + "m ago in business hours"; }
     return "breached";
   }
 
@@ -66,6 +72,7 @@
   }
 
   function tick() {
+    if (!root || !clocks.length) { return; }
     var at = now();
     if (reloadWhenStale && at - renderedAt > HORIZON_MS - 60000) {
       window.location.reload();  // the opening windows run out: fetch fresh ones

@@ -1,6 +1,6 @@
 import pytest
 
-from leads.routing import RoutingConditions, RoutingFacts, first_match, matches
+from handoff.routing import RoutingConditions, RoutingFacts, describe, explain, first_match, matches
 
 ENTERPRISE_DIRECTOR = RoutingFacts(
     size_band="Enterprise", employee_count=5000, industry="Software", country="GB", seniority="director",
@@ -49,8 +49,50 @@ def test_first_matching_rule_wins_in_order() -> None:
         (3, RoutingConditions()),
     ]
 
-    assert first_match(rules, ENTERPRISE_DIRECTOR) == 2
+    assert first_match(rules, ENTERPRISE_DIRECTOR).rule_id == 2
 
 
 def test_no_matching_rule_gives_none() -> None:
-    assert first_match([(1, RoutingConditions.build(countries=["US"]))], ENTERPRISE_DIRECTOR) is None
+    assert first_match([(1, RoutingConditions.build(countries=["US"]))], ENTERPRISE_DIRECTOR).rule_id is None
+
+
+def test_the_match_says_which_conditions_held() -> None:
+    rules = [(1, RoutingConditions.build(size_bands=["Enterprise"], score_min=50))]
+
+    match = first_match(rules, ENTERPRISE_DIRECTOR)
+
+    assert [check.detail for check in match.held] == [
+        "size band “Enterprise” is one of Enterprise",
+        "score 70 is at least 50",
+    ]
+
+
+def test_the_match_names_each_rule_passed_over_with_the_condition_that_failed() -> None:
+    rules = [
+        (1, RoutingConditions.build(size_bands=["enterprise"], countries=["US", "CA"])),
+        (2, RoutingConditions.build(employee_max=1000)),
+        (3, RoutingConditions()),
+    ]
+
+    match = first_match(rules, ENTERPRISE_DIRECTOR)
+
+    assert [(row.rule_id, row.failed.detail) for row in match.passed_over] == [
+        (1, "country “GB” is not one of US, CA"),
+        (2, "employees 5000 is not at most 1000"),
+    ]
+
+
+def test_an_unknown_value_is_named_as_unknown_in_the_reasons() -> None:
+    checks = explain(RoutingConditions.build(industries=["Software"], employee_min=10), RoutingFacts())
+
+    assert [check.detail for check in checks] == [
+        "industry unknown is not one of Software",
+        "employees unknown, needs at least 10",
+    ]
+
+
+def test_conditions_are_described_in_words() -> None:
+    conditions = RoutingConditions.build(countries=["GB", "IE"], employee_min=200, employee_max=999)
+
+    assert describe(conditions) == "country: GB, IE; employees 200 to 999"
+    assert describe(RoutingConditions()) == "any lead"

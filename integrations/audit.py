@@ -1,0 +1,198 @@
+"""The audit trail: who changed which setting or lead field, from which value to which, and when.
+
+Built on django-auditlog rather than django-simple-history. Both are maintained (auditlog 3.4, Dec 2025;
+simple-history 3.13), but simple-history keeps a shadow ``Historical<Model>`` table per audited model, so
+auditing a model of leads or handoff would add a migration to those apps for every field anyone adds
+later, while other work adds migrations there too. Auditlog keeps one ``LogEntry`` table (its own app's
+migrations) with each change as JSON ``{"field": [old, new]}``, and is switched on per model here,
+without touching the audited apps: integrations is the one app that may import them all.
+
+What is audited (``register_audited_models``, from ``IntegrationsConfig.ready``): scoring models and
+rules, routing rules, SLA policies, teams with their hours, closed dates and members, forms with their
+fields and consent texts, API keys and webhook endpoints, and the person and firm fields of leads. Secrets
+are never written to the log: a key's hash and an endpoint's signing secret are left out (a rotation shows
+as no change; the key's prefix is its public hint). Leads are audited on change and delete only, not on
+creation (the capture records that, with its consent), and only for the fields a person or staff type:
+the machine columns (score, pipeline step, lease) change on every pipeline run and are not edits.
+
+The actor is the signed-in user of the request (``auditlog.middleware.AuditlogMiddleware``); a change made
+by a task, the pipeline or a public form has none ("system" in the list).
+
+Erasing a lead (``integrations.privacy.erase_lead``) calls ``erase_lead_history``: the lead's entries keep
+which fields changed, when and by whom, but no value and no name.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from auditlog.models import LogEntry
+from auditlog.registry import auditlog
+from auditlog.signals import post_log, pre_log
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models import Model
+
+import handoff.models as handoff_models
+import leads.models as leads_models
+from handoff.models import ClosedDate, Membership, SLAPolicy, Team, TeamHours
+from integrations.models import ApiKey, WebhookEndpoint
+from leads.models import CaptureForm, ConsentText, FormField, Lead
+from scoring.models import ScoringModel, ScoringRule
+
+# Entries shown on an object's History page; older ones are in the audit list (Audit log > Log entries).
+HISTORY_LIMIT = 200
+
+# The value written in place of a lead's personal data once it is erased.
+ERASED = "[erased]"
+
+# The lead fields a person, an import, enrichment or staff set: the ones a change of is worth a record.
+LEAD_AUDITED_FIELDS = [
+    "email",
+    "phone",
+    "first_name",
+    "last_name",
+    "company_name",
+    "company_domain",
+    "job_title",
+    "country",
+    "custom_answers",
+    "seniority",
+    "job_function",
+    "industry",
+    "employee_count",
+    "size_band",
+    "website",
+]
+
+# Columns that only say which row or when: every entry has its own time.
+UNTRACKED_FIELDS = ["id", "created_at", "updated_at"]
+
+# Never in the log: what would let someone who reads it act as the key or sign as Leadsite.
+SECRET_FIELDS: dict[type[Model], list[str]] = {ApiKey: ["hashed_key"], WebhookEndpoint: ["secret"]}
+
+
+def routing_rule_models() -> list[type[Model]]:
+    """The routing rule model, wherever it lives now (it is moving from leads to handoff)."""
+    found = [getattr(module, "RoutingRule", None) for module in (handoff_models, leads_models)]
+    return [model for model in found if isinstance(model, type) and issubclass(model, Model)]
+
+
+def audited_models() -> list[type[Model]]:
+    """Every model with an audit trail, leads included."""
+    settings_models: list[type[Model]] = [
+        ScoringModel,
+        ScoringRule,
+        *routing_rule_models(),
+        SLAPolicy,
+        Team,
+        TeamHours,
+        ClosedDate,
+        Membership,
+        CaptureForm,
+        FormField,
+        ConsentText,
+        ApiKey,
+        WebhookEndpoint,
+    ]
+    return [*settings_models, Lead]
+
+
+def register_audited_models() -> None:
+    """Switch the audit trail on for each audited model (idempotent)."""
+    for model in audited_models():
+        if auditlog.contains(model):
+            continue
+        if model is Lead:
+            auditlog.register(Lead, include_fields=LEAD_AUDITED_FIELDS)
+        else:
+            m2m = ["managers"] if model is Team else []
+            exclude = [*UNTRACKED_FIELDS, *SECRET_FIELDS.get(model, [])]
+            auditlog.register(model, exclude_fields=exclude, m2m_fields=m2m)
+    pre_log.connect(_skip_lead_creation, sender=Lead, dispatch_uid="integrations.audit.skip_lead_creation")
+    post_log.connect(_forget_deleted_lead, sender=Lead, dispatch_uid="integrations.audit.forget_deleted_lead")
+
+
+def _forget_deleted_lead(sender: type[Model], instance: Lead, action: int, log_created: bool, **kwargs: Any) -> None:
+    """A deleted lead can no longer be erased: keep that it was deleted, when and by whom, but none of its values."""
+    if action == LogEntry.Action.DELETE and log_created and instance.pk is not None:
+        erase_lead_history(lead_id=instance.pk)
+
+
+def _skip_lead_creation(sender: type[Model], action: int, **kwargs: Any) -> bool:
+    """No entry for a new lead: its capture is recorded by its consent, touch and activity."""
+    return action != LogEntry.Action.CREATE
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    field: str
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    """One audit entry as the History page shows it: when, who, what, and each field's old and new value."""
+
+    entry: LogEntry
+    changes: list[FieldChange]
+
+
+def history_of(*, model: type[Model], object_id: str | int, limit: int = HISTORY_LIMIT) -> list[AuditRow]:
+    """The object's newest audit entries (at most ``limit``; the audit list has them all), with their actors."""
+    content_type = ContentType.objects.get_for_model(model)
+    entries = (
+        LogEntry.objects.filter(content_type=content_type, object_pk=str(object_id))
+        .select_related("actor")
+        .order_by("-timestamp", "-pk")[:limit]
+    )
+    return [AuditRow(entry=entry, changes=field_changes(entry, model=model)) for entry in entries]
+
+
+def field_changes(entry: LogEntry, *, model: type[Model]) -> list[FieldChange]:
+    """Each field the entry changed with its old and new value, in words (labels, not column names)."""
+    rows = []
+    for name, values in (entry.changes_dict or {}).items():
+        try:
+            label = str(getattr(model._meta.get_field(name), "verbose_name", name))
+        except FieldDoesNotExist:
+            label = name
+        if isinstance(values, dict):  # a many-to-many change: {"type": "m2m", "operation": "add", "objects": […]}
+            objects = ", ".join(str(item) for item in values.get("objects", []))
+            verb = "added" if values.get("operation") == "add" else "removed"
+            rows.append(
+                FieldChange(field=label, old="" if verb == "added" else objects, new=objects if verb == "added" else "")
+            )
+        else:
+            old, new = [*values, "", ""][:2]
+            rows.append(FieldChange(field=label, old=_shown(old), new=_shown(new)))
+    return rows
+
+
+def _shown(value: Any) -> str:
+    if value is None or value == "None":
+        return "—"
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def erase_lead_history(*, lead_id: int) -> int:
+    """Keep of the lead's audit entries which fields changed, when and by whom, and drop every value.
+
+    Runs last in ``erase_lead`` (in its transaction), so an entry written by any step of the erasure that
+    saves the lead is cleaned too. Returns the number of entries cleaned.
+    """
+    content_type = ContentType.objects.get_for_model(Lead)
+    entries = list(LogEntry.objects.filter(content_type=content_type, object_pk=str(lead_id)))
+    for entry in entries:
+        entry.object_repr = f"Lead #{lead_id}"
+        entry.changes = {field: [ERASED, ERASED] for field in (entry.changes or {})}
+        entry.changes_text = ""
+        entry.serialized_data = None
+        entry.additional_data = None
+    LogEntry.objects.bulk_update(
+        entries, ["object_repr", "changes", "changes_text", "serialized_data", "additional_data"], batch_size=500
+    )
+    return len(entries)

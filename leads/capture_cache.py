@@ -1,0 +1,104 @@
+"""Per-process copies of what only admin changes and every capture reads: the forms (with their fields and
+consent text versions) and the channel rules.
+
+Reading them from the database on every submission was most of a capture's queries. Each process keeps
+its own copy: a save or delete in this process clears it at once (``clear``, connected to the models'
+``post_save`` and ``post_delete`` in ``LeadsConfig.ready``), and the other processes, which no signal
+reaches, load theirs again at most ``REFRESH_AFTER_SECONDS`` later. A render token names the consent text
+version it showed, so a version this copy does not know yet is read from the database
+(``FormEntry.consent_text``): a consent always keeps the exact words its person saw.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from leads import selectors
+from leads.channels import ChannelCondition
+from leads.models import CaptureForm, ChannelRule, ConsentText
+
+REFRESH_AFTER_SECONDS = 30.0
+
+ChannelRules = list[tuple[str, ChannelCondition, bool]]
+
+
+@dataclass(frozen=True)
+class FormEntry:
+    """A form with its fields prefetched in order, and its consent text versions, newest first."""
+
+    form: CaptureForm
+    consent_texts: tuple[ConsentText, ...]
+
+    @property
+    def current_consent_text(self) -> ConsentText | None:
+        return self.consent_texts[0] if self.consent_texts else None
+
+    def consent_text(self, *, pk: int | None = None, version: int | None = None) -> ConsentText | None:
+        """The form's consent text with this id or version; one this copy lacks is read from the database."""
+        for text in self.consent_texts:
+            if text.pk == pk or (version is not None and text.version == version):
+                return text
+        lookup = {"pk": pk} if pk is not None else {"version": version}
+        return self.form.consent_texts.filter(**lookup).first()
+
+
+_lock = threading.Lock()
+_forms: dict[str, tuple[float, FormEntry]] = {}
+_channel_rules: list[tuple[float, ChannelRules]] = []
+# Bumped by every clear, so a load that overlapped a clear is used once but never kept.
+_generation = 0
+
+
+def form_entry(slug: str) -> FormEntry | None:
+    """The form with this slug (active or not) and its consent texts; None when there is none."""
+    cached = _forms.get(slug)
+    if cached is not None and time.monotonic() - cached[0] < REFRESH_AFTER_SECONDS:
+        return cached[1]
+    generation = _generation
+    form = selectors.forms_with_fields().prefetch_related("consent_texts").filter(slug=slug).first()
+    if form is None:
+        return None
+    texts = sorted(form.consent_texts.all(), key=lambda text: text.version, reverse=True)
+    entry = FormEntry(form=form, consent_texts=tuple(texts))
+    with _lock:
+        if generation == _generation:
+            _forms[slug] = (time.monotonic(), entry)
+    return entry
+
+
+def channel_rules() -> ChannelRules:
+    """The active channel rules in order, as (channel, condition, is_meaningful)."""
+    if _channel_rules and time.monotonic() - _channel_rules[0][0] < REFRESH_AFTER_SECONDS:
+        return _channel_rules[0][1]
+    generation = _generation
+    rules = [
+        (
+            rule.channel,
+            ChannelCondition.build(
+                mediums=rule.mediums,
+                sources=rule.sources,
+                referrer_domains=rule.referrer_domains,
+                needs_click_id=rule.needs_click_id,
+                needs_no_utm=rule.needs_no_utm,
+                needs_referrer=rule.needs_referrer,
+            ),
+            rule.is_meaningful,
+        )
+        for rule in ChannelRule.objects.filter(is_active=True).order_by("order", "id")
+    ]
+    with _lock:
+        if generation == _generation:
+            _channel_rules[:] = [(time.monotonic(), rules)]
+    return rules
+
+
+def clear(*args: Any, **kwargs: Any) -> None:
+    """Forget this process's copies; a signal receiver (any sender) and what tests call between tests."""
+    global _generation
+    with _lock:
+        _generation += 1
+        _forms.clear()
+        _channel_rules.clear()

@@ -1,0 +1,175 @@
+"""Reading an uploaded list (CSV or XLSX) as a header and rows of text, and guessing its column mapping.
+
+No ORM: ``leads.imports`` decides what the rows mean. A file that cannot be read raises ``ImportFileError``
+with a message for the person who uploaded it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import IO
+
+from openpyxl import load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
+
+MAX_ROWS = 200_000
+CSV_DELIMITERS = ",;\t|"
+
+
+class ImportFileError(ValueError):
+    """The file is not a list we can read; the message says why, for the person who uploaded it."""
+
+
+# What a column may become: a lead field, a custom answer under the column's own key, or nothing.
+IGNORE = ""
+FULL_NAME = "full_name"
+ANSWER_PREFIX = "answer:"
+LEAD_FIELDS: tuple[tuple[str, str], ...] = (
+    ("email", "Email"),
+    ("phone", "Phone"),
+    ("first_name", "First name"),
+    ("last_name", "Last name"),
+    (FULL_NAME, "Full name (split at the last space)"),
+    ("company_name", "Company"),
+    ("company_domain", "Company domain"),
+    ("job_title", "Job title"),
+    ("industry", "Industry"),
+    ("country", "Country (code or name)"),
+)
+TARGET_CHOICES: tuple[tuple[str, str], ...] = (
+    (IGNORE, "— do not import —"),
+    *LEAD_FIELDS,
+    (ANSWER_PREFIX, "Custom answer (keyed by the column name)"),
+)
+
+# Header spellings seen on badge-scanner exports and CRM lists, compared after folding to letters only.
+_GUESSES: Mapping[str, str] = {
+    "email": "email", "emailaddress": "email", "mail": "email", "workemail": "email", "businessemail": "email",
+    "phone": "phone", "phonenumber": "phone", "telephone": "phone", "mobile": "phone", "tel": "phone",
+    "firstname": "first_name", "givenname": "first_name", "forename": "first_name", "first": "first_name",
+    "lastname": "last_name", "surname": "last_name", "familyname": "last_name", "last": "last_name",
+    "name": FULL_NAME, "fullname": FULL_NAME, "contactname": FULL_NAME, "attendee": FULL_NAME,
+    "company": "company_name", "companyname": "company_name", "organisation": "company_name",
+    "organization": "company_name", "account": "company_name", "employer": "company_name",
+    "domain": "company_domain", "companydomain": "company_domain", "website": "company_domain",
+    "jobtitle": "job_title", "title": "job_title", "position": "job_title", "role": "job_title",
+    "country": "country", "countrycode": "country", "industry": "industry", "sector": "industry",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Table:
+    """The header row and a way to read the rows after it (row numbers as a spreadsheet shows them)."""
+
+    columns: list[str]
+    content: bytes
+    is_xlsx: bool
+
+    def rows(self, *, start: int = 0) -> Iterator[tuple[int, dict[str, str]]]:
+        """Each data row from the ``start``-th on (0-based), as (its row number in the file, column → text)."""
+        reader = _xlsx_rows(self.content) if self.is_xlsx else _csv_rows(self.content)
+        next(reader, None)  # the header
+        for index, cells in enumerate(reader):
+            if index < start:
+                continue
+            if not any(cell.strip() for cell in cells):
+                continue  # blank lines say nothing; their row numbers still count
+            values = {column: (cells[i].strip() if i < len(cells) else "") for i, column in enumerate(self.columns)}
+            yield index + 2, values
+
+
+def read_table(file: IO[bytes], *, name: str) -> Table:
+    """Read an uploaded CSV or XLSX file; raises ``ImportFileError`` when it is neither, is empty or too long."""
+    content = file.read()
+    is_xlsx = name.lower().endswith((".xlsx", ".xlsm")) or content[:4] == b"PK\x03\x04"
+    reader = _xlsx_rows(content) if is_xlsx else _csv_rows(content)
+    header = next(reader, None)
+    columns = [cell.strip() for cell in header or []]
+    while columns and not columns[-1]:
+        columns.pop()
+    if not columns:
+        raise ImportFileError("The file is empty: its first row must name the columns (e.g. Email, Company).")
+    missing = [str(number) for number, column in enumerate(columns, 1) if not column]
+    if missing:
+        raise ImportFileError(f"Column(s) {', '.join(missing)} of the first row have no name; name every column.")
+    repeated = sorted({column for column in columns if columns.count(column) > 1})
+    if repeated:
+        raise ImportFileError(f"Two columns have the same name: {', '.join(repeated)}. Rename one of them.")
+    table = Table(columns=columns, content=content, is_xlsx=is_xlsx)
+    count = sum(1 for _ in table.rows())
+    if count == 0:
+        raise ImportFileError("The file has a header but no rows.")
+    if count > MAX_ROWS:
+        raise ImportFileError(f"The file has {count:,} rows; import at most {MAX_ROWS:,} at a time.")
+    return table
+
+
+def guess_mapping(columns: list[str], *, remembered: Mapping[str, str]) -> dict[str, str]:
+    """The mapping to offer: what this event's last file used for the same column, else a guess from its name."""
+    mapping: dict[str, str] = {}
+    taken: set[str] = set()
+    for column in columns:
+        target = remembered.get(column)
+        if target is None:
+            target = _GUESSES.get(_folded(column), IGNORE)
+            if target in taken:
+                target = IGNORE
+        mapping[column] = target
+        if target and target != ANSWER_PREFIX:
+            taken.add(target)
+    return mapping
+
+
+def _folded(text: str) -> str:
+    return re.sub(r"[^a-z]", "", text.lower())
+
+
+def _csv_rows(content: bytes) -> Iterator[list[str]]:
+    text = _decoded(content)
+    sample = text[:20_000]
+    try:
+        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=CSV_DELIMITERS)
+    except csv.Error:
+        dialect = csv.excel
+    try:
+        yield from csv.reader(io.StringIO(text, newline=""), dialect)
+    except csv.Error as error:
+        raise ImportFileError(f"The file is not a readable CSV file: {error}.") from None
+
+
+def _decoded(content: bytes) -> str:
+    if b"\x00" in content[:4096]:
+        raise ImportFileError("This is not a CSV or XLSX file. Save the list as CSV (UTF-8) or Excel (.xlsx).")
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        # Excel's "CSV" on Windows saves in the Windows code page; every byte decodes there.
+        return content.decode("cp1252", errors="replace")
+
+
+def _xlsx_rows(content: bytes) -> Iterator[list[str]]:
+    try:
+        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except (InvalidFileException, KeyError, OSError, ValueError) as error:
+        raise ImportFileError(f"The Excel file cannot be read ({error}); save it again as .xlsx.") from None
+    try:
+        sheet = workbook.worksheets[0]
+        for row in sheet.iter_rows(values_only=True):
+            yield [_cell_text(value) for value in row]
+    finally:
+        workbook.close()
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # a phone number or an id typed into a number cell
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)

@@ -1,0 +1,243 @@
+"""Writes of the nurture app: enrolling leads, ending enrollments, and what recipients do with the emails.
+
+Sending itself lives in ``nurture.sending``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.db.models.functions import Coalesce
+
+from leads import services as lead_services
+from leads.events import NURTURE_BELOW_THRESHOLD, NURTURE_FROM_RECYCLE
+from leads.models import ActivityKind, Lead
+from nurture import calendar
+from nurture.models import (
+    Enrollment,
+    EnrollmentStatus,
+    ExitReason,
+    Send,
+    Step,
+    Track,
+    TrackStatus,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def lead_calendar(track: Track, country: str) -> calendar.SendCalendar:
+    return calendar.for_lead(
+        country=country,
+        timezone=track.time_zone,
+        holiday_country=track.holiday_country,
+        send_from=track.send_from,
+        send_until=track.send_until,
+    )
+
+
+def live_track_choices() -> list[tuple[str, str]]:
+    """(key, name) of the live tracks: what routing rules may send a lead to (``leads.events``)."""
+    return list(Track.objects.filter(status=TrackStatus.LIVE).order_by("name").values_list("key", "name"))
+
+
+def track_for(*, key: str, source: str) -> Track | None:
+    """The live track named ``key``, or the live default track of ``source`` when no key is given."""
+    tracks = Track.objects.filter(status=TrackStatus.LIVE)
+    if key:
+        return tracks.filter(key=key).first()
+    if source == NURTURE_BELOW_THRESHOLD:
+        return tracks.filter(is_default_below_threshold=True).first()
+    if source == NURTURE_FROM_RECYCLE:
+        return tracks.filter(is_default_recycle=True).first()
+    return None
+
+
+# --- Enrollment -----------------------------------------------------------------------------------
+
+
+def enroll_lead(
+    *, lead_id: int, track: Track, source: str, reason: str, now: datetime, until: datetime | None = None
+) -> Enrollment | None:
+    """Enroll the lead in ``track`` (live), keeping why; returns the active enrollment, or None for no lead.
+
+    A lead has one active enrollment: already in this track, it stays where it is (a recycle updates the
+    date it ends); in another one, that one ends ("moved") and this one starts. The first step is due its
+    delay in business days from now, in the lead's calendar.
+    """
+    lead = Lead.objects.filter(pk=lead_id, erased_at__isnull=True).only("id", "country").first()
+    if lead is None:
+        return None
+    first = _next_step(track, after=0)
+    due = lead_calendar(track, lead.country).due_after(now, first.delay_days) if first else now
+    try:
+        with transaction.atomic():
+            active = Enrollment.objects.filter(lead_id=lead_id, status=EnrollmentStatus.ACTIVE).first()
+            if active is not None and active.track_id == track.pk:
+                if until is not None and active.until != until:
+                    active.until = until
+                    active.save(update_fields=["until"])
+                return active
+            if active is not None:
+                _end(
+                    Enrollment.objects.filter(pk=active.pk), reason=ExitReason.MOVED, now=now, note=f"Moved to {track}"
+                )
+            return Enrollment.objects.create(
+                lead_id=lead_id,
+                track=track,
+                source=source,
+                reason=reason[:500],
+                until=until,
+                started_at=now,
+                next_due_at=due,
+            )
+    except IntegrityError:
+        # Another request enrolled the lead at the same moment; theirs stands.
+        return Enrollment.objects.filter(lead_id=lead_id, status=EnrollmentStatus.ACTIVE).first()
+
+
+def handle_nurture_request(
+    *, lead_id: int, track_key: str, source: str, reason: str, until: datetime | None, now: datetime
+) -> Enrollment | None:
+    """What ``leads.events.nurture_requested`` asks: enroll in the named track or the source's default one."""
+    track = track_for(key=track_key, source=source)
+    if track is None:
+        logger.warning("No live nurture track %r (source %s) for lead %s", track_key, source, lead_id)
+        return None
+    return enroll_lead(lead_id=lead_id, track=track, source=source, reason=reason, until=until, now=now)
+
+
+def end_enrollment(*, lead_id: int, reason: str, now: datetime, note: str = "") -> int:
+    """End the lead's active enrollment at once, with the reason; returns 1 when there was one, else 0."""
+    active = Enrollment.objects.filter(lead_id=lead_id, status=EnrollmentStatus.ACTIVE)
+    return _end(active, reason=reason, now=now, note=note)
+
+
+def end_enrollments(*, enrollments: Any, reason: str, now: datetime, note: str = "") -> int:
+    """End the given enrollments (a marketer's action in admin); ended ones stay as they are."""
+    return _end(enrollments.filter(status=EnrollmentStatus.ACTIVE), reason=reason, now=now, note=note)
+
+
+def _end(enrollments: Any, *, reason: str, now: datetime, note: str = "") -> int:
+    status = EnrollmentStatus.EXITED
+    return int(
+        enrollments.update(
+            status=status, exit_reason=reason, exit_note=note[:300], ended_at=now, next_due_at=None, lease_until=None
+        )
+    )
+
+
+def _next_step(track: Track, *, after: int) -> Step | None:
+    return track.steps.filter(is_active=True, position__gt=after).order_by("position").first()
+
+
+# --- What recipients do ---------------------------------------------------------------------------
+
+
+def record_click(*, send_id: int, url: str, now: datetime) -> bool:
+    """Count a click on a link of a send, and record it once per link as the lead's ``email_clicked`` activity.
+
+    The activity (track, step and URL) is what scoring weighs; it is recorded once per send and link, so a
+    mail scanner opening every link, or a person clicking twice, counts as one click. Returns False when
+    the send is unknown (deleted, or a test email).
+    """
+    send = Send.objects.select_related("track", "lead").filter(pk=send_id).first()
+    if send is None:
+        return False
+    Send.objects.filter(pk=send_id).update(
+        click_count=F("click_count") + 1, first_clicked_at=Coalesce(F("first_clicked_at"), now)
+    )
+    if send.lead.erased_at is not None:
+        return True
+    link = hashlib.sha256(url.encode()).hexdigest()[:16]
+    metadata = {
+        "track": send.track.key,
+        "step": send.position,
+        "url": url,
+        "send": send.pk,
+        "external_id": f"nurture-click:{send.pk}:{link}",
+    }
+    lead_services.record_activity(
+        lead=send.lead, kind=ActivityKind.EMAIL_CLICKED, occurred_at=now, now=now, metadata=metadata
+    )
+    return True
+
+
+def unsubscribe(*, send_id: int, now: datetime) -> bool:
+    """The recipient's one-click unsubscribe (RFC 8058): withdraw every consent and end the enrollment.
+
+    Idempotent: a second click (a mailbox provider's POST, then the person's) changes nothing more.
+    """
+    send = Send.objects.select_related("track", "lead").filter(pk=send_id).first()
+    if send is None:
+        return False
+    with transaction.atomic():
+        Send.objects.filter(pk=send_id, unsubscribed_at__isnull=True).update(unsubscribed_at=now)
+        note = f"Unsubscribed from nurture track “{send.track}”, email {send.position}."
+        lead_services.withdraw_consents(lead=send.lead, now=now, source="unsubscribe", note=note)
+        end_enrollment(lead_id=send.lead_id, reason=ExitReason.UNSUBSCRIBED, now=now)
+    return True
+
+
+def record_bounce(
+    *, message_id: str, email: str, is_complaint: bool, is_hard: bool, now: datetime, detail: str = ""
+) -> Send | None:
+    """A bounce or complaint reported by the mail service: mark the send, and end the enrollment if it is final.
+
+    The send is found by its Message-ID, else by the latest send to ``email``. A hard bounce or a complaint
+    ends the enrollment; a complaint also withdraws the person's consent (they told their mailbox this is
+    unwanted). A soft bounce is only recorded.
+    """
+    sends = Send.objects.select_related("lead")
+    send = sends.filter(message_id=message_id).first() if message_id else None
+    if send is None and email:
+        send = sends.filter(to_email=email.strip().lower()).order_by("-created_at", "-id").first()
+    if send is None:
+        return None
+    with transaction.atomic():
+        if is_complaint:
+            Send.objects.filter(pk=send.pk, complained_at__isnull=True).update(complained_at=now)
+            lead_services.withdraw_consents(lead=send.lead, now=now, source="complaint", note=detail[:300])
+            end_enrollment(lead_id=send.lead_id, reason=ExitReason.COMPLAINT, now=now, note=detail)
+        else:
+            Send.objects.filter(pk=send.pk, bounced_at__isnull=True).update(bounced_at=now, error=detail[:500])
+            if is_hard:
+                end_enrollment(lead_id=send.lead_id, reason=ExitReason.BOUNCE, now=now, note=detail)
+    send.refresh_from_db()
+    return send
+
+
+# --- Data subject requests (called by integrations.privacy) ----------------------------------------
+
+
+def lead_personal_data(*, lead: Lead) -> dict[str, Any]:
+    """The nurture app's part of a lead's data export: its enrollments and every email sent."""
+    enrollments = lead.nurture_enrollments.select_related("track").order_by("started_at", "id")
+    sends = lead.nurture_sends.select_related("track").order_by("created_at", "id")
+    return {
+        "nurture_enrollments": [
+            {"track": row.track.name, **_fields_of(row, exclude={"lead_id", "lease_owner", "lease_until"})}
+            for row in enrollments
+        ],
+        "nurture_sends": [{"track": row.track.name, **_fields_of(row, exclude={"lead_id"})} for row in sends],
+    }
+
+
+def _fields_of(row: Any, *, exclude: set[str]) -> dict[str, Any]:
+    return {f.attname: getattr(row, f.attname) for f in row._meta.concrete_fields if f.attname not in exclude}
+
+
+def erase_lead_personal_data(*, lead_id: int, now: datetime) -> None:
+    """The nurture app's part of an erasure: end the enrollment, blank addresses, subjects and reasons.
+
+    Kept, as facts about no one: which track and step went out when, clicks, bounces and unsubscribes
+    as counts (the track report).
+    """
+    end_enrollment(lead_id=lead_id, reason=ExitReason.ERASURE, now=now)
+    Send.objects.filter(lead_id=lead_id).update(to_email="", subject="", error="")
+    Enrollment.objects.filter(lead_id=lead_id).update(reason="", exit_note="")

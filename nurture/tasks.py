@@ -1,0 +1,14 @@
+"""django-q2 entry points of the nurture app; each one calls a service."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.utils import timezone
+
+from nurture import sending
+
+
+def send_due_steps() -> int:
+    """Every minute: send the nurture emails due now, within a third of the task timeout; returns how many."""
+    budget = settings.PIPELINE_TASK_BUDGET
+    return sending.send_due_steps(now=timezone.now(), budget=budget).sent

@@ -1,0 +1,243 @@
+"""The worker against a real SMTP server (aiosmtpd in the test): what is sent, once, to whom, and when."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.db import IntegrityError
+
+from leads.models import ConsentStatus
+from leads.tests.factories import FIXED_NOW, ConsentFactory, LeadFactory
+from nurture import links, sending
+from nurture.models import Enrollment, EnrollmentStatus, ExitReason, Send, SendStatus
+from nurture.tests.conftest import SmtpSink
+from nurture.tests.factories import EnrollmentFactory, StepFactory, TrackFactory
+
+pytestmark = pytest.mark.django_db
+
+# FIXED_NOW is Monday 2 March 2026, 10:00 UTC: 10:00 in London, inside the default 9-17 window.
+
+
+def _enrolled(**lead_fields: object) -> Enrollment:
+    lead = LeadFactory(**lead_fields)
+    ConsentFactory(lead=lead)
+    step = StepFactory()
+    return EnrollmentFactory(lead=lead, track=step.track)
+
+
+def _bodies(message: object) -> tuple[str, str]:
+    html = message.get_body(("html",)).get_content()  # type: ignore[attr-defined]
+    text = message.get_body(("plain",)).get_content()  # type: ignore[attr-defined]
+    return html, text
+
+
+def test_a_due_step_is_delivered_with_both_bodies_and_merge_fields_escaped(smtp_sink: SmtpSink) -> None:
+    _enrolled(first_name="<b>Ada</b>", company_name="Acme & Co", email="ada@acme.example")
+
+    result = sending.send_due_steps(now=FIXED_NOW)
+
+    assert result.sent == 1
+    [message] = smtp_sink.messages
+    html, text = _bodies(message)
+    assert message["To"] == "ada@acme.example"
+    assert message["Subject"] == "Hello <b>Ada</b>"
+    assert "Hi <strong>&lt;b&gt;Ada&lt;/b&gt;</strong> at Acme &amp; Co." in html
+    assert "Hi **<b>Ada</b>** at Acme & Co." in text
+
+
+def test_every_email_carries_the_one_click_unsubscribe_headers(smtp_sink: SmtpSink) -> None:
+    _enrolled()
+
+    sending.send_due_steps(now=FIXED_NOW)
+
+    [message] = smtp_sink.messages
+    send = Send.objects.get()
+    # A long header is folded; its value is the same once unfolded.
+    assert message["List-Unsubscribe"].strip() == f"<{links.unsubscribe_url(send_id=send.pk)}>"
+    assert message["List-Unsubscribe"].strip().startswith("<https://leads.example.com/n/u/")
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert links.unsubscribe_url(send_id=send.pk) in _bodies(message)[1]
+
+
+def test_links_are_rewritten_to_signed_click_links(smtp_sink: SmtpSink) -> None:
+    _enrolled()
+
+    sending.send_due_steps(now=FIXED_NOW)
+
+    html, text = _bodies(smtp_sink.messages[0])
+    click = links.click_url(send_id=Send.objects.get().pk, url="https://www.example.com/report")
+    assert f'href="{click}"' in html
+    assert click in text
+    assert "https://www.example.com/report" not in html
+
+
+def test_a_retry_of_the_worker_sends_nothing_twice(smtp_sink: SmtpSink) -> None:
+    enrollment = _enrolled()
+    StepFactory(track=enrollment.track, delay_days=2)
+
+    sending.send_due_steps(now=FIXED_NOW)
+    again = sending.send_due_steps(now=FIXED_NOW)
+
+    assert again.sent == 0
+    assert len(smtp_sink.messages) == 1
+    assert Send.objects.count() == 1
+
+
+def test_the_send_row_stops_a_second_send_of_the_same_step_even_if_the_enrollment_was_rewound(
+    smtp_sink: SmtpSink,
+) -> None:
+    enrollment = _enrolled()
+    sending.send_due_steps(now=FIXED_NOW)
+    Enrollment.objects.filter(pk=enrollment.pk).update(
+        status=EnrollmentStatus.ACTIVE, last_position=0, next_due_at=FIXED_NOW
+    )
+
+    with pytest.raises(IntegrityError):
+        sending.send_due_steps(now=FIXED_NOW)
+
+    assert len(smtp_sink.messages) == 1
+
+
+def test_the_next_step_waits_its_business_days_then_goes_out(smtp_sink: SmtpSink) -> None:
+    enrollment = _enrolled()
+    StepFactory(track=enrollment.track, delay_days=3, subject="Second")
+
+    sending.send_due_steps(now=FIXED_NOW)
+    enrollment.refresh_from_db()
+
+    # Monday + 3 business days = Thursday, when the window opens at 9:00 London (GMT in March).
+    assert enrollment.next_due_at == datetime(2026, 3, 5, 9, 0, tzinfo=UTC)
+    assert sending.send_due_steps(now=datetime(2026, 3, 4, 16, 0, tzinfo=UTC)).sent == 0
+    assert sending.send_due_steps(now=datetime(2026, 3, 5, 9, 0, tzinfo=UTC)).sent == 1
+    assert [m["Subject"] for m in smtp_sink.messages] == ["Hello Ada", "Second"]
+
+
+def test_a_lead_without_a_usable_consent_is_never_sent_anything(smtp_sink: SmtpSink) -> None:
+    lead = LeadFactory()
+    ConsentFactory(lead=lead, status=ConsentStatus.PENDING)
+    enrollment = EnrollmentFactory(lead=lead, track=StepFactory().track)
+
+    result = sending.send_due_steps(now=FIXED_NOW)
+
+    enrollment.refresh_from_db()
+    assert result.sent == 0
+    assert smtp_sink.messages == []
+    assert (enrollment.status, enrollment.exit_reason) == (EnrollmentStatus.EXITED, ExitReason.CONSENT)
+
+
+def test_a_lead_whose_consent_was_withdrawn_is_never_sent_anything(smtp_sink: SmtpSink) -> None:
+    lead = LeadFactory()
+    ConsentFactory(lead=lead, withdrawn_at=FIXED_NOW - timedelta(days=1))
+    EnrollmentFactory(lead=lead, track=StepFactory().track)
+
+    sending.send_due_steps(now=FIXED_NOW)
+
+    assert smtp_sink.messages == []
+    assert Send.objects.count() == 0
+
+
+def test_nothing_is_sent_at_night_in_the_leads_time_zone(smtp_sink: SmtpSink) -> None:
+    # 10:00 UTC is 05:00 in New York: the US lead waits for 9:00 there (14:00 UTC).
+    enrollment = _enrolled(country="US")
+
+    result = sending.send_due_steps(now=FIXED_NOW)
+
+    enrollment.refresh_from_db()
+    assert (result.sent, result.postponed) == (0, 1)
+    assert enrollment.next_due_at == datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
+
+
+def test_nothing_is_sent_on_a_weekend(smtp_sink: SmtpSink) -> None:
+    enrollment = _enrolled()
+    saturday = datetime(2026, 3, 7, 11, 0, tzinfo=UTC)
+
+    sending.send_due_steps(now=saturday)
+
+    enrollment.refresh_from_db()
+    assert smtp_sink.messages == []
+    assert enrollment.next_due_at == datetime(2026, 3, 9, 9, 0, tzinfo=UTC)
+
+
+def test_sends_to_one_domain_are_throttled_per_hour(smtp_sink: SmtpSink) -> None:
+    track = TrackFactory(per_domain_hourly_limit=2)
+    StepFactory(track=track)
+    for n in range(3):
+        lead = LeadFactory(email=f"p{n}@bigcorp.example")
+        EnrollmentFactory(lead=lead, track=track)
+    other = LeadFactory(email="x@small.example")
+    EnrollmentFactory(lead=other, track=track)
+
+    result = sending.send_due_steps(now=FIXED_NOW)
+
+    assert (result.sent, result.postponed) == (3, 1)
+    assert sorted(m["To"].rpartition("@")[2] for m in smtp_sink.messages) == [
+        "bigcorp.example",
+        "bigcorp.example",
+        "small.example",
+    ]
+
+
+def test_an_unreachable_server_gives_the_steps_back_to_try_later(settings: object) -> None:
+    from nurture.tests.conftest import free_port
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"  # type: ignore[attr-defined]
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()  # type: ignore[attr-defined]
+    enrollment = _enrolled()
+
+    result = sending.send_due_steps(now=FIXED_NOW)
+
+    enrollment.refresh_from_db()
+    assert (result.sent, result.given_back) == (0, 1)
+    assert Send.objects.count() == 0
+    assert (enrollment.status, enrollment.last_position) == (EnrollmentStatus.ACTIVE, 0)
+    assert enrollment.next_due_at == FIXED_NOW + sending.RETRY_AFTER
+
+
+def test_a_recipient_the_server_refuses_is_a_hard_bounce_that_ends_the_enrollment(smtp_sink: SmtpSink) -> None:
+    enrollment = _enrolled(email="gone@acme.example")
+    StepFactory(track=enrollment.track, delay_days=1)
+    smtp_sink.refuse.add("gone@acme.example")
+
+    result = sending.send_due_steps(now=FIXED_NOW)
+
+    enrollment.refresh_from_db()
+    send = Send.objects.get()
+    assert result.failed == 1
+    assert send.status == SendStatus.FAILED and send.bounced_at == FIXED_NOW
+    assert (enrollment.status, enrollment.exit_reason) == (EnrollmentStatus.EXITED, ExitReason.BOUNCE)
+
+
+def test_a_paused_track_sends_nothing(smtp_sink: SmtpSink) -> None:
+    enrollment = _enrolled()
+    enrollment.track.status = "paused"
+    enrollment.track.save()
+
+    assert sending.send_due_steps(now=FIXED_NOW).sent == 0
+    assert smtp_sink.messages == []
+
+
+def test_steps_a_lead_is_already_past_are_not_sent_again_after_an_edit(smtp_sink: SmtpSink) -> None:
+    track = TrackFactory()
+    for position in (1, 2, 3):
+        StepFactory(track=track, position=position, subject=f"Step {position}")
+    lead = LeadFactory()
+    enrollment = EnrollmentFactory(lead=lead, track=track, last_position=2)
+    track.steps.filter(position=1).update(subject="Step 1, edited")
+
+    sending.send_due_steps(now=FIXED_NOW)
+
+    enrollment.refresh_from_db()
+    assert [m["Subject"] for m in smtp_sink.messages] == ["Step 3"]
+    assert enrollment.status == EnrollmentStatus.COMPLETED
+
+
+def test_an_enrollment_past_its_recycle_date_ends_without_a_send(smtp_sink: SmtpSink) -> None:
+    enrollment = _enrolled()
+    Enrollment.objects.filter(pk=enrollment.pk).update(until=FIXED_NOW - timedelta(hours=1))
+
+    sending.send_due_steps(now=FIXED_NOW)
+
+    enrollment.refresh_from_db()
+    assert smtp_sink.messages == []
+    assert enrollment.exit_reason == ExitReason.UNTIL

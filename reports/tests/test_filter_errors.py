@@ -1,0 +1,57 @@
+"""Report filters that do not validate are shown as form errors; the Spend list offers its CSV import."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from conftest import client_for
+from leads.tests.factories import FIXED_NOW
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _clock() -> Iterator[None]:
+    with time_machine.travel(FIXED_NOW + timedelta(days=1)):
+        yield
+
+
+def test_a_reversed_date_range_is_a_form_error(manager: object) -> None:
+    response = client_for(manager).get(
+        reverse("reports:index"), {"created_after": "2026-03-01", "created_before": "2026-02-01"}
+    )
+
+    assert response.status_code == 400
+    assert "The start date is after the end date" in response.content.decode()
+
+
+def test_an_unknown_form_is_a_form_error(manager: object) -> None:
+    response = client_for(manager).get(reverse("reports:index"), {"form": "no-such-form"})
+
+    assert response.status_code == 400
+    assert "form" in response.context["filters"].form.errors
+
+
+def test_a_forward_date_range_is_no_error(manager: object) -> None:
+    response = client_for(manager).get(
+        reverse("reports:index"), {"created_after": "2026-02-01", "created_before": "2026-03-01"}
+    )
+
+    assert response.status_code == 200
+
+
+def test_the_spend_list_offers_the_csv_import(marketer: object) -> None:
+    response = client_for(marketer).get(reverse("admin:reports_spend_changelist"))
+
+    assert reverse("admin:reports_spend_import") in response.content.decode()
+
+
+def test_the_spend_list_offers_no_import_to_who_cannot_add_spend(manager: object) -> None:
+    response = client_for(manager).get(reverse("admin:reports_spend_changelist"))
+
+    assert reverse("admin:reports_spend_import") not in response.content.decode()
