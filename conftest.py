@@ -6,11 +6,10 @@ import tempfile
 from collections.abc import Iterator
 
 import pytest
-from django.contrib.auth.models import Group
-from django.test import Client
+from django.contrib.auth.models import User
 
 from core import roles
-from leads.tests.factories import UserFactory
+from tests.personas import user_in
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -39,36 +38,24 @@ def pytest_configure(config: pytest.Config) -> None:
     }
 
 
-def _user_in(group_name: str, username: str, *, is_staff: bool = False) -> object:
-    user = UserFactory(username=username, is_staff=is_staff)
-    user.groups.add(Group.objects.get(name=group_name))
-    return user
+@pytest.fixture
+def marketer(db: None) -> User:
+    return user_in(roles.MARKETING, "marketer", is_staff=True)
 
 
 @pytest.fixture
-def marketer(db: None) -> object:
-    return _user_in(roles.MARKETING, "marketer", is_staff=True)
+def manager(db: None) -> User:
+    return user_in(roles.SALES_MANAGER, "manager", is_staff=True)
 
 
 @pytest.fixture
-def manager(db: None) -> object:
-    return _user_in(roles.SALES_MANAGER, "manager", is_staff=True)
+def rep(db: None) -> User:
+    return user_in(roles.SALES_REP, "rep1")
 
 
 @pytest.fixture
-def rep(db: None) -> object:
-    return _user_in(roles.SALES_REP, "rep1")
-
-
-@pytest.fixture
-def other_rep(db: None) -> object:
-    return _user_in(roles.SALES_REP, "rep2")
-
-
-def client_for(user: object) -> Client:
-    client = Client()
-    client.force_login(user)  # type: ignore[arg-type]
-    return client
+def other_rep(db: None) -> User:
+    return user_in(roles.SALES_REP, "rep2")
 
 
 @pytest.fixture(autouse=True)

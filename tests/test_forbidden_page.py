@@ -1,6 +1,6 @@
 """A page someone's role does not include answers 403 with the site's own page, not a bare "403 Forbidden"."""
 
-from conftest import client_for
+from tests.personas import client_for
 
 
 def test_a_marketer_opening_the_inbox_gets_a_styled_403_with_where_they_can_work(marketer: object) -> None:

@@ -20,9 +20,9 @@ from django_q.models import Schedule, Task
 from django_q.signing import SignedPackage
 from django_q.status import Stat, Status
 
-from conftest import client_for
 from core import health
 from leads.tests.factories import LeadFactory, UserFactory
+from tests.personas import client_for
 
 pytestmark = pytest.mark.django_db
 

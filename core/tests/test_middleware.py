@@ -6,8 +6,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
-from conftest import client_for
 from leads.tests.factories import CaptureFormFactory, ConsentTextFactory
+from tests.personas import client_for
 
 pytestmark = pytest.mark.django_db
 

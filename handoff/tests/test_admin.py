@@ -4,9 +4,9 @@ import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
-from conftest import client_for
 from core import roles
 from handoff.models import Team
+from tests.personas import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -12,11 +12,11 @@ from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from conftest import client_for
 from handoff import services
 from handoff.models import Assignment, AssignmentOutcome, FollowUp, SavedView, Team, ViewerSettings
 from handoff.tests.factories import MembershipFactory, MQLFactory, TeamFactory
 from leads.models import Stage, StageChange
+from tests.personas import client_for
 
 pytestmark = pytest.mark.django_db
 

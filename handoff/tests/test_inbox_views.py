@@ -11,11 +11,11 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from conftest import client_for
 from handoff import services
 from handoff.models import Assignment, ContactKind, Team
 from handoff.selectors import time_ago
 from handoff.tests.factories import ALWAYS_OPEN, MQLFactory, TeamFactory
+from tests.personas import client_for
 
 pytestmark = pytest.mark.django_db
 

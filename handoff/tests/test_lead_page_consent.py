@@ -9,11 +9,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from conftest import client_for
 from handoff.models import Assignment
 from leads import services
 from leads.models import ConsentStatus
 from leads.tests.factories import ConsentFactory
+from tests.personas import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -6,9 +6,9 @@ import pytest
 from django.urls import reverse
 from django.utils.html import escape
 
-from conftest import client_for
 from handoff.models import Assignment
 from leads.models import Lead
+from tests.personas import client_for
 
 pytestmark = pytest.mark.django_db
 

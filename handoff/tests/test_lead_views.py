@@ -9,12 +9,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from conftest import client_for
 from handoff import services
 from handoff.models import Assignment, AssignmentState, ContactKind, SLARecord, Team
 from handoff.tests.factories import MembershipFactory, MQLFactory
 from leads.models import Lead, Stage, StageChange, Touch
 from leads.tests.factories import ActivityFactory, ConsentFactory
+from tests.personas import client_for
 
 pytestmark = pytest.mark.django_db
 

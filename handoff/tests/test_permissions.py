@@ -12,10 +12,10 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from conftest import client_for
 from handoff import services
 from handoff.models import Assignment, Team
 from handoff.tests.factories import MQLFactory, TeamFactory
+from tests.personas import client_for
 
 pytestmark = pytest.mark.django_db
 

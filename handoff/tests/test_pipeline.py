@@ -9,7 +9,6 @@ from django_q.conf import Conf
 from pytest_django.fixtures import Settings
 from pytest_httpserver import HTTPServer
 
-from conftest import client_for
 from core.health import BacklogState
 from handoff import pipeline, receivers, services, tasks
 from handoff.models import Membership, Notification, NotificationKind, RoutingDecision, RoutingRule, Team
@@ -25,6 +24,7 @@ from leads.models import (
 )
 from leads.tests.factories import FIXED_NOW, LeadFactory
 from scoring.tests.factories import ScoringModelFactory, ScoringRuleFactory
+from tests.personas import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -12,11 +12,11 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from conftest import client_for
 from handoff.models import Assignment
 from leads import services
 from leads.models import ActivityKind, Lead, ProposedChange, ProposedChangeStatus
 from leads.tests.factories import LeadFactory
+from tests.personas import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,6 @@ import time_machine
 from django.core.management import call_command
 from django.urls import reverse
 
-from conftest import client_for
 from handoff import services, tasks
 from handoff.models import Assignment, Team
 from handoff.services.actions import start_of_day
@@ -18,6 +17,7 @@ from leads.models import Lead, Stage, StageChange
 from scoring.models import ScoringModel
 from scoring.services import score_lead
 from scoring.tests.factories import ScoringModelFactory, ScoringRuleFactory
+from tests.personas import client_for
 
 pytestmark = pytest.mark.django_db
 

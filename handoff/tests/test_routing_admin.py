@@ -9,13 +9,13 @@ from typing import Any
 import pytest
 from django.urls import reverse
 
-from conftest import client_for
 from handoff import services
 from handoff.models import RepPool, RoutingRule, Team
 from handoff.services import routing as routing_services
 from handoff.tests.factories import MQLFactory
 from leads.models import SizeBand
 from leads.tests.factories import LeadFactory
+from tests.personas import client_for
 
 pytestmark = pytest.mark.django_db
 

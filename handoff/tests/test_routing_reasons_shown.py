@@ -8,13 +8,13 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from conftest import client_for
 from handoff import services
 from handoff.models import RoutingRule, Team
 from handoff.services import routing as routing_services
 from handoff.tests.factories import MQLFactory, route
 from integrations.tests.factories import ApiKeyFactory, api_headers
 from leads.models import Lead
+from tests.personas import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -9,13 +9,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from conftest import client_for
 from handoff import services
 from handoff.demo import business_hours_before
 from handoff.models import Assignment, AssignmentOutcome, Team
 from handoff.selectors import team_calendar
 from handoff.tests.factories import MembershipFactory, MQLFactory
 from leads.models import Lead
+from tests.personas import client_for
 
 pytestmark = pytest.mark.django_db
 

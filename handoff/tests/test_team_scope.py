@@ -13,7 +13,6 @@ from django.contrib.auth.models import Group, Permission
 from django.test import Client
 from django.urls import reverse
 
-from conftest import client_for
 from core import roles
 from handoff import services
 from handoff.models import Assignment, Membership, SLAPolicy, Team
@@ -21,6 +20,7 @@ from handoff.tests.factories import MQLFactory, SLAPolicyFactory, TeamFactory, r
 from integrations.tests.factories import ApiKeyFactory, api_headers
 from leads.models import StageChange
 from leads.tests.factories import UserFactory
+from tests.personas import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -9,11 +9,11 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 from pytest_django.fixtures import Settings
 
-from conftest import client_for
 from core import roles
 from integrations.models import ApiKey, ApiKeyScope, WebhookEndpoint
 from integrations.tests.factories import ApiKeyFactory, WebhookDeliveryFactory, WebhookEndpointFactory
 from leads.tests.dns import fake_dns
+from tests.personas import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from conftest import client_for
 from handoff import services
 from handoff.models import Team
 from handoff.tests.factories import MQLFactory, TeamFactory
 from integrations.models import ApiKey, ApiKeyScope
 from integrations.tests.factories import ApiKeyFactory, WebhookDeliveryFactory, WebhookEndpointFactory
 from leads.tests.factories import FIXED_NOW
+from tests.personas import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ from django.contrib.staticfiles import finders
 from django.test import Client
 from django.urls import reverse
 
-from conftest import client_for
+from tests.personas import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -13,11 +13,11 @@ from django.contrib.auth.models import Permission
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
-from conftest import client_for
 from integrations import privacy_admin
 from leads.admin import LeadAdmin
 from leads.models import Activity, ActivityKind, Lead
 from leads.tests.factories import FIXED_NOW, ConsentFactory, LeadFactory, UserFactory
+from tests.personas import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -7,9 +7,9 @@ from rest_framework.response import Response
 from rest_framework.test import APIRequestFactory
 from rest_framework.views import APIView
 
-from conftest import client_for
 from integrations.models import ApiKey
 from integrations.tests.factories import ApiKeyFactory, api_headers
+from tests.personas import client_for
 
 pytestmark = pytest.mark.django_db
 

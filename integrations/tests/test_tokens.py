@@ -6,9 +6,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from conftest import client_for
 from integrations.models import ApiKey
 from integrations.tests.factories import ApiKeyFactory
+from tests.personas import client_for
 
 pytestmark = pytest.mark.django_db
 

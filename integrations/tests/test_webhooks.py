@@ -12,7 +12,6 @@ from django.urls import reverse
 from pytest_django.fixtures import Settings
 from pytest_httpserver import HTTPServer
 
-from conftest import client_for
 from integrations import services
 from integrations.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from integrations.services.webhooks import MAX_ATTEMPTS
@@ -21,6 +20,7 @@ from leads import events
 from leads.models import Lead
 from leads.tests.dns import fake_dns
 from leads.tests.factories import FIXED_NOW, LeadFactory
+from tests.personas import client_for
 
 pytestmark = pytest.mark.django_db
 

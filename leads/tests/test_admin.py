@@ -1,9 +1,9 @@
 import pytest
 from django.urls import reverse
 
-from conftest import client_for
 from leads.models import Lead, Stage, StageChange
 from leads.tests.factories import ActivityFactory, ConsentFactory, LeadFactory
+from tests.personas import client_for
 
 pytestmark = pytest.mark.django_db
 

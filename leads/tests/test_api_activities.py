@@ -8,12 +8,12 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from conftest import client_for
 from handoff import receivers
 from integrations.models import ApiKeyScope
 from integrations.tests.factories import ApiKeyFactory, api_headers
 from leads.models import Activity, ActivityKind, Lead
 from leads.tests.factories import FIXED_NOW, LeadFactory
+from tests.personas import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -8,10 +8,10 @@ import pytest
 import time_machine
 from django.test import Client
 
-from conftest import client_for
 from integrations.tests.factories import ApiKeyFactory, api_headers
 from leads.models import Activity, Consent, ConsentStatus, Lead
 from leads.tests.factories import FIXED_NOW, ConsentFactory, LeadFactory
+from tests.personas import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -2,9 +2,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from conftest import client_for
 from leads.models import CompanyDirectoryEntry, EnrichmentProvider
 from leads.tests.dns import fake_dns
+from tests.personas import client_for
 
 pytestmark = pytest.mark.django_db
 

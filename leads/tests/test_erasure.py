@@ -17,7 +17,6 @@ from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.urls import reverse
 
-from conftest import client_for
 from leads import services
 from leads.events import lead_event
 from leads.models import (
@@ -37,6 +36,7 @@ from leads.tests.factories import (
     LeadFactory,
     SubmissionFactory,
 )
+from tests.personas import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -4,10 +4,10 @@ import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
-from conftest import client_for
 from core import roles
 from leads.models import CaptureForm, ConsentText, Lead, SpamReason, SubmissionStatus
 from leads.tests.factories import ConsentTextFactory, FormFieldFactory, SubmissionFactory
+from tests.personas import client_for
 
 pytestmark = pytest.mark.django_db
 

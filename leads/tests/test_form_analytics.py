@@ -9,10 +9,10 @@ import time_machine
 from django.test import Client
 from django.urls import reverse
 
-from conftest import client_for
 from leads import analytics
 from leads.models import ActivityKind, CaptureForm, FormDailyStat, Stage, SubmissionStatus
 from leads.tests.factories import FIXED_NOW, ActivityFactory, LeadFactory, SubmissionFactory
+from tests.personas import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,6 @@ from django.http import HttpResponse
 from django.test import Client
 from django.urls import reverse
 
-from conftest import client_for
 from leads import submissions, tokens
 from leads.models import (
     Activity,
@@ -23,6 +22,7 @@ from leads.models import (
     Touch,
 )
 from leads.tests.factories import FIXED_NOW, CaptureFormFactory, SubmissionFactory
+from tests.personas import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from conftest import client_for
 from leads.models import ImportEvent, ImportStatus, Lead, LeadImport, LegalBasis
+from tests.personas import client_for
 
 pytestmark = pytest.mark.django_db
 

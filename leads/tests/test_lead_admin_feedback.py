@@ -9,10 +9,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from conftest import client_for
 from leads.models import ConsentStatus, EnrichmentStatus, Lead, Stage
 from leads.tests.factories import FIXED_NOW, ConsentFactory, LeadFactory
 from scoring.demo import install_default_model
+from tests.personas import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -4,8 +4,8 @@ from django.templatetags.static import static
 from django.test import Client
 from django.urls import reverse
 
-from conftest import client_for
 from leads.tests.factories import TEST_PASSWORD, UserFactory
+from tests.personas import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,6 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 
-from conftest import client_for
 from leads import admin as lead_admin
 from leads import services, submissions, tokens
 from leads.events import lead_event
@@ -26,6 +25,7 @@ from leads.tests.factories import (
     LeadFactory,
     SubmissionFactory,
 )
+from tests.personas import client_for
 
 pytestmark = pytest.mark.django_db
 

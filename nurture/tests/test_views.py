@@ -9,13 +9,13 @@ from django.core import mail
 from django.template import Context, Template
 from django.urls import reverse
 
-from conftest import client_for
 from leads.models import Lead, Stage
 from leads.tests.factories import FIXED_NOW, ConsentFactory, LeadFactory
 from nurture import sending
 from nurture.models import Send
 from nurture.tests.conftest import SmtpSink
 from nurture.tests.factories import EnrollmentFactory, StepFactory, TrackFactory
+from tests.personas import client_for
 
 pytestmark = pytest.mark.django_db
 REPORT = reverse("nurture:report")

@@ -9,13 +9,13 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from conftest import client_for
 from handoff.tests.factories import TeamFactory
 from leads import attribution
 from leads.models import ChannelRule
 from leads.tests.factories import FIXED_NOW, LeadFactory
 from reports.models import FirstTouchCorrection, Spend
 from reports.tests.factories import Step, journey
+from tests.personas import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,8 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from conftest import client_for
 from leads.tests.factories import FIXED_NOW
+from tests.personas import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -18,7 +18,6 @@ import pytest
 import time_machine
 from django.http import QueryDict
 
-from conftest import client_for
 from leads import services as lead_services
 from leads.models import ActivityKind, Lead, Stage
 from leads.tests.factories import ActivityFactory, CaptureFormFactory, SubmissionFactory
@@ -29,6 +28,7 @@ from reports.selectors import TABLE_KEYS, Report
 from reports.selectors.rollups import median_of_counts
 from reports.services import OfflineTouch, correct_first_touch
 from reports.tests.factories import SpendFactory, Step, TouchFactory, journey
+from tests.personas import client_for
 
 pytestmark = pytest.mark.django_db
 

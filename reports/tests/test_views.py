@@ -13,11 +13,11 @@ from django.http import StreamingHttpResponse
 from django.test import Client
 from django.urls import reverse
 
-from conftest import client_for
 from leads.models import Stage
 from leads.tests.factories import FIXED_NOW
 from reports.rollups import rebuild_rollups
 from reports.tests.factories import SpendFactory, Step, journey
+from tests.personas import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -11,13 +11,13 @@ import time_machine
 from django.test import Client
 from django.urls import reverse
 
-from conftest import client_for
 from leads.models import Lead, Stage, StageChange
 from leads.tests.factories import LeadFactory
 from scoring import services
 from scoring.forms import param_field_name
 from scoring.models import RescoreJob, RescoreStatus, ScoringModel, ScoringRule
 from scoring.tests.factories import RescoreJobFactory, ScoringModelFactory, ScoringRuleFactory
+from tests.personas import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -7,8 +7,8 @@ from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
 
-from conftest import client_for
 from core import roles
+from tests.personas import client_for
 
 pytestmark = pytest.mark.django_db
 
