@@ -29,6 +29,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from integrations import privacy
 from integrations.models import DeliveryStatus, RetentionKind, RetentionPolicy, RetentionRun, WebhookDelivery
+from integrations.services import personal_data
 from leads.models import Activity, Lead, Stage, Submission, SubmissionStatus, Touch
 
 logger = logging.getLogger(__name__)
@@ -167,18 +168,5 @@ def _erase_leads(policy: RetentionPolicy, ids: list[int], *, now: datetime) -> t
 
 
 def _stub_payloads(ids: list[int]) -> None:
-    deliveries = list(WebhookDelivery.objects.filter(pk__in=ids))
-    for delivery in deliveries:
-        payload = delivery.payload if isinstance(delivery.payload, dict) else {}
-        lead = payload.get("lead")
-        lead_id = lead.get("id") if isinstance(lead, dict) else None
-        # The erasure's stub (integrations.services.personal_data): the envelope and the lead id.
-        delivery.payload = {
-            "id": payload.get("id", delivery.event_id),
-            "event": payload.get("event", delivery.event),
-            "occurred_at": payload.get("occurred_at"),
-            "lead": {"id": lead_id},
-            "data": {},
-        }
-        delivery.response_body = ""
-    WebhookDelivery.objects.bulk_update(deliveries, ["payload", "response_body"])
+    # The erasure's stub: the envelope and the lead id.
+    personal_data.stub_payloads(list(WebhookDelivery.objects.filter(pk__in=ids)))

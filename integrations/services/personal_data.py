@@ -37,14 +37,19 @@ def erase_lead_personal_data(*, lead_id: int) -> None:
     The stub keeps the event's envelope (id, event, time) and the lead id, so the log still says what was
     sent when, and a receiver that gets a pending delivery can still match and drop it.
     """
-    deliveries = list(_deliveries_of(lead_id))
+    stub_payloads(list(_deliveries_of(lead_id)))
+
+
+def stub_payloads(deliveries: list[WebhookDelivery]) -> None:
+    """Replace each delivery's payload by its envelope and lead id, and drop what the receiver answered."""
     for delivery in deliveries:
         payload = delivery.payload if isinstance(delivery.payload, dict) else {}
+        lead = payload.get("lead")
         delivery.payload = {
             "id": payload.get("id", delivery.event_id),
             "event": payload.get("event", delivery.event),
             "occurred_at": payload.get("occurred_at"),
-            "lead": {"id": lead_id},
+            "lead": {"id": lead.get("id") if isinstance(lead, dict) else None},
             "data": {},
         }
         delivery.response_body = ""
