@@ -106,8 +106,8 @@ INSTALLED_APPS = [
     "core",
     "leads",
     "scoring",
+    "nurture",  # before handoff: its demo tracks exist when handoff's demo routes leads to them
     "handoff",
-    "nurture",
     "reports",
     "integrations",
 ]

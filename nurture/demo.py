@@ -1,4 +1,5 @@
-"""Demo data: two live tracks (start-up and long nurture) of three steps, some demo leads enrolled, sends and clicks.
+"""Demo data: the start-up and general nurture tracks (the keys the demo routing rules name), three steps each,
+some demo leads enrolled, sends and clicks.
 
 Idempotent: once the demo tracks exist nothing more is created. The emails of the demo sends are not sent
 (they are history); the worker sends the steps that fall due from now on, through the console backend.
@@ -47,10 +48,10 @@ def load_demo_nurture(*, now: datetime, seed: int = 11) -> str:
     """The two demo tracks, the email click rule in the default scoring model, and a few enrolled leads."""
     with transaction.atomic():
         rule_added = _ensure_click_rule()
-        if Track.objects.filter(key__in=("startup", "long-nurture")).exists():
+        if Track.objects.filter(key__in=("start-up-nurture", "general-nurture")).exists():
             return "demo tracks already there"
-        startup = _track("Start-up nurture", "startup", STARTUP_STEPS, is_default=False)
-        long_track = _track("Long nurture", "long-nurture", LONG_STEPS, is_default=True)
+        startup = _track("Start-up nurture", "start-up-nurture", STARTUP_STEPS, is_default=False)
+        long_track = _track("General nurture", "general-nurture", LONG_STEPS, is_default=True)
     enrolled, sent, clicked = _enroll_demo_leads([startup, long_track], now=now, rng=random.Random(seed))
     rule = "; “Clicked a nurture email” scoring rule added" if rule_added else ""
     return f"2 live tracks, {enrolled} leads enrolled, {sent} emails in their history, {clicked} clicked{rule}"
@@ -102,7 +103,7 @@ def _enroll_demo_leads(tracks: list[Track], *, now: datetime, rng: random.Random
     for index, lead in enumerate(leads):
         track = tracks[index % len(tracks)]
         started = now - timedelta(days=rng.randint(8, 30))
-        source = EnrollmentSource.ROUTING if track.key == "startup" else EnrollmentSource.BELOW_THRESHOLD
+        source = EnrollmentSource.ROUTING if track.key == "start-up-nurture" else EnrollmentSource.BELOW_THRESHOLD
         enrollment = services.enroll_lead(
             lead_id=lead.pk, track=track, source=source, reason="Demo enrollment", now=started
         )

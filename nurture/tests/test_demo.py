@@ -27,7 +27,10 @@ def test_demo_makes_two_live_tracks_of_three_steps(demo_leads: None) -> None:
     demo.load_demo_nurture(now=FIXED_NOW)
 
     tracks = Track.objects.order_by("key")
-    assert [(t.key, t.status, t.steps.count()) for t in tracks] == [("long-nurture", "live", 3), ("startup", "live", 3)]
+    assert [(t.key, t.status, t.steps.count()) for t in tracks] == [
+        ("general-nurture", "live", 3),
+        ("start-up-nurture", "live", 3),
+    ]
 
 
 def test_demo_enrolls_nurture_leads_with_emails_and_clicks(demo_leads: None) -> None:
