@@ -1,8 +1,8 @@
 """Where the rate limits count: the shared cache (Redis), or this process's memory while it fails or
 when the only shared cache is the database cache.
 
-Nothing on the capture path may depend on Redis or the cache being up (DESIGN.md). The public form's
-per-address limit (``leads.spam``) and the API's per-key limits (``integrations.throttling``) count here:
+Nothing on the capture path may depend on Redis or the cache being up (DESIGN.md). The API's per-key limits
+(``integrations.throttling``) count here (the public form's per-address limit counts stored submissions):
 in the shared cache, which every process sees, and, for as long as it does not answer, in a per-process
 memory cache. While degraded, each process allows the full rate on its own, so a client gets at most the
 rate times the number of processes: looser, but a flood from one address or key is still slowed, and no
@@ -49,13 +49,6 @@ class RateLimitCache:
 
     def set(self, key: str, value: Any, timeout: float | None) -> None:
         self._on_store(lambda store: store.set(key, value, timeout))
-
-    def add(self, key: str, value: Any, timeout: float | None) -> bool:
-        return self._on_store(lambda store: store.add(key, value, timeout))
-
-    def incr(self, key: str) -> int:
-        """Add one to ``key``; raises ValueError when the key is missing, as Django's caches do."""
-        return self._on_store(lambda store: store.incr(key))
 
     def _on_store(self, operation: Callable[[BaseCache], T]) -> T:
         shared = caches["default"]

@@ -546,6 +546,7 @@ def _restore(rows: list[ImportedLead]) -> None:
     Consent.objects.filter(pk__in=[row.consent_id for row in rows if row.consent_id]).delete()
     Touch.objects.filter(pk__in=[row.touch_id for row in rows if row.touch_id]).delete()
     Activity.objects.filter(pk__in=[row.activity_id for row in rows if row.activity_id]).delete()
+    restored: list[int] = []
     for row in rows:
         lead = leads.get(row.lead_id)
         if lead is None:
@@ -553,7 +554,9 @@ def _restore(rows: list[ImportedLead]) -> None:
         changed = [name for name, value in row.imported.items() if _put_back(lead, name, row.previous.get(name), value)]
         if changed:
             lead.save(update_fields=[*changed, "updated_at"])
-        services.enqueue_pipeline(lead_id=lead.pk)
+        restored.append(lead.pk)
+    if restored:
+        services.enqueue_pipeline_for(lead_ids=restored)
 
 
 def _put_back(lead: Lead, name: str, before: Any, after: Any) -> bool:

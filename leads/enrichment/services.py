@@ -175,12 +175,9 @@ def _apply(lead: Lead, runs: list[_Run], now: datetime) -> tuple[list[str], dict
     if canonical and canonical != lead.industry:
         lead.industry = canonical
         changed.append("industry")
-    band = directory.size_band_for(lead.employee_count, once_per_batch(_size_bands))
-    if band and band != lead.size_band:
-        lead.size_band = band
-        sources["size_band"] = {"provider": "size bands", "confidence": 1.0, "at": now.isoformat()}
-        changed.append("size_band")
     lead.enrichment_sources, lead.enrichment_conflicts = sources, conflicts
+    if set_size_band(lead=lead, now=now):
+        changed.append("size_band")
     return sorted(set(changed)), not_set
 
 
@@ -259,6 +256,6 @@ def refresh_stale_enrichment(*, now: datetime, older_than: timedelta, limit: int
         Lead.objects.filter(pk__in=lead_ids).update(
             enrichment_status=EnrichmentStatus.PENDING, enrichment_attempts=0, enrichment_retry_at=None
         )
-        for lead_id in lead_ids:
-            services.enqueue_pipeline(lead_id=lead_id)
+        if lead_ids:
+            services.enqueue_pipeline_for(lead_ids=lead_ids)
     return len(lead_ids)
