@@ -73,8 +73,7 @@ class Standing:
     key: int
     rank: int  # 1 = picked
     turns_behind: float  # how many weight-1 strides after the winner its turn starts (0 for the winner)
-    load_units: int
-    load_delay_turns: float  # how many of its own strides its load put it back
+    load_units: int  # also how many of its own strides its load put it back
 
 
 def standings(seats: Iterable[Seat], *, clock: int) -> list[Standing]:
@@ -89,7 +88,6 @@ def standings(seats: Iterable[Seat], *, clock: int) -> list[Standing]:
             rank=rank,
             turns_behind=round((priority(seat, clock=clock) - first) / STRIDE, 2),
             load_units=load_units(seat),
-            load_delay_turns=float(load_units(seat)),
         )
         for rank, seat in enumerate(ordered, start=1)
     ]

@@ -271,13 +271,7 @@ def inbox_assignments(*, user: User, filters: InboxFilters) -> QuerySet[Assignme
     if filters.max_score is not None:
         assignments = assignments.filter(lead__score__lte=filters.max_score)
     if filters.search:
-        term = filters.search
-        assignments = assignments.filter(
-            Q(lead__first_name__icontains=term)
-            | Q(lead__last_name__icontains=term)
-            | Q(lead__email__icontains=term)
-            | Q(lead__company_name__icontains=term)
-        )
+        assignments = assignments.filter(_lead_search_q(filters.search))
     return assignments.values_list(*INBOX_COLUMNS, named=True)
 
 
@@ -497,13 +491,7 @@ def team_queue_assignments(
     if filters.state:
         assignments = assignments.filter(state=filters.state)
     if filters.search:
-        term = filters.search
-        assignments = assignments.filter(
-            Q(lead__first_name__icontains=term)
-            | Q(lead__last_name__icontains=term)
-            | Q(lead__email__icontains=term)
-            | Q(lead__company_name__icontains=term)
-        )
+        assignments = assignments.filter(_lead_search_q(filters.search))
     # The due time is on the assignment and fixed at assignment; the first contact meets the clock, and an
     # open assignment's clock is never stopped. So "running" needs no join for the breached view.
     if show == "due_soon":
@@ -631,3 +619,13 @@ def countdowns(*, clocks: Iterable[OpenClock], now: datetime) -> Countdowns:
             results[clock.assignment_id] = result
     windows = {str(team_id): opening_windows(calendar=calendar, now=now) for team_id, calendar in calendars.items()}
     return Countdowns(clocks=results, windows=windows, now_ms=int(now.timestamp() * 1000), teams=teams)
+
+
+def _lead_search_q(term: str) -> Q:
+    """Assignments whose lead's name, email or company contains ``term`` (the inbox's and the queue's search)."""
+    return (
+        Q(lead__first_name__icontains=term)
+        | Q(lead__last_name__icontains=term)
+        | Q(lead__email__icontains=term)
+        | Q(lead__company_name__icontains=term)
+    )

@@ -267,7 +267,7 @@ def _assign_if_waiting(lead: Lead, *, now: datetime) -> str:
     decision = RoutingDecision.objects.filter(lead=lead).select_related("team", "pool").first()
     if decision is not None and decision.destination == RoutingDestination.NURTURE:
         return "in nurture"
-    team = team_for_lead(lead, decision=decision)
+    team = team_for_lead(decision=decision)
     if team is None:
         return "no team"
     pool = decision.pool if decision is not None and decision.destination == RoutingDestination.POOL else None
@@ -282,19 +282,15 @@ def _assign_if_waiting(lead: Lead, *, now: datetime) -> str:
     return "assigned"
 
 
-def team_for_lead(lead: Lead, *, decision: RoutingDecision | None = None) -> Team | None:
-    """The team routing chose for ``lead`` (its ``RoutingDecision``'s team), else the default team.
+def team_for_lead(*, decision: RoutingDecision | None) -> Team | None:
+    """The team routing chose (the lead's ``RoutingDecision``), else the default team.
 
     An MQL that routing sent to no team (it was never routed, or no rule matched and there is no default
-    rule) goes to the team flagged ``is_default``. A lead routed to a nurture track has no team: it is not
-    sales' (the caller checks the destination first).
+    rule) goes to the team flagged ``is_default``. The caller has read the decision and turned away a lead
+    routed to a nurture track: it is not sales'.
     """
-    if decision is None:
-        decision = RoutingDecision.objects.filter(lead=lead).select_related("team").first()
     if decision is not None and decision.team is not None:
         return decision.team
-    if decision is not None and decision.destination == RoutingDestination.NURTURE:
-        return None
     return Team.objects.filter(is_default=True).first()
 
 
