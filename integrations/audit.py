@@ -35,9 +35,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Model
 
-import handoff.models as handoff_models
-import leads.models as leads_models
-from handoff.models import ClosedDate, Membership, SLAPolicy, Team, TeamHours
+from handoff.models import ClosedDate, Membership, RoutingRule, SLAPolicy, Team, TeamHours
 from integrations.models import ApiKey, WebhookEndpoint
 from leads.models import CaptureForm, ConsentText, FormField, Lead
 from scoring.models import ScoringModel, ScoringRule
@@ -74,18 +72,12 @@ UNTRACKED_FIELDS = ["id", "created_at", "updated_at"]
 SECRET_FIELDS: dict[type[Model], list[str]] = {ApiKey: ["hashed_key"], WebhookEndpoint: ["secret"]}
 
 
-def routing_rule_models() -> list[type[Model]]:
-    """The routing rule model, wherever it lives now (it is moving from leads to handoff)."""
-    found = [getattr(module, "RoutingRule", None) for module in (handoff_models, leads_models)]
-    return [model for model in found if isinstance(model, type) and issubclass(model, Model)]
-
-
 def audited_models() -> list[type[Model]]:
     """Every model with an audit trail, leads included."""
     settings_models: list[type[Model]] = [
         ScoringModel,
         ScoringRule,
-        *routing_rule_models(),
+        RoutingRule,
         SLAPolicy,
         Team,
         TeamHours,

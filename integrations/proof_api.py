@@ -8,7 +8,6 @@ from django.utils import timezone
 from django.utils.html import escape
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework.exceptions import NotFound
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -17,6 +16,7 @@ from rest_framework.views import APIView
 from handoff.api.views import visible_leads
 from integrations import proof
 from leads.api.schema import AUTH_RESPONSES, LEAD_ID_PARAMETER
+from leads.api.views import lead_or_404
 
 PROOF_EXAMPLE = {
     "bundle_version": 1,
@@ -94,11 +94,7 @@ class ConsentProofView(APIView):
         },
     )
     def get(self, request: Request, lead_id: str) -> Response:
-        lead = None
-        if lead_id.isascii() and lead_id.isdigit() and len(lead_id) <= 18:
-            lead = visible_leads(request).filter(pk=int(lead_id)).first()
-        if lead is None:
-            raise NotFound("No lead has this id.")
+        lead = lead_or_404(lead_id, among=visible_leads(request))
         bundle = proof.consent_proof(lead=lead, now=timezone.now())
         response = Response(bundle)
         if request.accepted_renderer.format == "html":

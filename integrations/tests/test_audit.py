@@ -14,7 +14,7 @@ from django.db.models import Model
 from django.test import Client
 from django.urls import reverse
 
-from handoff.models import ClosedDate, TeamHours
+from handoff.models import ClosedDate, RoutingRule, TeamHours
 from handoff.tests.factories import MembershipFactory, SLAPolicyFactory, TeamFactory
 from integrations import audit, privacy
 from integrations.tests.factories import ApiKeyFactory, WebhookEndpointFactory
@@ -43,8 +43,7 @@ def last_change(obj: Model) -> dict[str, list[object]]:
 
 
 def _routing_rule() -> Model:
-    model = audit.routing_rule_models()[0]
-    return model.objects.create(name="Enterprise EMEA", order=5)
+    return RoutingRule.objects.create(name="Enterprise EMEA", order=5)
 
 
 def _closed_date() -> Model:

@@ -334,7 +334,7 @@ class WithdrawConsentView(APIView):
     )
     @idempotent
     def post(self, request: Request, lead_id: str) -> Response:
-        lead = _lead_or_404(lead_id, among=roles.scoped_leads(request.user, Lead.objects.all()))
+        lead = lead_or_404(lead_id, among=roles.scoped_leads(request.user, Lead.objects.only("id")))
         serializer = WithdrawConsentInSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         # An integration key acts for no person; a token or session for its person (never anonymous here).
@@ -347,12 +347,12 @@ class WithdrawConsentView(APIView):
         return Response(ConsentsWithdrawnSerializer(result).data)
 
 
-def _lead_or_404(lead_id: str, *, among: QuerySet[Lead]) -> Lead:
+def lead_or_404(lead_id: str, *, among: QuerySet[Lead]) -> Lead:
     """The lead named in the URL among those the caller may see (every lead for a marketer or a key)."""
     # Matched as any path segment, so a malformed id is this JSON 404 rather than Django's HTML one.
     lead = None
     if lead_id.isascii() and lead_id.isdigit() and len(lead_id) <= 18:
-        lead = among.filter(pk=int(lead_id)).only("id").first()
+        lead = among.filter(pk=int(lead_id)).first()
     if lead is None:
         raise NotFound("No lead has this id.")
     return lead
