@@ -37,7 +37,7 @@ from django.utils.html import escape
 from leads.models import Lead, Stage, usable_consent_q
 from nurture import links, rendering
 from nurture.models import Enrollment, EnrollmentStatus, ExitReason, Send, SendStatus, Step, Track, TrackStatus
-from nurture.services import lead_calendar
+from nurture.services import end_enrollments, lead_calendar, record_bounce
 
 logger = logging.getLogger(__name__)
 
@@ -223,13 +223,13 @@ def _exit_reason(item: _Due, *, now: datetime) -> str:
 
 
 def _exit(ids: list[int], *, reason: str, now: datetime) -> None:
-    enrollments = Enrollment.objects.filter(pk__in=ids, status=EnrollmentStatus.ACTIVE)
+    enrollments = Enrollment.objects.filter(pk__in=ids)
     if reason == "completed":
-        enrollments.update(status=EnrollmentStatus.COMPLETED, ended_at=now, next_due_at=None, lease_until=None)
-    else:
-        enrollments.update(
-            status=EnrollmentStatus.EXITED, exit_reason=reason, ended_at=now, next_due_at=None, lease_until=None
+        enrollments.filter(status=EnrollmentStatus.ACTIVE).update(
+            status=EnrollmentStatus.COMPLETED, ended_at=now, next_due_at=None, lease_until=None
         )
+    else:
+        end_enrollments(enrollments=enrollments, reason=reason, now=now)
 
 
 def _domain(email: str) -> str:
@@ -411,11 +411,9 @@ class _Sender(threading.Thread):
 
 
 def _fail(send: Send, *, error: Exception, now: datetime, is_hard_bounce: bool) -> None:
-    from nurture import services
-
     Send.objects.filter(pk=send.pk).update(status=SendStatus.FAILED, error=str(error)[:500])
     if is_hard_bounce:
-        services.record_bounce(message_id=send.message_id, email="", is_complaint=False, is_hard=True, now=now,
+        record_bounce(message_id=send.message_id, email="", is_complaint=False, is_hard=True, now=now,
                                detail=f"Refused by the mail server: {error}"[:300])  # fmt: skip
 
 
