@@ -22,16 +22,15 @@ from pathlib import PurePosixPath
 
 from crawlerdetect import CrawlerDetect
 from django.db import DatabaseError, connection, transaction
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 
+from leads import selectors
 from leads.models import (
     Activity,
     ActivityKind,
     CaptureForm,
     FormDailyStat,
-    Stage,
-    StageChange,
     Submission,
     SubmissionStatus,
 )
@@ -200,11 +199,9 @@ def form_funnels(*, forms: Iterable[CaptureForm], period: DateRange) -> list[For
 
 
 def _count_leads(funnels: dict[int, FormFunnel], submissions: QuerySet[Submission]) -> None:
-    ever = StageChange.objects.filter(lead=OuterRef("lead_id"))
-    reached_mql = Q(lead__stage__in=[Stage.MQL, Stage.SQL]) | Q(
-        Exists(ever.filter(to_stage__in=[Stage.MQL, Stage.SQL]))
-    )
-    reached_sql = Q(lead__stage=Stage.SQL) | Q(Exists(ever.filter(to_stage=Stage.SQL)))
+    mql_now, mql_ever = selectors.reached_mql(lead="lead__", outer="lead_id")
+    sql_now, sql_ever = selectors.reached_sql(lead="lead__", outer="lead_id")
+    reached_mql, reached_sql = mql_now | Q(mql_ever), sql_now | Q(sql_ever)
     rows = submissions.values_list("form_id").annotate(
         leads=Count("lead_id", distinct=True),
         mqls=Count("lead_id", distinct=True, filter=reached_mql),

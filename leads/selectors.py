@@ -4,9 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
-from leads.models import CaptureForm, ConsentText, FieldKind, FormField, Lead, LeadAttribute, Submission
+from leads.models import (
+    CaptureForm,
+    ConsentText,
+    FieldKind,
+    FormField,
+    Lead,
+    LeadAttribute,
+    Stage,
+    StageChange,
+    Submission,
+)
 
 
 def forms_with_fields() -> QuerySet[CaptureForm]:
@@ -78,3 +88,20 @@ def _is_known(lead: Lead, field: FormField) -> bool:
 def submissions_for_links() -> QuerySet[Submission]:
     """Submissions with what the asset and confirm pages show."""
     return Submission.objects.select_related("form", "lead", "consent")
+
+
+# --- Reached MQL / SQL: one definition for the reports, form analytics and rule effectiveness ------------
+# Each answers (the stage now, ever moved there): either is enough. ``lead`` prefixes the stage lookup from a
+# related model ("lead__" from a submission); ``outer`` names the lead's id in the outer query.
+
+
+def reached_mql(*, lead: str = "", outer: str = "pk") -> tuple[Q, Exists]:
+    """The lead is in MQL or beyond now, or has ever moved there."""
+    changed = StageChange.objects.filter(lead=OuterRef(outer), to_stage__in=[Stage.MQL, Stage.SQL])
+    return Q(**{f"{lead}stage__in": [Stage.MQL, Stage.SQL]}), Exists(changed)
+
+
+def reached_sql(*, lead: str = "", outer: str = "pk") -> tuple[Q, Exists]:
+    """The lead is in SQL now, or has ever moved there."""
+    changed = StageChange.objects.filter(lead=OuterRef(outer), to_stage=Stage.SQL)
+    return Q(**{f"{lead}stage": Stage.SQL}), Exists(changed)

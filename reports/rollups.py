@@ -32,6 +32,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from leads.models import Activity, ActivityKind, CaptureForm, Lead, Stage, StageChange, Submission
+from leads.selectors import reached_mql, reached_sql
 from reports.models import (
     ALL_FORMS,
     CreditDayRollup,
@@ -41,7 +42,7 @@ from reports.models import (
     RollupState,
 )
 from reports.selectors.attribution import path_credit_rows
-from reports.selectors.base import compiled, is_postgresql, leads_of_form, reached_mql, reached_sql
+from reports.selectors.base import compiled, is_postgresql, leads_of_form
 from reports.selectors.outcomes import count_where
 
 ROLLUPS = (LeadDayRollup, CreditDayRollup, MilestoneDayRollup)

@@ -35,9 +35,10 @@ from datetime import datetime
 from typing import Any
 
 from django.db import connection
-from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, Value, When
+from django.db.models import Case, F, IntegerField, Value, When
 
-from leads.models import Lead, Stage, StageChange
+from leads import selectors
+from leads.models import Lead
 from scoring.models import ScoringModel, ScoringRule
 
 EXACT_UP_TO = 10_000  # leads counted one by one; a period with more is counted on every n-th lead
@@ -150,9 +151,9 @@ def count_by_rule(
 
 
 def _period_leads_sql(*, start: datetime, end: datetime, every: int) -> tuple[str, tuple[Any, ...]]:
-    ever = StageChange.objects.filter(lead=OuterRef("pk"))
-    reached_mql = Q(stage__in=[Stage.MQL, Stage.SQL]) | Exists(ever.filter(to_stage__in=[Stage.MQL, Stage.SQL]))
-    reached_sql = Q(stage=Stage.SQL) | Exists(ever.filter(to_stage=Stage.SQL))
+    mql_now, mql_ever = selectors.reached_mql()
+    sql_now, sql_ever = selectors.reached_sql()
+    reached_mql, reached_sql = mql_now | mql_ever, sql_now | sql_ever
     leads = (
         Lead.objects.filter(created_at__gte=start, created_at__lt=end)
         .annotate(is_mql=Case(When(reached_mql, then=Value(1)), default=Value(0), output_field=IntegerField()))

@@ -20,14 +20,12 @@ from typing import TYPE_CHECKING, Any
 from django.db import connection
 from django.db.models import (
     DateField,
-    Exists,
     Func,
-    OuterRef,
     Q,
     QuerySet,
 )
 
-from leads.models import Activity, ActivityKind, Lead, Stage, StageChange, Submission
+from leads.models import Activity, ActivityKind, Lead, Submission
 
 if TYPE_CHECKING:
     from django.db.backends.base.base import BaseDatabaseWrapper
@@ -89,17 +87,6 @@ def leads_of_form(leads: QuerySet[Lead], slug: str) -> QuerySet[Lead]:
     submitted = Submission.objects.filter(form__slug=slug).values("lead_id")
     recorded = Activity.objects.filter(kind=ActivityKind.FORM_SUBMITTED, metadata__form=slug).values("lead_id")
     return leads.filter(Q(pk__in=submitted) | Q(pk__in=recorded))
-
-
-def reached_mql() -> tuple[Q, Exists]:
-    """The lead is in MQL or beyond now, or has ever moved there (either condition is enough)."""
-    changed = StageChange.objects.filter(lead=OuterRef("pk"), to_stage__in=[Stage.MQL, Stage.SQL])
-    return Q(stage__in=[Stage.MQL, Stage.SQL]), Exists(changed)
-
-
-def reached_sql() -> tuple[Q, Exists]:
-    """The lead is in SQL now, or has ever moved there."""
-    return Q(stage=Stage.SQL), Exists(StageChange.objects.filter(lead=OuterRef("pk"), to_stage=Stage.SQL))
 
 
 def compiled(queryset: QuerySet[Any]) -> tuple[str, tuple[Any, ...]]:

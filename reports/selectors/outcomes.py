@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from django.db.models import Case, Count, Exists, IntegerField, Q, Sum, When
 
-from reports.selectors.base import ReportScope, Unindexed, reached_mql, reached_sql
+from leads.selectors import reached_mql, reached_sql
+from reports.selectors.base import ReportScope, Unindexed
 
 
 @dataclass(frozen=True)
