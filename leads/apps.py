@@ -92,9 +92,9 @@ class LeadsConfig(AppConfig):
         # Enrichment keeps its admin beside its code; admin only autodiscovers leads.admin.
         import leads.enrichment.admin  # noqa: F401
         from leads import capture_cache
-        from leads.models import CaptureForm, ChannelRule, ConsentText, FormField
+        from leads.models import CaptureForm, ChannelRule, ConsentText, FormField, Industry, SizeBand
 
         # What capture keeps per process (leads.capture_cache) is forgotten when admin changes it.
-        for model in (CaptureForm, FormField, ConsentText, ChannelRule):
+        for model in (CaptureForm, FormField, ConsentText, ChannelRule, SizeBand, Industry):
             for signal in (post_save, post_delete):
                 signal.connect(capture_cache.clear, sender=model, dispatch_uid=f"leads.capture_cache.{model.__name__}")

@@ -1,5 +1,5 @@
 """Per-process copies of what only admin changes and every capture reads: the forms (with their fields and
-consent text versions) and the channel rules.
+consent text versions), the channel rules, and the size bands and industries a form's select offers.
 
 Reading them from the database on every submission was most of a capture's queries. Each process keeps
 its own copy: a save or delete in this process clears it at once (``clear``, connected to the models'
@@ -18,11 +18,19 @@ from typing import Any
 
 from leads import selectors
 from leads.channels import ChannelCondition
-from leads.models import CaptureForm, ChannelRule, ConsentText
+from leads.models import CaptureForm, ChannelRule, ConsentText, Industry, SizeBand
 
 REFRESH_AFTER_SECONDS = 30.0
 
 ChannelRules = list[tuple[str, ChannelCondition, bool]]
+
+
+@dataclass(frozen=True)
+class PickLists:
+    """The admin-edited lists a form's company-size and industry selects offer, in their order."""
+
+    size_bands: tuple[str, ...]
+    industries: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -48,6 +56,7 @@ class FormEntry:
 _lock = threading.Lock()
 _forms: dict[str, tuple[float, FormEntry]] = {}
 _channel_rules: list[tuple[float, ChannelRules]] = []
+_pick_lists: list[tuple[float, PickLists]] = []
 # Bumped by every clear, so a load that overlapped a clear is used once but never kept.
 _generation = 0
 
@@ -95,6 +104,21 @@ def channel_rules() -> ChannelRules:
     return rules
 
 
+def pick_lists() -> PickLists:
+    """The size band names (smallest first) and industry names (by name)."""
+    if _pick_lists and time.monotonic() - _pick_lists[0][0] < REFRESH_AFTER_SECONDS:
+        return _pick_lists[0][1]
+    generation = _generation
+    lists = PickLists(
+        size_bands=tuple(SizeBand.objects.order_by("min_employees", "name").values_list("name", flat=True)),
+        industries=tuple(Industry.objects.order_by("name").values_list("name", flat=True)),
+    )
+    with _lock:
+        if generation == _generation:
+            _pick_lists[:] = [(time.monotonic(), lists)]
+    return lists
+
+
 def clear(*args: Any, **kwargs: Any) -> None:
     """Forget this process's copies; a signal receiver (any sender) and what tests call between tests."""
     global _generation
@@ -102,3 +126,4 @@ def clear(*args: Any, **kwargs: Any) -> None:
         _generation += 1
         _forms.clear()
         _channel_rules.clear()
+        _pick_lists.clear()

@@ -15,16 +15,15 @@ from crispy_forms.helper import FormHelper
 from django import forms
 from django.db import models
 
+from leads import capture_cache
 from leads.countries import COUNTRIES
 from leads.models import (
     ConsentText,
     FieldKind,
     FormField,
-    Industry,
     Lead,
     LeadAttribute,
     LegalBasis,
-    SizeBand,
     Touch,
 )
 from leads.origins import origin_of
@@ -149,9 +148,9 @@ def listed_choices(field: FormField) -> list[str]:
     offers the marketer's choices when given, else every industry.
     """
     if field.lead_attribute == LeadAttribute.SIZE_BAND:
-        return list(SizeBand.objects.order_by("min_employees", "name").values_list("name", flat=True))
+        return list(capture_cache.pick_lists().size_bands)
     if field.lead_attribute == LeadAttribute.INDUSTRY and not field.choice_list:
-        return list(Industry.objects.order_by("name").values_list("name", flat=True))
+        return list(capture_cache.pick_lists().industries)
     return field.choice_list
 
 
