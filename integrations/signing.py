@@ -1,4 +1,4 @@
-"""Webhook signatures: pure code, no ORM and no clock.
+"""Webhook headers and secrets; the signature itself is ``core.signing`` (shared with nurture's bounce reports).
 
 Each delivery carries ``X-Leadsite-Signature: t=<unix time>,v1=<hex>``, where ``<hex>`` is
 HMAC-SHA256 over ``"<unix time>." + body`` with the endpoint's secret. The receiver recomputes it
@@ -8,8 +8,6 @@ over the raw body, compares in constant time, and refuses a timestamp older than
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import secrets
 
 SIGNATURE_HEADER = "X-Leadsite-Signature"
@@ -19,12 +17,3 @@ DELIVERY_HEADER = "X-Leadsite-Delivery"
 
 def generate_secret() -> str:
     return f"whsec_{secrets.token_urlsafe(32)}"
-
-
-def signature(*, secret: str, body: bytes, timestamp: int) -> str:
-    """The hex HMAC-SHA256 of ``"<timestamp>." + body`` under ``secret``."""
-    return hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
-
-
-def signature_header(*, secret: str, body: bytes, timestamp: int) -> str:
-    return f"t={timestamp},v1={signature(secret=secret, body=body, timestamp=timestamp)}"

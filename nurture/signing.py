@@ -1,4 +1,5 @@
-"""The signature on bounce and complaint reports: the webhooks' scheme, from the mail service to us (pure code).
+"""The signature on bounce and complaint reports: the webhooks' scheme (``core.signing``), from the mail service
+to us (pure code).
 
 ``X-Leadsite-Signature: t=<unix time>,v1=<hex>`` where ``v1`` is HMAC-SHA256 of ``"<t>." + raw body`` with
 ``NURTURE_BOUNCE_SECRET``; a signature older or newer than five minutes is refused (no replays).
@@ -6,17 +7,16 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from datetime import datetime
+
+from core.signing import signature, signature_header
 
 TOLERANCE_SECONDS = 300
 
 
 def sign(secret: str, body: bytes, *, at: datetime) -> str:
-    timestamp = int(at.timestamp())
-    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
-    return f"t={timestamp},v1={digest}"
+    return signature_header(secret=secret, body=body, timestamp=int(at.timestamp()))
 
 
 def is_valid(secret: str, body: bytes, header: str, *, now: datetime) -> bool:
@@ -27,6 +27,6 @@ def is_valid(secret: str, body: bytes, header: str, *, now: datetime) -> bool:
         timestamp = int(fields["t"])
     except (KeyError, ValueError):
         return False
-    expected = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    expected = signature(secret=secret, body=body, timestamp=timestamp)
     fresh = abs(now.timestamp() - timestamp) <= TOLERANCE_SECONDS
     return fresh and hmac.compare_digest(expected, fields.get("v1", ""))

@@ -36,6 +36,7 @@ from django_q.tasks import async_task
 
 from core import outbound
 from core.batch import once_per_batch
+from core.signing import signature_header
 from integrations import signing
 from integrations.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from integrations.serializers import LeadEventSerializer
@@ -179,7 +180,7 @@ def _post(delivery: WebhookDelivery, *, now: datetime) -> Outcome:
     headers = {
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
-        signing.SIGNATURE_HEADER: signing.signature_header(
+        signing.SIGNATURE_HEADER: signature_header(
             secret=delivery.endpoint.secret, body=body, timestamp=int(now.timestamp())
         ),
         signing.EVENT_HEADER: delivery.event,
