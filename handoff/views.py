@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import wraps
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
@@ -61,6 +62,7 @@ def inbox(request: AuthenticatedHttpRequest) -> HttpResponse:
     countdowns = selectors.countdowns(clocks=selectors.inbox_clocks(page.items), now=now)
     rows = selectors.inbox_rows(assignments=page.items, countdowns=countdowns, now=now)
     shareable = [team for team in teams if team.is_managed]  # type: ignore[attr-defined]
+    query_without_cursor = _params_without_cursor(request).urlencode()
     context = {
         "filter_form": filter_form,
         "filters": filters,
@@ -70,11 +72,9 @@ def inbox(request: AuthenticatedHttpRequest) -> HttpResponse:
         "rows": rows,
         "countdowns": countdowns,
         "is_manager": request.user.has_perm("leads.manage_team"),
-        "query_without_cursor": _query_without_cursor(request),
+        "query_without_cursor": query_without_cursor,
         "saved_views": selectors.saved_views_for(user=request.user),
-        "save_view_form": forms.SaveViewForm(
-            initial={"query": _query_without_cursor(request)}, shareable_teams=shareable
-        ),
+        "save_view_form": forms.SaveViewForm(initial={"query": query_without_cursor}, shareable_teams=shareable),
         "follow_ups": selectors.open_follow_ups(user=request.user),
         "bulk_actions": forms.REP_BULK_ACTIONS,
         "today": now.astimezone(zone).date(),
@@ -96,9 +96,7 @@ def _sort_links(request: HttpRequest, current: str) -> dict[str, dict[str, str]]
     links = {}
     for column, (first, second) in {"due": ("due", "-due"), "assigned": ("-assigned", "assigned")}.items():
         target = second if current == first else first
-        query = request.GET.copy()
-        for key in ("after", "before"):
-            query.pop(key, None)
+        query = _params_without_cursor(request)
         query["sort"] = target
         direction = "none"
         if current in (first, second):
@@ -107,11 +105,12 @@ def _sort_links(request: HttpRequest, current: str) -> dict[str, dict[str, str]]
     return links
 
 
-def _query_without_cursor(request: HttpRequest) -> str:
+def _params_without_cursor(request: HttpRequest) -> QueryDict:
+    """The page's query string, as a mutable copy, without the keyset cursor (filters and sort kept)."""
     query = request.GET.copy()
     for key in ("after", "before"):
         query.pop(key, None)
-    return query.urlencode()
+    return query
 
 
 @require_GET
@@ -587,9 +586,7 @@ def team_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
         bulk_form = forms.BulkReassignForm(action=reverse("handoff:team_bulk"), members=members)
         countdowns = selectors.countdowns(clocks=selectors.open_clocks(page.items), now=now)
         rows = [(assignment, countdowns.clocks[assignment.pk]) for assignment in page.items]
-    query = request.GET.copy()
-    for key in ("after", "before"):
-        query.pop(key, None)
+    query = _params_without_cursor(request)
     query["show"] = show
     context = {
         "show": show,
@@ -603,7 +600,7 @@ def team_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
         "filter_form": filter_form,
         "filters": filters,
         "query_without_cursor": query.urlencode(),
-        "filter_query": "&".join(f"{k}={v}" for k, v in query.items() if k != "show" and v),
+        "filter_query": urlencode([(key, value) for key, value in query.items() if key != "show" and value]),
         "viewer_zone": selectors.viewer_timezone(user=request.user),
     }
     return render(request, "handoff/team_queue.html", context)

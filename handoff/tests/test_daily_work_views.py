@@ -255,6 +255,12 @@ def test_the_team_queue_filters_by_rep(
     assert queue_ids(response) == [mine.pk]
 
 
+def test_the_team_queue_tabs_keep_a_search_with_an_ampersand_whole(assignment: Assignment, manager: object) -> None:
+    html = client_for(manager).get(f"{QUEUE}?show=open&q=Smith+%26+Co").content.decode()
+
+    assert "q=Smith+%26+Co" in html
+
+
 def test_the_team_queue_shows_the_wall_clock_due_time(assignment: Assignment, manager: object) -> None:
     html = client_for(manager).get(f"{QUEUE}?show=open").content.decode()
 
