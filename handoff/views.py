@@ -208,10 +208,14 @@ def _bulk(
         context = {"form": form, "assignments": assignments, "back": back, "action_label": label, "action": action}
         return render(request, "handoff/bulk_confirm.html", context, status=200 if is_valid else 400)
     arguments = {"reason": form.cleaned_data["reason"], "recycle_on": form.cleaned_data["recycle_on"], "now": now}
-    if as_manager:
-        result = services.bulk_manager_action(assignments=assignments, action=action, by=request.user, **arguments)
-    else:
-        result = services.bulk_rep_action(assignments=assignments, action=action, rep=request.user, **arguments)
+    # A manager acts for each assignment's own rep, and is recorded as the one who did it.
+    result = services.bulk_rep_action(
+        assignments=assignments,
+        action=action,
+        rep=None if as_manager else request.user,
+        by=request.user if as_manager else None,
+        **arguments,
+    )
     _report_bulk(request, result, verb=BULK_VERBS[action])
     return redirect(back)
 

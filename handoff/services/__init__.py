@@ -24,7 +24,6 @@ from handoff.services.assignment import (
 from handoff.services.daily_work import (
     SavedViewNameTakenError,
     add_follow_up,
-    bulk_manager_action,
     bulk_rep_action,
     complete_follow_up,
     delete_view,
@@ -66,7 +65,6 @@ __all__ = [
     "assign_lead_step",
     "assign_leads",
     "assign_waiting_leads",
-    "bulk_manager_action",
     "bulk_rep_action",
     "complete_follow_up",
     "delete_view",

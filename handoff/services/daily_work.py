@@ -65,7 +65,7 @@ def bulk_rep_action(
     *,
     assignments: Iterable[Assignment],
     action: str,
-    rep: User,
+    rep: User | None,
     now: datetime,
     reason: str = "",
     recycle_on: date | None = None,
@@ -73,10 +73,13 @@ def bulk_rep_action(
 ) -> BulkResult:
     """Accept, reject or recycle each assignment as its rep would; one refused lead does not stop the others.
 
-    A manager acting from the team queue passes the assignment's rep as ``rep`` and themself as ``by``.
+    A rep passes themself as ``rep``. A manager acting from the team queue passes ``rep=None`` (each
+    assignment's own rep) and themself as ``by``.
     """
+    acting_rep = rep
     done, refused = 0, []
     for assignment in assignments:
+        rep = acting_rep or assignment.rep
         try:
             if action == "accept":
                 accept_assignment(assignment=assignment, rep=rep, now=now)
@@ -90,30 +93,4 @@ def bulk_rep_action(
             done += 1
         except HandoffError as error:
             refused.append(str(error))
-    return BulkResult(done, refused)
-
-
-def bulk_manager_action(
-    *,
-    assignments: Iterable[Assignment],
-    action: str,
-    by: User,
-    now: datetime,
-    reason: str = "",
-    recycle_on: date | None = None,
-) -> BulkResult:
-    """Reject or recycle open assignments of the manager's teams on their reps' behalf (the team queue)."""
-    done, refused = 0, []
-    for assignment in assignments:
-        result = bulk_rep_action(
-            assignments=[assignment],
-            action=action,
-            rep=assignment.rep,
-            now=now,
-            reason=reason,
-            recycle_on=recycle_on,
-            by=by,
-        )
-        done += result.done
-        refused.extend(result.refused)
     return BulkResult(done, refused)
