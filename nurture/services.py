@@ -107,7 +107,10 @@ def handle_nurture_request(
     """What ``leads.events.nurture_requested`` asks: enroll in the named track or the source's default one."""
     track = track_for(key=track_key, source=source)
     if track is None:
-        logger.warning("No live nurture track %r (source %s) for lead %s", track_key, source, lead_id)
+        if track_key:  # a routing rule names a track that is not live: the marketer should hear of it
+            logger.warning("No live nurture track %r (source %s) for lead %s", track_key, source, lead_id)
+        else:  # no default track is set: a choice, so nobody is enrolled
+            logger.info("No default nurture track (source %s): lead %s not enrolled", source, lead_id)
         return None
     return enroll_lead(lead_id=lead_id, track=track, source=source, reason=reason, until=until, now=now)
 
