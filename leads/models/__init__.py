@@ -1,0 +1,82 @@
+"""Leads' models, one module per part of the domain; import them from here (``from leads.models import Lead``)."""
+
+from leads.models.consent import Consent, ConsentSource, ConsentStatus, LegalBasis, usable_consent_q
+from leads.models.enrichment import (
+    CompanyDirectoryEntry,
+    EnrichmentProvider,
+    Industry,
+    ProviderRun,
+    ProviderRunStatus,
+    SizeBand,
+)
+from leads.models.forms import (
+    FORM_LEGAL_BASES,
+    LISTED_ATTRIBUTES,
+    RESERVED_FIELD_NAMES,
+    RESERVED_FORM_SLUGS,
+    TEXT_ATTRIBUTE_KINDS,
+    CaptureForm,
+    ChannelRule,
+    ConsentText,
+    FieldKind,
+    FormDailyStat,
+    FormField,
+    LeadAttribute,
+)
+from leads.models.history import Activity, ActivityKind, StageChange, Touch
+from leads.models.imports import (
+    IMPORT_LEGAL_BASES,
+    ImportedLead,
+    ImportEvent,
+    ImportStatus,
+    LeadImport,
+    SuppressedAddress,
+)
+from leads.models.lead import EnrichmentStatus, Lead, LeadQuerySet, PipelineStep, Stage
+from leads.models.submissions import ProposedChange, ProposedChangeStatus, SpamReason, Submission, SubmissionStatus
+
+__all__ = [
+    "FORM_LEGAL_BASES",
+    "IMPORT_LEGAL_BASES",
+    "LISTED_ATTRIBUTES",
+    "RESERVED_FIELD_NAMES",
+    "RESERVED_FORM_SLUGS",
+    "TEXT_ATTRIBUTE_KINDS",
+    "Activity",
+    "ActivityKind",
+    "CaptureForm",
+    "ChannelRule",
+    "CompanyDirectoryEntry",
+    "Consent",
+    "ConsentSource",
+    "ConsentStatus",
+    "ConsentText",
+    "EnrichmentProvider",
+    "EnrichmentStatus",
+    "FieldKind",
+    "FormDailyStat",
+    "FormField",
+    "ImportEvent",
+    "ImportStatus",
+    "ImportedLead",
+    "Industry",
+    "Lead",
+    "LeadAttribute",
+    "LeadImport",
+    "LeadQuerySet",
+    "LegalBasis",
+    "PipelineStep",
+    "ProposedChange",
+    "ProposedChangeStatus",
+    "ProviderRun",
+    "ProviderRunStatus",
+    "SizeBand",
+    "SpamReason",
+    "Stage",
+    "StageChange",
+    "Submission",
+    "SubmissionStatus",
+    "SuppressedAddress",
+    "Touch",
+    "usable_consent_q",
+]
