@@ -26,12 +26,15 @@ def classify_touch(facts: TouchFacts) -> tuple[str, bool]:
     return Channel.OTHER, True
 
 
-def record_touch(*, lead: Lead, fields: dict[str, str], now: datetime, is_meaningful: bool | None = None) -> Touch:
+def record_touch(
+    *, lead: Lead, fields: dict[str, str], now: datetime, is_meaningful: bool | None = None, is_new_lead: bool = False
+) -> Touch:
     """Store a touch with its channel, and fix it as the lead's first touch if the lead has none yet.
 
     The first touch is set with a conditional UPDATE (only while ``first_touch`` is empty), so a
     later touch, or a concurrent capture, never overwrites it. ``is_meaningful`` overrides what the
-    channel rule says (a touch a manager enters by hand always counts).
+    channel rule says (a touch a manager enters by hand always counts). ``is_new_lead``: the lead was
+    inserted in this transaction, so it has no touch yet and the UPDATE needs no conditions.
     """
     facts = TouchFacts(
         source=fields.get("source", ""),
@@ -46,6 +49,12 @@ def record_touch(*, lead: Lead, fields: dict[str, str], now: datetime, is_meanin
     touch = Touch.objects.create(
         lead=lead, occurred_at=now, **{**fields, "channel": fields.get("channel") or channel}, is_meaningful=meaningful
     )
+    if is_new_lead:
+        # Nobody else can see the lead before the commit: plain values, which cost a capture far less to
+        # build than the conditional expressions below.
+        first = {**_first_touch_fields(touch), "first_touch": touch.pk} if meaningful else {}
+        Lead.objects.filter(pk=lead.pk).update(last_touch_at=now, **first)
+        return touch
     # One UPDATE for both: the last touch only moves forward, the first touch is set only while empty.
     later = Q(last_touch_at__isnull=True) | Q(last_touch_at__lt=now)
     values = {"last_touch_at": _set_when(later, "last_touch_at", now)}

@@ -4,9 +4,9 @@ A million leads through the ORM (a model instance, a compiled INSERT and a trans
 rows) took half an hour. Here: prepared tuples in one transaction, by ``executemany`` (SQLite) or ``COPY``
 (PostgreSQL), with ids handed out by the loader so a lead names its first touch in its own row (see
 bench/README.md for how it compares with the floor's own ``seed.py``). Each bulk lead gets its first touch
-and its stage changes (new → … → its stage). For a large load the tables' declared indexes are dropped
-first and built once at the end, which is faster than keeping them current row by row; they are rebuilt
-even when the load fails.
+and its stage changes (new → … → its stage). For a large load the tables' secondary indexes are dropped
+first and built once at the end, which is faster than keeping them current row by row (they are rebuilt
+even when the load fails), and on SQLite foreign keys are checked once before the commit, not per row.
 """
 
 from __future__ import annotations
@@ -132,8 +132,8 @@ def bulk_create_leads(
         return 0
     rng = random.Random(existing)
     tables = _Table(Lead, LEAD_COLUMNS), _Table(Touch, TOUCH_COLUMNS), _Table(StageChange, CHANGE_COLUMNS)
-    drop = total - existing >= DROP_INDEXES_FROM
-    with _indexes_dropped((Lead, Touch, StageChange) if drop else ()), transaction.atomic():
+    large = total - existing >= DROP_INDEXES_FROM
+    with _bulk_session(large), _indexes_dropped((Lead, Touch, StageChange) if large else ()), transaction.atomic():
         lead_id = (Lead.objects.aggregate(top=Max("id"))["top"] or 0) + 1
         touch_id = (Touch.objects.aggregate(top=Max("id"))["top"] or 0) + 1
         with connection.cursor() as cursor:
@@ -146,6 +146,9 @@ def bulk_create_leads(
             # Ids were handed out here, so PostgreSQL's sequences must move past them.
             for sql in connection.ops.sequence_reset_sql(no_style(), [Lead, Touch]):
                 cursor.execute(sql)
+        if large:
+            # What SQLite did not check row by row (``_bulk_session``) is checked once, before the commit.
+            connection.check_constraints(table_names=[model._meta.db_table for model in (Lead, Touch, StageChange)])
     return total - existing
 
 
@@ -160,6 +163,8 @@ def _rows(
     lead_id: int,
     touch_id: int,
 ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """The rows of the leads numbered ``numbers``. The loop runs a million times: what does not change from
+    lead to lead (lengths, each stage's path, bound methods) is looked up once, before it."""
     lead_table, touch_table, change_table = tables
     # What adapt_datetimefield_value does, done once instead of per value: SQLite stores naive UTC text.
     if connection.vendor == "sqlite":
@@ -168,34 +173,49 @@ def _rows(
     else:
         adapt = _same
     reason = "Synthetic bulk lead (load_demo --leads)."
-    leads, touches, changes = [], [], []
+    plans = {stage: _stage_plan(stage, has_owners=bool(owner_ids)) for stage in set(people.stages)}
+    stages, touch_kinds, companies = people.stages, people.touches, people.companies
+    first_names, last_names, titles, prefix = people.first_names, people.last_names, people.titles, people.prefix
+    n_stages, n_touches, n_companies = len(stages), len(touch_kinds), len(companies)
+    n_first, n_last, n_titles, n_owners = len(first_names), len(last_names), len(titles), len(owner_ids)
+    year_seconds, enriched, random_ = 365 * 24 * 3600, EnrichmentStatus.ENRICHED, rng.random
+    leads: list[tuple[Any, ...]] = []
+    touches: list[tuple[Any, ...]] = []
+    changes: list[tuple[Any, ...]] = []
+    add_lead, add_touch, add_change = leads.append, touches.append, changes.append
+    lead_row, touch_row, change_row = lead_table.row, touch_table.row, change_table.row
     for offset, i in enumerate(numbers):
-        company = people.companies[i % len(people.companies)]
+        company = companies[i % n_companies]
         # random() times n, not randrange(n): a third of the time, for a sequence as repeatable.
-        stage = people.stages[int(rng.random() * len(people.stages))]
-        created = now - timedelta(seconds=int(rng.random() * 365 * 24 * 3600))
-        owned = stage in (Stage.MQL, Stage.SQL, Stage.REJECTED) and bool(owner_ids)
-        fit, engagement = int(rng.random() * 60), int(rng.random() * 50)
-        source, medium, campaign, channel = people.touches[int(rng.random() * len(people.touches))]
-        at = adapt(created)
-        path = STAGE_PATHS[stage]
-        stage_at = created + timedelta(hours=5 * len(path))
-        leads.append(lead_table.row((
-            lead_id + offset, f"{people.prefix}{i}@{company.domain}", people.first_names[i % len(people.first_names)],
-            people.last_names[(i // len(people.first_names)) % len(people.last_names)], company.name, company.domain,
-            people.titles[i % len(people.titles)], company.country, stage, adapt(stage_at),
-            owner_ids[i % len(owner_ids)] if owned else None, fit + engagement, fit, engagement,
-            EnrichmentStatus.ENRICHED, at, at, PipelineStep.ASSIGNED if owned else PipelineStep.PARKED, at, reason,
-            touch_id + offset, at, source, medium, campaign, channel, at, at, adapt(stage_at),
-        )))  # fmt: skip
-        touches.append(touch_table.row((touch_id + offset, lead_id + offset, at, source, medium, campaign, channel,
-                                        True)))  # fmt: skip
+        stage = stages[int(random_() * n_stages)]
+        created = now - timedelta(seconds=int(random_() * year_seconds))
+        fit, engagement = int(random_() * 60), int(random_() * 50)
+        source, medium, campaign, channel = touch_kinds[int(random_() * n_touches)]
+        owned, step, steps = plans[stage]
+        at = stage_at = adapt(created)
+        this_lead = lead_id + offset
         from_stage: str = Stage.NEW
-        for step, to_stage in enumerate(path, start=1):
-            changed = adapt(created + timedelta(hours=5 * step))
-            changes.append(change_table.row((lead_id + offset, from_stage, to_stage, changed, "Demo data")))
+        for to_stage, after in steps:
+            stage_at = adapt(created + after)
+            add_change(change_row((this_lead, from_stage, to_stage, stage_at, "Demo data")))
             from_stage = to_stage
+        add_lead(lead_row((
+            this_lead, f"{prefix}{i}@{company.domain}", first_names[i % n_first],
+            last_names[(i // n_first) % n_last], company.name, company.domain, titles[i % n_titles],
+            company.country, stage, stage_at, owner_ids[i % n_owners] if owned else None, fit + engagement, fit,
+            engagement, enriched, at, at, step, at, reason, touch_id + offset, at, source, medium, campaign, channel,
+            at, at, stage_at,
+        )))  # fmt: skip
+        add_touch(touch_row((touch_id + offset, this_lead, at, source, medium, campaign, channel, True)))
     return leads, touches, changes
+
+
+def _stage_plan(stage: str, *, has_owners: bool) -> tuple[bool, str, tuple[tuple[str, timedelta], ...]]:
+    """Whether a bulk lead at ``stage`` has an owner, its pipeline step, and its stage changes (each stage
+    with how long after the lead's creation it was reached: five hours a step)."""
+    owned = has_owners and stage in (Stage.MQL, Stage.SQL, Stage.REJECTED)
+    steps = tuple((to_stage, timedelta(hours=5 * n)) for n, to_stage in enumerate(STAGE_PATHS[stage], start=1))
+    return owned, PipelineStep.ASSIGNED if owned else PipelineStep.PARKED, steps
 
 
 def _same(value: datetime) -> datetime:
@@ -203,26 +223,58 @@ def _same(value: datetime) -> datetime:
 
 
 @contextlib.contextmanager
-def _indexes_dropped(models_: Sequence[type[models.Model]]) -> Iterator[None]:
-    """Without the models' declared indexes (``Meta.indexes``) while the block runs; each is built again,
-    from its own definition, after it.
+def _bulk_session(large: bool) -> Iterator[None]:
+    """On SQLite, a large load's own connection checks foreign keys once at the end instead of per row, and
+    does not wait for the disk; both are restored afterwards. PostgreSQL is left as it is.
 
-    The foreign-key indexes stay: SQLite checks a deferred foreign key by searching the referencing
-    table, which without its index is a scan per inserted row. Not inside a caller's transaction,
-    whose rollback would otherwise leave the indexes dropped.
+    With row-by-row checks, every lead inserted while its first touch is not (the two name each other)
+    made SQLite search each of the fourteen tables that refer to leads; ``bulk_create_leads`` runs SQLite's
+    own ``foreign_key_check`` over the loaded tables before it commits instead, as ``loaddata`` does.
+    Without waiting for the disk (``synchronous=OFF``) the load is at risk only from a power cut or an
+    operating-system crash, which a demo load survives by being run again. Inside a caller's transaction
+    (the tests) SQLite cannot switch either, and the load runs with the usual checks.
     """
-    names = [index.name for model in models_ for index in model._meta.indexes]
-    if not names or connection.in_atomic_block:
+    if not large or connection.vendor != "sqlite" or connection.in_atomic_block:
         yield
         return
-    placeholders = ", ".join(["%s"] * len(names))
+    with connection.cursor() as cursor:
+        synchronous = cursor.execute("PRAGMA synchronous").fetchone()[0]
+        cursor.execute("PRAGMA synchronous = OFF")
+    try:
+        with connection.constraint_checks_disabled():
+            yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA synchronous = {int(synchronous)}")
+
+
+@contextlib.contextmanager
+def _indexes_dropped(models_: Sequence[type[models.Model]]) -> Iterator[None]:
+    """Without the tables' secondary indexes (every index but the primary key and the unique ones) while
+    the block runs; each is built again, from its own definition, after it.
+
+    Building an index once, by sorting its keys, is faster than keeping two dozen current row by row.
+    Not inside a caller's transaction, whose rollback would otherwise leave the indexes dropped.
+    """
+    tables = [model._meta.db_table for model in models_]
+    if not tables or connection.in_atomic_block:
+        yield
+        return
+    placeholders = ", ".join(["%s"] * len(tables))
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
+            # Indexes without SQL back a UNIQUE or PRIMARY KEY in the table's own definition.
             cursor.execute(
-                f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND name IN ({placeholders})", names
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+                f" AND sql NOT LIKE 'CREATE UNIQUE%%' AND tbl_name IN ({placeholders})",
+                tables,
             )
         else:
-            cursor.execute(f"SELECT indexname, indexdef FROM pg_indexes WHERE indexname IN ({placeholders})", names)
+            cursor.execute(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE indexdef NOT LIKE 'CREATE UNIQUE%%'"
+                f" AND schemaname = current_schema() AND tablename IN ({placeholders})",
+                tables,
+            )
         indexes = cursor.fetchall()
         for name, _ in indexes:
             cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -142,7 +142,7 @@ def capture_lead(
             # A new lead has no consent to have withdrawn: no need to look.
             consent_row = _record_consent(lead=lead, consent=consent, source=value_source, now=now, is_new=is_new)
         if touch is not None:
-            attribution.record_touch(lead=lead, fields=_touch_fields(touch), now=now)
+            attribution.record_touch(lead=lead, fields=_touch_fields(touch), now=now, is_new_lead=is_new)
         activity = Activity.objects.create(
             lead=lead, kind=activity_kind, occurred_at=now, metadata=dict(activity_metadata or {}), created_at=now
         )
@@ -151,7 +151,8 @@ def capture_lead(
 
 def _find_lead(*, email: str | None, phone: str) -> Lead | None:
     if email:
-        lead = Lead.objects.filter(email=email).first()
+        # The address is unique: no ORDER BY, which ``first()`` would add and compile on every capture.
+        lead = next(iter(Lead.objects.filter(email=email).order_by()[:1]), None)
         if lead is not None:
             return lead
     if phone:
@@ -592,6 +593,12 @@ def set_owner(*, lead: Lead, owner: User, now: datetime) -> None:
     lead.owner = owner
 
 
+def set_owners(*, lead_ids: Iterable[int], owner: User, now: datetime) -> None:
+    """``set_owner`` for several leads given to the same rep (a pipeline batch): one statement."""
+    step = {"pipeline_step": PipelineStep.ASSIGNED, "pipeline_step_at": now, "pipeline_reason": f"Owned by {owner}."}
+    Lead.objects.filter(pk__in=list(lead_ids)).update(owner=owner, updated_at=now, **step)
+
+
 def release_owner(*, lead_id: int, owner: User, now: datetime) -> bool:
     """Take the lead back from ``owner`` for marketing; False when it is no longer theirs."""
     step = {"pipeline_step": PipelineStep.PARKED, "pipeline_step_at": now, "pipeline_reason": "Sent back by sales."}
@@ -615,6 +622,11 @@ def set_nurture_end(*, lead_id: int, ends_at: datetime | None, now: datetime) ->
 def mark_routed(*, lead_id: int, now: datetime) -> None:
     """Record that routing decided for the lead at ``now`` (where it went is handoff's ``RoutingDecision``)."""
     Lead.objects.filter(pk=lead_id).update(routed_at=now, updated_at=now)
+
+
+def mark_leads_routed(*, lead_ids: Iterable[int], now: datetime) -> None:
+    """``mark_routed`` for a batch of leads: one statement."""
+    Lead.objects.filter(pk__in=list(lead_ids)).update(routed_at=now, updated_at=now)
 
 
 # --- Data subject requests (GDPR art. 15, 17 and 20) ----------------------------------------------------

@@ -60,4 +60,5 @@ def count_submission_from(*, ip_address: str | None, now: datetime) -> int:
     recent = Submission.objects.filter(**address, submitted_at__gt=now - RATE_WINDOW).exclude(
         idempotency_key__startswith=API_NONCE_PREFIX
     )
-    return recent.order_by()[:RATE_LIMIT].count() + 1
+    # At most RATE_LIMIT ids: cheaper to build than COUNT over a LIMIT, which Django wraps in a subquery.
+    return len(recent.order_by().values_list("pk", flat=True)[:RATE_LIMIT]) + 1

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection
 from django.db.models import Count, F
 
 from leads import bulk_demo, demo
@@ -62,3 +64,47 @@ def test_a_large_load_builds_the_declared_indexes_again(monkeypatch: pytest.Monk
         }
     declared = {index.name for model in (Lead, Touch, StageChange) for index in model._meta.indexes}
     assert declared <= names
+
+
+def _index_names() -> set[str]:
+    with connection.cursor() as cursor:
+        return {
+            name
+            for table in (Lead._meta.db_table, Touch._meta.db_table, StageChange._meta.db_table)
+            for name, constraint in connection.introspection.get_constraints(cursor, table).items()
+            if constraint["index"]
+        }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_large_load_builds_every_index_it_dropped_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bulk_demo, "DROP_INDEXES_FROM", 1)
+    before = _index_names()
+
+    demo.bulk_create_leads(total=20, reps=[], now=FIXED_NOW)
+
+    assert _index_names() == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_large_load_leaves_the_connection_checking_foreign_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bulk_demo, "DROP_INDEXES_FROM", 1)
+
+    demo.bulk_create_leads(total=20, reps=[], now=FIXED_NOW)
+
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            assert cursor.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+            assert cursor.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL, as settings.py asks
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_large_load_with_a_broken_reference_is_rolled_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bulk_demo, "DROP_INDEXES_FROM", 1)
+    # Owners that do not exist: unchecked row by row, the check before the commit must refuse them.
+    missing_rep = SimpleNamespace(pk=987_654)
+
+    with pytest.raises(IntegrityError):
+        demo.bulk_create_leads(total=60, reps=[missing_rep], now=FIXED_NOW)  # type: ignore[list-item]
+
+    assert not Lead.objects.filter(email__startswith=demo.BULK_PREFIX).exists()
