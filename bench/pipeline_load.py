@@ -23,7 +23,7 @@ throughput
         parked per second until drained, and pipeline / capture (goal >= 1.0);
     (c) steady load at half the measured capture rate for --steady-seconds (60) with the worker running:
         p50/p95 submit -> assigned-or-parked (goal p95 <= 60 s);
-    (d) in-process, one batch of 50 due leads: ms and queries per lead (where the time goes).
+    (d) in-process, one batch (pipeline.BATCH_SIZE, 200) of due leads: ms and queries per lead (where the time goes).
 
     .venv/bin/python bench/pipeline_load.py [load] [--submissions 2000] [--concurrency 16] [--kill-worker]
     .venv/bin/python bench/pipeline_load.py load --redis --restart-redis
@@ -948,7 +948,7 @@ def measure_steady(bench: Bench, args: argparse.Namespace, maker: SubmissionMake
 
 
 def measure_batch_in_process() -> None:
-    """(d) One batch of 50 due leads through ``process_due_leads`` in this process: time and queries per lead."""
+    """(d) One batch (``pipeline.BATCH_SIZE``) of due leads through ``process_due_leads`` here: time, queries a lead."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone

@@ -16,8 +16,12 @@ A batch is worked set-based where a step allows (``_run_batch``): its leads are 
 a lead does not need are skipped (enrichment not due, routing for a lead sales own, assignment for a
 lead that is no unowned MQL), scoring runs once for the whole batch through the evaluator bulk
 rescoring uses, and outcomes are written a statement per distinct outcome. Enrichment, routing and
-assignment still go lead by lead inside the batch (their services take one lead). A batch that raises
-is taken again lead by lead (``_run_steps``), so one broken lead parks alone.
+assignment have batch forms too: providers still run lead by lead, but what they found is written a
+statement per kind of row (``enrichment.enrich_leads``); routing decides in memory and stores every
+decision with one INSERT and one UPDATE (``route_leads``); the rotation is taken in memory with the
+batch's running loads and the assignments, SLA records and notifications are inserted in bulk
+(``assignment_batch``). A batch that raises is taken again lead by lead (``_run_steps``), so one
+broken lead parks alone.
 
 Each lead ends ``assigned`` or ``parked`` with the reason (below the threshold, in a nurture track, no
 usable consent, nobody available...), recorded with the time, so a lead's page and readiness can say
@@ -40,7 +44,7 @@ from django.db.models import Case, Count, DateTimeField, F, Min, Prefetch, Q, Qu
 from core.batch import batch_scope, once_per_batch
 from core.health import BacklogState
 from handoff.models import RoutingDecision, RoutingDestination
-from handoff.services import assignment, notifications
+from handoff.services import assignment, assignment_batch, notifications
 from handoff.services import routing as routing_services
 from leads.enrichment import services as enrichment
 from leads.models import Consent, Lead, PipelineStep, Stage
@@ -49,9 +53,11 @@ from scoring.services import lead_scoring
 
 logger = logging.getLogger(__name__)
 
-# Leads per claim. A batch of 50 takes about a second; larger batches hold the SQLite write lock longer
-# (capture waits behind it) and gain little once configuration is read once per batch.
-BATCH_SIZE = 50
+# Leads per claim. Every step now writes a batch with a few statements, so a batch has a fixed cost (its
+# reads of configuration, its statements, its commits) that a larger batch spreads thinner: 200 drained
+# a backlog about 1.5x as fast as 50 (bench/README.md). The longest write transaction (assignment) holds
+# SQLite's write lock for well under a second for 200 leads, far inside the 20 s busy timeout captures wait.
+BATCH_SIZE = 200
 # How long a claim holds its leads. Renewed while the batch runs (``_Lease.keep``), so it only has to
 # outlast the longest stretch between two renewals (one lead's enrichment); it is well under the
 # readiness limit (HEALTH_PIPELINE_MAX_WAIT, 5 minutes), so a dead worker's batch is taken over before
@@ -181,50 +187,32 @@ _STEP_COLUMNS = ("id", "enrichment_status", "enrichment_retry_at")
 def _run_batch(lead_ids: Iterable[int], *, now: datetime, lease: _Lease) -> dict[int, Outcome]:
     """Every step for a batch: the leads read once, each step run only for the leads that need it."""
     before = list(Lead.objects.filter(pk__in=lead_ids).only(*_STEP_COLUMNS))
-    for lead in before:
-        if enrichment.is_enrichment_due(lead, now=now):
-            enrichment.enrich_lead(lead_id=lead.pk, now=now)
-            lease.keep()  # providers may be slow: the lease must not run out under a live batch
+    due = [lead.pk for lead in before if enrichment.is_enrichment_due(lead, now=now)]
+    if due:
+        enrichment.enrich_leads(lead_ids=due, now=now, keep_alive=lease.keep)
     lead_scoring.score_leads(lead_ids=[lead.pk for lead in before], now=now)
     # Routing decides for leads sales do not have (it reads their new score); it returns at once for
     # the others, so they are not even read again.
-    for lead_id in _routed_by_routing(lead.pk for lead in before):
-        routing_services.route_lead(lead_id=lead_id, now=now)
-        lease.keep()
+    routing_services.route_leads(leads=_routed_by_routing(lead.pk for lead in before), now=now)
+    lease.keep()
     leads = list(_with_outcome_relations(Lead.objects.filter(pk__in=lead_ids)))
     assigned = _assign_waiting(leads, now=now)
     return {lead.pk: _outcome(lead, assigned=assigned.get(lead.pk, "not waiting"), now=now) for lead in leads}
 
 
-def _routed_by_routing(lead_ids: Iterable[int]) -> list[int]:
+def _routed_by_routing(lead_ids: Iterable[int]) -> QuerySet[Lead]:
     """Of ``lead_ids``, the leads routing decides for now (unowned, in a marketing stage), after scoring."""
     unowned = Lead.objects.filter(pk__in=list(lead_ids), owner__isnull=True, stage__in=routing_services.ROUTED_STAGES)
-    return list(unowned.order_by("pk").values_list("pk", flat=True))
+    return unowned.order_by("pk")
 
 
 def _assign_waiting(leads: list[Lead], *, now: datetime) -> dict[int, str]:
-    """Step 4 for the unowned MQLs of the batch, in one transaction: a team row locked stays locked for the batch.
-
-    A lead whose assignment raises is rolled back alone (its savepoint) and parked with the error.
-    """
+    """Step 4 for the unowned MQLs of the batch, set-based (``assignment_batch``); sets the owners on ``leads``."""
     waiting = [lead for lead in leads if lead.stage == Stage.MQL and lead.owner_id is None]
-    results: dict[int, str] = {}
     if not waiting:
-        return results
-    with notifications.batched_deliveries(), transaction.atomic():  # one email task for the batch
-        for lead in waiting:
-            try:
-                with transaction.atomic():
-                    results[lead.pk] = assignment.assign_lead_step(lead_id=lead.pk, now=now)
-            except Exception as exc:
-                logger.exception("Pipeline failed to assign lead %s", lead.pk)
-                results[lead.pk] = f"error:{exc.__class__.__name__}"
-    owners = Lead.objects.filter(pk__in=[lead.pk for lead in waiting]).select_related("owner").only("id", "owner")
-    by_id = {lead.pk: lead for lead in owners}
-    for lead in waiting:  # the owner the step set (the step reads and writes its own copy of the lead)
-        if lead.pk in by_id:
-            lead.owner = by_id[lead.pk].owner
-    return results
+        return {}
+    with notifications.batched_deliveries():  # one email task for the batch, after its commit
+        return assignment_batch.assign_batch(leads=waiting, now=now)
 
 
 def _with_outcome_relations(leads: QuerySet[Lead]) -> QuerySet[Lead]:

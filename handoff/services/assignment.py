@@ -291,6 +291,10 @@ def team_for_lead(*, decision: RoutingDecision | None) -> Team | None:
     """
     if decision is not None and decision.team is not None:
         return decision.team
+    return once_per_batch(default_team)
+
+
+def default_team() -> Team | None:
     return Team.objects.filter(is_default=True).first()
 
 
@@ -362,16 +366,33 @@ def members_with_load(team: Team) -> list[Membership]:
 def _next_member(
     team: Team, *, now: datetime, exclude_user_id: int | None = None, pool: RepPool | None = None
 ) -> Chosen:
-    """The available member (of ``pool``, if given) whose load-weighted turn starts first, with the reasons.
+    """The available member (of ``pool``, if given) whose load-weighted turn starts first, with the reasons."""
+    in_pool = set(pool.members.values_list("pk", flat=True)) if pool is not None else None
+    return pick_member(
+        team, members_with_load(team), now=now, pool=pool, in_pool=in_pool, exclude_user_id=exclude_user_id
+    )
 
-    Inactive reps, reps out of office today (team time), reps outside the pool and the rep being reassigned
-    away from are listed in the reasons as not considered, with why.
+
+def pick_member(
+    team: Team,
+    memberships: Iterable[Membership],
+    *,
+    now: datetime,
+    pool: RepPool | None = None,
+    in_pool: set[int] | None = None,
+    exclude_user_id: int | None = None,
+) -> Chosen:
+    """Of ``memberships`` (read by ``members_with_load``, their loads kept current by the caller), the one whose
+    load-weighted turn starts first, with the reasons. Pure: reads nothing, writes nothing.
+
+    Inactive reps, reps out of office today (team time), reps outside the pool (``in_pool``: its membership
+    ids) and the rep being reassigned away from are listed in the reasons as not considered, with why.
+    Raises ``NoEligibleRepError`` when nobody is left.
     """
     today = now.astimezone(ZoneInfo(team.timezone)).date()
-    in_pool = set(pool.members.values_list("pk", flat=True)) if pool is not None else None
     rows: dict[int, dict[str, object]] = {}  # by membership, in the team's order
     seats: dict[rotation.Seat, Membership] = {}
-    for membership in members_with_load(team):
+    for membership in memberships:
         why_not = _why_not_considered(membership, today=today, exclude_user_id=exclude_user_id, in_pool=in_pool)
         rows[membership.pk] = _candidate_row(membership, today=today, why_not=why_not)
         if not why_not:
@@ -389,6 +410,33 @@ def _next_member(
         "candidates": list(rows.values()), "summary": _why_won(chosen, runner_up, where=where),
     }  # fmt: skip
     return Chosen(chosen, reasons)
+
+
+def take_turn(team: Team, membership: Membership, *, is_rotation_pick: bool) -> int:
+    """Move ``membership`` and ``team``'s clock on by one turn, in memory (the caller writes them); returns the turn."""
+    taken = rotation.take_turn(_seat(membership), clock=team.rotation_clock, is_rotation_pick=is_rotation_pick)
+    membership.next_turn_at = taken.next_turn_at
+    team.rotation_clock = taken.clock
+    team.turns_taken += 1
+    return team.turns_taken
+
+
+@dataclass(frozen=True)
+class SLAClock:
+    """An assignment's first-contact terms and the instants they give, from the team's calendar."""
+
+    terms: SLATerms
+    due_at: datetime
+    remind_at: datetime
+
+
+def sla_clock(*, lead: Lead, team: Team, now: datetime) -> SLAClock:
+    """The terms ``lead`` gets in ``team`` and when contact is due and the reminder goes (business time)."""
+    terms = sla_terms_for(lead=lead, team=team)
+    calendar = once_per_batch(team_calendar, team)  # hours and closed dates: once per pipeline batch and team
+    due_at = calendar.add_business_time(now, terms.target_duration)
+    remind_at = calendar.add_business_time(now, terms.target_duration * terms.reminder_percent / 100)
+    return SLAClock(terms, due_at, remind_at)
 
 
 def _why_not_considered(
@@ -458,14 +506,11 @@ def _create_assignment(
 ) -> Assignment:
     """Take the team's next turn for ``membership``, record the assignment (with why this rep) and its SLA clock,
     and set the owner."""
-    terms = sla_terms_for(lead=lead, team=team)
-    calendar = once_per_batch(team_calendar, team)  # hours and closed dates: once per pipeline batch and team
-    due_at = calendar.add_business_time(now, terms.target_duration)
-    remind_at = calendar.add_business_time(now, terms.target_duration * terms.reminder_percent / 100)
-    turn = team.turns_taken + 1
-    taken = rotation.take_turn(_seat(membership), clock=team.rotation_clock, is_rotation_pick=is_rotation_pick)
-    Membership.objects.filter(pk=membership.pk).update(next_turn_at=taken.next_turn_at)
-    Team.objects.filter(pk=team.pk).update(turns_taken=turn, rotation_clock=taken.clock)
+    clock = sla_clock(lead=lead, team=team, now=now)
+    terms, due_at, remind_at = clock.terms, clock.due_at, clock.remind_at
+    turn = take_turn(team, membership, is_rotation_pick=is_rotation_pick)
+    Membership.objects.filter(pk=membership.pk).update(next_turn_at=membership.next_turn_at)
+    Team.objects.filter(pk=team.pk).update(turns_taken=turn, rotation_clock=team.rotation_clock)
     try:
         with transaction.atomic():
             assignment = Assignment.objects.create(

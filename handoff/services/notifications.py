@@ -71,6 +71,31 @@ def queue_notification(
 
     Returns None when this kind was already recorded for the assignment.
     """
+    notification = _notification(kind=kind, assignment=assignment, recipients=recipients, now=now, extra=extra)
+    try:
+        with transaction.atomic():
+            notification.save(force_insert=True)
+    except IntegrityError:
+        return None
+    _send_after_commit(notification.pk)
+    return notification
+
+
+def queue_new_assignment_notifications(
+    *, kind: str, assignments: Iterable[tuple[Assignment, list[User]]], now: datetime
+) -> list[Notification]:
+    """``queue_notification`` for assignments created in this transaction (none has a notification yet): one INSERT."""
+    rows = [_notification(kind=kind, assignment=a, recipients=users, now=now) for a, users in assignments]
+    created = Notification.objects.bulk_create(rows)
+    for notification in created:
+        _send_after_commit(notification.pk)
+    return created
+
+
+def _notification(
+    *, kind: str, assignment: Assignment, recipients: Iterable[User], now: datetime, extra: str = ""
+) -> Notification:
+    """The unsaved ``kind`` email about ``assignment``, its subject and body rendered."""
     addresses = sorted({user.email for user in recipients if user.email})
     due_local = assignment.sla_due_at.astimezone(ZoneInfo(assignment.team.timezone))
     context = {
@@ -82,24 +107,23 @@ def queue_notification(
         "url": settings.SITE_URL + reverse("handoff:lead", args=[assignment.lead_id]),
     }
     subject = SUBJECTS[kind].format(lead=assignment.lead, due=f"{due_local:%a} {due_local.day} {due_local:%b %H:%M %Z}")
-    try:
-        with transaction.atomic():
-            notification = Notification.objects.create(
-                kind=kind,
-                assignment=assignment,
-                recipients=addresses,
-                subject=subject[:200],
-                body=render_to_string(f"handoff/email/{kind}.txt", context),
-                created_at=now,
-            )
-    except IntegrityError:
-        return None
+    return Notification(
+        kind=kind,
+        assignment=assignment,
+        recipients=addresses,
+        subject=subject[:200],
+        body=render_to_string(f"handoff/email/{kind}.txt", context),
+        created_at=now,
+    )
+
+
+def _send_after_commit(notification_id: int) -> None:
+    """Inside ``batched_deliveries`` the id joins the batch's one task; else its own task is queued after commit."""
     batch = _batch.get()
     if batch is not None:
-        batch.append(notification.pk)
+        batch.append(notification_id)
     else:
-        transaction.on_commit(partial(_enqueue_task, "handoff.tasks.send_notification", notification.pk))
-    return notification
+        transaction.on_commit(partial(_enqueue_task, "handoff.tasks.send_notification", notification_id))
 
 
 def _enqueue_task(task: str, ids: int | list[int]) -> None:

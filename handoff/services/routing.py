@@ -13,6 +13,7 @@ decision stands as it was when sales took it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -20,11 +21,12 @@ from typing import Any
 from django.db import transaction
 
 from core.batch import once_per_batch
+from core.bulk import update_each
 from handoff import routing
 from handoff.models import RoutingDecision, RoutingDestination, RoutingRule
 from leads import events
 from leads.models import Lead, Stage
-from leads.services import mark_routed
+from leads.services import mark_leads_routed, mark_routed
 
 # Stages routing decides for: marketing's. Sales' outcomes (sql, rejected) and disqualified leads keep
 # the last decision as it was.
@@ -101,33 +103,81 @@ def route_lead(*, lead_id: int, now: datetime) -> RoutingDecision | None:
     if lead is None:
         return None
     previous = RoutingDecision.objects.filter(lead_id=lead_id).select_related("team", "pool").first()
-    if lead.owner_id is not None or lead.stage not in ROUTED_STAGES:
+    decided = _decide_for(lead, previous, now=now)
+    if decided is None:
         return previous
+    stored, decision = decided
+    with transaction.atomic():
+        stored, _ = RoutingDecision.objects.update_or_create(lead_id=lead_id, defaults=_values_of(stored))
+        mark_routed(lead_id=lead_id, now=now)
+    _send_to_nurture(stored, previous, decision)
+    return stored
+
+
+def route_leads(*, leads: Iterable[Lead], now: datetime) -> list[int]:
+    """``route_lead`` for a batch of leads read in full: the decisions stored with one ``INSERT`` for new ones and
+    one ``UPDATE`` for the others, the leads marked routed with one more. Returns the ids of the leads routed."""
+    leads = list(leads)
+    previous = {
+        decision.lead_id: decision
+        for decision in RoutingDecision.objects.filter(lead__in=leads).select_related("team", "pool")
+    }
+    decided = []
+    for lead in leads:
+        outcome = _decide_for(lead, previous.get(lead.pk), now=now)
+        if outcome is not None:
+            decided.append(outcome)
+    if not decided:
+        return []
+    with transaction.atomic():
+        RoutingDecision.objects.bulk_create([stored for stored, _ in decided if stored.pk not in previous])
+        update_each([stored for stored, _ in decided if stored.pk in previous], _STORED)
+        mark_leads_routed(lead_ids=[stored.pk for stored, _ in decided], now=now)
+        for stored, decision in decided:
+            _send_to_nurture(stored, previous.get(stored.pk), decision)
+    return [stored.pk for stored, _ in decided]
+
+
+# The columns a decision stores (its lead is its key).
+_STORED = ["rule", "rule_name", "destination", "team", "pool", "nurture_track", "reasons", "decided_at"]
+
+
+def _decide_for(
+    lead: Lead, previous: RoutingDecision | None, *, now: datetime
+) -> tuple[RoutingDecision, Decision] | None:
+    """The decision to store for ``lead`` (unsaved), or None when it keeps ``previous`` (or no rule exists)."""
+    if lead.owner_id is not None or lead.stage not in ROUTED_STAGES:
+        return None
     if lead.nurture_ends_at is not None and lead.nurture_ends_at > now:
-        return previous  # a rep recycled it until a date: their decision stands until then
+        return None  # a rep recycled it until a date: their decision stands until then
     decision = decide(lead, once_per_batch(active_rules))
     if decision is None:
-        return previous
+        return None
     rule = decision.rule
     team = rule.pool.team if rule.destination == RoutingDestination.POOL and rule.pool else rule.team
-    values = {
-        "rule": rule, "rule_name": rule.name, "destination": rule.destination,
-        "team": team if rule.destination != RoutingDestination.NURTURE else None,
-        "pool": rule.pool if rule.destination == RoutingDestination.POOL else None,
-        "nurture_track": rule.nurture_track if rule.destination == RoutingDestination.NURTURE else "",
-        "reasons": decision.reasons, "decided_at": now,
-    }  # fmt: skip
-    with transaction.atomic():
-        stored, _ = RoutingDecision.objects.update_or_create(lead_id=lead_id, defaults=values)
-        mark_routed(lead_id=lead_id, now=now)
+    stored = RoutingDecision(
+        lead=lead, rule=rule, rule_name=rule.name, destination=rule.destination,
+        team=team if rule.destination != RoutingDestination.NURTURE else None,
+        pool=rule.pool if rule.destination == RoutingDestination.POOL else None,
+        nurture_track=rule.nurture_track if rule.destination == RoutingDestination.NURTURE else "",
+        reasons=decision.reasons, decided_at=now,
+    )  # fmt: skip
+    return stored, decision
+
+
+def _values_of(stored: RoutingDecision) -> dict[str, Any]:
+    return {name: getattr(stored, name) for name in _STORED}
+
+
+def _send_to_nurture(stored: RoutingDecision, previous: RoutingDecision | None, decision: Decision) -> None:
+    """Ask for the lead to be enrolled in its track (after commit), unless it was routed there already."""
     if stored.destination == RoutingDestination.NURTURE and not _already_in(previous, stored.nurture_track):
         events.request_nurture(
-            lead_id=lead_id,
+            lead_id=stored.pk,
             source=events.NURTURE_FROM_ROUTING,
             track=stored.nurture_track,
             reason=decision.reasons["summary"],
         )
-    return stored
 
 
 def _already_in(previous: RoutingDecision | None, track: str) -> bool:

@@ -229,14 +229,14 @@ def test_one_lead_that_fails_is_parked_for_a_later_try_and_the_others_go_on(
     enterprise_setup: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     broken, fine = due_lead(email="a@bigco.example"), due_lead(email="b@bigco.example")
-    real_route = routing_services.route_lead
+    real_decide = routing_services.decide
 
-    def route(*, lead_id: int, **kwargs: object) -> RoutingDecision | None:
-        if lead_id == broken.pk:
+    def decide(lead: Lead, rules: list[RoutingRule]) -> routing_services.Decision | None:
+        if lead.pk == broken.pk:
             raise RuntimeError("boom")
-        return real_route(lead_id=lead_id, **kwargs)
+        return real_decide(lead, rules)
 
-    monkeypatch.setattr(routing_services, "route_lead", route)
+    monkeypatch.setattr(routing_services, "decide", decide)  # routing fails for one lead of the batch
 
     pipeline.process_due_leads(now=FIXED_NOW, worker="w1")
 

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from django.db.models import ProtectedError
 
+from core.batch import batch_scope
 from handoff import pipeline, services
 from handoff.models import (
     Assignment,
@@ -329,3 +330,51 @@ def test_a_lead_a_rep_recycled_keeps_its_decision_until_its_date(rules: dict[str
 
     assert decision is not None
     assert (decision.team, decision.nurture_track) == (team, "")
+
+
+# --- Routing a pipeline batch ---------------------------------------------------------------------------------
+
+
+def _decision_fields(lead: Lead) -> tuple[object, ...]:
+    stored = RoutingDecision.objects.get(lead=lead)
+    return (stored.rule_id, stored.destination, stored.team_id, stored.nurture_track, stored.reasons, stored.decided_at)
+
+
+def test_a_batch_stores_the_decisions_routing_each_lead_alone_stores(
+    rules: dict[str, RoutingRule], rep: object, nurture_requests: list[dict[str, Any]],
+    django_capture_on_commit_callbacks: CaptureCallbacks,
+) -> None:  # fmt: skip
+    sizes = ["Enterprise", "Start-up", "Mid-market"]
+    alone, batched = [LeadFactory(size_band=size) for size in sizes], [LeadFactory(size_band=size) for size in sizes]
+    owned = LeadFactory(size_band="Enterprise", owner=rep)
+    for lead in alone:
+        routing_services.route_lead(lead_id=lead.pk, now=FIXED_NOW)
+    routing_services.route_lead(lead_id=batched[0].pk, now=FIXED_NOW - timedelta(hours=1))  # decided before
+    nurture_requests.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        routed = routing_services.route_leads(
+            leads=Lead.objects.filter(pk__in=[lead.pk for lead in [*batched, owned]]), now=FIXED_NOW
+        )
+
+    assert sorted(routed) == sorted(lead.pk for lead in batched)
+    assert [_decision_fields(lead)[:5] for lead in batched] == [_decision_fields(lead)[:5] for lead in alone]
+    assert {_decision_fields(lead)[5] for lead in batched} == {FIXED_NOW}
+    assert set(Lead.objects.filter(pk__in=routed).values_list("routed_at", flat=True)) == {FIXED_NOW}
+    assert not RoutingDecision.objects.filter(lead=owned).exists()
+    assert sorted(request["lead_id"] for request in nurture_requests) == [batched[1].pk, batched[2].pk]
+
+
+def test_routing_a_batch_takes_the_same_number_of_queries_whatever_its_size(
+    rules: dict[str, RoutingRule], django_assert_max_num_queries: Callable[..., Any]
+) -> None:
+    def count(size: int) -> int:
+        leads = [LeadFactory(size_band="Enterprise") for _ in range(size)]
+        routing_services.route_lead(lead_id=leads[0].pk, now=FIXED_NOW)  # one decided before: an UPDATE too
+        with batch_scope(), django_assert_max_num_queries(10_000) as queries:  # rules read once, as in the pipeline
+            routing_services.route_leads(leads=Lead.objects.filter(pk__in=[lead.pk for lead in leads]), now=FIXED_NOW)
+        return len(queries)
+
+    small = count(2)
+
+    assert count(20) == small

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
+from core.batch import once_per_batch
 from leads.enrichment.domains import DomainKind, classify_email_domain
 from leads.enrichment.providers import Found, LeadSnapshot, ProviderContext, ProviderKind, ProviderResult, provider_kind
 from leads.models import CompanyDirectoryEntry, Industry, SizeBand
@@ -24,7 +25,7 @@ class CompanyDirectoryProvider(ProviderKind):
     def enrich(self, snapshot: LeadSnapshot, context: ProviderContext) -> ProviderResult:
         if not snapshot.company_domain:
             return ProviderResult()
-        entry = CompanyDirectoryEntry.objects.filter(domain=snapshot.company_domain.lower()).first()
+        entry = directory_entry(snapshot.company_domain)
         if entry is None:
             return ProviderResult()
         found = {
@@ -34,6 +35,29 @@ class CompanyDirectoryProvider(ProviderKind):
             "country": entry.country,
         }
         return ProviderResult({name: Found(value, 0.9) for name, value in found.items() if value not in ("", None)})
+
+
+def _entries_seen() -> dict[str, CompanyDirectoryEntry | None]:
+    return {}
+
+
+def directory_entry(domain: str) -> CompanyDirectoryEntry | None:
+    """The directory's entry for ``domain``; inside a pipeline batch each domain is read once (or prefetched)."""
+    seen = once_per_batch(_entries_seen)  # a new dict outside a batch: nothing is kept
+    key = domain.lower()
+    if key not in seen:
+        seen[key] = CompanyDirectoryEntry.objects.filter(domain=key).first()
+    return seen[key]
+
+
+def prefetch_entries(domains: Iterable[str]) -> None:
+    """Read the entries of ``domains`` for the current batch in one query (a no-op outside a batch)."""
+    seen = once_per_batch(_entries_seen)
+    wanted = {domain.lower() for domain in domains if domain} - set(seen)
+    if not wanted:
+        return
+    found = {entry.domain: entry for entry in CompanyDirectoryEntry.objects.filter(domain__in=wanted)}
+    seen.update({domain: found.get(domain) for domain in wanted})
 
 
 def size_band_for(employee_count: int | None, bands: Iterable[SizeBand]) -> str:

@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import transaction
+from auditlog.cid import get_cid
+from auditlog.diff import model_instance_diff
+from auditlog.models import LogEntry
+from auditlog.registry import auditlog
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection, transaction
 
 from core.batch import once_per_batch
+from core.bulk import update_each
 
 # Importing the modules that define provider kinds registers them.
 from leads import events, merge
 from leads.enrichment import directory, freshness, http  # noqa: F401
+from leads.enrichment.domains import classify_email_domain
 from leads.enrichment.providers import (
     PROVIDER_KINDS,
     Found,
@@ -101,13 +112,47 @@ def enrich_lead(*, lead_id: int, now: datetime) -> Lead:
     lead = Lead.objects.get(pk=lead_id)
     if not is_enrichment_due(lead, now=now):
         return lead
+    return _save_enrichment(lead=lead, runs=_run_providers(lead, now=now), now=now)
+
+
+def enrich_leads(*, lead_ids: Iterable[int], now: datetime, keep_alive: Callable[[], None] | None = None) -> list[int]:
+    """``enrich_lead`` for a batch: the leads read in one query, the results written set-based.
+
+    Providers still run lead by lead (``keep_alive`` is called after each lead, for the caller's lease). What
+    the batch found is written in one transaction: the leads whose attempt count and inputs are still the
+    ones read (as ``enrich_lead`` checks them) get one ``UPDATE`` per set of changed columns, the run log
+    one ``INSERT``, the audit trail one ``INSERT``. Returns the ids of the leads it enriched.
+    """
+    leads = [
+        lead for lead in Lead.objects.filter(pk__in=list(lead_ids)).order_by("pk") if is_enrichment_due(lead, now=now)
+    ]
+    directory.prefetch_entries(
+        [lead.company_domain for lead in leads]
+        + [classify_email_domain(lead.email or "").company_domain for lead in leads]
+    )
+    results = []
+    for lead in leads:
+        runs = _run_providers(lead, now=now)
+        before = copy.copy(lead)
+        inputs = _inputs_of(lead)
+        attempts_before = lead.enrichment_attempts
+        changed, not_set = _apply_results(lead, runs, now)
+        results.append(
+            _Result(lead, before, inputs, attempts_before, changed, _provider_runs(lead, runs, not_set, now))
+        )
+        if keep_alive is not None:
+            keep_alive()  # providers may be slow: the caller's lease must not run out under a live batch
+    return _save_batch(results, now=now)
+
+
+def _run_providers(lead: Lead, *, now: datetime) -> list[_Run]:
     snapshot = snapshot_of(lead)
     runs = []
     for provider in once_per_batch(_active_providers):
         run = _run_provider(provider, snapshot, now)
         snapshot = snapshot.with_values(run.found)
         runs.append(run)
-    return _save_enrichment(lead=lead, runs=runs, now=now)
+    return runs
 
 
 def _industries() -> list[Industry]:
@@ -201,10 +246,14 @@ def _next_retry_at(status: str, attempts: int, now: datetime) -> datetime | None
     return now + RETRY_DELAYS[attempts - 1]
 
 
-def _save_enrichment(*, lead: Lead, runs: list[_Run], now: datetime) -> Lead:
+def _inputs_of(lead: Lead) -> dict[str, Any]:
+    """The inputs the providers read: a change of any of them meanwhile marked the lead for a new round."""
+    return {name: getattr(lead, name) for name in sorted(freshness.ENRICHMENT_INPUTS)}
+
+
+def _apply_results(lead: Lead, runs: list[_Run], now: datetime) -> tuple[list[str], dict[int, dict[str, str]]]:
+    """What ``runs`` found, and the enrichment status they give, set on ``lead`` in memory (the caller saves)."""
     attempts_before = lead.enrichment_attempts
-    # The inputs the providers read: a change of any of them meanwhile marked the lead for a new round.
-    inputs = {name: getattr(lead, name) for name in sorted(freshness.ENRICHMENT_INPUTS)}
     changed, not_set = _apply(lead, runs, now)
     status = _status(runs)
     if status == EnrichmentStatus.FAILED and lead.enrichment_status == EnrichmentStatus.PARTIAL:
@@ -212,28 +261,107 @@ def _save_enrichment(*, lead: Lead, runs: list[_Run], now: datetime) -> Lead:
     lead.enrichment_status, lead.enriched_at = status, now
     lead.enrichment_attempts = attempts_before + 1
     lead.enrichment_retry_at = _next_retry_at(status, lead.enrichment_attempts, now)
+    return changed, not_set
+
+
+def _provider_runs(
+    lead: Lead, runs: list[_Run], not_set: dict[int, dict[str, str]], now: datetime
+) -> list[ProviderRun]:
+    return [
+        ProviderRun(
+            lead=lead, provider=run.provider, provider_name=run.provider.name, status=run.status,
+            latency_ms=run.latency_ms, fields_set=sorted(set(run.found) - set(not_set.get(index, {}))),
+            fields_not_set=not_set.get(index, {}), error=run.error, started_at=now,
+        )
+        for index, run in enumerate(runs)
+    ]  # fmt: skip
+
+
+def _save_enrichment(*, lead: Lead, runs: list[_Run], now: datetime) -> Lead:
+    attempts_before = lead.enrichment_attempts
+    inputs = _inputs_of(lead)
+    changed, not_set = _apply_results(lead, runs, now)
     with transaction.atomic():
         # Only the attempt that finds the count and the inputs it started from writes; a concurrent duplicate,
         # or a run that read a title or address changed since, gives up (the change queued a new round).
         claimed = Lead.objects.filter(pk=lead.pk, enrichment_attempts=attempts_before, **inputs).update(
-            enrichment_status=status,
+            enrichment_status=lead.enrichment_status,
             enriched_at=now,
             enrichment_attempts=lead.enrichment_attempts,
             enrichment_retry_at=lead.enrichment_retry_at,
         )
         if not claimed:
             return Lead.objects.get(pk=lead.pk)
-        ProviderRun.objects.bulk_create(
-            ProviderRun(
-                lead=lead, provider=run.provider, provider_name=run.provider.name, status=run.status,
-                latency_ms=run.latency_ms, fields_set=sorted(set(run.found) - set(not_set.get(index, {}))),
-                fields_not_set=not_set.get(index, {}), error=run.error, started_at=now,
-            )
-            for index, run in enumerate(runs)
-        )  # fmt: skip
+        ProviderRun.objects.bulk_create(_provider_runs(lead, runs, not_set, now))
         lead.save(update_fields=[*changed, "enrichment_sources", "enrichment_conflicts", "updated_at"])
         events.emit(events.LEAD_ENRICHED, lead_id=lead.pk, event_id=f"lead.enriched:{lead.pk}", occurred_at=now)
     return lead
+
+
+@dataclass(frozen=True)
+class _Result:
+    """One lead's enrichment, applied in memory, waiting for the batch's write."""
+
+    lead: Lead
+    before: Lead  # a copy as read, for the audit trail
+    inputs: dict[str, Any]
+    attempts_before: int
+    changed: list[str]
+    runs: list[ProviderRun]
+
+
+# Written for every enriched lead, whatever the providers found.
+_STATUS_COLUMNS = ("enrichment_status", "enriched_at", "enrichment_attempts", "enrichment_retry_at",
+                   "enrichment_sources", "enrichment_conflicts", "updated_at")  # fmt: skip
+
+
+def _save_batch(results: list[_Result], *, now: datetime) -> list[int]:
+    """Write the batch's results for the leads no other attempt saved first; returns their ids."""
+    if not results:
+        return []
+    with transaction.atomic():
+        current = Lead.objects.filter(pk__in=[result.lead.pk for result in results])
+        if connection.features.has_select_for_update:
+            current = current.select_for_update()
+        columns = ("pk", "enrichment_attempts", *sorted(freshness.ENRICHMENT_INPUTS))
+        as_read = {row[0]: row[1:] for row in current.values_list(*columns)}
+        claimed = [
+            result
+            for result in results
+            if as_read.get(result.lead.pk) == (result.attempts_before, *result.inputs.values())
+        ]
+        by_columns: dict[tuple[str, ...], list[Lead]] = defaultdict(list)
+        for result in claimed:
+            result.lead.updated_at = now
+            by_columns[tuple(sorted(set(result.changed)))].append(result.lead)
+        for changed, leads in by_columns.items():
+            update_each(leads, [*changed, *_STATUS_COLUMNS])
+        ProviderRun.objects.bulk_create(run for result in claimed for run in result.runs)
+        _audit([(result.before, result.lead, result.changed) for result in claimed])
+        for result in claimed:
+            lead_id = result.lead.pk
+            events.emit(events.LEAD_ENRICHED, lead_id=lead_id, event_id=f"lead.enriched:{lead_id}", occurred_at=now)
+    return [result.lead.pk for result in claimed]
+
+
+def _audit(changes: list[tuple[Lead, Lead, list[str]]]) -> None:
+    """The audit entries ``lead.save()`` leaves through django-auditlog, for leads written by ``bulk_update``."""
+    if not changes or not auditlog.contains(Lead):
+        return
+    content_type = ContentType.objects.get_for_model(Lead)
+    entries = []
+    for before, after, fields_changed in changes:
+        diff = model_instance_diff(
+            before, after, fields_to_check=fields_changed, use_json_for_changes=settings.AUDITLOG_STORE_JSON_CHANGES
+        )
+        if diff:
+            entries.append(
+                LogEntry(
+                    content_type=content_type, object_pk=str(after.pk), object_id=after.pk, object_repr=str(after),
+                    action=LogEntry.Action.UPDATE, changes=diff, cid=get_cid(),
+                )
+            )  # fmt: skip
+    LogEntry.objects.bulk_create(entries)
 
 
 def refresh_stale_enrichment(*, now: datetime, older_than: timedelta, limit: int) -> int:

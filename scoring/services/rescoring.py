@@ -50,8 +50,15 @@ def rescore_all(*, now: datetime, batch_size: int = DEFAULT_BATCH_SIZE, scope: s
 def rescore_batch(
     *, scoring: selectors.Scoring, scope: str, low: int, high: int, now: datetime, as_of: datetime | None = None
 ) -> RescoreResult:
-    """Rescore the leads of `scope` with ids in [low, high) (see ``lead_scoring.rescore_leads``)."""
-    leads = _leads_in_scope(scope, scoring=scoring, now=as_of or now).filter(id__gte=low, id__lt=high)
+    """Rescore the leads of `scope` with ids in [low, high) (see ``lead_scoring.rescore_leads``).
+
+    A job scores every lead as of the instant it started (`as_of`), and may run for minutes behind a busy
+    queue: a lead captured after that instant, or scored since (by the pipeline, with newer activities), is
+    left as it is. Scored as of a time before its own capture, it lost its form's points and left MQL.
+    """
+    as_of = as_of or now
+    leads = _leads_in_scope(scope, scoring=scoring, now=as_of).filter(id__gte=low, id__lt=high)
+    leads = leads.filter(created_at__lte=as_of).exclude(scored_at__gt=as_of)
     return rescore_leads(leads, scoring=scoring, now=now, as_of=as_of)
 
 

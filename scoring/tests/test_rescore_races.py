@@ -10,9 +10,9 @@ import pytest
 
 from leads.models import Lead, Stage
 from leads.tests.factories import LeadFactory, UserFactory
-from scoring import services
+from scoring import selectors, services
 from scoring.models import RescoreScope, ScoringModel
-from scoring.services import lead_scoring
+from scoring.services import lead_scoring, rescoring
 from scoring.tests.factories import ScoringRuleFactory
 
 pytestmark = pytest.mark.django_db
@@ -80,3 +80,23 @@ def test_a_decay_pass_leaves_leads_with_pipeline_work_due_to_the_pipeline(
     waiting.refresh_from_db()
     idle.refresh_from_db()
     assert (waiting.scored_at, waiting.stage, idle.scored_at, idle.stage) == (None, Stage.NEW, now, Stage.NURTURE)
+
+
+def test_a_decay_job_leaves_leads_captured_or_scored_after_the_instant_it_scores_for(
+    scoring_model: ScoringModel, now: datetime
+) -> None:
+    _icp_rule(scoring_model)
+    job_started = now - timedelta(minutes=2)  # the job has been running behind a busy queue since then
+    captured_since = LeadFactory(industry="Software", created_at=now - timedelta(minutes=1))
+    scored_since = LeadFactory(industry="", score=70, stage=Stage.MQL, scored_at=now - timedelta(minutes=1))
+    older = LeadFactory(industry="", created_at=job_started - timedelta(days=1))
+
+    rescoring.rescore_batch(
+        scoring=selectors.active_scoring(), scope=RescoreScope.DECAY, low=0, high=10**9, now=now, as_of=job_started
+    )
+
+    captured_since.refresh_from_db()
+    scored_since.refresh_from_db()
+    older.refresh_from_db()
+    assert (captured_since.scored_at, scored_since.score, scored_since.stage) == (None, 70, Stage.MQL)
+    assert older.scored_at == job_started
