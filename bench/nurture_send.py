@@ -8,8 +8,8 @@ floor, worker … ``--rounds`` times), it measures:
   connection (``sendmail`` per message) — the cost of SMTP alone;
 - the worker: ``nurture.sending.send_due_steps`` — claiming due enrollments in batches, checking consent,
   the lead's daytime and the per-domain limit, writing a Send row per email and moving each enrollment, the
-  Markdown rendered once per step and filled per lead, signed click and unsubscribe links, then Django's SMTP
-  backend over one connection per batch.
+  Markdown rendered once per step and filled per lead, signed click and unsubscribe links, the MIME bytes
+  written out (``nurture.mime``), sent over the connections of Django's SMTP backend (``NURTURE_SMTP_CONNECTIONS``).
 
 Between rounds the enrollments are made due again and the Send rows removed. The sink (aiosmtpd) runs in
 its own process and counts what it accepted, so both sides are checked to deliver every email. Prints
@@ -125,23 +125,24 @@ def reset() -> None:
 
 
 def floor_messages(track: object) -> list[tuple[str, str, bytes]]:
-    """The same emails the worker sends, built with its own code (untimed): (from, to, bytes)."""
+    """The same emails the worker sends, built with its own code (untimed): (envelope from, to, bytes)."""
     from nurture import sending
     from nurture.models import Enrollment
 
     compiled = sending.compile_step(track.steps.get())  # type: ignore[attr-defined]
+    frame = sending.Frame.for_track(track, now=NOW)  # type: ignore[arg-type]
     messages = []
     for index, enrollment in enumerate(Enrollment.objects.select_related("lead").order_by("id")):
         lead = enrollment.lead
-        message = sending.build_message(
+        email = sending.build_raw(
             compiled,
-            track=track,  # type: ignore[arg-type]
+            frame=frame,
             values=sending.person_values(lead),
             to=lead.email or "",
             send_id=index + 1,
             message_id=f"<floor.{index}@localhost>",
-        ).message()
-        messages.append((message["From"], lead.email or "", message.as_bytes(linesep="\r\n")))
+        )
+        messages.append((email.envelope_from, email.recipient, email.data))
     return messages
 
 
@@ -190,7 +191,9 @@ def main() -> None:
         call_command("migrate", verbosity=0)
         track = fill(args.leads)
         messages = floor_messages(track)
-        print(f"{args.leads} enrolled leads, one step; sink on port {port}; batch size {args.batch_size}")
+        started = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        print(f"{started}: {args.leads} enrolled leads, one step; sink on port {port}; batch size {args.batch_size};"
+              f" load average {os.getloadavg()[0]:.1f}", flush=True)  # fmt: skip
 
         floors, workers = [], []
         for round_number in range(1, args.rounds + 1):
@@ -203,7 +206,9 @@ def main() -> None:
             seconds, sent = run_worker(args.batch_size)
             assert sent == args.leads and accepted() - before == sent, f"the worker sent {sent} of {args.leads}"
             workers.append(sent / seconds)
-            print(f"round {round_number}: floor {floors[-1]:,.0f} emails/s · worker {workers[-1]:,.0f} emails/s")
+            load = os.getloadavg()[0]
+            print(f"round {round_number}: floor {floors[-1]:,.0f} emails/s · worker {workers[-1]:,.0f} emails/s"
+                  f" (ratio {workers[-1] / floors[-1]:.2f}x; load average {load:.1f})", flush=True)  # fmt: skip
             reset()
 
         floor, worker = statistics.median(floors), statistics.median(workers)

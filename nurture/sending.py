@@ -4,10 +4,11 @@
 of workers share the work), decides for each what is due, and — in one transaction — writes a `Send`
 row per email and moves the enrollment past the step *before* anything is sent. The unique
 (enrollment, step) constraint and the moved enrollment make a retry, a second worker or a restarted
-task find nothing to send again: an email goes out at most once. It is then handed to Django's email
-backend, the whole batch over one connection; an email the server refuses for good is failed (and a
-refused recipient is a hard bounce), and when the server cannot be reached at all the batch's unsent
-steps are given back, to be tried a few minutes later.
+task find nothing to send again: an email goes out at most once. It is then handed to sender threads
+that send over `NURTURE_SMTP_CONNECTIONS` connections of Django's SMTP backend (configured by the EMAIL_*
+settings), as bytes written by `nurture.mime`, while this thread claims and records the next batch; an
+email the server refuses for good is failed (and a refused recipient is a hard bounce), and when the
+server cannot be reached the run ends and the unsent steps are given back, to be tried a few minutes later.
 
 Nothing is sent to a lead without a usable consent, outside the lead's local daytime on a business
 day, or past the per-domain hourly limit of the track (those wait for the next window or hour).
@@ -17,17 +18,21 @@ from __future__ import annotations
 
 import logging
 import queue
+import re
 import smtplib
 import threading
 import time as clock
 import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime, formataddr, parseaddr
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
+from django.core.mail.message import sanitize_address
 from django.db import connection as db_connection
 from django.db import transaction
 from django.db.models import Count, Q
@@ -35,13 +40,14 @@ from django.template.loader import render_to_string
 from django.utils.html import escape
 
 from leads.models import Lead, Stage, usable_consent_q
-from nurture import links, rendering
+from nurture import links, mime, rendering
 from nurture.models import Enrollment, EnrollmentStatus, ExitReason, Send, SendStatus, Step, Track, TrackStatus
 from nurture.services import end_enrollments, lead_calendar, record_bounce
 
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 500
+CHUNK = 10  # emails handed to a sender thread at once: fewer thread wake-ups than one at a time
 LEASE = timedelta(minutes=5)
 RETRY_AFTER = timedelta(minutes=10)  # the mail server was unreachable
 THROTTLE_WAIT = timedelta(minutes=15)  # a domain's hourly limit was reached
@@ -68,16 +74,32 @@ class SendResult:
 
 
 def send_due_steps(*, now: datetime, batch_size: int = BATCH_SIZE, budget: timedelta | None = None) -> SendResult:
-    """Send every step due at ``now``, a batch at a time, until none is left or ``budget`` (wall time) is spent."""
+    """Send every step due at ``now``, a batch at a time, until none is left, the mail server cannot be reached,
+    or ``budget`` (wall time) is spent.
+
+    The sender threads (``_Postman``) live for the whole run: while they send one batch, this thread claims and
+    records the next, then settles the one before (what was sent, failed or is given back).
+    """
     started = clock.monotonic()
     total = SendResult()
-    while True:
-        result = _send_batch(now=now, batch_size=batch_size)
-        total.add(result)
-        if not any(vars(result).values()):
-            return total
-        if budget is not None and clock.monotonic() - started > budget.total_seconds():
-            return total
+    postman = _Postman()
+    handed: _Delivery | None = None
+    try:
+        while not postman.stop.is_set():
+            result, delivery = _send_batch(now=now, batch_size=batch_size, postman=postman)
+            total.add(result)
+            if handed is not None:
+                total.add(_settle(handed, now=now))
+            handed = delivery
+            if delivery is None and not any(vars(result).values()):
+                break
+            if budget is not None and clock.monotonic() - started > budget.total_seconds():
+                break
+    finally:
+        postman.close()
+        if handed is not None:
+            total.add(_settle(handed, now=now))
+    return total
 
 
 # --- One batch -------------------------------------------------------------------------------------
@@ -107,11 +129,12 @@ class _Plan:
     sends: list[tuple[_Due, Step, datetime | None]] = field(default_factory=list)
 
 
-def _send_batch(*, now: datetime, batch_size: int) -> SendResult:
+def _send_batch(*, now: datetime, batch_size: int, postman: _Postman) -> tuple[SendResult, _Delivery | None]:
+    """Claim, decide and record one batch, and hand its emails to ``postman``; what became of them is settled later."""
     owner = uuid.uuid4().hex
     due = _claim(now=now, batch_size=batch_size, owner=owner)
     if not due:
-        return SendResult()
+        return SendResult(), None
     tracks = Track.objects.in_bulk({d.track_id for d in due})
     steps = _active_steps(tracks.values())
     plan = _plan(due, tracks=tracks, steps=steps, now=now)
@@ -122,11 +145,13 @@ def _send_batch(*, now: datetime, batch_size: int) -> SendResult:
         for when, ids in plan.postponed.items():
             Enrollment.objects.filter(pk__in=ids, lease_owner=owner).update(next_due_at=when, lease_until=None)
         sends = _record_sends(plan.sends, compiled=compiled, owner=owner, now=now)
-    result = _deliver(sends, compiled=compiled, tracks=tracks, now=now)
-    result.exited += sum(len(ids) for reason, ids in plan.exits.items() if reason != "completed")
-    result.completed += len(plan.exits.get("completed", []))
-    result.postponed += sum(len(ids) for ids in plan.postponed.values())
-    return result
+    result = SendResult(
+        exited=sum(len(ids) for reason, ids in plan.exits.items() if reason != "completed"),
+        completed=len(plan.exits.get("completed", [])),
+        postponed=sum(len(ids) for ids in plan.postponed.values()),
+    )
+    delivery = postman.deliver(sends, compiled=compiled, tracks=tracks, now=now) if sends else None
+    return result, delivery
 
 
 def _claim(*, now: datetime, batch_size: int, owner: str) -> list[_Due]:
@@ -268,20 +293,20 @@ def _record_sends(
     still_held = set(held.values_list("pk", flat=True))
     outgoing: list[_Outgoing] = []
     moves: dict[tuple[int, datetime | None], list[int]] = defaultdict(list)
-    sender_domain = _domain(settings.DEFAULT_FROM_EMAIL) or "localhost"
-    for item, step, next_due in planned:
+    sender_domain = _domain(parseaddr(settings.DEFAULT_FROM_EMAIL)[1]) or "localhost"
+    for index, (item, step, next_due) in enumerate(planned):
         if item.enrollment_id not in still_held:
             continue
         send = Send(
             enrollment_id=item.enrollment_id,
-            step=step,
+            step_id=step.pk,
             track_id=item.track_id,
             lead_id=item.lead_id,
             position=step.position,
             subject=compiled[step.pk].render_subject(item.values)[:300],
             to_email=item.email or "",
             domain=_domain(item.email or ""),
-            message_id=f"<nurture.{uuid.uuid4().hex}@{sender_domain}>",
+            message_id=f"<nurture.{owner}.{index}@{sender_domain}>",  # owner: random, one per batch
             created_at=now,
         )
         outgoing.append(_Outgoing(send=send, values=item.values))
@@ -300,63 +325,140 @@ def _record_sends(
 # --- Delivery --------------------------------------------------------------------------------------
 
 
-def _deliver(
-    outgoing: list[_Outgoing], *, compiled: dict[int, rendering.CompiledStep], tracks: dict[int, Track], now: datetime
-) -> SendResult:
-    """Build the batch's emails and send them; record what became of each.
+Payload = mime.RawEmail | EmailMultiAlternatives
+Chunk = list[tuple[Send, Payload]]  # emails handed to a sender thread at once
 
-    Building an email is Python work, sending it mostly waiting for the server's answers (three round trips
-    an email), so sender threads (``_Sender``, each with its own connection) send while this one builds the
-    next ones; the database is written here, once they have finished.
+
+class _Delivery:
+    """One batch's emails in the senders' hands, and what became of each (filled in by the senders)."""
+
+    def __init__(self, sends: list[Send]) -> None:
+        self.sends = sends
+        self.sent: list[int] = []
+        self.failed: list[tuple[Send, Exception, bool]] = []  # (send, error, is_hard_bounce)
+        self._pending = 0
+        self._changed = threading.Condition()
+
+    def expect(self, count: int = 1) -> None:
+        with self._changed:
+            self._pending += count
+
+    def report(self, send: Send, outcome: bool | tuple[Exception, bool] | None) -> None:
+        """``True`` sent, ``(error, is_hard_bounce)`` failed, ``None`` not handed to the server."""
+        with self._changed:
+            if outcome is True:
+                self.sent.append(send.pk)
+            elif isinstance(outcome, tuple):
+                error, is_hard_bounce = outcome
+                self.failed.append((send, error, is_hard_bounce))
+            self._pending -= 1
+            if not self._pending:
+                self._changed.notify_all()
+
+    def wait(self) -> None:
+        with self._changed:
+            self._changed.wait_for(lambda: self._pending == 0)
+
+
+class _Postman:
+    """The run's sender threads (``_Sender``, each with its own connection) and the queue they take emails from.
+
+    Building an email is Python work, sending it mostly waiting for the server's answers (four round trips
+    an email), so the senders send while this thread builds the next emails, and claims the next batch. Over
+    Django's SMTP backend an email is built as bytes (``build_raw``); any other backend (console, locmem, a
+    service's API) gets Django's message (``build_message``), over one connection.
     """
-    result = SendResult()
-    if not outgoing:
-        return result
-    layouts = {track_id: Layout.for_track(track) for track_id, track in tracks.items()}
-    outbox: queue.Queue[tuple[Send, EmailMultiAlternatives] | None] = queue.Queue(maxsize=200)
-    stop = threading.Event()
-    senders = [_Sender(get_connection(), outbox=outbox, stop=stop) for _ in range(_connections())]
-    for sender in senders:
-        sender.start()
-    try:
+
+    def __init__(self) -> None:
+        # At most 200 emails built ahead of the senders.
+        self.outbox: queue.Queue[tuple[_Delivery, Chunk] | None] = queue.Queue(maxsize=200 // CHUNK)
+        self.stop = threading.Event()
+        self.senders = [_Sender(get_connection(), outbox=self.outbox, stop=self.stop) for _ in range(_connections())]
+        self.as_bytes = all(type(sender.connection) is SmtpBackend for sender in self.senders)
+        self.is_started = False
+
+    def deliver(
+        self,
+        outgoing: list[_Outgoing],
+        *,
+        compiled: dict[int, rendering.CompiledStep],
+        tracks: dict[int, Track],
+        now: datetime,
+    ) -> _Delivery:
+        """Build each email and queue it for the senders; returns at once, with the last ones still queued."""
+        if not self.is_started:
+            for sender in self.senders:
+                sender.start()
+            self.is_started = True
+        delivery = _Delivery([out.send for out in outgoing])
+        frames = {track_id: Frame.for_track(track, now=now) for track_id, track in tracks.items()}
+        chunk: Chunk = []
         for out in outgoing:
-            if stop.is_set():
+            if self.stop.is_set():
                 break
             send = out.send
-            message = build_message(
-                compiled[send.step_id],  # type: ignore[index]
-                track=tracks[send.track_id],
-                values=out.values,
-                to=send.to_email,
-                send_id=send.pk,
-                message_id=send.message_id,
-                layout=layouts[send.track_id],
+            try:
+                payload = self._build(out, compiled=compiled[send.step_id], frame=frames[send.track_id])  # type: ignore[index]
+            except ValueError as error:  # an address that cannot be written in a header
+                delivery.expect()
+                delivery.report(send, (error, False))
+                continue
+            chunk.append((send, payload))
+            if len(chunk) == CHUNK:
+                self._hand_over(delivery, chunk)
+                chunk = []
+        if chunk:
+            self._hand_over(delivery, chunk)
+        return delivery
+
+    def _hand_over(self, delivery: _Delivery, chunk: Chunk) -> None:
+        delivery.expect(len(chunk))
+        self.outbox.put((delivery, chunk))
+
+    def _build(self, out: _Outgoing, *, compiled: rendering.CompiledStep, frame: Frame) -> Payload:
+        send = out.send
+        if self.as_bytes:
+            return build_raw(
+                compiled, frame=frame, values=out.values, to=send.to_email, send_id=send.pk, message_id=send.message_id
             )
-            outbox.put((send, message))
-    finally:
-        for _ in senders:
-            outbox.put(None)
-        for sender in senders:
+        return build_message(
+            compiled,
+            track=frame.track,
+            layout=frame.layout,
+            values=out.values,
+            to=send.to_email,
+            send_id=send.pk,
+            message_id=send.message_id,
+        )
+
+    def close(self) -> None:
+        """Let the senders finish what is queued, then close their connections."""
+        if not self.is_started:
+            return
+        for _ in self.senders:
+            self.outbox.put(None)
+        for sender in self.senders:
             sender.join()
-    sent = [pk for sender in senders for pk in sender.sent]
-    failed = [failure for sender in senders for failure in sender.failed]
-    for send, error, is_hard_bounce in failed:
+
+
+def _settle(delivery: _Delivery, *, now: datetime) -> SendResult:
+    """Once the senders are done with a batch: mark what was sent, fail what was refused, give back the rest."""
+    delivery.wait()
+    result = SendResult(sent=len(delivery.sent), failed=len(delivery.failed))
+    for send, error, is_hard_bounce in delivery.failed:
         _fail(send, error=error, now=now, is_hard_bounce=is_hard_bounce)
-    done = set(sent) | {send.pk for send, _, _ in failed}
-    unsent = [out.send for out in outgoing if out.send.pk not in done]
+    done = set(delivery.sent) | {send.pk for send, _, _ in delivery.failed}
+    unsent = [send for send in delivery.sends if send.pk not in done]
     if unsent:
-        cause = next((sender.error for sender in senders if sender.error), None)
-        logger.error("Mail server unreachable; giving back %s nurture emails", len(unsent), exc_info=cause)
+        logger.error("Mail server unreachable; giving back %s nurture emails", len(unsent))
         result.given_back += _give_back(unsent, now=now)
-    for start in range(0, len(sent), 900):
-        Send.objects.filter(pk__in=sent[start : start + 900]).update(status=SendStatus.SENT, sent_at=now)
-    result.sent += len(sent)
-    result.failed += len(failed)
+    for start in range(0, len(delivery.sent), 900):
+        Send.objects.filter(pk__in=delivery.sent[start : start + 900]).update(status=SendStatus.SENT, sent_at=now)
     return result
 
 
 def _connections() -> int:
-    """SMTP connections a batch sends over at once; other backends (console, tests' locmem) get one."""
+    """SMTP connections a run sends over at once; other backends (console, tests' locmem) get one."""
     is_smtp = settings.EMAIL_BACKEND == "django.core.mail.backends.smtp.EmailBackend"
     return max(1, settings.NURTURE_SMTP_CONNECTIONS) if is_smtp else 1
 
@@ -364,50 +466,59 @@ def _connections() -> int:
 class _Sender(threading.Thread):
     """Hands the emails taken from ``outbox`` to the backend over one connection, until ``None``; no database.
 
-    A recipient or message the server refuses is failed (``failed``); when the server cannot be reached or
-    goes away, it sets ``stop`` for every sender, and what was not handed over is given back by the caller.
+    Each email's outcome is reported to its batch's ``_Delivery``. When the server cannot be reached or goes
+    away, it sets ``stop`` for every sender: what is still queued is reported as not handed over, and given back.
     """
 
     def __init__(
         self,
         connection: Any,
         *,
-        outbox: queue.Queue[tuple[Send, EmailMultiAlternatives] | None],
+        outbox: queue.Queue[tuple[_Delivery, Chunk] | None],
         stop: threading.Event,
     ) -> None:
         super().__init__(name="nurture-sender", daemon=True)
         self.connection = connection
         self.outbox = outbox
         self.stop = stop
-        self.sent: list[int] = []
-        self.failed: list[tuple[Send, Exception, bool]] = []
-        self.error: BaseException | None = None
         self.is_open = False
 
     def run(self) -> None:
         try:
             while (item := self.outbox.get()) is not None:
-                if not self.stop.is_set():
-                    self._send(*item)
+                delivery, chunk = item
+                for send, payload in chunk:
+                    delivery.report(send, None if self.stop.is_set() else self._send(payload))
         finally:
             if self.is_open:
                 self.connection.close()
 
-    def _send(self, send: Send, message: EmailMultiAlternatives) -> None:
+    def _send(self, payload: Payload) -> bool | tuple[Exception, bool] | None:
         try:
             if not self.is_open:
                 self.connection.open()
                 self.is_open = True
-            self.connection.send_messages([message])
+            if isinstance(payload, mime.RawEmail):
+                # The backend opened the connection as EMAIL_* says (host, TLS, login); the bytes are ready.
+                self.connection.connection.sendmail(payload.envelope_from, [payload.recipient], payload.data)
+            else:
+                self.connection.send_messages([payload])
         except smtplib.SMTPRecipientsRefused as error:
-            self.failed.append((send, error, True))
+            return error, True
         except (smtplib.SMTPDataError, smtplib.SMTPSenderRefused) as error:
-            self.failed.append((send, error, False))
+            return error, False
         except (OSError, smtplib.SMTPException) as error:
-            self.error = error
+            logger.error("Mail server unreachable: %s", error)
             self.stop.set()
-        else:
-            self.sent.append(send.pk)
+            return None
+        except ValueError as error:  # Django's backend refusing an address it cannot encode
+            return error, False
+        except Exception as error:
+            # Whether the server took it is unknown: failed, never retried; nothing more is sent in this run.
+            logger.exception("Unexpected error sending a nurture email")
+            self.stop.set()
+            return error, False
+        return True
 
 
 def _fail(send: Send, *, error: Exception, now: datetime, is_hard_bounce: bool) -> None:
@@ -453,8 +564,8 @@ class NurtureEmail(EmailMultiAlternatives):
     """An email with its MIME boundary chosen up front.
 
     Left to itself, the standard library's generator picks a boundary and compiles a regular expression
-    for it to scan the body, for every message: a fifth of the worker's time in a batch
-    (bench/nurture_send.py). A random boundary that cannot occur in the encoded bodies needs no scan.
+    for it to scan the body, for every message. A random boundary that cannot occur in the encoded bodies
+    needs no scan.
     """
 
     def message(self, *args: Any, **kwargs: Any) -> Any:
@@ -490,6 +601,90 @@ class Layout:
 _SUBJECT, _BODY, _UNSUBSCRIBE = "NRTSUBJECTMARK", "NRTBODYMARK", "NRTUNSUBSCRIBEMARK"
 
 
+@dataclass(frozen=True)
+class Frame:
+    """What every email of a track sent at ``now`` shares, worked out once: the layout, the sender, the date, the
+    MIME boundary, and those headers as they are written (``headers``, for ``build_raw``)."""
+
+    track: Track
+    layout: Layout
+    sender: str
+    headers: str
+    boundary: str
+
+    @classmethod
+    def for_track(cls, track: Track, *, now: datetime) -> Frame:
+        # Encoded as Django's backend encodes it: a name with accents as RFC 2047 words, a domain in IDNA.
+        sender = _crlf(sanitize_address(_from_email(track), settings.DEFAULT_CHARSET))
+        date = format_datetime(now.astimezone() if settings.EMAIL_USE_LOCALTIME else now.astimezone(UTC))
+        headers = f"From: {sender}\r\nDate: {date}\r\nList-Unsubscribe-Post: {_ONE_CLICK}\r\n"
+        boundary = f"==nurture-{uuid.uuid4().hex}=="
+        return cls(track=track, layout=Layout.for_track(track), sender=sender, headers=headers, boundary=boundary)
+
+
+_ONE_CLICK = "List-Unsubscribe=One-Click"  # RFC 8058
+_PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+")
+
+
+def _from_email(track: Track) -> str:
+    """The track's sender as Django's ``from_email`` takes it: a display name is quoted (a comma in it included)."""
+    address = track.from_email or settings.DEFAULT_FROM_EMAIL
+    return formataddr((track.from_name, parseaddr(address)[1])) if track.from_name else address
+
+
+def _recipient(email: str) -> str:
+    """The address for the To header and the envelope: a plain ASCII one as it is, any other encoded by Django."""
+    return email if _PLAIN_ADDRESS.fullmatch(email) else _crlf(sanitize_address(email, settings.DEFAULT_CHARSET))
+
+
+def _crlf(value: str) -> str:
+    """A header value ``email.header.Header`` folded with bare LFs, with the CRLFs SMTP wants."""
+    return value.replace("\r\n", "\n").replace("\n", "\r\n")
+
+
+def _content(
+    compiled: rendering.CompiledStep, *, layout: Layout, values: dict[str, str], send_id: int
+) -> tuple[str, str, str, str]:
+    """(subject, html, text, unsubscribe URL) of one email, its links signed for ``send_id``."""
+
+    def link(url: str) -> str:
+        if send_id == links.TEST_SEND or not links.is_trackable(url):
+            return url
+        return links.click_url(send_id=send_id, url=url)
+
+    email = compiled.render(values, link=link)
+    unsubscribe = links.unsubscribe_url(send_id=send_id)
+    html, text = layout.fill(email, unsubscribe_url=unsubscribe)
+    return email.subject, html, text, unsubscribe
+
+
+def build_raw(
+    compiled: rendering.CompiledStep,
+    *,
+    frame: Frame,
+    values: dict[str, str],
+    to: str,
+    send_id: int,
+    message_id: str,
+) -> mime.RawEmail:
+    """One email as the bytes the SMTP server gets: what ``build_message`` makes, without ``email.mime``.
+
+    Raises ``ValueError`` for an address that cannot be written in a header (as Django's backend would).
+    """
+    subject, html, text, unsubscribe = _content(compiled, layout=frame.layout, values=values, send_id=send_id)
+    recipient = _recipient(to)
+    headers = "".join(
+        (
+            frame.headers,
+            mime.header("Subject", subject),
+            f"To: {recipient}\r\nMessage-ID: {message_id}\r\n",
+            mime.header("List-Unsubscribe", f"<{unsubscribe}>"),
+        )
+    )
+    data = mime.multipart_alternative(headers=headers, text=text, html=html, boundary=frame.boundary)
+    return mime.RawEmail(envelope_from=frame.sender, recipient=recipient, data=data)
+
+
 def build_message(
     compiled: rendering.CompiledStep,
     *,
@@ -504,28 +699,17 @@ def build_message(
     """One email with both bodies, the signed click links and the RFC 8058 one-click unsubscribe headers.
 
     ``send_id`` 0 is a test email: its links go straight to their targets and its unsubscribe link changes
-    nothing. A batch passes the track's ``layout`` it rendered once.
+    nothing. A batch passes the track's ``layout`` it rendered once. The worker uses this for backends other
+    than SMTP; over SMTP it sends ``build_raw``'s bytes, the same email.
     """
-
-    def link(url: str) -> str:
-        if send_id == links.TEST_SEND or not links.is_trackable(url):
-            return url
-        return links.click_url(send_id=send_id, url=url)
-
-    email = compiled.render(values, link=link)
-    unsubscribe = links.unsubscribe_url(send_id=send_id)
-    html, text = (layout or Layout.for_track(track)).fill(email, unsubscribe_url=unsubscribe)
-    sender = track.from_email or settings.DEFAULT_FROM_EMAIL
+    layout = layout or Layout.for_track(track)
+    subject, html, text, unsubscribe = _content(compiled, layout=layout, values=values, send_id=send_id)
     message = NurtureEmail(
-        subject=email.subject,
+        subject=subject,
         body=text,
-        from_email=f"{track.from_name} <{sender}>" if track.from_name else sender,
+        from_email=_from_email(track),
         to=[to],
-        headers={
-            "Message-ID": message_id,
-            "List-Unsubscribe": f"<{unsubscribe}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        },
+        headers={"Message-ID": message_id, "List-Unsubscribe": f"<{unsubscribe}>", "List-Unsubscribe-Post": _ONE_CLICK},
         connection=connection,
     )
     message.attach_alternative(html, "text/html")

@@ -19,6 +19,7 @@ logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every S
 @dataclass
 class SmtpSink:
     messages: list[EmailMessage] = field(default_factory=list)
+    raw: list[bytes] = field(default_factory=list)  # each message as the server received it
     refuse: set[str] = field(default_factory=set)  # recipients answered 550
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
@@ -28,6 +29,7 @@ class SmtpSink:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.raw.append(envelope.original_content or envelope.content)
         self.messages.append(message_from_bytes(envelope.content, policy=policy.default))  # type: ignore[arg-type]
         return "250 Message accepted for delivery"
 

@@ -241,3 +241,103 @@ def test_an_enrollment_past_its_recycle_date_ends_without_a_send(smtp_sink: Smtp
     enrollment.refresh_from_db()
     assert smtp_sink.messages == []
     assert enrollment.exit_reason == ExitReason.UNTIL
+
+
+def test_non_ascii_merge_values_arrive_decoded_in_both_parts_of_a_7bit_clean_email(smtp_sink: SmtpSink) -> None:
+    _enrolled(first_name="Zoë", company_name="Müller & Söhne <GmbH>", email="zoe@mueller.example")
+
+    sending.send_due_steps(now=FIXED_NOW)
+
+    [message], [raw] = smtp_sink.messages, smtp_sink.raw
+    html, text = _bodies(message)
+    assert message["Subject"] == "Hello Zoë"
+    assert "Hi <strong>Zoë</strong> at Müller &amp; Söhne &lt;GmbH&gt;." in html
+    assert "Hi **Zoë** at Müller & Söhne <GmbH>." in text
+    assert raw.isascii()  # every non-ASCII character encoded: no 8BITMIME needed
+    assert max(len(line) for line in raw.split(b"\r\n")) <= 998
+    assert b"\n" not in raw.replace(b"\r\n", b"")
+
+
+def test_a_body_line_longer_than_smtp_allows_arrives_whole(smtp_sink: SmtpSink) -> None:
+    enrollment = _enrolled()
+    paragraph = " ".join(["word"] * 400)  # 1,999 characters on one line
+    enrollment.track.steps.update(body=paragraph)
+
+    sending.send_due_steps(now=FIXED_NOW)
+
+    html, text = _bodies(smtp_sink.messages[0])
+    assert paragraph in text
+    assert f"<p>{paragraph}</p>" in html
+    assert max(len(line) for line in smtp_sink.raw[0].split(b"\r\n")) <= 998
+
+
+def test_each_email_carries_its_sends_message_id_and_the_run_time_as_its_date(smtp_sink: SmtpSink) -> None:
+    for name in ("Ada", "Grace"):
+        _enrolled(first_name=name)
+
+    sending.send_due_steps(now=FIXED_NOW)
+
+    message_ids = {send.subject: send.message_id for send in Send.objects.all()}
+    assert len(set(message_ids.values())) == 2
+    for message in smtp_sink.messages:
+        assert message["Message-ID"] == message_ids[message["Subject"]]
+        assert message["Date"].datetime == FIXED_NOW
+
+
+def test_a_sender_name_with_a_comma_and_accents_is_one_sender(smtp_sink: SmtpSink) -> None:
+    enrollment = _enrolled()
+    enrollment.track.from_name, enrollment.track.from_email = "Müller & Söhne, Inc", "news@mueller.example"
+    enrollment.track.save()
+
+    sending.send_due_steps(now=FIXED_NOW)
+
+    [address] = smtp_sink.messages[0]["From"].addresses
+    assert (address.display_name, address.addr_spec) == ("Müller & Söhne, Inc", "news@mueller.example")
+
+
+def test_batches_follow_each_other_and_every_email_is_sent_once(smtp_sink: SmtpSink) -> None:
+    step = StepFactory()
+    for n in range(5):
+        lead = LeadFactory(email=f"p{n}@acme.example")
+        ConsentFactory(lead=lead)
+        EnrollmentFactory(lead=lead, track=step.track)
+
+    result = sending.send_due_steps(now=FIXED_NOW, batch_size=2)
+
+    assert result.sent == 5
+    assert sorted(m["To"] for m in smtp_sink.messages) == [f"p{n}@acme.example" for n in range(5)]
+    assert set(Send.objects.values_list("status", flat=True)) == {SendStatus.SENT}
+
+
+def test_an_unreachable_server_ends_the_run_and_leaves_the_later_batches_due(settings: object) -> None:
+    from nurture.tests.conftest import free_port
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"  # type: ignore[attr-defined]
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()  # type: ignore[attr-defined]
+    step = StepFactory()
+    for _ in range(5):
+        lead = LeadFactory()
+        ConsentFactory(lead=lead)
+        EnrollmentFactory(lead=lead, track=step.track)
+
+    result = sending.send_due_steps(now=FIXED_NOW, batch_size=1)
+
+    # The batch that found the server gone, and the one recorded while it was being sent, are given back.
+    due_at = list(Enrollment.objects.values_list("next_due_at", flat=True))
+    assert result.sent == 0 and result.given_back in (1, 2)
+    assert Send.objects.count() == 0
+    assert due_at.count(FIXED_NOW + sending.RETRY_AFTER) == result.given_back
+    assert due_at.count(FIXED_NOW) == 5 - result.given_back
+
+
+def test_another_email_backend_gets_djangos_message_with_the_same_headers(mailoutbox: list) -> None:
+    _enrolled(first_name="Zoë")
+
+    assert sending.send_due_steps(now=FIXED_NOW).sent == 1
+
+    [message] = mailoutbox
+    send = Send.objects.get()
+    assert (message.subject, message.to) == ("Hello Zoë", [send.to_email])
+    assert message.extra_headers["Message-ID"] == send.message_id
+    assert message.extra_headers["List-Unsubscribe"] == f"<{links.unsubscribe_url(send_id=send.pk)}>"
+    assert message.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
