@@ -2,13 +2,18 @@
 
 Builds the same database as ``report_bench.py`` (its ``fill``: N leads over the last year with touches and
 stage changes), then gives every lead a stored score and breakdown from 20 patterns of five rules of an
-active model (one ``UPDATE`` from a small pattern table, keyed on the lead id), seeds the shared floor with
-the same number of rows, serves both with gunicorn (sync, one worker each, ``DEBUG=0``) and requests, round
-after round, the floor's ``GET /report`` (a GROUP BY over every row), then as a marketer
-``/admin/scoring/rule-effectiveness/`` (the last 90 days: what the page opens on) and the same page over the
-whole year. Goal: the page <= 5x the floor's /report (the reports page's goal).
+active model (one ``UPDATE`` from a small pattern table, keyed on the lead id), builds the rule-effectiveness
+rollups with ``scoring.effectiveness_rollups.rebuild_rollups`` (what ``manage.py rebuild_rule_effectiveness``
+runs) and times that and one every-minute refresh (the recent days, and the days a rescore of every lead
+marked, bounded per run). It seeds the shared floor with the same number of rows, serves both with gunicorn
+(sync, one worker each, ``DEBUG=0``) and requests, round after round, the floor's ``GET /report`` (a GROUP BY
+over every row), then as a marketer ``/admin/scoring/rule-effectiveness/`` (the last 90 days: what the page
+opens on) and the same page over the whole year, both read from the rollups. Then, for the before figure, the
+rollups are switched off (the page counts every lead of the period live, as it does before the first build)
+and ``--live-rounds`` more rounds time the year live. Goal: the page <= 5x the floor's /report (the reports
+page's goal).
 
-    .venv/bin/python bench/rule_effectiveness_bench.py [--leads 1000000] [--rounds 5]
+    .venv/bin/python bench/rule_effectiveness_bench.py [--leads 1000000] [--rounds 5] [--live-rounds 1]
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import report_bench
@@ -68,6 +73,26 @@ def give_breakdowns() -> int:
     return len(rules)
 
 
+def build_rollups(now: datetime) -> None:
+    """Build the rollups from scratch, then time one refresh after a rescore of every lead marked every day."""
+    from scoring.effectiveness_rollups import DAYS_PER_REFRESH, mark_days_changed, rebuild_rollups, refresh_rollups
+    from scoring.models import EffectivenessDirtyDay
+
+    started = time.perf_counter()
+    days = rebuild_rollups(now=now)
+    print(f"rebuild_rollups: {days} days in {time.perf_counter() - started:.1f}s")
+    started = time.perf_counter()
+    refreshed = refresh_rollups(now=now)
+    print(f"refresh_rollups, nothing marked: {refreshed} recent days in {time.perf_counter() - started:.2f}s")
+    mark_days_changed(created=[now - timedelta(days=n) for n in range(2, 367)], now=now)  # what a full rescore marks
+    started = time.perf_counter()
+    refreshed = refresh_rollups(now=now)
+    left = EffectivenessDirtyDay.objects.count()
+    print(f"refresh_rollups, every day marked: {refreshed} days (at most {DAYS_PER_REFRESH} older ones) in "
+          f"{time.perf_counter() - started:.1f}s; {left} marks left for the next runs")  # fmt: skip
+    EffectivenessDirtyDay.objects.all().delete()
+
+
 def marketer_cookie() -> str:
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
@@ -90,6 +115,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--leads", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--live-rounds", type=int, default=1, help="rounds of the page counted live (no rollups)")
     parser.add_argument("--port", type=int, default=8741)
     args = parser.parse_args()
 
@@ -114,6 +140,7 @@ def main() -> None:
         connection.cursor().execute("ANALYZE" if connection.vendor == "sqlite" else "VACUUM ANALYZE")
         print(f"{connection.vendor}: {args.leads:,} leads with breakdowns of {rules} rules "
               f"(built in {time.perf_counter() - started:.0f}s)")  # fmt: skip
+        build_rollups(now)
         floor_env = seed_floor(args.leads, workdir)
         cookie = marketer_cookie()
         connection.close()
@@ -133,6 +160,15 @@ def main() -> None:
             ratios = report_bench.rounds(args.rounds, floor, {"page (90 days)": page, "page (a year)": year}, cookie)
             print(f"load: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
             report_bench.summary(ratios)
+            if args.live_rounds:
+                from scoring.models import EffectivenessState
+
+                EffectivenessState.objects.update(rebuilt_at=None)  # the page now counts live: the before figure
+                connection.close()
+                print("before: the rollups switched off, the page counts every lead of the period live")
+                live = report_bench.rounds(args.live_rounds, floor, {"live page (a year)": year}, cookie)
+                print(f"load: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+                report_bench.summary(live)
         finally:
             for server in servers:
                 server.terminate()

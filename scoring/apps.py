@@ -27,8 +27,9 @@ class ScoringConfig(AppConfig):
         "Sales manager": [f"scoring.view_{model}" for model in _EDITED_BY_MARKETING],
     }
 
-    # The decay pass (scoring.services.start_decay_pass): engagement points fade with age, every hour.
-    periodic_tasks = {"scoring.tasks.decay_scores": 60}
+    # The decay pass (scoring.services.start_decay_pass): engagement points fade with age, every hour; the
+    # rule-effectiveness rollups fold in the recent and the changed days every minute.
+    periodic_tasks = {"scoring.tasks.decay_scores": 60, "scoring.tasks.refresh_rule_effectiveness": 1}
 
     def ready(self) -> None:
         # The lead list and page in admin say why a lead is not an MQL yet; leads imports no higher app,
@@ -37,6 +38,15 @@ class ScoringConfig(AppConfig):
         from scoring.explain import why_not_mql
 
         LeadAdmin.explain_hold = staticmethod(why_not_mql)
+
+        # Stage changes and deleted leads mark their day for the rule-effectiveness rollups.
+        from django.db.models.signals import post_delete, post_save
+
+        from leads.models import Lead, StageChange
+        from scoring import receivers
+
+        post_save.connect(receivers.stage_changed, sender=StageChange, dispatch_uid="scoring.stage_changed")
+        post_delete.connect(receivers.lead_deleted, sender=Lead, dispatch_uid="scoring.lead_deleted")
 
     def load_demo(self, *, users: dict[str, Any], now: datetime, options: DemoOptions) -> str:
         """``manage.py load_demo`` calls this after the apps before it in INSTALLED_APPS; returns a summary."""

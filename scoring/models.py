@@ -238,3 +238,77 @@ class LeadMissingMqlFields(Lead):
         proxy = True
         verbose_name = "MQL — missing fields"
         verbose_name_plural = "MQL — missing fields"
+
+
+# --- Rule-effectiveness rollups: written only by ``scoring.effectiveness_rollups`` --------------------------
+#
+# Every lead counts on the UTC day it was created. A day's rows are always recomputed whole from the leads of
+# that day (their stored breakdown, score and stage history), never adjusted by deltas, so a retried or
+# repeated refresh writes the same rows.
+
+
+class EffectivenessDay(models.Model):
+    """The leads created on ``day`` and how many of them reached MQL and SQL: the rule-effectiveness base."""
+
+    day = models.DateField(unique=True)
+    leads = models.PositiveIntegerField()
+    reached_mql = models.PositiveIntegerField()
+    reached_sql = models.PositiveIntegerField()
+
+    class Meta:
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.leads} leads"
+
+
+class RuleDayRollup(models.Model):
+    """Of the leads created on ``day``, those whose stored breakdown lists ``rule``: how many, how many of them
+    reached MQL and SQL, their points, and how many the rule alone carried over its model's MQL threshold."""
+
+    day = models.DateField()
+    rule = models.ForeignKey(ScoringRule, on_delete=models.CASCADE, related_name="+")
+    mql_threshold = models.IntegerField(help_text="The threshold of the rule's model when the day was counted.")
+    fired = models.PositiveIntegerField()
+    reached_mql = models.PositiveIntegerField()
+    reached_sql = models.PositiveIntegerField()
+    points = models.BigIntegerField(help_text="The sum of the rule's points over the leads it fired on.")
+    carried_over_threshold = models.PositiveIntegerField()
+
+    class Meta:
+        default_permissions = ()
+        constraints = [models.UniqueConstraint(fields=["day", "rule"], name="ruledayrollup_day_rule_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.day} rule {self.rule_id}: fired on {self.fired}"
+
+
+class EffectivenessDirtyDay(models.Model):
+    """A creation day whose effectiveness rollups must be recomputed: written in the same transaction as the
+    change to an older lead (a score stored, a stage change, a lead deleted), deleted by the refresh that
+    recomputed the day. Not unique: a refresh deletes only the rows it read, so a change committed during a
+    refresh is never dropped."""
+
+    day = models.DateField()
+
+    class Meta:
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"{self.day} to recompute"
+
+
+class EffectivenessState(models.Model):
+    """One row: when the effectiveness rollups were last refreshed and rebuilt. Its lock serialises refreshes.
+
+    ``rebuilt_at`` is empty until the first rebuild has finished: until then the page counts live.
+    """
+
+    refreshed_at = models.DateTimeField(null=True, blank=True, help_text="Changes committed before this are in.")
+    rebuilt_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"refreshed {self.refreshed_at:%Y-%m-%d %H:%M}" if self.refreshed_at else "never built"

@@ -2,7 +2,7 @@
 
 from django.utils import timezone
 
-from scoring import services
+from scoring import effectiveness_rollups, services
 
 
 def decay_scores() -> None:
@@ -18,3 +18,8 @@ def run_rescore_job(job_id: int) -> None:
 def score_lead(lead_id: int) -> None:
     """Rescore one lead, e.g. after marketing completed its fields: ``async_task("scoring.tasks.score_lead", id)``."""
     services.score_lead(lead_id=lead_id, now=timezone.now())
+
+
+def refresh_rule_effectiveness() -> int:
+    """Every minute (``periodic_tasks`` on ScoringConfig): recompute the recent and the changed days' rollups."""
+    return effectiveness_rollups.refresh_rollups(now=timezone.now())

@@ -7,7 +7,7 @@ permission to change them, as the rule form's own preview does.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, timedelta
 
 from django import forms
 from django.contrib import admin
@@ -61,9 +61,7 @@ def rule_effectiveness(request: HttpRequest) -> HttpResponse:
         "can_preview": request.user.has_perm("scoring.change_scoringrule"),
     }
     if model is not None and not period.errors:
-        start = datetime.combine(start_day, time.min, tzinfo=UTC)
-        end = datetime.combine(end_day + timedelta(days=1), time.min, tzinfo=UTC)
-        context["report"] = effectiveness.rule_effectiveness(model=model, start=start, end=end)
+        context["report"] = effectiveness.rule_effectiveness(model=model, first_day=start_day, last_day=end_day)
     if request.method == "POST":
         context.update(_preview(request))
     return render(request, "admin/scoring/rule_effectiveness.html", context)

@@ -3,7 +3,8 @@
 Every way of scoring runs the same code: `score_rows` reads the columns scoring needs for the leads
 (named rows, not models: a model instance costs more to build than scoring it), their recent
 activities in one query, and scores each with ``rules.score`` and the thresholds; `rescore_leads`
-then writes the scores that changed in one statement and moves the leads that crossed a threshold
+then writes the scores that changed in one statement (marking the days of older leads for the
+rule-effectiveness rollups, ``scoring.effectiveness_rollups``) and moves the leads that crossed a threshold
 through the stage service. `score_lead` is that for one lead; bulk rescoring
 (``scoring.services.rescoring``) for a few thousand at a time; the what-if preview
 (``scoring.services.whatif``) calls `score_rows` and writes nothing.
@@ -29,7 +30,7 @@ from core.batch import once_per_batch
 from leads import events
 from leads import services as lead_services
 from leads.models import Lead, Stage, usable_consent_q
-from scoring import baseline, rules, selectors, thresholds
+from scoring import baseline, effectiveness_rollups, rules, selectors, thresholds
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +63,7 @@ LEAD_COLUMNS = (
     "fit_score",
     "engagement_score",
     "scored_at",
+    "created_at",
 )
 
 
@@ -72,6 +74,7 @@ class Rescored(NamedTuple):
     stage: str
     owner_id: int | None
     scored_at: datetime | None  # as read: a score is written back only over the one it replaces
+    created_at: datetime  # the day the rule-effectiveness rollups count the lead on
     score_before: int
     score: int
     fit_score: int
@@ -145,10 +148,11 @@ def rescore_leads(
         scored = score_rows(leads.filter(erased_at__isnull=True), scoring=scoring, now=as_of)
         changed = [lead for lead in scored if lead.changed]
         _save_scores(changed, scored_at=as_of)
+        effectiveness_rollups.mark_days_changed(created=[lead.created_at for lead in changed], now=now)
         moving = [lead for lead in scored if lead.moves]
         # The stage service takes models; few leads move, so only they are loaded as models.
         current = Lead.objects.select_for_update().only(
-            "id", "stage", "score", "score_breakdown", "owner_id", "scored_at"
+            "id", "stage", "score", "score_breakdown", "owner_id", "scored_at", "created_at"
         )
         models = current.in_bulk([lead.lead_id for lead in moving])
         moved = Counter(
@@ -233,6 +237,7 @@ def _score(
         stage=lead.stage,
         owner_id=lead.owner_id,
         scored_at=lead.scored_at,
+        created_at=lead.created_at,
         score_before=lead.score,
         score=result.total,
         fit_score=result.fit,

@@ -11,13 +11,14 @@ from django.urls import reverse
 from leads.models import Lead, Stage, StageChange
 from leads.tests.factories import FIXED_NOW, LeadFactory
 from scoring import effectiveness
+from scoring.effectiveness_rollups import rebuild_rollups
 from scoring.models import ScoringModel, ScoringRule
 from scoring.tests.factories import ScoringModelFactory, ScoringRuleFactory
 
 pytestmark = pytest.mark.django_db
 
 START = FIXED_NOW - timedelta(days=30)
-END = FIXED_NOW + timedelta(days=1)
+FIRST_DAY, LAST_DAY = START.date(), FIXED_NOW.date()
 
 
 def scored(rules: list[tuple[ScoringRule, int]], *, score: int, stage: str, created_at: datetime = FIXED_NOW) -> Lead:
@@ -62,7 +63,7 @@ def row(report: effectiveness.Effectiveness, rule: ScoringRule) -> effectiveness
 def test_totals_count_the_period_leads_and_their_outcomes(example: tuple) -> None:
     model = example[0]
 
-    report = effectiveness.rule_effectiveness(model=model, start=START, end=END)
+    report = effectiveness.rule_effectiveness(model=model, first_day=FIRST_DAY, last_day=LAST_DAY)
 
     assert report.totals == effectiveness.Totals(leads=5, reached_mql=4, reached_sql=2)
 
@@ -70,7 +71,7 @@ def test_totals_count_the_period_leads_and_their_outcomes(example: tuple) -> Non
 def test_rule_a_matches_the_hand_computed_numbers(example: tuple) -> None:
     model, a, _, _ = example
 
-    result = row(effectiveness.rule_effectiveness(model=model, start=START, end=END), a)
+    result = row(effectiveness.rule_effectiveness(model=model, first_day=FIRST_DAY, last_day=LAST_DAY), a)
 
     assert (result.fired, result.not_fired) == (3, 2)
     assert result.mql_rate_fired == 1.0
@@ -86,7 +87,7 @@ def test_rule_a_matches_the_hand_computed_numbers(example: tuple) -> None:
 def test_rule_b_matches_the_hand_computed_numbers(example: tuple) -> None:
     model, _, b, _ = example
 
-    result = row(effectiveness.rule_effectiveness(model=model, start=START, end=END), b)
+    result = row(effectiveness.rule_effectiveness(model=model, first_day=FIRST_DAY, last_day=LAST_DAY), b)
 
     assert (result.fired, result.not_fired) == (2, 3)
     assert result.mql_lift == pytest.approx(0.5 / 1.0)
@@ -98,7 +99,7 @@ def test_rule_b_matches_the_hand_computed_numbers(example: tuple) -> None:
 def test_a_rule_that_never_fired_has_no_rates(example: tuple) -> None:
     model, _, _, c = example
 
-    result = row(effectiveness.rule_effectiveness(model=model, start=START, end=END), c)
+    result = row(effectiveness.rule_effectiveness(model=model, first_day=FIRST_DAY, last_day=LAST_DAY), c)
 
     assert (result.fired, result.not_fired) == (0, 5)
     assert result.mql_rate_fired is None
@@ -109,7 +110,7 @@ def test_a_rule_that_never_fired_has_no_rates(example: tuple) -> None:
 def test_small_samples_get_no_suggestion(example: tuple) -> None:
     model, a, _, _ = example
 
-    result = row(effectiveness.rule_effectiveness(model=model, start=START, end=END), a)
+    result = row(effectiveness.rule_effectiveness(model=model, first_day=FIRST_DAY, last_day=LAST_DAY), a)
 
     assert result.suggested_points is None
     assert result.sample_size == "3 fired / 2 not"
@@ -179,17 +180,23 @@ def test_a_rep_may_not_open_the_page(rep: object, client: Client) -> None:
     assert page.status_code == 302  # admin_view sends non-staff to the admin login
 
 
-def test_a_large_period_is_counted_on_a_sample_and_scaled_up(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(effectiveness, "EXACT_UP_TO", 5)
-    model = ScoringModelFactory(mql_threshold=50, nurture_threshold=10)
-    a = ScoringRuleFactory(scoring_model=model, name="A", points=20)
-    for _ in range(10):  # consecutive ids: every 2nd one is exactly five of them
-        scored([(a, 20)], score=60, stage=Stage.SQL)
+def test_once_built_the_page_reads_the_rollups(example: tuple) -> None:
+    model, a, _, _ = example
+    rebuild_rollups(now=FIXED_NOW)
+    scored([(a, 20)], score=60, stage=Stage.SQL, created_at=START + timedelta(days=1))  # no refresh since
 
-    report = effectiveness.rule_effectiveness(model=model, start=START, end=END)
+    report = effectiveness.rule_effectiveness(model=model, first_day=FIRST_DAY, last_day=LAST_DAY)
 
-    assert report.sample_every == 2
-    assert report.totals.leads == 10
-    [result] = report.rules
-    assert (result.fired, result.sql_rate_fired, result.carried_over_threshold) == (10, 1.0, 10)
-    assert result.sample_size == "5 fired / 0 not sampled"
+    assert report.counted_at == FIXED_NOW
+    assert report.totals == effectiveness.Totals(leads=5, reached_mql=4, reached_sql=2)
+    assert row(report, a).carried_over_threshold == 2
+
+
+def test_the_page_says_when_the_rollups_were_refreshed(example: tuple, marketer: object, client: Client) -> None:
+    rebuild_rollups(now=FIXED_NOW)
+    client.force_login(marketer)  # type: ignore[arg-type]
+
+    page = client.get(reverse("scoring_rule_effectiveness"), {"start": "2026-02-01", "end": "2026-03-02"})
+
+    assert "Counted from the daily rollups" in page.content.decode()
+    assert page.context["report"].totals.leads == 5

@@ -1,0 +1,161 @@
+"""Writes of the rule-effectiveness rollups: each creation day's rows recomputed whole from the leads of that day.
+
+Why whole days and not deltas: a lead's part in the page (its stored breakdown and score, its stage history)
+changes on every rescore and every stage change, and the rule's model's threshold decides what "carried over
+the threshold" means. A day is a few thousand leads at a million a year, so recomputing it is one small query
+(``scoring.effectiveness.count_days``, the same query the page runs live before the rollups are built), and a
+recomputation is a function of what is committed: running it twice, or after a retry, writes the same rows.
+``scoring/tests/test_effectiveness_rollups.py`` checks the rollups kept current equal a rebuild from scratch.
+
+What gets recomputed, by ``refresh_rollups`` (every minute, ``scoring.tasks``):
+
+- every day from two days before the last refresh up to today: new leads are created with ``created_at`` =
+  now and scored within minutes, so neither capture nor the pipeline writes anything for this page;
+- the days marked in ``EffectivenessDirtyDay``: a change to an older lead adds a mark in the same transaction
+  as the change. Scores are stored by ``scoring.services.lead_scoring.rescore_leads`` (one INSERT per batch,
+  for the days of the leads whose score changed); stage changes and deleted leads are heard by
+  ``scoring.receivers``. The refresh deletes only the marks it read, so a change committed while it runs
+  keeps its mark for the next run;
+- the days with a rule counted against a threshold its model no longer has (a marketer changed it).
+
+A refresh recomputes at most ``DAYS_PER_REFRESH`` older days (a rescore of every lead marks every day); the
+marks of the others stay for the next runs. Refreshes lock the ``EffectivenessState`` row, so two runs never
+interleave their DELETE and INSERT of the same day.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import UTC, date, datetime, timedelta
+
+from django.db import transaction
+from django.db.models import F, Max, Min
+
+from leads.models import Lead
+from scoring.effectiveness import count_days, day_bounds
+from scoring.models import EffectivenessDay, EffectivenessDirtyDay, EffectivenessState, RuleDayRollup
+
+MARKS_PER_REFRESH = 5_000
+DAYS_PER_REFRESH = 60  # older days (marked or stale) recomputed by one refresh, well inside the task timeout
+DAYS_PER_QUERY = 3  # consecutive days counted in one query and written in one transaction (SQLite: one write lock)
+RECENT_DAYS = 2  # a refresh recomputes the days from this many before its last run's day anyway
+
+
+def day_of(instant: datetime) -> date:
+    """The rollup day of an instant: its UTC date."""
+    return instant.astimezone(UTC).date()
+
+
+def is_recent(instant: datetime, *, now: datetime) -> bool:
+    """Whether a lead created at ``instant`` is on a day the next refresh recomputes anyway (today, yesterday).
+
+    One day fewer than a refresh recomputes: a writer whose ``now`` lags a refresh across midnight is covered.
+    """
+    return day_of(instant) >= day_of(now) - timedelta(days=RECENT_DAYS - 1)
+
+
+def mark_days_changed(*, created: Iterable[datetime], now: datetime) -> None:
+    """Note that leads created at the instants ``created`` changed: one mark per older day, none for recent days.
+
+    Call it inside the transaction of the change, so the marks commit (or roll back) with it.
+    """
+    days = sorted({day_of(instant) for instant in created if not is_recent(instant, now=now)})
+    if days:
+        EffectivenessDirtyDay.objects.bulk_create([EffectivenessDirtyDay(day=day) for day in days])
+
+
+def recompute_days(*, first_day: date, last_day: date) -> None:
+    """Replace the rollups of the days ``first_day`` to ``last_day`` with what their leads give now."""
+    start, end = day_bounds(first_day, last_day)
+    days = {"day__gte": first_day, "day__lte": last_day}
+    with transaction.atomic():
+        # One refresh at a time, and the count taken under the lock: a run that counted before another
+        # wrote must not write its older numbers after it.
+        list(EffectivenessState.objects.select_for_update().values_list("pk"))
+        found = count_days(start=start, end=end)
+        EffectivenessDay.objects.filter(**days).delete()
+        RuleDayRollup.objects.filter(**days).delete()
+        EffectivenessDay.objects.bulk_create(
+            EffectivenessDay(day=day, leads=t.leads, reached_mql=t.reached_mql, reached_sql=t.reached_sql)
+            for day, t in found.totals.items()
+        )
+        RuleDayRollup.objects.bulk_create(
+            (
+                RuleDayRollup(day=row.day, rule_id=row.rule_id, mql_threshold=row.mql_threshold,
+                              fired=row.counts.fired, reached_mql=row.counts.reached_mql,
+                              reached_sql=row.counts.reached_sql, points=row.counts.points_sum,
+                              carried_over_threshold=row.counts.carried_over_threshold)
+                for row in found.rules
+            ),
+            batch_size=500,
+        )  # fmt: skip
+
+
+def refresh_rollups(*, now: datetime) -> int:
+    """Recompute the recent, the marked and the stale days; returns how many days were recomputed.
+
+    Builds everything (``rebuild_rollups``) when the rollups were never built.
+    """
+    state = EffectivenessState.objects.filter(rebuilt_at__isnull=False, refreshed_at__isnull=False).first()
+    if state is None:
+        return rebuild_rollups(now=now)
+    assert state.refreshed_at is not None
+    marks = list(EffectivenessDirtyDay.objects.order_by("pk").values_list("pk", "day")[:MARKS_PER_REFRESH])
+    recent = set(_days_between(day_of(state.refreshed_at) - timedelta(days=RECENT_DAYS), day_of(now)))
+    older = sorted(({day for _, day in marks} | _days_with_another_threshold()) - recent, reverse=True)
+    days = sorted(recent | set(older[:DAYS_PER_REFRESH]))
+    for first, last in _runs(days):
+        recompute_days(first_day=first, last_day=last)
+    done = set(days)
+    _delete_marks(pk for pk, day in marks if day in done)
+    EffectivenessState.objects.filter(pk=state.pk, refreshed_at__lt=now).update(refreshed_at=now)
+    return len(days)
+
+
+def rebuild_rollups(*, now: datetime) -> int:
+    """Recompute every day from the first lead's to today and drop the rows of any other day; returns the days.
+
+    Each run of days is replaced in a transaction of its own, so the page keeps reading whole days meanwhile.
+    """
+    state = EffectivenessState.objects.first() or EffectivenessState.objects.create()
+    marks = list(EffectivenessDirtyDay.objects.values_list("pk", flat=True))
+    span = Lead.objects.aggregate(first=Min("created_at"), last=Max("created_at"))
+    days = _days_between(day_of(span["first"]), max(day_of(span["last"]), day_of(now))) if span["first"] else []
+    for first, last in _runs(days):
+        recompute_days(first_day=first, last_day=last)
+    for model in (EffectivenessDay, RuleDayRollup):
+        outside = model.objects.all()
+        if days:
+            outside = outside.exclude(day__gte=days[0], day__lte=days[-1])
+        outside.delete()
+    _delete_marks(marks)
+    EffectivenessState.objects.filter(pk=state.pk).update(refreshed_at=now, rebuilt_at=now)
+    return len(days)
+
+
+def _days_with_another_threshold() -> set[date]:
+    """The days with a rule counted against a threshold its model no longer has."""
+    stale = RuleDayRollup.objects.exclude(mql_threshold=F("rule__scoring_model__mql_threshold"))
+    return set(stale.values_list("day", flat=True).distinct())
+
+
+def _days_between(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def _runs(days: list[date]) -> Iterator[tuple[date, date]]:
+    """The sorted ``days`` as (first, last) runs of consecutive days, each at most ``DAYS_PER_QUERY`` long."""
+    run: list[date] = []
+    for day in days:
+        if run and (day - run[-1] != timedelta(days=1) or len(run) == DAYS_PER_QUERY):
+            yield run[0], run[-1]
+            run = []
+        run.append(day)
+    if run:
+        yield run[0], run[-1]
+
+
+def _delete_marks(pks: Iterable[int]) -> None:
+    pks = list(pks)
+    for start in range(0, len(pks), 500):  # SQLite caps the parameters of one statement
+        EffectivenessDirtyDay.objects.filter(pk__in=pks[start : start + 500]).delete()
