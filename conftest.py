@@ -75,13 +75,17 @@ def _empty_cache() -> Iterator[None]:
 @pytest.fixture(autouse=True)
 def _fresh_process_caches() -> Iterator[None]:
     """Each test starts without what another test's (rolled-back) rows left in this process's memory: the
-    forms and channel rules capture keeps, and the rate-limit counts (the database cache is never used
-    for those, so no rollback clears them)."""
+    forms and channel rules capture keeps, the inbox's pick lists, and the rate-limit counts (the database
+    cache is never used for those, so no rollback clears them)."""
     from core.ratelimit import rate_limit_cache
+    from handoff.selectors import forget_pick_lists
     from leads import capture_cache
 
-    capture_cache.clear()
-    rate_limit_cache.local.clear()
+    def forget() -> None:
+        capture_cache.clear()
+        forget_pick_lists()
+        rate_limit_cache.local.clear()
+
+    forget()
     yield
-    capture_cache.clear()
-    rate_limit_cache.local.clear()
+    forget()

@@ -1,19 +1,27 @@
-"""The reps' inbox at scale: page p95 against the raw 50-row SQL query measured in the same run.
+"""The reps' inbox, the team queue and the lead page at 1,000,000 leads, against the shared floor's ``GET /list``.
 
 Builds (or tops up) N leads (default 1,000,000) with set-based inserts, gives every owned MQL an open
-assignment and SLA record in bulk, then renders the inbox's first page for one rep through Django's test
-client and times it against the page's own data query run raw (the same SQL, fetching the same rows).
-Prints both p95s, their ratio (goal: at most 2x) and the number of queries per page, which must not
-grow with the data (a later page is measured too).
+assignment and SLA record in bulk (one London team, four reps: the team holds about 190,000 open
+assignments, rep1 about 48,000), and seeds the shared floor (``../shared/floor``, its own ``seed.py``) with
+the same number of rows. Both are served the same way: gunicorn sync with 4 workers, ``DEBUG=0``, on
+127.0.0.1. Each round then runs wrk (one thread, 16 connections) in turns, floor then page, for every page:
 
-A second floor is timed in the same run: the least a Django page showing those rows can cost here, a
-signed-in view behind the same middleware that runs the same raw SQL and returns the rows as plain text
-(no ORM, no template). The page's ratio to it tells the page's own cost from the framework's.
+    /inbox/                   rep1's inbox, default sort (most urgent first)
+    /inbox/?sort=-score       sorted by the lead's score (the lead index drives it)
+    /inbox/?source=…&sort=…   filtered by a source and sorted by company
+    /inbox/team/              the manager's queue (breached, the default tab), the whole 190,000-row team
+    /inbox/lead/<id>/         rep1's lead page
+    /inbox/team/pulse/        (a reference, not a goal) what the queue polls: the least a signed-in page costs
 
-    DEBUG=1 .venv/bin/python bench/inbox_bench.py [--leads 1000000] [--requests 200] [--fresh]
+and prints each page's p95 over the floor's p95 of the same turn (goal: at most 2x), then the median and
+range over the rounds. The queries each page makes are counted in process, on the first and a later page
+(they must be equal: keyset pagination, no COUNT, no query per row).
 
-Uses its own SQLite file in the temp directory (kept between runs, so a second run skips the data
-build; --fresh starts over), or BENCH_DATABASE_URL if set. Never db.sqlite3.
+    .venv/bin/python bench/inbox_bench.py [--leads 1000000] [--rounds 3] [--duration 10] [--fresh]
+
+The project's SQLite file and the floor's are kept in the temp directory between runs (a second run skips
+building them; --fresh starts over). BENCH_DATABASE_URL runs the project on PostgreSQL instead (the floor
+then stays on SQLite unless FLOOR_DB=pg). Needs wrk (apt-get install wrk) and gunicorn.
 """
 
 from __future__ import annotations
@@ -21,37 +29,55 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import re
+import signal
+import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+import urllib.error
+import urllib.request
 from datetime import datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-DEFAULT_DB = Path(tempfile.gettempdir()) / "leadsite-inbox-bench.sqlite3"
+FLOOR = ROOT.parent / "shared" / "floor"
+WORKDIR = Path(tempfile.gettempdir())
+DEFAULT_DB = WORKDIR / "leadsite-inbox-bench.sqlite3"
+FLOOR_DB = WORKDIR / "leadsite-inbox-bench-floor.sqlite3"
+STATIC_ROOT = WORKDIR / "leadsite-inbox-bench-static"
+SERVER_LOG = WORKDIR / "leadsite-inbox-bench-servers.log"
+SECRET_KEY = "inbox-bench-secret-key-not-for-production-0123456789"
 BATCH = 5000
+GOAL = 2.0
 
 
 def setup_environment(*, fresh: bool) -> str:
     url = os.environ.get("BENCH_DATABASE_URL", "")
     if not url:
         if fresh:
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{DEFAULT_DB}{suffix}").unlink(missing_ok=True)
+            for path in (DEFAULT_DB, FLOOR_DB):
+                for suffix in ("", "-wal", "-shm"):
+                    Path(f"{path}{suffix}").unlink(missing_ok=True)
         url = f"sqlite:///{DEFAULT_DB}"
     os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DEBUG", "1")
+    # In this process only (data and query counts); the servers run with DEBUG=0 (``server_env``).
+    os.environ["DEBUG"] = "1"
+    os.environ["SECRET_KEY"] = SECRET_KEY  # the servers read the sessions this process signs
     os.environ.setdefault("LOG_LEVEL", "WARNING")
-    os.environ["ALLOWED_HOSTS"] = "testserver"
+    os.environ["ALLOWED_HOSTS"] = "testserver,127.0.0.1"
     os.environ["DJANGO_SETTINGS_MODULE"] = "leadsite.settings"
     return url
 
 
-def build_data(total: int, now: datetime) -> object:
-    """Users, a team with an office calendar, N leads, and an open assignment for every owned MQL. Idempotent."""
+def build_data(total: int, now: datetime) -> tuple[object, object]:
+    """Users, a team with an office calendar, N leads, and an open assignment for every owned MQL. Idempotent.
+
+    Returns rep1 and the team's manager.
+    """
     from handoff.models import Membership, Team, TeamHours
     from leads import demo
 
@@ -67,13 +93,14 @@ def build_data(total: int, now: datetime) -> object:
             for opens, closes in (("09:00", "12:30"), ("13:30", "17:30"))
         )
         Membership.objects.bulk_create(Membership(team=team, user=rep) for rep in reps)
+    team.managers.add(users["manager"])
     started = time.monotonic()
     added = demo.bulk_create_leads(total=total, reps=reps, now=now)
     print(f"leads: {added:,} added in {time.monotonic() - started:.0f}s (total {total:,})", flush=True)
     started = time.monotonic()
     assigned = bulk_assign(team, now)
     print(f"assignments: {assigned:,} added in {time.monotonic() - started:.0f}s", flush=True)
-    return users["rep1"]
+    return users["rep1"], users["manager"]
 
 
 def bulk_assign(team: object, now: datetime) -> int:
@@ -122,78 +149,185 @@ def analyse() -> None:
         cursor.execute("ANALYZE")
 
 
-def timed(call: Callable[[], object], repeat: int) -> list[float]:
-    timings = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        call()
-        timings.append((time.perf_counter() - started) * 1000)
-    return timings
+# --- The floor, the servers and wrk ----------------------------------------------------------------
 
 
-def p95(timings: list[float]) -> float:
-    return statistics.quantiles(timings, n=100)[94]
+def seed_floor(rows: int) -> dict[str, str]:
+    """The floor's SQLite file with ``rows`` leads by its own seed script (kept when it has them already)."""
+    env = {**os.environ, "FLOOR_DB": os.environ.get("FLOOR_DB", "sqlite"), "FLOOR_SQLITE_PATH": str(FLOOR_DB)}
+    for key in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE", "DEBUG", "SECRET_KEY"):
+        env.pop(key, None)
+    if env["FLOOR_DB"] == "sqlite" and _floor_rows() == rows:
+        return env
+    started = time.monotonic()
+    subprocess.run([sys.executable, "seed.py", env["FLOOR_DB"], "--rows", str(rows)], check=True, cwd=FLOOR, env=env,
+                   stdout=subprocess.DEVNULL)  # fmt: skip
+    print(f"floor: seeded with {rows:,} rows in {time.monotonic() - started:.0f}s", flush=True)
+    return env
 
 
-def page_queries(client: object, url: str) -> list[str]:
-    """The SQL statements a page runs."""
+def _floor_rows() -> int:
+    if not FLOOR_DB.exists():
+        return -1
+    try:
+        with sqlite3.connect(FLOOR_DB) as connection:
+            return int(connection.execute("SELECT COUNT(*) FROM lead").fetchone()[0])
+    except sqlite3.Error:
+        return -1
+
+
+def server_env(database_url: str) -> dict[str, str]:
+    """The project as deployed: DEBUG=0, manifest static files, plain HTTP on 127.0.0.1."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("DJANGO_")}
+    env.update(
+        DATABASE_URL=database_url,
+        SECRET_KEY=SECRET_KEY,
+        DEBUG="0",
+        SECURE_SSL_REDIRECT="0",
+        SESSION_COOKIE_SECURE="0",
+        CSRF_COOKIE_SECURE="0",
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        STATIC_ROOT=str(STATIC_ROOT),
+    )
+    return env
+
+
+def start(
+    app: str, *, chdir: Path, env: dict[str, str], port: int, workers: int, ready: str
+) -> subprocess.Popen[bytes]:
+    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+    command = [gunicorn, "--chdir", str(chdir), "-k", "sync", "-w", str(workers), "-b", f"127.0.0.1:{port}",
+               "--timeout", "120", "--backlog", "2048", "--log-level", "warning", app]  # fmt: skip
+    with open(SERVER_LOG, "a") as log:
+        server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
+    for _ in range(300):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}{ready}", timeout=2).read()
+            return server
+        except urllib.error.HTTPError:
+            return server  # it answers (a redirect to sign in is an answer)
+        except OSError:
+            if server.poll() is not None:
+                raise SystemExit(f"{app} exited ({server.returncode}); see {SERVER_LOG}") from None
+            time.sleep(0.1)
+    raise SystemExit(f"{app} did not start; see {SERVER_LOG}")
+
+
+def stop(server: subprocess.Popen[bytes]) -> None:
+    if server.poll() is None:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+
+
+def wrk(url: str, *, cookie: str, conc: int, duration: int) -> dict[str, float]:
+    command = ["wrk", "-t1", f"-c{conc}", f"-d{duration}s", "--timeout", "10s", "-s", str(FLOOR / "wrk_stats.lua")]
+    if cookie:
+        command += ["-H", f"Cookie: {cookie}"]
+    out = subprocess.run([*command, url], env=dict(os.environ, WRK_METHOD="GET"), capture_output=True, text=True).stdout
+    match = re.search(r"^WRKSTATS (.*)$", out, re.M)
+    if not match:
+        raise SystemExit(f"wrk gave no stats:\n{out}")
+    return {key: float(value) for key, value in (pair.split("=") for pair in match.group(1).split())}
+
+
+def load() -> str:
+    return " ".join(f"{value:.1f}" for value in os.getloadavg())
+
+
+# --- The pages ---------------------------------------------------------------------------------------
+
+
+def session_cookie(user: object) -> str:
+    """A signed-in session of ``user`` in the database the servers read."""
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)  # type: ignore[arg-type]
+    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+
+
+def pages_to_time(rep: object) -> dict[str, str]:
+    """The pages, by name: each URL path with its query string."""
+    from handoff.models import Assignment
+
+    first = Assignment.objects.open().filter(rep=rep).order_by("sla_due_at", "pk").select_related("lead").first()
+    assert first is not None, "rep1 has no open assignment"
+    source = first.lead.first_touch_source
+    return {
+        "/inbox/": "/inbox/",
+        "/inbox/?sort=-score": "/inbox/?sort=-score",
+        "/inbox/?source&sort=company": f"/inbox/?source={source}&sort=company",
+        "/inbox/team/": "/inbox/team/",
+        "/inbox/lead/<id>/": f"/inbox/lead/{first.lead_id}/",
+        # Not a goal: the least a signed-in page costs here (the middleware, session and permission checks,
+        # two small queries, a JSON body), to tell the framework's share of each page from the page's own.
+        "/inbox/team/pulse/ (reference)": "/inbox/team/pulse/",
+    }
+
+
+def count_queries(client: object, path: str) -> tuple[int, int | None]:
+    """Queries of the page, and of its next page when it has one (keyset: they must be equal)."""
+    first, html = _queries(client, path)
+    found = re.search(r'href="\?([^"]*after=[^"]+)"', html)
+    if found is None:
+        return first, None
+    later, _ = _queries(client, f"{path.split('?')[0]}?{found.group(1).replace('&amp;', '&')}")
+    return first, later
+
+
+def _queries(client: object, path: str) -> tuple[int, str]:
     from django.db import connection
+    from django.test.utils import CaptureQueriesContext
 
-    queries: list[str] = []
-
-    def record(execute: Callable[..., object], sql: str, params: object, many: bool, context: object) -> object:
-        queries.append(sql)
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(record):
-        response = client.get(url)  # type: ignore[attr-defined]
-    assert response.status_code == 200, response.status_code
-    return queries
+    client.get(path)  # type: ignore[attr-defined]  # per-process pick lists and calendars are read once, then kept
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(path)  # type: ignore[attr-defined]
+    assert response.status_code == 200, (path, response.status_code)
+    return len(queries), response.content.decode()
 
 
-def page_data_query(client: object, url: str) -> tuple[str, object]:
-    """The page's own 50-row data query (SQL and parameters), to run raw."""
-    from django.db import connection
-
-    found: list[tuple[str, object]] = []
-
-    def keep(execute: Callable[..., object], sql: str, params: object, many: bool, context: object) -> object:
-        if 'FROM "handoff_assignment"' in sql and "LIMIT 51" in sql:
-            found.append((sql, params))
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(keep):
-        client.get(url)  # type: ignore[attr-defined]
-    return found[0]
+def check_served(base: str, path: str, cookie: str) -> None:
+    """The page answers 200 to the session (not a redirect to sign in), or the timings would mean nothing."""
+    request = urllib.request.Request(f"{base}{path}", headers={"Cookie": cookie})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        assert response.status == 200 and response.url == f"{base}{path}", (path, response.status, response.url)
 
 
-def floor_urlconf(data_sql: str, data_params: object) -> str:
-    """A URLconf with the project's URLs plus ``/bench-floor/``: the same rows, raw, as plain text."""
-    import types
-
-    from django.contrib.auth.decorators import login_required
-    from django.db import connection
-    from django.http import HttpRequest, HttpResponse
-    from django.urls import include, path
-
-    @login_required
-    def floor(request: HttpRequest) -> HttpResponse:
-        with connection.cursor() as cursor:
-            cursor.execute(data_sql, data_params)
-            rows = cursor.fetchall()
-        return HttpResponse("\n".join(map(str, rows)), content_type="text/plain")
-
-    module = types.ModuleType("inbox_bench_urls")
-    module.urlpatterns = [path("bench-floor/", floor), path("", include("leadsite.urls"))]  # type: ignore[attr-defined]
-    sys.modules[module.__name__] = module
-    return module.__name__
+def run_rounds(
+    args: argparse.Namespace, floor_base: str, project_base: str, pages: dict[str, tuple[str, str]]
+) -> dict[str, list[float]]:
+    """In turns, floor then page, for every page, ``args.rounds`` times: each page's p95 over its floor's."""
+    ratios: dict[str, list[float]] = {name: [] for name in pages}
+    for number in range(1, args.rounds + 1):
+        print(f"round {number} (load {load()})", flush=True)
+        for name, (path, cookie) in pages.items():
+            wrk(f"{floor_base}/list", cookie="", conc=args.conc, duration=2)  # warm-up
+            floor = wrk(f"{floor_base}/list", cookie="", conc=args.conc, duration=args.duration)
+            wrk(f"{project_base}{path}", cookie=cookie, conc=args.conc, duration=2)
+            page = wrk(f"{project_base}{path}", cookie=cookie, conc=args.conc, duration=args.duration)
+            ratio = page["p95_ms"] / floor["p95_ms"]
+            ratios[name].append(ratio)
+            errors = int(page["non2xx3xx"] + page["sockerr"])
+            print(f"  floor /list p95 {floor['p95_ms']:7.1f} ms {floor['rps']:6.0f} req/s | {name:28} p95 "
+                  f"{page['p95_ms']:7.1f} ms {page['rps']:6.0f} req/s{f' ({errors} errors)' if errors else ''} | "
+                  f"{ratio:5.2f}x", flush=True)  # fmt: skip
+    return ratios
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--leads", type=int, default=1_000_000)
-    parser.add_argument("--requests", type=int, default=200, help="timed requests of each kind")
-    parser.add_argument("--fresh", action="store_true", help="delete the bench database first")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--duration", type=int, default=10, help="seconds of wrk per page and turn (issue 13: 20)")
+    parser.add_argument("--conc", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--port", type=int, default=8751, help="the project's; the floor's is the next one")
+    parser.add_argument("--fresh", action="store_true", help="delete the bench databases first")
     args = parser.parse_args()
     url = setup_environment(fresh=args.fresh)
 
@@ -202,65 +336,66 @@ def main() -> None:
     django.setup()
     from django.core.management import call_command
     from django.db import connection
-    from django.test import Client, override_settings
+    from django.test import Client
     from django.utils import timezone
 
     print(f"database: {url}", flush=True)
     call_command("migrate", verbosity=0)
-    rep = build_data(args.leads, timezone.now())
+    call_command("createcachetable", verbosity=0)
+    rep, manager = build_data(args.leads, timezone.now())
     analyse()
-
-    client = Client()
-    client.force_login(rep)
-    first_page = "/inbox/"
-    queries = page_queries(client, first_page)
-    data_sql, data_params = page_data_query(client, first_page)
-    next_cursor = client.get(first_page).content.decode().split("after=", 1)[1].split('"', 1)[0]
-    later_queries = page_queries(client, f"{first_page}?after={next_cursor}")
-
-    def raw_query() -> None:
-        with connection.cursor() as cursor:
-            cursor.execute(data_sql, data_params)
-            cursor.fetchall()
-
-    def floor_page() -> None:
-        assert client.get("/bench-floor/").status_code == 200
-
-    with override_settings(ROOT_URLCONF=floor_urlconf(data_sql, data_params)):
-        for call in (lambda: client.get(first_page), raw_query, floor_page):
-            timed(call, 20)  # warm caches and the connection
-        # In turns, so a slow patch of the machine hits all three alike.
-        page_ms, raw_ms, floor_ms = [], [], []
-        for _ in range(10):
-            page_ms += timed(lambda: client.get(first_page), args.requests // 10)
-            raw_ms += timed(raw_query, args.requests // 10)
-            floor_ms += timed(floor_page, args.requests // 10)
+    floor_env = seed_floor(args.leads)
+    pages = pages_to_time(rep)
+    rep_cookie, manager_cookie = session_cookie(rep), session_cookie(manager)
+    cookies = {name: manager_cookie if name.startswith("/inbox/team/") else rep_cookie for name in pages}
+    queries = {}
+    for name, path in pages.items():
+        client = Client()
+        client.force_login(manager if name.startswith("/inbox/team/") else rep)
+        queries[name] = count_queries(client, path)
     open_count = rep.assignments.filter(ended_at__isnull=True).count()  # type: ignore[attr-defined]
-    report(page_ms, raw_ms, floor_ms, queries, later_queries, leads=args.leads, open_count=open_count)
+    team_open = manager_team_open_count(manager)
+    connection.close()
+
+    env = server_env(url)
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], check=True, cwd=ROOT, env=env
+    )
+    project_port, floor_port = args.port, args.port + 1
+    servers = [
+        start("app:application", chdir=FLOOR, env=floor_env, port=floor_port, workers=args.workers, ready="/ping"),
+        start("leadsite.wsgi:application", chdir=ROOT, env=env, port=project_port, workers=args.workers, ready="/"),
+    ]
+    try:
+        project_base, floor_base = f"http://127.0.0.1:{project_port}", f"http://127.0.0.1:{floor_port}"
+        for name, path in pages.items():
+            check_served(project_base, path, cookies[name])
+        print(f"rep1: {open_count:,} open assignments; the team: {team_open:,}; {args.leads:,} leads on both sides")
+        print(f"wrk -t1 -c{args.conc} -d{args.duration}s after a 2 s warm-up; gunicorn sync x{args.workers}; DEBUG=0")
+        ratios = run_rounds(
+            args, floor_base, project_base, {name: (path, cookies[name]) for name, path in pages.items()}
+        )
+    finally:
+        for server in servers:
+            stop(server)
+    summary(ratios, queries)
 
 
-def report(
-    page_ms: list[float],
-    raw_ms: list[float],
-    floor_ms: list[float],
-    queries: list[str],
-    later: list[str],
-    *,
-    leads: int,
-    open_count: int,
-) -> None:
-    ratio = p95(page_ms) / p95(raw_ms)
-    print()
-    print(f"inbox of rep1: {open_count:,} open assignments among {leads:,} leads; {len(page_ms)} requests each")
-    print(f"inbox page     p50 {statistics.median(page_ms):7.2f} ms   p95 {p95(page_ms):7.2f} ms")
-    print(f"raw 50-row SQL p50 {statistics.median(raw_ms):7.2f} ms   p95 {p95(raw_ms):7.2f} ms")
-    print(f"framework floor p50 {statistics.median(floor_ms):6.2f} ms   p95 {p95(floor_ms):7.2f} ms"
-          "   (signed-in view, same middleware, same raw SQL, plain text)")  # fmt: skip
-    print(f"ratio (page p95 / raw SQL p95): {ratio:.1f}x   goal <= 2x: {'met' if ratio <= 2 else 'NOT met'}")
-    print(f"ratio at p50: {statistics.median(page_ms) / statistics.median(raw_ms):.1f}x")
-    print(f"framework floor / raw SQL p95: {p95(floor_ms) / p95(raw_ms):.1f}x   (the least any page here costs)")
-    print(f"page / framework floor p95:   {p95(page_ms) / p95(floor_ms):.1f}x")
-    print(f"queries per page: {len(queries)} (first page), {len(later)} (a later page)")
+def manager_team_open_count(manager: object) -> int:
+    from handoff.models import Assignment
+
+    return Assignment.objects.open().filter(team__managers=manager).count()
+
+
+def summary(ratios: dict[str, list[float]], queries: dict[str, tuple[int, int | None]]) -> None:
+    print(f"\nload {load()}")
+    print(f"{'page':30} {'p95 / floor p95':>26} {'goal':>6} {'met':>4}  queries (first, later page)")
+    for name, values in ratios.items():
+        median = statistics.median(values)
+        spread = f"{median:.2f}x ({min(values):.2f}-{max(values):.2f})"
+        first, later = queries[name]
+        counted = f"{first}, {later}" if later is not None else f"{first} (one page)"
+        print(f"{name:30} {spread:>26} {'2x':>6} {'yes' if median <= GOAL else 'no':>4}  {counted}")
 
 
 if __name__ == "__main__":

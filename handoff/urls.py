@@ -24,6 +24,7 @@ urlpatterns = [
     path("lead/<int:lead_id>/changes/<int:change_id>/accept/", views.accept_change, name="accept_change"),
     path("lead/<int:lead_id>/changes/<int:change_id>/dismiss/", views.dismiss_change, name="dismiss_change"),
     path("team/", views.team_queue, name="team_queue"),
+    path("team/pulse/", views.team_queue_pulse, name="team_queue_pulse"),
     path("team/assign/", views.team_assign, name="team_assign"),
     path("team/reassign/", views.team_reassign, name="team_reassign"),
     path("team/bulk/", views.team_bulk, name="team_bulk"),

@@ -28,8 +28,8 @@ from handoff.timeline import lead_timeline
 from leads import services as lead_services
 from leads.models import Lead, ProposedChange
 
-work_inbox = permission_required("leads.work_inbox", raise_exception=True)
-manage_team = permission_required("leads.manage_team", raise_exception=True)
+work_inbox = permission_required("handoff.work_inbox", raise_exception=True)
+manage_team = permission_required("handoff.manage_team", raise_exception=True)
 
 
 # --- The rep's inbox -----------------------------------------------------------------------------
@@ -50,13 +50,8 @@ def inbox(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
     filters = filter_form.filters()
     sort = selectors.INBOX_SORTS[filters.sort]
-    assignments = selectors.inbox_assignments(user=request.user, filters=filters)
-    page = keyset_page(
-        assignments,
-        field=sort.field,
-        descending=sort.descending,
-        after=request.GET.get("after"),
-        before=request.GET.get("before"),
+    page = selectors.inbox_page(
+        user=request.user, filters=filters, after=request.GET.get("after"), before=request.GET.get("before")
     )
     now = timezone.now()
     countdowns = selectors.countdowns(clocks=selectors.inbox_clocks(page.items), now=now)
@@ -71,7 +66,7 @@ def inbox(request: AuthenticatedHttpRequest) -> HttpResponse:
         "page": page,
         "rows": rows,
         "countdowns": countdowns,
-        "is_manager": request.user.has_perm("leads.manage_team"),
+        "is_manager": request.user.has_perm("handoff.manage_team"),
         "query_without_cursor": query_without_cursor,
         "saved_views": selectors.saved_views_for(user=request.user),
         "save_view_form": forms.SaveViewForm(initial={"query": query_without_cursor}, shareable_teams=shareable),
@@ -86,15 +81,24 @@ def inbox(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 def _managed(request: AuthenticatedHttpRequest) -> list[Team]:
-    if not request.user.has_perm("leads.manage_team"):
+    if not request.user.has_perm("handoff.manage_team"):
         return []
     return list(selectors.managed_teams(user=request.user))
+
+
+# Each sortable column's two sorts: the one a first click gives, then the other way round.
+SORT_COLUMNS = {
+    "due": ("due", "-due"),
+    "assigned": ("-assigned", "assigned"),
+    "score": ("-score", "score"),
+    "company": ("company", "-company"),
+}
 
 
 def _sort_links(request: HttpRequest, current: str) -> dict[str, dict[str, str]]:
     """For each sortable column: the link that sorts by it (toggling direction) and its aria-sort value."""
     links = {}
-    for column, (first, second) in {"due": ("due", "-due"), "assigned": ("-assigned", "assigned")}.items():
+    for column, (first, second) in SORT_COLUMNS.items():
         target = second if current == first else first
         query = _params_without_cursor(request)
         query["sort"] = target
@@ -121,8 +125,10 @@ def inbox_pulse(request: AuthenticatedHttpRequest) -> JsonResponse:
     pulse = selectors.inbox_pulse(user=request.user, now=timezone.now())
     return JsonResponse(
         {
+            "count": str(pulse.todo),  # what the page puts in its title (static/js/handoff/live.js)
             "todo": pulse.todo,
             "breached": pulse.breached,
+            "newest": pulse.newest_id,
             "newest_id": pulse.newest_id,
             "version": pulse.version,
         }
@@ -297,8 +303,13 @@ def _lead_context(request: AuthenticatedHttpRequest, lead: Lead, **bound_forms: 
     assignments = list(lead.assignments.all())
     current = next((a for a in assignments if a.is_open), None)
     is_mine = current is not None and current.rep_id == request.user.pk
-    can_manage = current is not None and selectors.managed_assignment(user=request.user, lead_id=lead.pk) is not None
-    can_assign = current is None and lead.owner_id is None and request.user.has_perm("leads.manage_team")
+    is_manager = request.user.has_perm("handoff.manage_team")  # a rep's page asks nothing more about teams
+    can_manage = (
+        current is not None
+        and is_manager
+        and selectors.managed_assignment(user=request.user, lead_id=lead.pk) is not None
+    )
+    can_assign = current is None and lead.owner_id is None and is_manager
     members = selectors.assignable_members(user=request.user) if (can_manage or can_assign) else []
     urls = {name: reverse(f"handoff:{name}", args=[lead.pk]) for name in ACTIONS}
     today = now.astimezone(ZoneInfo(current.team.timezone)).date() if current else now.date()
@@ -482,7 +493,7 @@ def _decidable_change(request: AuthenticatedHttpRequest, lead_id: int, change_id
 
 def _after_decision(request: AuthenticatedHttpRequest, lead_id: int) -> HttpResponse:
     # Marketers work in admin, not in the inbox: they go back to the lead there.
-    if request.user.has_perm("leads.work_inbox"):
+    if request.user.has_perm("handoff.work_inbox"):
         return _back_to(request, lead_id)
     return redirect("admin:leads_lead_change", lead_id)
 
@@ -573,6 +584,7 @@ def team_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     show = requested if requested in QUEUE_LABELS else "breached"
     after, before = request.GET.get("after"), request.GET.get("before")
     now = timezone.now()
+    zone = selectors.viewer_timezone(user=request.user)
     members = selectors.assignable_members(user=request.user)
     teams = list(selectors.managed_teams(user=request.user))
     filter_form = forms.QueueFilterForm(request.GET, teams=teams, members=members)
@@ -588,8 +600,8 @@ def team_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
         assignments = selectors.team_queue_assignments(user=request.user, show=show, now=now, filters=filters)
         page = keyset_page(assignments, field="sla_due_at", after=after, before=before)
         bulk_form = forms.BulkReassignForm(action=reverse("handoff:team_bulk"), members=members)
-        countdowns = selectors.countdowns(clocks=selectors.open_clocks(page.items), now=now)
-        rows = [(assignment, countdowns.clocks[assignment.pk]) for assignment in page.items]
+        countdowns = selectors.countdowns(clocks=selectors.inbox_clocks(page.items), now=now)
+        rows = selectors.queue_rows(assignments=page.items, countdowns=countdowns, zone=zone, now=now)
     query = _params_without_cursor(request)
     query["show"] = show
     context = {
@@ -605,9 +617,21 @@ def team_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
         "filters": filters,
         "query_without_cursor": query.urlencode(),
         "filter_query": urlencode([(key, value) for key, value in query.items() if key != "show" and value]),
-        "viewer_zone": selectors.viewer_timezone(user=request.user),
+        "viewer_zone": zone,
+        "pulse_url": reverse("handoff:team_queue_pulse"),
     }
     return render(request, "handoff/team_queue.html", context)
+
+
+@require_GET
+@login_required
+@manage_team
+def team_queue_pulse(request: AuthenticatedHttpRequest) -> JsonResponse:
+    """What the team queue polls (the same page script as the inbox's): breaches and new assignments."""
+    pulse = selectors.team_queue_pulse(user=request.user, now=timezone.now())
+    return JsonResponse(
+        {"count": pulse.count_label, "breached": pulse.breached, "newest": pulse.turns, "version": pulse.version}
+    )
 
 
 @require_POST

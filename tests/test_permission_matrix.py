@@ -15,14 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.contrib.auth.models import Group, User
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.http import HttpResponse
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django_q.models import Schedule
@@ -64,6 +63,10 @@ from nurture.tests.factories import EnrollmentFactory, TrackFactory
 from reports.models import FirstTouchCorrection, Spend
 from scoring.models import RescoreJob
 from scoring.tests.factories import ScoringRuleFactory
+
+if TYPE_CHECKING:
+    # What the test client answers (django-stubs' name): a response with .context and .json().
+    from django.test.client import _MonkeyPatchedWSGIResponse as TestResponse
 
 pytestmark = pytest.mark.django_db
 
@@ -316,6 +319,7 @@ PAGES: dict[str, Row] = {
     ),
     # The rep's daily tools: live counts, bulk actions (a confirmation page first), saved views, follow-ups.
     "handoff:inbox_pulse": Row(cells(anon=SIGN_IN, keys=SIGN_IN, reps=200, managers=200, marketer=403)),
+    "handoff:team_queue_pulse": Row(cells(anon=SIGN_IN, keys=SIGN_IN, reps=403, managers=200, marketer=403)),
     "handoff:inbox_bulk": Row(
         cells(anon=SIGN_IN, keys=SIGN_IN, rep_a=(200, 404), rep_b=(404, 200), managers=404, marketer=403),
         method="post",
@@ -545,7 +549,7 @@ def _capture_form() -> CaptureForm:
     return form
 
 
-def _team_side(label: str, rep: Any, manager: Any, form: CaptureForm) -> dict[str, Any]:
+def _team_side(label: str, rep: User, manager: User, form: CaptureForm) -> dict[str, Any]:
     """One team with its rep and manager, a lead assigned there, a lead waiting for it, and their records."""
     team = TeamFactory(slug=f"team-{label}", name=f"Team {label.upper()}", members=[rep], managers=[manager])
     lead, waiting = (MQLFactory(email=f"{name}-{label}@acme.example") for name in ("lead", "waiting"))
@@ -590,7 +594,8 @@ def _shared_objects(form: CaptureForm) -> dict[str, Any]:
         "endpoint": WebhookDeliveryFactory(payload={"lead": {"id": 0}}).endpoint_id,
         "directoryentry": CompanyDirectoryEntry.objects.create(domain="acme.example").pk,
         **_import_objects(),
-        **{kind: model.objects.order_by("pk").first().pk for kind, model in (  # type: ignore[attr-defined]
+        # Each of these tables has rows by now (migrations, demo roles, _import_objects): first() is not None.
+        **{kind: model.objects.order_by("pk").first().pk for kind, model in (  # type: ignore[union-attr]
             ("group", Group), ("user", User), ("schedule", Schedule), ("channelrule", ChannelRule),
             ("enrichmentprovider", EnrichmentProvider), ("sizeband", SizeBand), ("industry", Industry),
             ("routingrule", RoutingRule))},
@@ -638,7 +643,7 @@ def _argument(name: str, row: Row, world: World, column: int) -> str:
     return {"token": "not-a-real-token", "app_label": "handoff", "url": "nope/", "decision": "accept"}[name]
 
 
-def send(client: Client, url: str, row: Row, data: Any) -> HttpResponse:
+def send(client: Client, url: str, row: Row, data: Any) -> TestResponse:
     """Send the row's request inside a savepoint that is rolled back, so the world stays as it was built."""
     with transaction.atomic():
         if row.method == "get":
@@ -660,23 +665,23 @@ def _filled(data: Any, values: dict[str, str]) -> Any:
 # --- Reading what a list shows --------------------------------------------------------------------------------
 
 
-def _admin_listed(response: HttpResponse) -> set[int]:
-    return {obj.pk for obj in response.context["cl"].result_list}  # type: ignore[index]
+def _admin_listed(response: TestResponse) -> set[int]:
+    return {obj.pk for obj in response.context["cl"].result_list}
 
 
-def _api_listed(response: HttpResponse) -> set[int]:
-    return {row["id"] for row in response.json()["results"]}  # type: ignore[attr-defined]
+def _api_listed(response: TestResponse) -> set[int]:
+    return {row["id"] for row in response.json()["results"]}
 
 
-def _inbox_listed(response: HttpResponse) -> set[int]:
-    return {row.lead_id for row in response.context["rows"]}  # type: ignore[index]
+def _inbox_listed(response: TestResponse) -> set[int]:
+    return {row.lead_id for row in response.context["rows"]}
 
 
-def _queue_listed(response: HttpResponse) -> set[int]:
-    return {assignment.lead_id for assignment, _ in response.context["rows"]}  # type: ignore[index]
+def _queue_listed(response: TestResponse) -> set[int]:
+    return {row.lead_id for row in response.context["rows"]}
 
 
-LISTERS: dict[str, Callable[[HttpResponse], set[int]]] = {
+LISTERS: dict[str, Callable[[TestResponse], set[int]]] = {
     "admin": _admin_listed,
     "api": _api_listed,
     "inbox": _inbox_listed,
@@ -684,7 +689,7 @@ LISTERS: dict[str, Callable[[HttpResponse], set[int]]] = {
 }
 
 
-def outcome(response: HttpResponse, row: Row, world: World, column: int) -> Outcome:
+def outcome(response: TestResponse, row: Row, world: World, column: int) -> Outcome:
     if not row.lister or response.status_code != 200:
         return response.status_code
     return "L" if world.ids[row.obj][column] in LISTERS[row.lister](response) else "-"
@@ -706,7 +711,7 @@ def outcomes(world: World) -> Iterator[tuple[str, str, int, Outcome]]:
         if row is None:
             continue  # test_every_url_has_a_row names it
         for role in ROLES:
-            answered: dict[str, HttpResponse] = {}
+            answered: dict[str, TestResponse] = {}
             for column in (0, 1):
                 url, data = url_of(pattern, row, world, column), _filled(row.data, world.values(column, role))
                 request = f"{url} {data}"

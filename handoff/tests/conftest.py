@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from django.core import mail
 
-from handoff import selectors, services
+from handoff import services
 from handoff.models import Assignment, Team
 from handoff.tests.factories import MQLFactory, TeamFactory
 from leads.tests.factories import FIXED_NOW
@@ -17,12 +17,6 @@ from leads.tests.factories import FIXED_NOW
 def fast_password_hashing(settings: object) -> None:
     """Users made by factories hash a password; the default hasher costs most of a test's setup time."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # type: ignore[attr-defined]
-
-
-@pytest.fixture(autouse=True)
-def fresh_pick_lists() -> None:
-    """The inbox's source and campaign pick lists are kept per process; each test sees its own leads'."""
-    selectors.forget_pick_lists()
 
 
 @pytest.fixture

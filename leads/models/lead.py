@@ -154,6 +154,16 @@ class Lead(models.Model):
         ]
         indexes = [
             models.Index(fields=["owner", "stage"], name="lead_owner_stage_idx"),
+            # The rep's inbox sorted by score or company (``handoff.selectors.INBOX_SORTS``): a page walks
+            # the rep's own leads in order. Only owned leads: capture never writes these.
+            models.Index(
+                fields=["owner", "score", "id"], name="lead_owner_score_idx", condition=Q(owner__isnull=False)
+            ),
+            models.Index(
+                fields=["owner", "company_name", "id"],
+                name="lead_owner_company_idx",
+                condition=Q(owner__isnull=False),
+            ),
             models.Index(fields=["first_touch_channel", "created_at"], name="lead_ft_channel_idx"),
             models.Index(fields=["first_touch_source", "created_at"], name="lead_ft_source_idx"),
             models.Index(fields=["first_touch_campaign", "created_at"], name="lead_ft_campaign_idx"),
@@ -168,8 +178,6 @@ class Lead(models.Model):
         ]
         permissions = [
             ("view_reports", "Can view the managers' reports"),
-            ("work_inbox", "Can work a sales inbox"),
-            ("manage_team", "Can see and reassign a sales team's leads"),
             ("erase_lead", "Can export and erase a lead's personal data"),
         ]
 

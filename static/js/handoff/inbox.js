@@ -1,16 +1,11 @@
-// The rep's inbox: keyboard shortcuts, select-all for bulk actions, and live updates without reload.
-//
-// Live updates: every POLL_MS the page asks /inbox/pulse/ for a version of the rep's open work (count awaiting
-// contact, breaches, newest assignment). When it changes, the page fetches itself and swaps in the fresh rows
-// (unless the rep has ticked leads: then it says so and waits), puts the count in the title, and, if the rep
-// turned it on, shows a browser notification for a new assignment.
+// The rep's inbox: keyboard shortcuts and the optional browser notification of a new assignment. The live
+// updates themselves (polling, swapping in fresh rows, the count in the title) are live.js, shared with the
+// team queue.
 (function () {
   "use strict";
 
-  var POLL_MS = Number(window.localStorage.getItem("inbox-poll-ms")) || 15000;  // tests poll faster
   var results = document.getElementById("inbox-results");
   if (!results) { return; }
-  var baseTitle = document.title.replace(/^\(\d+\)\s*/, "");
   var status = document.querySelector("[data-live-status]");
   var current = -1;
 
@@ -110,52 +105,13 @@
     showNotifyButton();
   }
 
-  var known = null;  // the last pulse seen
-
-  function refreshRows() {
-    return fetch(window.location.href, { headers: { "X-Requested-With": "fetch" }, credentials: "same-origin" })
-      .then(function (response) { return response.ok ? response.text() : Promise.reject(response.status); })
-      .then(function (html) {
-        var fresh = new DOMParser().parseFromString(html, "text/html");
-        var freshResults = fresh.getElementById("inbox-results");
-        var freshWindows = fresh.getElementById("sla-windows");
-        if (!freshResults) { return; }
-        results.innerHTML = freshResults.innerHTML;
-        var windows = document.getElementById("sla-windows");
-        if (windows && freshWindows) { windows.textContent = freshWindows.textContent; }
-        current = -1;
-        updateSelection();
-        document.dispatchEvent(new CustomEvent("sla:refresh"));
-      });
-  }
-
-  function onPulse(pulse) {
-    document.title = "(" + pulse.todo + ") " + baseTitle;
-    if (known === null) { known = pulse; return; }
-    if (pulse.version === known.version) { return; }
-    var arrived = pulse.newest_id !== null && (known.newest_id === null || pulse.newest_id > known.newest_id);
-    var breached = pulse.breached > known.breached;
-    known = pulse;
-    if (document.querySelector("input[name=ids]:checked")) {
-      say("Your inbox changed: reload to see it (your ticks are kept until then).");
-      return;
+  // live.js saw the inbox change (a new assignment: tell the rep if they asked), then swapped in fresh rows.
+  document.addEventListener("live:refreshed", function () { current = -1; });
+  document.addEventListener("live:changed", function (event) {
+    if (event.detail.arrived && notifying()) {
+      new Notification("New lead in your inbox", { body: event.detail.pulse.count + " awaiting first contact", tag: "leadsite-inbox" });
     }
-    refreshRows().then(function () {
-      say(arrived ? "A new lead was assigned to you." : (breached ? "A lead breached its SLA." : "Your inbox was updated."));
-    });
-    if (arrived && notifying()) {
-      new Notification("New lead in your inbox", { body: pulse.todo + " awaiting first contact", tag: "leadsite-inbox" });
-    }
-  }
+  });
 
-  function poll() {
-    fetch(results.getAttribute("data-pulse-url"), { credentials: "same-origin", headers: { "Accept": "application/json" } })
-      .then(function (response) { return response.ok ? response.json() : null; })
-      .then(function (pulse) { if (pulse) { onPulse(pulse); } })
-      .catch(function () { /* offline for a moment: the next poll tries again */ });
-  }
-
-  poll();
-  window.setInterval(poll, POLL_MS);
   updateSelection();
 }());
