@@ -28,9 +28,9 @@ def landing_url_name(user: User | AnonymousUser) -> str:
     """The URL name of the page where this user works."""
     if not user.is_authenticated:
         return "login"
-    if user.has_perm("leads.manage_team"):
+    if user.has_perm("handoff.manage_team"):
         return "reports:index"
-    if user.has_perm("leads.work_inbox"):
+    if user.has_perm("handoff.work_inbox"):
         return "handoff:inbox"
     if user.is_staff:
         return "admin:index"
@@ -50,7 +50,7 @@ _lead_scope: list[LeadScope] = []
 
 def is_team_scoped(user: User | AnonymousUser) -> bool:
     """Whether ``user`` sees only their own and their teams' leads (every inbox worker but a superuser)."""
-    return not user.is_superuser and user.has_perm("leads.work_inbox")
+    return not user.is_superuser and user.has_perm("handoff.work_inbox")
 
 
 def register_lead_scope(scope: LeadScope) -> LeadScope:
@@ -78,7 +78,7 @@ def declared_role_permissions() -> dict[str, set[tuple[str, str]]]:
     merged: dict[str, set[tuple[str, str]]] = {name: set() for name in ROLE_GROUPS}
     for config in global_apps.get_app_configs():
         for group_name, codenames in getattr(config, "role_permissions", {}).items():
-            merged[group_name].update(tuple(dotted.split(".", 1)) for dotted in codenames)  # type: ignore[misc]
+            merged[group_name].update(tuple(dotted.split(".", 1)) for dotted in codenames)
     return merged
 
 

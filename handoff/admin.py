@@ -19,6 +19,7 @@ from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django_countries import countries
 
 from core import roles
 from core.paginators import EstimatedCountPaginator
@@ -43,7 +44,6 @@ from handoff.models import (
 from handoff.services import routing as routing_services
 from leads import events
 from leads.admin import LeadAdmin
-from leads.countries import COUNTRIES
 from leads.enrichment.titles import JobFunction, Seniority
 from leads.models import ChannelRule, Industry, Lead, SizeBand
 
@@ -364,7 +364,7 @@ SPELLED = {"c_level": "C-level", "vp": "VP", "it": "IT", "hr": "HR"}
 PICK_LISTS = {
     "size_bands": lambda: _names(SizeBand),
     "industries": lambda: _names(Industry),
-    "countries": lambda: list(COUNTRIES),
+    "countries": lambda: list(countries),
     "seniorities": lambda: [(value.value, SPELLED.get(value.value, value.value.title())) for value in Seniority],
     "job_functions": lambda: [(value.value, SPELLED.get(value.value, value.value.title())) for value in JobFunction],
     "sources": _sources,

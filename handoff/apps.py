@@ -4,6 +4,7 @@ from typing import Any
 from django.apps import AppConfig
 
 from core.demo import DemoOptions
+from core.navigation import NavLink
 
 # Managers run their teams and SLA policies in admin; the calendar rows are edited inline on a team.
 _MANAGED_IN_ADMIN = ("team", "teamhours", "closeddate", "membership", "slapolicy", "reppool")
@@ -13,9 +14,11 @@ class HandoffConfig(AppConfig):
     name = "handoff"
     verbose_name = "Sales handoff"
 
-    # What each role may do with this app's models; see core.roles. Reps work only in the inbox,
-    # which checks leads.work_inbox and scopes every lead by assignment.
+    # What each role may do with this app's models; see core.roles. Reps work only in the inbox, which
+    # checks handoff.work_inbox and scopes every lead by assignment; managers also run their teams'
+    # queues (handoff.manage_team). Both are declared on Assignment, where the inbox's rows live.
     role_permissions = {
+        "Sales rep": ["handoff.work_inbox"],
         # Marketers route leads: the routing rules are theirs (checked by handoff's admin, where they live).
         "Marketing": [
             "handoff.view_team",
@@ -30,8 +33,16 @@ class HandoffConfig(AppConfig):
             "handoff.view_assignment",
             "handoff.view_slarecord",
             "handoff.view_notification",
+            "handoff.work_inbox",
+            "handoff.manage_team",
         ],
     }
+
+    # The pages reps and managers work in, in the navigation bar (core.navigation).
+    nav_links = [
+        NavLink(key="inbox", label="My inbox", url_name="handoff:inbox", permission="handoff.work_inbox"),
+        NavLink(key="team_queue", label="Team queue", url_name="handoff:team_queue", permission="handoff.manage_team"),
+    ]
 
     # Interval in minutes. Every minute: the pipeline (it also runs on every capture's wake-up; this run
     # takes what a lost wake-up left), the SLA sweep (reminders and breaches), and the safety net that

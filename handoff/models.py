@@ -421,6 +421,11 @@ class Assignment(models.Model):
                 fields=["team", "sla_due_at", "id"], condition=Q(ended_at__isnull=True), name="assignment_team_due_idx"
             ),
         ]
+        # Checked by the inbox, the team queue and the API (handoff.views, handoff.selectors, handoff.api).
+        permissions = [
+            ("work_inbox", "Can work a sales inbox"),
+            ("manage_team", "Can see and reassign a sales team's leads"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.lead} → {self.rep} ({self.get_state_display()})"

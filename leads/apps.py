@@ -42,7 +42,6 @@ class LeadsConfig(AppConfig):
             *(f"leads.{action}_leadimport" for action in ("add", "change", "view")),
             *(f"leads.{action}_suppressedaddress" for action in ("add", "view")),
         ],
-        "Sales rep": ["leads.work_inbox"],
         "Sales manager": [
             "leads.view_lead",
             "leads.view_consent",
@@ -50,8 +49,6 @@ class LeadsConfig(AppConfig):
             "leads.view_touch",
             "leads.view_stagechange",
             "leads.view_reports",
-            "leads.manage_team",
-            "leads.work_inbox",
         ],
     }
 

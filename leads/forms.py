@@ -14,9 +14,9 @@ import phonenumbers
 from crispy_forms.helper import FormHelper
 from django import forms
 from django.db import models
+from django_countries import countries
 
 from leads import capture_cache
-from leads.countries import COUNTRIES
 from leads.models import (
     ConsentText,
     FieldKind,
@@ -181,7 +181,7 @@ def _django_field(field: FormField, *, choices: list[str]) -> forms.Field:
         case FieldKind.CHECKBOX:
             return forms.BooleanField(**common)
         case FieldKind.COUNTRY:
-            return forms.ChoiceField(choices=choose + list(COUNTRIES), widget=forms.Select(attrs=attrs), **common)
+            return forms.ChoiceField(choices=choose + list(countries), widget=forms.Select(attrs=attrs), **common)
         case FieldKind.HIDDEN:
             # Not validated for length: the visitor could not correct it. Cut to size in answers().
             return forms.CharField(widget=forms.HiddenInput, **common)

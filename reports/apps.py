@@ -4,6 +4,7 @@ from typing import Any
 from django.apps import AppConfig
 
 from core.demo import DemoOptions
+from core.navigation import NavLink
 
 
 class ReportsConfig(AppConfig):
@@ -31,6 +32,8 @@ class ReportsConfig(AppConfig):
             "reports.correct_first_touch",
         ],
     }
+
+    nav_links = [NavLink(key="reports", label="Reports", url_name="reports:index", permission="leads.view_reports")]
 
     # Every minute: fold the recent and the changed days into the report rollups (reports.rollups).
     periodic_tasks = {"reports.tasks.refresh_report_rollups": 1}

@@ -152,9 +152,5 @@ def leads_missing_mql_fields() -> QuerySet[LeadMissingMqlFields]:
     )
 
 
-def rescore_jobs() -> QuerySet[RescoreJob]:
-    return RescoreJob.objects.select_related("requested_by", "scoring_model")
-
-
 def unfinished_jobs() -> QuerySet[RescoreJob]:
     return RescoreJob.objects.filter(status__in=(RescoreStatus.QUEUED, RescoreStatus.RUNNING))

@@ -12,6 +12,7 @@ from uuid import uuid4
 
 import pytest
 import time_machine
+from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.test import Client
 from django_q.brokers import get_broker
@@ -19,6 +20,7 @@ from django_q.conf import Conf
 from django_q.models import Schedule, Task
 from django_q.signing import SignedPackage
 from django_q.status import Stat, Status
+from pytest_django import Settings
 
 from core import health
 from leads.tests.factories import LeadFactory, UserFactory
@@ -32,10 +34,10 @@ GRACE = timedelta(minutes=2)
 
 
 @pytest.fixture(autouse=True)
-def _empty_broker(settings: object) -> Iterator[None]:
+def _empty_broker(settings: Settings) -> Iterator[None]:
     """No heartbeat, no queued task, and every schedule in the future: the state of a healthy idle worker."""
-    settings.HEALTH_QUEUE_MAX_AGE = QUEUE_MAX_AGE  # type: ignore[attr-defined]
-    settings.HEALTH_SCHEDULE_GRACE = GRACE  # type: ignore[attr-defined]
+    settings.HEALTH_QUEUE_MAX_AGE = QUEUE_MAX_AGE
+    settings.HEALTH_SCHEDULE_GRACE = GRACE
     cache.clear()
     get_broker().purge_queue()
     Schedule.objects.update(next_run=NOW + timedelta(minutes=1))
@@ -80,7 +82,7 @@ def _schedule(*, minutes: int, next_run: datetime) -> Schedule:
 # --- Readiness ----------------------------------------------------------------------------------------
 
 
-def test_ready_is_200_with_a_fresh_heartbeat_and_an_empty_queue(client: Client, clock: object) -> None:
+def test_ready_is_200_with_a_fresh_heartbeat_and_an_empty_queue(client: Client, clock: time_machine.Traveller) -> None:
     _heartbeat(at=NOW - timedelta(seconds=1))
 
     response = client.get("/healthz/ready/")
@@ -97,7 +99,7 @@ def test_ready_is_200_with_a_fresh_heartbeat_and_an_empty_queue(client: Client, 
     assert body["checks"]["queue"]["queued"] == 0
 
 
-def test_ready_is_503_when_no_cluster_is_alive(client: Client, clock: object) -> None:
+def test_ready_is_503_when_no_cluster_is_alive(client: Client, clock: time_machine.Traveller) -> None:
     response = client.get("/healthz/ready/")
 
     assert response.status_code == 503
@@ -112,7 +114,9 @@ def test_a_cluster_that_reported_stopped_is_not_alive() -> None:
     assert not worker.is_alive
 
 
-def test_ready_is_503_when_the_oldest_queued_task_is_older_than_the_threshold(client: Client, clock: object) -> None:
+def test_ready_is_503_when_the_oldest_queued_task_is_older_than_the_threshold(
+    client: Client, clock: time_machine.Traveller
+) -> None:
     _heartbeat(at=NOW)
     _enqueue(at=NOW - QUEUE_MAX_AGE - timedelta(seconds=1))
     _enqueue(at=NOW - timedelta(seconds=5))
@@ -126,7 +130,7 @@ def test_ready_is_503_when_the_oldest_queued_task_is_older_than_the_threshold(cl
     assert queue["oldest_age_seconds"] == 601
 
 
-def test_a_task_queued_within_the_threshold_keeps_ready(client: Client, clock: object) -> None:
+def test_a_task_queued_within_the_threshold_keeps_ready(client: Client, clock: time_machine.Traveller) -> None:
     _heartbeat(at=NOW)
     _enqueue(at=NOW - QUEUE_MAX_AGE)
 
@@ -135,7 +139,7 @@ def test_a_task_queued_within_the_threshold_keeps_ready(client: Client, clock: o
     assert response.status_code == 200
 
 
-def test_ready_is_503_with_an_overdue_schedule(client: Client, clock: object) -> None:
+def test_ready_is_503_with_an_overdue_schedule(client: Client, clock: time_machine.Traveller) -> None:
     _heartbeat(at=NOW)
     _schedule(minutes=1, next_run=NOW - timedelta(hours=1))
 
@@ -145,7 +149,7 @@ def test_ready_is_503_with_an_overdue_schedule(client: Client, clock: object) ->
     assert response.json()["checks"]["schedules"] == {"ok": False, "overdue": 1}
 
 
-def test_failed_tasks_of_the_last_day_are_shown_but_keep_ready(client: Client, clock: object) -> None:
+def test_failed_tasks_of_the_last_day_are_shown_but_keep_ready(client: Client, clock: time_machine.Traveller) -> None:
     _heartbeat(at=NOW)
     _finished_task(stopped_at=NOW - timedelta(hours=2), success=False)
 
@@ -156,7 +160,9 @@ def test_failed_tasks_of_the_last_day_are_shown_but_keep_ready(client: Client, c
     assert response.json()["checks"]["failures"] == {"ok": True, "last_hour": 0, "last_24h": 1}
 
 
-def test_a_task_failed_in_the_last_hour_makes_ready_degraded_not_down(client: Client, clock: object) -> None:
+def test_a_task_failed_in_the_last_hour_makes_ready_degraded_not_down(
+    client: Client, clock: time_machine.Traveller
+) -> None:
     _heartbeat(at=NOW)
     _finished_task(stopped_at=NOW - timedelta(minutes=30), success=False)
 
@@ -167,9 +173,9 @@ def test_a_task_failed_in_the_last_hour_makes_ready_degraded_not_down(client: Cl
 
 
 def test_ready_is_503_when_the_oldest_lead_waiting_for_the_pipeline_is_past_the_limit(
-    client: Client, clock: object, settings: object
+    client: Client, clock: time_machine.Traveller, settings: Settings
 ) -> None:
-    settings.HEALTH_PIPELINE_MAX_WAIT = timedelta(minutes=5)  # type: ignore[attr-defined]
+    settings.HEALTH_PIPELINE_MAX_WAIT = timedelta(minutes=5)
     _heartbeat(at=NOW)
     LeadFactory(pipeline_due_at=NOW - timedelta(minutes=6))
     LeadFactory(pipeline_due_at=NOW - timedelta(minutes=1))
@@ -183,9 +189,9 @@ def test_ready_is_503_when_the_oldest_lead_waiting_for_the_pipeline_is_past_the_
 
 
 def test_ready_is_200_while_the_oldest_waiting_lead_is_within_the_limit_even_with_an_empty_broker(
-    client: Client, clock: object, settings: object
+    client: Client, clock: time_machine.Traveller, settings: Settings
 ) -> None:
-    settings.HEALTH_PIPELINE_MAX_WAIT = timedelta(minutes=5)  # type: ignore[attr-defined]
+    settings.HEALTH_PIPELINE_MAX_WAIT = timedelta(minutes=5)
     _heartbeat(at=NOW)
     LeadFactory(pipeline_due_at=NOW - timedelta(minutes=4))
 
@@ -196,12 +202,13 @@ def test_ready_is_200_while_the_oldest_waiting_lead_is_within_the_limit_even_wit
     assert response.json()["checks"]["queue"]["queued"] == 0
 
 
-def test_ready_names_no_task_and_no_schedule(client: Client, clock: object) -> None:
+def test_ready_names_no_task_and_no_schedule(client: Client, clock: time_machine.Traveller) -> None:
     _enqueue(at=NOW - timedelta(hours=1))
     _schedule(minutes=1, next_run=NOW - timedelta(hours=1))
 
     response = client.get("/healthz/ready/")
 
+    assert response.status_code == 503  # the overdue schedule and the stale task are what it reports, unnamed
     assert b"secret" not in response.content
     assert b"math.floor" not in response.content
 
@@ -291,7 +298,7 @@ def test_status_page_sends_anonymous_people_to_the_admin_sign_in(client: Client)
     assert response["Location"].startswith("/admin/login/")
 
 
-def test_status_page_is_not_for_reps(rep: object) -> None:
+def test_status_page_is_not_for_reps(rep: User) -> None:
     response = client_for(rep).get("/admin/status/")
 
     assert response.status_code == 302
@@ -299,7 +306,9 @@ def test_status_page_is_not_for_reps(rep: object) -> None:
 
 
 @pytest.mark.parametrize("role", ["manager", "marketer"])
-def test_status_page_shows_the_checks_in_words(role: str, request: pytest.FixtureRequest, clock: object) -> None:
+def test_status_page_shows_the_checks_in_words(
+    role: str, request: pytest.FixtureRequest, clock: time_machine.Traveller
+) -> None:
     _heartbeat(at=NOW - timedelta(seconds=12))
     _enqueue(at=NOW - timedelta(seconds=3))
     _finished_task(stopped_at=NOW - timedelta(minutes=50), success=False)
@@ -317,7 +326,7 @@ def test_status_page_shows_the_checks_in_words(role: str, request: pytest.Fixtur
     assert "Failed tasks in the last hour (24 h) </th> <td> 1 (2)" in text
 
 
-def test_status_page_links_failed_tasks_for_those_who_may_see_them(clock: object) -> None:
+def test_status_page_links_failed_tasks_for_those_who_may_see_them(clock: time_machine.Traveller) -> None:
     superuser = UserFactory(username="root", is_staff=True, is_superuser=True)
     _finished_task(stopped_at=NOW - timedelta(hours=1), success=False)
 
@@ -326,7 +335,7 @@ def test_status_page_links_failed_tasks_for_those_who_may_see_them(clock: object
     assert 'href="/admin/django_q/failure/"' in response.content.decode()
 
 
-def test_status_page_names_an_overdue_schedule(manager: object, clock: object) -> None:
+def test_status_page_names_an_overdue_schedule(manager: User, clock: time_machine.Traveller) -> None:
     _schedule(minutes=1, next_run=NOW - timedelta(minutes=30))
 
     response = client_for(manager).get("/admin/status/")
@@ -334,7 +343,7 @@ def test_status_page_names_an_overdue_schedule(manager: object, clock: object) -
     assert "secret.schedule (due 30 min ago)" in response.content.decode()
 
 
-def test_admin_index_links_the_status_page(marketer: object) -> None:
+def test_admin_index_links_the_status_page(marketer: User) -> None:
     response = client_for(marketer).get("/admin/")
 
     assert 'href="/admin/status/"' in response.content.decode()

@@ -16,7 +16,7 @@ def test_migrate_creates_the_three_role_groups() -> None:
 
 
 def test_reps_may_only_work_the_inbox() -> None:
-    assert permission_names(roles.SALES_REP) == {"leads.work_inbox"}
+    assert permission_names(roles.SALES_REP) == {"handoff.work_inbox"}
 
 
 def test_sync_restores_a_deleted_group_with_its_permissions() -> None:
@@ -35,4 +35,4 @@ def test_sync_removes_permissions_no_app_declares() -> None:
 
     roles.sync_role_groups()
 
-    assert permission_names(roles.SALES_REP) == {"leads.work_inbox"}
+    assert permission_names(roles.SALES_REP) == {"handoff.work_inbox"}

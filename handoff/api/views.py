@@ -48,7 +48,7 @@ def visible_leads(request: Request) -> QuerySet[Lead]:
     if getattr(request.auth, "is_integration", False):
         return Lead.objects.all()
     user = request.user
-    if user.is_authenticated and user.has_perm("leads.work_inbox"):  # HasRequiredScope lets no one anonymous in
+    if user.is_authenticated and user.has_perm("handoff.work_inbox"):  # HasRequiredScope lets no one anonymous in
         return selectors.visible_leads(user=user)
     if user.has_perm("leads.view_lead"):
         return Lead.objects.all()
@@ -171,7 +171,7 @@ class _RepActionView(APIView):
     """
 
     required_scope = "full"
-    required_permissions = ("leads.work_inbox",)
+    required_permissions = ("handoff.work_inbox",)
     # drf-stubs type api_settings' class settings as the dotted paths in settings.py; DRF has imported them.
     permission_classes = [*api_settings.DEFAULT_PERMISSION_CLASSES, IsPerson]  # type: ignore[list-item]
 

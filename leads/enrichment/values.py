@@ -12,8 +12,8 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import models
+from django_countries import countries
 
-from leads.countries import COUNTRIES
 from leads.enrichment.domains import DomainKind, normalise_domain
 from leads.enrichment.titles import JobFunction, Seniority
 from leads.models import Lead
@@ -23,7 +23,7 @@ CHOICES: dict[str, frozenset[str]] = {
     "seniority": frozenset(member.value for member in Seniority),
     "job_function": frozenset(member.value for member in JobFunction),
     "email_domain_kind": frozenset(member.value for member in DomainKind),
-    "country": frozenset(code for code, _ in COUNTRIES),
+    "country": frozenset(countries.countries),  # ISO 3166-1 alpha-2 codes
 }
 _WEBSITE = URLValidator(schemes=["http", "https"])
 

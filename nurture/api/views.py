@@ -107,7 +107,7 @@ class LeadNurtureView(APIView):
     def get(self, request: Request, lead_id: str) -> Response:
         user = request.user
         is_key = getattr(request.auth, "is_integration", False)
-        if not is_key and not (user.has_perm("leads.view_lead") or user.has_perm("leads.work_inbox")):
+        if not is_key and not (user.has_perm("leads.view_lead") or user.has_perm("handoff.work_inbox")):
             raise PermissionDenied("Your account does not have the permissions this request needs.")
         visible = roles.scoped_leads(request.user, Lead.objects.all())
         # Matched as any path segment, so a malformed id is a JSON 404 rather than Django's HTML one.
