@@ -8,9 +8,9 @@ Usage (from the project root, with the virtualenv):
 The project's database is a fresh one (a temporary SQLite file, or ``BENCH_DATABASE_URL``, which is dropped and
 created); it gets ``--existing`` leads first (the file's merges), and the suppression list a few addresses. The
 file is a badge-scan CSV of ``--rows`` rows: new people, people already leads (merged), 1 % bad addresses, 1 %
-repeated rows and a few suppressed addresses. The import runs exactly as the worker runs it
-(``leads.imports.run_import``, chunks of 500 rows through the capture service, each lead given to the pipeline),
-in this process.
+repeated rows and a few suppressed addresses. The preview and the import run exactly as the worker runs them
+(``leads.imports.run_preview`` and ``run_import``: chunks of 500 rows, each written set-based, each lead given to
+the pipeline), in this process.
 
 The floor is /work/shared/floor's ``POST /insert4`` (lead + consent + touch + score in one transaction) under
 gunicorn with one sync worker, called in a loop by one client for ``--floor-seconds``: rows a single writer
@@ -152,8 +152,11 @@ def run_import(rows: int, existing: int) -> dict[str, float]:
                "Company": "company_name", "Job Title": "job_title", "Country": "country"}  # fmt: skip
     assert FULL_NAME not in mapping.values()
     started = time.perf_counter()
-    batch = imports.preview_import(batch=batch, mapping=mapping)
+    batch = imports.start_preview(batch=batch, mapping=mapping, now=now)
+    batch = imports.run_preview(batch_id=batch.pk, clock=timezone.now)
     preview_seconds = time.perf_counter() - started
+    if batch.status != "previewed":
+        raise SystemExit(f"the preview ended {batch.status}: {batch.failure}")
     imports.start_import(batch=batch, now=now)
     started = time.perf_counter()
     batch = imports.run_import(batch_id=batch.pk, clock=timezone.now)
@@ -186,6 +189,9 @@ def main() -> None:
         else:
             _recreate_pg(database_url)
         env = floor_env(db, tmp)
+        if db == "pg":  # the floor's seed creates its tables, not its database
+            port = env.get("PGPORT", "5432")
+            _recreate_pg(f"postgres://{env['PGUSER']}@{env['PGHOST']}:{port}/{env['FLOOR_PG_NAME']}")
         subprocess.run([sys.executable, "seed.py", db, "--rows", str(a.floor_rows)], cwd=FLOOR, env=env, check=True,
                        stdout=subprocess.DEVNULL)  # fmt: skip
         setup_django(database_url, tmp)

@@ -10,7 +10,7 @@ import csv
 import io
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import IO
 
@@ -69,6 +69,7 @@ class Table:
     columns: list[str]
     content: bytes
     is_xlsx: bool
+    row_count: int = 0  # the data rows, blank lines left out (``read_table`` counts them)
 
     def rows(self, *, start: int = 0) -> Iterator[tuple[int, dict[str, str]]]:
         """Each data row from the ``start``-th on (0-based), as (its row number in the file, column → text)."""
@@ -86,7 +87,7 @@ class Table:
 def read_table(file: IO[bytes], *, name: str) -> Table:
     """Read an uploaded CSV or XLSX file; raises ``ImportFileError`` when it is neither, is empty or too long."""
     content = file.read()
-    is_xlsx = name.lower().endswith((".xlsx", ".xlsm")) or content[:4] == b"PK\x03\x04"
+    is_xlsx = _is_xlsx(content, name=name)
     reader = _xlsx_rows(content) if is_xlsx else _csv_rows(content)
     header = next(reader, None)
     columns = [cell.strip() for cell in header or []]
@@ -102,11 +103,22 @@ def read_table(file: IO[bytes], *, name: str) -> Table:
         raise ImportFileError(f"Two columns have the same name: {', '.join(repeated)}. Rename one of them.")
     table = Table(columns=columns, content=content, is_xlsx=is_xlsx)
     count = sum(1 for _ in table.rows())
+    table = replace(table, row_count=count)
     if count == 0:
         raise ImportFileError("The file has a header but no rows.")
     if count > MAX_ROWS:
         raise ImportFileError(f"The file has {count:,} rows; import at most {MAX_ROWS:,} at a time.")
     return table
+
+
+def reopen_table(file: IO[bytes], *, name: str, columns: list[str]) -> Table:
+    """A file ``read_table`` accepted at upload, opened again for its rows: not checked or counted again."""
+    content = file.read()
+    return Table(columns=columns, content=content, is_xlsx=_is_xlsx(content, name=name))
+
+
+def _is_xlsx(content: bytes, *, name: str) -> bool:
+    return name.lower().endswith((".xlsx", ".xlsm")) or content[:4] == b"PK\x03\x04"
 
 
 def guess_mapping(columns: list[str], *, remembered: Mapping[str, str]) -> dict[str, str]:

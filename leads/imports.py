@@ -1,52 +1,64 @@
 """Importing a list staff bring in (event badge scans, a partner's attendee list): preview, run, undo.
 
-Every row goes through the capture service the forms and the API use (``leads.services.capture_lead``) as
-the ``import`` source of the merge policy (``leads.merge``): it fills what is empty and replaces what a
-person, a provider or an earlier import typed, never what staff set. Each imported lead gets the event's
-consent (its basis and the exact text or notice shown there), a touch from the event and an activity, and
-goes through the pipeline. Rows are skipped and counted when the address withdrew its consent, is on the
-suppression list (every erased lead's address is), or repeats an earlier row of the file.
+The preview checks every row and writes no lead; for a large file it takes a while, so it runs in the
+worker too (``start_preview`` queues it, ``run_preview`` is the task) and the page follows its progress.
+
+Rows are imported as the ``import`` source of the merge policy (``leads.merge``): it fills what is empty and
+replaces what a person, a provider or an earlier import typed, never what staff set. Each imported lead gets
+the event's consent (its basis and the exact text or notice shown there), a touch from the event and an
+activity, and goes through the pipeline. Rows are skipped and counted when the address withdrew its consent,
+is on the suppression list (every erased lead's address is), or repeats an earlier row of the file.
 
 The worker imports in chunks, one transaction each, and records how far it got on the batch; a task that
-runs again (or a second worker) goes on from there or finds nothing left to do.
+runs again (or a second worker) goes on from there or finds nothing left to do. A chunk is written set-based
+(``leads.import_writes.write_in_bulk``: what ``leads.services.capture_lead`` does per row, in a few
+statements for the chunk); a chunk whose bulk write raises is written again row by row through the capture
+service, where a row that fails is counted as an error and the others are imported.
 
 **Undo** removes the leads the import created and restores the values it changed on existing leads (a
 value someone changed since stays), with the consents, touches and activities it added. It is refused
 while any of the import's leads has been touched by a person since: given an owner (the pipeline's
 automatic assignment included: the rep has been told of the lead, so it is with sales), moved to another
-stage by a person, or edited by staff. Scoring's own stage changes do not count.
+stage by a person, or edited by staff. Scoring's own stage changes do not count. The Undo button checks that
+and queues the undo (``start_undo``); the worker undoes a chunk of leads per transaction (``run_undo``),
+checking each chunk again: a lead a person touched after the button was pressed is kept as it is.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import models, transaction
-from django.db.models import F, OuterRef, Q, Subquery
+from django.db import DatabaseError, models, transaction
+from django.db.models import F, Q
 from django.utils.text import slugify
+from django_countries import countries
 
+from core.batch import batch_scope
 from leads import merge, services
-from leads.channels import Channel
-from leads.countries import COUNTRIES
-from leads.import_files import ANSWER_PREFIX, FULL_NAME, IGNORE, Table, read_table
+from leads.import_files import ANSWER_PREFIX, FULL_NAME, IGNORE, ImportFileError, Table, reopen_table
+from leads.import_writes import (
+    RowToWrite,
+    as_json,
+    record_changes,
+    record_touches,
+    write_in_bulk,
+    write_row_by_row,
+)
 from leads.models import (
     Activity,
-    ActivityKind,
     Consent,
-    ConsentSource,
     ConsentStatus,
     ImportedLead,
-    ImportEvent,
     ImportStatus,
     Lead,
     LeadImport,
-    LegalBasis,
     StageChange,
     SuppressedAddress,
     Touch,
@@ -60,20 +72,17 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 RUN_TASK = "leads.tasks.run_lead_import"
+PREVIEW_TASK = "leads.tasks.run_lead_import_preview"
+UNDO_TASK = "leads.tasks.run_lead_import_undo"
 CHUNK_ROWS = 500
+UNDO_CHUNK_LEADS = 500
 KEPT_ROW_MESSAGES = 500
 # A running import whose worker has not reported for this long is taken over by the sweep.
 STALE_AFTER_SECONDS = 600
 
-# The lead's columns an import may change (through capture and its touch), which undo restores.
-SNAPSHOT_COLUMNS = (
-    *services.CAPTURED_FIELDS, "email", "phone", "custom_answers", "field_sources", "enrichment_sources",
-    "first_touch_id", "first_touch_at", "first_touch_source", "first_touch_medium", "first_touch_campaign",
-    "first_touch_channel", "last_touch_at",
-)  # fmt: skip
 DICT_COLUMNS = frozenset({"custom_answers", "field_sources", "enrichment_sources"})
-_COUNTRY_CODES = {code for code, _ in COUNTRIES}
-_COUNTRY_NAMES = {name.lower(): code for code, name in COUNTRIES} | {"uk": "GB", "usa": "US", "united states": "US"}
+_COUNTRY_CODES = frozenset(countries.countries)
+_COUNTRY_NAMES = {name.lower(): code for code, name in countries} | {"uk": "GB", "usa": "US", "united states": "US"}
 
 
 class Outcome:
@@ -129,7 +138,7 @@ class ChunkResult:
 
 def table_of(batch: LeadImport) -> Table:
     with batch.file.open("rb") as handle:
-        return read_table(handle, name=batch.file_name)
+        return reopen_table(handle, name=batch.file_name, columns=batch.columns)
 
 
 def check_row(row: int, values: Mapping[str, str], mapping: Mapping[str, str]) -> CheckedRow:
@@ -163,6 +172,8 @@ def _details(fields: dict[str, str], answers: dict[str, str]) -> services.LeadDe
             validate_email(email)
         except ValidationError:
             raise ValidationError(f"“{fields['email']}” is not an email address.") from None
+        if len(email) > 254:
+            raise ValidationError("The email address is longer than 254 characters.")
     country = _country_code(fields.get("country", ""))
     phone = normalise_phone(fields.get("phone", ""), country=country)
     if not email and not phone:
@@ -204,10 +215,11 @@ class _Known:
 
 def _known(rows: list[CheckedRow], *, batch: LeadImport | None) -> _Known:
     emails = [row.details.email for row in rows if row.details and row.details.email]
-    phones = [row.details.phone for row in rows if row.details and not row.details.email]
-    found = Lead.objects.filter(Q(email__in=emails) | Q(phone__in=phones, email__isnull=True)).only(
-        "id", "owner_id", "stage", *SNAPSHOT_COLUMNS
-    )
+    # Rows with an email too: capture takes a phone-only lead who now gives an email for the same person.
+    phones = [row.details.phone for row in rows if row.details and row.details.phone]
+    found = Lead.objects.filter(Q(email__in=emails) | Q(phone__in=phones, email__isnull=True))
+    if batch is None:
+        found = found.only("id", "email", "phone")  # the preview only tells who is known
     leads: dict[tuple[str, str], Lead] = {}
     for lead in found.order_by("id"):
         key = ("email", lead.email) if lead.email else ("phone", lead.phone)
@@ -230,20 +242,40 @@ def _known(rows: list[CheckedRow], *, batch: LeadImport | None) -> _Known:
     )
 
 
-def _classify(row: CheckedRow, known: _Known, seen: set[tuple[str, str]]) -> tuple[str, str]:
-    """What the row will do, and the message that goes with a row that is skipped."""
+Classified = tuple[CheckedRow, str, str, Lead | None]
+
+
+def _classify(row: CheckedRow, known: _Known, seen: set[tuple[str, str]]) -> Classified:
+    """What the row will do, the message that goes with a row that is skipped, and the lead it merges into.
+
+    ``seen`` holds the keys of the rows classified before, and the leads they merge into (``("lead", id)``).
+    """
     if row.details is None:
-        return Outcome.ERROR, row.error
+        return row, Outcome.ERROR, row.error, None
     key = row.key
-    lead = known.leads.get(key)
+    lead = _lead_of(row, known)
+    if lead is not None and ("lead", str(lead.pk)) in seen:
+        lead = None  # a phone-only lead an earlier row gave an email: capture no longer finds it by phone
     if row.details.email and email_hash(row.details.email) in known.suppressed:
-        return Outcome.SUPPRESSED, f"{key[1]} is suppressed (erased or objected): not imported."
+        return row, Outcome.SUPPRESSED, f"{key[1]} is suppressed (erased or objected): not imported.", None
     if lead is not None and lead.pk in known.withdrawn:
-        return Outcome.WITHDRAWN, f"{key[1]} withdrew consent: not imported."
+        return row, Outcome.WITHDRAWN, f"{key[1]} withdrew consent: not imported.", None
     if key in seen or (lead is not None and lead.pk in known.in_batch):
-        return Outcome.DUPLICATE, f"{key[1]} appears on an earlier row; this row is skipped."
+        return row, Outcome.DUPLICATE, f"{key[1]} appears on an earlier row; this row is skipped.", None
     seen.add(key)
-    return (Outcome.MERGE if lead is not None else Outcome.CREATE), ""
+    if lead is None:
+        return row, Outcome.CREATE, "", None
+    seen.add(("lead", str(lead.pk)))
+    return row, Outcome.MERGE, "", lead
+
+
+def _lead_of(row: CheckedRow, known: _Known) -> Lead | None:
+    """The lead the row is, found as capture finds people: by email, else a phone-only lead by phone."""
+    assert row.details is not None
+    lead = known.leads.get(row.key)
+    if lead is None and row.details.email and row.details.phone:
+        lead = known.leads.get(("phone", row.details.phone))
+    return lead
 
 
 def _chunks(table: Table, *, start: int = 0) -> Iterator[list[tuple[int, dict[str, str]]]]:
@@ -260,35 +292,89 @@ def _chunks(table: Table, *, start: int = 0) -> Iterator[list[tuple[int, dict[st
 # --- Preview ----------------------------------------------------------------------------------------------
 
 
-def preview_import(*, batch: LeadImport, mapping: Mapping[str, str]) -> LeadImport:
-    """Check every row of the file with ``mapping`` and store what an import would do; writes no lead.
-
-    The mapping is saved on the batch and remembered for its event. Raises ``ValidationError`` for a mapping
-    without an email or phone column.
-    """
+def check_mapping(mapping: Mapping[str, str]) -> None:
+    """Raise ``ValidationError`` for a mapping without an email or phone column, or a field mapped twice."""
     targets = set(mapping.values())
     if not targets & {"email", "phone"}:
         raise ValidationError("Map a column to Email or Phone: a lead needs a direct channel.")
     repeated = sorted(t for t in targets - {IGNORE, ANSWER_PREFIX} if list(mapping.values()).count(t) > 1)
     if repeated:
         raise ValidationError(f"Each lead field takes one column; mapped twice: {', '.join(repeated)}.")
+
+
+def start_preview(*, batch: LeadImport, mapping: Mapping[str, str], now: datetime) -> LeadImport:
+    """Save the mapping (remembered for the event) and queue the preview for the worker.
+
+    Raises ``ValidationError`` for a mapping ``check_mapping`` refuses. A batch that is not being mapped or
+    previewed (a second click, an import started) is left as it is.
+    """
+    check_mapping(mapping)
+    with transaction.atomic():
+        started = LeadImport.objects.filter(
+            pk=batch.pk, status__in=[ImportStatus.MAPPING, ImportStatus.PREVIEWED]
+        ).update(
+            status=ImportStatus.PREVIEWING, mapping=dict(mapping), processed_rows=0, row_errors=[], failure="",
+            heartbeat_at=now, **dict.fromkeys(COUNTERS, 0),
+        )  # fmt: skip
+        if started:
+            _remember_mapping(batch, mapping)
+            services.enqueue_after_commit(PREVIEW_TASK, batch.pk)
+    batch.refresh_from_db()
+    return batch
+
+
+def run_preview(*, batch_id: int, clock: Callable[[], datetime]) -> LeadImport:
+    """The worker's preview: check every row with the batch's mapping, reporting progress as it goes.
+
+    A file or mapping the preview cannot use sends the batch back to its mapping, with the reason in
+    ``failure``. A batch no longer waiting for its preview is left as it is.
+    """
+    batch = LeadImport.objects.select_related("event").get(pk=batch_id)
+    if batch.status != ImportStatus.PREVIEWING:
+        return batch
+    try:
+        preview_import(batch=batch, mapping=batch.mapping, clock=clock)
+    except (ValidationError, ImportFileError) as error:
+        message = " ".join(error.messages) if isinstance(error, ValidationError) else str(error)
+        LeadImport.objects.filter(pk=batch_id, status=ImportStatus.PREVIEWING).update(
+            status=ImportStatus.MAPPING, failure=message[:2000]
+        )
+    batch.refresh_from_db()
+    return batch
+
+
+def preview_import(
+    *, batch: LeadImport, mapping: Mapping[str, str], clock: Callable[[], datetime] | None = None
+) -> LeadImport:
+    """Check every row of the file with ``mapping`` and store what an import would do; writes no lead.
+
+    The mapping is saved on the batch and remembered for its event. Raises ``ValidationError`` for a mapping
+    ``check_mapping`` refuses. With ``clock`` (the worker), the rows checked so far are recorded per chunk.
+    """
+    check_mapping(mapping)
     table = table_of(batch)
     result, total, seen = ChunkResult(), 0, set[tuple[str, str]]()
     for chunk in _chunks(table):
         rows = [check_row(number, values, mapping) for number, values in chunk]
         known = _known(rows, batch=None)
         for row in rows:
-            outcome, message = _classify(row, known, seen)
+            _, outcome, message, _ = _classify(row, known, seen)
             result.add(outcome, row=row.row, message=message)
         total += len(rows)
+        if clock is not None:
+            LeadImport.objects.filter(pk=batch.pk).update(processed_rows=total, heartbeat_at=clock())
     for name, count in result.counts.items():
         setattr(batch, name, count)
     batch.mapping, batch.total_rows, batch.processed_rows = dict(mapping), total, 0
-    batch.row_errors, batch.status = result.messages[:KEPT_ROW_MESSAGES], ImportStatus.PREVIEWED
+    batch.row_errors, batch.status, batch.failure = result.messages[:KEPT_ROW_MESSAGES], ImportStatus.PREVIEWED, ""
     batch.save()
+    _remember_mapping(batch, mapping)
+    return batch
+
+
+def _remember_mapping(batch: LeadImport, mapping: Mapping[str, str]) -> None:
     batch.event.column_mapping = {**batch.event.column_mapping, **mapping}
     batch.event.save(update_fields=["column_mapping"])
-    return batch
 
 
 # --- Running ----------------------------------------------------------------------------------------------
@@ -307,11 +393,13 @@ def start_import(*, batch: LeadImport, now: datetime) -> bool:
     return bool(started)
 
 
-def run_import(*, batch_id: int, clock: Callable[[], datetime]) -> LeadImport:
+def run_import(*, batch_id: int, clock: Callable[[], datetime], budget: timedelta | None = None) -> LeadImport:
     """Import the batch's rows from where it stands, a chunk per transaction; the worker's entry point.
 
     Another worker already running it (its heartbeat recent) makes this return at once. ``clock`` gives
-    the time for each chunk (and for the leads it captures).
+    the time for each chunk (and for the leads it captures). Once ``budget`` is spent (the worker passes a
+    third of the task timeout), the batch goes back to Queued after the chunk in hand and the next run is
+    queued, so a large file never outlives its task and waits for the sweep.
     """
     now = clock()
     stale = Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=now - _stale_after())
@@ -328,6 +416,10 @@ def run_import(*, batch_id: int, clock: Callable[[], datetime]) -> LeadImport:
         for chunk in _chunks(table, start=batch.processed_rows):
             if not _import_chunk(batch=batch, chunk=chunk, now=clock()):
                 return batch  # another worker took the batch over
+            if budget is not None and clock() - now >= budget:
+                _hand_over(batch_id)
+                batch.refresh_from_db()
+                return batch
         LeadImport.objects.filter(pk=batch_id, status=ImportStatus.RUNNING).update(
             status=ImportStatus.DONE, finished_at=clock(), processed_rows=F("total_rows")
         )
@@ -340,29 +432,28 @@ def run_import(*, batch_id: int, clock: Callable[[], datetime]) -> LeadImport:
     return batch
 
 
+def _hand_over(batch_id: int) -> None:
+    """The run's time is up: the batch waits for the next run, which is queued (the rows done stay done)."""
+    if LeadImport.objects.filter(pk=batch_id, status=ImportStatus.RUNNING).update(status=ImportStatus.QUEUED):
+        services.enqueue_after_commit(RUN_TASK, batch_id)
+
+
 def _stale_after() -> timedelta:
     return timedelta(seconds=STALE_AFTER_SECONDS)
 
 
 def _import_chunk(*, batch: LeadImport, chunk: list[tuple[int, dict[str, str]]], now: datetime) -> bool:
-    """Capture one chunk's rows and move the batch past them, in one transaction; False if someone else did."""
+    """Import one chunk's rows and move the batch past them, in one transaction; False if someone else did."""
     rows = [check_row(number, values, batch.mapping) for number, values in chunk]
-    with transaction.atomic():
-        known = _known(rows, batch=batch)
-        result, seen, imported = ChunkResult(), set[tuple[str, str]](), list[ImportedLead]()
-        for row in rows:
-            outcome, message = _classify(row, known, seen)
-            if outcome in (Outcome.CREATE, Outcome.MERGE):
-                try:
-                    with transaction.atomic():
-                        imported.append(_capture_row(batch=batch, row=row, before=known.leads.get(row.key), now=now))
-                except ValidationError as error:
-                    outcome, message = Outcome.ERROR, " ".join(error.messages)
-            result.add(outcome, row=row.row, message=message)
-        _record_touches(imported, event=batch.event, known=known, now=now)
-        _record_changes(imported)
-        ImportedLead.objects.bulk_create(imported)
-        services.enqueue_pipeline_for(lead_ids=[row.lead_id for row in imported])
+    # The chunk's events are heard after its commit, by listeners that read their settings once per batch.
+    with batch_scope(), transaction.atomic():
+        outcomes, imported, failed = _write_chunk(batch=batch, rows=rows, now=now)
+        written = {item.row: Outcome.CREATE if item.is_new else Outcome.MERGE for item in imported}
+        result = ChunkResult()
+        for row, outcome, message, _ in outcomes:
+            if row.row in failed:
+                outcome, message = Outcome.ERROR, failed[row.row]
+            result.add(written.get(row.row, outcome), row=row.row, message=message)
         moved = LeadImport.objects.filter(
             pk=batch.pk, status=ImportStatus.RUNNING, processed_rows=batch.processed_rows
         ).update(
@@ -378,79 +469,47 @@ def _import_chunk(*, batch: LeadImport, chunk: list[tuple[int, dict[str, str]]],
     return True
 
 
-def _capture_row(*, batch: LeadImport, row: CheckedRow, before: Lead | None, now: datetime) -> ImportedLead:
-    assert row.details is not None
-    event = batch.event
-    is_badge_scan = batch.legal_basis == LegalBasis.EVENT
-    captured = services.capture_lead(
-        details=row.details,
-        consent=services.ConsentDetails(
-            legal_basis=batch.legal_basis,
-            text=batch.consent_text,
-            source=ConsentSource.IMPORT,
-            source_ref=f"Import #{batch.pk}: {event.name}"[:200],
-        ),
-        activity_kind=ActivityKind.EVENT_BADGE_SCAN if is_badge_scan else ActivityKind.IMPORTED,
-        activity_metadata={"import": batch.pk, "event": event.source, "row": row.row},
-        now=now,
-        value_source=merge.Source.IMPORT,
-    )
-    previous = _snapshot(before) if before is not None and not captured.is_new else {}
-    if before is not None and not captured.is_new:
-        previous["owner_id"], previous["stage"] = before.owner_id, before.stage
-    return ImportedLead(
-        batch=batch, lead=captured.lead, is_new=captured.is_new, row=row.row, previous=previous,
-        consent=captured.consent, activity=captured.activity,
-    )  # fmt: skip
+def _write_chunk(
+    *, batch: LeadImport, rows: list[CheckedRow], now: datetime
+) -> tuple[list[Classified], list[ImportedLead], dict[int, str]]:
+    """Classify the rows and write those to create or merge, set-based; row by row when that raises.
 
-
-def _record_touches(imported: list[ImportedLead], *, event: ImportEvent, known: _Known, now: datetime) -> None:
-    """The event's touch for each imported lead, in a few statements per chunk rather than a few per row.
-
-    As ``leads.attribution.record_touch`` does for one touch: the touch becomes the lead's first touch only
-    while it has none, and its last touch when it is later than the one recorded.
+    Returns the rows' outcomes, what was written (with its touches and what undo needs), and the message of
+    each row that failed.
     """
-    touches = Touch.objects.bulk_create(
-        Touch(lead_id=row.lead_id, occurred_at=now, source=event.source, medium="event", campaign=event.source,
-              channel=Channel.EVENT, is_meaningful=True)
-        for row in imported
-    )  # fmt: skip
-    had_first = {lead.pk for lead in known.leads.values() if lead.first_touch_id is not None}
-    for row, touch in zip(imported, touches, strict=True):
-        row.touch = touch
-    # Every touch of the chunk is alike but for its lead: one UPDATE sets each lead's own.
-    own_touch = Touch.objects.filter(lead=OuterRef("pk"), occurred_at=now, source=event.source).order_by("-id")
-    Lead.objects.filter(pk__in=[row.lead_id for row in imported if row.lead_id not in had_first]).update(
-        first_touch_id=Subquery(own_touch.values("id")[:1]), first_touch_at=now, first_touch_source=event.source,
-        first_touch_medium="event", first_touch_campaign=event.source, first_touch_channel=Channel.EVENT,
-    )  # fmt: skip
-    later = Q(last_touch_at__isnull=True) | Q(last_touch_at__lt=now)
-    Lead.objects.filter(later, pk__in=[row.lead_id for row in imported]).update(last_touch_at=now)
+    known = _known(rows, batch=batch)
+    outcomes = _classify_all(rows, known)
+    failed: dict[int, str] = {}
+    try:
+        with transaction.atomic():
+            imported = write_in_bulk(batch=batch, rows=_rows_to_write(outcomes), now=now)
+        due = [item.lead_id for item in imported if not item.is_new]  # new leads were inserted due
+    except DatabaseError:
+        logger.warning("Import %s: a chunk's bulk write failed; writing it row by row", batch.pk, exc_info=True)
+        # The failed write changed the leads it had read, and someone may have added one: read them again.
+        known = _known(rows, batch=batch)
+        outcomes = _classify_all(rows, known)
+        imported, failed = write_row_by_row(batch=batch, rows=_rows_to_write(outcomes), now=now)
+        due = [item.lead_id for item in imported]
+    had_first_touch = {lead.pk for lead in known.leads.values() if lead.first_touch_id is not None}
+    record_touches(imported, event=batch.event, had_first_touch=had_first_touch, now=now)
+    record_changes(imported)
+    ImportedLead.objects.bulk_create(imported)
+    services.enqueue_pipeline_for(lead_ids=due)
+    return outcomes, imported, failed
 
 
-def _snapshot(lead: Lead) -> dict[str, Any]:
-    return {name: _json(getattr(lead, name)) for name in SNAPSHOT_COLUMNS}
+def _classify_all(rows: list[CheckedRow], known: _Known) -> list[Classified]:
+    seen = set[tuple[str, str]]()
+    return [_classify(row, known, seen) for row in rows]
 
 
-def _json(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, datetime) else value
-
-
-def _record_changes(imported: list[ImportedLead]) -> None:
-    """Keep, for each merged lead, the columns the import changed: their value before and after."""
-    merged = {row.lead_id: row for row in imported if not row.is_new}
-    if not merged:
-        return
-    for lead in Lead.objects.filter(pk__in=merged).only("id", *SNAPSHOT_COLUMNS):
-        row = merged[lead.pk]
-        after = _snapshot(lead)
-        changed = [name for name in SNAPSHOT_COLUMNS if after[name] != row.previous.get(name)]
-        row.imported = {name: after[name] for name in changed}
-        row.previous = {
-            **{name: row.previous.get(name) for name in changed},
-            "owner_id": row.previous.get("owner_id"),
-            "stage": row.previous.get("stage"),
-        }
+def _rows_to_write(outcomes: list[Classified]) -> list[RowToWrite]:
+    return [
+        RowToWrite(row=row.row, details=row.details, existing=lead)
+        for row, outcome, _, lead in outcomes
+        if row.details is not None and outcome in (Outcome.CREATE, Outcome.MERGE)
+    ]
 
 
 def _keep_messages(*, batch_id: int, messages: list[dict[str, Any]]) -> None:
@@ -461,39 +520,77 @@ def _keep_messages(*, batch_id: int, messages: list[dict[str, Any]]) -> None:
 
 
 def resume_stalled_imports(*, now: datetime) -> int:
-    """Queue again the imports whose task was lost (queued, or running with no word for a while)."""
+    """Queue again the imports, previews and undos whose task was lost (no word from a worker for a while)."""
     stale = Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=now - _stale_after())
-    waiting = LeadImport.objects.filter(Q(status=ImportStatus.QUEUED) | Q(status=ImportStatus.RUNNING), stale)
-    ids = list(waiting.values_list("pk", flat=True)[:20])
-    for batch_id in ids:
-        services.enqueue_after_commit(RUN_TASK, batch_id)
-    return len(ids)
+    waiting = LeadImport.objects.filter(stale, status__in=list(_TASK_OF_STATUS))
+    found = list(waiting.values_list("pk", "status")[:20])
+    for batch_id, status in found:
+        services.enqueue_after_commit(_TASK_OF_STATUS[status], batch_id)
+    return len(found)
+
+
+_TASK_OF_STATUS: dict[str, str] = {
+    ImportStatus.QUEUED: RUN_TASK,
+    ImportStatus.RUNNING: RUN_TASK,
+    ImportStatus.PREVIEWING: PREVIEW_TASK,
+    ImportStatus.UNDOING: UNDO_TASK,
+}
 
 
 # --- Undo -------------------------------------------------------------------------------------------------
+
+# Apps that hear of every deleted lead and can do their part for many at once (the audit trail, which leads may
+# not import) register a context manager here; the undo deletes each chunk's leads inside ``scope(actor=...)``.
+BulkDeletion = Callable[..., AbstractContextManager[object]]
+_bulk_deletions: list[BulkDeletion] = []
+
+
+def register_bulk_deletion(scope: BulkDeletion) -> BulkDeletion:
+    """Delete the undo's leads inside ``scope(actor=user)`` from now on (integrations.audit calls this)."""
+    if scope not in _bulk_deletions:
+        _bulk_deletions.append(scope)
+    return scope
+
+
+@contextmanager
+def _deleting_in_bulk(*, actor: User | None) -> Iterator[None]:
+    with ExitStack() as stack:
+        for scope in _bulk_deletions:
+            stack.enter_context(scope(actor=actor))
+        yield
+
+
+Touched = list[tuple[Lead, str]]
 
 
 def undo_blockers(*, batch: LeadImport) -> list[str]:
     """Why the import cannot be undone now: one line per lead a person has touched since (at most ten)."""
     reasons: list[str] = []
-    since = batch.started_at or batch.created_at
     rows = ImportedLead.objects.filter(batch=batch).select_related(None)
     for chunk in _batched(rows.values_list("lead_id", "is_new", "previous").iterator(), 1000):
-        previous = {lead_id: (is_new, before) for lead_id, is_new, before in chunk}
-        by_people = set(
-            StageChange.objects.filter(lead_id__in=previous, changed_at__gte=since, changed_by__isnull=False)
-            .values_list("lead_id", flat=True)
-        )  # fmt: skip
-        for lead in Lead.objects.filter(pk__in=previous).only("id", "owner_id", "email", "field_sources"):
-            is_new, before = previous[lead.pk]
-            reason = _blocker(lead, owner_before=None if is_new else before.get("owner_id"), since=since)
-            if reason is None and lead.pk in by_people:
-                reason = "a person changed its stage"
-            if reason:
-                reasons.append(f"{lead}: {reason}")
-                if len(reasons) >= 10:
-                    return reasons
+        reasons += [f"{lead}: {reason}" for lead, reason in _touched_by_people(batch=batch, rows=chunk)]
+        if len(reasons) >= 10:
+            return reasons[:10]
     return reasons
+
+
+def _touched_by_people(*, batch: LeadImport, rows: list[tuple[int, bool, dict[str, Any]]]) -> Touched:
+    """The leads of ``rows`` (lead id, is new, values before the import) a person has touched since, and how."""
+    since = batch.started_at or batch.created_at
+    previous = {lead_id: (is_new, before) for lead_id, is_new, before in rows}
+    by_people = set(
+        StageChange.objects.filter(lead_id__in=previous, changed_at__gte=since, changed_by__isnull=False)
+        .values_list("lead_id", flat=True)
+    )  # fmt: skip
+    touched: Touched = []
+    for lead in Lead.objects.filter(pk__in=previous).only("id", "owner_id", "email", "field_sources"):
+        is_new, before = previous[lead.pk]
+        reason = _blocker(lead, owner_before=None if is_new else before.get("owner_id"), since=since)
+        if reason is None and lead.pk in by_people:
+            reason = "a person changed its stage"
+        if reason:
+            touched.append((lead, reason))
+    return touched
 
 
 def _blocker(lead: Lead, *, owner_before: int | None, since: datetime) -> str | None:
@@ -501,7 +598,7 @@ def _blocker(lead: Lead, *, owner_before: int | None, since: datetime) -> str | 
         return "it has been assigned to a rep"
     for entry in (lead.field_sources or {}).values():
         is_staffs = isinstance(entry, dict) and entry.get("source") == merge.Source.STAFF
-        if is_staffs and entry.get("at", "") >= _json(since):
+        if is_staffs and entry.get("at", "") >= as_json(since):
             return "staff edited it"
     return None
 
@@ -517,8 +614,12 @@ def _batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
         yield chunk
 
 
-def undo_import(*, batch: LeadImport, by: User | None, now: datetime) -> LeadImport:
-    """Take the whole import back; raises ``ImportUndoRefusedError`` when it is running, undone or worked on."""
+def start_undo(*, batch: LeadImport, by: User | None, now: datetime) -> LeadImport:
+    """Queue the undo of the whole import for the worker (``run_undo``), after checking that it may be undone.
+
+    Raises ``ImportUndoRefusedError`` when the import is not finished, is undone (or being undone) already, or
+    has leads a person has worked on since (``undo_blockers``, named in the message); nothing is queued then.
+    """
     if batch.status not in (ImportStatus.DONE, ImportStatus.FAILED):
         status = batch.get_status_display()
         raise ImportUndoRefusedError(f"Only a finished import can be undone; this one is “{status}”.")
@@ -528,16 +629,78 @@ def undo_import(*, batch: LeadImport, by: User | None, now: datetime) -> LeadImp
     with transaction.atomic():
         claimed = LeadImport.objects.filter(
             pk=batch.pk, status__in=[ImportStatus.DONE, ImportStatus.FAILED], undone_at__isnull=True
-        ).update(status=ImportStatus.UNDONE, undone_at=now, undone_by=by)
+        ).update(status=ImportStatus.UNDOING, undone_at=now, undone_by=by, heartbeat_at=now)
         if not claimed:
             raise ImportUndoRefusedError("The import was undone already.")
-        rows = ImportedLead.objects.filter(batch=batch)
-        for chunk in _batched(rows.filter(is_new=True).values_list("lead_id", flat=True).iterator(), 1000):
-            Lead.objects.filter(pk__in=chunk).delete()
-        for chunk in _batched(rows.filter(is_new=False).iterator(), 500):
-            _restore(chunk)
+        services.enqueue_after_commit(UNDO_TASK, batch.pk)
     batch.refresh_from_db()
     return batch
+
+
+def run_undo(*, batch_id: int, clock: Callable[[], datetime], budget: timedelta) -> LeadImport:
+    """The worker's undo: a chunk of the import's leads per transaction, until none is left or ``budget`` is spent.
+
+    Each chunk is checked again as the button checked the whole import: a lead a person touched meanwhile (a rep
+    was given it, a person moved its stage, staff edited it) is kept as it is, with everything the import gave
+    it, and stays listed under the import; the others are undone. With no lead left to undo, the import is
+    Undone (at that time). A run whose budget is spent queues the next. Two runs at once take turns: each chunk
+    begins by updating the import's row (its heartbeat), which holds it until the chunk commits, and then reads
+    what is left; a run that dies mid-chunk leaves nothing of that chunk, and the sweep queues the undo again.
+    """
+    batch = LeadImport.objects.get(pk=batch_id)
+    if batch.status != ImportStatus.UNDOING:
+        return batch
+    started = clock()
+    after: int | None = 0  # the last row this run has read (the rows of kept leads stay behind)
+    while after is not None:
+        after = _undo_next_chunk(batch=batch, after=after, now=clock())
+        if after is not None and clock() - started >= budget:
+            services.enqueue_after_commit(UNDO_TASK, batch_id)
+            break
+    batch.refresh_from_db()
+    return batch
+
+
+def _undo_next_chunk(*, batch: LeadImport, after: int, now: datetime) -> int | None:
+    """Undo the chunk of rows after ``after``, in one transaction; its last row, or None when there is no more."""
+    with transaction.atomic():
+        if not LeadImport.objects.filter(pk=batch.pk, status=ImportStatus.UNDOING).update(heartbeat_at=now):
+            return None  # undone by another run meanwhile
+        rows = list(ImportedLead.objects.filter(batch=batch, pk__gt=after).order_by("pk")[:UNDO_CHUNK_LEADS])
+        if not rows:
+            LeadImport.objects.filter(pk=batch.pk).update(status=ImportStatus.UNDONE, undone_at=now)
+            return None
+        _undo_chunk(batch=batch, rows=rows)
+    return rows[-1].pk
+
+
+def _undo_chunk(*, batch: LeadImport, rows: list[ImportedLead]) -> None:
+    """Undo the chunk's leads but those a person has touched since, which stay as they are (and are logged)."""
+    touched = _touched_by_people(batch=batch, rows=[(row.lead_id, row.is_new, row.previous) for row in rows])
+    kept = {lead.pk for lead, _ in touched}
+    if touched:  # ids only: the log outlives an erasure
+        logger.info("Undo of import %s keeps leads people worked on meanwhile: %s", batch.pk, sorted(kept))
+    rows = [row for row in rows if row.lead_id not in kept]
+    with _deleting_in_bulk(actor=batch.undone_by):
+        Lead.objects.filter(pk__in=[row.lead_id for row in rows if row.is_new]).delete()
+    merged = [row for row in rows if not row.is_new]
+    _restore(merged)
+    # Done with: a new lead's row went with its lead; the rows left are the kept leads'.
+    ImportedLead.objects.filter(pk__in=[row.pk for row in merged]).delete()
+
+
+def undo_progress(*, batch: LeadImport) -> tuple[int, int]:
+    """(leads undone so far, leads the import wrote) while the import is being undone; one count."""
+    total = batch.created_count + batch.merged_count
+    left = ImportedLead.objects.filter(batch=batch).count()
+    return max(total - left, 0), total
+
+
+def kept_by_undo(*, batch: LeadImport) -> int:
+    """How many leads an undone import kept, because people worked on them while the undo ran."""
+    if batch.status != ImportStatus.UNDONE:
+        return 0
+    return ImportedLead.objects.filter(batch=batch).count()
 
 
 def _restore(rows: list[ImportedLead]) -> None:
@@ -560,7 +723,7 @@ def _restore(rows: list[ImportedLead]) -> None:
 
 
 def _put_back(lead: Lead, name: str, before: Any, after: Any) -> bool:
-    current = _json(getattr(lead, name))
+    current = as_json(getattr(lead, name))
     if name in DICT_COLUMNS:
         before, after, current = before or {}, after or {}, dict(current or {})
         restored = dict(current)

@@ -32,10 +32,28 @@ def refresh_stale_enrichment() -> int:
 
 def run_lead_import(batch_id: int) -> str:
     """Queued when a marketer starts an import (and again by the sweep): imports its rows in chunks."""
-    batch = imports.run_import(batch_id=batch_id, clock=timezone.now)
+    batch = imports.run_import(batch_id=batch_id, clock=timezone.now, budget=_run_budget())
     return f"import {batch_id}: {batch.status}, {batch.processed_rows}/{batch.total_rows} rows"
 
 
+def run_lead_import_preview(batch_id: int) -> str:
+    """Queued when a marketer has mapped a file's columns: checks every row and stores what an import would do."""
+    batch = imports.run_preview(batch_id=batch_id, clock=timezone.now)
+    return f"import {batch_id} preview: {batch.status}, {batch.total_rows} rows"
+
+
+def run_lead_import_undo(batch_id: int) -> str:
+    """Queued by an import's Undo button (and again by the sweep, or by itself when its time is up)."""
+    batch = imports.run_undo(batch_id=batch_id, clock=timezone.now, budget=_run_budget())
+    return f"import {batch_id} undo: {batch.status}"
+
+
 def resume_stalled_imports() -> int:
-    """Every few minutes: imports whose task was lost or whose worker died go on where they stopped."""
+    """Every few minutes: imports, previews and undos whose task was lost or whose worker died are queued again."""
     return imports.resume_stalled_imports(now=timezone.now())
+
+
+def _run_budget() -> timedelta:
+    """How long one import or undo task works before it queues the next: a third of the task timeout, as the
+    pipeline's run (a chunk of 500 rows or leads takes seconds, never near it)."""
+    return timedelta(seconds=max(settings.Q_CLUSTER["timeout"] // 3, 5))

@@ -4,21 +4,26 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import time
+from datetime import time, timedelta
+from typing import Any
 
 import pytest
 from auditlog.context import set_actor
 from auditlog.models import LogEntry
+from django.contrib.auth.models import User
 from django.contrib.contenttypes.models import ContentType
+from django.db import connection
 from django.db.models import Model
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from handoff.models import ClosedDate, RoutingRule, TeamHours
 from handoff.tests.factories import MembershipFactory, SLAPolicyFactory, TeamFactory
 from integrations import audit, privacy
 from integrations.tests.factories import ApiKeyFactory, WebhookEndpointFactory
-from leads.models import Lead
+from leads import imports as lead_imports
+from leads.models import ImportedLead, ImportEvent, ImportStatus, Lead, LeadImport
 from leads.tests.factories import (
     FIXED_NOW,
     CaptureFormFactory,
@@ -32,7 +37,7 @@ from scoring.tests.factories import ScoringModelFactory, ScoringRuleFactory
 pytestmark = pytest.mark.django_db
 
 
-def last_change(obj: Model) -> dict[str, list[object]]:
+def last_change(obj: Model) -> dict[str, Any]:
     entry = (
         LogEntry.objects.filter(content_type=ContentType.objects.get_for_model(obj), object_pk=str(obj.pk))
         .order_by("-pk")
@@ -137,11 +142,9 @@ def test_lead_creation_and_machine_fields_are_not_audited() -> None:
     assert not LogEntry.objects.filter(content_type=ContentType.objects.get_for_model(lead)).exists()
 
 
-def test_admin_change_is_recorded_with_its_actor_and_shown_on_the_history_page(
-    marketer: object, client: Client
-) -> None:
+def test_admin_change_is_recorded_with_its_actor_and_shown_on_the_history_page(marketer: User, client: Client) -> None:
     key = ApiKeyFactory(name="Webinar sync", created_by=marketer)
-    client.force_login(marketer)  # type: ignore[arg-type]
+    client.force_login(marketer)
     client.post(
         reverse("admin:integrations_apikey_change", args=[key.pk]),
         {"name": "Event app sync", "scope": key.scope, "expires_at": ""},
@@ -156,12 +159,12 @@ def test_admin_change_is_recorded_with_its_actor_and_shown_on_the_history_page(
     assert "Event app sync" in page.content.decode()
 
 
-def test_audit_list_is_searchable_by_value(marketer: object, client: Client) -> None:
+def test_audit_list_is_searchable_by_value(marketer: User, client: Client) -> None:
     first = ScoringRuleFactory(name="Seniority at least director")
     other = ScoringRuleFactory(name="Free mail", scoring_model=first.scoring_model)
     other.name = "Free-mail domain"
     other.save()
-    client.force_login(marketer)  # type: ignore[arg-type]
+    client.force_login(marketer)
 
     page = client.get(reverse("admin:auditlog_logentry_changelist"), {"q": "Free-mail"})
 
@@ -171,21 +174,21 @@ def test_audit_list_is_searchable_by_value(marketer: object, client: Client) -> 
     assert shown
 
 
-def test_manager_cannot_read_the_audit_list(manager: object, client: Client) -> None:
-    client.force_login(manager)  # type: ignore[arg-type]
+def test_manager_cannot_read_the_audit_list(manager: User, client: Client) -> None:
+    client.force_login(manager)
 
     page = client.get(reverse("admin:auditlog_logentry_changelist"))
 
     assert page.status_code == 403
 
 
-def test_erasure_leaves_no_personal_data_in_the_audit_log(marketer: object) -> None:
+def test_erasure_leaves_no_personal_data_in_the_audit_log(marketer: User) -> None:
     lead = LeadFactory(email="ada@acme.example", first_name="Ada", last_name="Lovelace", phone="+44 20 7946 0000")
     lead.job_title = "Chief Analyst"
     lead.phone = "+44 20 7946 0999"
     lead.save()
 
-    privacy.erase_lead(lead=lead, now=FIXED_NOW, by=marketer, reason="Email of 2 March")  # type: ignore[arg-type]
+    privacy.erase_lead(lead=lead, now=FIXED_NOW, by=marketer, reason="Email of 2 March")
 
     entries = LogEntry.objects.filter(content_type=ContentType.objects.get_for_model(lead), object_pk=str(lead.pk))
     logged = json.dumps(
@@ -196,13 +199,13 @@ def test_erasure_leaves_no_personal_data_in_the_audit_log(marketer: object) -> N
         assert personal not in logged
 
 
-def test_erasure_keeps_which_fields_changed_and_by_whom(marketer: object) -> None:
+def test_erasure_keeps_which_fields_changed_and_by_whom(marketer: User) -> None:
     lead = LeadFactory(job_title="CTO")
     with set_actor(marketer):
         lead.job_title = "CEO"
         lead.save()
 
-    privacy.erase_lead(lead=lead, now=FIXED_NOW, by=marketer, reason="Email of 2 March")  # type: ignore[arg-type]
+    privacy.erase_lead(lead=lead, now=FIXED_NOW, by=marketer, reason="Email of 2 March")
 
     first = LogEntry.objects.filter(object_pk=str(lead.pk)).order_by("pk").first()
     assert first is not None
@@ -211,7 +214,7 @@ def test_erasure_keeps_which_fields_changed_and_by_whom(marketer: object) -> Non
     assert first.object_repr == f"Lead #{lead.pk}"
 
 
-def test_a_deleted_lead_leaves_no_personal_data_in_the_audit_log(marketer: object) -> None:
+def test_a_deleted_lead_leaves_no_personal_data_in_the_audit_log(marketer: User) -> None:
     lead = LeadFactory(email="grace@navy.example", first_name="Grace", last_name="Hopper")
     lead_id = lead.pk
     with set_actor(marketer):
@@ -225,3 +228,65 @@ def test_a_deleted_lead_leaves_no_personal_data_in_the_audit_log(marketer: objec
     assert entries.get(action=LogEntry.Action.DELETE).actor == marketer
     for personal in ("grace@navy.example", "Grace", "Hopper", "Rear Admiral"):
         assert personal not in logged
+
+
+# --- Leads deleted in bulk (undoing an import): the same entries, written per batch --------------------------
+
+
+def _audited_lead(email: str, marketer: User) -> Lead:
+    lead = LeadFactory(email=email, first_name="Grace", last_name="Hopper", company_name="Navy", phone="")
+    with set_actor(marketer):
+        lead.job_title = "Rear Admiral"
+        lead.save()
+    return lead
+
+
+def _entries_of(lead_id: int) -> list[tuple[int, str, dict[str, Any], User | None]]:
+    entries = LogEntry.objects.filter(content_type=ContentType.objects.get_for_model(Lead), object_pk=str(lead_id))
+    return [(e.action, e.object_repr, e.changes_dict, e.actor) for e in entries.order_by("action")]
+
+
+def test_leads_deleted_in_bulk_get_the_entries_a_lead_deleted_alone_gets(marketer: User) -> None:
+    alone, first, second = (_audited_lead(f"{name}@navy.example", marketer) for name in ("alone", "first", "second"))
+    ids = {"alone": alone.pk, "first": first.pk, "second": second.pk}
+    with set_actor(marketer):
+        alone.delete()
+    with audit.lead_deletions_logged_in_bulk(actor=marketer):
+        Lead.objects.filter(pk__in=[first.pk, second.pk]).delete()
+
+    logged = {name: _entries_of(lead_id) for name, lead_id in ids.items()}
+
+    for name, lead_id in ids.items():
+        shape = [(action, changes, actor) for action, _, changes, actor in logged[name]]
+        assert shape == [(action, changes, actor) for action, _, changes, actor in logged["alone"]]
+        assert {repr_ for _, repr_, _, _ in logged[name]} == {f"Lead #{lead_id}"}
+    assert "Rear Admiral" not in json.dumps([changes for rows in logged.values() for _, _, changes, _ in rows])
+
+
+def test_leads_deleted_in_bulk_are_logged_in_the_same_few_statements_however_many(marketer: User) -> None:
+    def statements_on_the_log(count: int) -> int:
+        leads = [_audited_lead(f"p{count}-{i}@navy.example", marketer) for i in range(count)]
+        with CaptureQueriesContext(connection) as queries, audit.lead_deletions_logged_in_bulk(actor=marketer):
+            Lead.objects.filter(pk__in=[lead.pk for lead in leads]).delete()
+        return sum("auditlog_logentry" in query["sql"] for query in queries.captured_queries)
+
+    assert statements_on_the_log(2) == statements_on_the_log(12)
+
+
+def test_undoing_an_import_logs_each_deleted_lead_with_who_undid_it(marketer: User) -> None:
+    event = ImportEvent.objects.create(name="Expo", source="expo", notice="Scans are shared.")
+    batch = LeadImport.objects.create(
+        event=event, file_name="scans.csv", consent_text="Scans are shared.", status=ImportStatus.DONE,
+        created_count=2, started_at=FIXED_NOW,
+    )  # fmt: skip
+    leads = [_audited_lead(f"scan{i}@navy.example", marketer) for i in range(2)]
+    for row, lead in enumerate(leads, start=2):
+        ImportedLead.objects.create(batch=batch, lead=lead, is_new=True, row=row)
+
+    lead_imports.start_undo(batch=batch, by=marketer, now=FIXED_NOW)
+    lead_imports.run_undo(batch_id=batch.pk, clock=lambda: FIXED_NOW, budget=timedelta(minutes=1))
+
+    deleted = LogEntry.objects.filter(action=LogEntry.Action.DELETE, object_pk__in=[str(lead.pk) for lead in leads])
+    assert sorted(deleted.values_list("actor", "object_repr")) == sorted(
+        (marketer.pk, f"Lead #{lead.pk}") for lead in leads
+    )

@@ -47,11 +47,13 @@ class ImportEvent(models.Model):
 
 class ImportStatus(models.TextChoices):
     MAPPING = "mapping", "Columns to map"
+    PREVIEWING = "previewing", "Previewing…"
     PREVIEWED = "previewed", "Previewed, not imported"
     QUEUED = "queued", "Waiting for the worker"
     RUNNING = "running", "Importing"
     DONE = "done", "Imported"
     FAILED = "failed", "Failed"
+    UNDOING = "undoing", "Undoing…"
     UNDONE = "undone", "Undone"
 
 

@@ -1,15 +1,17 @@
-"""Importing a badge-scan list: preview, import through the capture service, skips, merges and undo."""
+"""Importing a badge-scan list: preview (in the worker), the set-based import, skips, merges and undo."""
 
 from __future__ import annotations
 
 import io
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 from django.core.files.base import ContentFile
+from django.db import IntegrityError
 from openpyxl import Workbook
 
-from leads import imports
+from leads import events, imports
 from leads.import_files import FULL_NAME, ImportFileError, guess_mapping, read_table
 from leads.models import (
     ActivityKind,
@@ -20,8 +22,10 @@ from leads.models import (
     Lead,
     LeadImport,
     LegalBasis,
+    ProposedChange,
     Touch,
 )
+from leads.normalise import normalise_phone
 from leads.services import erase_lead_personal_data
 from leads.suppression import suppress_address
 from leads.tests.factories import FIXED_NOW, ConsentFactory, LeadFactory, UserFactory
@@ -208,6 +212,125 @@ def test_import_in_small_chunks_counts_the_same(event: ImportEvent, monkeypatch:
     assert counts(batch) == EXPECTED
 
 
+@pytest.mark.usefixtures("known_lead", "skipped_people")
+def test_an_import_whose_time_is_up_queues_the_rest_and_ends_with_the_same_counts(
+    event: ImportEvent, monkeypatch: pytest.MonkeyPatch, queued: list[tuple[object, int | None]]
+) -> None:
+    monkeypatch.setattr(imports, "CHUNK_ROWS", 2)
+    batch = imports.preview_import(batch=make_batch(event), mapping=MAPPING)
+    imports.start_import(batch=batch, now=FIXED_NOW)
+    queued.clear()
+
+    first = imports.run_import(batch_id=batch.pk, clock=lambda: FIXED_NOW, budget=timedelta(0))
+    after_first = (first.status, first.processed_rows, [item for item in queued if item[0] == imports.RUN_TASK])
+    runs = 1
+    while first.status != ImportStatus.DONE:
+        first = imports.run_import(batch_id=batch.pk, clock=lambda: FIXED_NOW, budget=timedelta(0))
+        runs += 1
+
+    assert after_first == (ImportStatus.QUEUED, 2, [(imports.RUN_TASK, batch.pk)])
+    assert (counts(first), runs > 2) == (EXPECTED, True)
+
+
+@pytest.mark.usefixtures("skipped_people")
+def test_import_proposes_what_it_may_not_replace(event: ImportEvent, known_lead: Lead) -> None:
+    imported(event)
+
+    assert list(ProposedChange.objects.filter(lead=known_lead).values_list("field", "value")) == [
+        ("job_title", "VP Sales")
+    ]
+
+
+@pytest.mark.usefixtures("known_lead", "skipped_people")
+def test_each_new_lead_is_announced_once_after_the_commit(
+    event: ImportEvent, django_capture_on_commit_callbacks: Any
+) -> None:
+    heard: list[tuple[str, int]] = []
+
+    def listen(sender: object, *, event: str, lead_id: int, **kwargs: object) -> None:
+        heard.append((event, lead_id))
+
+    events.lead_event.connect(listen, dispatch_uid="test_imports.listen")
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            imported(event)
+    finally:
+        events.lead_event.disconnect(dispatch_uid="test_imports.listen")
+
+    new_leads = Lead.objects.filter(email__in=["ann@new.example", "cy@beta.example"]).values_list("pk", flat=True)
+    assert sorted(lead_id for name, lead_id in heard if name == events.LEAD_CREATED) == sorted(new_leads)
+
+
+@pytest.mark.usefixtures("skipped_people")
+def test_a_chunk_whose_bulk_write_fails_is_imported_row_by_row(
+    event: ImportEvent, known_lead: Lead, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(**kwargs: object) -> None:
+        raise IntegrityError("someone inserted one of these people first")
+
+    monkeypatch.setattr(imports, "write_in_bulk", refuse)
+
+    batch = imported(event)
+
+    known_lead.refresh_from_db()
+    ann = Lead.objects.get(email="ann@new.example")
+    assert counts(batch) == EXPECTED
+    assert (known_lead.company_name, ann.consents.count(), ann.touches.count()) == ("Renamed Ltd", 1, 1)
+    assert ann.pipeline_due_at is not None
+
+
+def test_a_row_with_an_email_merges_into_the_phone_only_lead_with_its_phone(event: ImportEvent) -> None:
+    lead = LeadFactory(email=None, phone=normalise_phone("+49 30 901820", country=""))
+    batch = make_batch(event, "Email,Phone\npat@new.example,+49 30 901820\n")
+    batch = imports.preview_import(batch=batch, mapping={"Email": "email", "Phone": "phone"})
+    previewed = counts(batch)
+    imports.start_import(batch=batch, now=FIXED_NOW)
+
+    batch = imports.run_import(batch_id=batch.pk, clock=lambda: FIXED_NOW)
+
+    lead.refresh_from_db()
+    assert (previewed["merged_count"], batch.merged_count, batch.created_count) == (1, 1, 0)
+    assert (lead.email, Lead.objects.count()) == ("pat@new.example", 1)
+
+
+# --- Preview in the worker ---------------------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("known_lead", "skipped_people")
+def test_preview_runs_in_the_worker_and_stores_the_counts(event: ImportEvent) -> None:
+    batch = imports.start_preview(batch=make_batch(event), mapping=MAPPING, now=FIXED_NOW)
+    queued_status = batch.status
+
+    batch = imports.run_preview(batch_id=batch.pk, clock=lambda: FIXED_NOW)
+
+    assert (queued_status, batch.status, counts(batch), batch.total_rows) == (
+        ImportStatus.PREVIEWING,
+        ImportStatus.PREVIEWED,
+        EXPECTED,
+        8,
+    )
+
+
+def test_a_preview_that_cannot_read_the_file_goes_back_to_the_mapping(event: ImportEvent) -> None:
+    batch = imports.start_preview(batch=make_batch(event), mapping=MAPPING, now=FIXED_NOW)
+    batch.file.save("scans.csv", ContentFile(b"\x00\x01binary"), save=True)
+
+    batch = imports.run_preview(batch_id=batch.pk, clock=lambda: FIXED_NOW)
+
+    assert (batch.status, batch.failure) == (
+        ImportStatus.MAPPING,
+        "This is not a CSV or XLSX file. Save the list as CSV (UTF-8) or Excel (.xlsx).",
+    )
+
+
+def test_a_preview_whose_task_was_lost_is_queued_again(event: ImportEvent) -> None:
+    batch = imports.start_preview(batch=make_batch(event), mapping=MAPPING, now=FIXED_NOW)
+
+    queued = imports.resume_stalled_imports(now=FIXED_NOW + timedelta(seconds=imports.STALE_AFTER_SECONDS + 1))
+
+    assert (queued, LeadImport.objects.get(pk=batch.pk).status) == (1, ImportStatus.PREVIEWING)
+
+
 def test_an_erased_leads_address_is_suppressed_for_imports(event: ImportEvent) -> None:
     lead = LeadFactory(email="erased@old.example")
     erase_lead_personal_data(lead=lead, now=FIXED_NOW, by=None, reason="Asked by email on 1 March")
@@ -217,7 +340,40 @@ def test_an_erased_leads_address_is_suppressed_for_imports(event: ImportEvent) -
     assert (batch.suppressed_count, batch.created_count) == (1, 0)
 
 
-# --- Undo -------------------------------------------------------------------------------------------------
+# --- Undo (queued by the button, done by the worker) -------------------------------------------------------
+
+UNDO_BUDGET = timedelta(minutes=1)
+
+
+def undo(batch: LeadImport, *, now: datetime = FIXED_NOW) -> LeadImport:
+    """What the Undo button and then the worker do."""
+    imports.start_undo(batch=batch, by=None, now=now)
+    return imports.run_undo(batch_id=batch.pk, clock=lambda: now, budget=UNDO_BUDGET)
+
+
+@pytest.fixture
+def queued(monkeypatch: pytest.MonkeyPatch) -> list[tuple[object, int | None]]:
+    """The tasks the code asks to queue (the test runs the worker itself)."""
+    tasks: list[tuple[object, int | None]] = []
+    monkeypatch.setattr(
+        imports.services, "enqueue_after_commit", lambda task, object_id=None: tasks.append((task, object_id))
+    )
+    return tasks
+
+
+@pytest.mark.usefixtures("known_lead", "skipped_people")
+def test_undo_button_only_queues_the_undo(event: ImportEvent, queued: list[tuple[object, int | None]]) -> None:
+    batch = imported(event)
+    leads = Lead.objects.count()
+    queued.clear()
+
+    batch = imports.start_undo(batch=batch, by=None, now=FIXED_NOW)
+
+    assert (batch.status, queued, Lead.objects.count()) == (
+        ImportStatus.UNDOING,
+        [(imports.UNDO_TASK, batch.pk)],
+        leads,
+    )
 
 
 @pytest.mark.usefixtures("skipped_people")
@@ -226,9 +382,10 @@ def test_undo_removes_created_leads_and_restores_merged_values(event: ImportEven
     consents_before, touches_before = known_lead.consents.count(), Touch.objects.filter(lead=known_lead).count()
     batch = imported(event)
 
-    imports.undo_import(batch=batch, by=None, now=FIXED_NOW + timedelta(hours=1))
+    batch = undo(batch, now=FIXED_NOW + timedelta(hours=1))
 
     known_lead.refresh_from_db()
+    assert (batch.status, batch.undone_at) == (ImportStatus.UNDONE, FIXED_NOW + timedelta(hours=1))
     assert set(Lead.objects.values_list("email", flat=True)) == leads_before
     assert (known_lead.company_name, known_lead.field_sources["company_name"]["source"]) == ("Old Name Ltd", "person")
     assert (known_lead.consents.count(), Touch.objects.filter(lead=known_lead).count()) == (
@@ -241,11 +398,10 @@ def test_undo_removes_created_leads_and_restores_merged_values(event: ImportEven
 
 @pytest.mark.usefixtures("known_lead", "skipped_people")
 def test_undo_marks_the_import_undone_once(event: ImportEvent) -> None:
-    batch = imported(event)
-    imports.undo_import(batch=batch, by=None, now=FIXED_NOW)
+    batch = undo(imported(event))
 
     with pytest.raises(imports.ImportUndoRefusedError):
-        imports.undo_import(batch=batch, by=None, now=FIXED_NOW)
+        imports.start_undo(batch=batch, by=None, now=FIXED_NOW)
     assert batch.status == ImportStatus.UNDONE
 
 
@@ -254,19 +410,23 @@ def test_undo_keeps_a_value_changed_since_the_import(event: ImportEvent, known_l
     batch = imported(event)
     Lead.objects.filter(pk=known_lead.pk).update(company_name="Renamed Again Ltd")
 
-    imports.undo_import(batch=batch, by=None, now=FIXED_NOW)
+    undo(batch)
 
     known_lead.refresh_from_db()
     assert known_lead.company_name == "Renamed Again Ltd"
 
 
 @pytest.mark.usefixtures("known_lead", "skipped_people")
-def test_undo_is_refused_once_a_lead_of_the_import_is_assigned(event: ImportEvent) -> None:
+def test_undo_is_refused_once_a_lead_of_the_import_is_assigned(
+    event: ImportEvent, queued: list[tuple[object, int | None]]
+) -> None:
     batch = imported(event)
+    queued.clear()
     Lead.objects.filter(email="cy@beta.example").update(owner=UserFactory(username="rep9"))
 
     with pytest.raises(imports.ImportUndoRefusedError, match="assigned to a rep"):
-        imports.undo_import(batch=batch, by=None, now=FIXED_NOW)
+        imports.start_undo(batch=batch, by=None, now=FIXED_NOW)
+    assert (LeadImport.objects.get(pk=batch.pk).status, queued) == (ImportStatus.DONE, [])
     assert Lead.objects.filter(email="cy@beta.example").exists()
 
 
@@ -276,6 +436,80 @@ def test_undo_is_not_refused_by_an_owner_the_lead_had_before(event: ImportEvent,
     batch = imported(event)
 
     assert imports.undo_blockers(batch=batch) == []
+
+
+@pytest.mark.usefixtures("skipped_people")
+def test_a_lead_assigned_after_the_undo_was_queued_is_kept_with_what_the_import_gave(
+    event: ImportEvent, known_lead: Lead
+) -> None:
+    batch = imports.start_undo(batch=imported(event), by=None, now=FIXED_NOW)
+    Lead.objects.filter(email="cy@beta.example").update(owner=UserFactory(username="rep9"))
+
+    batch = imports.run_undo(batch_id=batch.pk, clock=lambda: FIXED_NOW, budget=UNDO_BUDGET)
+
+    cy = Lead.objects.get(email="cy@beta.example")
+    known_lead.refresh_from_db()
+    assert (batch.status, imports.kept_by_undo(batch=batch)) == (ImportStatus.UNDONE, 1)
+    assert (cy.consents.count(), cy.touches.count(), cy.imports.get().batch_id) == (1, 1, batch.pk)
+    assert not Lead.objects.filter(email="ann@new.example").exists()
+    assert known_lead.company_name == "Old Name Ltd"
+
+
+@pytest.mark.usefixtures("known_lead", "skipped_people")
+def test_undo_takes_a_chunk_per_run_and_queues_the_next_when_its_time_is_up(
+    event: ImportEvent, monkeypatch: pytest.MonkeyPatch, queued: list[tuple[object, int | None]]
+) -> None:
+    monkeypatch.setattr(imports, "UNDO_CHUNK_LEADS", 1)
+    batch = imports.start_undo(batch=imported(event), by=None, now=FIXED_NOW)
+    queued.clear()
+
+    first = imports.run_undo(batch_id=batch.pk, clock=lambda: FIXED_NOW, budget=timedelta(0))
+    progress = imports.undo_progress(batch=first)
+    while first.status == ImportStatus.UNDOING:
+        first = imports.run_undo(batch_id=batch.pk, clock=lambda: FIXED_NOW, budget=timedelta(0))
+
+    assert (progress, queued[0]) == ((1, 3), (imports.UNDO_TASK, batch.pk))
+    assert (first.status, Lead.objects.filter(email__in=["ann@new.example", "cy@beta.example"]).count()) == (
+        ImportStatus.UNDONE,
+        0,
+    )
+
+
+@pytest.mark.usefixtures("skipped_people")
+def test_running_a_finished_undo_again_changes_nothing(event: ImportEvent, known_lead: Lead) -> None:
+    batch = undo(imported(event))
+    Lead.objects.filter(pk=known_lead.pk).update(company_name="Renamed Again Ltd")
+
+    again = imports.run_undo(batch_id=batch.pk, clock=lambda: FIXED_NOW + timedelta(hours=1), budget=UNDO_BUDGET)
+
+    known_lead.refresh_from_db()
+    assert (again.status, again.undone_at, known_lead.company_name) == (
+        ImportStatus.UNDONE,
+        FIXED_NOW,
+        "Renamed Again Ltd",
+    )
+
+
+@pytest.mark.usefixtures("known_lead", "skipped_people")
+def test_an_undo_whose_task_was_lost_is_queued_again(
+    event: ImportEvent, queued: list[tuple[object, int | None]]
+) -> None:
+    batch = imports.start_undo(batch=imported(event), by=None, now=FIXED_NOW)
+    queued.clear()
+
+    found = imports.resume_stalled_imports(now=FIXED_NOW + timedelta(seconds=imports.STALE_AFTER_SECONDS + 1))
+
+    assert (found, queued) == (1, [(imports.UNDO_TASK, batch.pk)])
+
+
+@pytest.mark.usefixtures("known_lead", "skipped_people")
+def test_an_undo_in_progress_is_not_queued_again(event: ImportEvent, queued: list[tuple[object, int | None]]) -> None:
+    imports.start_undo(batch=imported(event), by=None, now=FIXED_NOW)
+    queued.clear()
+
+    found = imports.resume_stalled_imports(now=FIXED_NOW + timedelta(seconds=imports.STALE_AFTER_SECONDS - 1))
+
+    assert (found, queued) == (0, [])
 
 
 # --- Files ------------------------------------------------------------------------------------------------

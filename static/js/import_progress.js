@@ -1,6 +1,7 @@
-// The import page polls its progress while the worker imports, and reloads once the import has finished.
+// The import page polls its progress while the worker previews, imports or undoes, and reloads once that has finished.
 (function () {
   "use strict";
+  const WORKING = ["previewing", "queued", "running", "undoing"];
   const box = document.querySelector("[data-progress-url]");
   if (!box) return;
   const url = box.getAttribute("data-progress-url");
@@ -20,7 +21,7 @@
       .then((response) => (response.ok ? response.json() : Promise.reject(response.status)))
       .then((data) => {
         show(data);
-        if (data.status === "queued" || data.status === "running") {
+        if (WORKING.includes(data.status)) {
           window.setTimeout(poll, 1000);
         } else {
           window.location.reload();

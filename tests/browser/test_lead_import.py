@@ -1,4 +1,4 @@
-"""A marketer imports a badge-scan list in admin: upload, map, preview with errors, import with progress."""
+"""A marketer imports a badge-scan list in admin: upload, map, preview in the worker, import with progress."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ def test_marketer_imports_a_badge_scan_list(
     demo.ensure_demo_users(password="demo")
     LeadFactory(email="ben@known.example", company_name="Known Ltd", job_title="")
     suppress_address(email="gone@erased.example", reason="Erased on request", now=timezone.now())
-    # The test is the worker: the page must show the import waiting, then follow its progress.
+    # The test is the worker: the page must show the preview and the import waiting, then follow them.
     monkeypatch.setattr(imports.services, "enqueue_after_commit", lambda task, object_id=None: None)
     scans = tmp_path / "web-summit-scans.csv"
     scans.write_text(SCANS, encoding="utf-8")
@@ -58,6 +58,13 @@ def test_marketer_imports_a_badge_scan_list(
     assert page.get_by_label("Job Title").input_value() == "job_title"  # type: ignore[attr-defined]
     page.screenshot(path=str(artifacts / "import-2-map.png"), full_page=True)  # type: ignore[attr-defined]
     page.click("input[type=submit]")  # type: ignore[attr-defined]
+
+    # The preview runs in the worker: the page says so and follows it, then shows what it found.
+    page.get_by_test_id("preview-progress").wait_for()  # type: ignore[attr-defined]
+    assert page.get_by_test_id("import-status").get_attribute("data-status") == "previewing"  # type: ignore[attr-defined]
+    page.screenshot(path=str(artifacts / "import-3-previewing.png"), full_page=True)  # type: ignore[attr-defined]
+    imports.run_preview(batch_id=LeadImport.objects.get().pk, clock=timezone.now)
+    page.wait_for_selector("[data-testid=import-status][data-status=previewed]")  # type: ignore[attr-defined]
 
     # The preview: what will happen, and each row that will not be imported, before anything is written.
     messages = page.get_by_test_id("row-messages")  # type: ignore[attr-defined]
