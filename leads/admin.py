@@ -574,7 +574,7 @@ class FormFieldFormSet(BaseInlineFormSet):
         # nobody edits it: unchanged extra rows are otherwise dropped as empty.
         if self.initial_extra and self.initial_form_count() <= i < self.initial_form_count() + len(self.initial_extra):
             form.empty_permitted = False
-            form.has_changed = lambda: True  # type: ignore[method-assign]
+            form.has_changed = lambda: True
         return form
 
     def clean(self) -> None:

@@ -8,6 +8,7 @@ the same spend rows to the same amounts and adds no touch twice.
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -80,7 +81,7 @@ def add_demo_follow_up_touches(*, now: datetime) -> int:
     return added
 
 
-def load_demo_reports(*, users: dict[str, AbstractUser], now: datetime) -> str:
+def load_demo_reports(*, users: Mapping[str, AbstractUser], now: datetime) -> str:
     """Create or refresh the demo spend rows; returns a one-line summary for ``load_demo``."""
     created = 0
     rows = demo_spend(now=now)

@@ -8,11 +8,12 @@ from integrations import keys
 from integrations.models import ApiKey, ApiKeyScope, DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from leads import events
 from leads.tests.factories import FIXED_NOW
+from tests.factories import ModelFactory
 
 TEST_SECRET = "whsec_test-secret-for-signatures"
 
 
-class ApiKeyFactory(factory.django.DjangoModelFactory):
+class ApiKeyFactory(ModelFactory[ApiKey]):
     """An integration key with the full scope; ``.plaintext`` holds the key, as its creator saw it once."""
 
     class Meta:
@@ -33,7 +34,7 @@ class ApiKeyFactory(factory.django.DjangoModelFactory):
         return api_key
 
 
-class WebhookEndpointFactory(factory.django.DjangoModelFactory):
+class WebhookEndpointFactory(ModelFactory[WebhookEndpoint]):
     class Meta:
         model = WebhookEndpoint
 
@@ -44,7 +45,7 @@ class WebhookEndpointFactory(factory.django.DjangoModelFactory):
     created_at = FIXED_NOW
 
 
-class WebhookDeliveryFactory(factory.django.DjangoModelFactory):
+class WebhookDeliveryFactory(ModelFactory[WebhookDelivery]):
     class Meta:
         model = WebhookDelivery
 
@@ -57,5 +58,10 @@ class WebhookDeliveryFactory(factory.django.DjangoModelFactory):
     created_at = FIXED_NOW
 
 
+def plaintext_of(api_key: ApiKey) -> str:
+    """The key as its creator saw it once, which ApiKeyFactory keeps on the instance."""
+    return api_key.plaintext  # type: ignore[attr-defined]  # set by ApiKeyFactory._create; no model field
+
+
 def api_headers(api_key: ApiKey) -> dict[str, str]:
-    return {"Authorization": f"Api-Key {api_key.plaintext}"}  # type: ignore[attr-defined]
+    return {"Authorization": f"Api-Key {plaintext_of(api_key)}"}

@@ -1,10 +1,13 @@
 """Admin: integration keys and webhook secrets are shown once; marketers and managers manage them."""
 
+from __future__ import annotations
+
 import hashlib
 import re
+from typing import TYPE_CHECKING
 
 import pytest
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, User
 from django.contrib.messages import get_messages
 from django.urls import reverse
 from pytest_django.fixtures import Settings
@@ -15,17 +18,21 @@ from integrations.tests.factories import ApiKeyFactory, WebhookDeliveryFactory, 
 from leads.tests.dns import fake_dns
 from tests.personas import client_for
 
+if TYPE_CHECKING:
+    # What the test client answers (django-stubs' name): a response with .wsgi_request.
+    from django.test.client import _MonkeyPatchedWSGIResponse as TestResponse
+
 pytestmark = pytest.mark.django_db
 
 
-def shown_code(response: object) -> str:
+def shown_code(response: TestResponse) -> str:
     """The key or secret in the one admin message that shows it."""
-    messages = [str(m) for m in get_messages(response.wsgi_request)]  # type: ignore[attr-defined]
+    messages = [str(m) for m in get_messages(response.wsgi_request)]
     (code,) = [match.group(1) for m in messages if (match := re.search(r"<code>([^<]+)</code>", m))]
     return code
 
 
-def test_adding_a_key_shows_it_once_and_stores_only_its_hash(marketer: object) -> None:
+def test_adding_a_key_shows_it_once_and_stores_only_its_hash(marketer: User) -> None:
     response = client_for(marketer).post(
         reverse("admin:integrations_apikey_add"), {"name": "Webinar sync", "scope": ApiKeyScope.CAPTURE}
     )
@@ -41,7 +48,7 @@ def test_adding_a_key_shows_it_once_and_stores_only_its_hash(marketer: object) -
     assert api_key.hashed_key == hashlib.sha256(plaintext.encode()).hexdigest()
 
 
-def test_the_key_page_never_shows_the_key_again(marketer: object) -> None:
+def test_the_key_page_never_shows_the_key_again(marketer: User) -> None:
     response = client_for(marketer).post(reverse("admin:integrations_apikey_add"), {"name": "Sync", "scope": "read"})
     plaintext = shown_code(response)
 
@@ -50,7 +57,7 @@ def test_the_key_page_never_shows_the_key_again(marketer: object) -> None:
     assert plaintext.split(".")[1] not in page.content.decode()
 
 
-def test_admin_revokes_selected_keys(manager: object) -> None:
+def test_admin_revokes_selected_keys(manager: User) -> None:
     api_key = ApiKeyFactory()
 
     client_for(manager).post(
@@ -65,7 +72,7 @@ def endpoint_form(url: str) -> dict[str, object]:
     return {"name": "CRM", "url": url, "events": ["lead.mql", "lead.sql"], "is_active": "on"}
 
 
-def test_adding_an_endpoint_shows_its_signing_secret_once(marketer: object, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_adding_an_endpoint_shows_its_signing_secret_once(marketer: User, monkeypatch: pytest.MonkeyPatch) -> None:
     fake_dns(monkeypatch, {"crm.example": ["93.184.216.34"]})
 
     response = client_for(marketer).post(
@@ -82,7 +89,7 @@ def test_adding_an_endpoint_shows_its_signing_secret_once(marketer: object, monk
     assert (shown_code(response), endpoint.events) == (endpoint.secret, ["lead.mql", "lead.sql"])
 
 
-def test_an_endpoint_inside_a_private_network_is_a_field_error(marketer: object) -> None:
+def test_an_endpoint_inside_a_private_network_is_a_field_error(marketer: User) -> None:
     response = client_for(marketer).post(
         reverse("admin:integrations_webhookendpoint_add"), endpoint_form("http://10.0.0.5/hook")
     )
@@ -94,7 +101,7 @@ def test_an_endpoint_inside_a_private_network_is_a_field_error(marketer: object)
 
 
 def test_an_endpoint_whose_name_resolves_privately_is_a_field_error(
-    marketer: object, monkeypatch: pytest.MonkeyPatch
+    marketer: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fake_dns(monkeypatch, {"crm.example": ["169.254.169.254"]})
 
@@ -106,7 +113,7 @@ def test_an_endpoint_whose_name_resolves_privately_is_a_field_error(
 
 
 def test_an_endpoint_whose_name_does_not_resolve_is_a_field_error(
-    marketer: object, monkeypatch: pytest.MonkeyPatch
+    marketer: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fake_dns(monkeypatch, {})
 
@@ -117,7 +124,7 @@ def test_an_endpoint_whose_name_does_not_resolve_is_a_field_error(
     assert response.context["adminform"].form.errors["url"] == ["The host name crm.example does not resolve."]
 
 
-def test_changing_an_endpoint_to_a_private_address_is_a_field_error(marketer: object) -> None:
+def test_changing_an_endpoint_to_a_private_address_is_a_field_error(marketer: User) -> None:
     endpoint = WebhookEndpointFactory(url="https://93.184.216.34/hook")
 
     response = client_for(marketer).post(
@@ -129,7 +136,7 @@ def test_changing_an_endpoint_to_a_private_address_is_a_field_error(marketer: ob
     assert endpoint.url == "https://93.184.216.34/hook"
 
 
-def test_with_the_setting_an_internal_endpoint_can_be_added(marketer: object, settings: Settings) -> None:
+def test_with_the_setting_an_internal_endpoint_can_be_added(marketer: User, settings: Settings) -> None:
     settings.OUTBOUND_ALLOW_PRIVATE_NETWORKS = True
 
     client_for(marketer).post(reverse("admin:integrations_webhookendpoint_add"), endpoint_form("http://10.0.0.5/hook"))
@@ -137,7 +144,7 @@ def test_with_the_setting_an_internal_endpoint_can_be_added(marketer: object, se
     assert WebhookEndpoint.objects.get().url == "http://10.0.0.5/hook"
 
 
-def test_rotating_shows_the_new_secret(marketer: object) -> None:
+def test_rotating_shows_the_new_secret(marketer: User) -> None:
     endpoint = WebhookEndpointFactory()
 
     response = client_for(marketer).post(
@@ -149,7 +156,7 @@ def test_rotating_shows_the_new_secret(marketer: object) -> None:
     assert shown_code(response) == endpoint.secret != "whsec_test-secret-for-signatures"
 
 
-def test_the_delivery_log_shows_response_codes(marketer: object) -> None:
+def test_the_delivery_log_shows_response_codes(marketer: User) -> None:
     WebhookDeliveryFactory(response_code=503)
 
     response = client_for(marketer).get(reverse("admin:integrations_webhookdelivery_changelist"))
@@ -180,7 +187,7 @@ def test_reps_get_no_admin_permissions_on_integrations() -> None:
     assert not granted.exists()
 
 
-def test_every_integrations_admin_page_opens(marketer: object) -> None:
+def test_every_integrations_admin_page_opens(marketer: User) -> None:
     api_key, delivery = ApiKeyFactory(user=marketer), WebhookDeliveryFactory()
     pages = [
         reverse("admin:integrations_apikey_changelist"),

@@ -8,6 +8,8 @@ webhook deliveries are shown by the lead they carry.
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import User
+from django.http import HttpResponseBase
 from django.urls import reverse
 
 from handoff import services
@@ -22,15 +24,15 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def team(rep: object, manager: object) -> Team:
+def team(rep: User, manager: User) -> Team:
     return TeamFactory(slug="london", members=[rep], managers=[manager])
 
 
-def add_key(user: object, scope: str) -> object:
+def add_key(user: User, scope: str) -> HttpResponseBase:
     return client_for(user).post(reverse("admin:integrations_apikey_add"), {"name": "Sync", "scope": scope})
 
 
-def change_key(user: object, api_key: ApiKey, scope: str) -> object:
+def change_key(user: User, api_key: ApiKey, scope: str) -> HttpResponseBase:
     return client_for(user).post(
         reverse("admin:integrations_apikey_change", args=[api_key.pk]), {"name": api_key.name, "scope": scope}
     )
@@ -40,28 +42,28 @@ def change_key(user: object, api_key: ApiKey, scope: str) -> object:
 
 
 @pytest.mark.parametrize("scope", [ApiKeyScope.FULL, ApiKeyScope.READ, ApiKeyScope.CAPTURE])
-def test_a_manager_cannot_issue_an_integration_key(manager: object, scope: str) -> None:
+def test_a_manager_cannot_issue_an_integration_key(manager: User, scope: str) -> None:
     response = add_key(manager, scope)
 
-    assert (response.status_code, ApiKey.objects.exists()) == (403, False)  # type: ignore[attr-defined]
+    assert (response.status_code, ApiKey.objects.exists()) == (403, False)
 
 
-def test_a_marketer_issues_a_full_key(marketer: object) -> None:
+def test_a_marketer_issues_a_full_key(marketer: User) -> None:
     add_key(marketer, ApiKeyScope.FULL)
 
     assert ApiKey.objects.get().scope == ApiKeyScope.FULL
 
 
-def test_a_manager_cannot_widen_a_capture_key_to_full(manager: object) -> None:
+def test_a_manager_cannot_widen_a_capture_key_to_full(manager: User) -> None:
     api_key = ApiKeyFactory(scope=ApiKeyScope.CAPTURE)
 
     response = change_key(manager, api_key, ApiKeyScope.FULL)
 
     api_key.refresh_from_db()
-    assert (response.status_code, api_key.scope) == (403, ApiKeyScope.CAPTURE)  # type: ignore[attr-defined]
+    assert (response.status_code, api_key.scope) == (403, ApiKeyScope.CAPTURE)
 
 
-def test_the_scopes_offered_are_the_ones_the_person_may_issue(marketer: object) -> None:
+def test_the_scopes_offered_are_the_ones_the_person_may_issue(marketer: User) -> None:
     page = client_for(marketer).get(reverse("admin:integrations_apikey_add"))
 
     assert [value for value, _ in page.context["adminform"].form.fields["scope"].choices] == ["capture", "read", "full"]
@@ -70,16 +72,16 @@ def test_the_scopes_offered_are_the_ones_the_person_may_issue(marketer: object) 
 # --- Personal tokens --------------------------------------------------------------------------------------
 
 
-def test_staff_cannot_widen_someone_elses_personal_token(manager: object, rep: object) -> None:
+def test_staff_cannot_widen_someone_elses_personal_token(manager: User, rep: User) -> None:
     token = ApiKeyFactory(user=rep, scope=ApiKeyScope.READ)
 
     response = change_key(manager, token, ApiKeyScope.FULL)
 
     token.refresh_from_db()
-    assert (response.status_code, token.scope) == (403, ApiKeyScope.READ)  # type: ignore[attr-defined]
+    assert (response.status_code, token.scope) == (403, ApiKeyScope.READ)
 
 
-def test_a_marketer_cannot_widen_someone_elses_personal_token(marketer: object, rep: object) -> None:
+def test_a_marketer_cannot_widen_someone_elses_personal_token(marketer: User, rep: User) -> None:
     token = ApiKeyFactory(user=rep, scope=ApiKeyScope.READ)
 
     change_key(marketer, token, ApiKeyScope.FULL)
@@ -88,7 +90,7 @@ def test_a_marketer_cannot_widen_someone_elses_personal_token(marketer: object, 
     assert token.scope == ApiKeyScope.READ
 
 
-def test_staff_may_revoke_someone_elses_personal_token(manager: object, rep: object) -> None:
+def test_staff_may_revoke_someone_elses_personal_token(manager: User, rep: User) -> None:
     token = ApiKeyFactory(user=rep, scope=ApiKeyScope.READ)
 
     client_for(manager).post(
@@ -99,7 +101,7 @@ def test_staff_may_revoke_someone_elses_personal_token(manager: object, rep: obj
     assert token.revoked_at is not None
 
 
-def test_a_person_may_rename_their_own_token_in_admin(marketer: object) -> None:
+def test_a_person_may_rename_their_own_token_in_admin(marketer: User) -> None:
     token = ApiKeyFactory(user=marketer, scope=ApiKeyScope.READ)
 
     client_for(marketer).post(
@@ -113,9 +115,7 @@ def test_a_person_may_rename_their_own_token_in_admin(marketer: object) -> None:
 # --- Webhooks ------------------------------------------------------------------------------------------
 
 
-def test_a_manager_sees_only_the_deliveries_about_their_teams_leads(
-    manager: object, team: Team, other_rep: object
-) -> None:
+def test_a_manager_sees_only_the_deliveries_about_their_teams_leads(manager: User, team: Team, other_rep: User) -> None:
     mine = services.assign_lead(lead=MQLFactory(), team=team, now=FIXED_NOW).lead
     theirs = services.assign_lead(lead=MQLFactory(), team=TeamFactory(members=[other_rep]), now=FIXED_NOW).lead
     endpoint = WebhookEndpointFactory()
@@ -127,7 +127,7 @@ def test_a_manager_sees_only_the_deliveries_about_their_teams_leads(
     assert list(page.context["cl"].result_list) == [shown]
 
 
-def test_a_manager_cannot_point_a_webhook_endpoint_elsewhere(manager: object) -> None:
+def test_a_manager_cannot_point_a_webhook_endpoint_elsewhere(manager: User) -> None:
     endpoint = WebhookEndpointFactory(url="https://93.184.216.34/hook")
 
     response = client_for(manager).post(
@@ -139,7 +139,7 @@ def test_a_manager_cannot_point_a_webhook_endpoint_elsewhere(manager: object) ->
     assert (response.status_code, endpoint.url) == (403, "https://93.184.216.34/hook")
 
 
-def test_a_manager_cannot_add_a_webhook_endpoint(manager: object) -> None:
+def test_a_manager_cannot_add_a_webhook_endpoint(manager: User) -> None:
     response = client_for(manager).get(reverse("admin:integrations_webhookendpoint_add"))
 
     assert response.status_code == 403

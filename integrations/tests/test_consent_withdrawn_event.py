@@ -1,8 +1,9 @@
 """A consent withdrawal reaches the webhook endpoints subscribed to lead.consent_withdrawn, once."""
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
+from pytest_django import DjangoCaptureOnCommitCallbacks
 
 from integrations.models import WebhookDelivery
 from integrations.tests.factories import WebhookEndpointFactory
@@ -20,7 +21,7 @@ def _no_sending(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 def test_a_withdrawal_is_delivered_to_subscribed_endpoints_once(
-    django_capture_on_commit_callbacks: Callable[..., object],
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
 ) -> None:
     WebhookEndpointFactory(events=[events.LEAD_CONSENT_WITHDRAWN])
     WebhookEndpointFactory(events=[events.LEAD_MQL])

@@ -7,6 +7,8 @@ import shutil
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from django.contrib.auth.models import User
+from pytest_django.live_server_helper import LiveServer
 
 from leads.tests.factories import TEST_PASSWORD, LeadFactory
 
@@ -45,14 +47,14 @@ def record_an_activity_from_the_docs(chromium_path: str, base_url: str) -> tuple
 
 
 def test_swagger_ui_runs_under_the_csp_and_records_an_activity(
-    live_server: object, chromium_path: str, marketer: object
+    live_server: LiveServer, chromium_path: str, marketer: User
 ) -> None:
     LeadFactory(email="ada@acme.example")  # the lead the operation's example names
 
     # Playwright's sync API runs an event loop in its thread; a thread of its own keeps it away from the
     # test thread's database connection (and from the browser tests' session-wide Playwright).
     with ThreadPoolExecutor(max_workers=1) as pool:
-        status, console = pool.submit(record_an_activity_from_the_docs, chromium_path, live_server.url).result()  # type: ignore[attr-defined]
+        status, console = pool.submit(record_an_activity_from_the_docs, chromium_path, live_server.url).result()
 
     assert status == "201"
     assert [text for text in console if "Content Security Policy" in text] == []

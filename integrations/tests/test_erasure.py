@@ -5,10 +5,12 @@ The whole request (every app, in one transaction): test_privacy.py.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import User
+from pytest_django import DjangoCaptureOnCommitCallbacks
 
 from integrations import privacy, services
 from integrations.models import WebhookDelivery
@@ -43,7 +45,7 @@ def erase(lead: Lead) -> None:
     services.erase_lead_personal_data(lead_id=lead.pk)
 
 
-def test_export_holds_the_webhook_deliveries_and_whom_they_went_to(marketer: object) -> None:
+def test_export_holds_the_webhook_deliveries_and_whom_they_went_to(marketer: User) -> None:
     lead = LeadFactory(email="ada@acme.example")
     endpoint = WebhookEndpointFactory(name="CRM sync")
     WebhookDeliveryFactory(endpoint=endpoint, event_id="evt-1", payload=payload_about(lead, "evt-1"))
@@ -84,13 +86,13 @@ def test_erase_leaves_other_leads_deliveries_alone() -> None:
 
 
 def test_subscribers_hear_of_the_erasure_as_a_withdrawal_without_personal_data(
-    marketer: object, django_capture_on_commit_callbacks: Callable[..., object]
+    marketer: User, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
 ) -> None:
     WebhookEndpointFactory(events=[events.LEAD_CONSENT_WITHDRAWN])
     lead = ConsentFactory(lead=LeadFactory(email="ada@acme.example")).lead
 
     with django_capture_on_commit_callbacks(execute=True):
-        privacy.erase_lead(lead=lead, now=LATER, by=marketer, reason="Erasure request, ticket 1234")  # type: ignore[arg-type]
+        privacy.erase_lead(lead=lead, now=LATER, by=marketer, reason="Erasure request, ticket 1234")
 
     delivery = WebhookDelivery.objects.get()
     assert (delivery.event, delivery.payload["data"]["source"]) == ("lead.consent_withdrawn", "erasure")

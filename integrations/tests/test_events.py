@@ -1,9 +1,10 @@
 """Lead events (leads.events) become webhook deliveries; capture and enrichment emit theirs."""
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 from django.db import transaction
+from pytest_django import DjangoCaptureOnCommitCallbacks
 
 from handoff.tests.factories import TeamFactory, route
 from integrations.models import WebhookDelivery
@@ -15,8 +16,6 @@ from leads.services import LeadDetails, capture_lead
 from leads.tests.factories import FIXED_NOW, LeadFactory
 
 pytestmark = pytest.mark.django_db
-
-CaptureCallbacks = Callable[..., object]
 
 
 @pytest.fixture(autouse=True)
@@ -31,18 +30,18 @@ def recorded() -> list[tuple[str, str]]:
 
 
 def test_an_event_is_recorded_only_after_the_transaction_commits(
-    django_capture_on_commit_callbacks: CaptureCallbacks,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
 ) -> None:
     WebhookEndpointFactory()
     lead = LeadFactory()
 
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:  # type: ignore[operator]
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
         events.emit(events.LEAD_SQL, lead_id=lead.pk, event_id="sql-1")
 
     assert (recorded(), len(callbacks)) == ([], 1)
 
 
-def test_a_rolled_back_change_emits_nothing(django_capture_on_commit_callbacks: CaptureCallbacks) -> None:
+def test_a_rolled_back_change_emits_nothing(django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks) -> None:
     WebhookEndpointFactory()
     lead = LeadFactory()
 
@@ -63,7 +62,7 @@ def test_an_unknown_event_name_is_refused() -> None:
 
 
 def test_a_failing_listener_is_logged_not_raised(
-    django_capture_on_commit_callbacks: CaptureCallbacks, caplog: pytest.LogCaptureFixture
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks, caplog: pytest.LogCaptureFixture
 ) -> None:
     def broken(sender: object, **kwargs: object) -> None:
         raise ConnectionError("database went away")
@@ -78,7 +77,9 @@ def test_a_failing_listener_is_logged_not_raised(
     assert "database went away" in caplog.text
 
 
-def test_capturing_a_new_lead_emits_lead_created(django_capture_on_commit_callbacks: CaptureCallbacks) -> None:
+def test_capturing_a_new_lead_emits_lead_created(
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
     WebhookEndpointFactory(events=[events.LEAD_CREATED])
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -89,7 +90,9 @@ def test_capturing_a_new_lead_emits_lead_created(django_capture_on_commit_callba
     assert recorded() == [("lead.created", f"lead.created:{result.lead.pk}")]
 
 
-def test_capturing_a_known_lead_again_emits_nothing(django_capture_on_commit_callbacks: CaptureCallbacks) -> None:
+def test_capturing_a_known_lead_again_emits_nothing(
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
     LeadFactory(email="ada@acme.example")
     WebhookEndpointFactory(events=[events.LEAD_CREATED])
 
@@ -101,7 +104,9 @@ def test_capturing_a_known_lead_again_emits_nothing(django_capture_on_commit_cal
     assert recorded() == []
 
 
-def test_enriching_a_lead_emits_lead_enriched_once(django_capture_on_commit_callbacks: CaptureCallbacks) -> None:
+def test_enriching_a_lead_emits_lead_enriched_once(
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
     EnrichmentProvider.objects.update(is_active=False)
     WebhookEndpointFactory(events=[events.LEAD_ENRICHED])
     lead = LeadFactory()
@@ -113,7 +118,9 @@ def test_enriching_a_lead_emits_lead_enriched_once(django_capture_on_commit_call
     assert recorded() == [("lead.enriched", f"lead.enriched:{lead.pk}")]
 
 
-def test_a_webhook_payload_carries_the_compact_lead(django_capture_on_commit_callbacks: CaptureCallbacks) -> None:
+def test_a_webhook_payload_carries_the_compact_lead(
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
     WebhookEndpointFactory(events=[events.LEAD_MQL])
     lead = LeadFactory(
         email="ada@acme.example", first_name="Ada", last_name="Lovelace", company_name="Acme", score=72,

@@ -8,6 +8,8 @@ from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import User
+from pytest_django import DjangoCaptureOnCommitCallbacks
 
 from handoff import services as handoff_services
 from handoff.models import Assignment
@@ -29,46 +31,46 @@ def _no_sending(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
 
 
-def _created(lead: Lead, rep: object) -> None:
+def _created(lead: Lead, rep: User) -> None:
     details = lead_services.LeadDetails(email="new.person@acme.example", first_name="New")
     lead_services.capture_lead(details=details, consent=None, activity_kind=ActivityKind.FORM_SUBMITTED, now=FIXED_NOW)
 
 
-def _enriched(lead: Lead, rep: object) -> None:
+def _enriched(lead: Lead, rep: User) -> None:
     enrichment.enrich_lead(lead_id=lead.pk, now=FIXED_NOW)
 
 
-def _mql(lead: Lead, rep: object) -> None:
+def _mql(lead: Lead, rep: User) -> None:
     lead_services.change_stage(lead=lead, to_stage=Stage.MQL, now=FIXED_NOW)
 
 
-def _assign(lead: Lead, rep: object) -> Assignment:
+def _assign(lead: Lead, rep: User) -> Assignment:
     lead_services.change_stage(lead=lead, to_stage=Stage.MQL, now=FIXED_NOW)
     team = TeamFactory(slug="enterprise", members=[rep])
     return handoff_services.assign_lead(lead=lead, team=team, now=FIXED_NOW, notify=False)
 
 
-def _sla_breached(lead: Lead, rep: object) -> None:
+def _sla_breached(lead: Lead, rep: User) -> None:
     assignment = _assign(lead, rep)
     handoff_services.flag_sla_events(now=assignment.sla_due_at + timedelta(minutes=1))
 
 
-def _sql(lead: Lead, rep: object) -> None:
+def _sql(lead: Lead, rep: User) -> None:
     lead_services.change_stage(lead=lead, to_stage=Stage.MQL, now=FIXED_NOW)
     lead_services.change_stage(lead=lead, to_stage=Stage.SQL, now=FIXED_NOW, by=rep, reason="Budget confirmed")
 
 
-def _rejected(lead: Lead, rep: object) -> None:
+def _rejected(lead: Lead, rep: User) -> None:
     lead_services.change_stage(lead=lead, to_stage=Stage.MQL, now=FIXED_NOW)
     lead_services.change_stage(lead=lead, to_stage=Stage.REJECTED, now=FIXED_NOW, by=rep, reason="No budget")
 
 
-def _consent_withdrawn(lead: Lead, rep: object) -> None:
+def _consent_withdrawn(lead: Lead, rep: User) -> None:
     ConsentFactory(lead=lead)
     lead_services.withdraw_consents(lead=lead, now=FIXED_NOW, source="api")
 
 
-TRIGGERS: dict[str, Callable[[Lead, object], object]] = {
+TRIGGERS: dict[str, Callable[[Lead, User], object]] = {
     events.LEAD_CREATED: _created,
     events.LEAD_ENRICHED: _enriched,
     events.LEAD_MQL: _mql,
@@ -86,12 +88,12 @@ def test_every_offered_event_has_a_trigger_here() -> None:
 
 @pytest.mark.parametrize("event", sorted(TRIGGERS))
 def test_the_change_an_event_names_sends_it(
-    event: str, rep: object, django_capture_on_commit_callbacks: Callable[..., object]
+    event: str, rep: User, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
 ) -> None:
     WebhookEndpointFactory(events=[event])
     lead = LeadFactory(email="ada@acme.example")
 
-    with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
+    with django_capture_on_commit_callbacks(execute=True):
         TRIGGERS[event](lead, rep)
 
     assert WebhookDelivery.objects.filter(event=event).count() >= 1

@@ -6,15 +6,16 @@ Each app's own step has its tests beside it (``<app>/tests/test_erasure.py``); t
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
-from typing import Any
 
 import pytest
 from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.auth.models import User
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import connection
+from pytest_django import DjangoCaptureOnCommitCallbacks
 
 from handoff import services as handoff_services
 from handoff.models import Assignment, AssignmentOutcome, ContactKind, ContactLog, Team
@@ -42,13 +43,17 @@ def _no_sending(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 @pytest.fixture
-def team(rep: object, manager: object) -> Team:
+def team(rep: User, manager: User) -> Team:
     return TeamFactory(slug="london", name="London", members=[rep], managers=[manager])
 
 
 @pytest.fixture
 def person(
-    team: Team, rep: object, manager: object, marketer: object, django_capture_on_commit_callbacks: Callable[..., Any]
+    team: Team,
+    rep: User,
+    manager: User,
+    marketer: User,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
 ) -> Lead:
     """A lead whose person is named in every app: captured, assigned, called, qualified, corrected, sent out."""
     WebhookEndpointFactory()  # subscribed to every event, so each app's changes reach a payload
@@ -86,7 +91,7 @@ def person(
         bant = handoff_services.BANT(budget=f"{FIRST_NAME} has 50k", authority="Signs", need="Speed", timing="Q3")
         handoff_services.qualify_lead(assignment=assignment, rep=rep, bant=bant, now=FIXED_NOW)
         why = f"{FIRST_NAME} said so"
-        reports_services.correct_first_touch(lead=lead, touch=podcast, by=manager, reason=why, now=FIXED_NOW)  # type: ignore[arg-type]
+        reports_services.correct_first_touch(lead=lead, touch=podcast, by=manager, reason=why, now=FIXED_NOW)
     return lead
 
 
@@ -119,8 +124,8 @@ def _as_text(value: object) -> str:
     return "" if value is None else str(value)
 
 
-def erase(lead: Lead, by: object, *, now: datetime = LATER) -> None:
-    privacy.erase_lead(lead=lead, now=now, by=by, reason="Erasure request by email, ticket 1234")  # type: ignore[arg-type]
+def erase(lead: Lead, by: User, *, now: datetime = LATER) -> None:
+    privacy.erase_lead(lead=lead, now=now, by=by, reason="Erasure request by email, ticket 1234")
 
 
 # --- Erasure: nothing left anywhere --------------------------------------------------------------------
@@ -138,7 +143,7 @@ def test_before_erasure_the_scan_finds_the_person_in_every_app(person: Lead) -> 
 
 
 def test_erase_leaves_the_person_in_no_column_of_any_table(
-    person: Lead, marketer: object, django_capture_on_commit_callbacks: Callable[..., Any]
+    person: Lead, marketer: User, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):  # and the webhooks the erasure itself sends
         erase(person, marketer)
@@ -146,7 +151,7 @@ def test_erase_leaves_the_person_in_no_column_of_any_table(
     assert columns_naming(WHO) == []
 
 
-def test_erasing_twice_changes_nothing_more(person: Lead, marketer: object) -> None:
+def test_erasing_twice_changes_nothing_more(person: Lead, marketer: User) -> None:
     erase(person, marketer)
     first = privacy.export_lead_data(lead=person)
 
@@ -159,7 +164,7 @@ def test_erasing_twice_changes_nothing_more(person: Lead, marketer: object) -> N
 
 
 def test_a_step_that_fails_leaves_every_app_unchanged(
-    person: Lead, marketer: object, monkeypatch: pytest.MonkeyPatch
+    person: Lead, marketer: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def fail(**kwargs: object) -> None:
         raise RuntimeError("reports is down")
@@ -173,15 +178,15 @@ def test_a_step_that_fails_leaves_every_app_unchanged(
     assert list(ContactLog.objects.values_list("note", flat=True)) == [f"{FIRST_NAME} asked to be called on {PHONE}"]
 
 
-def test_erase_without_a_reason_changes_nothing_in_any_app(person: Lead, marketer: object) -> None:
+def test_erase_without_a_reason_changes_nothing_in_any_app(person: Lead, marketer: User) -> None:
     with pytest.raises(ValidationError):
-        privacy.erase_lead(lead=person, now=LATER, by=marketer, reason=" ")  # type: ignore[arg-type]
+        privacy.erase_lead(lead=person, now=LATER, by=marketer, reason=" ")
 
     assert ContactLog.objects.get().note != ""
 
 
 def test_erase_takes_a_lead_out_of_sales_hands_and_out_of_marketing_s_stages(
-    team: Team, marketer: object, django_capture_on_commit_callbacks: Callable[..., Any]
+    team: Team, marketer: User, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         assignment = handoff_services.assign_lead(lead=MQLFactory(), team=team, now=FIXED_NOW)
@@ -195,7 +200,7 @@ def test_erase_takes_a_lead_out_of_sales_hands_and_out_of_marketing_s_stages(
 
 
 def test_an_erased_lead_is_not_assigned_again(
-    team: Team, marketer: object, django_capture_on_commit_callbacks: Callable[..., Any]
+    team: Team, marketer: User, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         assignment = handoff_services.assign_lead(lead=MQLFactory(), team=team, now=FIXED_NOW)

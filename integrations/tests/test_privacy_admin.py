@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import time_machine
 from django.contrib.admin.models import LogEntry
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Permission, User
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
@@ -30,7 +30,7 @@ def lead() -> Lead:
     return ConsentFactory(lead=LeadFactory(email="ada@acme.example", first_name="Ada"), text=CONSENT_TEXT).lead
 
 
-def post_action(user: object, action: str, leads: list[Lead], **data: str) -> Any:
+def post_action(user: User, action: str, leads: list[Lead], **data: str) -> Any:
     return client_for(user).post(
         reverse("admin:leads_lead_changelist"),
         {"action": action, "_selected_action": [lead.pk for lead in leads], **data},
@@ -48,7 +48,7 @@ def test_the_lead_admin_offers_the_actions_once_after_its_own() -> None:
     assert LeadAdmin.actions.count(privacy_admin.erase_personal_data) == 1
 
 
-def test_the_export_action_downloads_lead_id_json(lead: Lead, marketer: object) -> None:
+def test_the_export_action_downloads_lead_id_json(lead: Lead, marketer: User) -> None:
     response = post_action(marketer, "export_personal_data", [lead])
 
     assert response["Content-Disposition"] == f'attachment; filename="lead-{lead.pk}.json"'
@@ -56,14 +56,14 @@ def test_the_export_action_downloads_lead_id_json(lead: Lead, marketer: object) 
     assert LogEntry.objects.get(object_id=str(lead.pk)).change_message == "Exported personal data (JSON)."
 
 
-def test_the_export_action_refuses_several_leads(lead: Lead, marketer: object) -> None:
+def test_the_export_action_refuses_several_leads(lead: Lead, marketer: User) -> None:
     response = post_action(marketer, "export_personal_data", [lead, LeadFactory()])
 
     assert response.status_code == 302
     assert messages_of(response) == ["Select exactly one lead: an export holds one person's data."]
 
 
-def test_the_erase_action_asks_for_confirmation_first(lead: Lead, marketer: object) -> None:
+def test_the_erase_action_asks_for_confirmation_first(lead: Lead, marketer: User) -> None:
     response = post_action(marketer, "erase_personal_data", [lead])
 
     assert response.status_code == 200
@@ -73,7 +73,7 @@ def test_the_erase_action_asks_for_confirmation_first(lead: Lead, marketer: obje
 
 
 def test_the_erase_action_refuses_more_leads_than_can_be_reviewed(
-    lead: Lead, marketer: object, monkeypatch: pytest.MonkeyPatch
+    lead: Lead, marketer: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(privacy_admin, "ERASE_AT_ONCE", 1)
 
@@ -83,14 +83,14 @@ def test_the_erase_action_refuses_more_leads_than_can_be_reviewed(
     assert Lead.objects.get(pk=lead.pk).erased_at is None
 
 
-def test_the_erase_action_asks_again_without_a_reason(lead: Lead, marketer: object) -> None:
+def test_the_erase_action_asks_again_without_a_reason(lead: Lead, marketer: User) -> None:
     response = post_action(marketer, "erase_personal_data", [lead], confirmed="yes", reason=" ")
 
     assert (response.status_code, response.context["needs_reason"]) == (200, True)
     assert Lead.objects.get(pk=lead.pk).erased_at is None
 
 
-def test_the_erase_action_erases_after_confirmation(lead: Lead, marketer: object) -> None:
+def test_the_erase_action_erases_after_confirmation(lead: Lead, marketer: User) -> None:
     with time_machine.travel(LATER, tick=False):
         response = post_action(marketer, "erase_personal_data", [lead], confirmed="yes", reason="Phoned, ticket 1234")
 
@@ -101,7 +101,7 @@ def test_the_erase_action_erases_after_confirmation(lead: Lead, marketer: object
 
 
 def test_the_erase_action_leaves_a_lead_it_could_not_erase_unchanged(
-    lead: Lead, marketer: object, monkeypatch: pytest.MonkeyPatch
+    lead: Lead, marketer: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def fail(**kwargs: object) -> None:
         raise RuntimeError("webhook log unavailable")

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
@@ -166,8 +167,8 @@ def test_changing_the_rule_needs_a_new_dry_run() -> None:
         retention.check_can_switch_on(saved)
 
 
-def test_admin_refuses_switching_on_without_a_dry_run_then_allows_it(marketer: object, client: Client) -> None:
-    client.force_login(marketer)  # type: ignore[arg-type]
+def test_admin_refuses_switching_on_without_a_dry_run_then_allows_it(marketer: User, client: Client) -> None:
+    client.force_login(marketer)
     data = {"name": "Spam", "kind": RetentionKind.SPAM_SUBMISSIONS, "age_days": "30", "batch_size": "200",
             "batches_per_run": "5", "runs-TOTAL_FORMS": "0", "runs-INITIAL_FORMS": "0"}  # fmt: skip
     refused = client.post(reverse("admin:integrations_retentionpolicy_add"), {**data, "is_active": "on"})

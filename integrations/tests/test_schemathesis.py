@@ -16,6 +16,7 @@ from django.core import signals
 from django.core.handlers.wsgi import WSGIHandler
 from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, settings
+from pytest_django import Settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -49,10 +50,10 @@ def wsgi_app() -> Iterator[WSGIHandler]:
 
 
 @pytest.fixture
-def api_key(db: None, settings: object) -> ApiKey:
+def api_key(db: None, settings: Settings) -> ApiKey:
     # Many requests in a moment: lift the rate limit rather than test it here.
-    settings.REST_FRAMEWORK = {  # type: ignore[attr-defined]
-        **settings.REST_FRAMEWORK,  # type: ignore[attr-defined]
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
         "DEFAULT_THROTTLE_RATES": {"api_key": "100000/min", "user": "100000/min", "anon": "100000/min"},
     }
     LeadFactory(email="ada@acme.example")

@@ -1,7 +1,9 @@
 """Each API key has its own rate limit (rates from settings; small ones here)."""
 
 import pytest
+from django.contrib.auth.models import User
 from django.test import Client
+from pytest_django import Settings
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.test import APIRequestFactory
@@ -22,9 +24,9 @@ class PingView(APIView):
 
 
 @pytest.fixture(autouse=True)
-def _small_rates(settings: object) -> None:
-    settings.REST_FRAMEWORK = {  # type: ignore[attr-defined]
-        **settings.REST_FRAMEWORK,  # type: ignore[attr-defined]
+def _small_rates(settings: Settings) -> None:
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
         "DEFAULT_THROTTLE_RATES": {"api_key": "2/min", "user": "2/min", "anon": "2/min"},
     }
 
@@ -57,7 +59,7 @@ def test_another_key_keeps_its_own_budget() -> None:
     assert ping(other) == 200
 
 
-def test_two_tokens_of_one_person_are_counted_apart(marketer: object) -> None:
+def test_two_tokens_of_one_person_are_counted_apart(marketer: User) -> None:
     first, second = ApiKeyFactory(user=marketer), ApiKeyFactory(user=marketer)
     for _ in range(3):
         ping(first)
@@ -65,7 +67,7 @@ def test_two_tokens_of_one_person_are_counted_apart(marketer: object) -> None:
     assert ping(second) == 200
 
 
-def test_a_signed_in_session_is_counted_per_person(marketer: object) -> None:
+def test_a_signed_in_session_is_counted_per_person(marketer: User) -> None:
     client = client_for(marketer)
 
     assert [client.get("/api/schema/").status_code for _ in range(3)] == [200, 200, 429]

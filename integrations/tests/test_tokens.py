@@ -3,6 +3,7 @@
 import hashlib
 
 import pytest
+from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
@@ -13,7 +14,7 @@ from tests.personas import client_for
 pytestmark = pytest.mark.django_db
 
 
-def test_a_rep_makes_a_token_shown_once_and_stored_hashed(rep: object) -> None:
+def test_a_rep_makes_a_token_shown_once_and_stored_hashed(rep: User) -> None:
     response = client_for(rep).post(reverse("api:tokens"), {"name": "My script", "scope": "read"})
 
     token = ApiKey.objects.get()
@@ -22,13 +23,13 @@ def test_a_rep_makes_a_token_shown_once_and_stored_hashed(rep: object) -> None:
     assert plaintext in response.content.decode()
 
 
-def test_the_new_token_page_is_not_cached(rep: object) -> None:
+def test_the_new_token_page_is_not_cached(rep: User) -> None:
     response = client_for(rep).post(reverse("api:tokens"), {"name": "My script", "scope": "read"})
 
     assert "no-store" in response["Cache-Control"]
 
 
-def test_the_list_shows_only_the_persons_own_tokens(rep: object, other_rep: object) -> None:
+def test_the_list_shows_only_the_persons_own_tokens(rep: User, other_rep: User) -> None:
     ApiKeyFactory(user=rep, name="Mine")
     ApiKeyFactory(user=other_rep, name="Theirs")
     ApiKeyFactory(name="An integration")
@@ -38,7 +39,7 @@ def test_the_list_shows_only_the_persons_own_tokens(rep: object, other_rep: obje
     assert [token.name for token in response.context["tokens"]] == ["Mine"]
 
 
-def test_a_person_revokes_their_own_token(rep: object) -> None:
+def test_a_person_revokes_their_own_token(rep: User) -> None:
     token = ApiKeyFactory(user=rep)
 
     response = client_for(rep).post(reverse("api:revoke_token", args=[token.pk]))
@@ -47,7 +48,7 @@ def test_a_person_revokes_their_own_token(rep: object) -> None:
     assert (response.status_code, token.revoked_at is not None) == (302, True)
 
 
-def test_another_persons_token_cannot_be_revoked(rep: object, other_rep: object) -> None:
+def test_another_persons_token_cannot_be_revoked(rep: User, other_rep: User) -> None:
     token = ApiKeyFactory(user=other_rep)
 
     response = client_for(rep).post(reverse("api:revoke_token", args=[token.pk]))
@@ -56,7 +57,7 @@ def test_another_persons_token_cannot_be_revoked(rep: object, other_rep: object)
     assert (response.status_code, token.revoked_at) == (404, None)
 
 
-def test_revoking_needs_a_post(rep: object) -> None:
+def test_revoking_needs_a_post(rep: User) -> None:
     token = ApiKeyFactory(user=rep)
 
     assert client_for(rep).get(reverse("api:revoke_token", args=[token.pk])).status_code == 405

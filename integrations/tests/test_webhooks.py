@@ -4,11 +4,12 @@ import hashlib
 import hmac
 import json
 import logging
-from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
+from django.contrib.auth.models import User
 from django.urls import reverse
+from pytest_django import DjangoCaptureOnCommitCallbacks
 from pytest_django.fixtures import Settings
 from pytest_httpserver import HTTPServer
 
@@ -23,8 +24,6 @@ from leads.tests.factories import FIXED_NOW, LeadFactory
 from tests.personas import client_for
 
 pytestmark = pytest.mark.django_db
-
-CaptureCallbacks = Callable[..., object]
 
 
 @pytest.fixture
@@ -41,8 +40,8 @@ def record(lead: Lead, *, event: str = events.LEAD_MQL, event_id: str = "evt-1")
     )  # fmt: skip
 
 
-def deliver(delivery: WebhookDelivery, *, attempt: int = 1, now: object = FIXED_NOW) -> WebhookDelivery | None:
-    return services.deliver_webhook(delivery_id=delivery.pk, attempt=attempt, now=now)  # type: ignore[arg-type]
+def deliver(delivery: WebhookDelivery, *, attempt: int = 1, now: datetime = FIXED_NOW) -> WebhookDelivery | None:
+    return services.deliver_webhook(delivery_id=delivery.pk, attempt=attempt, now=now)
 
 
 def test_the_signature_verifies_with_the_endpoint_secret(httpserver: HTTPServer, endpoint: WebhookEndpoint) -> None:
@@ -160,8 +159,8 @@ def test_a_permanent_failure_is_marked_failed_and_logged(
 def test_a_failed_delivery_can_be_resent_from_admin(
     httpserver: HTTPServer,
     endpoint: WebhookEndpoint,
-    marketer: object,
-    django_capture_on_commit_callbacks: CaptureCallbacks,
+    marketer: User,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
 ) -> None:
     httpserver.expect_request("/hook", method="POST").respond_with_data("ok")
     delivery = WebhookDeliveryFactory(endpoint=endpoint, status=DeliveryStatus.FAILED, attempts=MAX_ATTEMPTS)
@@ -186,7 +185,9 @@ def test_a_pending_delivery_is_not_resent() -> None:
 
 
 def test_an_event_emitted_twice_is_delivered_once(
-    httpserver: HTTPServer, endpoint: WebhookEndpoint, django_capture_on_commit_callbacks: CaptureCallbacks
+    httpserver: HTTPServer,
+    endpoint: WebhookEndpoint,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
 ) -> None:
     httpserver.expect_request("/hook", method="POST").respond_with_data("ok")
     lead = LeadFactory()
@@ -242,7 +243,9 @@ def test_pending_deliveries_of_a_switched_off_endpoint_fail_without_a_request(
 
 
 def test_the_sweep_sends_a_retry_that_is_due(
-    httpserver: HTTPServer, endpoint: WebhookEndpoint, django_capture_on_commit_callbacks: CaptureCallbacks
+    httpserver: HTTPServer,
+    endpoint: WebhookEndpoint,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
 ) -> None:
     httpserver.expect_request("/hook", method="POST").respond_with_data("ok")
     delivery = WebhookDeliveryFactory(endpoint=endpoint, attempts=1, next_attempt_at=FIXED_NOW)

@@ -23,7 +23,7 @@ def rollup_state() -> RollupState | None:
     return RollupState.objects.first()
 
 
-def _rows(model: type, rollup: RollupFilter) -> QuerySet:  # type: ignore[type-arg]
+def _rows(model: type, rollup: RollupFilter) -> QuerySet:
     rows = model.objects.filter(form=rollup.form).order_by()  # type: ignore[attr-defined]
     if rollup.day_from is not None:
         rows = rows.filter(day__gte=rollup.day_from)

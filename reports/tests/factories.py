@@ -11,12 +11,13 @@ from handoff.models import RoutingDecision, RoutingDestination, Team
 from leads.models import Lead, Stage, StageChange, Touch
 from leads.tests.factories import FIXED_NOW, LeadFactory
 from reports.models import Spend
+from tests.factories import ModelFactory
 
 CHANNEL_OF_MEDIUM = {"cpc": "paid_search", "paid_social": "paid_social", "email": "email", "podcast": "podcast",
                      "webinar": "webinar", "event": "event", "": "direct"}  # fmt: skip
 
 
-class TouchFactory(factory.django.DjangoModelFactory):
+class TouchFactory(ModelFactory[Touch]):
     class Meta:
         model = Touch
 
@@ -29,7 +30,7 @@ class TouchFactory(factory.django.DjangoModelFactory):
     is_meaningful = True
 
 
-class StageChangeFactory(factory.django.DjangoModelFactory):
+class StageChangeFactory(ModelFactory[StageChange]):
     class Meta:
         model = StageChange
 
@@ -39,7 +40,7 @@ class StageChangeFactory(factory.django.DjangoModelFactory):
     changed_at = FIXED_NOW
 
 
-class SpendFactory(factory.django.DjangoModelFactory):
+class SpendFactory(ModelFactory[Spend]):
     class Meta:
         model = Spend
 
@@ -97,7 +98,7 @@ def journey(
             first_touch_campaign=first.campaign,
             first_touch_channel=first.channel,
         )
-    previous = Stage.NEW
+    previous: str = Stage.NEW
     for to_stage, hours in moves:
         StageChangeFactory(
             lead=lead, from_stage=previous, to_stage=to_stage, changed_at=created_at + timedelta(hours=hours)

@@ -6,6 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -32,14 +33,14 @@ def csv_upload(text: str) -> SimpleUploadedFile:
 # --- Channel rules --------------------------------------------------------------------------------
 
 
-def test_marketer_sees_the_channel_rules_with_their_conditions(marketer: object) -> None:
+def test_marketer_sees_the_channel_rules_with_their_conditions(marketer: User) -> None:
     response = client_for(marketer).get(reverse("admin:leads_channelrule_changelist"))
 
     assert response.status_code == 200
     assert b"medium in cpc, ppc" in response.content
 
 
-def test_marketer_adds_a_rule_with_one_value_per_line(marketer: object) -> None:
+def test_marketer_adds_a_rule_with_one_value_per_line(marketer: User) -> None:
     client_for(marketer).post(
         reverse("admin:leads_channelrule_add"), rule_form(mediums="Radio\n spotify-ads , audio-ad")
     )
@@ -48,7 +49,7 @@ def test_marketer_adds_a_rule_with_one_value_per_line(marketer: object) -> None:
     assert (rule.channel, rule.mediums) == ("podcast", ["radio", "spotify-ads", "audio-ad"])
 
 
-def test_a_new_rule_classifies_the_next_touches(marketer: object) -> None:
+def test_a_new_rule_classifies_the_next_touches(marketer: User) -> None:
     client_for(marketer).post(reverse("admin:leads_channelrule_add"), rule_form(order="0", mediums="radio"))
 
     touch = attribution.record_touch(lead=LeadFactory(), fields={"source": "bbc", "medium": "radio"}, now=FIXED_NOW)
@@ -56,24 +57,25 @@ def test_a_new_rule_classifies_the_next_touches(marketer: object) -> None:
     assert touch.channel == "podcast"
 
 
-def test_a_rule_must_name_a_known_channel(marketer: object) -> None:
+def test_a_rule_must_name_a_known_channel(marketer: User) -> None:
     response = client_for(marketer).post(reverse("admin:leads_channelrule_add"), rule_form(channel="carrier-pigeon"))
 
     assert response.status_code == 200
     assert not ChannelRule.objects.filter(channel="carrier-pigeon").exists()
 
 
-def test_managers_may_read_but_not_change_channel_rules(manager: object) -> None:
+def test_managers_may_read_but_not_change_channel_rules(manager: User) -> None:
     rule = ChannelRule.objects.first()
     client = client_for(manager)
 
     assert client.get(reverse("admin:leads_channelrule_changelist")).status_code == 200
+    # The migrations seed the channel rules: first() is not None.
     response = client.post(reverse("admin:leads_channelrule_change", args=[rule.pk]), rule_form(channel="other"))  # type: ignore[union-attr]
 
     assert response.status_code == 403
 
 
-def test_trying_the_rules_shows_the_channel_of_a_touch(marketer: object) -> None:
+def test_trying_the_rules_shows_the_channel_of_a_touch(marketer: User) -> None:
     response = client_for(marketer).get(reverse("admin:leads_channelrule_try"), {"referrer": "https://www.bing.com/"})
 
     assert b"Channel: <strong>Organic search</strong>" in response.content
@@ -82,7 +84,7 @@ def test_trying_the_rules_shows_the_channel_of_a_touch(marketer: object) -> None
 # --- Spend ----------------------------------------------------------------------------------------
 
 
-def test_marketer_imports_spend_from_csv(marketer: object) -> None:
+def test_marketer_imports_spend_from_csv(marketer: User) -> None:
     text = "month,source,campaign,amount,currency\n2026-03,google,brand-search,4200.00,EUR\n2026-03,podcast,,1500,EUR\n"
 
     response = client_for(marketer).post(reverse("admin:reports_spend_import"), {"file": csv_upload(text)})
@@ -91,7 +93,7 @@ def test_marketer_imports_spend_from_csv(marketer: object) -> None:
     assert Spend.objects.count() == 2
 
 
-def test_a_spend_file_with_a_bad_line_lists_it_and_imports_nothing(marketer: object) -> None:
+def test_a_spend_file_with_a_bad_line_lists_it_and_imports_nothing(marketer: User) -> None:
     text = "month,source,campaign,amount\n2026-03,google,,4200\n2026-03,google,,lots\n"
 
     response = client_for(marketer).post(reverse("admin:reports_spend_import"), {"file": csv_upload(text)})
@@ -101,7 +103,7 @@ def test_a_spend_file_with_a_bad_line_lists_it_and_imports_nothing(marketer: obj
     assert not Spend.objects.exists()
 
 
-def test_a_spend_file_that_is_not_utf8_is_refused(marketer: object) -> None:
+def test_a_spend_file_that_is_not_utf8_is_refused(marketer: User) -> None:
     upload = SimpleUploadedFile("spend.csv", "month,source,amount\n2026-03,café,1\n".encode("utf-16"))
 
     response = client_for(marketer).post(reverse("admin:reports_spend_import"), {"file": upload})
@@ -110,13 +112,13 @@ def test_a_spend_file_that_is_not_utf8_is_refused(marketer: object) -> None:
     assert not Spend.objects.exists()
 
 
-def test_managers_cannot_import_spend(manager: object) -> None:
+def test_managers_cannot_import_spend(manager: User) -> None:
     response = client_for(manager).get(reverse("admin:reports_spend_import"))
 
     assert response.status_code == 403
 
 
-def test_spend_entered_in_admin_must_be_for_the_first_of_a_month(marketer: object) -> None:
+def test_spend_entered_in_admin_must_be_for_the_first_of_a_month(marketer: User) -> None:
     response = client_for(marketer).post(
         reverse("admin:reports_spend_add"),
         {"source": "google", "campaign": "", "month": "2026-03-15", "amount": "10", "currency": "EUR"},
@@ -127,7 +129,7 @@ def test_spend_entered_in_admin_must_be_for_the_first_of_a_month(marketer: objec
     assert not Spend.objects.filter(month=date(2026, 3, 15)).exists()
 
 
-def test_spend_entered_in_admin_is_saved(marketer: object) -> None:
+def test_spend_entered_in_admin_is_saved(marketer: User) -> None:
     client_for(marketer).post(
         reverse("admin:reports_spend_add"),
         {"source": "google", "campaign": "", "month": "2026-03-01", "amount": "10.50", "currency": "EUR"},
@@ -142,12 +144,12 @@ MANAGED = "mid-market"
 
 
 @pytest.fixture(autouse=True)
-def _manager_runs_a_team(manager: object) -> None:
+def _manager_runs_a_team(manager: User) -> None:
     """Managers correct their own teams' leads: the ``manager`` runs the team these leads are routed to."""
-    TeamFactory(slug=MANAGED).managers.add(manager)  # type: ignore[attr-defined]
+    TeamFactory(slug=MANAGED).managers.add(manager)
 
 
-def test_manager_corrects_a_first_touch_in_admin(manager: object) -> None:
+def test_manager_corrects_a_first_touch_in_admin(manager: User) -> None:
     lead = journey(Step("cpc", source="google"), Step("podcast", 24, source="b2b-growth-podcast"), routing_team=MANAGED)
     podcast = lead.touches.get(medium="podcast")
 
@@ -161,7 +163,7 @@ def test_manager_corrects_a_first_touch_in_admin(manager: object) -> None:
     assert (record.lead, record.corrected_by, record.channel) == (lead, manager, "podcast")
 
 
-def test_manager_enters_a_touch_no_tracking_saw(manager: object) -> None:
+def test_manager_enters_a_touch_no_tracking_saw(manager: User) -> None:
     lead = journey(Step("cpc", source="google"), routing_team=MANAGED)
 
     client_for(manager).post(
@@ -173,7 +175,7 @@ def test_manager_enters_a_touch_no_tracking_saw(manager: object) -> None:
     assert (lead.first_touch_channel, lead.first_touch_source) == ("podcast", "b2b-growth-podcast")
 
 
-def test_the_correction_form_needs_a_touch_or_a_channel(manager: object) -> None:
+def test_the_correction_form_needs_a_touch_or_a_channel(manager: User) -> None:
     lead = journey(Step("cpc", source="google"), routing_team=MANAGED)
 
     response = client_for(manager).post(
@@ -185,14 +187,14 @@ def test_the_correction_form_needs_a_touch_or_a_channel(manager: object) -> None
     assert not FirstTouchCorrection.objects.exists()
 
 
-def test_the_correction_page_asks_for_the_lead_first(manager: object) -> None:
+def test_the_correction_page_asks_for_the_lead_first(manager: User) -> None:
     response = client_for(manager).get(reverse("admin:reports_firsttouchcorrection_add"), {"lead": "nobody@x.example"})
 
     assert response.status_code == 200
     assert b"No lead has the id or email" in response.content
 
 
-def test_a_manager_cannot_correct_another_teams_lead(manager: object) -> None:
+def test_a_manager_cannot_correct_another_teams_lead(manager: User) -> None:
     lead = journey(Step("cpc", source="google"), routing_team="enterprise")
 
     response = client_for(manager).post(
@@ -204,7 +206,7 @@ def test_a_manager_cannot_correct_another_teams_lead(manager: object) -> None:
     assert not FirstTouchCorrection.objects.exists()
 
 
-def test_a_manager_lists_only_the_corrections_of_their_teams_leads(manager: object) -> None:
+def test_a_manager_lists_only_the_corrections_of_their_teams_leads(manager: User) -> None:
     ours = journey(Step("cpc", source="google"), routing_team=MANAGED, email="ours@acme.example")
     theirs = journey(Step("cpc", source="google"), routing_team="enterprise", email="theirs@acme.example")
     for lead in (ours, theirs):
@@ -217,7 +219,7 @@ def test_a_manager_lists_only_the_corrections_of_their_teams_leads(manager: obje
     assert list(response.context["cl"].result_list.values_list("lead", flat=True)) == [ours.pk]
 
 
-def test_marketers_cannot_correct_a_first_touch(marketer: object) -> None:
+def test_marketers_cannot_correct_a_first_touch(marketer: User) -> None:
     lead = journey(Step("cpc", source="google"))
 
     response = client_for(marketer).get(f"{reverse('admin:reports_firsttouchcorrection_add')}?lead={lead.pk}")
@@ -225,7 +227,7 @@ def test_marketers_cannot_correct_a_first_touch(marketer: object) -> None:
     assert response.status_code == 403
 
 
-def test_corrections_can_be_read_but_never_deleted(manager: object) -> None:
+def test_corrections_can_be_read_but_never_deleted(manager: User) -> None:
     lead = journey(Step("cpc", source="google"), Step("podcast", 24), routing_team=MANAGED)
     client = client_for(manager)
     client.post(
@@ -238,7 +240,7 @@ def test_corrections_can_be_read_but_never_deleted(manager: object) -> None:
     assert client.post(reverse("admin:reports_firsttouchcorrection_delete", args=[record.pk])).status_code == 403
 
 
-def test_a_correction_with_a_utc_offset_the_database_cannot_store_is_a_form_error(manager: object) -> None:
+def test_a_correction_with_a_utc_offset_the_database_cannot_store_is_a_form_error(manager: User) -> None:
     lead = journey(Step("cpc", source="google"), routing_team=MANAGED)
 
     response = client_for(manager).post(

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
 from django.test import Client
 
+from integrations.models import ApiKey
 from integrations.tests.factories import ApiKeyFactory, api_headers
 from leads.models import Lead, Stage
 from leads.tests.factories import LeadFactory
@@ -24,7 +26,7 @@ def leads() -> None:
     routed_to(LeadFactory(stage=Stage.SQL, first_touch_channel="organic_search"), "berlin")
 
 
-def get(path: str, key: object, **params: object) -> Any:
+def get(path: str, key: ApiKey, **params: str) -> Any:
     return Client().get(path, params, headers=api_headers(key))
 
 
@@ -32,19 +34,19 @@ def rows(table: Table) -> list[dict[str, Any]]:
     return [dict(zip([column.key for column in table.columns], row, strict=True)) for row in table.rows]
 
 
-def test_the_funnel_equals_the_reports_page(leads: None, manager: object) -> None:
+def test_the_funnel_equals_the_reports_page(leads: None, manager: User) -> None:
     response = get("/api/reports/funnel/", ApiKeyFactory(user=manager, scope="read"))
 
     assert (response.status_code, response.json()["rows"]) == (200, rows(Report(scope()).funnel()))
 
 
-def test_the_funnel_counts_leads_mqls_and_sqls(leads: None, manager: object) -> None:
+def test_the_funnel_counts_leads_mqls_and_sqls(leads: None, manager: User) -> None:
     body = get("/api/reports/funnel/", ApiKeyFactory(user=manager, scope="read")).json()
 
     assert [(row["stage"], row["leads"]) for row in body["rows"]] == [("Lead", 3), ("MQL", 2), ("SQL", 1)]
 
 
-def test_the_attribution_equals_the_reports_page(leads: None, marketer: object) -> None:
+def test_the_attribution_equals_the_reports_page(leads: None, marketer: User) -> None:
     response = get("/api/reports/attribution/", ApiKeyFactory(user=marketer, scope="read"))
 
     assert (response.status_code, response.json()["rows"]) == (200, rows(Report(scope()).attribution()))
@@ -73,5 +75,5 @@ def test_a_capture_key_may_not_read_reports(leads: None) -> None:
 
 
 @pytest.mark.parametrize("path", ["/api/reports/funnel/", "/api/reports/attribution/"])
-def test_a_rep_may_not_read_reports(rep: object, path: str) -> None:
+def test_a_rep_may_not_read_reports(rep: User, path: str) -> None:
     assert get(path, ApiKeyFactory(user=rep, scope="read")).status_code == 403

@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import User
 
 from leads.models import Lead, Stage
 from leads.tests.factories import LeadFactory
@@ -133,10 +134,10 @@ def test_every_model_hands_out_one_credit_per_lead_mql_and_sql(journeys: None) -
             assert sum(credits(measure, model).values()) == pytest.approx(expected, abs=1e-3), (measure, model)
 
 
-def test_a_corrected_first_touch_leads_the_path(manager: object) -> None:
+def test_a_corrected_first_touch_leads_the_path(manager: User) -> None:
     lead = journey(Step("webinar"), Step("email", 24), Step("cpc", 48))
     later = lead.touches.get(medium="cpc")
-    services.correct_first_touch(lead=lead, touch=later, by=manager, reason="Came from the ad", now=FIXED_NOW)  # type: ignore[arg-type]
+    services.correct_first_touch(lead=lead, touch=later, by=manager, reason="Came from the ad", now=FIXED_NOW)
 
     # The path is now paid search (first), webinar, email (last).
     assert credits("leads", "first") == {"paid_search": 1}

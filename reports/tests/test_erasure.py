@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import User
 
 from leads.models import Lead
 from reports import services
@@ -20,18 +21,19 @@ LATER = FIXED_NOW + timedelta(days=3)
 
 
 @pytest.fixture
-def corrected(manager: object) -> Lead:
+def corrected(manager: User) -> Lead:
     """A lead a manager credited to the podcast, with a reason that names the person."""
     lead = journey(Step("cpc", source="google"), Step("podcast", 24, source="b2b-growth-podcast"))
     podcast = lead.touches.get(medium="podcast")
-    services.correct_first_touch(lead=lead, touch=podcast, by=manager, reason="Ada said so on the call", now=LATER)  # type: ignore[arg-type]
+    services.correct_first_touch(lead=lead, touch=podcast, by=manager, reason="Ada said so on the call", now=LATER)
     return lead
 
 
 def test_export_holds_the_first_touch_corrections_and_their_reasons(corrected: Lead) -> None:
     data = services.lead_personal_data(lead=corrected)
 
-    [correction] = data["reports"]["first_touch_corrections"]
+    # lead_personal_data is typed dict[str, object] (JSON for the export); here we read its known shape.
+    [correction] = data["reports"]["first_touch_corrections"]  # type: ignore[index]
     assert (correction["reason"], correction["source"]) == ("Ada said so on the call", "b2b-growth-podcast")
 
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.contrib.auth.models import User
 from django.urls import reverse
 
 from leads.tests.factories import FIXED_NOW
@@ -21,7 +22,7 @@ def _clock() -> Iterator[None]:
         yield
 
 
-def test_a_reversed_date_range_is_a_form_error(manager: object) -> None:
+def test_a_reversed_date_range_is_a_form_error(manager: User) -> None:
     response = client_for(manager).get(
         reverse("reports:index"), {"created_after": "2026-03-01", "created_before": "2026-02-01"}
     )
@@ -30,14 +31,14 @@ def test_a_reversed_date_range_is_a_form_error(manager: object) -> None:
     assert "The start date is after the end date" in response.content.decode()
 
 
-def test_an_unknown_form_is_a_form_error(manager: object) -> None:
+def test_an_unknown_form_is_a_form_error(manager: User) -> None:
     response = client_for(manager).get(reverse("reports:index"), {"form": "no-such-form"})
 
     assert response.status_code == 400
     assert "form" in response.context["filters"].form.errors
 
 
-def test_a_forward_date_range_is_no_error(manager: object) -> None:
+def test_a_forward_date_range_is_no_error(manager: User) -> None:
     response = client_for(manager).get(
         reverse("reports:index"), {"created_after": "2026-02-01", "created_before": "2026-03-01"}
     )
@@ -45,13 +46,13 @@ def test_a_forward_date_range_is_no_error(manager: object) -> None:
     assert response.status_code == 200
 
 
-def test_the_spend_list_offers_the_csv_import(marketer: object) -> None:
+def test_the_spend_list_offers_the_csv_import(marketer: User) -> None:
     response = client_for(marketer).get(reverse("admin:reports_spend_changelist"))
 
     assert reverse("admin:reports_spend_import") in response.content.decode()
 
 
-def test_the_spend_list_offers_no_import_to_who_cannot_add_spend(manager: object) -> None:
+def test_the_spend_list_offers_no_import_to_who_cannot_add_spend(manager: User) -> None:
     response = client_for(manager).get(reverse("admin:reports_spend_changelist"))
 
     assert reverse("admin:reports_spend_import") not in response.content.decode()

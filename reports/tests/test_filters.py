@@ -37,6 +37,7 @@ def test_the_date_range_includes_both_days() -> None:
 def test_the_date_range_reaches_the_other_reports() -> None:
     scope = filtered("created_after=2026-03-01&created_before=2026-03-31").scope(period="week", volume_by="channel")
 
+    # created_to is None only for an open-ended range; this one has an end.
     assert (scope.created_from, scope.created_to.date(), scope.is_filtered) == (  # type: ignore[union-attr]
         datetime(2026, 3, 1, tzinfo=UTC),
         datetime(2026, 3, 31).date(),

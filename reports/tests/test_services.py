@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from leads import attribution
@@ -25,10 +26,10 @@ def lead(db: None) -> Lead:
     return journey(Step("cpc", source="google", campaign="brand"), Step("podcast", 24, source="b2b-growth-podcast"))
 
 
-def test_a_manager_credits_the_lead_to_another_of_its_touches(lead: Lead, manager: object) -> None:
+def test_a_manager_credits_the_lead_to_another_of_its_touches(lead: Lead, manager: User) -> None:
     podcast = lead.touches.get(medium="podcast")
 
-    services.correct_first_touch(lead=lead, touch=podcast, by=manager, reason="Said so on the call", now=LATER)  # type: ignore[arg-type]
+    services.correct_first_touch(lead=lead, touch=podcast, by=manager, reason="Said so on the call", now=LATER)
 
     lead.refresh_from_db()
     assert (lead.first_touch, lead.first_touch_channel, lead.first_touch_source) == (
@@ -38,10 +39,10 @@ def test_a_manager_credits_the_lead_to_another_of_its_touches(lead: Lead, manage
     )
 
 
-def test_a_correction_records_who_when_why_and_what_it_was(lead: Lead, manager: object) -> None:
+def test_a_correction_records_who_when_why_and_what_it_was(lead: Lead, manager: User) -> None:
     paid, podcast = lead.touches.order_by("occurred_at")
 
-    services.correct_first_touch(lead=lead, touch=podcast, by=manager, reason="Said so on the call", now=LATER)  # type: ignore[arg-type]
+    services.correct_first_touch(lead=lead, touch=podcast, by=manager, reason="Said so on the call", now=LATER)
 
     record = FirstTouchCorrection.objects.get()
     assert (record.lead, record.corrected_by, record.corrected_at, record.reason) == (
@@ -64,12 +65,12 @@ def test_a_correction_records_who_when_why_and_what_it_was(lead: Lead, manager: 
     )
 
 
-def test_an_offline_touch_is_added_to_the_lead_and_credited(lead: Lead, manager: object) -> None:
+def test_an_offline_touch_is_added_to_the_lead_and_credited(lead: Lead, manager: User) -> None:
     offline = services.OfflineTouch(channel="event", occurred_at=FIXED_NOW - timedelta(days=30), source="saastr-2026")
 
     correction = services.correct_first_touch(
         lead=lead, offline=offline, by=manager, reason="Met at the booth", now=LATER
-    )  # type: ignore[arg-type]
+    )
 
     lead.refresh_from_db()
     added = Touch.objects.get(lead=lead, source="saastr-2026")
@@ -77,9 +78,9 @@ def test_an_offline_touch_is_added_to_the_lead_and_credited(lead: Lead, manager:
     assert (lead.first_touch, correction.touch) == (added, added)
 
 
-def test_later_touches_never_undo_a_correction(lead: Lead, manager: object) -> None:
+def test_later_touches_never_undo_a_correction(lead: Lead, manager: User) -> None:
     podcast = lead.touches.get(medium="podcast")
-    services.correct_first_touch(lead=lead, touch=podcast, by=manager, reason="Said so", now=LATER)  # type: ignore[arg-type]
+    services.correct_first_touch(lead=lead, touch=podcast, by=manager, reason="Said so", now=LATER)
 
     attribution.record_touch(lead=lead, fields={"source": "linkedin", "medium": "paid_social"}, now=LATER)
 
@@ -100,16 +101,16 @@ def test_only_managers_may_correct(lead: Lead, who: str, request: pytest.Fixture
     assert not FirstTouchCorrection.objects.exists()
 
 
-def test_a_correction_needs_a_reason(lead: Lead, manager: object) -> None:
+def test_a_correction_needs_a_reason(lead: Lead, manager: User) -> None:
     with pytest.raises(ValidationError):
-        services.correct_first_touch(lead=lead, touch=lead.touches.last(), by=manager, reason="  ", now=LATER)  # type: ignore[arg-type]
+        services.correct_first_touch(lead=lead, touch=lead.touches.last(), by=manager, reason="  ", now=LATER)
 
 
-def test_a_touch_of_another_lead_is_refused(lead: Lead, manager: object) -> None:
+def test_a_touch_of_another_lead_is_refused(lead: Lead, manager: User) -> None:
     stranger = TouchFactory()
 
     with pytest.raises(ValidationError):
-        services.correct_first_touch(lead=lead, touch=stranger, by=manager, reason="Mix-up", now=LATER)  # type: ignore[arg-type]
+        services.correct_first_touch(lead=lead, touch=stranger, by=manager, reason="Mix-up", now=LATER)
 
 
 def test_import_creates_spend_rows() -> None:

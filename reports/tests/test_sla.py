@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import User
 
-from handoff.models import Assignment, BreachAction, SLARecord
+from handoff.models import Assignment, BreachAction, SLARecord, Team
 from handoff.tests.factories import RepFactory, TeamFactory
 from leads.models import Lead, Stage
 from leads.tests.factories import FIXED_NOW
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.django_db
 DUE = FIXED_NOW + timedelta(hours=4)
 
 
-def clock(*, rep: object, team: object, lead: Lead, turn: int, **outcome: object) -> SLARecord:
+def clock(*, rep: User, team: Team, lead: Lead, turn: int, **outcome: object) -> SLARecord:
     assignment = Assignment.objects.create(
         lead=lead, rep=rep, team=team, turn=turn, assigned_at=FIXED_NOW, sla_due_at=DUE
     )

@@ -6,7 +6,9 @@ from datetime import time, timedelta
 from pathlib import Path
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.utils import timezone
+from playwright.sync_api import Page
 
 from handoff import services
 from handoff.models import Assignment, Team
@@ -30,7 +32,7 @@ def demo_team() -> tuple[dict[str, Any], Team]:
     return users, team
 
 
-def assign_leads(team: Team, rep: object, count: int, **lead_fields: Any) -> list[Assignment]:
+def assign_leads(team: Team, rep: User, count: int, **lead_fields: Any) -> list[Assignment]:
     """``count`` MQLs assigned to ``rep``, one minute apart, alternating sources and campaigns."""
     now = timezone.now()
     made = []
@@ -46,7 +48,7 @@ def assign_leads(team: Team, rep: object, count: int, **lead_fields: Any) -> lis
     return made
 
 
-def sign_in(page: Any, base_url: str, username: str, next_path: str = "/") -> None:
+def sign_in(page: Page, base_url: str, username: str, next_path: str = "/") -> None:
     page.goto(f"{base_url}/accounts/login/?next={next_path}")
     page.fill("#id_username", username)
     page.fill("#id_password", "demo")
@@ -55,7 +57,7 @@ def sign_in(page: Any, base_url: str, username: str, next_path: str = "/") -> No
     page.wait_for_load_state("load")
 
 
-def serious_violations(page: Any) -> list[str]:
+def serious_violations(page: Page) -> list[str]:
     """axe-core's serious and critical violations on the page as it is now, one line each."""
     page.evaluate(AXE.read_text())  # evaluated, not a <script>: the CSP allows no inline script
     results = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
@@ -67,6 +69,6 @@ def serious_violations(page: Any) -> list[str]:
     ]
 
 
-def horizontal_overflow(page: Any) -> int:
+def horizontal_overflow(page: Page) -> int:
     """How many CSS pixels the page is wider than the viewport (0: no sideways scrolling)."""
     return int(page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth"))

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from django.test import override_settings
 from django.utils import timezone
+from playwright.sync_api import Page
+from pytest_django.live_server_helper import LiveServer
 
 from leads import spam
 from leads.models import FieldKind
@@ -22,7 +23,7 @@ CONSENT = "Yes, Acme may email me about its products. I can withdraw this at any
 
 
 def test_the_inbox_lead_page_and_team_queue_have_no_serious_violations(
-    live_server: Any, page: Any, artifacts: Path
+    live_server: LiveServer, page: Page, artifacts: Path
 ) -> None:
     users, team = demo_team()
     made = assign_leads(team, users["rep1"], 4)
@@ -39,7 +40,7 @@ def test_the_inbox_lead_page_and_team_queue_have_no_serious_violations(
     assert found == {"inbox": [], "lead page": [], "team queue": [], "unassigned queue": []}
 
 
-def test_the_reports_page_has_no_serious_violations(live_server: Any, page: Any) -> None:
+def test_the_reports_page_has_no_serious_violations(live_server: LiveServer, page: Page) -> None:
     from leads import demo
     from reports.demo import load_demo_reports
 
@@ -54,7 +55,7 @@ def test_the_reports_page_has_no_serious_violations(live_server: Any, page: Any)
 
 
 def test_the_public_form_and_its_thank_you_page_have_no_serious_violations(
-    live_server: Any, page: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    live_server: LiveServer, page: Page, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(spam, "MIN_FILL_DURATION", timedelta(0))  # no need to wait out the time trap
     form = CaptureFormFactory(slug="state-of-b2b", name="State of B2B", headline="The State of B2B 2026", asset_url="")

@@ -10,6 +10,8 @@ import pytest
 from auditlog.context import set_actor
 from django.contrib.auth.models import User
 from django.utils import timezone
+from playwright.sync_api import Page
+from pytest_django.live_server_helper import LiveServer
 
 from leads import demo
 from leads.models import Stage, SubmissionStatus
@@ -20,16 +22,16 @@ from scoring.tests.factories import ScoringModelFactory, ScoringRuleFactory
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def sign_in_to_admin(page: object, base_url: str, next_url: str) -> None:
-    page.goto(f"{base_url}/admin/login/?next={next_url}")  # type: ignore[attr-defined]
-    page.fill("#id_username", "marketer")  # type: ignore[attr-defined]
-    page.fill("#id_password", "demo")  # type: ignore[attr-defined]
-    page.click("input[type=submit]")  # type: ignore[attr-defined]
-    page.wait_for_load_state("networkidle")  # type: ignore[attr-defined]
+def sign_in_to_admin(page: Page, base_url: str, next_url: str) -> None:
+    page.goto(f"{base_url}/admin/login/?next={next_url}")
+    page.fill("#id_username", "marketer")
+    page.fill("#id_password", "demo")
+    page.click("input[type=submit]")
+    page.wait_for_load_state("networkidle")
 
 
-def overflow(page: object) -> int:
-    return page.evaluate("document.documentElement.scrollWidth - window.innerWidth")  # type: ignore[attr-defined,no-any-return]
+def overflow(page: Page) -> int:
+    return page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
 
 
 def rule_with_strong_data() -> ScoringRule:
@@ -45,30 +47,30 @@ def rule_with_strong_data() -> ScoringRule:
     return rule
 
 
-def test_rule_effectiveness_suggests_and_previews(live_server: object, page: object, artifacts: Path) -> None:
+def test_rule_effectiveness_suggests_and_previews(live_server: LiveServer, page: Page, artifacts: Path) -> None:
     demo.ensure_demo_users(password="demo")
     rule_with_strong_data()
-    sign_in_to_admin(page, live_server.url, "/admin/")  # type: ignore[attr-defined]
+    sign_in_to_admin(page, live_server.url, "/admin/")
 
-    page.click("text=Scoring rule effectiveness")  # type: ignore[attr-defined]
-    page.fill("#id_start", "2026-01-01")  # type: ignore[attr-defined]
-    page.fill("#id_end", "2026-12-31")  # type: ignore[attr-defined]
-    page.click("input[value=Show]")  # type: ignore[attr-defined]
-    page.wait_for_load_state("networkidle")  # type: ignore[attr-defined]
-    suggestion = page.locator("#rule-effectiveness tbody tr").first.locator("[data-col=suggested] strong")  # type: ignore[attr-defined]
+    page.click("text=Scoring rule effectiveness")
+    page.fill("#id_start", "2026-01-01")
+    page.fill("#id_end", "2026-12-31")
+    page.click("input[value=Show]")
+    page.wait_for_load_state("networkidle")
+    suggestion = page.locator("#rule-effectiveness tbody tr").first.locator("[data-col=suggested] strong")
     assert suggestion.inner_text() == "30"  # SQL lift 3: doubled at most
-    page.screenshot(path=str(artifacts / "rule-effectiveness-1280.png"), full_page=True)  # type: ignore[attr-defined]
+    page.screenshot(path=str(artifacts / "rule-effectiveness-1280.png"), full_page=True)
     assert overflow(page) == 0
 
-    page.click("input[value=Preview]")  # type: ignore[attr-defined]
-    page.wait_for_load_state("networkidle")  # type: ignore[attr-defined]
+    page.click("input[value=Preview]")
+    page.wait_for_load_state("networkidle")
 
-    assert page.locator("#preview").inner_text() == "Preview: “ICP industry” at 30 points"  # type: ignore[attr-defined]
-    assert page.locator("[data-what-if=entering_mql]").is_visible()  # type: ignore[attr-defined]
-    page.screenshot(path=str(artifacts / "rule-effectiveness-preview-1280.png"), full_page=True)  # type: ignore[attr-defined]
+    assert page.locator("#preview").inner_text() == "Preview: “ICP industry” at 30 points"
+    assert page.locator("[data-what-if=entering_mql]").is_visible()
+    page.screenshot(path=str(artifacts / "rule-effectiveness-preview-1280.png"), full_page=True)
 
 
-def test_history_and_audit_list_show_old_and_new_values(live_server: object, page: object, artifacts: Path) -> None:
+def test_history_and_audit_list_show_old_and_new_values(live_server: LiveServer, page: Page, artifacts: Path) -> None:
     demo.ensure_demo_users(password="demo")
     marketer = User.objects.get(username="marketer")
     rule = ScoringRuleFactory(scoring_model=ScoringModelFactory(), name="ICP industry", points=10)
@@ -76,43 +78,43 @@ def test_history_and_audit_list_show_old_and_new_values(live_server: object, pag
         rule.points = 25
         rule.name = "ICP industry (software, fintech)"
         rule.save()
-    sign_in_to_admin(page, live_server.url, f"/admin/scoring/scoringrule/{rule.pk}/history/")  # type: ignore[attr-defined]
+    sign_in_to_admin(page, live_server.url, f"/admin/scoring/scoringrule/{rule.pk}/history/")
 
-    history = page.locator("#audit-history").inner_text()  # type: ignore[attr-defined]
-    page.screenshot(path=str(artifacts / "audit-history-1280.png"), full_page=True)  # type: ignore[attr-defined]
+    history = page.locator("#audit-history").inner_text()
+    page.screenshot(path=str(artifacts / "audit-history-1280.png"), full_page=True)
     assert "10" in history and "25" in history and "marketer" in history
     assert overflow(page) == 0
 
-    page.click("text=Search the whole audit log")  # type: ignore[attr-defined]
-    page.fill("#searchbar", "software, fintech")  # type: ignore[attr-defined]
-    page.press("#searchbar", "Enter")  # type: ignore[attr-defined]
-    page.wait_for_load_state("networkidle")  # type: ignore[attr-defined]
+    page.click("text=Search the whole audit log")
+    page.fill("#searchbar", "software, fintech")
+    page.press("#searchbar", "Enter")
+    page.wait_for_load_state("networkidle")
 
-    rows = page.locator("#result_list tbody tr")  # type: ignore[attr-defined]
+    rows = page.locator("#result_list tbody tr")
     assert rows.count() == 1
     assert "ICP industry → ICP industry (software, fintech)" in rows.first.inner_text()
-    page.screenshot(path=str(artifacts / "audit-list-1280.png"), full_page=True)  # type: ignore[attr-defined]
+    page.screenshot(path=str(artifacts / "audit-list-1280.png"), full_page=True)
     assert overflow(page) == 0
 
 
-def test_retention_policy_dry_run_then_switched_on(live_server: object, page: object, artifacts: Path) -> None:
+def test_retention_policy_dry_run_then_switched_on(live_server: LiveServer, page: Page, artifacts: Path) -> None:
     demo.ensure_demo_users(password="demo")
     for _ in range(3):
         SubmissionFactory(status=SubmissionStatus.SPAM, submitted_at=timezone.now() - timedelta(days=45))
-    sign_in_to_admin(page, live_server.url, "/admin/integrations/retentionpolicy/add/")  # type: ignore[attr-defined]
-    page.fill("#id_name", "Spam after 30 days")  # type: ignore[attr-defined]
-    page.select_option("#id_kind", "spam_submissions")  # type: ignore[attr-defined]
-    page.fill("#id_age_days", "30")  # type: ignore[attr-defined]
-    page.check("#id_is_active")  # type: ignore[attr-defined]
-    page.click("input[name=_save]")  # type: ignore[attr-defined]
-    assert "run “Dry run: count what is due” on it first" in page.locator(".errorlist").first.inner_text()  # type: ignore[attr-defined]
-    page.uncheck("#id_is_active")  # type: ignore[attr-defined]
-    page.click("input[name=_save]")  # type: ignore[attr-defined]
+    sign_in_to_admin(page, live_server.url, "/admin/integrations/retentionpolicy/add/")
+    page.fill("#id_name", "Spam after 30 days")
+    page.select_option("#id_kind", "spam_submissions")
+    page.fill("#id_age_days", "30")
+    page.check("#id_is_active")
+    page.click("input[name=_save]")
+    assert "run “Dry run: count what is due” on it first" in page.locator(".errorlist").first.inner_text()
+    page.uncheck("#id_is_active")
+    page.click("input[name=_save]")
 
-    page.check("#result_list tbody input[type=checkbox]")  # type: ignore[attr-defined]
-    page.select_option("select[name=action]", "dry_run")  # type: ignore[attr-defined]
-    page.click("button[name=index]")  # type: ignore[attr-defined]
-    page.wait_for_load_state("networkidle")  # type: ignore[attr-defined]
+    page.check("#result_list tbody input[type=checkbox]")
+    page.select_option("select[name=action]", "dry_run")
+    page.click("button[name=index]")
+    page.wait_for_load_state("networkidle")
 
-    assert "Spam after 30 days: 3 record(s)" in page.locator(".messagelist").inner_text()  # type: ignore[attr-defined]
-    page.screenshot(path=str(artifacts / "retention-dry-run-1280.png"), full_page=True)  # type: ignore[attr-defined]
+    assert "Spam after 30 days: 3 record(s)" in page.locator(".messagelist").inner_text()
+    page.screenshot(path=str(artifacts / "retention-dry-run-1280.png"), full_page=True)

@@ -4,10 +4,11 @@ the timeline, and phones at 390 px."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import Browser, Page
+from pytest_django.live_server_helper import LiveServer
 
 from handoff import services
 from handoff.models import Assignment, AssignmentOutcome, SavedView
@@ -17,11 +18,11 @@ from tests.browser.daily_work import assign_leads, demo_team, horizontal_overflo
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def row_ids(page: Any) -> list[int]:
+def row_ids(page: Page) -> list[int]:
     return [int(pk) for pk in page.locator("tr[data-row]").evaluate_all("rows => rows.map(r => r.dataset.leadId)")]
 
 
-def test_rep_sorts_filters_and_saves_a_view_they_reuse(live_server: Any, page: Any, artifacts: Path) -> None:
+def test_rep_sorts_filters_and_saves_a_view_they_reuse(live_server: LiveServer, page: Page, artifacts: Path) -> None:
     users, team = demo_team()
     made = assign_leads(team, users["rep1"], 6)
     sign_in(page, live_server.url, "rep1", "/inbox/")
@@ -50,7 +51,7 @@ def test_rep_sorts_filters_and_saves_a_view_they_reuse(live_server: Any, page: A
     assert SavedView.objects.get(owner=users["rep1"]).name == "Spring webinar"
 
 
-def test_a_search_with_no_match_says_so_not_that_the_inbox_is_empty(live_server: Any, page: Any) -> None:
+def test_a_search_with_no_match_says_so_not_that_the_inbox_is_empty(live_server: LiveServer, page: Page) -> None:
     users, team = demo_team()
     assign_leads(team, users["rep1"], 2)
     sign_in(page, live_server.url, "rep1", "/inbox/")
@@ -63,7 +64,9 @@ def test_a_search_with_no_match_says_so_not_that_the_inbox_is_empty(live_server:
     assert "Nothing matches these filters." in page.inner_text("[data-testid=inbox-empty]")
 
 
-def test_rep_bulk_accepts_ticked_leads_after_a_confirmation(live_server: Any, page: Any, artifacts: Path) -> None:
+def test_rep_bulk_accepts_ticked_leads_after_a_confirmation(
+    live_server: LiveServer, page: Page, artifacts: Path
+) -> None:
     users, team = demo_team()
     made = assign_leads(team, users["rep1"], 3)
     sign_in(page, live_server.url, "rep1", "/inbox/")
@@ -83,7 +86,7 @@ def test_rep_bulk_accepts_ticked_leads_after_a_confirmation(live_server: Any, pa
     assert set(Assignment.objects.filter(pk__in=[a.pk for a in made]).values_list("state", flat=True)) == {"accepted"}
 
 
-def test_keyboard_moves_through_the_inbox_and_opens_and_accepts_a_lead(live_server: Any, page: Any) -> None:
+def test_keyboard_moves_through_the_inbox_and_opens_and_accepts_a_lead(live_server: LiveServer, page: Page) -> None:
     users, team = demo_team()
     made = assign_leads(team, users["rep1"], 3)
     sign_in(page, live_server.url, "rep1", "/inbox/")
@@ -117,7 +120,7 @@ def test_keyboard_moves_through_the_inbox_and_opens_and_accepts_a_lead(live_serv
     assert accepted.state == "accepted" and {a.lead_id for a in made} == set(ids)
 
 
-def test_a_new_assignment_appears_without_reload_with_a_count_in_the_title(live_server: Any, page: Any) -> None:
+def test_a_new_assignment_appears_without_reload_with_a_count_in_the_title(live_server: LiveServer, page: Page) -> None:
     users, team = demo_team()
     assign_leads(team, users["rep1"], 1)
     page.add_init_script("window.localStorage.setItem('inbox-poll-ms', '500')")
@@ -135,7 +138,7 @@ def test_a_new_assignment_appears_without_reload_with_a_count_in_the_title(live_
 
 
 def test_the_lead_page_shows_one_timeline_newest_first_in_the_viewers_zone(
-    live_server: Any, page: Any, artifacts: Path
+    live_server: LiveServer, page: Page, artifacts: Path
 ) -> None:
     users, team = demo_team()
     (assignment,) = assign_leads(team, users["rep1"], 1)
@@ -160,7 +163,7 @@ def test_the_lead_page_shows_one_timeline_newest_first_in_the_viewers_zone(
     assert page.locator("text=Handoff history").count() == 0
 
 
-def test_a_rep_sets_a_follow_up_that_shows_in_the_inbox(live_server: Any, page: Any) -> None:
+def test_a_rep_sets_a_follow_up_that_shows_in_the_inbox(live_server: LiveServer, page: Page) -> None:
     users, team = demo_team()
     (assignment,) = assign_leads(team, users["rep1"], 1)
     sign_in(page, live_server.url, "rep1", f"/inbox/lead/{assignment.lead_id}/")
@@ -173,7 +176,9 @@ def test_a_rep_sets_a_follow_up_that_shows_in_the_inbox(live_server: Any, page: 
     assert "Send the pricing deck" in page.inner_text("[data-testid=follow-ups]")
 
 
-def test_manager_selects_all_and_bulk_rejects_from_the_team_queue(live_server: Any, page: Any, artifacts: Path) -> None:
+def test_manager_selects_all_and_bulk_rejects_from_the_team_queue(
+    live_server: LiveServer, page: Page, artifacts: Path
+) -> None:
     users, team = demo_team()
     made = assign_leads(team, users["rep1"], 3)
     sign_in(page, live_server.url, "manager", "/inbox/team/?show=open")
@@ -195,7 +200,9 @@ def test_manager_selects_all_and_bulk_rejects_from_the_team_queue(live_server: A
 
 
 @pytest.mark.parametrize("width", [390])
-def test_inbox_and_lead_page_fit_a_phone(live_server: Any, chromium: Any, artifacts: Path, width: int) -> None:
+def test_inbox_and_lead_page_fit_a_phone(
+    live_server: LiveServer, chromium: Browser, artifacts: Path, width: int
+) -> None:
     users, team = demo_team()
     assign_leads(team, users["rep1"], 3)
     email = "a.very.long.address.for.testing@an-extremely-long-company-domain.example"
@@ -223,7 +230,7 @@ def test_inbox_and_lead_page_fit_a_phone(live_server: Any, chromium: Any, artifa
 
 
 def test_a_lead_no_longer_yours_shows_the_sites_404_page_with_where_to_go(
-    live_server: Any, page: Any, artifacts: Path
+    live_server: LiveServer, page: Page, artifacts: Path
 ) -> None:
     demo_team()
     sign_in(page, live_server.url, "rep1", "/inbox/")
@@ -231,6 +238,6 @@ def test_a_lead_no_longer_yours_shows_the_sites_404_page_with_where_to_go(
     response = page.goto(f"{live_server.url}/inbox/lead/999999/")
     page.screenshot(path=str(artifacts / "not-found.png"), full_page=True)
 
-    assert response.status == 404
+    assert response.status == 404  # type: ignore[union-attr]  # None only for a same-page (#anchor) goto
     assert "We could not find that page" in page.inner_text("[data-testid=not-found]")
     assert page.locator("[data-testid=not-found] a[href='/inbox/']").count() == 1

@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from django.core.files.base import ContentFile
 from django.test import override_settings
+from playwright.sync_api import Page
+from pytest_django.live_server_helper import LiveServer
 
 from leads import demo, spam
 from leads.models import ActivityKind, CaptureForm, FieldKind, Lead
@@ -76,8 +78,8 @@ def whitepaper_form(allowed_origin: str) -> CaptureForm:
 
 
 def test_a_visitor_fills_the_embedded_form_and_the_marketer_finds_the_lead(
-    live_server: object,
-    page: object,
+    live_server: LiveServer,
+    page: Page,
     artifacts: Path,
     customer_site: tuple[Path, str],
     media_root: Path,
@@ -85,13 +87,13 @@ def test_a_visitor_fills_the_embedded_form_and_the_marketer_finds_the_lead(
     site, site_origin = customer_site
     form = whitepaper_form(allowed_origin=site_origin)
     demo.ensure_demo_users(password="demo")
-    script = f"{live_server.url}/f/{form.slug}/embed.js"  # type: ignore[attr-defined]
+    script = f"{live_server.url}/f/{form.slug}/embed.js"
     (site / "report.html").write_text(HOST_PAGE.format(script=script), encoding="utf-8")
     host_url = f"{site_origin}/report.html?utm_source=linkedin&utm_medium=paid_social&utm_campaign=q3-report"
 
     # The visitor, on the customer's page.
-    page.goto(host_url)  # type: ignore[attr-defined]
-    frame = page.frame_locator("iframe[data-leadsite-form]")  # type: ignore[attr-defined]
+    page.goto(host_url)
+    frame = page.frame_locator("iframe[data-leadsite-form]")
     frame.get_by_label("First name").fill("Ada")
     shown_at = time.monotonic()
     frame.get_by_label("Last name").fill("Lovelace")
@@ -100,14 +102,14 @@ def test_a_visitor_fills_the_embedded_form_and_the_marketer_finds_the_lead(
     frame.get_by_label("Job title").fill("VP Marketing")
     frame.get_by_label("Country").select_option("GB")
     frame.get_by_label(CONSENT).check()
-    page.screenshot(path=str(artifacts / "embed-form-filled.png"), full_page=True)  # type: ignore[attr-defined]
+    page.screenshot(path=str(artifacts / "embed-form-filled.png"), full_page=True)
     # A person takes more than a few seconds to fill a form; the time trap holds anything faster as spam.
     time.sleep(max(0.0, spam.MIN_FILL_DURATION.total_seconds() + 0.5 - (time.monotonic() - shown_at)))
     frame.get_by_role("button", name="Get the report").click()
     frame.get_by_test_id("thank-you").wait_for()
-    page.screenshot(path=str(artifacts / "embed-form-thank-you.png"), full_page=True)  # type: ignore[attr-defined]
+    page.screenshot(path=str(artifacts / "embed-form-thank-you.png"), full_page=True)
 
-    with page.expect_popup() as popup:  # type: ignore[attr-defined]
+    with page.expect_popup() as popup:
         frame.get_by_test_id("asset-link").click()
     asset = popup.value
     asset.wait_for_load_state()
@@ -122,21 +124,21 @@ def test_a_visitor_fills_the_embedded_form_and_the_marketer_finds_the_lead(
     assert lead.activities.filter(kind=ActivityKind.ASSET_DOWNLOADED).exists()
 
     # The marketer, in admin.
-    page.goto(f"{live_server.url}/admin/login/?next=/admin/leads/lead/")  # type: ignore[attr-defined]
-    page.fill("#id_username", "marketer")  # type: ignore[attr-defined]
-    page.fill("#id_password", "demo")  # type: ignore[attr-defined]
-    page.click("input[type=submit]")  # type: ignore[attr-defined]
-    page.fill("#searchbar", "acme-analytics")  # type: ignore[attr-defined]
-    page.press("#searchbar", "Enter")  # type: ignore[attr-defined]
-    page.get_by_role("link", name="ada@acme-analytics.example").click()  # type: ignore[attr-defined]
-    page.wait_for_load_state("networkidle")  # type: ignore[attr-defined]
-    body = page.locator("body").inner_text()  # type: ignore[attr-defined]
+    page.goto(f"{live_server.url}/admin/login/?next=/admin/leads/lead/")
+    page.fill("#id_username", "marketer")
+    page.fill("#id_password", "demo")
+    page.click("input[type=submit]")
+    page.fill("#searchbar", "acme-analytics")
+    page.press("#searchbar", "Enter")
+    page.get_by_role("link", name="ada@acme-analytics.example").click()
+    page.wait_for_load_state("networkidle")
+    body = page.locator("body").inner_text()
     assert CONSENT in body
     assert "v1" in body
     assert "linkedin" in body and "paid_social" in body and "q3-report" in body
-    page.screenshot(path=str(artifacts / "embed-form-admin-lead.png"), full_page=True)  # type: ignore[attr-defined]
+    page.screenshot(path=str(artifacts / "embed-form-admin-lead.png"), full_page=True)
 
-    page.goto(f"{live_server.url}/admin/leads/captureform/{form.pk}/change/")  # type: ignore[attr-defined]
-    snippet = page.get_by_label("Embed snippet").input_value()  # type: ignore[attr-defined]
+    page.goto(f"{live_server.url}/admin/leads/captureform/{form.pk}/change/")
+    snippet = page.get_by_label("Embed snippet").input_value()
     assert snippet.endswith(f'/f/{form.slug}/embed.js"></script>')
-    page.screenshot(path=str(artifacts / "embed-form-admin-form.png"), full_page=True)  # type: ignore[attr-defined]
+    page.screenshot(path=str(artifacts / "embed-form-admin-form.png"), full_page=True)

@@ -7,10 +7,13 @@ from __future__ import annotations
 import importlib
 import time
 from datetime import time as clock_time
+from pathlib import Path
 
 import pytest
 from django.test import Client
 from django.utils import timezone
+from playwright.sync_api import Browser, Page
+from pytest_django.live_server_helper import LiveServer
 
 from handoff import pipeline
 from handoff.demo import load_demo_handoff
@@ -65,50 +68,48 @@ def open_round_the_clock(team: Team) -> None:
     )
 
 
-def sign_in(page: object, base: str, username: str, next_path: str) -> None:
-    page.goto(f"{base}/accounts/login/?next={next_path}")  # type: ignore[attr-defined]
-    page.fill("#id_username", username)  # type: ignore[attr-defined]
-    page.fill("#id_password", "demo")  # type: ignore[attr-defined]
-    page.click("button[type=submit]")  # type: ignore[attr-defined]
-    page.wait_for_url(f"{base}{next_path}")  # type: ignore[attr-defined]
+def sign_in(page: Page, base: str, username: str, next_path: str) -> None:
+    page.goto(f"{base}/accounts/login/?next={next_path}")
+    page.fill("#id_username", username)
+    page.fill("#id_password", "demo")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}{next_path}")
 
 
-def build_form_in_admin(page: object, base: str, artifacts: object) -> None:
+def build_form_in_admin(page: Page, base: str, artifacts: Path) -> None:
     """The marketer adds a form; the four suggested rows are kept and four rows added for role and firm."""
     sign_in(page, base, "marketer", "/admin/leads/captureform/add/")
-    page.fill("#id_name", "Helix white paper")  # type: ignore[attr-defined]  # admin makes the slug of it
-    page.fill("#id_headline", "Lab automation in 2026")  # type: ignore[attr-defined]
-    page.fill("#id_consent_text", "Yes, you may email me about your products. I can withdraw at any time.")  # type: ignore[attr-defined]
+    page.fill("#id_name", "Helix white paper")  # admin makes the slug of it
+    page.fill("#id_headline", "Lab automation in 2026")
+    page.fill("#id_consent_text", "Yes, you may email me about your products. I can withdraw at any time.")
     for offset, (label, kind, attribute) in enumerate(NEW_FIELDS):
         row = 4 + offset
-        page.click(".form-builder .add-row a")  # type: ignore[attr-defined]
-        page.fill(f"#id_fields-{row}-label", label)  # type: ignore[attr-defined]
-        page.select_option(f"#id_fields-{row}-kind", kind)  # type: ignore[attr-defined]
-        page.select_option(f"#id_fields-{row}-lead_attribute", attribute)  # type: ignore[attr-defined]
-    page.screenshot(path=str(artifacts / "first-lead-1-form-builder.png"), full_page=True)  # type: ignore[operator]
-    page.click("input[name=_save]")  # type: ignore[attr-defined]
-    page.wait_for_selector(".messagelist .success")  # type: ignore[attr-defined]
+        page.click(".form-builder .add-row a")
+        page.fill(f"#id_fields-{row}-label", label)
+        page.select_option(f"#id_fields-{row}-kind", kind)
+        page.select_option(f"#id_fields-{row}-lead_attribute", attribute)
+    page.screenshot(path=str(artifacts / "first-lead-1-form-builder.png"), full_page=True)
+    page.click("input[name=_save]")
+    page.wait_for_selector(".messagelist .success")
 
 
-def submit_as_visitor(
-    page: object, base: str, *, email: str, title: str, size: str, artifacts: object, shot: str
-) -> None:
-    page.goto(f"{base}/f/{SLUG}/")  # type: ignore[attr-defined]
+def submit_as_visitor(page: Page, base: str, *, email: str, title: str, size: str, artifacts: Path, shot: str) -> None:
+    page.goto(f"{base}/f/{SLUG}/")
     shown_at = time.monotonic()
-    page.get_by_label("Work email").fill(email)  # type: ignore[attr-defined]
-    page.get_by_label("First name").fill("Mara")  # type: ignore[attr-defined]
-    page.get_by_label("Last name").fill("Keller")  # type: ignore[attr-defined]
-    page.fill("[name=company_name]", "Helix Biotech GmbH")  # type: ignore[attr-defined]
-    page.get_by_label("Job title").fill(title)  # type: ignore[attr-defined]
-    page.get_by_label("Country").select_option("DE")  # type: ignore[attr-defined]
-    page.get_by_label("Industry").select_option("Healthcare")  # type: ignore[attr-defined]
-    page.get_by_label("Company size").select_option(size)  # type: ignore[attr-defined]
-    page.get_by_label("Yes, you may email me").check()  # type: ignore[attr-defined]
-    page.screenshot(path=str(artifacts / shot), full_page=True)  # type: ignore[operator]
+    page.get_by_label("Work email").fill(email)
+    page.get_by_label("First name").fill("Mara")
+    page.get_by_label("Last name").fill("Keller")
+    page.fill("[name=company_name]", "Helix Biotech GmbH")
+    page.get_by_label("Job title").fill(title)
+    page.get_by_label("Country").select_option("DE")
+    page.get_by_label("Industry").select_option("Healthcare")
+    page.get_by_label("Company size").select_option(size)
+    page.get_by_label("Yes, you may email me").check()
+    page.screenshot(path=str(artifacts / shot), full_page=True)
     # A person takes more than a few seconds to fill a form; the time trap holds anything faster as spam.
     time.sleep(max(0.0, spam.MIN_FILL_DURATION.total_seconds() + 0.5 - (time.monotonic() - shown_at)))
-    page.click("button[type=submit]")  # type: ignore[attr-defined]
-    page.wait_for_selector("text=Thank you")  # type: ignore[attr-defined]
+    page.click("button[type=submit]")
+    page.wait_for_selector("text=Thank you")
 
 
 def run_the_worker() -> None:
@@ -117,18 +118,18 @@ def run_the_worker() -> None:
 
 
 def test_a_vp_at_an_unknown_company_reaches_the_right_rep_and_a_nurtured_lead_no_inbox(
-    live_server: object, chromium: object, artifacts: object
+    live_server: LiveServer, chromium: Browser, artifacts: Path
 ) -> None:
-    base = live_server.url  # type: ignore[attr-defined]
+    base = live_server.url
     users = demo.ensure_demo_users(password="demo")
     load_demo_handoff(users=users, now=timezone.now())
     install_default_model(now=timezone.now())
     mid_market = Team.objects.get(slug="mid-market")
     open_round_the_clock(mid_market)
 
-    marketer = chromium.new_context(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
+    marketer = chromium.new_context(viewport={"width": 1280, "height": 900})
     build_form_in_admin(marketer.new_page(), base, artifacts)
-    visitor = chromium.new_context(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
+    visitor = chromium.new_context(viewport={"width": 1280, "height": 900})
     submit_as_visitor(
         visitor.new_page(), base, email="mara.keller@helix-biotech.de", title="VP of Engineering", size="Mid-market",
         artifacts=artifacts, shot="first-lead-2-visitor.png",
@@ -138,7 +139,7 @@ def test_a_vp_at_an_unknown_company_reaches_the_right_rep_and_a_nurtured_lead_no
     lead = Lead.objects.select_related("owner").get(email="mara.keller@helix-biotech.de")
     assert (lead.score, lead.stage, lead.industry, lead.size_band) == (60, Stage.MQL, "Healthcare", "Mid-market")
     assert lead.owner is not None and mid_market.memberships.filter(user=lead.owner).exists(), lead.pipeline_reason
-    rep = chromium.new_context(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
+    rep = chromium.new_context(viewport={"width": 1280, "height": 900})
     inbox = rep.new_page()
     sign_in(inbox, base, lead.owner.username, "/inbox/")
     countdown = inbox.locator(f'tr[data-lead-id="{lead.pk}"] [data-testid="sla-clock"]')
@@ -152,7 +153,7 @@ def test_a_vp_at_an_unknown_company_reaches_the_right_rep_and_a_nurtured_lead_no
     inbox.screenshot(path=str(artifacts / "first-lead-3b-lead-page.png"), full_page=True)
 
     # A start-up routed to the automated nurture track: engaged enough to score as an MQL, but not sales'.
-    colleague = chromium.new_context(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
+    colleague = chromium.new_context(viewport={"width": 1280, "height": 900})
     submit_as_visitor(
         colleague.new_page(), base, email="jon.berg@helix-biotech.de", title="VP of Research", size="Start-up",
         artifacts=artifacts, shot="first-lead-4-second-visitor.png",
@@ -169,7 +170,7 @@ def test_a_vp_at_an_unknown_company_reaches_the_right_rep_and_a_nurtured_lead_no
     for member in mid_market.memberships.select_related("user"):
         client = Client()
         client.force_login(member.user)
-        assert nurtured.email not in client.get("/inbox/").content.decode()
+        assert nurtured.email not in client.get("/inbox/").content.decode()  # type: ignore[operator]  # email is nullable; set here
     inbox.goto(f"{base}/inbox/")
     inbox.screenshot(path=str(artifacts / "first-lead-5-inbox-after-nurture.png"), full_page=True)
     admin_list = marketer.new_page()
@@ -180,9 +181,9 @@ def test_a_vp_at_an_unknown_company_reaches_the_right_rep_and_a_nurtured_lead_no
 
 
 def test_a_marketer_completing_a_lead_in_admin_sees_its_new_score_stage_and_owner(
-    live_server: object, page: object, artifacts: object
+    live_server: LiveServer, page: Page, artifacts: Path
 ) -> None:
-    base = live_server.url  # type: ignore[attr-defined]
+    base = live_server.url
     users = demo.ensure_demo_users(password="demo")
     load_demo_handoff(users=users, now=timezone.now())
     install_default_model(now=timezone.now())
@@ -202,16 +203,16 @@ def test_a_marketer_completing_a_lead_in_admin_sees_its_new_score_stage_and_owne
     run_the_worker()
 
     sign_in(page, base, "marketer", "/admin/leads/lead/")
-    page.screenshot(path=str(artifacts / "admin-feedback-1-list.png"), full_page=True)  # type: ignore[operator]
-    assert "Industry unknown" in page.inner_text("#result_list")  # type: ignore[attr-defined]
-    page.goto(f"{base}/admin/leads/lead/{lead.pk}/change/")  # type: ignore[attr-defined]
-    page.fill("#id_industry", "Healthcare")  # type: ignore[attr-defined]
-    page.fill("#id_employee_count", "900")  # type: ignore[attr-defined]
-    page.click("input[name=_continue]")  # type: ignore[attr-defined]
-    page.wait_for_selector(".messagelist")  # type: ignore[attr-defined]
-    page.screenshot(path=str(artifacts / "admin-feedback-2-saved.png"), full_page=True)  # type: ignore[operator]
+    page.screenshot(path=str(artifacts / "admin-feedback-1-list.png"), full_page=True)
+    assert "Industry unknown" in page.inner_text("#result_list")
+    page.goto(f"{base}/admin/leads/lead/{lead.pk}/change/")
+    page.fill("#id_industry", "Healthcare")
+    page.fill("#id_employee_count", "900")
+    page.click("input[name=_continue]")
+    page.wait_for_selector(".messagelist")
+    page.screenshot(path=str(artifacts / "admin-feedback-2-saved.png"), full_page=True)
 
-    notes = page.inner_text(".messagelist")  # type: ignore[attr-defined]
+    notes = page.inner_text(".messagelist")
     assert "Score 25 → 60" in notes and "Stage New → Marketing-qualified (MQL)" in notes, notes
     assert "Owner nobody → rep" in notes, notes
-    assert page.input_value("#id_size_band") == "Mid-market"  # type: ignore[attr-defined]
+    assert page.input_value("#id_size_band") == "Mid-market"

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import Page
+from pytest_django.live_server_helper import LiveServer
 
 from leads import demo
 from leads.models import CaptureForm, FieldKind, LeadAttribute, SubmissionStatus
@@ -28,12 +30,12 @@ FIELDS = [
 ]
 
 
-def sign_in_to_admin(page: object, base_url: str, next_url: str) -> None:
-    page.goto(f"{base_url}/admin/login/?next={next_url}")  # type: ignore[attr-defined]
-    page.fill("#id_username", "marketer")  # type: ignore[attr-defined]
-    page.fill("#id_password", "demo")  # type: ignore[attr-defined]
-    page.click("input[type=submit]")  # type: ignore[attr-defined]
-    page.wait_for_load_state("networkidle")  # type: ignore[attr-defined]
+def sign_in_to_admin(page: Page, base_url: str, next_url: str) -> None:
+    page.goto(f"{base_url}/admin/login/?next={next_url}")
+    page.fill("#id_username", "marketer")
+    page.fill("#id_password", "demo")
+    page.click("input[type=submit]")
+    page.wait_for_load_state("networkidle")
 
 
 def four_field_form() -> CaptureForm:
@@ -50,60 +52,63 @@ def labels_in_order(form: CaptureForm) -> list[str]:
     return list(form.fields.order_by("order", "id").values_list("label", flat=True))
 
 
-def overflow(page: object) -> int:
+def overflow(page: Page) -> int:
     """How far the page is wider than the window (0: no horizontal scroll)."""
-    return page.evaluate("document.documentElement.scrollWidth - window.innerWidth")  # type: ignore[attr-defined,no-any-return]
+    return page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
 
 
-def test_fields_reorder_by_dragging_and_by_keyboard_at_1280(live_server: object, page: object, artifacts: Path) -> None:
+def test_fields_reorder_by_dragging_and_by_keyboard_at_1280(
+    live_server: LiveServer, page: Page, artifacts: Path
+) -> None:
     demo.ensure_demo_users(password="demo")
     form = four_field_form()
-    base = live_server.url  # type: ignore[attr-defined]
+    base = live_server.url
     change_url = f"/admin/leads/captureform/{form.pk}/change/"
     sign_in_to_admin(page, base, change_url)
-    page.wait_for_selector(".form-builder[data-sortable=ready]")  # type: ignore[attr-defined]
+    page.wait_for_selector(".form-builder[data-sortable=ready]")
 
-    table = page.locator(".form-builder table").bounding_box()  # type: ignore[attr-defined]
-    page.locator(".form-builder").screenshot(path=str(artifacts / "form-builder-1280.png"))  # type: ignore[attr-defined]
+    table = page.locator(".form-builder table").bounding_box()
+    page.locator(".form-builder").screenshot(path=str(artifacts / "form-builder-1280.png"))
     assert overflow(page) == 0
     assert table is not None and table["x"] + table["width"] <= 1280
 
     # Drag "Job title" (row 4) above "Work email" (row 1) by its handle.
-    handles = page.locator(".form-builder-handle")  # type: ignore[attr-defined]
+    handles = page.locator(".form-builder-handle")
     source, target = handles.nth(3).bounding_box(), handles.nth(0).bounding_box()
-    page.mouse.move(source["x"] + 5, source["y"] + 5)  # type: ignore[attr-defined,index]
-    page.mouse.down()  # type: ignore[attr-defined]
-    page.mouse.move(target["x"] + 5, target["y"] + 10, steps=12)  # type: ignore[attr-defined,index]
-    page.mouse.move(target["x"] + 5, target["y"] + 2, steps=6)  # type: ignore[attr-defined,index]
-    page.mouse.up()  # type: ignore[attr-defined]
-    page.locator(".form-builder").screenshot(path=str(artifacts / "form-builder-dragged.png"))  # type: ignore[attr-defined]
-    page.click("input[name=_continue]")  # type: ignore[attr-defined]
-    page.wait_for_load_state("networkidle")  # type: ignore[attr-defined]
+    # bounding_box() is None only for a hidden element; both handles are on screen.
+    page.mouse.move(source["x"] + 5, source["y"] + 5)  # type: ignore[index]
+    page.mouse.down()
+    page.mouse.move(target["x"] + 5, target["y"] + 10, steps=12)  # type: ignore[index]
+    page.mouse.move(target["x"] + 5, target["y"] + 2, steps=6)  # type: ignore[index]
+    page.mouse.up()
+    page.locator(".form-builder").screenshot(path=str(artifacts / "form-builder-dragged.png"))
+    page.click("input[name=_continue]")
+    page.wait_for_load_state("networkidle")
 
     assert labels_in_order(form) == ["Job title", "Work email", "First name", "Company"]
 
     # With the keyboard: focus the handle of "Company" (row 4) and move it up twice.
-    page.wait_for_selector(".form-builder[data-sortable=ready]")  # type: ignore[attr-defined]
-    page.locator(".form-builder-handle").nth(3).focus()  # type: ignore[attr-defined]
-    page.keyboard.press("ArrowUp")  # type: ignore[attr-defined]
-    page.keyboard.press("ArrowUp")  # type: ignore[attr-defined]
-    assert page.locator(".form-builder-live").inner_text() == "Company moved to position 2 of 4."  # type: ignore[attr-defined]
-    page.click("input[name=_continue]")  # type: ignore[attr-defined]
-    page.wait_for_load_state("networkidle")  # type: ignore[attr-defined]
+    page.wait_for_selector(".form-builder[data-sortable=ready]")
+    page.locator(".form-builder-handle").nth(3).focus()
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("ArrowUp")
+    assert page.locator(".form-builder-live").inner_text() == "Company moved to position 2 of 4."
+    page.click("input[name=_continue]")
+    page.wait_for_load_state("networkidle")
 
     assert labels_in_order(form) == ["Job title", "Company", "Work email", "First name"]
 
 
-def test_a_new_form_starts_with_email_name_and_company(live_server: object, page: object, artifacts: Path) -> None:
+def test_a_new_form_starts_with_email_name_and_company(live_server: LiveServer, page: Page, artifacts: Path) -> None:
     demo.ensure_demo_users(password="demo")
-    sign_in_to_admin(page, live_server.url, "/admin/leads/captureform/add/")  # type: ignore[attr-defined]
+    sign_in_to_admin(page, live_server.url, "/admin/leads/captureform/add/")
 
-    page.fill("#id_name", "Webinar sign-up")  # type: ignore[attr-defined]
-    page.fill("#id_headline", "Join the webinar")  # type: ignore[attr-defined]
-    page.fill("#id_consent_text", "Acme may email me about the webinar.")  # type: ignore[attr-defined]
-    page.screenshot(path=str(artifacts / "form-builder-new.png"), full_page=True)  # type: ignore[attr-defined]
-    page.click("input[name=_save]")  # type: ignore[attr-defined]
-    page.wait_for_load_state("networkidle")  # type: ignore[attr-defined]
+    page.fill("#id_name", "Webinar sign-up")
+    page.fill("#id_headline", "Join the webinar")
+    page.fill("#id_consent_text", "Acme may email me about the webinar.")
+    page.screenshot(path=str(artifacts / "form-builder-new.png"), full_page=True)
+    page.click("input[name=_save]")
+    page.wait_for_load_state("networkidle")
 
     form = CaptureForm.objects.get(name="Webinar sign-up")
     assert list(form.fields.order_by("order").values_list("lead_attribute", "is_required")) == [
@@ -114,7 +119,7 @@ def test_a_new_form_starts_with_email_name_and_company(live_server: object, page
     ]
 
 
-def test_the_leads_and_submissions_lists_fit_1280(live_server: object, page: object, artifacts: Path) -> None:
+def test_the_leads_and_submissions_lists_fit_1280(live_server: LiveServer, page: Page, artifacts: Path) -> None:
     demo.ensure_demo_users(password="demo")
     form = four_field_form()
     lead = LeadFactory(
@@ -123,16 +128,16 @@ def test_the_leads_and_submissions_lists_fit_1280(live_server: object, page: obj
     )  # fmt: skip
     SubmissionFactory(form=form, lead=lead, payload={"email": lead.email}, ip_address="2001:db8::1234")
     SubmissionFactory(form=form, status=SubmissionStatus.SPAM, spam_reason="too_fast", payload={"email": "x@y.example"})
-    base = live_server.url  # type: ignore[attr-defined]
+    base = live_server.url
     sign_in_to_admin(page, base, "/admin/leads/lead/")
 
     for name, url, must_show in [
         ("leads", "/admin/leads/lead/", ["Margaret Hamilton", "Apollo Guidance", "New · 0", "no owner", "Created"]),
         ("submissions", "/admin/leads/submission/", ["Suspected spam", "Sent faster", "2001:db8::1234"]),
     ]:
-        page.goto(f"{base}{url}")  # type: ignore[attr-defined]
-        page.screenshot(path=str(artifacts / f"admin-list-{name}-1280.png"), full_page=True)  # type: ignore[attr-defined]
-        results = page.locator("#changelist .results")  # type: ignore[attr-defined]
+        page.goto(f"{base}{url}")
+        page.screenshot(path=str(artifacts / f"admin-list-{name}-1280.png"), full_page=True)
+        results = page.locator("#changelist .results")
         hidden = results.evaluate("el => el.scrollWidth - el.clientWidth")
         text = results.inner_text()
         assert (name, hidden) == (name, 0)

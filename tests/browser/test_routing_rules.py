@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from playwright.sync_api import Page
+from pytest_django.live_server_helper import LiveServer
 
 from handoff import services
 from handoff.models import RoutingRule, Team
@@ -19,58 +21,58 @@ from leads.models import SizeBand
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def sign_in(page: object, base_url: str, username: str, next_url: str) -> None:
-    page.goto(f"{base_url}/admin/login/?next={next_url}")  # type: ignore[attr-defined]
-    page.fill("#id_username", username)  # type: ignore[attr-defined]
-    page.fill("#id_password", "demo")  # type: ignore[attr-defined]
-    page.click("input[type=submit]")  # type: ignore[attr-defined]
-    page.wait_for_load_state("networkidle")  # type: ignore[attr-defined]
+def sign_in(page: Page, base_url: str, username: str, next_url: str) -> None:
+    page.goto(f"{base_url}/admin/login/?next={next_url}")
+    page.fill("#id_username", username)
+    page.fill("#id_password", "demo")
+    page.click("input[type=submit]")
+    page.wait_for_load_state("networkidle")
 
 
 def test_a_marketer_builds_a_rule_from_pick_lists_and_tests_it_on_a_lead(
-    live_server: object, page: object, artifacts: Path
+    live_server: LiveServer, page: Page, artifacts: Path
 ) -> None:
     demo.ensure_demo_users(password="demo")
     SizeBand.objects.get_or_create(name="Enterprise", defaults={"min_employees": 1000})
     SizeBand.objects.get_or_create(name="SMB", defaults={"min_employees": 10, "max_employees": 199})
     team = TeamFactory(slug="enterprise", name="Enterprise")
     small = MQLFactory(email="cfo@tiny.example", size_band="SMB", country="GB")
-    base = live_server.url  # type: ignore[attr-defined]
+    base = live_server.url
     sign_in(page, base, "marketer", "/admin/handoff/routingrule/add/")
 
-    page.fill("#id_name", "Enterprise UK → enterprise team")  # type: ignore[attr-defined]
-    page.select_option("#id_size_bands_from", "Enterprise")  # type: ignore[attr-defined]
-    page.click("#id_size_bands_add")  # type: ignore[attr-defined]
-    page.select_option("#id_countries_from", "GB")  # type: ignore[attr-defined]
-    page.click("#id_countries_add")  # type: ignore[attr-defined]
-    page.fill("#id_employee_min", "5000")  # type: ignore[attr-defined]
-    page.fill("#id_employee_max", "100")  # type: ignore[attr-defined]
-    page.select_option("#id_destination", "team")  # type: ignore[attr-defined]
-    page.select_option("#id_team", str(team.pk))  # type: ignore[attr-defined]
-    page.click("input[name=_continue]")  # type: ignore[attr-defined]
-    page.wait_for_load_state("networkidle")  # type: ignore[attr-defined]
-    page.screenshot(path=str(artifacts / "routing-rule-invalid.png"), full_page=True)  # type: ignore[attr-defined]
-    error = page.locator(".errorlist").first.inner_text()  # type: ignore[attr-defined]
+    page.fill("#id_name", "Enterprise UK → enterprise team")
+    page.select_option("#id_size_bands_from", "Enterprise")
+    page.click("#id_size_bands_add")
+    page.select_option("#id_countries_from", "GB")
+    page.click("#id_countries_add")
+    page.fill("#id_employee_min", "5000")
+    page.fill("#id_employee_max", "100")
+    page.select_option("#id_destination", "team")
+    page.select_option("#id_team", str(team.pk))
+    page.click("input[name=_continue]")
+    page.wait_for_load_state("networkidle")
+    page.screenshot(path=str(artifacts / "routing-rule-invalid.png"), full_page=True)
+    error = page.locator(".errorlist").first.inner_text()
 
-    page.fill("#id_employee_max", "")  # type: ignore[attr-defined]
-    page.click("input[name=_continue]")  # type: ignore[attr-defined]
-    page.wait_for_load_state("networkidle")  # type: ignore[attr-defined]
+    page.fill("#id_employee_max", "")
+    page.click("input[name=_continue]")
+    page.wait_for_load_state("networkidle")
     rule = RoutingRule.objects.get(name="Enterprise UK → enterprise team")
-    page.screenshot(path=str(artifacts / "routing-rule-saved.png"), full_page=True)  # type: ignore[attr-defined]
+    page.screenshot(path=str(artifacts / "routing-rule-saved.png"), full_page=True)
 
-    page.click("[data-testid=test-rule-link]")  # type: ignore[attr-defined]
-    page.fill("#id_lead", small.email)  # type: ignore[attr-defined]
-    page.click("input[type=submit][value='Test this rule']")  # type: ignore[attr-defined]
-    page.wait_for_selector("[data-testid=rule-test-result]")  # type: ignore[attr-defined]
-    verdict = page.locator("[data-testid=rule-test-verdict]").inner_text()  # type: ignore[attr-defined]
-    page.screenshot(path=str(artifacts / "routing-rule-tester.png"), full_page=True)  # type: ignore[attr-defined]
+    page.click("[data-testid=test-rule-link]")
+    page.fill("#id_lead", small.email)
+    page.click("input[type=submit][value='Test this rule']")
+    page.wait_for_selector("[data-testid=rule-test-result]")
+    verdict = page.locator("[data-testid=rule-test-verdict]").inner_text()
+    page.screenshot(path=str(artifacts / "routing-rule-tester.png"), full_page=True)
 
     assert error == "Must not be below the minimum."
     assert (rule.size_bands, rule.countries, rule.employee_min, rule.team) == (["Enterprise"], ["GB"], 5000, team)
     assert verdict == "Does not match: size band “SMB” is not one of Enterprise."
 
 
-def test_the_reps_lead_page_shows_why_the_lead_is_theirs(live_server: object, page: object, artifacts: Path) -> None:
+def test_the_reps_lead_page_shows_why_the_lead_is_theirs(live_server: LiveServer, page: Page, artifacts: Path) -> None:
     users = demo.ensure_demo_users(password="demo")
     team: Team = TeamFactory(slug="london", name="London", members=[users["rep1"], users["rep2"]])
     RoutingRule.objects.create(name="UK → London", countries=["GB"], team=team)
@@ -79,13 +81,13 @@ def test_the_reps_lead_page_shows_why_the_lead_is_theirs(live_server: object, pa
     routing_services.route_lead(lead_id=lead.pk, now=now)
     assignment = services.assign_lead_step(lead_id=lead.pk, now=now)
     owner = lead.__class__.objects.get(pk=lead.pk).owner
-    base = live_server.url  # type: ignore[attr-defined]
+    base = live_server.url
 
-    page.goto(f"{base}/accounts/login/?next={reverse('handoff:lead', args=[lead.pk])}")  # type: ignore[attr-defined]
-    page.fill("#id_username", owner.username)  # type: ignore[attr-defined,union-attr]
-    page.fill("#id_password", "demo")  # type: ignore[attr-defined]
-    page.click("button[type=submit]")  # type: ignore[attr-defined]
-    box = page.locator("[data-testid=decision-reasons]")  # type: ignore[attr-defined]
+    page.goto(f"{base}/accounts/login/?next={reverse('handoff:lead', args=[lead.pk])}")
+    page.fill("#id_username", owner.username)
+    page.fill("#id_password", "demo")
+    page.click("button[type=submit]")
+    box = page.locator("[data-testid=decision-reasons]")
     box.wait_for()
     box.screenshot(path=str(artifacts / "lead-page-decision-reasons.png"))
     text = box.inner_text()

@@ -1,5 +1,9 @@
+from pathlib import Path
+
 import pytest
 from django.utils import timezone
+from playwright.sync_api import Page
+from pytest_django.live_server_helper import LiveServer
 
 from leads import demo
 
@@ -15,17 +19,17 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
     ],
 )
 def test_each_demo_login_lands_on_its_page(
-    live_server: object, page: object, artifacts: object, username: str, landing_path: str, heading: str
+    live_server: LiveServer, page: Page, artifacts: Path, username: str, landing_path: str, heading: str
 ) -> None:
     users = demo.ensure_demo_users(password="demo")
     demo.load_demo_leads(count=24, reps=[users[f"rep{i}"] for i in range(1, 5)], now=timezone.now())
 
-    page.goto(f"{live_server.url}/")  # type: ignore[attr-defined]
-    page.fill("#id_username", username)  # type: ignore[attr-defined]
-    page.fill("#id_password", "demo")  # type: ignore[attr-defined]
-    page.click("button[type=submit]")  # type: ignore[attr-defined]
-    page.wait_for_load_state("networkidle")  # type: ignore[attr-defined]
+    page.goto(f"{live_server.url}/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", "demo")
+    page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")
 
-    assert page.url == f"{live_server.url}{landing_path}"  # type: ignore[attr-defined]
-    assert page.locator("h1").first.inner_text() == heading  # type: ignore[attr-defined]
-    page.screenshot(path=str(artifacts / f"landing-{username}.png"), full_page=True)  # type: ignore[attr-defined,operator]
+    assert page.url == f"{live_server.url}{landing_path}"
+    assert page.locator("h1").first.inner_text() == heading
+    page.screenshot(path=str(artifacts / f"landing-{username}.png"), full_page=True)
