@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from datetime import time, timedelta
+from pathlib import Path
 
 import pytest
+from django.contrib.auth.models import User
 from django.utils import timezone
+from playwright.sync_api import ConsoleMessage, Page
+from pytest_django.live_server_helper import LiveServer
 
 from handoff import services
 from handoff.demo import load_demo_handoff
@@ -32,7 +36,7 @@ def open_round_the_clock(team: Team) -> None:
     )
 
 
-def fresh_mql_for(rep: object, team: Team) -> Lead:
+def fresh_mql_for(rep: User, team: Team) -> Lead:
     """A lead captured from a LinkedIn ad and scored into an MQL a moment ago, then assigned to ``rep``."""
     captured_at = timezone.now() - timedelta(minutes=20)
     lead = lead_services.capture_lead(
@@ -63,14 +67,14 @@ def fresh_mql_for(rep: object, team: Team) -> Lead:
     return lead
 
 
-def console_error(message: object, errors: list[str]) -> None:
+def console_error(message: ConsoleMessage, errors: list[str]) -> None:
     # The browser asks for /favicon.ico on its own; the site has none, and that is not our page's fault.
-    if message.type == "error" and not message.location.get("url", "").endswith("/favicon.ico"):  # type: ignore[attr-defined]
-        errors.append(message.text)  # type: ignore[attr-defined]
+    if message.type == "error" and not message.location.get("url", "").endswith("/favicon.ico"):
+        errors.append(message.text)
 
 
 def test_rep_sees_a_live_countdown_logs_a_call_and_qualifies_the_lead(
-    live_server: object, page: object, artifacts: object
+    live_server: LiveServer, page: Page, artifacts: Path
 ) -> None:
     now = timezone.now()
     users = demo.ensure_demo_users(password="demo")
@@ -80,68 +84,68 @@ def test_rep_sees_a_live_countdown_logs_a_call_and_qualifies_the_lead(
     open_round_the_clock(enterprise)
     lead = fresh_mql_for(users["rep1"], enterprise)
     errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))  # type: ignore[attr-defined]
-    page.on("console", lambda message: console_error(message, errors))  # type: ignore[attr-defined]
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda message: console_error(message, errors))
 
-    page.goto(f"{live_server.url}/")  # type: ignore[attr-defined]
-    page.fill("#id_username", "rep1")  # type: ignore[attr-defined]
-    page.fill("#id_password", "demo")  # type: ignore[attr-defined]
-    page.click("button[type=submit]")  # type: ignore[attr-defined]
-    page.wait_for_url(f"{live_server.url}/inbox/")  # type: ignore[attr-defined]
-    clock = page.locator(f'tr[data-lead-id="{lead.pk}"] [data-testid="sla-clock"]')  # type: ignore[attr-defined]
+    page.goto(f"{live_server.url}/")
+    page.fill("#id_username", "rep1")
+    page.fill("#id_password", "demo")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/inbox/")
+    clock = page.locator(f'tr[data-lead-id="{lead.pk}"] [data-testid="sla-clock"]')
     before = clock.inner_text()
-    page.screenshot(path=str(artifacts / "inbox-countdown-1.png"), full_page=True)  # type: ignore[operator]
-    page.wait_for_timeout(3000)  # type: ignore[attr-defined]
+    page.screenshot(path=str(artifacts / "inbox-countdown-1.png"), full_page=True)
+    page.wait_for_timeout(3000)
     after = clock.inner_text()
-    page.screenshot(path=str(artifacts / "inbox-countdown-2.png"), full_page=True)  # type: ignore[operator]
+    page.screenshot(path=str(artifacts / "inbox-countdown-2.png"), full_page=True)
 
     assert before.startswith("due in ") and after.startswith("due in ")
     assert after != before
 
-    page.click(f'tr[data-lead-id="{lead.pk}"] a')  # type: ignore[attr-defined]
-    page.wait_for_url(f"{live_server.url}/inbox/lead/{lead.pk}/")  # type: ignore[attr-defined]
-    page.select_option("#id_contact-kind", "call")  # type: ignore[attr-defined]
-    page.fill("#id_contact-note", "Good call: evaluating lead routing tools, wants a demo with her team.")  # type: ignore[attr-defined]
-    page.click("input[name=contact-submit]")  # type: ignore[attr-defined]
-    page.wait_for_selector("text=Call with Nora Lindqvist logged. The SLA is met.")  # type: ignore[attr-defined]
-    page.screenshot(path=str(artifacts / "lead-call-logged.png"), full_page=True)  # type: ignore[operator]
+    page.click(f'tr[data-lead-id="{lead.pk}"] a')
+    page.wait_for_url(f"{live_server.url}/inbox/lead/{lead.pk}/")
+    page.select_option("#id_contact-kind", "call")
+    page.fill("#id_contact-note", "Good call: evaluating lead routing tools, wants a demo with her team.")
+    page.click("input[name=contact-submit]")
+    page.wait_for_selector("text=Call with Nora Lindqvist logged. The SLA is met.")
+    page.screenshot(path=str(artifacts / "lead-call-logged.png"), full_page=True)
 
-    page.fill("#id_qualify-budget", "€40k approved for this year")  # type: ignore[attr-defined]
-    page.fill("#id_qualify-authority", "Nora owns the budget; CFO signs off")  # type: ignore[attr-defined]
-    page.fill("#id_qualify-need", "Leads wait days for a first call")  # type: ignore[attr-defined]
-    page.fill("#id_qualify-timing", "Decision by end of quarter")  # type: ignore[attr-defined]
-    page.click("input[name=qualify-submit]")  # type: ignore[attr-defined]
-    page.wait_for_selector("text=Nora Lindqvist is now a sales-qualified lead (SQL).")  # type: ignore[attr-defined]
-    page.screenshot(path=str(artifacts / "lead-qualified.png"), full_page=True)  # type: ignore[operator]
+    page.fill("#id_qualify-budget", "€40k approved for this year")
+    page.fill("#id_qualify-authority", "Nora owns the budget; CFO signs off")
+    page.fill("#id_qualify-need", "Leads wait days for a first call")
+    page.fill("#id_qualify-timing", "Decision by end of quarter")
+    page.click("input[name=qualify-submit]")
+    page.wait_for_selector("text=Nora Lindqvist is now a sales-qualified lead (SQL).")
+    page.screenshot(path=str(artifacts / "lead-qualified.png"), full_page=True)
 
-    assert page.locator('[data-testid="lead-stage"]').inner_text() == "Sales-qualified (SQL)"  # type: ignore[attr-defined]
+    assert page.locator('[data-testid="lead-stage"]').inner_text() == "Sales-qualified (SQL)"
     assert Lead.objects.get(pk=lead.pk).stage == Stage.SQL
     assert errors == []
 
 
 def test_manager_reassigns_a_breached_lead_from_the_team_queue(
-    live_server: object, page: object, artifacts: object
+    live_server: LiveServer, page: Page, artifacts: Path
 ) -> None:
     now = timezone.now()
     users = demo.ensure_demo_users(password="demo")
     demo.load_demo_leads(count=96, reps=[users[f"rep{i}"] for i in range(1, 5)], now=now)
     load_demo_handoff(users=users, now=now)
 
-    page.goto(f"{live_server.url}/accounts/login/?next=/inbox/team/")  # type: ignore[attr-defined]
-    page.fill("#id_username", "manager")  # type: ignore[attr-defined]
-    page.fill("#id_password", "demo")  # type: ignore[attr-defined]
-    page.click("button[type=submit]")  # type: ignore[attr-defined]
-    page.wait_for_url(f"{live_server.url}/inbox/team/")  # type: ignore[attr-defined]
-    page.screenshot(path=str(artifacts / "team-queue-breached.png"), full_page=True)  # type: ignore[operator]
-    breached_before = page.locator("input[name=bulk-ids]").count()  # type: ignore[attr-defined]
-    page.locator("input[name=bulk-ids]").first.check()  # type: ignore[attr-defined]
-    page.select_option("#id_bulk-to", label="Next in rotation (Mid-market)")  # type: ignore[attr-defined]
-    page.fill("#id_bulk-reason", "Rep is on a customer visit all week")  # type: ignore[attr-defined]
-    page.click("[data-testid=bulk-form] button[type=submit]")  # type: ignore[attr-defined]
-    page.wait_for_selector("[data-testid=bulk-confirm]")  # type: ignore[attr-defined]
-    page.click("[data-testid=bulk-confirm-submit]")  # type: ignore[attr-defined]
-    page.wait_for_selector("text=1 lead reassigned.")  # type: ignore[attr-defined]
-    page.screenshot(path=str(artifacts / "team-queue-reassigned.png"), full_page=True)  # type: ignore[operator]
+    page.goto(f"{live_server.url}/accounts/login/?next=/inbox/team/")
+    page.fill("#id_username", "manager")
+    page.fill("#id_password", "demo")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/inbox/team/")
+    page.screenshot(path=str(artifacts / "team-queue-breached.png"), full_page=True)
+    breached_before = page.locator("input[name=bulk-ids]").count()
+    page.locator("input[name=bulk-ids]").first.check()
+    page.select_option("#id_bulk-to", label="Next in rotation (Mid-market)")
+    page.fill("#id_bulk-reason", "Rep is on a customer visit all week")
+    page.click("[data-testid=bulk-form] button[type=submit]")
+    page.wait_for_selector("[data-testid=bulk-confirm]")
+    page.click("[data-testid=bulk-confirm-submit]")
+    page.wait_for_selector("text=1 lead reassigned.")
+    page.screenshot(path=str(artifacts / "team-queue-reassigned.png"), full_page=True)
 
     assert breached_before >= 1
-    assert page.locator("input[name=bulk-ids]").count() == breached_before - 1  # type: ignore[attr-defined]
+    assert page.locator("input[name=bulk-ids]").count() == breached_before - 1

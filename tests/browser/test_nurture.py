@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 from django.core import mail
 from django.utils import timezone
+from playwright.sync_api import Page
+from pytest_django.live_server_helper import LiveServer
 
 from leads import demo
 from leads.tests.factories import FIXED_NOW, ConsentFactory, LeadFactory
@@ -18,49 +20,49 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 BODY = "Hi **{{ first_name }}**,\n\nHere is [the report]({{ asset_link }}) for {{ company }}."
 
 
-def sign_in(page: object, base_url: str, username: str) -> None:
-    page.goto(f"{base_url}/accounts/login/")  # type: ignore[attr-defined]
-    page.fill("#id_username", username)  # type: ignore[attr-defined]
-    page.fill("#id_password", "demo")  # type: ignore[attr-defined]
-    page.click("button[type=submit]")  # type: ignore[attr-defined]
-    page.wait_for_load_state("networkidle")  # type: ignore[attr-defined]
+def sign_in(page: Page, base_url: str, username: str) -> None:
+    page.goto(f"{base_url}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", "demo")
+    page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")
 
 
 def test_a_marketer_builds_previews_tests_and_reports_on_a_track(
-    live_server: object, page: object, artifacts: Path
+    live_server: LiveServer, page: Page, artifacts: Path
 ) -> None:
     demo.ensure_demo_users(password="demo")
     lead = LeadFactory(
         first_name="Grace", company_name="Hopper & Co", email="grace@hopper.example", created_at=timezone.now()
     )
     ConsentFactory(lead=lead)
-    base = live_server.url  # type: ignore[attr-defined]
+    base = live_server.url
     sign_in(page, base, "marketer")
 
-    page.goto(f"{base}/admin/nurture/track/add/")  # type: ignore[attr-defined]
-    page.fill("#id_name", "Start-up nurture")  # type: ignore[attr-defined]
-    page.select_option("#id_status", "live")  # type: ignore[attr-defined]
-    page.click("text=Add another Step")  # type: ignore[attr-defined]
-    page.fill("#id_steps-0-position", "1")  # type: ignore[attr-defined]
-    page.fill("#id_steps-0-delay_days", "0")  # type: ignore[attr-defined]
-    page.fill("#id_steps-0-subject", "{{ first_name }}, your start-up playbook")  # type: ignore[attr-defined]
-    page.fill("#id_steps-0-body", BODY)  # type: ignore[attr-defined]
-    page.fill("#id_steps-0-asset_url", "https://cdn.example.com/playbook.pdf")  # type: ignore[attr-defined]
-    page.screenshot(path=str(artifacts / "nurture-track-form.png"), full_page=True)  # type: ignore[attr-defined]
-    page.click("input[name=_save]")  # type: ignore[attr-defined]
-    page.wait_for_load_state("networkidle")  # type: ignore[attr-defined]
+    page.goto(f"{base}/admin/nurture/track/add/")
+    page.fill("#id_name", "Start-up nurture")
+    page.select_option("#id_status", "live")
+    page.click("text=Add another Step")
+    page.fill("#id_steps-0-position", "1")
+    page.fill("#id_steps-0-delay_days", "0")
+    page.fill("#id_steps-0-subject", "{{ first_name }}, your start-up playbook")
+    page.fill("#id_steps-0-body", BODY)
+    page.fill("#id_steps-0-asset_url", "https://cdn.example.com/playbook.pdf")
+    page.screenshot(path=str(artifacts / "nurture-track-form.png"), full_page=True)
+    page.click("input[name=_save]")
+    page.wait_for_load_state("networkidle")
     track = Track.objects.get(key="start-up-nurture")
     assert track.steps.count() == 1
 
-    page.click("text=Preview and test")  # type: ignore[attr-defined]
-    page.fill("#id_lead", "grace@hopper.example")  # type: ignore[attr-defined]
-    page.click("input[value='Preview with this lead']")  # type: ignore[attr-defined]
-    subject = page.locator("[data-testid=preview-subject]").first.inner_text()  # type: ignore[attr-defined]
-    preview = page.locator("[data-testid=preview-html]").first.inner_html()  # type: ignore[attr-defined]
-    page.screenshot(path=str(artifacts / "nurture-preview.png"), full_page=True)  # type: ignore[attr-defined]
-    page.click("[data-testid=send-test-1]")  # type: ignore[attr-defined]
-    page.wait_for_load_state("networkidle")  # type: ignore[attr-defined]
-    sent_note = page.locator(".messagelist").inner_text()  # type: ignore[attr-defined]
+    page.click("text=Preview and test")
+    page.fill("#id_lead", "grace@hopper.example")
+    page.click("input[value='Preview with this lead']")
+    subject = page.locator("[data-testid=preview-subject]").first.inner_text()
+    preview = page.locator("[data-testid=preview-html]").first.inner_html()
+    page.screenshot(path=str(artifacts / "nurture-preview.png"), full_page=True)
+    page.click("[data-testid=send-test-1]")
+    page.wait_for_load_state("networkidle")
+    sent_note = page.locator(".messagelist").inner_text()
 
     assert subject == "Grace, your start-up playbook"
     assert "<strong>Grace</strong>" in preview and "Hopper &amp; Co" in preview
@@ -70,9 +72,9 @@ def test_a_marketer_builds_previews_tests_and_reports_on_a_track(
     services.enroll_lead(lead_id=lead.pk, track=track, source="routing", reason="Start-ups", now=FIXED_NOW)
     assert sending.send_due_steps(now=FIXED_NOW).sent == 1
 
-    page.goto(f"{base}/reports/nurture/")  # type: ignore[attr-defined]
-    page.wait_for_selector("#chart-nurture[data-rendered='true']")  # type: ignore[attr-defined]
-    page.screenshot(path=str(artifacts / "nurture-report.png"), full_page=True)  # type: ignore[attr-defined]
-    row = page.locator("[data-testid=track-start-up-nurture] [data-testid=step-1]")  # type: ignore[attr-defined]
+    page.goto(f"{base}/reports/nurture/")
+    page.wait_for_selector("#chart-nurture[data-rendered='true']")
+    page.screenshot(path=str(artifacts / "nurture-report.png"), full_page=True)
+    row = page.locator("[data-testid=track-start-up-nurture] [data-testid=step-1]")
     assert row.locator("[data-measure=sent]").inner_text() == "1"
-    assert page.locator("[data-testid=track-start-up-nurture] [data-testid=enrolled]").inner_text() == "1"  # type: ignore[attr-defined]
+    assert page.locator("[data-testid=track-start-up-nurture] [data-testid=enrolled]").inner_text() == "1"
