@@ -1,4 +1,4 @@
-"""Shared set-up of the daily-work browser tests: demo people, a team open round the clock, leads, sign-in."""
+"""Shared set-up of the daily-work browser tests: demo people, a team open round the clock, leads, checks."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from handoff import services
 from handoff.models import Assignment, Team
 from handoff.tests.factories import MQLFactory, TeamFactory
 from leads import demo
+from tests.browser.signing_in import DEMO_PASSWORD
 
 AXE = Path(__file__).resolve().parent / "assets" / "axe.min.js"
 ROUND_THE_CLOCK = {day: [(time(0), time(0))] for day in range(7)}
@@ -21,7 +22,7 @@ COMPANIES = ("Fjord Software", "Cobalt Freight", "Nimbus Health", "Acre Analytic
 
 
 def demo_team() -> tuple[dict[str, Any], Team]:
-    users = demo.ensure_demo_users(password="demo")
+    users = demo.ensure_demo_users(password=DEMO_PASSWORD)
     team = TeamFactory(
         name="Enterprise",
         slug="enterprise-test",
@@ -46,15 +47,6 @@ def assign_leads(team: Team, rep: User, count: int, **lead_fields: Any) -> list[
         lead = MQLFactory(**fields)
         made.append(services.assign_lead(lead=lead, team=team, rep=rep, now=now - timedelta(minutes=count - i)))
     return made
-
-
-def sign_in(page: Page, base_url: str, username: str, next_path: str = "/") -> None:
-    page.goto(f"{base_url}/accounts/login/?next={next_path}")
-    page.fill("#id_username", username)
-    page.fill("#id_password", "demo")
-    page.click("button[type=submit]")
-    page.wait_for_url(lambda url: "/accounts/login/" not in url)
-    page.wait_for_load_state("load")
 
 
 def serious_violations(page: Page) -> list[str]:

@@ -15,7 +15,8 @@ from pytest_django.live_server_helper import LiveServer
 from leads import spam
 from leads.models import FieldKind
 from leads.tests.factories import CaptureFormFactory, ConsentTextFactory, FormFieldFactory
-from tests.browser.daily_work import assign_leads, demo_team, serious_violations, sign_in
+from tests.browser.daily_work import assign_leads, demo_team, serious_violations
+from tests.browser.signing_in import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

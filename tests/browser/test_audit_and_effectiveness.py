@@ -18,16 +18,9 @@ from leads.models import Stage, SubmissionStatus
 from leads.tests.factories import LeadFactory, SubmissionFactory
 from scoring.models import ScoringRule
 from scoring.tests.factories import ScoringModelFactory, ScoringRuleFactory
+from tests.browser.signing_in import sign_in_to_admin
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in_to_admin(page: Page, base_url: str, next_url: str) -> None:
-    page.goto(f"{base_url}/admin/login/?next={next_url}")
-    page.fill("#id_username", "marketer")
-    page.fill("#id_password", "demo")
-    page.click("input[type=submit]")
-    page.wait_for_load_state("networkidle")
 
 
 def overflow(page: Page) -> int:

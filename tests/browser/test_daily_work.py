@@ -13,7 +13,8 @@ from pytest_django.live_server_helper import LiveServer
 from handoff import services
 from handoff.models import Assignment, AssignmentOutcome, SavedView
 from handoff.tests.factories import MQLFactory
-from tests.browser.daily_work import assign_leads, demo_team, horizontal_overflow, sign_in
+from tests.browser.daily_work import assign_leads, demo_team, horizontal_overflow
+from tests.browser.signing_in import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -18,6 +18,7 @@ from pytest_django.live_server_helper import LiveServer
 from leads import demo, spam
 from leads.models import ActivityKind, CaptureForm, FieldKind, Lead
 from leads.tests.factories import CaptureFormFactory, ConsentTextFactory, FormFieldFactory
+from tests.browser.signing_in import sign_in_to_admin
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -124,10 +125,7 @@ def test_a_visitor_fills_the_embedded_form_and_the_marketer_finds_the_lead(
     assert lead.activities.filter(kind=ActivityKind.ASSET_DOWNLOADED).exists()
 
     # The marketer, in admin.
-    page.goto(f"{live_server.url}/admin/login/?next=/admin/leads/lead/")
-    page.fill("#id_username", "marketer")
-    page.fill("#id_password", "demo")
-    page.click("input[type=submit]")
+    sign_in_to_admin(page, live_server.url, "/admin/leads/lead/")
     page.fill("#searchbar", "acme-analytics")
     page.press("#searchbar", "Enter")
     page.get_by_role("link", name="ada@acme-analytics.example").click()

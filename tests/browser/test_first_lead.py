@@ -31,6 +31,7 @@ from leads.models import (
     Stage,
 )
 from scoring.demo import install_default_model
+from tests.browser.signing_in import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 # What migrations seed (size bands, industries, the built-in providers): a transactional test before this one
@@ -66,14 +67,6 @@ def open_round_the_clock(team: Team) -> None:
     TeamHours.objects.bulk_create(
         TeamHours(team=team, weekday=day, opens_at=clock_time(0), closes_at=clock_time(0)) for day in range(7)
     )
-
-
-def sign_in(page: Page, base: str, username: str, next_path: str) -> None:
-    page.goto(f"{base}/accounts/login/?next={next_path}")
-    page.fill("#id_username", username)
-    page.fill("#id_password", "demo")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}{next_path}")
 
 
 def build_form_in_admin(page: Page, base: str, artifacts: Path) -> None:

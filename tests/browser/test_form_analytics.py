@@ -12,6 +12,7 @@ from pytest_django.live_server_helper import LiveServer
 from leads import demo
 from leads.models import FieldKind, FormDailyStat
 from leads.tests.factories import CaptureFormFactory, ConsentTextFactory, FormFieldFactory
+from tests.browser.signing_in import sign_in_to_admin
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -39,10 +40,7 @@ def test_views_and_starts_reach_the_analytics_pages(
     stats = FormDailyStat.objects.get(form=form)
     assert (stats.views, stats.bot_views, stats.starts) == (1, 1, 1)
 
-    page.goto(f"{base}/admin/login/?next=/admin/leads/captureform/analytics/")
-    page.fill("#id_username", "marketer")
-    page.fill("#id_password", "demo")
-    page.click("input[type=submit]")
+    sign_in_to_admin(page, base, "/admin/leads/captureform/analytics/")
     page.wait_for_selector("#chart-forms[data-rendered='true']")
     page.screenshot(path=str(artifacts / "form-analytics-compare.png"), full_page=True)
     row = page.locator("[data-form=pricing]").inner_text()

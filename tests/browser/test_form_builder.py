@@ -19,6 +19,7 @@ from leads.tests.factories import (
     LeadFactory,
     SubmissionFactory,
 )
+from tests.browser.signing_in import sign_in_to_admin
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -28,14 +29,6 @@ FIELDS = [
     ("Company", FieldKind.TEXT, LeadAttribute.COMPANY_NAME),
     ("Job title", FieldKind.TEXT, LeadAttribute.JOB_TITLE),
 ]
-
-
-def sign_in_to_admin(page: Page, base_url: str, next_url: str) -> None:
-    page.goto(f"{base_url}/admin/login/?next={next_url}")
-    page.fill("#id_username", "marketer")
-    page.fill("#id_password", "demo")
-    page.click("input[type=submit]")
-    page.wait_for_load_state("networkidle")
 
 
 def four_field_form() -> CaptureForm:

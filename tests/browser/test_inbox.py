@@ -17,6 +17,7 @@ from handoff.models import Team, TeamHours
 from leads import demo
 from leads import services as lead_services
 from leads.models import ActivityKind, ConsentSource, Lead, LegalBasis, Stage
+from tests.browser.signing_in import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -87,11 +88,8 @@ def test_rep_sees_a_live_countdown_logs_a_call_and_qualifies_the_lead(
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.on("console", lambda message: console_error(message, errors))
 
-    page.goto(f"{live_server.url}/")
-    page.fill("#id_username", "rep1")
-    page.fill("#id_password", "demo")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/inbox/")
+    sign_in(page, live_server.url, "rep1")
+    assert page.url == f"{live_server.url}/inbox/"
     clock = page.locator(f'tr[data-lead-id="{lead.pk}"] [data-testid="sla-clock"]')
     before = clock.inner_text()
     page.screenshot(path=str(artifacts / "inbox-countdown-1.png"), full_page=True)
@@ -131,11 +129,7 @@ def test_manager_reassigns_a_breached_lead_from_the_team_queue(
     demo.load_demo_leads(count=96, reps=[users[f"rep{i}"] for i in range(1, 5)], now=now)
     load_demo_handoff(users=users, now=now)
 
-    page.goto(f"{live_server.url}/accounts/login/?next=/inbox/team/")
-    page.fill("#id_username", "manager")
-    page.fill("#id_password", "demo")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/inbox/team/")
+    sign_in(page, live_server.url, "manager", "/inbox/team/")
     page.screenshot(path=str(artifacts / "team-queue-breached.png"), full_page=True)
     breached_before = page.locator("input[name=bulk-ids]").count()
     page.locator("input[name=bulk-ids]").first.check()

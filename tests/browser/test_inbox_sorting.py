@@ -9,7 +9,8 @@ from playwright.sync_api import Browser, Page
 from pytest_django.live_server_helper import LiveServer
 
 from handoff.models import Assignment
-from tests.browser.daily_work import assign_leads, demo_team, sign_in
+from tests.browser.daily_work import assign_leads, demo_team
+from tests.browser.signing_in import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -13,6 +13,7 @@ from leads import demo, imports
 from leads.models import Lead, LeadImport
 from leads.suppression import suppress_address
 from leads.tests.factories import LeadFactory
+from tests.browser.signing_in import sign_in_to_admin
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -27,13 +28,6 @@ SCANS = (
 NOTICE = "By having your badge scanned you agree that Acme may contact you about its products."
 
 
-def sign_in_to_admin(page: Page, base_url: str) -> None:
-    page.goto(f"{base_url}/admin/login/?next=/admin/leads/leadimport/")
-    page.fill("#id_username", "marketer")
-    page.fill("#id_password", "demo")
-    page.click("input[type=submit]")
-
-
 def test_marketer_imports_a_badge_scan_list(
     live_server: LiveServer, page: Page, artifacts: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -46,7 +40,7 @@ def test_marketer_imports_a_badge_scan_list(
     scans.write_text(SCANS, encoding="utf-8")
     base = live_server.url
 
-    sign_in_to_admin(page, base)
+    sign_in_to_admin(page, base, "/admin/leads/leadimport/")
     page.get_by_role("link", name="Import leads").click()
     page.set_input_files("#id_file", str(scans))
     page.fill("#id_new_event", "Web Summit 2026")

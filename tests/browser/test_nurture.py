@@ -14,18 +14,11 @@ from leads import demo
 from leads.tests.factories import FIXED_NOW, ConsentFactory, LeadFactory
 from nurture import sending, services
 from nurture.models import Track
+from tests.browser.signing_in import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 BODY = "Hi **{{ first_name }}**,\n\nHere is [the report]({{ asset_link }}) for {{ company }}."
-
-
-def sign_in(page: Page, base_url: str, username: str) -> None:
-    page.goto(f"{base_url}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", "demo")
-    page.click("button[type=submit]")
-    page.wait_for_load_state("networkidle")
 
 
 def test_a_marketer_builds_previews_tests_and_reports_on_a_track(

@@ -9,18 +9,11 @@ from pytest_django.live_server_helper import LiveServer
 
 from leads import demo
 from reports.demo import load_demo_reports
+from tests.browser.signing_in import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 CHARTS = ("chart-volume", "chart-funnel", "chart-quality", "chart-cost-lead", "chart-cost-sql", "chart-attribution")
-
-
-def sign_in(page: Page, base_url: str, username: str) -> None:
-    page.goto(f"{base_url}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", "demo")
-    page.click("button[type=submit]")
-    page.wait_for_load_state("networkidle")
 
 
 def test_manager_sees_the_report_charts_with_demo_data(live_server: LiveServer, page: Page, artifacts: Path) -> None:

@@ -17,16 +17,9 @@ from handoff.services import routing as routing_services
 from handoff.tests.factories import MQLFactory, TeamFactory
 from leads import demo
 from leads.models import SizeBand
+from tests.browser.signing_in import sign_in_to_admin
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in(page: Page, base_url: str, username: str, next_url: str) -> None:
-    page.goto(f"{base_url}/admin/login/?next={next_url}")
-    page.fill("#id_username", username)
-    page.fill("#id_password", "demo")
-    page.click("input[type=submit]")
-    page.wait_for_load_state("networkidle")
 
 
 def test_a_marketer_builds_a_rule_from_pick_lists_and_tests_it_on_a_lead(
@@ -38,7 +31,7 @@ def test_a_marketer_builds_a_rule_from_pick_lists_and_tests_it_on_a_lead(
     team = TeamFactory(slug="enterprise", name="Enterprise")
     small = MQLFactory(email="cfo@tiny.example", size_band="SMB", country="GB")
     base = live_server.url
-    sign_in(page, base, "marketer", "/admin/handoff/routingrule/add/")
+    sign_in_to_admin(page, base, "/admin/handoff/routingrule/add/")
 
     page.fill("#id_name", "Enterprise UK → enterprise team")
     page.select_option("#id_size_bands_from", "Enterprise")

@@ -6,6 +6,7 @@ from playwright.sync_api import Page
 from pytest_django.live_server_helper import LiveServer
 
 from leads import demo
+from tests.browser.signing_in import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -24,11 +25,7 @@ def test_each_demo_login_lands_on_its_page(
     users = demo.ensure_demo_users(password="demo")
     demo.load_demo_leads(count=24, reps=[users[f"rep{i}"] for i in range(1, 5)], now=timezone.now())
 
-    page.goto(f"{live_server.url}/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", "demo")
-    page.click("button[type=submit]")
-    page.wait_for_load_state("networkidle")
+    sign_in(page, live_server.url, username)  # from the front door, with no next page
 
     assert page.url == f"{live_server.url}{landing_path}"
     assert page.locator("h1").first.inner_text() == heading

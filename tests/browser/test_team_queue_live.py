@@ -12,7 +12,8 @@ from pytest_django.live_server_helper import LiveServer
 from handoff import services
 from handoff.models import Membership
 from handoff.tests.factories import MQLFactory
-from tests.browser.daily_work import assign_leads, demo_team, sign_in
+from tests.browser.daily_work import assign_leads, demo_team
+from tests.browser.signing_in import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
