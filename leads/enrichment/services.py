@@ -138,7 +138,7 @@ def enrich_leads(*, lead_ids: Iterable[int], now: datetime, keep_alive: Callable
         attempts_before = lead.enrichment_attempts
         changed, not_set = _apply_results(lead, runs, now)
         results.append(
-            _Result(lead, before, inputs, attempts_before, changed, _provider_runs(lead, runs, not_set, now))
+            _Result(lead, before, inputs, attempts_before, changed, _provider_runs(lead, runs, not_set, now), runs)
         )
         if keep_alive is not None:
             keep_alive()  # providers may be slow: the caller's lease must not run out under a live batch
@@ -308,6 +308,7 @@ class _Result:
     attempts_before: int
     changed: list[str]
     runs: list[ProviderRun]
+    found: list[_Run]  # what the providers answered, to apply again to a row changed since it was read
 
 
 # Written for every enriched lead, whatever the providers found.
@@ -316,20 +317,28 @@ _STATUS_COLUMNS = ("enrichment_status", "enriched_at", "enrichment_attempts", "e
 
 
 def _save_batch(results: list[_Result], *, now: datetime) -> list[int]:
-    """Write the batch's results for the leads no other attempt saved first; returns their ids."""
+    """Write the batch's results for the leads no other attempt saved first; returns their ids.
+
+    A lead whose row changed in another way since the batch read it (staff edited a value, the person sent a
+    form while the batch's providers ran) is not written from the batch's copy, which would put the providers'
+    values over theirs: it is read again and saved as ``enrich_lead`` saves one lead, the merge rules applied
+    to what it holds now.
+    """
     if not results:
         return []
     with transaction.atomic():
         current = Lead.objects.filter(pk__in=[result.lead.pk for result in results])
         if connection.features.has_select_for_update:
             current = current.select_for_update()
-        columns = ("pk", "enrichment_attempts", *sorted(freshness.ENRICHMENT_INPUTS))
+        columns = ("pk", "updated_at", "enrichment_attempts", *sorted(freshness.ENRICHMENT_INPUTS))
         as_read = {row[0]: row[1:] for row in current.values_list(*columns)}
-        claimed = [
+        ours = [
             result
             for result in results
-            if as_read.get(result.lead.pk) == (result.attempts_before, *result.inputs.values())
+            if as_read.get(result.lead.pk, (None,))[1:] == (result.attempts_before, *result.inputs.values())
         ]
+        claimed = [result for result in ours if as_read[result.lead.pk][0] == result.before.updated_at]
+        changed_since = [result for result in ours if as_read[result.lead.pk][0] != result.before.updated_at]
         by_columns: dict[tuple[str, ...], list[Lead]] = defaultdict(list)
         for result in claimed:
             result.lead.updated_at = now
@@ -341,7 +350,9 @@ def _save_batch(results: list[_Result], *, now: datetime) -> list[int]:
         for result in claimed:
             lead_id = result.lead.pk
             events.emit(events.LEAD_ENRICHED, lead_id=lead_id, event_id=f"lead.enriched:{lead_id}", occurred_at=now)
-    return [result.lead.pk for result in claimed]
+        for result in changed_since:  # rare: one lead's save each
+            _save_enrichment(lead=Lead.objects.get(pk=result.lead.pk), runs=result.found, now=now)
+    return sorted(result.lead.pk for result in ours)
 
 
 def _audit(changes: list[tuple[Lead, Lead, list[str]]]) -> None:

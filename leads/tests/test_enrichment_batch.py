@@ -11,9 +11,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from core.batch import batch_scope
+from leads import services
 from leads.enrichment import services as enrichment
 from leads.models import CompanyDirectoryEntry, EnrichmentStatus, Lead, ProviderRun
-from leads.tests.factories import FIXED_NOW, LeadFactory
+from leads.tests.factories import FIXED_NOW, LeadFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -76,6 +77,33 @@ def test_a_lead_changed_after_the_batch_read_it_is_left_for_its_new_round(monkey
     edited.refresh_from_db()
     assert (edited.job_title, edited.enrichment_attempts, edited.seniority) == ("Chief Executive", 0, "")
     assert not ProviderRun.objects.filter(lead=edited).exists()
+
+
+def test_a_value_staff_set_while_the_batch_ran_is_kept_over_the_providers(monkeypatch: pytest.MonkeyPatch) -> None:
+    edited, untouched = vp_at_acme("ada"), vp_at_acme("bob")
+    staff = UserFactory(username="staffer")
+    run_providers = enrichment._run_providers
+
+    def staff_edit_after_the_providers(lead: Lead, **kwargs: Any) -> Any:
+        runs = run_providers(lead, **kwargs)
+        if lead.pk == edited.pk:  # the directory said SaaS; staff know better, while the batch goes on
+            fresh = Lead.objects.get(pk=edited.pk)
+            before = {"industry": fresh.industry}
+            fresh.industry = "Manufacturing"
+            fresh.save(update_fields=["industry", "updated_at"])
+            services.record_staff_edit(lead=fresh, before=before, by=staff, now=FIXED_NOW)
+        return runs
+
+    monkeypatch.setattr(enrichment, "_run_providers", staff_edit_after_the_providers)
+
+    enriched = enrichment.enrich_leads(lead_ids=[edited.pk, untouched.pk], now=FIXED_NOW)
+
+    edited.refresh_from_db()
+    untouched.refresh_from_db()
+    assert enriched == [edited.pk, untouched.pk]
+    assert (edited.industry, edited.field_sources["industry"]["source"]) == ("Manufacturing", "staff")
+    assert (edited.enrichment_status, edited.employee_count) == (EnrichmentStatus.ENRICHED, 2500)
+    assert untouched.industry == "Software"
 
 
 def test_a_lead_not_due_is_left_alone() -> None:
