@@ -212,7 +212,13 @@ def _assign_waiting(leads: list[Lead], *, now: datetime) -> dict[int, str]:
     if not waiting:
         return {}
     with notifications.batched_deliveries():  # one email task for the batch, after its commit
-        return assignment_batch.assign_batch(leads=waiting, now=now)
+        results = assignment_batch.assign_batch(leads=waiting, now=now)
+    # A lead someone assigned between the batch's read and its lock (a manager in the queue) is not waiting
+    # any more: its owner is read again, so its outcome says assigned, not parked.
+    taken = {lead.pk: lead for lead in waiting if results.get(lead.pk) == "not waiting"}
+    for lead_id, owner_id in Lead.objects.filter(pk__in=list(taken)).values_list("pk", "owner_id"):
+        taken[lead_id].owner_id = owner_id
+    return results
 
 
 def _with_outcome_relations(leads: QuerySet[Lead]) -> QuerySet[Lead]:

@@ -10,7 +10,7 @@ import pytest
 from django.db import transaction
 
 from core.batch import batch_scope
-from handoff import services
+from handoff import pipeline, services
 from handoff.models import Assignment, Membership, Notification, RepPool, SLARecord, Team
 from handoff.services import assignment_batch, notifications
 from handoff.tests.factories import MembershipFactory, MQLFactory, RepFactory, TeamFactory, route
@@ -140,3 +140,17 @@ def test_assigning_a_batch_takes_the_same_number_of_queries_whatever_its_size(
 
     # The same three reps get them, so the owners are written with as many statements.
     assert count(30) == small
+
+
+def test_a_lead_a_manager_assigned_while_the_batch_read_it_ends_assigned_not_parked(
+    team: Team, rep: object, now: datetime
+) -> None:
+    lead = MQLFactory()
+    route(lead, team=team)
+    as_the_batch_read_it = _batch_of([lead])
+    services.assign_lead(lead=lead, team=team, now=now, rep=rep, notify=False)  # the manager, meanwhile
+
+    results = pipeline._assign_waiting(as_the_batch_read_it, now=now)
+
+    assert results == {lead.pk: "not waiting"}
+    assert as_the_batch_read_it[0].owner_id == rep.pk  # type: ignore[attr-defined]
