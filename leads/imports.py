@@ -352,6 +352,7 @@ def preview_import(
     ``check_mapping`` refuses. With ``clock`` (the worker), the rows checked so far are recorded per chunk.
     """
     check_mapping(mapping)
+    started_as = batch.status
     table = table_of(batch)
     result, total, seen = ChunkResult(), 0, set[tuple[str, str]]()
     for chunk in _chunks(table):
@@ -363,12 +364,15 @@ def preview_import(
         total += len(rows)
         if clock is not None:
             LeadImport.objects.filter(pk=batch.pk).update(processed_rows=total, heartbeat_at=clock())
-    for name, count in result.counts.items():
-        setattr(batch, name, count)
-    batch.mapping, batch.total_rows, batch.processed_rows = dict(mapping), total, 0
-    batch.row_errors, batch.status, batch.failure = result.messages[:KEPT_ROW_MESSAGES], ImportStatus.PREVIEWED, ""
-    batch.save()
-    _remember_mapping(batch, mapping)
+    outcome = {
+        **result.counts, "mapping": dict(mapping), "total_rows": total, "processed_rows": 0,
+        "row_errors": result.messages[:KEPT_ROW_MESSAGES], "status": ImportStatus.PREVIEWED, "failure": "",
+    }  # fmt: skip
+    # Stored only if the batch still stands where this preview found it: a second run of a preview task (the
+    # sweep queued it again) must not send an import the marketer has started back to "previewed".
+    if LeadImport.objects.filter(pk=batch.pk, status=started_as).update(**outcome):
+        _remember_mapping(batch, mapping)
+    batch.refresh_from_db()
     return batch
 
 

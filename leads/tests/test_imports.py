@@ -311,6 +311,19 @@ def test_preview_runs_in_the_worker_and_stores_the_counts(event: ImportEvent) ->
     )
 
 
+@pytest.mark.usefixtures("known_lead", "skipped_people")
+def test_a_second_run_of_a_preview_finishing_late_leaves_the_started_import_alone(event: ImportEvent) -> None:
+    batch = imports.start_preview(batch=make_batch(event), mapping=MAPPING, now=FIXED_NOW)
+    as_the_second_run_read_it = LeadImport.objects.select_related("event").get(pk=batch.pk)
+    imports.run_preview(batch_id=batch.pk, clock=lambda: FIXED_NOW)
+    imports.start_import(batch=batch, now=FIXED_NOW)
+
+    late = imports.preview_import(batch=as_the_second_run_read_it, mapping=MAPPING, clock=lambda: FIXED_NOW)
+
+    assert late.status == ImportStatus.QUEUED
+    assert imports.run_import(batch_id=batch.pk, clock=lambda: FIXED_NOW).status == ImportStatus.DONE
+
+
 def test_a_preview_that_cannot_read_the_file_goes_back_to_the_mapping(event: ImportEvent) -> None:
     batch = imports.start_preview(batch=make_batch(event), mapping=MAPPING, now=FIXED_NOW)
     batch.file.save("scans.csv", ContentFile(b"\x00\x01binary"), save=True)
