@@ -364,13 +364,13 @@ def preview_import(
         total += len(rows)
         if clock is not None:
             LeadImport.objects.filter(pk=batch.pk).update(processed_rows=total, heartbeat_at=clock())
-    outcome = {
+    found: dict[str, object] = {
         **result.counts, "mapping": dict(mapping), "total_rows": total, "processed_rows": 0,
         "row_errors": result.messages[:KEPT_ROW_MESSAGES], "status": ImportStatus.PREVIEWED, "failure": "",
     }  # fmt: skip
     # Stored only if the batch still stands where this preview found it: a second run of a preview task (the
     # sweep queued it again) must not send an import the marketer has started back to "previewed".
-    if LeadImport.objects.filter(pk=batch.pk, status=started_as).update(**outcome):
+    if LeadImport.objects.filter(pk=batch.pk, status=started_as).update(**found):
         _remember_mapping(batch, mapping)
     batch.refresh_from_db()
     return batch
