@@ -89,6 +89,9 @@ class Track(models.Model):
             errors["holiday_country"] = f"No public holidays known for {self.holiday_country!r}."
         if self.send_from and self.send_until and self.send_from >= self.send_until:
             errors["send_until"] = "The window must end after it starts."
+        if any(not character.isprintable() for character in self.from_name):
+            # A line break cannot go into a From header: every email of the track would fail to send.
+            errors["from_name"] = "The sender name must be one line of text, without line breaks or tabs."
         if errors:
             raise ValidationError(errors)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 
 from leads.models import ConsentStatus
@@ -341,3 +342,13 @@ def test_another_email_backend_gets_djangos_message_with_the_same_headers(mailou
     assert message.extra_headers["Message-ID"] == send.message_id
     assert message.extra_headers["List-Unsubscribe"] == f"<{links.unsubscribe_url(send_id=send.pk)}>"
     assert message.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+@pytest.mark.parametrize("name", ["Acme\nBcc: all@example.com", "Acme\r\nMarketing", "Acme\tTeam"])
+def test_a_sender_name_that_cannot_go_into_a_header_is_refused_when_the_track_is_saved(name: str) -> None:
+    track = TrackFactory.build(from_name=name)
+
+    with pytest.raises(ValidationError) as refused:
+        track.full_clean()
+
+    assert list(refused.value.message_dict) == ["from_name"]
