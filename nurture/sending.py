@@ -158,7 +158,8 @@ def _claim(*, now: datetime, batch_size: int, owner: str) -> list[_Due]:
     free = Q(lease_until__isnull=True) | Q(lease_until__lt=now)
     due = Enrollment.objects.filter(
         free, status=EnrollmentStatus.ACTIVE, next_due_at__lte=now, track__status=TrackStatus.LIVE
-    )
+    ).exclude(last_sent_at__gte=now)  # a step sent in this run (a 0-day next step) waits for the next run, so it
+    # can never leave before the step in front of it, which a sender thread may still hold
     ids = list(due.order_by("next_due_at", "pk").values_list("pk", flat=True)[:batch_size])
     if not ids:
         return []

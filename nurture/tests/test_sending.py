@@ -85,6 +85,19 @@ def test_a_retry_of_the_worker_sends_nothing_twice(smtp_sink: SmtpSink) -> None:
     assert Send.objects.count() == 1
 
 
+def test_a_next_step_due_at_once_waits_for_the_next_run_so_it_never_overtakes_the_step_before(
+    smtp_sink: SmtpSink,
+) -> None:
+    enrollment = _enrolled()
+    StepFactory(track=enrollment.track, delay_days=0, subject="The second")
+
+    first = sending.send_due_steps(now=FIXED_NOW)
+    second = sending.send_due_steps(now=FIXED_NOW + timedelta(minutes=1))
+
+    assert (first.sent, second.sent) == (1, 1)
+    assert [message["Subject"] for message in smtp_sink.messages][1] == "The second"
+
+
 def test_the_send_row_stops_a_second_send_of_the_same_step_even_if_the_enrollment_was_rewound(
     smtp_sink: SmtpSink,
 ) -> None:
@@ -95,7 +108,7 @@ def test_the_send_row_stops_a_second_send_of_the_same_step_even_if_the_enrollmen
     )
 
     with pytest.raises(IntegrityError):
-        sending.send_due_steps(now=FIXED_NOW)
+        sending.send_due_steps(now=FIXED_NOW + timedelta(minutes=1))  # a later run: this one's sends wait
 
     assert len(smtp_sink.messages) == 1
 
