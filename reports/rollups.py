@@ -22,7 +22,6 @@ DELETE and INSERT of the same day (PostgreSQL; SQLite's IMMEDIATE transactions s
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -31,6 +30,7 @@ from django.db.models import Count, F, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from core.rollup_days import day_of, days_between, delete_where_in, is_recent
 from leads.models import Activity, ActivityKind, CaptureForm, Lead, Stage, StageChange, Submission
 from leads.selectors import reached_mql, reached_sql
 from reports.models import (
@@ -50,19 +50,9 @@ MARKS_PER_REFRESH = 5_000
 BATCH = 2_000
 
 
-def day_of(instant: datetime) -> date:
-    """The rollup day of an instant: its UTC date."""
-    return instant.astimezone(UTC).date()
-
-
 def _day_bounds(day: date) -> tuple[datetime, datetime]:
     start = datetime.combine(day, time.min, tzinfo=UTC)
     return start, start + timedelta(days=1)
-
-
-def is_recent(instant: datetime, *, now: datetime) -> bool:
-    """Whether a lead created at ``instant`` is on a day every refresh recomputes anyway (today, yesterday)."""
-    return day_of(instant) >= day_of(now) - timedelta(days=1)
 
 
 def mark_day_changed(*, created_at: datetime, now: datetime) -> None:
@@ -197,11 +187,11 @@ def refresh_rollups(*, now: datetime) -> int:
     if state is None:
         return rebuild_rollups(now=now)
     marks = list(RollupDirtyDay.objects.order_by("pk").values_list("pk", "day")[:MARKS_PER_REFRESH])
-    recent = _days_between(day_of(state.refreshed_at) - timedelta(days=1), day_of(now))
+    recent = days_between(day_of(state.refreshed_at) - timedelta(days=1), day_of(now))
     days = sorted({day for _, day in marks} | set(recent))
     for day in days:
         recompute_day(day=day)
-    _delete_marks(pk for pk, _ in marks)
+    delete_where_in(RollupDirtyDay, "pk", (pk for pk, _ in marks))
     RollupState.objects.filter(pk=state.pk, refreshed_at__lt=now).update(refreshed_at=now)
     return len(days)
 
@@ -217,25 +207,9 @@ def rebuild_rollups(*, now: datetime) -> int:
     for day in days:
         recompute_day(day=day)
     for model in ROLLUPS:
-        _delete_days(model, set(model.objects.values_list("day", flat=True).distinct()) - set(days))
-    _delete_marks(marks)
+        delete_where_in(model, "day", sorted(set(model.objects.values_list("day", flat=True).distinct()) - set(days)))
+    delete_where_in(RollupDirtyDay, "pk", marks)
     state, created = RollupState.objects.get_or_create(defaults={"refreshed_at": now, "rebuilt_at": now})
     if not created:
         RollupState.objects.filter(pk=state.pk).update(refreshed_at=now, rebuilt_at=now)
     return len(days)
-
-
-def _delete_days(model: type, days: set[date]) -> None:
-    ordered = sorted(days)
-    for start in range(0, len(ordered), 500):  # SQLite caps the parameters of one statement
-        model.objects.filter(day__in=ordered[start : start + 500]).delete()  # type: ignore[attr-defined]
-
-
-def _days_between(first: date, last: date) -> list[date]:
-    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
-
-
-def _delete_marks(pks: Iterable[int]) -> None:
-    pks = list(pks)
-    for start in range(0, len(pks), 500):
-        RollupDirtyDay.objects.filter(pk__in=pks[start : start + 500]).delete()

@@ -26,11 +26,12 @@ interleave their DELETE and INSERT of the same day.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db import transaction
 from django.db.models import F, Max, Min
 
+from core.rollup_days import day_of, days_between, delete_where_in, is_recent
 from leads.models import Lead
 from scoring.effectiveness import count_days, day_bounds
 from scoring.models import EffectivenessDay, EffectivenessDirtyDay, EffectivenessState, RuleDayRollup
@@ -39,19 +40,6 @@ MARKS_PER_REFRESH = 5_000
 DAYS_PER_REFRESH = 60  # older days (marked or stale) recomputed by one refresh, well inside the task timeout
 DAYS_PER_QUERY = 3  # consecutive days counted in one query and written in one transaction (SQLite: one write lock)
 RECENT_DAYS = 2  # a refresh recomputes the days from this many before its last run's day anyway
-
-
-def day_of(instant: datetime) -> date:
-    """The rollup day of an instant: its UTC date."""
-    return instant.astimezone(UTC).date()
-
-
-def is_recent(instant: datetime, *, now: datetime) -> bool:
-    """Whether a lead created at ``instant`` is on a day the next refresh recomputes anyway (today, yesterday).
-
-    One day fewer than a refresh recomputes: a writer whose ``now`` lags a refresh across midnight is covered.
-    """
-    return day_of(instant) >= day_of(now) - timedelta(days=RECENT_DAYS - 1)
 
 
 def mark_days_changed(*, created: Iterable[datetime], now: datetime) -> None:
@@ -101,13 +89,13 @@ def refresh_rollups(*, now: datetime) -> int:
         return rebuild_rollups(now=now)
     assert state.refreshed_at is not None
     marks = list(EffectivenessDirtyDay.objects.order_by("pk").values_list("pk", "day")[:MARKS_PER_REFRESH])
-    recent = set(_days_between(day_of(state.refreshed_at) - timedelta(days=RECENT_DAYS), day_of(now)))
+    recent = set(days_between(day_of(state.refreshed_at) - timedelta(days=RECENT_DAYS), day_of(now)))
     older = sorted(({day for _, day in marks} | _days_with_another_threshold()) - recent, reverse=True)
     days = sorted(recent | set(older[:DAYS_PER_REFRESH]))
     for first, last in _runs(days):
         recompute_days(first_day=first, last_day=last)
     done = set(days)
-    _delete_marks(pk for pk, day in marks if day in done)
+    delete_where_in(EffectivenessDirtyDay, "pk", (pk for pk, day in marks if day in done))
     EffectivenessState.objects.filter(pk=state.pk, refreshed_at__lt=now).update(refreshed_at=now)
     return len(days)
 
@@ -120,7 +108,7 @@ def rebuild_rollups(*, now: datetime) -> int:
     state = EffectivenessState.objects.first() or EffectivenessState.objects.create()
     marks = list(EffectivenessDirtyDay.objects.values_list("pk", flat=True))
     span = Lead.objects.aggregate(first=Min("created_at"), last=Max("created_at"))
-    days = _days_between(day_of(span["first"]), max(day_of(span["last"]), day_of(now))) if span["first"] else []
+    days = days_between(day_of(span["first"]), max(day_of(span["last"]), day_of(now))) if span["first"] else []
     for first, last in _runs(days):
         recompute_days(first_day=first, last_day=last)
     for model in (EffectivenessDay, RuleDayRollup):
@@ -128,7 +116,7 @@ def rebuild_rollups(*, now: datetime) -> int:
         if days:
             outside = outside.exclude(day__gte=days[0], day__lte=days[-1])
         outside.delete()
-    _delete_marks(marks)
+    delete_where_in(EffectivenessDirtyDay, "pk", marks)
     EffectivenessState.objects.filter(pk=state.pk).update(refreshed_at=now, rebuilt_at=now)
     return len(days)
 
@@ -137,10 +125,6 @@ def _days_with_another_threshold() -> set[date]:
     """The days with a rule counted against a threshold its model no longer has."""
     stale = RuleDayRollup.objects.exclude(mql_threshold=F("rule__scoring_model__mql_threshold"))
     return set(stale.values_list("day", flat=True).distinct())
-
-
-def _days_between(first: date, last: date) -> list[date]:
-    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
 
 def _runs(days: list[date]) -> Iterator[tuple[date, date]]:
@@ -153,9 +137,3 @@ def _runs(days: list[date]) -> Iterator[tuple[date, date]]:
         run.append(day)
     if run:
         yield run[0], run[-1]
-
-
-def _delete_marks(pks: Iterable[int]) -> None:
-    pks = list(pks)
-    for start in range(0, len(pks), 500):  # SQLite caps the parameters of one statement
-        EffectivenessDirtyDay.objects.filter(pk__in=pks[start : start + 500]).delete()

@@ -1,0 +1,40 @@
+"""Day arithmetic shared by the per-day rollups (``reports.rollups``, ``scoring.effectiveness_rollups``).
+
+A rollup day is a lead's UTC creation date. A change to a lead of an older day marks that day for the next
+refresh; today and yesterday are recomputed by every refresh anyway, so changes to them mark nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from django.db.models import Model
+
+SQLITE_PARAMETERS = 500  # at most this many values in one ``IN (…)``: SQLite caps the parameters of a statement
+
+
+def day_of(instant: datetime) -> date:
+    """The rollup day of an instant: its UTC date."""
+    return instant.astimezone(UTC).date()
+
+
+def is_recent(instant: datetime, *, now: datetime) -> bool:
+    """Whether a lead created at ``instant`` is on a day every refresh recomputes anyway (today, yesterday).
+
+    One day fewer than a refresh recomputes: a writer whose ``now`` lags a refresh across midnight is covered.
+    """
+    return day_of(instant) >= day_of(now) - timedelta(days=1)
+
+
+def days_between(first: date, last: date) -> list[date]:
+    """Every day from ``first`` to ``last``, both included."""
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def delete_where_in(model: type[Model], field: str, values: Iterable[Any]) -> None:
+    """Delete the rows of ``model`` whose ``field`` is one of ``values``, a bounded ``IN (…)`` at a time."""
+    ordered = list(values)
+    for start in range(0, len(ordered), SQLITE_PARAMETERS):
+        model._default_manager.filter(**{f"{field}__in": ordered[start : start + SQLITE_PARAMETERS]}).delete()
