@@ -256,21 +256,34 @@ def assign_waiting_leads(*, now: datetime, limit: int = 100) -> int:
     return assigned
 
 
-def _assign_if_waiting(lead: Lead, *, now: datetime) -> str:
-    """Assign ``lead`` by rotation if it is an unowned MQL not parked in nurture; says what happened."""
+def is_waiting(lead: Lead, *, now: datetime) -> bool:
+    """Whether ``lead`` waits for a rep: an unowned MQL not parked in nurture (the open assignment aside)."""
     if lead.stage != Stage.MQL or lead.owner_id is not None:
-        return "not waiting"
-    if lead.nurture_ends_at is not None and lead.nurture_ends_at > now:
-        return "not waiting"  # recycled until a later date; scoring keeps such leads out of MQL anyway
-    if Assignment.objects.open().filter(lead=lead).exists():
-        return "not waiting"
-    decision = RoutingDecision.objects.filter(lead=lead).select_related("team", "pool").first()
+        return False
+    # recycled until a later date: not waiting (scoring keeps such leads out of MQL anyway)
+    return lead.nurture_ends_at is None or lead.nurture_ends_at <= now
+
+
+def destination(decision: RoutingDecision | None) -> tuple[Team, RepPool | None] | str:
+    """Where a waiting lead goes by its routing ``decision``: its team and pool, or why it is not assigned
+    ("in nurture": routing sent it to a track; "no team": none chosen and no default team)."""
     if decision is not None and decision.destination == RoutingDestination.NURTURE:
         return "in nurture"
     team = team_for_lead(decision=decision)
     if team is None:
         return "no team"
     pool = decision.pool if decision is not None and decision.destination == RoutingDestination.POOL else None
+    return team, pool
+
+
+def _assign_if_waiting(lead: Lead, *, now: datetime) -> str:
+    """Assign ``lead`` by rotation if it is an unowned MQL not parked in nurture; says what happened."""
+    if not is_waiting(lead, now=now) or Assignment.objects.open().filter(lead=lead).exists():
+        return "not waiting"
+    where = destination(RoutingDecision.objects.filter(lead=lead).select_related("team", "pool").first())
+    if isinstance(where, str):
+        return where
+    team, pool = where
     try:
         assign_lead(lead=lead, team=team, now=now, reason="Assigned by rotation", pool=pool)
     except AlreadyAssignedError:

@@ -27,15 +27,22 @@ from handoff.models import (
     NotificationKind,
     RepPool,
     RoutingDecision,
-    RoutingDestination,
     SLARecord,
     Team,
 )
-from handoff.services.assignment import Chosen, members_with_load, pick_member, sla_clock, take_turn, team_for_lead
+from handoff.services.assignment import (
+    Chosen,
+    destination,
+    is_waiting,
+    members_with_load,
+    pick_member,
+    sla_clock,
+    take_turn,
+)
 from handoff.services.errors import NoEligibleRepError
 from handoff.services.notifications import queue_new_assignment_notifications
 from leads import events
-from leads.models import Lead, Stage
+from leads.models import Lead
 from leads.services import set_nurture_end, set_owners
 
 if TYPE_CHECKING:
@@ -97,29 +104,25 @@ def assign_batch(*, leads: Sequence[Lead], now: datetime) -> dict[int, str]:
 
 def _waiting(leads: Sequence[Lead], *, now: datetime, results: dict[int, str]) -> list[_Waiting]:
     """The leads the rotation should take, with their team and pool; the others get their outcome in ``results``."""
-    candidates = [lead for lead in leads if lead.stage == Stage.MQL and lead.owner_id is None]
     for lead in leads:
         results[lead.pk] = "not waiting"
-    candidates = [lead for lead in candidates if lead.nurture_ends_at is None or lead.nurture_ends_at <= now]
+    candidates = [lead for lead in leads if is_waiting(lead, now=now)]
     decisions = {
         decision.lead_id: decision
         for decision in RoutingDecision.objects.filter(lead__in=candidates).select_related("team", "pool")
     }
     waiting = []
     for lead in candidates:
-        decision = decisions.get(lead.pk)
-        if decision is not None and decision.destination == RoutingDestination.NURTURE:
-            results[lead.pk] = "in nurture"
-            continue
-        team = team_for_lead(decision=decision)
-        if team is None:
+        where = destination(decisions.get(lead.pk))
+        if where == "no team":
             logger.warning("Lead %s is an MQL but no team takes it; it waits in the managers' queue", lead.pk)
-            results[lead.pk] = "no team"
+        if isinstance(where, str):
+            results[lead.pk] = where
         elif not lead.has_usable_consent:
             logger.info("Lead %s is not assigned: it has no usable consent", lead.pk)
             results[lead.pk] = "no consent"
         else:
-            pool = decision.pool if decision is not None and decision.destination == RoutingDestination.POOL else None
+            team, pool = where
             waiting.append(_Waiting(lead, team.pk, pool))
     return waiting
 
