@@ -31,8 +31,9 @@ def refresh_stale_enrichment() -> int:
 
 
 def run_lead_import(batch_id: int) -> str:
-    """Queued when a marketer starts an import (and again by the sweep): imports its rows in chunks."""
-    batch = imports.run_import(batch_id=batch_id, clock=timezone.now, budget=_run_budget())
+    """Queued when a marketer starts an import (and again by the sweep, or by itself when its time is up: the
+    pipeline's task budget, a third of the task timeout by default): imports its rows in chunks."""
+    batch = imports.run_import(batch_id=batch_id, clock=timezone.now, budget=settings.PIPELINE_TASK_BUDGET)
     return f"import {batch_id}: {batch.status}, {batch.processed_rows}/{batch.total_rows} rows"
 
 
@@ -44,16 +45,10 @@ def run_lead_import_preview(batch_id: int) -> str:
 
 def run_lead_import_undo(batch_id: int) -> str:
     """Queued by an import's Undo button (and again by the sweep, or by itself when its time is up)."""
-    batch = imports.run_undo(batch_id=batch_id, clock=timezone.now, budget=_run_budget())
+    batch = imports.run_undo(batch_id=batch_id, clock=timezone.now, budget=settings.PIPELINE_TASK_BUDGET)
     return f"import {batch_id} undo: {batch.status}"
 
 
 def resume_stalled_imports() -> int:
     """Every few minutes: imports, previews and undos whose task was lost or whose worker died are queued again."""
     return imports.resume_stalled_imports(now=timezone.now())
-
-
-def _run_budget() -> timedelta:
-    """How long one import or undo task works before it queues the next: a third of the task timeout, as the
-    pipeline's run (a chunk of 500 rows or leads takes seconds, never near it)."""
-    return timedelta(seconds=max(settings.Q_CLUSTER["timeout"] // 3, 5))
