@@ -88,7 +88,7 @@ def _create_leads(*, batch: LeadImport, rows: list[RowToWrite], now: datetime) -
         lead = Lead(created_at=now, stage_changed_at=now, pipeline_step=PipelineStep.WAITING, pipeline_step_at=now,
                     pipeline_due_at=now)  # fmt: skip
         given = {name: value for name, value in incoming_values(row.details).items() if not merge.is_blank(value)}
-        services._apply_values(lead=lead, values=given, source=merge.Source.IMPORT, now=now)
+        services.apply_values(lead=lead, values=given, source=merge.Source.IMPORT, now=now)
         leads.append(lead)
     Lead.objects.bulk_create(leads)
     for lead in leads:
@@ -104,7 +104,7 @@ def _merge_leads(*, batch: LeadImport, rows: list[RowToWrite], now: datetime) ->
     for row in rows:
         lead = row.existing
         assert lead is not None
-        previous = {**snapshot(lead), "owner_id": lead.owner_id, "stage": lead.stage}
+        previous = as_it_was(lead)
         values = incoming_values(row.details)
         current = {name: getattr(lead, name) for name in values if merge.answer_key(name) is None}
         result = merge.merge(
@@ -114,7 +114,7 @@ def _merge_leads(*, batch: LeadImport, rows: list[RowToWrite], now: datetime) ->
             source=merge.Source.IMPORT,
         )
         if result.to_set:
-            changed = services._apply_values(lead=lead, values=result.to_set, source=merge.Source.IMPORT, now=now)
+            changed = services.apply_values(lead=lead, values=result.to_set, source=merge.Source.IMPORT, now=now)
             lead.save(update_fields=[*changed, "updated_at"])
         proposals += [(lead.pk, name, value) for name, value in result.to_propose.items()]
         imported.append(ImportedLead(batch=batch, lead=lead, is_new=False, row=row.row, previous=previous))
@@ -201,9 +201,7 @@ def _capture_row(*, batch: LeadImport, row: RowToWrite, now: datetime) -> Import
         value_source=merge.Source.IMPORT,
     )  # fmt: skip
     before = row.existing
-    previous: dict[str, Any] = {}
-    if before is not None and not captured.is_new:
-        previous = {**snapshot(before), "owner_id": before.owner_id, "stage": before.stage}
+    previous = as_it_was(before) if before is not None and not captured.is_new else {}
     return ImportedLead(
         batch=batch, lead=captured.lead, is_new=captured.is_new, row=row.row, previous=previous,
         consent=captured.consent, activity=captured.activity,
@@ -254,6 +252,11 @@ def record_changes(imported: list[ImportedLead]) -> None:
             "owner_id": item.previous.get("owner_id"),
             "stage": item.previous.get("stage"),
         }
+
+
+def as_it_was(lead: Lead) -> dict[str, Any]:
+    """What undo restores of a merged lead (``snapshot``), with the owner and stage it checks against."""
+    return {**snapshot(lead), "owner_id": lead.owner_id, "stage": lead.stage}
 
 
 def snapshot(lead: Lead) -> dict[str, Any]:

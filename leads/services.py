@@ -191,7 +191,7 @@ def _upsert_lead(
             lead.pipeline_step, lead.pipeline_step_at, lead.pipeline_due_at = PipelineStep.WAITING, wake_at, wake_at
             enqueue_after_commit(_wake_pipeline)
         given = {name: value for name, value in values.items() if not merge.is_blank(value)}
-        _apply_values(lead=lead, values=given, source=source, now=now)
+        apply_values(lead=lead, values=given, source=source, now=now)
         lead.full_clean(validate_unique=False, validate_constraints=False)
         try:
             # SQLite takes its write lock when the transaction begins (IMMEDIATE), so nobody can insert this
@@ -232,13 +232,13 @@ def _merge_values(
         source=source,
     )
     if result.to_set:
-        changed = _apply_values(lead=lead, values=result.to_set, source=source, now=now, by=by)
+        changed = apply_values(lead=lead, values=result.to_set, source=source, now=now, by=by)
         lead.save(update_fields=[*changed, "updated_at"])
         _enrich_again_if_marked(lead=lead, changed=changed)
     return result
 
 
-def _apply_values(
+def apply_values(
     *, lead: Lead, values: Mapping[str, Any], source: merge.Source, now: datetime, by: User | None = None
 ) -> list[str]:
     """Set ``values`` (fields and "custom_answers.<key>") on ``lead`` with their source; returns the columns changed."""
@@ -515,7 +515,7 @@ def record_staff_edit(*, lead: Lead, before: Mapping[str, Any], by: User, now: d
     # A value staff cleared (or an answer they removed) is empty again, and empty values anyone may fill.
     edited = {name: value for name, value in new.items() if old.get(name) != value}
     if edited:
-        changed = _apply_values(lead=lead, values=edited, source=merge.Source.STAFF, now=now, by=by)
+        changed = apply_values(lead=lead, values=edited, source=merge.Source.STAFF, now=now, by=by)
         lead.save(update_fields=[*changed, "updated_at"])
         _enrich_again_if_marked(lead=lead, changed=changed)
     return lead
