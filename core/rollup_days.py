@@ -7,7 +7,7 @@ refresh; today and yesterday are recomputed by every refresh anyway, so changes 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.db.models import Model
@@ -18,6 +18,12 @@ SQLITE_PARAMETERS = 500  # at most this many values in one ``IN (…)``: SQLite 
 def day_of(instant: datetime) -> date:
     """The rollup day of an instant: its UTC date."""
     return instant.astimezone(UTC).date()
+
+
+def day_bounds(first_day: date, last_day: date) -> tuple[datetime, datetime]:
+    """The instants [start, end) of the UTC days ``first_day`` to ``last_day``, both included."""
+    start = datetime.combine(first_day, time.min, tzinfo=UTC)
+    return start, datetime.combine(last_day + timedelta(days=1), time.min, tzinfo=UTC)
 
 
 def is_recent(instant: datetime, *, now: datetime) -> bool:

@@ -22,7 +22,7 @@ DELETE and INSERT of the same day (PostgreSQL; SQLite's IMMEDIATE transactions s
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from django.db import connection, transaction
@@ -30,7 +30,7 @@ from django.db.models import Count, F, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from core.rollup_days import day_of, days_between, delete_where_in, is_recent
+from core.rollup_days import day_bounds, day_of, days_between, delete_where_in, is_recent
 from leads.models import Activity, ActivityKind, CaptureForm, Lead, Stage, StageChange, Submission
 from leads.selectors import reached_mql, reached_sql
 from reports.models import (
@@ -50,11 +50,6 @@ MARKS_PER_REFRESH = 5_000
 BATCH = 2_000
 
 
-def _day_bounds(day: date) -> tuple[datetime, datetime]:
-    start = datetime.combine(day, time.min, tzinfo=UTC)
-    return start, start + timedelta(days=1)
-
-
 def mark_day_changed(*, created_at: datetime, now: datetime) -> None:
     """Note that a lead created at ``created_at`` changed; a no-op for a day the next refresh recomputes anyway.
 
@@ -69,7 +64,7 @@ def mark_day_changed(*, created_at: datetime, now: datetime) -> None:
 
 def recompute_day(*, day: date) -> None:
     """Replace the rollups of ``day`` with what the leads created that day give now."""
-    start, end = _day_bounds(day)
+    start, end = day_bounds(day, day)
     leads = Lead.objects.filter(created_at__gte=start, created_at__lt=end).order_by()
     with transaction.atomic():
         list(RollupState.objects.select_for_update().values_list("pk"))  # one refresh at a time

@@ -31,12 +31,13 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from django.db import connection
 from django.db.models import Case, IntegerField, Sum, Value, When
 
+from core.rollup_days import day_bounds
 from leads import selectors
 from leads.models import Lead
 from scoring.models import EffectivenessDay, EffectivenessState, RuleDayRollup, ScoringModel, ScoringRule
@@ -145,12 +146,6 @@ def rule_effectiveness(*, model: ScoringModel, first_day: date, last_day: date) 
     rows = [_effectiveness(rule, counts.get(rule.pk, NO_COUNTS), totals) for rule in rules]
     counted_at = state.refreshed_at if state is not None else None
     return Effectiveness(model, first_day, last_day, totals, rows, counted_at=counted_at)
-
-
-def day_bounds(first_day: date, last_day: date) -> tuple[datetime, datetime]:
-    """The instants [start, end) of the UTC days ``first_day`` to ``last_day``, both included."""
-    start = datetime.combine(first_day, time.min, tzinfo=UTC)
-    return start, datetime.combine(last_day + timedelta(days=1), time.min, tzinfo=UTC)
 
 
 def _rolled_up(*, first_day: date, last_day: date, rule_ids: list[int]) -> tuple[Totals, dict[int, RuleCounts]]:

@@ -31,9 +31,9 @@ from datetime import date, datetime, timedelta
 from django.db import transaction
 from django.db.models import F, Max, Min
 
-from core.rollup_days import day_of, days_between, delete_where_in, is_recent
+from core.rollup_days import day_bounds, day_of, days_between, delete_where_in, is_recent
 from leads.models import Lead
-from scoring.effectiveness import count_days, day_bounds
+from scoring.effectiveness import count_days
 from scoring.models import EffectivenessDay, EffectivenessDirtyDay, EffectivenessState, RuleDayRollup
 
 MARKS_PER_REFRESH = 5_000
