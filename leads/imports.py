@@ -1,7 +1,9 @@
 """Importing a list staff bring in (event badge scans, a partner's attendee list): preview, run, undo.
 
 The preview checks every row and writes no lead; for a large file it takes a while, so it runs in the
-worker too (``start_preview`` queues it, ``run_preview`` is the task) and the page follows its progress.
+worker too (``start_preview`` queues it, ``run_preview`` is the task) and the page follows its progress. Like
+the import, a run works for the task budget, then stores what it found so far (the counts, the first row
+messages, how far it read and who the rows read were) and queues the next run, which goes on from there.
 
 Rows are imported as the ``import`` source of the merge policy (``leads.merge``): it fills what is empty and
 replaces what a person, a provider or an earlier import typed, never what staff set. Each imported lead gets
@@ -38,10 +40,10 @@ from django.core.validators import validate_email
 from django.db import DatabaseError, models, transaction
 from django.db.models import F, Q
 from django.utils.text import slugify
-from django_countries import countries
 
 from core.batch import batch_scope
 from leads import merge, services
+from leads.import_countries import country_code
 from leads.import_files import ANSWER_PREFIX, FULL_NAME, IGNORE, ImportFileError, Table, reopen_table
 from leads.import_writes import (
     RowToWrite,
@@ -81,8 +83,6 @@ KEPT_ROW_MESSAGES = 500
 STALE_AFTER_SECONDS = 600
 
 DICT_COLUMNS = frozenset({"custom_answers", "field_sources", "enrichment_sources"})
-_COUNTRY_CODES = frozenset(countries.countries)
-_COUNTRY_NAMES = {name.lower(): code for code, name in countries} | {"uk": "GB", "usa": "US", "united states": "US"}
 
 
 class Outcome:
@@ -174,7 +174,7 @@ def _details(fields: dict[str, str], answers: dict[str, str]) -> services.LeadDe
             raise ValidationError(f"“{fields['email']}” is not an email address.") from None
         if len(email) > 254:
             raise ValidationError("The email address is longer than 254 characters.")
-    country = _country_code(fields.get("country", ""))
+    country = country_code(fields.get("country", ""))
     phone = normalise_phone(fields.get("phone", ""), country=country)
     if not email and not phone:
         raise ValidationError("No email or phone: a lead needs a direct channel.")
@@ -192,15 +192,6 @@ def _details(fields: dict[str, str], answers: dict[str, str]) -> services.LeadDe
         email=email, phone=phone, country=country, company_domain=fields.get("company_domain", "").lower(),
         custom_answers=answers, **known,
     )  # fmt: skip
-
-
-def _country_code(raw: str) -> str:
-    if not raw:
-        return ""
-    code = _COUNTRY_NAMES.get(raw.strip().lower(), raw.strip().upper())
-    if code not in _COUNTRY_CODES:
-        raise ValidationError(f"“{raw}” is not a country: give its name or two-letter code (e.g. DE).")
-    return code
 
 
 @dataclass
@@ -314,7 +305,7 @@ def start_preview(*, batch: LeadImport, mapping: Mapping[str, str], now: datetim
             pk=batch.pk, status__in=[ImportStatus.MAPPING, ImportStatus.PREVIEWED]
         ).update(
             status=ImportStatus.PREVIEWING, mapping=dict(mapping), processed_rows=0, row_errors=[], failure="",
-            heartbeat_at=now, **dict.fromkeys(COUNTERS, 0),
+            heartbeat_at=now, previewed_rows=0, preview_seen={}, **dict.fromkeys(COUNTERS, 0),
         )  # fmt: skip
         if started:
             _remember_mapping(batch, mapping)
@@ -323,57 +314,114 @@ def start_preview(*, batch: LeadImport, mapping: Mapping[str, str], now: datetim
     return batch
 
 
-def run_preview(*, batch_id: int, clock: Callable[[], datetime]) -> LeadImport:
-    """The worker's preview: check every row with the batch's mapping, reporting progress as it goes.
+def run_preview(*, batch_id: int, clock: Callable[[], datetime], budget: timedelta | None = None) -> LeadImport:
+    """The worker's preview: check the rows with the batch's mapping, reporting progress as it goes.
 
-    A file or mapping the preview cannot use sends the batch back to its mapping, with the reason in
-    ``failure``. A batch no longer waiting for its preview is left as it is.
+    Once ``budget`` is spent (the worker passes the pipeline's task budget), the run stores what it found so
+    far and queues the next, which goes on from there (``preview_import``). A file or mapping the preview
+    cannot use sends the batch back to its mapping, with the reason in ``failure``. A batch no longer waiting
+    for its preview is left as it is.
     """
     batch = LeadImport.objects.select_related("event").get(pk=batch_id)
     if batch.status != ImportStatus.PREVIEWING:
         return batch
     try:
-        preview_import(batch=batch, mapping=batch.mapping, clock=clock)
+        preview_import(batch=batch, mapping=batch.mapping, clock=clock, budget=budget)
     except (ValidationError, ImportFileError) as error:
         message = " ".join(error.messages) if isinstance(error, ValidationError) else str(error)
         LeadImport.objects.filter(pk=batch_id, status=ImportStatus.PREVIEWING).update(
-            status=ImportStatus.MAPPING, failure=message[:2000]
+            status=ImportStatus.MAPPING, failure=message[:2000], previewed_rows=0, preview_seen={}
         )
     batch.refresh_from_db()
     return batch
 
 
+@dataclass
+class _PreviewSoFar:
+    """What a preview found in the file's first ``rows`` rows: its counts and messages, and who the rows were."""
+
+    rows: int = 0
+    result: ChunkResult = field(default_factory=ChunkResult)
+    seen: set[tuple[str, str]] = field(default_factory=set)
+
+    @classmethod
+    def stored_on(cls, batch: LeadImport) -> _PreviewSoFar:
+        """What the earlier runs of the batch's preview stored (nothing, before the first has ended)."""
+        counts = {name: getattr(batch, name) for name in COUNTERS}
+        seen = {(kind, value) for kind, values in (batch.preview_seen or {}).items() for value in values}
+        return cls(rows=batch.previewed_rows, result=ChunkResult(counts, list(batch.row_errors or [])), seen=seen)
+
+    def to_store(self) -> dict[str, object]:
+        seen: dict[str, list[str]] = {}
+        for kind, value in sorted(self.seen):
+            seen.setdefault(kind, []).append(value)
+        return {
+            **self.result.counts, "row_errors": self.result.messages[:KEPT_ROW_MESSAGES],
+            "previewed_rows": self.rows, "preview_seen": seen,
+        }  # fmt: skip
+
+
 def preview_import(
-    *, batch: LeadImport, mapping: Mapping[str, str], clock: Callable[[], datetime] | None = None
+    *,
+    batch: LeadImport,
+    mapping: Mapping[str, str],
+    clock: Callable[[], datetime] | None = None,
+    budget: timedelta | None = None,
 ) -> LeadImport:
     """Check every row of the file with ``mapping`` and store what an import would do; writes no lead.
 
     The mapping is saved on the batch and remembered for its event. Raises ``ValidationError`` for a mapping
-    ``check_mapping`` refuses. With ``clock`` (the worker), the rows checked so far are recorded per chunk.
+    ``check_mapping`` refuses. With ``clock`` (the worker), the rows checked so far are recorded per chunk; a
+    batch being previewed goes on from what the earlier runs stored, and once ``budget`` is spent the run
+    stores what it found and queues the next. Whatever a run stores, it stores only if the batch still stands
+    where the run found it: a second run of the same task (the sweep queued it again) neither counts rows
+    twice nor sends an import the marketer has started back to "previewed".
     """
     check_mapping(mapping)
-    started_as = batch.status
-    table = table_of(batch)
-    result, total, seen = ChunkResult(), 0, set[tuple[str, str]]()
-    for chunk in _chunks(table):
-        rows = [check_row(number, values, mapping) for number, values in chunk]
-        known = _known(rows, batch=None)
-        for row in rows:
-            _, outcome, message, _ = _classify(row, known, seen)
-            result.add(outcome, row=row.row, message=message)
-        total += len(rows)
-        if clock is not None:
-            LeadImport.objects.filter(pk=batch.pk).update(processed_rows=total, heartbeat_at=clock())
-    found: dict[str, object] = {
-        **result.counts, "mapping": dict(mapping), "total_rows": total, "processed_rows": 0,
-        "row_errors": result.messages[:KEPT_ROW_MESSAGES], "status": ImportStatus.PREVIEWED, "failure": "",
-    }  # fmt: skip
-    # Stored only if the batch still stands where this preview found it: a second run of a preview task (the
-    # sweep queued it again) must not send an import the marketer has started back to "previewed".
-    if LeadImport.objects.filter(pk=batch.pk, status=started_as).update(**found):
-        _remember_mapping(batch, mapping)
+    so_far = _PreviewSoFar.stored_on(batch) if batch.status == ImportStatus.PREVIEWING else _PreviewSoFar()
+    stands = Q(pk=batch.pk, status=batch.status, previewed_rows=so_far.rows)
+    time_is_up = _time_is_up(clock, budget)
+    for number, chunk in enumerate(_chunks(table_of(batch), start=so_far.rows)):
+        if number and time_is_up():
+            _hand_preview_over(batch=batch, stands=stands, so_far=so_far)
+            break
+        _preview_chunk(chunk, mapping=mapping, so_far=so_far)
+        if clock is not None and not LeadImport.objects.filter(stands).update(
+            processed_rows=so_far.rows, heartbeat_at=clock()
+        ):
+            break  # another run went further, or the import has started: this run stores nothing
+    else:  # read to the end
+        found = {**so_far.to_store(), "previewed_rows": 0, "preview_seen": {}, "mapping": dict(mapping),
+                 "total_rows": so_far.rows, "processed_rows": 0, "status": ImportStatus.PREVIEWED}  # fmt: skip
+        if LeadImport.objects.filter(stands).update(**found, failure=""):
+            _remember_mapping(batch, mapping)
     batch.refresh_from_db()
     return batch
+
+
+def _time_is_up(clock: Callable[[], datetime] | None, budget: timedelta | None) -> Callable[[], bool]:
+    """Whether ``budget`` has been spent since now, by ``clock``; never without either."""
+    if clock is None or budget is None:
+        return lambda: False
+    started_at = clock()
+    return lambda: clock() - started_at >= budget
+
+
+def _preview_chunk(
+    chunk: list[tuple[int, dict[str, str]]], *, mapping: Mapping[str, str], so_far: _PreviewSoFar
+) -> None:
+    rows = [check_row(number, values, mapping) for number, values in chunk]
+    known = _known(rows, batch=None)
+    for row in rows:
+        _, outcome, message, _ = _classify(row, known, so_far.seen)
+        so_far.result.add(outcome, row=row.row, message=message)
+    so_far.rows += len(rows)
+
+
+def _hand_preview_over(*, batch: LeadImport, stands: Q, so_far: _PreviewSoFar) -> None:
+    """The run's time is up: store what the preview found so far and queue the run that goes on from there."""
+    if LeadImport.objects.filter(stands).update(**so_far.to_store(), processed_rows=so_far.rows):
+        services.enqueue_after_commit(PREVIEW_TASK, batch.pk)
 
 
 def _remember_mapping(batch: LeadImport, mapping: Mapping[str, str]) -> None:

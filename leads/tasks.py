@@ -38,8 +38,9 @@ def run_lead_import(batch_id: int) -> str:
 
 
 def run_lead_import_preview(batch_id: int) -> str:
-    """Queued when a marketer has mapped a file's columns: checks every row and stores what an import would do."""
-    batch = imports.run_preview(batch_id=batch_id, clock=timezone.now)
+    """Queued when a marketer has mapped a file's columns (and again by the sweep, or by itself when its time is
+    up, as the import is): checks the rows and stores what an import would do."""
+    batch = imports.run_preview(batch_id=batch_id, clock=timezone.now, budget=settings.PIPELINE_TASK_BUDGET)
     return f"import {batch_id} preview: {batch.status}, {batch.total_rows} rows"
 
 

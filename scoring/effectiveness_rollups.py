@@ -18,14 +18,22 @@ What gets recomputed, by ``refresh_rollups`` (every minute, ``scoring.tasks``):
   keeps its mark for the next run;
 - the days with a rule counted against a threshold its model no longer has (a marketer changed it).
 
-A refresh recomputes at most ``DAYS_PER_REFRESH`` older days (a rescore of every lead marks every day); the
+A refresh recomputes at most ``DAYS_PER_REFRESH`` older days (a rescore of every lead marks every day), newest
+first, and stops early once its time budget is spent (the task passes ``settings.PIPELINE_TASK_BUDGET``); the
 marks of the others stay for the next runs. Refreshes lock the ``EffectivenessState`` row, so two runs never
 interleave their DELETE and INSERT of the same day.
+
+The first build is a refresh too: the first run marks every day from the first lead's to today
+(``_begin_build``) and the refreshes work through those marks within their budget, without the
+``DAYS_PER_REFRESH`` cap; a year at a million leads is too much for one task. ``rebuilt_at`` is set once no mark
+is left, and until then the page counts live and says how many days the build has still to count
+(``rollup_freshness``). ``manage.py rebuild_rule_effectiveness`` (``rebuild_rollups``) builds every day in one go.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.db import transaction
@@ -79,46 +87,122 @@ def recompute_days(*, first_day: date, last_day: date) -> None:
         )  # fmt: skip
 
 
-def refresh_rollups(*, now: datetime) -> int:
+def refresh_rollups(
+    *, now: datetime, clock: Callable[[], datetime] | None = None, budget: timedelta | None = None
+) -> int:
     """Recompute the recent, the marked and the stale days; returns how many days were recomputed.
 
-    Builds everything (``rebuild_rollups``) when the rollups were never built.
+    The recent days always; then the older ones newest first, a run of days at a time, until none is left,
+    ``DAYS_PER_REFRESH`` are done (once built) or ``budget`` is spent by ``clock``. The first call begins the
+    first build (``_begin_build``), which the calls after go on with; the build is done once no mark is left.
     """
-    state = EffectivenessState.objects.filter(rebuilt_at__isnull=False, refreshed_at__isnull=False).first()
-    if state is None:
-        return rebuild_rollups(now=now)
+    state = _begin_build(now=now)
     assert state.refreshed_at is not None
+    is_building = state.rebuilt_at is None
     marks = list(EffectivenessDirtyDay.objects.order_by("pk").values_list("pk", "day")[:MARKS_PER_REFRESH])
     recent = set(days_between(day_of(state.refreshed_at) - timedelta(days=RECENT_DAYS), day_of(now)))
     older = sorted(({day for _, day in marks} | _days_with_another_threshold()) - recent, reverse=True)
-    days = sorted(recent | set(older[:DAYS_PER_REFRESH]))
-    for first, last in _runs(days):
-        recompute_days(first_day=first, last_day=last)
-    done = set(days)
+    done = _recompute(
+        recent=sorted(recent),
+        older=older if is_building else older[:DAYS_PER_REFRESH],
+        time_is_up=_time_is_up(clock or (lambda: now), budget),
+    )
     delete_where_in(EffectivenessDirtyDay, "pk", (pk for pk, day in marks if day in done))
     EffectivenessState.objects.filter(pk=state.pk, refreshed_at__lt=now).update(refreshed_at=now)
-    return len(days)
+    if is_building and not EffectivenessDirtyDay.objects.exists() and not _days_with_another_threshold():
+        EffectivenessState.objects.filter(pk=state.pk, rebuilt_at__isnull=True).update(rebuilt_at=now)
+    return len(done)
+
+
+def _begin_build(*, now: datetime) -> EffectivenessState:
+    """The state of the rollups; the first call (no refresh yet) marks every day from the first lead's to today.
+
+    Every change after this instant (``refreshed_at``) to a lead of an older day marks its day, as always,
+    so the marked days and the recent ones are all the refreshes have to count.
+    """
+    state = EffectivenessState.objects.first()
+    if state is not None and state.refreshed_at is not None:
+        return state
+    with transaction.atomic():
+        pk = (state or EffectivenessState.objects.create()).pk
+        state = EffectivenessState.objects.select_for_update().get(pk=pk)
+        if state.refreshed_at is None:  # not begun by another run meanwhile
+            days = _lead_days(now=now)
+            _drop_other_days(days)
+            EffectivenessDirtyDay.objects.bulk_create(EffectivenessDirtyDay(day=day) for day in days)
+            state.refreshed_at = now
+            state.save(update_fields=["refreshed_at"])
+    return state
+
+
+def _recompute(*, recent: list[date], older: list[date], time_is_up: Callable[[], bool]) -> set[date]:
+    """Recompute the ``recent`` days, then the ``older`` ones (newest first) until the time is up; the days done.
+
+    At least one run of older days per call, so a refresh whose budget the recent days spent still gets on.
+    """
+    done: set[date] = set()
+    for first, last in _runs(recent):
+        recompute_days(first_day=first, last_day=last)
+        done.update(days_between(first, last))
+    for first, last in _runs(older, newest_first=True):
+        recompute_days(first_day=first, last_day=last)
+        done.update(days_between(first, last))
+        if time_is_up():
+            break
+    return done
+
+
+def _time_is_up(clock: Callable[[], datetime], budget: timedelta | None) -> Callable[[], bool]:
+    """Whether ``budget`` has been spent since now, by ``clock``; never without a budget."""
+    started_at = clock()
+    return lambda: budget is not None and clock() - started_at >= budget
 
 
 def rebuild_rollups(*, now: datetime) -> int:
     """Recompute every day from the first lead's to today and drop the rows of any other day; returns the days.
 
     Each run of days is replaced in a transaction of its own, so the page keeps reading whole days meanwhile.
+    All in one call: ``manage.py rebuild_rule_effectiveness`` runs it; the scheduled refresh builds in steps.
     """
     state = EffectivenessState.objects.first() or EffectivenessState.objects.create()
     marks = list(EffectivenessDirtyDay.objects.values_list("pk", flat=True))
-    span = Lead.objects.aggregate(first=Min("created_at"), last=Max("created_at"))
-    days = days_between(day_of(span["first"]), max(day_of(span["last"]), day_of(now))) if span["first"] else []
+    days = _lead_days(now=now)
     for first, last in _runs(days):
         recompute_days(first_day=first, last_day=last)
+    _drop_other_days(days)
+    delete_where_in(EffectivenessDirtyDay, "pk", marks)
+    EffectivenessState.objects.filter(pk=state.pk).update(refreshed_at=now, rebuilt_at=now)
+    return len(days)
+
+
+def _lead_days(*, now: datetime) -> list[date]:
+    """Every day from the first lead's to today (or the last lead's, if later); none without a lead."""
+    span = Lead.objects.aggregate(first=Min("created_at"), last=Max("created_at"))
+    return days_between(day_of(span["first"]), max(day_of(span["last"]), day_of(now))) if span["first"] else []
+
+
+def _drop_other_days(days: list[date]) -> None:
+    """Delete the rollup rows of the days outside ``days`` (the first to the last)."""
     for model in (EffectivenessDay, RuleDayRollup):
         outside = model.objects.all()
         if days:
             outside = outside.exclude(day__gte=days[0], day__lte=days[-1])
         outside.delete()
-    delete_where_in(EffectivenessDirtyDay, "pk", marks)
-    EffectivenessState.objects.filter(pk=state.pk).update(refreshed_at=now, rebuilt_at=now)
-    return len(days)
+
+
+@dataclass(frozen=True)
+class RollupFreshness:
+    """How complete the rollups are, for the page: still being built, and how many days are left to count."""
+
+    is_building: bool
+    days_to_count: int  # the older days changed since the last refresh (or, while building, not counted yet)
+
+
+def rollup_freshness() -> RollupFreshness:
+    state = EffectivenessState.objects.first()
+    is_building = state is not None and state.refreshed_at is not None and state.rebuilt_at is None
+    days = EffectivenessDirtyDay.objects.values("day").distinct().count() if state is not None else 0
+    return RollupFreshness(is_building=is_building, days_to_count=days)
 
 
 def _days_with_another_threshold() -> set[date]:
@@ -127,13 +211,15 @@ def _days_with_another_threshold() -> set[date]:
     return set(stale.values_list("day", flat=True).distinct())
 
 
-def _runs(days: list[date]) -> Iterator[tuple[date, date]]:
-    """The sorted ``days`` as (first, last) runs of consecutive days, each at most ``DAYS_PER_QUERY`` long."""
+def _runs(days: list[date], *, newest_first: bool = False) -> Iterator[tuple[date, date]]:
+    """The sorted ``days`` (oldest first, or newest first) as (first, last) runs of consecutive days, each at
+    most ``DAYS_PER_QUERY`` long, in the same order."""
+    step = timedelta(days=-1 if newest_first else 1)
     run: list[date] = []
     for day in days:
-        if run and (day - run[-1] != timedelta(days=1) or len(run) == DAYS_PER_QUERY):
-            yield run[0], run[-1]
+        if run and (day - run[-1] != step or len(run) == DAYS_PER_QUERY):
+            yield min(run), max(run)
             run = []
         run.append(day)
     if run:
-        yield run[0], run[-1]
+        yield min(run), max(run)

@@ -1,5 +1,6 @@
 """django-q2 entry points of the scoring app. Tasks are adapters: they pass ids and call one service each."""
 
+from django.conf import settings
 from django.utils import timezone
 
 from scoring import effectiveness_rollups, services
@@ -21,5 +22,8 @@ def score_lead(lead_id: int) -> None:
 
 
 def refresh_rule_effectiveness() -> int:
-    """Every minute (``periodic_tasks`` on ScoringConfig): recompute the recent and the changed days' rollups."""
-    return effectiveness_rollups.refresh_rollups(now=timezone.now())
+    """Every minute (``periodic_tasks`` on ScoringConfig): recompute the recent and the changed days' rollups, and
+    go on with the first build, within the pipeline's task budget (a third of the task timeout by default)."""
+    return effectiveness_rollups.refresh_rollups(
+        now=timezone.now(), clock=timezone.now, budget=settings.PIPELINE_TASK_BUDGET
+    )

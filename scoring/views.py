@@ -16,7 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
-from scoring import effectiveness, services
+from scoring import effectiveness, effectiveness_rollups, services
 from scoring.models import ScoringModel, ScoringRule
 
 DEFAULT_PERIOD = timedelta(days=90)
@@ -62,6 +62,7 @@ def rule_effectiveness(request: HttpRequest) -> HttpResponse:
     }
     if model is not None and not period.errors:
         context["report"] = effectiveness.rule_effectiveness(model=model, first_day=start_day, last_day=end_day)
+        context["freshness"] = effectiveness_rollups.rollup_freshness()
     if request.method == "POST":
         context.update(_preview(request))
     return render(request, "admin/scoring/rule_effectiveness.html", context)

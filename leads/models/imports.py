@@ -88,6 +88,11 @@ class LeadImport(models.Model):
     duplicate_count = models.PositiveIntegerField("skipped: repeated in the file", default=0)
     error_count = models.PositiveIntegerField("rows with errors", default=0)
     row_errors = models.JSONField(default=list, blank=True, help_text="The first rows with errors: row, message.")
+    # A preview in progress stores what it found at the end of each run (its time is bounded like the import's):
+    # the counts and row messages above cover the file's first ``previewed_rows`` rows, and ``preview_seen`` is
+    # who those rows were, so the next run knows a later row repeats one of them. Both are cleared when done.
+    previewed_rows = models.PositiveIntegerField(default=0)
+    preview_seen = models.JSONField(default=dict, blank=True)
     failure = models.TextField(blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
