@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 from zoneinfo import available_timezones
 
-from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Submit
 from django import forms
 from django.core.exceptions import ValidationError
-from django.http import QueryDict
-from django.utils.html import format_html_join
-from django.utils.safestring import SafeString
+from django.forms.renderers import DjangoTemplates
+from django.http import HttpRequest, QueryDict
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
 
 from handoff.models import AssignmentState, ContactKind, Membership, Team, validate_timezone
 from handoff.selectors import INBOX_SORTS, InboxFilters, QueueFilters
@@ -140,26 +140,144 @@ class SaveViewForm(forms.Form):
 SAVED_VIEW_KEYS = frozenset(InboxFilterForm.base_fields)
 
 
+class _LightWidgetRenderer(DjangoTemplates):
+    """Django's form renderer, printing the text-like inputs and the textarea in Python.
+
+    The same markup as Django's ``input.html``, ``attrs.html`` and ``textarea.html``: through the template
+    language, each widget costs more than the rest of its form's markup. Other widgets (selects) keep theirs.
+    """
+
+    def render(self, template_name: str, context: dict[str, Any], request: HttpRequest | None = None) -> str:
+        widget = context["widget"]
+        if template_name in _INPUT_TEMPLATES:
+            value = "" if widget["value"] is None else format_html(' value="{}"', widget["value"])
+            return format_html(
+                '<input type="{}" name="{}"{}{}>', widget["type"], widget["name"], value, _attrs_html(widget["attrs"])
+            )
+        if template_name == "django/forms/widgets/textarea.html":
+            attrs = _attrs_html(widget["attrs"])
+            return format_html('<textarea name="{}"{}>\n{}</textarea>', widget["name"], attrs, widget["value"] or "")
+        return super().render(template_name, context, request)
+
+
+_INPUT_TEMPLATES = frozenset(
+    f"django/forms/widgets/{name}.html" for name in ("text", "date", "datetime", "time", "number", "email", "url")
+)
+
+
+def _attrs_html(attrs: dict[str, Any]) -> SafeString:
+    shown = (
+        format_html(" {}", name) if value is True else format_html(' {}="{}"', name, value)
+        for name, value in attrs.items()
+        if value is not False
+    )
+    return mark_safe("".join(shown))  # each attribute escaped by format_html
+
+
 class _ActionForm(forms.Form):
-    """A crispy form that posts to ``action`` with one submit button."""
+    """A form that posts to ``action`` with one submit button, in Bootstrap 5 markup (``fields_html``)."""
+
+    default_renderer = _LightWidgetRenderer()
 
     submit_label = "Save"
     submit_class = "btn-primary"
+    # True when an empty form prints the same markup every time (no choices or initial values of the request's):
+    # its markup is then built once per process, as Django renders each widget (each <option>) from a template.
+    same_when_empty = False
 
     def __init__(self, *args: Any, action: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.helper = FormHelper()
-        self.helper.form_action = action
-        self.helper.form_id = f"{self.prefix or type(self).__name__.lower()}-form"
+        self.action = action
+        self.form_id = f"{self.prefix or type(self).__name__.lower()}-form"
+
+    def fields_html(self) -> SafeString:
+        """The fields, their labels, help and errors, and the submit button: the markup crispy's bootstrap5 pack
+        printed for these forms, built here in one pass (crispy renders several templates per field, which
+        cost as much as the rest of the lead page). The page prints the ``<form>`` tag and the CSRF input.
+        """
+        if not (self.same_when_empty and not self.is_bound and not self.initial):
+            return self._fields_html()
+        key = (type(self), self.prefix)
+        html = _EMPTY_FORMS_HTML.get(key)
+        if html is None:
+            html = _EMPTY_FORMS_HTML[key] = self._fields_html()
+        return html
+
+    def _fields_html(self) -> SafeString:
+        errors = self.non_field_errors()
+        parts = [_non_field_errors_html(errors)] if errors else []
+        parts.extend(_field_html(field) for field in self)
         # A named button per form, so several forms on one page never share an element id.
-        submit = Submit(f"{self.prefix or 'action'}-submit", self.submit_label)
-        # Submit's own "btn-primary" would fight an outline style (blue text on blue): set the classes whole.
-        submit.field_classes = f"btn {self.submit_class}"
-        self.helper.add_input(submit)
+        name = f"{self.prefix or 'action'}-submit"
+        parts.append(
+            format_html(
+                '<div class="mb-3"><div class=""><input type="submit" name="{}" value="{}" class="btn {}" id="{}">'
+                "</div></div>",
+                name,
+                self.submit_label,
+                self.submit_class,
+                f"submit-id-{name}",
+            )
+        )
+        return mark_safe("".join(parts))  # every part is escaped by format_html or rendered by its widget
+
+
+_EMPTY_FORMS_HTML: dict[tuple[type[_ActionForm], str | None], SafeString] = {}
+
+
+def _field_html(field: forms.BoundField) -> str:
+    if field.is_hidden:
+        return str(field)
+    widget = field.field.widget
+    control = "form-select" if isinstance(widget, forms.Select) else "form-control"
+    invalid = " is-invalid" if field.errors else ""
+    css = f"{widget.attrs.get('class', '')} {type(widget).__name__.lower()} {control}{invalid}".strip()
+    required = field.field.required
+    label = format_html(
+        '<label for="{}" class="form-label{}">{}{}</label>',
+        field.id_for_label,
+        " requiredField" if required else "",
+        field.label,
+        mark_safe('<span class="asteriskField">*</span>') if required else "",
+    )
+    errors = (
+        format_html(
+            '<div id="{}_error" class="invalid-feedback">{}</div>',
+            field.auto_id,  # the id the widget's aria-describedby names
+            format_html_join(
+                "",
+                '<span id="error_{}_{}"><strong>{}</strong></span>',
+                ((number, field.auto_id, error) for number, error in enumerate(field.errors, start=1)),
+            ),
+        )
+        if field.errors
+        else ""
+    )
+    help_text = (
+        format_html('<div id="{}_helptext" class="form-text">{}</div>', field.auto_id, field.help_text)
+        if field.help_text
+        else ""
+    )
+    return format_html(
+        '<div id="div_{}" class="mb-3">{}{}{}{}</div>',
+        field.auto_id,
+        label,
+        field.as_widget(attrs={"class": css}),
+        errors,
+        help_text,
+    )
+
+
+def _non_field_errors_html(errors: Iterable[object]) -> str:
+    return format_html(
+        '<div class="alert alert-block alert-danger"><ul class="m-0">{}</ul></div>',
+        format_html_join("", "<li>{}</li>", ((error,) for error in errors)),
+    )
 
 
 class ContactForm(_ActionForm):
     prefix = "contact"
+    same_when_empty = True
     submit_label = "Log contact"
     kind = forms.ChoiceField(choices=ContactKind.choices, initial=ContactKind.CALL, label="How")
     note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=5000)
@@ -167,6 +285,7 @@ class ContactForm(_ActionForm):
 
 class QualifyForm(_ActionForm):
     prefix = "qualify"
+    same_when_empty = True
     submit_label = "Qualify as SQL"
     submit_class = "btn-success"
     budget = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=2000, help_text="Is there budget?")
@@ -179,6 +298,7 @@ class QualifyForm(_ActionForm):
 
 class RejectForm(_ActionForm):
     prefix = "reject"
+    same_when_empty = True
     submit_label = "Reject"
     submit_class = "btn-outline-danger"
     reason = forms.CharField(
@@ -188,6 +308,7 @@ class RejectForm(_ActionForm):
 
 class RecycleForm(_ActionForm):
     prefix = "recycle"
+    same_when_empty = True
     submit_label = "Recycle to nurture"
     submit_class = "btn-outline-secondary"
     recycle_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="Come back on")
@@ -321,17 +442,15 @@ class TimezoneForm(forms.Form):
         field.choices = _timezone_choices()
         field.validators.append(validate_timezone)
 
-    def options_html(self) -> SafeString:
-        """The zone picker's <option> tags, the initial zone selected.
-
-        About 600 zones: printed by a template loop they cost as much as the rest of the lead page.
-        """
-        return _timezone_options(str(self.initial.get("timezone", "")))
-
 
 @functools.lru_cache(maxsize=64)
-def _timezone_options(selected: str) -> SafeString:
-    # Kept per process and selected zone: a handful of zones are in use, the list changes with tzdata only.
+def timezone_options(selected: str) -> SafeString:
+    """``TimezoneForm``'s zone picker as ``<option>`` tags, ``selected`` selected, for the page to print.
+
+    About 600 zones: printed by a template loop, or even handed to a form's ChoiceField (which copies them
+    into its widget), they cost as much as the rest of the lead page. Kept per process and selected zone: a
+    handful of zones are in use, and the list changes with tzdata only.
+    """
     return format_html_join(
         "",
         '<option value="{}"{}>{}</option>',

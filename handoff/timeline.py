@@ -1,8 +1,9 @@
 """The lead page's one timeline: everything that happened to a lead, newest first.
 
 Handoff merges what it can read itself (the lead's activities, touches, consents, stage changes and
-enrichment runs from ``leads``; assignments, contacts, BANT notes and follow-ups of its own) from the lead
-as ``selectors.lead_page_lead`` loaded it, so building the timeline costs no query of its own.
+enrichment runs from ``leads``; assignments, contacts, BANT notes and follow-ups of its own) from
+``selectors.lead_page``, which reads them in a fixed number of queries, so building the timeline costs no
+query of its own.
 
 **Other apps add entries** without handoff importing them (the import graph points the other way): an
 app's ``AppConfig`` may define ``timeline_entries(self, lead_id: int) -> Iterable[object]``, each object
@@ -15,12 +16,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from django.apps import apps
+from django.utils.dateformat import format as format_date
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 
-from leads.models import Lead
+from handoff.models import ContactKind
+from handoff.selectors import LeadPage
+from leads.models import ActivityKind, ProviderRunStatus, Stage
 
 
 @dataclass(frozen=True)
@@ -32,7 +38,7 @@ class TimelineEntry:
     actor: str = ""
 
 
-TimelineSource = Callable[[Lead], Iterable[TimelineEntry]]
+TimelineSource = Callable[[LeadPage], Iterable[TimelineEntry]]
 # Handoff's own sources, in the order ties are shown (same instant: the stage change before its cause).
 TIMELINE_SOURCES: list[TimelineSource] = []
 
@@ -42,16 +48,47 @@ def timeline_source(source: TimelineSource) -> TimelineSource:
     return source
 
 
-def lead_timeline(lead: Lead) -> list[TimelineEntry]:
+def lead_timeline(page: LeadPage) -> list[TimelineEntry]:
     """Every entry of the lead's timeline, newest first."""
     entries: list[TimelineEntry] = []
     for source in TIMELINE_SOURCES:
-        entries.extend(source(lead))
-    entries.extend(_other_apps_entries(lead.pk))
+        entries.extend(source(page))
+    entries.extend(_other_apps_entries(page.lead.pk))
     # Each source yields in the order things happened, so among entries of the same instant the one
     # yielded later happened later, and comes first.
     ordered = sorted(enumerate(entries), key=lambda pair: (pair[1].at, pair[0]), reverse=True)
     return [entry for _, entry in ordered]
+
+
+def timeline_items_html(entries: Iterable[TimelineEntry], zone: tzinfo) -> SafeString:
+    """The timeline's ``<li>`` items, times in ``zone``: built in Python, as a long history has hundreds of
+    values to print and the template language costs several microseconds for each."""
+    return format_html_join("", _ITEM, (_item_values(entry, zone) for entry in entries))
+
+
+_ITEM = (
+    '<li class="list-group-item timeline-{}" data-testid="timeline-entry" data-kind="{}">'
+    '<div class="d-flex flex-wrap justify-content-between gap-2">'
+    '<span><span class="badge timeline-badge">{}</span> <strong>{}</strong>{}</span>'
+    '<time class="text-body-secondary text-nowrap" datetime="{}">{}</time></div>{}</li>'
+)
+
+
+def _item_values(entry: TimelineEntry, zone: tzinfo) -> tuple[object, ...]:
+    at = entry.at.astimezone(zone)
+    badge = entry.kind.replace("_", "")
+    actor = format_html(' <span class="text-body-secondary">· {}</span>', entry.actor) if entry.actor else ""
+    detail = format_html('<div class="text-body-secondary text-break">{}</div>', entry.detail) if entry.detail else ""
+    return (
+        entry.kind,
+        entry.kind,
+        badge[:1].upper() + badge[1:],
+        entry.title,
+        actor,
+        format_date(at, "c"),
+        format_date(at, "j M Y, H:i T"),
+        detail,
+    )
 
 
 def _other_apps_entries(lead_id: int) -> Iterable[TimelineEntry]:
@@ -75,21 +112,28 @@ def _name(user: Any) -> str:
     return str(user.get_full_name() or user.get_username())
 
 
+_STAGES = dict(Stage.choices)
+_CONTACT_KINDS = dict(ContactKind.choices)
+_ACTIVITY_KINDS = dict(ActivityKind.choices)
+_RUN_STATUSES = dict(ProviderRunStatus.choices)
+
+
 @timeline_source
-def _stage_changes(lead: Lead) -> Iterable[TimelineEntry]:
-    for change in lead.stage_changes.all():
+def _stage_changes(page: LeadPage) -> Iterable[TimelineEntry]:
+    for change in page.history.stage_changes:
+        from_stage = _STAGES.get(change.from_stage, change.from_stage)
+        to_stage = _STAGES.get(change.to_stage, change.to_stage)
         yield TimelineEntry(
-            change.changed_at,
-            "stage",
-            f"Stage {change.get_from_stage_display()} → {change.get_to_stage_display()}",
-            change.reason,
-            _name(change.changed_by),
+            change.changed_at, "stage", f"Stage {from_stage} → {to_stage}", change.reason, change.changed_by
         )
 
 
 @timeline_source
-def _assignments(lead: Lead) -> Iterable[TimelineEntry]:
-    for assignment in lead.assignments.all():
+def _assignments(page: LeadPage) -> Iterable[TimelineEntry]:
+    contacts: dict[int, list[Any]] = {}
+    for contact in page.history.contacts:
+        contacts.setdefault(contact.assignment_id, []).append(contact)
+    for assignment in page.assignments:
         rep = _name(assignment.rep)
         title = f"Assigned to {rep} ({assignment.team.name})"
         yield TimelineEntry(
@@ -97,14 +141,9 @@ def _assignments(lead: Lead) -> Iterable[TimelineEntry]:
         )
         if assignment.accepted_at:
             yield TimelineEntry(assignment.accepted_at, "assignment", f"Accepted by {rep}", actor=rep)
-        for contact in assignment.contacts.all():
-            yield TimelineEntry(
-                contact.contacted_at,
-                "contact",
-                f"{contact.get_kind_display()} logged",
-                contact.note,
-                _name(contact.rep),
-            )
+        for contact in contacts.get(assignment.pk, []):
+            kind = _CONTACT_KINDS.get(contact.kind, contact.kind)
+            yield TimelineEntry(contact.contacted_at, "contact", f"{kind} logged", contact.note, contact.rep)
         sla = assignment.sla
         if sla.breached_at:
             yield TimelineEntry(sla.breached_at, "assignment", f"First-contact SLA breached ({rep})")
@@ -128,33 +167,32 @@ def _assignments(lead: Lead) -> Iterable[TimelineEntry]:
 
 
 @timeline_source
-def _follow_ups(lead: Lead) -> Iterable[TimelineEntry]:
-    for follow_up in lead.follow_ups.all():
-        rep = _name(follow_up.rep)
-        yield TimelineEntry(follow_up.created_at, "follow_up", "Follow-up set", follow_up.note, rep)
+def _follow_ups(page: LeadPage) -> Iterable[TimelineEntry]:
+    for follow_up in page.history.follow_ups:
+        yield TimelineEntry(follow_up.created_at, "follow_up", "Follow-up set", follow_up.note, follow_up.rep)
         if follow_up.done_at:
-            yield TimelineEntry(follow_up.done_at, "follow_up", "Follow-up done", follow_up.note, rep)
+            yield TimelineEntry(follow_up.done_at, "follow_up", "Follow-up done", follow_up.note, follow_up.rep)
 
 
 @timeline_source
-def _activities(lead: Lead) -> Iterable[TimelineEntry]:
-    for activity in lead.recent_activities:  # type: ignore[attr-defined]  # prefetched, the newest 50
+def _activities(page: LeadPage) -> Iterable[TimelineEntry]:
+    for activity in page.history.activities:  # the newest 50
         metadata = activity.metadata if isinstance(activity.metadata, dict) else {}
         detail = " · ".join(str(metadata[key]) for key in ("form", "title", "url", "note") if metadata.get(key))
-        yield TimelineEntry(activity.occurred_at, "activity", activity.get_kind_display(), detail)
+        yield TimelineEntry(activity.occurred_at, "activity", _ACTIVITY_KINDS.get(activity.kind, activity.kind), detail)
 
 
 @timeline_source
-def _touches(lead: Lead) -> Iterable[TimelineEntry]:
-    for touch in lead.touches.all():
+def _touches(page: LeadPage) -> Iterable[TimelineEntry]:
+    for touch in page.history.touches:
         origin = " / ".join(part for part in (touch.source or "direct", touch.medium) if part)
         detail = " · ".join(part for part in (touch.campaign and f"Campaign {touch.campaign}", touch.channel) if part)
         yield TimelineEntry(touch.occurred_at, "touch", f"Visit from {origin}", detail)
 
 
 @timeline_source
-def _consents(lead: Lead) -> Iterable[TimelineEntry]:
-    for consent in lead.consents.all():
+def _consents(page: LeadPage) -> Iterable[TimelineEntry]:
+    for consent in page.consents:
         basis = consent.get_legal_basis_display()
         yield TimelineEntry(consent.given_at, "consent", f"Consent recorded: {basis}", consent.get_source_display())
         if consent.confirmed_at:
@@ -164,10 +202,9 @@ def _consents(lead: Lead) -> Iterable[TimelineEntry]:
 
 
 @timeline_source
-def _enrichment(lead: Lead) -> Iterable[TimelineEntry]:
-    for run in lead.recent_provider_runs:  # type: ignore[attr-defined]  # prefetched, the newest 20
+def _enrichment(page: LeadPage) -> Iterable[TimelineEntry]:
+    for run in page.history.provider_runs:  # the newest 20
         fields = ", ".join(str(field) for field in run.fields_set) if isinstance(run.fields_set, list) else ""
         detail = run.error if run.error else (f"Set {fields}" if fields else "")
-        yield TimelineEntry(
-            run.started_at, "enrichment", f"Enrichment: {run.provider_name} — {run.get_status_display()}", detail
-        )
+        status = _RUN_STATUSES.get(run.status, run.status)
+        yield TimelineEntry(run.started_at, "enrichment", f"Enrichment: {run.provider_name} — {status}", detail)

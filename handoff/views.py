@@ -24,9 +24,9 @@ from core.typing import AuthenticatedHttpRequest
 from handoff import forms, selectors, services
 from handoff.models import Assignment, FollowUp, SavedView, Team
 from handoff.pagination import keyset_page
-from handoff.timeline import lead_timeline
+from handoff.timeline import lead_timeline, timeline_items_html
 from leads import services as lead_services
-from leads.models import Lead, ProposedChange
+from leads.models import ProposedChange
 
 work_inbox = permission_required("handoff.work_inbox", raise_exception=True)
 manage_team = permission_required("handoff.manage_team", raise_exception=True)
@@ -54,7 +54,7 @@ def inbox(request: AuthenticatedHttpRequest) -> HttpResponse:
         user=request.user, filters=filters, after=request.GET.get("after"), before=request.GET.get("before")
     )
     now = timezone.now()
-    countdowns = selectors.countdowns(clocks=selectors.inbox_clocks(page.items), now=now)
+    countdowns = selectors.countdowns(clocks=selectors.inbox_clocks(page.items), now=now, known_teams=teams)
     rows = selectors.inbox_rows(assignments=page.items, countdowns=countdowns, now=now)
     shareable = [team for team in teams if team.is_managed]  # type: ignore[attr-defined]
     query_without_cursor = _params_without_cursor(request).urlencode()
@@ -236,10 +236,10 @@ BULK_VERBS = {"accept": "accepted", "reject": "rejected", "recycle": "recycled t
 @login_required
 @work_inbox
 def lead_detail(request: AuthenticatedHttpRequest, lead_id: int) -> HttpResponse:
-    lead = selectors.lead_page_lead(user=request.user, lead_id=lead_id)
-    if lead is None:
+    page = selectors.lead_page(user=request.user, lead_id=lead_id)
+    if page is None:
         raise Http404("No such lead in your inbox.")
-    return render(request, "handoff/lead_detail.html", _lead_context(request, lead))
+    return render(request, "handoff/lead_detail.html", _lead_context(request, page))
 
 
 @require_POST
@@ -255,10 +255,10 @@ def add_follow_up(request: AuthenticatedHttpRequest, lead_id: int) -> HttpRespon
         form = forms.FollowUpForm(request.POST, action=request.path, now=now)
         is_valid = form.is_valid()
     if not is_valid:
-        page_lead = selectors.lead_page_lead(user=request.user, lead_id=lead_id)
-        assert page_lead is not None  # the same scope as above
+        page = selectors.lead_page(user=request.user, lead_id=lead_id)
+        assert page is not None  # the same scope as above
         return render(
-            request, "handoff/lead_detail.html", _lead_context(request, page_lead, follow_up_form=form), status=400
+            request, "handoff/lead_detail.html", _lead_context(request, page, follow_up_form=form), status=400
         )
     follow_up = services.add_follow_up(
         lead=lead, rep=request.user, due_at=form.cleaned_data["due_at"], note=form.cleaned_data["note"], now=now
@@ -297,10 +297,12 @@ def set_timezone(request: AuthenticatedHttpRequest) -> HttpResponse:
     return redirect(back)
 
 
-def _lead_context(request: AuthenticatedHttpRequest, lead: Lead, **bound_forms: Form) -> dict[str, object]:
+def _lead_context(
+    request: AuthenticatedHttpRequest, page: selectors.LeadPage, **bound_forms: Form
+) -> dict[str, object]:
     """Everything the lead page shows; ``bound_forms`` replace the empty forms after an invalid POST."""
     now = timezone.now()
-    assignments = list(lead.assignments.all())
+    lead, assignments, zone = page.lead, page.assignments, page.viewer_zone
     current = next((a for a in assignments if a.is_open), None)
     is_mine = current is not None and current.rep_id == request.user.pk
     is_manager = request.user.has_perm("handoff.manage_team")  # a rep's page asks nothing more about teams
@@ -310,44 +312,71 @@ def _lead_context(request: AuthenticatedHttpRequest, lead: Lead, **bound_forms: 
         and selectors.managed_assignment(user=request.user, lead_id=lead.pk) is not None
     )
     can_assign = current is None and lead.owner_id is None and is_manager
-    members = selectors.assignable_members(user=request.user) if (can_manage or can_assign) else []
-    urls = {name: reverse(f"handoff:{name}", args=[lead.pk]) for name in ACTIONS}
-    today = now.astimezone(ZoneInfo(current.team.timezone)).date() if current else now.date()
-    countdowns = selectors.countdowns(clocks=selectors.open_clocks([current] if current else []), now=now)
-    zone = selectors.viewer_timezone(user=request.user)
+    countdowns = selectors.lead_countdowns(current=current, now=now)
     context: dict[str, object] = {
         "lead": lead,
-        "timeline": lead_timeline(lead),
+        "consents": page.consents,
+        "timeline_html": timeline_items_html(lead_timeline(page), zone),
         "viewer_zone": zone,
-        "open_follow_ups": [f for f in lead.follow_ups.all() if f.done_at is None],
+        "open_follow_ups": [f for f in page.history.follow_ups if f.done_at is None],
         "follow_up_form": forms.FollowUpForm(
             action=reverse("handoff:add_follow_up", args=[lead.pk]),
             now=now,
             initial={"due_at": (now + timedelta(days=1)).astimezone(zone).replace(minute=0, second=0, microsecond=0)},
         ),
-        "timezone_form": forms.TimezoneForm(initial={"timezone": zone.key, "next": request.get_full_path()}),
-        "proposed_changes": lead.open_proposed_changes,  # type: ignore[attr-defined]
+        "timezone_options": forms.timezone_options(zone.key),
+        "proposed_changes": page.proposed_changes,
         "can_decide_changes": selectors.may_decide_changes(user=request.user, lead=lead),
         "current": current,
         "is_mine": is_mine,
         "can_manage": can_manage,
         "can_assign": can_assign,
         "history": assignments,
-        "first_touch": lead.first_touch or min(lead.touches.all(), key=lambda t: (t.occurred_at, t.pk), default=None),
+        "first_touch": page.first_touch,
         "countdowns": countdowns,
         "current_clock": countdowns.clocks.get(current.pk) if current else None,
-        "accept_url": urls["accept"],
-        "contact_form": forms.ContactForm(action=urls["contact"]),
-        "qualify_form": forms.QualifyForm(action=urls["qualify"]),
-        "reject_form": forms.RejectForm(action=urls["reject"]),
-        "recycle_form": forms.RecycleForm(action=urls["recycle"], today=today),
-        "reassign_form": forms.ReassignForm(
-            action=urls["reassign"], members=members, initial={"to": f"team:{current.team_id}"} if current else None
-        ),
-        "assign_form": forms.AssignForm(action=urls["assign"], members=members),
+        **_action_forms(request, lead.pk, current, now, is_mine=is_mine, can_manage=can_manage, can_assign=can_assign),
     }
     context.update(bound_forms)
     return context
+
+
+def _action_forms(
+    request: AuthenticatedHttpRequest,
+    lead_id: int,
+    current: Assignment | None,
+    now: datetime,
+    *,
+    is_mine: bool,
+    can_manage: bool,
+    can_assign: bool,
+) -> dict[str, object]:
+    """The empty forms of the actions the viewer may take on the lead, and only those (the page shows no other)."""
+
+    def url(name: str) -> str:
+        return reverse(f"handoff:{name}", args=[lead_id])
+
+    action_forms: dict[str, object] = {}
+    if is_mine:
+        assert current is not None  # is_mine means the open assignment is the viewer's
+        today = now.astimezone(ZoneInfo(current.team.timezone)).date()
+        action_forms.update(
+            accept_url=url("accept"),
+            contact_form=forms.ContactForm(action=url("contact")),
+            qualify_form=forms.QualifyForm(action=url("qualify")),
+            reject_form=forms.RejectForm(action=url("reject")),
+            recycle_form=forms.RecycleForm(action=url("recycle"), today=today),
+        )
+    if can_manage or can_assign:
+        members = selectors.assignable_members(user=request.user)
+        if can_manage:
+            assert current is not None
+            action_forms["reassign_form"] = forms.ReassignForm(
+                action=url("reassign"), members=members, initial={"to": f"team:{current.team_id}"}
+            )
+        if can_assign:
+            action_forms["assign_form"] = forms.AssignForm(action=url("assign"), members=members)
+    return action_forms
 
 
 # --- The rep's actions ---------------------------------------------------------------------------
@@ -448,10 +477,10 @@ def recycle(request: AuthenticatedHttpRequest, assignment: Assignment) -> HttpRe
 
 
 def _invalid(request: AuthenticatedHttpRequest, assignment: Assignment, **bound_forms: Form) -> HttpResponse:
-    lead = selectors.lead_page_lead(user=request.user, lead_id=assignment.lead_id)
-    if lead is None:
+    page = selectors.lead_page(user=request.user, lead_id=assignment.lead_id)
+    if page is None:
         raise Http404("No such lead in your inbox.")
-    return render(request, "handoff/lead_detail.html", _lead_context(request, lead, **bound_forms), status=400)
+    return render(request, "handoff/lead_detail.html", _lead_context(request, page, **bound_forms), status=400)
 
 
 # --- Proposed changes (the merge policy, ``leads.merge``) ------------------------------------
@@ -512,9 +541,9 @@ def reassign(request: AuthenticatedHttpRequest, lead_id: int) -> HttpResponse:
         request.POST, action=request.path, members=selectors.assignable_members(user=request.user)
     )
     if not form.is_valid():
-        lead = selectors.lead_page_lead(user=request.user, lead_id=lead_id)
-        assert lead is not None  # its open assignment is in the manager's team, so the lead page shows it
-        return render(request, "handoff/lead_detail.html", _lead_context(request, lead, reassign_form=form), status=400)
+        page = selectors.lead_page(user=request.user, lead_id=lead_id)
+        assert page is not None  # its open assignment is in the manager's team, so the lead page shows it
+        return render(request, "handoff/lead_detail.html", _lead_context(request, page, reassign_form=form), status=400)
     team, membership = form.target()
     try:
         successor = services.reassign_lead(
@@ -541,11 +570,9 @@ def assign(request: AuthenticatedHttpRequest, lead_id: int) -> HttpResponse:
         raise Http404("No such unassigned lead.")
     form = forms.AssignForm(request.POST, action=request.path, members=selectors.assignable_members(user=request.user))
     if not form.is_valid():
-        page_lead = selectors.lead_page_lead(user=request.user, lead_id=lead_id)
-        assert page_lead is not None  # an unassigned MQL of the manager's teams is on their lead pages
-        return render(
-            request, "handoff/lead_detail.html", _lead_context(request, page_lead, assign_form=form), status=400
-        )
+        page = selectors.lead_page(user=request.user, lead_id=lead_id)
+        assert page is not None  # an unassigned MQL of the manager's teams is on their lead pages
+        return render(request, "handoff/lead_detail.html", _lead_context(request, page, assign_form=form), status=400)
     team, membership = form.target()
     try:
         assignment = services.assign_lead(
@@ -567,9 +594,6 @@ def _name(user: object) -> str:
     return user.get_full_name() or user.get_username()  # type: ignore[attr-defined]
 
 
-ACTIONS = ("accept", "contact", "qualify", "reject", "recycle", "reassign", "assign")
-
-
 # --- Managers: the team queue --------------------------------------------------------------------
 
 
@@ -585,8 +609,8 @@ def team_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     after, before = request.GET.get("after"), request.GET.get("before")
     now = timezone.now()
     zone = selectors.viewer_timezone(user=request.user)
-    members = selectors.assignable_members(user=request.user)
     teams = list(selectors.managed_teams(user=request.user))
+    members = selectors.assignable_members(user=request.user, teams=teams)
     filter_form = forms.QueueFilterForm(request.GET, teams=teams, members=members)
     filters = filter_form.filters()
     if show == "unassigned":
@@ -597,10 +621,12 @@ def team_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
         countdowns = selectors.countdowns(clocks=[], now=now)
         rows = []
     else:
-        assignments = selectors.team_queue_assignments(user=request.user, show=show, now=now, filters=filters)
+        assignments = selectors.team_queue_assignments(
+            user=request.user, show=show, now=now, filters=filters, teams=teams
+        )
         page = keyset_page(assignments, field="sla_due_at", after=after, before=before)
         bulk_form = forms.BulkReassignForm(action=reverse("handoff:team_bulk"), members=members)
-        countdowns = selectors.countdowns(clocks=selectors.inbox_clocks(page.items), now=now)
+        countdowns = selectors.countdowns(clocks=selectors.inbox_clocks(page.items), now=now, known_teams=teams)
         rows = selectors.queue_rows(assignments=page.items, countdowns=countdowns, zone=zone, now=now)
     query = _params_without_cursor(request)
     query["show"] = show
