@@ -13,6 +13,7 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         import core.checks  # noqa: F401  # registers the project's deploy checks
+        from core.permission_cache import connect_signals
         from core.roles import sync_role_groups
         from core.schedules import sync_periodic_tasks
 
@@ -20,3 +21,4 @@ class CoreConfig(AppConfig):
         # post_migrate receiver is connected first), so the groups can never drift from the code.
         post_migrate.connect(sync_role_groups, dispatch_uid="core.sync_role_groups")
         post_migrate.connect(sync_periodic_tasks, dispatch_uid="core.sync_periodic_tasks")
+        connect_signals()

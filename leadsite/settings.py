@@ -227,6 +227,8 @@ PIPELINE_TASK_BUDGET = timedelta(seconds=env_int("PIPELINE_TASK_BUDGET_SECONDS",
 # --- Auth ---------------------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    # Permission checks only: ModelBackend's answers, kept per process while no permission has changed.
+    "core.permission_cache.CachedPermissionBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
@@ -266,7 +268,8 @@ STORAGES = {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
             if DEBUG
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            # WhiteNoise's CompressedManifestStaticFilesStorage, each URL worked out once a process.
+            else "core.staticfiles.CachedUrlStaticFilesStorage"
         )
     },
 }
@@ -289,6 +292,11 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 # Sessions are saved only when they change, so list pages do not write a row on every request.
 SESSION_SAVE_EVERY_REQUEST = False
+# With Redis, sessions are read through it (written through to the database, which stays the record): every
+# signed-in request reads its session, and a Redis read is cheaper than the session query. Without Redis the
+# cache is the database itself, where a session missing from the cache (it keeps 300 entries) would turn a
+# page view into a cache write: sessions are read from their own table.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db" if REDIS_URL else "django.contrib.sessions.backends.db"
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", default=not DEBUG)
