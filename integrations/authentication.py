@@ -65,7 +65,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             api_key = services.authenticate_key(plaintext=plaintext, now=timezone.now())
         except services.InvalidKey as error:
             raise exceptions.AuthenticationFailed(str(error)) from error
-        return (api_key.user if api_key.user is not None else ApiClient(api_key)), api_key
+        return (api_key.user if api_key.user_id is not None else ApiClient(api_key)), api_key
 
     def authenticate_header(self, request: Request) -> str:
         # Makes an unauthenticated request a 401 (with this challenge) rather than a 403.

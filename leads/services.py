@@ -103,9 +103,39 @@ class CaptureResult:
     consent: Consent | None = None
 
 
+@dataclass(frozen=True)
+class PreparedLead:
+    """A capture's details checked and normalised, and the lead they make if the person is new: the Python
+    work of a capture, done before its transaction opens (``prepare_lead``) so the write lock is held only
+    for the statements."""
+
+    values: Mapping[str, Any]
+    new_lead: Lead
+
+
+def prepare_lead(*, details: LeadDetails, source: merge.Source, now: datetime) -> PreparedLead:
+    """Normalise and check ``details`` and build the lead a new person would get; reads nothing, writes nothing.
+
+    Raises ``ValidationError`` when there is no usable direct channel or a value no lead may hold (the
+    checks are the same whether the person turns out new or known: a refused value is refused as a
+    proposed change too).
+    """
+    values = _incoming_values(details)
+    if values["email"]:
+        validate_email(values["email"])
+    if not values["email"] and not values["phone"]:
+        raise ValidationError({"email": "An email address or a phone number is required."})
+    lead = Lead(created_at=now, stage_changed_at=now)
+    given = {name: value for name, value in values.items() if not merge.is_blank(value)}
+    apply_values(lead=lead, values=given, source=source, now=now)
+    # Every value given is a field of this lead, so this is also the check of what a known lead is sent.
+    lead.full_clean(validate_unique=False, validate_constraints=False)
+    return PreparedLead(values=values, new_lead=lead)
+
+
 def capture_lead(
     *,
-    details: LeadDetails,
+    details: LeadDetails | PreparedLead,
     consent: ConsentDetails | None,
     activity_kind: str,
     now: datetime,
@@ -123,17 +153,19 @@ def capture_lead(
     person confirms it. With ``pipeline_due`` the lead is marked due for the pipeline in the same
     transaction (``enqueue_pipeline``). Raises ``ValidationError`` when there is no usable direct channel
     or a value no lead may hold.
+
+    ``details`` may come prepared (``prepare_lead``, with the same ``value_source`` and ``now``) by a caller
+    that opened its transaction after preparing. ``submission``, when given, is saved here with its lead and
+    consent (one INSERT, or an UPDATE of those two columns when it is stored already), and the activity names it.
     """
-    values = _incoming_values(details)
-    if values["email"]:
-        validate_email(values["email"])
-    if not values["email"] and not values["phone"]:
-        raise ValidationError({"email": "An email address or a phone number is required."})
+    prepared = (
+        details if isinstance(details, PreparedLead) else prepare_lead(details=details, source=value_source, now=now)
+    )
 
     # No savepoint of its own inside a caller's transaction: an error here rolls that back whole anyway.
     with transaction.atomic(savepoint=False):
-        lead, is_new = _upsert_lead(
-            values=values, source=value_source, submission=submission, now=now, pipeline_due=pipeline_due
+        lead, is_new, to_propose = _upsert_lead(
+            prepared=prepared, source=value_source, now=now, pipeline_due=pipeline_due
         )
         if pipeline_due and not is_new:
             enqueue_pipeline(lead_id=lead.pk)
@@ -141,18 +173,36 @@ def capture_lead(
         if consent is not None:
             # A new lead has no consent to have withdrawn: no need to look.
             consent_row = _record_consent(lead=lead, consent=consent, source=value_source, now=now, is_new=is_new)
+        metadata = dict(activity_metadata or {})
+        if submission is not None:
+            _save_submission(submission, lead=lead, consent=consent_row)
+            metadata["submission"] = submission.pk
+        _propose(lead=lead, values=to_propose, submission=submission, now=now)
         if touch is not None:
             attribution.record_touch(lead=lead, fields=_touch_fields(touch), now=now, is_new_lead=is_new)
         activity = Activity.objects.create(
-            lead=lead, kind=activity_kind, occurred_at=now, metadata=dict(activity_metadata or {}), created_at=now
+            lead=lead, kind=activity_kind, occurred_at=now, metadata=metadata, created_at=now
         )
     return CaptureResult(lead=lead, is_new=is_new, activity=activity, consent=consent_row)
 
 
+def _save_submission(submission: Submission, *, lead: Lead, consent: Consent | None) -> None:
+    """Store the submission with its lead and consent: inserted with them rather than updated after them."""
+    submission.lead, submission.consent = lead, consent
+    if submission.pk is None:
+        submission.save(force_insert=True)
+    else:
+        submission.save(update_fields=["lead", "consent"])
+
+
+# The lookup by email, on every capture: the same SELECT the ORM would build for ``filter(email=...)``, written
+# once, because compiling the lead's fifty columns cost a capture more than running the query.
+_LEAD_BY_EMAIL = f"SELECT * FROM {Lead._meta.db_table} WHERE email = %s LIMIT 1"
+
+
 def _find_lead(*, email: str | None, phone: str) -> Lead | None:
     if email:
-        # The address is unique: no ORDER BY, which ``first()`` would add and compile on every capture.
-        lead = next(iter(Lead.objects.filter(email=email).order_by()[:1]), None)
+        lead = next(iter(Lead.objects.raw(_LEAD_BY_EMAIL, [email])), None)
         if lead is not None:
             return lead
     if phone:
@@ -172,44 +222,37 @@ def _incoming_values(details: LeadDetails) -> dict[str, Any]:
 
 
 def _upsert_lead(
-    *,
-    values: Mapping[str, Any],
-    source: merge.Source,
-    submission: Submission | None,
-    now: datetime,
-    pipeline_due: bool = False,
-) -> tuple[Lead, bool]:
-    _check_values(values)
+    *, prepared: PreparedLead, source: merge.Source, now: datetime, pipeline_due: bool = False
+) -> tuple[Lead, bool, Mapping[str, Any]]:
+    """The person's lead, new or merged, whether it is new, and the values to keep as proposed changes."""
+    values = prepared.values
     email, phone = values["email"], values["phone"]
 
     lead = _find_lead(email=email, phone=phone)
     if lead is None:
-        lead = Lead(created_at=now, stage_changed_at=now)
+        lead = prepared.new_lead
         if pipeline_due:
             # What ``enqueue_pipeline`` would write, written with the lead instead of in an UPDATE after it.
             wake_at = timezone.now()
             lead.pipeline_step, lead.pipeline_step_at, lead.pipeline_due_at = PipelineStep.WAITING, wake_at, wake_at
             enqueue_after_commit(_wake_pipeline)
-        given = {name: value for name, value in values.items() if not merge.is_blank(value)}
-        apply_values(lead=lead, values=given, source=source, now=now)
-        lead.full_clean(validate_unique=False, validate_constraints=False)
         try:
             # SQLite takes its write lock when the transaction begins (IMMEDIATE), so nobody can insert this
             # person between our lookup and insert there; PostgreSQL needs the savepoint to merge instead.
             with transaction.atomic(savepoint=connection.vendor != "sqlite"):
-                lead.save()
+                lead.save(force_insert=True)
                 events.emit(events.LEAD_CREATED, lead_id=lead.pk, event_id=f"lead.created:{lead.pk}", occurred_at=now)
-            return lead, True
+            return lead, True, {}
         except IntegrityError:
             # Another request created this person between our lookup and insert (PostgreSQL; SQLite
             # serialises writers). Fall through and merge into theirs.
+            lead.pk = None
             lead = _find_lead(email=email, phone=phone)
             if lead is None:
                 raise
 
     result = _merge_values(lead=lead, values=values, source=source, now=now)
-    _propose(lead=lead, values=result.to_propose, submission=submission, now=now)
-    return lead, False
+    return lead, False, result.to_propose
 
 
 def _check_values(values: Mapping[str, Any]) -> None:

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
+from django.db import connection
 
 from leads.models import SpamReason, Submission
 
@@ -55,10 +57,16 @@ def count_submission_from(*, ip_address: str | None, now: datetime) -> int:
     limit, so a flood costs each request the same small index read. API submissions carry the person's
     address but are limited per key instead (``integrations.throttling``), so they do not count here.
     """
-    # Submissions whose address is unknown share one budget, as they always have.
-    address = {"ip_address": ip_address} if ip_address else {"ip_address__isnull": True}
-    recent = Submission.objects.filter(**address, submitted_at__gt=now - RATE_WINDOW).exclude(
-        idempotency_key__startswith=API_NONCE_PREFIX
-    )
-    # At most RATE_LIMIT ids: cheaper to build than COUNT over a LIMIT, which Django wraps in a subquery.
-    return len(recent.order_by().values_list("pk", flat=True)[:RATE_LIMIT]) + 1
+    # Written as SQL: the ORM's version of this one statement cost a form submission more CPU to build than
+    # the database took to answer it. Submissions whose address is unknown share one budget, as they always have.
+    address = "ip_address = %s" if ip_address else "ip_address IS NULL"
+    params: list[Any] = [connection.ops.adapt_ipaddressfield_value(ip_address)] if ip_address else []
+    params += [connection.ops.adapt_datetimefield_value(now - RATE_WINDOW), f"{API_NONCE_PREFIX}%", RATE_LIMIT]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id FROM {Submission._meta.db_table} WHERE {address} AND submitted_at > %s"
+            " AND idempotency_key NOT LIKE %s LIMIT %s",
+            params,
+        )
+        # At most RATE_LIMIT ids: cheaper than COUNT over a LIMIT, which needs a subquery.
+        return len(cursor.fetchall()) + 1

@@ -123,23 +123,26 @@ def submit_form_from_api(
 
 
 def _store(submission: Submission, *, verdict: spam.SpamVerdict | None) -> SubmitResult:
-    """Save the submission first and then, unless it is held as spam, capture its lead: one write transaction.
+    """Save the submission and, unless it is held as spam, capture its lead: one write transaction.
 
-    A repeat of the same render (a double click, a reload, two requests at once) breaks the unique
-    idempotency key: its transaction rolls back whole and the first submission is returned.
+    Everything that needs no database (checking the submission, normalising and checking the person's
+    details, building their lead) is done before the transaction opens, so the write lock is held only
+    for the statements. A repeat of the same render (a double click, a reload, two requests at once)
+    breaks the unique idempotency key: its transaction rolls back whole and the first submission is returned.
     """
     if verdict is not None:
         submission.status = SubmissionStatus.SPAM
         submission.spam_reason, submission.spam_detail = verdict.reason, verdict.detail[:200]
     # The form and consent text rows were just read; checking that they exist would cost two queries.
     submission.full_clean(exclude=["form", "consent_text"], validate_unique=False, validate_constraints=False)
+    prepared = _prepare(submission) if verdict is None else None
     try:
         with transaction.atomic():
-            # bulk_create: the same INSERT without post_save, whose listeners care about the lead, not known
-            # yet; the UPDATE that names the lead (``_capture``) sends it.
-            Submission.objects.bulk_create([submission])
-            if verdict is None:
-                _capture(submission)
+            if prepared is None:
+                # bulk_create: the same INSERT without post_save, whose listeners care about the lead (none).
+                Submission.objects.bulk_create([submission])
+            else:
+                _capture(submission, prepared=prepared)
     except IntegrityError:
         existing = Submission.objects.filter(idempotency_key=submission.idempotency_key).first()
         if existing is None:
@@ -161,16 +164,24 @@ def release_submission(*, submission: Submission, by: User | None, now: datetime
         if claimed != 1:
             return False
         submission.refresh_from_db()
-        _capture(submission)
+        _capture(submission, prepared=_prepare(submission))
     return True
 
 
-def _capture(submission: Submission) -> None:
-    """Capture the submission's lead with its consent, touch and activity and mark it due for the pipeline;
-    the pipeline's wake-up (and a double opt-in email) go out after commit."""
+def _prepare(submission: Submission) -> services.PreparedLead:
+    # Whoever sent it proved nothing: it may fill the lead's blanks, the rest waits as proposed changes.
+    return services.prepare_lead(
+        details=_lead_details(submission), source=merge.Source.PERSON, now=submission.submitted_at
+    )
+
+
+def _capture(submission: Submission, *, prepared: services.PreparedLead) -> None:
+    """Capture the submission's lead with its consent, touch and activity, store the submission with them and
+    mark the lead due for the pipeline; the pipeline's wake-up (and a double opt-in email) go out after commit."""
     form, consent_text = submission.form, submission.consent_text
+    attribution = submission.attribution
     result = services.capture_lead(
-        details=_lead_details(submission),
+        details=prepared,
         consent=services.ConsentDetails(
             legal_basis=form.legal_basis,
             text=consent_text.text,
@@ -182,35 +193,37 @@ def _capture(submission: Submission) -> None:
             is_pending=form.is_double_opt_in,
         ),
         touch=services.TouchDetails(
-            source=submission.attribution.get("utm_source", ""),
-            medium=submission.attribution.get("utm_medium", ""),
-            campaign=submission.attribution.get("utm_campaign", ""),
-            term=submission.attribution.get("utm_term", ""),
-            content=submission.attribution.get("utm_content", ""),
-            click_id=submission.attribution.get("gclid", ""),
-            referrer=submission.attribution.get("referrer", ""),
-            landing_page=submission.attribution.get("landing_page", ""),
+            source=attribution.get("utm_source", ""),
+            medium=attribution.get("utm_medium", ""),
+            campaign=attribution.get("utm_campaign", ""),
+            term=attribution.get("utm_term", ""),
+            content=attribution.get("utm_content", ""),
+            click_id=attribution.get("gclid", ""),
+            referrer=attribution.get("referrer", ""),
+            landing_page=attribution.get("landing_page", ""),
         ),
         activity_kind=ActivityKind.FORM_SUBMITTED,
-        activity_metadata={"form": form.slug, "submission": submission.pk},
+        # capture_lead adds the submission's id once it is stored.
+        activity_metadata={"form": form.slug},
         now=submission.submitted_at,
-        # Whoever sent it proved nothing: it may fill the lead's blanks, the rest waits as proposed changes.
         value_source=merge.Source.PERSON,
         submission=submission,
         pipeline_due=True,
     )
-    submission.lead, submission.consent = result.lead, result.consent
-    submission.save(update_fields=["lead", "consent"])
     # Pending on a double opt-in form, and on any form after the person withdrew: the email confirms it.
     if result.consent is not None and result.consent.status == ConsentStatus.PENDING:
         services.enqueue_after_commit(CONFIRMATION_TASK, submission.pk)
 
 
+# Built once: ``LeadAttribute.values`` makes a new list each time it is read.
+_LEAD_ATTRIBUTES = frozenset(LeadAttribute.values)
+
+
 def _lead_details(submission: Submission) -> services.LeadDetails:
     answers = submission.payload
     return services.LeadDetails(
-        **{key: str(value) for key, value in answers.items() if key in LeadAttribute.values},
-        custom_answers={key: value for key, value in answers.items() if key not in LeadAttribute.values},
+        **{key: str(value) for key, value in answers.items() if key in _LEAD_ATTRIBUTES},
+        custom_answers={key: value for key, value in answers.items() if key not in _LEAD_ATTRIBUTES},
     )
 
 

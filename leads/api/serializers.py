@@ -20,7 +20,6 @@ from leads.models import (
     ConsentText,
     FieldKind,
     FormField,
-    Submission,
     SubmissionStatus,
 )
 
@@ -293,26 +292,28 @@ def _form_errors(django_form: SubmissionForm) -> dict[str, Any]:
     return errors
 
 
-class SubmissionCapturedSerializer(serializers.ModelSerializer[Submission]):
+class SubmissionCapturedSerializer(serializers.Serializer):
     """The stored submission, what became of it, and of its consent."""
 
+    # Its fields declared rather than read from the model: a ModelSerializer builds them again on every
+    # response, a cost each capture through the API paid.
+    id = serializers.IntegerField(read_only=True)
+    lead_id = serializers.IntegerField(
+        read_only=True, allow_null=True, help_text="The lead captured or updated; null when spam."
+    )
     status = serializers.ChoiceField(
+        read_only=True,
         choices=SubmissionStatus.choices,
         help_text="`captured`: the lead was captured and the pipeline queued. `spam`: held without a lead "
         "(the public form's spam checks; submissions through the API are not held).",
     )
-    lead_id = serializers.IntegerField(allow_null=True, help_text="The lead captured or updated; null when spam.")
     consent_status = serializers.ChoiceField(
+        read_only=True,
         source="consent.status",
         choices=ConsentStatus.choices,
         allow_null=True,
         help_text="`pending` until the person confirms a double opt-in form's email; null when spam.",
     )
-
-    class Meta:
-        model = Submission
-        fields = ["id", "lead_id", "status", "consent_status"]
-        read_only_fields = fields
 
 
 class SubmissionErrorsSerializer(serializers.Serializer):
