@@ -292,11 +292,11 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 # Sessions are saved only when they change, so list pages do not write a row on every request.
 SESSION_SAVE_EVERY_REQUEST = False
-# With Redis, sessions are read through it (written through to the database, which stays the record): every
-# signed-in request reads its session, and a Redis read is cheaper than the session query. Without Redis the
-# cache is the database itself, where a session missing from the cache (it keeps 300 entries) would turn a
-# page view into a cache write: sessions are read from their own table.
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db" if REDIS_URL else "django.contrib.sessions.backends.db"
+# Sessions stay in their own table (Django's default ``db`` engine), not read through the cache: Django's
+# ``cached_db`` store raises when Redis does not answer (it writes a session read from the database back to the
+# cache unguarded), so every signed-in page would fail while Redis is down; and without Redis the cache is the
+# database itself, which keeps 300 entries, so a miss would turn a page view into a cache write.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", default=not DEBUG)
