@@ -148,13 +148,15 @@ class _LightWidgetRenderer(DjangoTemplates):
     """
 
     def render(self, template_name: str, context: dict[str, Any], request: HttpRequest | None = None) -> str:
-        widget = context["widget"]
+        # Only widget templates have a "widget" in their context; errors and whole forms go to Django as they are.
         if template_name in _INPUT_TEMPLATES:
+            widget = context["widget"]
             value = "" if widget["value"] is None else format_html(' value="{}"', widget["value"])
             return format_html(
                 '<input type="{}" name="{}"{}{}>', widget["type"], widget["name"], value, _attrs_html(widget["attrs"])
             )
         if template_name == "django/forms/widgets/textarea.html":
+            widget = context["widget"]
             attrs = _attrs_html(widget["attrs"])
             return format_html('<textarea name="{}"{}>\n{}</textarea>', widget["name"], attrs, widget["value"] or "")
         return super().render(template_name, context, request)

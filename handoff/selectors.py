@@ -248,6 +248,11 @@ def assignable_members(*, user: User, teams: Iterable[Team] | None = None) -> li
     return members
 
 
+def _full_name_or(first: str, last: str, *fallbacks: str | None) -> str:
+    """``first last`` as ``Lead.full_name`` and ``User.get_full_name`` join them, else the first fallback not empty."""
+    return f"{first} {last}".strip() or next((fallback for fallback in fallbacks if fallback), "")
+
+
 def _username_column() -> str:
     user_model = get_user_model()
     field = user_model._meta.get_field(user_model.USERNAME_FIELD)
@@ -345,14 +350,20 @@ def inbox_assignments(*, user: User, filters: InboxFilters) -> QuerySet[Assignme
     return _named_rows(INBOX_COLUMNS).filter(_inbox_assignment_filter(user, filters), lead_filter)
 
 
-@functools.cache
 def _named_rows(columns: tuple[str, ...]) -> QuerySet[Assignment]:
-    """All assignments as named rows of ``columns``, for the inbox and the queue to filter (never to iterate).
+    """All assignments as named rows of ``columns``, for the inbox and the queue to filter: a fresh copy each call.
 
     Resolving twenty columns across three tables cost the ORM more than the filters, the sort and the page
-    together, on every view: it is done once per process, and each page filters a copy (``filter`` clones).
+    together, on every view: it is done once per process. The kept QuerySet is read here only and never handed
+    out, so no caller can fill its result cache (every assignment) for the next view, another user's, to get.
     """
-    return Assignment.objects.values_list(*columns, named=True)
+    built = _NAMED_ROWS.get(columns)
+    if built is None:
+        built = _NAMED_ROWS[columns] = Assignment.objects.values_list(*columns, named=True)
+    return built.all()
+
+
+_NAMED_ROWS: dict[tuple[str, ...], QuerySet[Assignment]] = {}  # read through _named_rows only
 
 
 def inbox_page(*, user: User, filters: InboxFilters, after: str | None, before: str | None) -> KeysetPage:
@@ -441,13 +452,12 @@ def inbox_rows(*, assignments: Iterable[Any], countdowns: Countdowns, now: datet
     state_labels = dict(AssignmentState.choices)
     rows = []
     for row in assignments:
-        name = f"{row.lead__first_name} {row.lead__last_name}".strip()  # Lead.full_name
         rows.append(
             InboxRow(
                 assignment_id=row.pk,
                 lead_id=row.lead_id,
                 url=url_of_lead_zero.replace("/0/", f"/{row.lead_id}/"),
-                name=name or row.lead__email or row.lead__phone,
+                name=_full_name_or(row.lead__first_name, row.lead__last_name, row.lead__email, row.lead__phone),
                 detail=" · ".join(part for part in (row.lead__job_title, row.lead__email or row.lead__phone) if part),
                 company=row.lead__company_name or "—",
                 company_detail=" · ".join(part for part in (row.lead__size_band, row.lead__country) if part),
@@ -554,7 +564,7 @@ class SavedViewItem:
 def saved_views_for(*, user: User) -> list[SavedViewItem]:
     """The rep's own saved views, then those a manager shared with one of their teams."""
     views = [
-        SavedViewItem(pk, name, query, owner_id == user.pk, f"{first} {last}".strip() or username, team_name)
+        SavedViewItem(pk, name, query, owner_id == user.pk, _full_name_or(first, last, username), team_name)
         for pk, name, query, owner_id, team_name, first, last, username in _raw_rows(
             _saved_views_sql(), params=[user.pk, user.pk, user.pk]
         )
@@ -592,7 +602,7 @@ def open_follow_ups(*, user: User, limit: int = 10) -> list[FollowUpItem]:
     for pk, lead_id, due_at, note, first, last, email, phone in _raw_rows(_FOLLOW_UPS_SQL, params=[user.pk, limit]):
         due = _row_time(due_at)
         assert due is not None  # a required column
-        lead_name = f"{first} {last}".strip() or email or phone or f"Lead #{lead_id}"
+        lead_name = _full_name_or(first, last, email, phone, f"Lead #{lead_id}")  # as Lead.__str__
         items.append(FollowUpItem(pk, lead_id, lead_name, note, due))
     return items
 
@@ -718,17 +728,17 @@ def queue_rows(*, assignments: Iterable[Any], countdowns: Countdowns, zone: Zone
     state_labels = dict(AssignmentState.choices)
     rows = []
     for row in assignments:
-        name = f"{row.lead__first_name} {row.lead__last_name}".strip()  # Lead.__str__
-        rep_name = f"{row.rep__first_name} {row.rep__last_name}".strip()  # User.get_full_name
         due = row.sla_due_at.astimezone(zone)
         rows.append(
             QueueRow(
                 assignment_id=row.pk,
                 lead_id=row.lead_id,
                 url=url_of_lead_zero.replace("/0/", f"/{row.lead_id}/"),
-                name=name or row.lead__email or row.lead__phone or f"Lead #{row.lead_id}",
+                name=_full_name_or(
+                    row.lead__first_name, row.lead__last_name, row.lead__email, row.lead__phone, f"Lead #{row.lead_id}"
+                ),  # as Lead.__str__
                 company=row.lead__company_name,
-                rep_name=rep_name or row.rep__username,
+                rep_name=_full_name_or(row.rep__first_name, row.rep__last_name, row.rep__username),
                 team_id=row.team_id,
                 team_name=row.team__name,
                 state=row.state,
@@ -1032,7 +1042,7 @@ def lead_history(*, lead_id: int) -> LeadHistory:
     history = LeadHistory([], [], [], [], [], [])
     for kind, pk, at_value, at2, at3, text1, text2, text3, text4, text5, data, first, last, username, ref in rows:
         at = _row_time(at_value)
-        name = (f"{first} {last}".strip() or username) if username is not None else ""
+        name = _full_name_or(first, last, username) if username is not None else ""  # None: no user
         if kind == "stage":
             history.stage_changes.append(StageRow(pk, at, text1, text2, text3 or "", name))
         elif kind == "contact":
@@ -1070,10 +1080,7 @@ def _lead_history_sql(vendor: str) -> str:
     user_model = get_user_model()
     name = connection.ops.quote_name
     user = name(user_model._meta.db_table)
-    username_field = user_model._meta.get_field(user_model.USERNAME_FIELD)
-    assert isinstance(username_field, Field) and username_field.column
-    username = name(username_field.column)
-    names = ["u.first_name", "u.last_name", f"u.{username}"]
+    names = ["u.first_name", "u.last_name", f"u.{_username_column()}"]
     no_user: list[str | None] = [None, None, None]
 
     def select(columns: list[str | None], rest: str) -> str:
