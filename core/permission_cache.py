@@ -17,9 +17,10 @@ transaction commits, so every user's next request, in every process, reads the d
 a random token, so a version evicted from the cache and made anew never matches an older entry. Whether the
 user is active is read from the user row on every request, as ModelBackend does, and a superuser's entry is
 not used once they are not one. Changes that bypass model signals (``QuerySet.update`` or ``bulk_create`` on
-the through tables, raw SQL) are not seen: an entry lives at most ``ENTRY_SECONDS``, which also bounds what a
-cache that did not take a version change can leave behind. While the cache does not answer, every check
-reads the database.
+the through tables, raw SQL) are not seen: an entry lives at most ``ENTRY_SECONDS`` (a minute). That is also how
+long a revoked permission can still be used when the version could not be replaced: a change made while Redis
+blipped leaves the old version in place, and once the cache answers again it matches the entries read under it.
+While the cache does not answer, every check reads the database (no entry is used).
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 VERSION_KEY = "core.permissions:version"
-ENTRY_SECONDS = 300
+# Bounds how long a revoked permission can live when its change could not replace the version (see above).
+ENTRY_SECONDS = 60
 
 # The sets themselves, by user id, with the version each was read under. Per process: only the version has to
 # be shared, and an entry here costs no write to the shared cache (a database write, on the database cache).

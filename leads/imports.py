@@ -42,6 +42,7 @@ from django.db.models import F, Q
 from django.utils.text import slugify
 
 from core.batch import batch_scope
+from core.budget import time_is_up_after
 from leads import merge, services
 from leads.import_countries import country_code
 from leads.import_files import ANSWER_PREFIX, FULL_NAME, IGNORE, ImportFileError, Table, reopen_table
@@ -380,7 +381,7 @@ def preview_import(
     check_mapping(mapping)
     so_far = _PreviewSoFar.stored_on(batch) if batch.status == ImportStatus.PREVIEWING else _PreviewSoFar()
     stands = Q(pk=batch.pk, status=batch.status, previewed_rows=so_far.rows)
-    time_is_up = _time_is_up(clock, budget)
+    time_is_up = time_is_up_after(budget=budget, clock=clock)
     for number, chunk in enumerate(_chunks(table_of(batch), start=so_far.rows)):
         if number and time_is_up():
             _hand_preview_over(batch=batch, stands=stands, so_far=so_far)
@@ -397,14 +398,6 @@ def preview_import(
             _remember_mapping(batch, mapping)
     batch.refresh_from_db()
     return batch
-
-
-def _time_is_up(clock: Callable[[], datetime] | None, budget: timedelta | None) -> Callable[[], bool]:
-    """Whether ``budget`` has been spent since now, by ``clock``; never without either."""
-    if clock is None or budget is None:
-        return lambda: False
-    started_at = clock()
-    return lambda: clock() - started_at >= budget
 
 
 def _preview_chunk(
@@ -463,12 +456,13 @@ def run_import(*, batch_id: int, clock: Callable[[], datetime], budget: timedelt
         return batch
     if batch.started_at is None:
         LeadImport.objects.filter(pk=batch_id).update(started_at=now)
+    time_is_up = time_is_up_after(budget=budget, clock=clock, started_at=now)
     try:
         table = table_of(batch)
         for chunk in _chunks(table, start=batch.processed_rows):
             if not _import_chunk(batch=batch, chunk=chunk, now=clock()):
                 return batch  # another worker took the batch over
-            if budget is not None and clock() - now >= budget:
+            if time_is_up():
                 _hand_over(batch_id)
                 batch.refresh_from_db()
                 return batch
@@ -702,11 +696,11 @@ def run_undo(*, batch_id: int, clock: Callable[[], datetime], budget: timedelta)
     batch = LeadImport.objects.get(pk=batch_id)
     if batch.status != ImportStatus.UNDOING:
         return batch
-    started = clock()
+    time_is_up = time_is_up_after(budget=budget, clock=clock)
     after: int | None = 0  # the last row this run has read (the rows of kept leads stay behind)
     while after is not None:
         after = _undo_next_chunk(batch=batch, after=after, now=clock())
-        if after is not None and clock() - started >= budget:
+        if after is not None and time_is_up():
             services.enqueue_after_commit(UNDO_TASK, batch_id)
             break
     batch.refresh_from_db()

@@ -24,6 +24,8 @@ API_NONCE_PREFIX = "api:"
 # Submissions from one address within the window, beyond which the rest are held as spam.
 RATE_LIMIT = settings.FORM_RATE_LIMIT
 RATE_WINDOW = timedelta(minutes=settings.FORM_RATE_WINDOW_MINUTES)
+# Its ``get_prep_value`` writes an address as the ORM stores it (IPv6 lowercase and compressed).
+_IP_ADDRESS_FIELD = Submission._meta.get_field("ip_address")
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,11 @@ def count_submission_from(*, ip_address: str | None, now: datetime) -> int:
     # Written as SQL: the ORM's version of this one statement cost a form submission more CPU to build than
     # the database took to answer it. Submissions whose address is unknown share one budget, as they always have.
     address = "ip_address = %s" if ip_address else "ip_address IS NULL"
-    params: list[Any] = [connection.ops.adapt_ipaddressfield_value(ip_address)] if ip_address else []
+    # Normalised as the ORM stores it (an IPv6 address lowercase and compressed): SQLite compares text, so
+    # ``2001:DB8:0:0::1`` would otherwise miss the submissions stored from ``2001:db8::1``.
+    params: list[Any] = []
+    if ip_address:
+        params.append(connection.ops.adapt_ipaddressfield_value(_IP_ADDRESS_FIELD.get_prep_value(ip_address)))
     params += [connection.ops.adapt_datetimefield_value(now - RATE_WINDOW), f"{API_NONCE_PREFIX}%", RATE_LIMIT]
     with connection.cursor() as cursor:
         cursor.execute(

@@ -39,6 +39,7 @@ from datetime import date, datetime, timedelta
 from django.db import transaction
 from django.db.models import F, Max, Min
 
+from core.budget import time_is_up_after
 from core.rollup_days import day_bounds, day_of, days_between, delete_where_in, is_recent
 from leads.models import Lead
 from scoring.effectiveness import count_days
@@ -105,7 +106,7 @@ def refresh_rollups(
     done = _recompute(
         recent=sorted(recent),
         older=older if is_building else older[:DAYS_PER_REFRESH],
-        time_is_up=_time_is_up(clock or (lambda: now), budget),
+        time_is_up=time_is_up_after(budget=budget, clock=clock or (lambda: now)),
     )
     delete_where_in(EffectivenessDirtyDay, "pk", (pk for pk, day in marks if day in done))
     EffectivenessState.objects.filter(pk=state.pk, refreshed_at__lt=now).update(refreshed_at=now)
@@ -150,12 +151,6 @@ def _recompute(*, recent: list[date], older: list[date], time_is_up: Callable[[]
         if time_is_up():
             break
     return done
-
-
-def _time_is_up(clock: Callable[[], datetime], budget: timedelta | None) -> Callable[[], bool]:
-    """Whether ``budget`` has been spent since now, by ``clock``; never without a budget."""
-    started_at = clock()
-    return lambda: budget is not None and clock() - started_at >= budget
 
 
 def rebuild_rollups(*, now: datetime) -> int:
