@@ -3,6 +3,7 @@ the timeline, and phones at 390 px."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -208,6 +209,15 @@ def test_inbox_and_lead_page_fit_a_phone(
     assign_leads(team, users["rep1"], 3)
     email = "a.very.long.address.for.testing@an-extremely-long-company-domain.example"
     made = assign_leads(team, users["rep1"], 1, email=email, company_name="Internationale Handelsgesellschaft mbH")
+    # The longest clock label ("breached … ago in business hours") and the enrichment table, on a lead of its own.
+    enriched = MQLFactory(
+        industry="Financial services",
+        enrichment_sources={
+            "industry": {"provider": "Company directory", "confidence": 0.9, "at": "2026-12-04T09:00:00+00:00"}
+        },
+    )
+    breached = services.assign_lead(lead=enriched, team=team, rep=users["rep1"], now=timezone.now() - timedelta(days=9))
+    services.flag_sla_events(now=timezone.now())
     context = chromium.new_context(viewport={"width": width, "height": 844}, is_mobile=True, has_touch=True)
     page = context.new_page()
     try:
@@ -219,12 +229,19 @@ def test_inbox_and_lead_page_fit_a_phone(
         page.goto(f"{live_server.url}/inbox/lead/{made[0].lead_id}/")
         page.screenshot(path=str(artifacts / "phone-lead.png"), full_page=True)
         lead_overflow = horizontal_overflow(page)
+        page.goto(f"{live_server.url}/inbox/lead/{breached.lead_id}/")
+        page.wait_for_selector("[data-testid=enrichment-provenance]")
+        breached_label = page.locator(".sla-clock-lg .sla-clock").inner_text()
+        page.screenshot(path=str(artifacts / "phone-lead-breached.png"), full_page=True)
+        breached_overflow = horizontal_overflow(page)
+        page.goto(f"{live_server.url}/inbox/lead/{made[0].lead_id}/")
         actions_top = page.locator("[data-testid=lead-actions]").bounding_box()
         timeline_top = page.locator("[data-testid=timeline]").bounding_box()
     finally:
         context.close()
 
     assert inbox_overflow == 0 and lead_overflow == 0
+    assert "breached" in breached_label and breached_overflow == 0
     assert card is not None and card["width"] <= width
     assert company_shown
     assert actions_top is not None and timeline_top is not None and actions_top["y"] < timeline_top["y"]
