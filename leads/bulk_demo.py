@@ -6,14 +6,16 @@ rows) took half an hour. Here: prepared tuples in one transaction, by ``executem
 bench/README.md for how it compares with the floor's own ``seed.py``). Each bulk lead gets its first touch
 and its stage changes (new → … → its stage). For a large load the tables' secondary indexes are dropped
 first and built once at the end, which is faster than keeping them current row by row (they are rebuilt
-even when the load fails), and on SQLite foreign keys are checked once before the commit, not per row.
+even when the load fails), and foreign keys are checked once before the commit, not per row: on SQLite
+by ``foreign_key_check``, on PostgreSQL by adding them again, validated, after the rows (restored even when
+the load fails too).
 """
 
 from __future__ import annotations
 
 import contextlib
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -76,14 +78,21 @@ class _Table:
                 # Given values first, then the prepared defaults: a row is one tuple concatenation.
                 self.defaults += (default,)
         table = quote(model._meta.db_table)
+        self.types: list[int] = []
         if self.copy:
-            self.sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+            # In binary, the server reads each value as it is stored instead of parsing its text (dates,
+            # numbers); the stream must then name each column's type, read here from the table itself.
+            self.sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)"
+            with connection.cursor() as cursor:
+                cursor.execute(f"SELECT {', '.join(columns)} FROM {table} WHERE false")
+                self.types = [column.type_code for column in cursor.description]
         else:
             self.sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(values)})"
 
     def write(self, cursor: Any, rows: list[tuple[Any, ...]]) -> None:
         if self.copy:
             with cursor.cursor.copy(self.sql) as copy:
+                copy.set_types(self.types)
                 for row in rows:
                     copy.write_row(row)
         else:
@@ -133,7 +142,13 @@ def bulk_create_leads(
     rng = random.Random(existing)
     tables = _Table(Lead, LEAD_COLUMNS), _Table(Touch, TOUCH_COLUMNS), _Table(StageChange, CHANGE_COLUMNS)
     large = total - existing >= DROP_INDEXES_FROM
-    with _bulk_session(large), _indexes_dropped((Lead, Touch, StageChange) if large else ()), transaction.atomic():
+    loaded = (Lead, Touch, StageChange) if large else ()
+    with (
+        _bulk_session(large),
+        _indexes_dropped(loaded),
+        _foreign_keys_dropped(loaded) as add_foreign_keys,
+        transaction.atomic(),
+    ):
         lead_id = (Lead.objects.aggregate(top=Max("id"))["top"] or 0) + 1
         touch_id = (Touch.objects.aggregate(top=Max("id"))["top"] or 0) + 1
         with connection.cursor() as cursor:
@@ -147,7 +162,9 @@ def bulk_create_leads(
             for sql in connection.ops.sequence_reset_sql(no_style(), [Lead, Touch]):
                 cursor.execute(sql)
         if large:
-            # What SQLite did not check row by row (``_bulk_session``) is checked once, before the commit.
+            # What was not checked row by row (``_bulk_session``, ``_foreign_keys_dropped``) is checked once,
+            # before the commit.
+            add_foreign_keys()
             connection.check_constraints(table_names=[model._meta.db_table for model in (Lead, Touch, StageChange)])
     return total - existing
 
@@ -281,6 +298,71 @@ def _indexes_dropped(models_: Sequence[type[models.Model]]) -> Iterator[None]:
     try:
         yield
     finally:
-        with connection.cursor() as cursor:
+        # PostgreSQL sorts an index's keys in memory up to maintenance_work_mem (64MB by default), on disk
+        # beyond it; SET LOCAL lasts for this transaction only.
+        with transaction.atomic(), connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
             for _, definition in indexes:
                 cursor.execute(definition)
+
+
+@contextlib.contextmanager
+def _foreign_keys_dropped(models_: Sequence[type[models.Model]]) -> Iterator[Callable[[], None]]:
+    """On PostgreSQL, without the tables' foreign keys while the block runs; the block gets a function that
+    adds them again, from their own definitions, and should call it in its transaction before the commit.
+
+    A foreign key checks each inserted row by a trigger, queued until the commit (Django makes them
+    DEFERRABLE INITIALLY DEFERRED); added again, ``NOT VALID`` then ``VALIDATE CONSTRAINT``, each is checked
+    by one scan of its table instead, and a broken reference still fails the load. Whatever is missing after
+    the block (the load failed, its transaction rolled back) is added again after it, on the rows that
+    were there before. Elsewhere, and inside a caller's transaction, the keys stay and the function does
+    nothing.
+    """
+    tables = [model._meta.db_table for model in models_]
+    if not tables or connection.vendor != "postgresql" or connection.in_atomic_block:
+        yield _nothing
+        return
+    placeholders = ", ".join(["%s"] * len(tables))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT rel.relname, con.conname, pg_get_constraintdef(con.oid), con.convalidated"
+            " FROM pg_constraint con JOIN pg_class rel ON rel.oid = con.conrelid"
+            " WHERE con.contype = 'f' AND rel.relnamespace = current_schema()::regnamespace"
+            f" AND rel.relname IN ({placeholders}) ORDER BY rel.relname, con.conname",
+            tables,
+        )
+        keys: list[tuple[str, str, str, bool]] = cursor.fetchall()
+        for table, name, _, _ in keys:
+            cursor.execute(f"ALTER TABLE {_quote(table)} DROP CONSTRAINT {_quote(name)}")
+
+    def add_missing() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT con.conname FROM pg_constraint con JOIN pg_class rel ON rel.oid = con.conrelid"
+                " WHERE con.contype = 'f' AND rel.relnamespace = current_schema()::regnamespace"
+                f" AND rel.relname IN ({placeholders})",
+                tables,
+            )
+            present = {name for (name,) in cursor.fetchall()}
+            missing = [key for key in keys if key[1] not in present]
+            # A key NOT VALID before the load says so in its definition already, and is left unvalidated.
+            for table, name, definition, validated in missing:
+                not_valid = " NOT VALID" if validated else ""
+                cursor.execute(f"ALTER TABLE {_quote(table)} ADD CONSTRAINT {_quote(name)} {definition}{not_valid}")
+            for table, name, _, validated in missing:
+                if validated:
+                    cursor.execute(f"ALTER TABLE {_quote(table)} VALIDATE CONSTRAINT {_quote(name)}")
+
+    try:
+        yield add_missing
+    finally:
+        add_missing()
+
+
+def _nothing() -> None:
+    pass
+
+
+def _quote(name: str) -> str:
+    return connection.ops.quote_name(name)
