@@ -20,7 +20,7 @@ from handoff.selectors import InboxRow, QueueRow
 
 register = template.Library()
 
-# The same markup as templates/handoff/_sla_clock.html (the lead page's), which static/js/handoff/countdown.js reads.
+# The one SLA countdown markup (inbox, team queue, lead page), which static/js/handoff/countdown.js reads.
 SLA_CLOCK = (
     '<span class="sla-clock sla-{urgency}" data-sla-team="{team_id}" data-sla-state="{state}"'
     ' data-sla-balance="{balance}" data-sla-target="{target}" data-testid="sla-clock" role="timer">{label}</span>'
@@ -66,7 +66,7 @@ def sla_clock_html(clock: SLAClock, team_id: int) -> str:
 
 @register.simple_tag
 def sla_clock(clock: SLAClock, team_id: int) -> SafeString:
-    """``{% sla_clock clock team_id %}``: one countdown, as ``_sla_clock.html`` draws it."""
+    """``{% sla_clock clock team_id %}``: one countdown (the lead page's)."""
     return mark_safe(sla_clock_html(clock, team_id))  # every text escaped
 
 
