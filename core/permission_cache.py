@@ -9,7 +9,7 @@ cache read a request instead of two queries. A sign-in reads the set at once, so
 the process that signed the user in) finds it kept. It leaves the set where ModelBackend keeps its own per-request
 copy (the user's ``_perm_cache``), so a permission the user lacks, which ModelBackend is asked about too, costs
 no query either. It signs nobody in (``authenticate`` answers None and it has no ``get_user``): ModelBackend
-still does that, and sessions keep naming it.
+(``core.sessions.ModelBackend``) still does that, and sessions keep naming it.
 
 Whatever can change who holds what (a user's groups or own permissions, a group's permissions, a group,
 permission or content type saved or deleted, a migration) replaces the version, at once and again when the

@@ -232,7 +232,8 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     # Permission checks only: ModelBackend's answers, kept per process while no permission has changed.
     "core.permission_cache.CachedPermissionBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, reading the signed-in user at raw SQL's cost (core.sessions).
+    "core.sessions.ModelBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -295,11 +296,12 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 # Sessions are saved only when they change, so list pages do not write a row on every request.
 SESSION_SAVE_EVERY_REQUEST = False
-# Sessions stay in their own table (Django's default ``db`` engine), not read through the cache: Django's
-# ``cached_db`` store raises when Redis does not answer (it writes a session read from the database back to the
-# cache unguarded), so every signed-in page would fail while Redis is down; and without Redis the cache is the
-# database itself, which keeps 300 entries, so a miss would turn a page view into a cache write.
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Sessions stay in their own table (Django's ``db`` engine, whose read core.sessions compiles once), not read
+# through the cache: Django's ``cached_db`` store raises when Redis does not answer (it writes a session read from
+# the database back to the cache unguarded), so every signed-in page would fail while Redis is down; and without
+# Redis the cache is the database itself, which keeps 300 entries, so a miss would turn a page view into a cache
+# write.
+SESSION_ENGINE = "core.sessions"
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", default=not DEBUG)

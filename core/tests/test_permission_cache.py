@@ -158,15 +158,15 @@ def test_a_permission_revoked_while_the_cache_does_not_answer_is_refused_by_the_
     assert not has_perm
 
 
-def test_signing_in_is_still_django_s_model_backend_s_business(rep: User) -> None:
+def test_signing_in_is_still_the_model_backend_s_business(rep: User) -> None:
     signed_in = authenticate(RequestFactory().post("/accounts/login/"), username="rep1", password=TEST_PASSWORD)
 
     assert signed_in is not None
-    assert signed_in.backend == "django.contrib.auth.backends.ModelBackend"
+    assert signed_in.backend == "core.sessions.ModelBackend"
 
 
-def test_a_signed_in_session_still_names_django_s_model_backend(rep: User) -> None:
+def test_a_signed_in_session_names_the_model_backend(rep: User) -> None:
     client = Client()
     client.force_login(rep)
 
-    assert client.session["_auth_user_backend"] == "django.contrib.auth.backends.ModelBackend"
+    assert client.session["_auth_user_backend"] == "core.sessions.ModelBackend"
