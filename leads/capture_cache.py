@@ -1,10 +1,12 @@
 """Per-process copies of what only admin changes and every capture reads: the forms (with their fields and
-consent text versions), the channel rules, and the size bands and industries a form's select offers.
+consent text versions), the channel rules, and the size bands and industries a form's select offers; and, through
+``kept``, what a higher app reads on every capture (integrations' webhook endpoints).
 
 Reading them from the database on every submission was most of a capture's queries. Each process keeps
 its own copy: a save or delete in this process clears it at once (``clear``, connected to the models'
 ``post_save`` and ``post_delete`` in ``LeadsConfig.ready``), and the other processes, which no signal
-reaches, load theirs again at most ``REFRESH_AFTER_SECONDS`` later. A render token names the consent text
+reaches, load theirs again at most ``REFRESH_AFTER_SECONDS`` later (an app that keeps its own rows through
+``kept`` connects ``clear`` to its model's signals). A render token names the consent text
 version it showed, so a version this copy does not know yet is read from the database
 (``FormEntry.consent_text``): a consent always keeps the exact words its person saw.
 """
@@ -13,8 +15,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from leads import selectors
 from leads.channels import ChannelCondition
@@ -23,6 +26,7 @@ from leads.models import CaptureForm, ChannelRule, ConsentText, Industry, SizeBa
 REFRESH_AFTER_SECONDS = 30.0
 
 ChannelRules = list[tuple[str, ChannelCondition, bool]]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -55,8 +59,8 @@ class FormEntry:
 
 _lock = threading.Lock()
 _forms: dict[str, tuple[float, FormEntry]] = {}
-_channel_rules: list[tuple[float, ChannelRules]] = []
-_pick_lists: list[tuple[float, PickLists]] = []
+# What ``kept`` loaded, by loader: when, and what.
+_kept: dict[Callable[[], Any], tuple[float, Any]] = {}
 # Bumped by every clear, so a load that overlapped a clear is used once but never kept.
 _generation = 0
 
@@ -78,12 +82,27 @@ def form_entry(slug: str) -> FormEntry | None:
     return entry
 
 
+def kept(load: Callable[[], T]) -> T:
+    """What ``load()`` returns, kept in this process like the forms: loaded again after ``clear`` or once
+    ``REFRESH_AFTER_SECONDS`` have passed. Share nothing mutable from it: every request gets the same value."""
+    cached = _kept.get(load)
+    if cached is not None and time.monotonic() - cached[0] < REFRESH_AFTER_SECONDS:
+        return cached[1]
+    generation = _generation
+    value = load()
+    with _lock:
+        if generation == _generation:
+            _kept[load] = (time.monotonic(), value)
+    return value
+
+
 def channel_rules() -> ChannelRules:
     """The active channel rules in order, as (channel, condition, is_meaningful)."""
-    if _channel_rules and time.monotonic() - _channel_rules[0][0] < REFRESH_AFTER_SECONDS:
-        return _channel_rules[0][1]
-    generation = _generation
-    rules = [
+    return kept(_load_channel_rules)
+
+
+def _load_channel_rules() -> ChannelRules:
+    return [
         (
             rule.channel,
             ChannelCondition.build(
@@ -98,25 +117,18 @@ def channel_rules() -> ChannelRules:
         )
         for rule in ChannelRule.objects.filter(is_active=True).order_by("order", "id")
     ]
-    with _lock:
-        if generation == _generation:
-            _channel_rules[:] = [(time.monotonic(), rules)]
-    return rules
 
 
 def pick_lists() -> PickLists:
     """The size band names (smallest first) and industry names (by name)."""
-    if _pick_lists and time.monotonic() - _pick_lists[0][0] < REFRESH_AFTER_SECONDS:
-        return _pick_lists[0][1]
-    generation = _generation
-    lists = PickLists(
+    return kept(_load_pick_lists)
+
+
+def _load_pick_lists() -> PickLists:
+    return PickLists(
         size_bands=tuple(SizeBand.objects.order_by("min_employees", "name").values_list("name", flat=True)),
         industries=tuple(Industry.objects.order_by("name").values_list("name", flat=True)),
     )
-    with _lock:
-        if generation == _generation:
-            _pick_lists[:] = [(time.monotonic(), lists)]
-    return lists
 
 
 def clear(*args: Any, **kwargs: Any) -> None:
@@ -125,5 +137,4 @@ def clear(*args: Any, **kwargs: Any) -> None:
     with _lock:
         _generation += 1
         _forms.clear()
-        _channel_rules.clear()
-        _pick_lists.clear()
+        _kept.clear()

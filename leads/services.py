@@ -17,7 +17,9 @@ from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
+from core.inserts import insert
 from core.queue import async_task
+from core.statements import Statement
 from leads import attribution, events, merge, suppression
 from leads.enrichment import freshness
 from leads.models import (
@@ -180,9 +182,7 @@ def capture_lead(
         _propose(lead=lead, values=to_propose, submission=submission, now=now)
         if touch is not None:
             attribution.record_touch(lead=lead, fields=_touch_fields(touch), now=now, is_new_lead=is_new)
-        activity = Activity.objects.create(
-            lead=lead, kind=activity_kind, occurred_at=now, metadata=metadata, created_at=now
-        )
+        activity = insert(Activity(lead=lead, kind=activity_kind, occurred_at=now, metadata=metadata, created_at=now))
     return CaptureResult(lead=lead, is_new=is_new, activity=activity, consent=consent_row)
 
 
@@ -190,25 +190,27 @@ def _save_submission(submission: Submission, *, lead: Lead, consent: Consent | N
     """Store the submission with its lead and consent: inserted with them rather than updated after them."""
     submission.lead, submission.consent = lead, consent
     if submission.pk is None:
-        submission.save(force_insert=True)
+        insert(submission)
     else:
         submission.save(update_fields=["lead", "consent"])
 
 
-# The lookup by email, on every capture: the same SELECT the ORM would build for ``filter(email=...)``, written
-# once, because compiling the lead's fifty columns cost a capture more than running the query.
-_LEAD_BY_EMAIL = f"SELECT * FROM {Lead._meta.db_table} WHERE email = %s LIMIT 1"
+# The lookups of every capture, compiled once (``core.statements``): compiling the lead's fifty columns cost a
+# capture more than running the query. A phone-only lead who later gives an email is the same person; a lead that
+# already has a different email is not.
+_LEAD_BY_EMAIL = Statement(lambda email: Lead.objects.filter(email=email).order_by()[:1], email=str)
+_PHONE_ONLY_LEAD = Statement(
+    lambda phone: Lead.objects.filter(phone=phone, email__isnull=True).order_by("id")[:1], phone=str
+)
 
 
 def _find_lead(*, email: str | None, phone: str) -> Lead | None:
     if email:
-        lead = next(iter(Lead.objects.raw(_LEAD_BY_EMAIL, [email])), None)
+        lead: Lead | None = _LEAD_BY_EMAIL.first(email=email)
         if lead is not None:
             return lead
     if phone:
-        # A phone-only lead who later gives an email is the same person; a lead that already has a
-        # different email is not.
-        return Lead.objects.filter(phone=phone, email__isnull=True).order_by("id").first()
+        return _PHONE_ONLY_LEAD.first(phone=phone)
     return None
 
 
@@ -240,7 +242,7 @@ def _upsert_lead(
             # SQLite takes its write lock when the transaction begins (IMMEDIATE), so nobody can insert this
             # person between our lookup and insert there; PostgreSQL needs the savepoint to merge instead.
             with transaction.atomic(savepoint=connection.vendor != "sqlite"):
-                lead.save(force_insert=True)
+                insert(lead)
                 events.emit(events.LEAD_CREATED, lead_id=lead.pk, event_id=f"lead.created:{lead.pk}", occurred_at=now)
             return lead, True, {}
         except IntegrityError:
@@ -343,17 +345,19 @@ def _record_consent(
     is_pending = consent.is_pending or (
         source != merge.Source.PERSON_VERIFIED and not is_new and _consent_was_withdrawn(lead)
     )
-    return Consent.objects.create(
-        lead=lead,
-        legal_basis=consent.legal_basis,
-        text=consent.text,
-        text_version=consent.text_version,
-        source=consent.source,
-        source_ref=consent.source_ref,
-        given_at=now,
-        ip_address=consent.ip_address or None,
-        consent_text_id=consent.consent_text_id,
-        status=ConsentStatus.PENDING if is_pending else ConsentStatus.CONFIRMED,
+    return insert(
+        Consent(
+            lead=lead,
+            legal_basis=consent.legal_basis,
+            text=consent.text,
+            text_version=consent.text_version,
+            source=consent.source,
+            source_ref=consent.source_ref,
+            given_at=now,
+            ip_address=consent.ip_address or None,
+            consent_text_id=consent.consent_text_id,
+            status=ConsentStatus.PENDING if is_pending else ConsentStatus.CONFIRMED,
+        )
     )
 
 

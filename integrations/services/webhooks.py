@@ -35,11 +35,11 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from core import outbound
-from core.batch import once_per_batch
 from core.signing import signature_header
 from integrations import signing
 from integrations.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from integrations.serializers import LeadEventSerializer
+from leads import capture_cache
 from leads.models import Lead
 
 logger = logging.getLogger(__name__)
@@ -117,6 +117,14 @@ def build_payload(
 
 
 def _active_endpoints() -> list[WebhookEndpoint]:
+    """The switched-on endpoints, kept per process (``leads.capture_cache.kept``): every lead event asks, every
+    capture among them, and only admin changes them. A save or delete forgets them in this process at once
+    (``integrations.receivers.forget_webhook_endpoints``), other processes read them again within
+    ``capture_cache.REFRESH_AFTER_SECONDS``; a delivery for an endpoint switched off meanwhile fails unsent."""
+    return capture_cache.kept(_load_active_endpoints)
+
+
+def _load_active_endpoints() -> list[WebhookEndpoint]:
     return list(WebhookEndpoint.objects.filter(is_active=True))
 
 
@@ -127,7 +135,7 @@ def record_event(
 
     Returns the deliveries created; an event id already recorded for an endpoint creates nothing.
     """
-    endpoints = [endpoint for endpoint in once_per_batch(_active_endpoints) if endpoint.wants(event)]
+    endpoints = [endpoint for endpoint in _active_endpoints() if endpoint.wants(event)]
     if not endpoints:
         return []
     lead = Lead.objects.filter(pk=lead_id).first()

@@ -1,0 +1,121 @@
+"""INSERTs built once per process and database connection, for the rows a capture writes on every submission.
+
+``Model.save()`` builds its INSERT anew for each object: the column list from the model's fields, a placeholder
+and a prepared value per column, then the SQL text. For the five rows of a capture that cost more CPU than the
+database took to store them. ``insert(obj)`` writes the row ``obj.save(force_insert=True)`` writes: the same
+columns and values (each field's ``pre_save``, so ``auto_now`` fields get their time, then ``get_db_prep_save``),
+the primary key read back as Django's own INSERT reads it (``RETURNING`` where the database has it), and the same
+``pre_save`` and ``post_save`` signals, so every receiver (reports' rollup marks, the audit trail) hears what it
+heard before. The SQL text and the list of fields are what is built once.
+
+Only for new objects whose primary key the database assigns, of a model with no parent model, no
+``order_with_respect_to``, no database default or generated column and no field with its own placeholder (those
+are refused when the INSERT is first built): anything else is written with ``save()``.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connections, router, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import Field, Model
+from django.db.models.signals import post_save, pre_save
+
+M = TypeVar("M", bound=Model)
+
+
+@dataclass(frozen=True)
+class _Insert:
+    sql: str
+    fields: tuple[Field[Any, Any], ...]
+    # The columns read back (the primary key): attribute name, column and the converters the ORM applies to it.
+    returning: tuple[tuple[str, Any, tuple[Callable[..., Any], ...]], ...]
+    returning_params: tuple[Any, ...]
+    pk_column: str
+
+
+_compiled: weakref.WeakKeyDictionary[BaseDatabaseWrapper, dict[type[Model], _Insert]] = weakref.WeakKeyDictionary()
+
+
+def insert(obj: M, *, using: str | None = None) -> M:
+    """Store the new ``obj`` as ``obj.save(force_insert=True)`` would, signals included; returns it with its pk."""
+    model = type(obj)
+    if obj.pk is not None:
+        raise ValueError(f"insert() stores new objects only; this {model.__name__} has a primary key: use save().")
+    # What save() checks first: no unsaved object behind a foreign key, and the key of one saved since it was set.
+    obj._prepare_related_fields_for_save(operation_name="save")  # type: ignore[attr-defined]
+    using = using or router.db_for_write(model, instance=obj)
+    connection = connections[using]
+    compiled = _compiled_for(model, connection)
+    pre_save.send(sender=model, instance=obj, raw=False, using=using, update_fields=None)
+    with transaction.mark_for_rollback_on_error(using=using):
+        params = [_prepared(field, field.pre_save(obj, True), connection) for field in compiled.fields]
+        with connection.cursor() as cursor:
+            cursor.execute(compiled.sql, params)
+            if connection.features.can_return_columns_from_insert:
+                row = connection.ops.fetch_returned_insert_columns(  # type: ignore[attr-defined]
+                    cursor, compiled.returning_params
+                )
+            else:
+                row = (connection.ops.last_insert_id(cursor, model._meta.db_table, compiled.pk_column),)
+    for value, (attname, column, converters) in zip(row, compiled.returning, strict=True):
+        for converter in converters:
+            value = converter(value, column, connection)
+        setattr(obj, attname, value)
+    obj._state.db, obj._state.adding = using, False
+    post_save.send(sender=model, instance=obj, created=True, update_fields=None, raw=False, using=using)
+    return obj
+
+
+def _prepared(field: Field[Any, Any], value: Any, connection: BaseDatabaseWrapper) -> Any:
+    if hasattr(value, "resolve_expression"):
+        raise ValueError(f"insert() writes plain values; {field} holds an expression: use save().")
+    return field.get_db_prep_save(value, connection=connection)
+
+
+def _compiled_for(model: type[Model], connection: BaseDatabaseWrapper) -> _Insert:
+    by_model = _compiled.setdefault(connection, {})
+    compiled = by_model.get(model)
+    if compiled is None:
+        compiled = by_model[model] = _compile(model, connection)
+    return compiled
+
+
+def _compile(model: type[Model], connection: BaseDatabaseWrapper) -> _Insert:
+    meta = model._meta
+    if meta.parents or meta.proxy or meta.order_with_respect_to or meta.auto_field is None:
+        raise ImproperlyConfigured(f"insert() cannot write {meta.label}: use save().")
+    fields = tuple(field for field in meta.local_concrete_fields if field is not meta.auto_field)
+    for field in fields:
+        if field.generated or field.has_db_default() or hasattr(field, "get_placeholder"):
+            raise ImproperlyConfigured(f"insert() cannot write {field}: use save().")
+    returning_fields = meta.db_returning_fields
+    if returning_fields != [meta.auto_field]:
+        raise ImproperlyConfigured(f"insert() reads back only the primary key of {meta.label}: use save().")
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(str(field.column)) for field in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    sql = f"{connection.ops.insert_statement()} {quote(meta.db_table)} ({columns}) VALUES ({placeholders})"
+    returning_params: tuple[Any, ...] = ()
+    if connection.features.can_return_columns_from_insert:
+        returning_sql, returning_params = connection.ops.return_insert_columns(  # type: ignore[attr-defined]
+            returning_fields
+        )
+        sql = f"{sql} {returning_sql}"
+    returning = []
+    for field in returning_fields:
+        column = field.get_col(meta.db_table)
+        converters = (*connection.ops.get_db_converters(column), *field.get_db_converters(connection))
+        returning.append((field.attname, column, converters))
+    return _Insert(
+        sql=sql,
+        fields=fields,
+        returning=tuple(returning),
+        returning_params=tuple(returning_params),
+        pk_column=str(meta.auto_field.column),
+    )

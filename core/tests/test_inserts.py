@@ -1,0 +1,189 @@
+"""``insert(obj)`` stores the row ``obj.save(force_insert=True)`` stores, and tells the same signal receivers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+import time_machine
+from django.contrib.auth.models import User
+from django.db import IntegrityError, models, transaction
+from django.db.models.signals import post_save, pre_save
+
+from core.inserts import insert
+from leads.models import Activity, ActivityKind, Consent, Lead, Submission, Touch
+from leads.tests.factories import ConsentFactory, LeadFactory, SubmissionFactory
+
+pytestmark = pytest.mark.django_db
+
+MOMENT = datetime(2026, 12, 4, 12, 30, 15, 123456, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Related:
+    """Rows the objects under test point at, the same for the inserted and the saved one."""
+
+    rep: User
+    lead: Lead
+    submission: Submission
+
+
+@pytest.fixture
+def related(rep: User) -> Related:
+    return Related(rep=rep, lead=LeadFactory(), submission=SubmissionFactory())
+
+
+def _new_lead(related: Related) -> Lead:
+    # JSON of several shapes, aware datetimes, a set and an unset nullable foreign key, the other columns defaults.
+    return Lead(
+        email="grace@navy.example",
+        first_name="Grace",
+        country="US",
+        custom_answers={"seats": 40, "tags": ["a", "ü"], "nested": {"ok": True, "none": None}},
+        field_sources={"email": {"source": "person", "at": MOMENT.isoformat()}},
+        owner=related.rep,
+        created_at=MOMENT,
+        stage_changed_at=MOMENT,
+    )
+
+
+def _new_submission(related: Related) -> Submission:
+    return Submission(
+        form=related.submission.form,
+        consent_text=related.submission.consent_text,
+        idempotency_key="nonce-inserted",
+        payload={"email": "grace@navy.example", "seats": 40, "tags": ["a"], "opt_in": True},
+        attribution={"utm_source": "newsletter"},
+        ip_address="2001:DB8:0:0::1",
+        user_agent="Mozilla/5.0",
+        rendered_at=MOMENT,
+        submitted_at=MOMENT,
+        lead=related.lead,
+    )
+
+
+def _new_consent(related: Related) -> Consent:
+    return Consent(
+        lead=related.lead,
+        legal_basis="opt_in",
+        text="You may email me.",
+        source="form",
+        given_at=MOMENT,
+        ip_address="203.0.113.9",
+    )
+
+
+def _new_touch(related: Related) -> Touch:
+    return Touch(lead=related.lead, occurred_at=MOMENT, source="newsletter", medium="email", is_meaningful=True)
+
+
+def _new_activity(related: Related) -> Activity:
+    metadata = {"form": "white-paper", "submission": 7, "list": [1, "two"]}
+    return Activity(lead=related.lead, kind=ActivityKind.FORM_SUBMITTED, occurred_at=MOMENT, metadata=metadata)
+
+
+BUILDERS: list[Callable[[Related], models.Model]] = [
+    _new_lead,
+    _new_submission,
+    _new_consent,
+    _new_touch,
+    _new_activity,
+]
+
+
+def _stored_row(obj: models.Model) -> dict[str, Any]:
+    """Every column of the object's row as the database gives it back, but the primary key."""
+    row = type(obj)._default_manager.filter(pk=obj.pk).values().get()
+    del row["id"]
+    return row
+
+
+@time_machine.travel(MOMENT, tick=False)
+@pytest.mark.parametrize("build", BUILDERS, ids=lambda build: build.__name__)
+def test_insert_stores_every_column_as_save_does(build: Callable[[Related], models.Model], related: Related) -> None:
+    inserted = insert(build(related))
+    by_insert = _stored_row(inserted)
+    type(inserted)._default_manager.filter(pk=inserted.pk).delete()  # its unique values are free again
+
+    saved = build(related)
+    saved.save(force_insert=True)  # at the same instant: default and auto_now times are equal
+
+    assert by_insert == _stored_row(saved)
+
+
+def test_insert_gives_the_object_its_primary_key_and_stored_state(related: Related) -> None:
+    lead = _new_lead(related)
+
+    insert(lead)
+
+    assert lead.pk == Lead.objects.get(email="grace@navy.example").pk
+    assert (lead._state.adding, lead._state.db) == (False, "default")
+
+
+def test_insert_sets_auto_now_fields_on_the_object_and_the_row(related: Related) -> None:
+    lead = _new_lead(related)
+
+    insert(lead)
+
+    assert lead.updated_at is not None
+    assert Lead.objects.get(pk=lead.pk).updated_at == lead.updated_at
+
+
+@pytest.fixture
+def heard() -> Iterator[list[tuple[str, dict[str, Any]]]]:
+    calls: list[tuple[str, dict[str, Any]]] = []
+
+    def pre(**kwargs: Any) -> None:
+        calls.append(("pre_save", {k: v for k, v in kwargs.items() if k != "signal"}))
+
+    def post(**kwargs: Any) -> None:
+        calls.append(("post_save", {k: v for k, v in kwargs.items() if k != "signal"}))
+
+    pre_save.connect(pre, sender=Touch, dispatch_uid="test_inserts.pre")
+    post_save.connect(post, sender=Touch, dispatch_uid="test_inserts.post")
+    yield calls
+    pre_save.disconnect(sender=Touch, dispatch_uid="test_inserts.pre")
+    post_save.disconnect(sender=Touch, dispatch_uid="test_inserts.post")
+
+
+def test_insert_sends_pre_save_and_post_save_as_save_does(
+    related: Related, heard: list[tuple[str, dict[str, Any]]]
+) -> None:
+    saved = _new_touch(related)
+    saved.save(force_insert=True)
+    by_save = [(name, {**kwargs, "instance": None}) for name, kwargs in heard]
+    heard.clear()
+    inserted = _new_touch(related)
+
+    insert(inserted)
+
+    assert [kwargs.pop("instance") for _, kwargs in heard] == [inserted, inserted]
+    assert [(name, {**kwargs, "instance": None}) for name, kwargs in heard] == by_save
+
+
+def test_insert_refuses_an_object_already_stored() -> None:
+    consent = ConsentFactory()
+
+    with pytest.raises(ValueError, match="new objects only"):
+        insert(consent)
+
+
+def test_insert_refuses_an_unsaved_related_object() -> None:
+    touch = Touch(lead=Lead(email="unsaved@acme.example"), occurred_at=MOMENT)
+
+    with pytest.raises(ValueError, match="unsaved related object"):
+        insert(touch)
+
+
+def test_a_failed_insert_marks_the_transaction_for_rollback(related: Related) -> None:
+    LeadFactory(email="grace@navy.example")
+
+    with transaction.atomic():
+        with pytest.raises(IntegrityError):
+            insert(_new_lead(related))
+        is_marked = transaction.get_rollback()  # leaving the block then rolls back to its savepoint
+
+    assert is_marked
