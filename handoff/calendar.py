@@ -40,6 +40,8 @@ _ONE_MICROSECOND = timedelta(microseconds=1)
 # Searches give up after this many consecutive closed days, so a calendar shut by holidays or closed
 # dates raises instead of looping for ever.
 _MAX_CLOSED_DAYS = 3 * 366
+# How many days' intervals a calendar keeps: more than a year's, what the countdowns and deadlines ask about.
+_DAYS_KEPT = 400
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,7 @@ class BusinessCalendar:
         # Frozen means frozen: copy the inputs into read-only shapes the caller cannot change later.
         object.__setattr__(self, "hours", _normalise_hours(self.hours))
         object.__setattr__(self, "closed_dates", frozenset(self.closed_dates))
+        object.__setattr__(self, "_days", {})  # each day's opening intervals, once worked out (_day_intervals)
 
     def __hash__(self) -> int:
         # The generated __hash__ would fail on the `hours` mapping; hash its items instead.
@@ -164,13 +167,25 @@ class BusinessCalendar:
                 raise ValueError(f"calendar has no opening hours in the {_MAX_CLOSED_DAYS} days before {day}")
             day += _ONE_DAY
 
-    def _day_intervals(self, day: date, zone: ZoneInfo) -> list[tuple[datetime, datetime]]:
+    def _day_intervals(self, day: date, zone: ZoneInfo) -> tuple[tuple[datetime, datetime], ...]:
+        # A day's intervals never change (nor do the hours, closures and zone rules they come from), and the
+        # list pages keep one calendar per team for the process (handoff.selectors): each view asks for the same
+        # few days again, each worked out once.
+        days: dict[date, tuple[tuple[datetime, datetime], ...]] = self._days  # type: ignore[attr-defined]
+        intervals = days.get(day)
+        if intervals is None:
+            if len(days) >= _DAYS_KEPT:
+                days.clear()
+            intervals = days[day] = self._work_out_day_intervals(day, zone)
+        return intervals
+
+    def _work_out_day_intervals(self, day: date, zone: ZoneInfo) -> tuple[tuple[datetime, datetime], ...]:
         if self._is_closed_all_day(day):
-            return []
-        return [
+            return ()
+        return tuple(
             (_wall_to_utc(day, opens, zone), _wall_to_utc(day + _ONE_DAY if closes == MIDNIGHT else day, closes, zone))
             for opens, closes in self.hours.get(day.weekday(), ())
-        ]
+        )
 
     def _is_closed_all_day(self, day: date) -> bool:
         if day in self.closed_dates:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta, tzinfo
-from typing import Any
+from typing import Any, Self
 from zoneinfo import available_timezones
 
 from django import forms
@@ -20,21 +20,53 @@ from handoff.selectors import INBOX_SORTS, InboxFilters, QueueFilters
 from leads.models import Stage
 
 
+class _Shared:
+    """A form field given to every instance of its form as it is, where Django deep-copies each field for each one.
+
+    The list pages build their filter forms on every view (the lead page its action forms), and copying a field cost
+    more than cleaning its value: only for fields that no instance changes (those whose choices each instance sets
+    are copied as usual).
+    """
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Self:
+        return self
+
+
+class _SharedChoiceField(_Shared, forms.ChoiceField):
+    pass
+
+
+class _SharedCharField(_Shared, forms.CharField):
+    pass
+
+
+class _SharedDateField(_Shared, forms.DateField):
+    pass
+
+
+class _SharedDateTimeField(_Shared, forms.DateTimeField):
+    pass
+
+
+class _SharedIntegerField(_Shared, forms.IntegerField):
+    pass
+
+
 class InboxFilterForm(forms.Form):
     """The inbox's filter bar (GET). A value that does not fit is shown as an error and the others still apply."""
 
-    show = forms.ChoiceField(choices=[("todo", "Awaiting contact"), ("contacted", "Contacted")], required=False)
-    sort = forms.ChoiceField(choices=[(key, sort.label) for key, sort in INBOX_SORTS.items()], required=False)
-    stage = forms.ChoiceField(choices=[("", "Any stage"), *Stage.choices], required=False)
+    show = _SharedChoiceField(choices=[("todo", "Awaiting contact"), ("contacted", "Contacted")], required=False)
+    sort = _SharedChoiceField(choices=[(key, sort.label) for key, sort in INBOX_SORTS.items()], required=False)
+    stage = _SharedChoiceField(choices=[("", "Any stage"), *Stage.choices], required=False)
     # Offered as pick lists of the values seen; any value is accepted, so a saved view never goes stale.
-    source = forms.CharField(max_length=200, required=False, strip=True)
-    campaign = forms.CharField(max_length=200, required=False, strip=True)
+    source = _SharedCharField(max_length=200, required=False, strip=True)
+    campaign = _SharedCharField(max_length=200, required=False, strip=True)
     team = forms.TypedChoiceField(coerce=int, empty_value=None, required=False)
-    assigned_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    assigned_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    min_score = forms.IntegerField(required=False, min_value=0)
-    max_score = forms.IntegerField(required=False, min_value=0)
-    q = forms.CharField(max_length=100, required=False, strip=True)
+    assigned_from = _SharedDateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    assigned_to = _SharedDateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    min_score = _SharedIntegerField(required=False, min_value=0)
+    max_score = _SharedIntegerField(required=False, min_value=0)
+    q = _SharedCharField(max_length=100, required=False, strip=True)
 
     def __init__(
         self,
@@ -94,8 +126,8 @@ class QueueFilterForm(forms.Form):
 
     team = forms.TypedChoiceField(coerce=int, empty_value=None, required=False)
     rep = forms.TypedChoiceField(coerce=int, empty_value=None, required=False)
-    state = forms.ChoiceField(choices=[("", "Any status"), *AssignmentState.choices], required=False)
-    q = forms.CharField(max_length=100, required=False, strip=True)
+    state = _SharedChoiceField(choices=[("", "Any status"), *AssignmentState.choices], required=False)
+    q = _SharedCharField(max_length=100, required=False, strip=True)
 
     def __init__(self, *args: Any, teams: list[Team], members: list[Membership], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -117,8 +149,8 @@ class QueueFilterForm(forms.Form):
 class SaveViewForm(forms.Form):
     """Name the inbox's current filters; a manager may share the view with one of their teams."""
 
-    name = forms.CharField(max_length=80, strip=True)
-    query = forms.CharField(max_length=1000, required=False, widget=forms.HiddenInput)
+    name = _SharedCharField(max_length=80, strip=True)
+    query = _SharedCharField(max_length=1000, required=False, widget=forms.HiddenInput)
     team = forms.TypedChoiceField(coerce=int, empty_value=None, required=False, label="Share with")
 
     def __init__(self, *args: Any, shareable_teams: list[Team], **kwargs: Any) -> None:
@@ -183,8 +215,9 @@ class _ActionForm(forms.Form):
 
     submit_label = "Save"
     submit_class = "btn-primary"
-    # True when an empty form prints the same markup every time (no choices or initial values of the request's):
-    # its markup is then built once per process, as Django renders each widget (each <option>) from a template.
+    # True when an empty form prints the same markup for the same initial values (no choices of the request's):
+    # its markup is then built once per process and initial values (as the active time zone shows them), as
+    # Django renders each widget (each <option>) from a template.
     same_when_empty = False
 
     def __init__(self, *args: Any, action: str = "", **kwargs: Any) -> None:
@@ -197,11 +230,13 @@ class _ActionForm(forms.Form):
         printed for these forms, built here in one pass (crispy renders several templates per field, which
         cost as much as the rest of the lead page). The page prints the ``<form>`` tag and the CSRF input.
         """
-        if not (self.same_when_empty and not self.is_bound and not self.initial):
+        if not self.same_when_empty or self.is_bound:
             return self._fields_html()
-        key = (type(self), self.prefix)
+        key = (type(self), self.prefix, *((name, self[name].value()) for name in self.initial if name in self.fields))
         html = _EMPTY_FORMS_HTML.get(key)
         if html is None:
+            if len(_EMPTY_FORMS_HTML) >= _EMPTY_FORMS_KEPT:  # initial values that change (the follow-up's due time)
+                _EMPTY_FORMS_HTML.clear()
             html = _EMPTY_FORMS_HTML[key] = self._fields_html()
         return html
 
@@ -224,7 +259,8 @@ class _ActionForm(forms.Form):
         return mark_safe("".join(parts))  # every part is escaped by format_html or rendered by its widget
 
 
-_EMPTY_FORMS_HTML: dict[tuple[type[_ActionForm], str | None], SafeString] = {}
+_EMPTY_FORMS_HTML: dict[tuple[object, ...], SafeString] = {}
+_EMPTY_FORMS_KEPT = 256
 
 
 def _field_html(field: forms.BoundField) -> str:
@@ -281,8 +317,8 @@ class ContactForm(_ActionForm):
     prefix = "contact"
     same_when_empty = True
     submit_label = "Log contact"
-    kind = forms.ChoiceField(choices=ContactKind.choices, initial=ContactKind.CALL, label="How")
-    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=5000)
+    kind = _SharedChoiceField(choices=ContactKind.choices, initial=ContactKind.CALL, label="How")
+    note = _SharedCharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=5000)
 
 
 class QualifyForm(_ActionForm):
@@ -290,12 +326,12 @@ class QualifyForm(_ActionForm):
     same_when_empty = True
     submit_label = "Qualify as SQL"
     submit_class = "btn-success"
-    budget = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=2000, help_text="Is there budget?")
-    authority = forms.CharField(
+    budget = _SharedCharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=2000, help_text="Is there budget?")
+    authority = _SharedCharField(
         widget=forms.Textarea(attrs={"rows": 2}), max_length=2000, help_text="Who decides, and are we talking to them?"
     )
-    need = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=2000, help_text="What problem?")
-    timing = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=2000, help_text="By when?")
+    need = _SharedCharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=2000, help_text="What problem?")
+    timing = _SharedCharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=2000, help_text="By when?")
 
 
 class RejectForm(_ActionForm):
@@ -303,7 +339,7 @@ class RejectForm(_ActionForm):
     same_when_empty = True
     submit_label = "Reject"
     submit_class = "btn-outline-danger"
-    reason = forms.CharField(
+    reason = _SharedCharField(
         widget=forms.Textarea(attrs={"rows": 2}), max_length=2000, help_text="Marketing sees this reason."
     )
 
@@ -313,8 +349,8 @@ class RecycleForm(_ActionForm):
     same_when_empty = True
     submit_label = "Recycle to nurture"
     submit_class = "btn-outline-secondary"
-    recycle_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="Come back on")
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=2000, required=False)
+    recycle_on = _SharedDateField(widget=forms.DateInput(attrs={"type": "date"}), label="Come back on")
+    reason = _SharedCharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=2000, required=False)
 
     def __init__(self, *args: Any, today: date, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -407,12 +443,13 @@ class FollowUpForm(_ActionForm):
     """A follow-up task on the lead: when (in the viewer's time zone) and what to do."""
 
     prefix = "followup"
+    same_when_empty = True
     submit_label = "Add follow-up"
     submit_class = "btn-outline-primary"
-    due_at = forms.DateTimeField(
+    due_at = _SharedDateTimeField(
         label="Due", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
     )
-    note = forms.CharField(max_length=500, label="What to do", widget=forms.TextInput)
+    note = _SharedCharField(max_length=500, label="What to do", widget=forms.TextInput)
 
     def __init__(self, *args: Any, now: datetime, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -13,7 +13,7 @@ import binascii
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeGuard
 
 from django.db.models import Q, QuerySet
 
@@ -51,7 +51,7 @@ def decode_cursor(cursor: str | None, *, field: str) -> tuple[SortKey, int] | No
         named, kind, raw, pk = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode())
     except (binascii.Error, UnicodeDecodeError, ValueError, TypeError):
         return None
-    if named != field or type(pk) is not int:
+    if named != field or not _is_key_int(pk):
         return None
     return _key(kind, raw, pk)
 
@@ -63,9 +63,14 @@ def _key(kind: object, raw: object, pk: int) -> tuple[SortKey, int] | None:
         except ValueError:
             return None
         return (moment, pk) if moment.tzinfo is not None else None
-    if (kind == "int" and type(raw) is int) or (kind == "str" and isinstance(raw, str)):
+    if (kind == "int" and _is_key_int(raw)) or (kind == "str" and isinstance(raw, str)):
         return raw, pk
     return None
+
+
+def _is_key_int(value: object) -> TypeGuard[int]:
+    # Ours are ids and scores, which a database stores in 64 bits; a larger one could not be bound to the query.
+    return type(value) is int and -(2**63) <= value < 2**63
 
 
 def keyset_page(
@@ -83,22 +88,68 @@ def keyset_page(
     may follow relations (``sla__due_at``); it must not be NULL. The rows may be models or named rows
     (``values_list(..., named=True)``) that include "pk" and ``field``.
     """
-    after_key, before_key = decode_cursor(after, field=field), decode_cursor(before, field=field)
+    seek = page_seek(field=field, after=after, before=before)
+    rows = list(keyset_rows(queryset, field=field, descending=descending, seek=seek, size=size))
+    return page_of(rows, field=field, seek=seek, size=size)
+
+
+@dataclass(frozen=True)
+class Seek:
+    """Where a page starts: after (``backward`` False) or before the row keyed (``value``, ``pk``)."""
+
+    value: SortKey
+    pk: int
+    backward: bool
+
+    @property
+    def direction(self) -> str:
+        return "before" if self.backward else "after"
+
+
+def seek_of(direction: str | None, value: SortKey | None, pk: int | None) -> Seek | None:
+    """The ``Seek`` a query builder is given in parts: its ``direction`` ("after", "before"; None for the first
+    page), a ``Statement``'s shape, and its key's value and id, the statement's values."""
+    if direction is None:
+        return None
+    assert value is not None and pk is not None, "a cursor's key"
+    return Seek(value, pk, backward=direction == "before")
+
+
+def page_seek(*, field: str, after: str | None, before: str | None) -> Seek | None:
+    """The page's start from its cursors (a "before" one wins); None for the first page or a cursor not ours."""
+    before_key = decode_cursor(before, field=field)
+    if before_key is not None:
+        return Seek(*before_key, backward=True)
+    after_key = decode_cursor(after, field=field)
+    return Seek(*after_key, backward=False) if after_key is not None else None
+
+
+def keyset_rows(
+    queryset: QuerySet, *, field: str, descending: bool, seek: Seek | None, size: int = PAGE_SIZE
+) -> QuerySet:
+    """The query of a page's rows: ``size + 1`` of them from ``seek`` on, in walking order (``page_of``'s input).
+
+    ``seek``'s value and id go into the query as they are, so a ``core.statements.Statement`` may build it with
+    stand-ins for them and compile it once per direction.
+    """
     # Seeking forward means "greater" in ascending order and "less" in descending order.
     forward, backward = ("lt", "gt") if descending else ("gt", "lt")
-    if before_key is not None:
-        seek = _seek(queryset, field, before_key, backward)
-        rows = list(seek.order_by(*_ordering(field, not descending))[: size + 1])
-        has_more_before = len(rows) > size
+    if seek is None:
+        return queryset.order_by(*_ordering(field, descending))[: size + 1]
+    if seek.backward:
+        seeking = _seek(queryset, field, (seek.value, seek.pk), backward)
+        return seeking.order_by(*_ordering(field, not descending))[: size + 1]
+    return _seek(queryset, field, (seek.value, seek.pk), forward).order_by(*_ordering(field, descending))[: size + 1]
+
+
+def page_of(rows: list[Any], *, field: str, seek: Seek | None, size: int = PAGE_SIZE) -> KeysetPage:
+    """The page of ``rows`` read by ``keyset_rows`` (one more than a page when there are more), with its cursors."""
+    if seek is not None and seek.backward:
         items = rows[:size][::-1]
-        has_more_after = True
+        has_more_before, has_more_after = len(rows) > size, True
     else:
-        if after_key is not None:
-            queryset = _seek(queryset, field, after_key, forward)
-        rows = list(queryset.order_by(*_ordering(field, descending))[: size + 1])
         items = rows[:size]
-        has_more_after = len(rows) > size
-        has_more_before = after_key is not None
+        has_more_before, has_more_after = seek is not None, len(rows) > size
     return KeysetPage(
         items=items,
         next_cursor=_cursor_of(items[-1], field) if items and has_more_after else None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from time import monotonic
@@ -14,10 +14,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.models import Count, Exists, F, Field, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, Field, Max, OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 
+from core.statements import Statement
 from handoff.calendar import BusinessCalendar
 from handoff.countdown import ClockInput, SLAClock, opening_windows, sla_clocks
 from handoff.models import (
@@ -32,7 +33,7 @@ from handoff.models import (
     TeamHours,
     ViewerSettings,
 )
-from handoff.pagination import KeysetPage, keyset_page
+from handoff.pagination import PAGE_SIZE, KeysetPage, SortKey, keyset_rows, page_of, page_seek, seek_of
 from leads.models import (
     Activity,
     Consent,
@@ -142,6 +143,18 @@ def managed_teams(*, user: User) -> QuerySet[Team]:
     if user.is_superuser:
         return Team.objects.all()
     return Team.objects.filter(managers=user)
+
+
+def managed_team_list(*, user: User) -> list[Team]:
+    """``managed_teams`` as a list, by name: the team queue reads it on every view, in a query compiled once."""
+    if not user.has_perm("handoff.manage_team"):
+        return []
+    if user.is_superuser:
+        return list(Team.objects.all())
+    return _MANAGED_TEAMS.rows(user=user.pk)
+
+
+_MANAGED_TEAMS = Statement(lambda user: Team.objects.filter(managers=user), user=int)
 
 
 def in_teams(teams: QuerySet[Team]) -> Q:
@@ -344,10 +357,10 @@ INBOX_COLUMNS = (
 )  # fmt: skip
 
 
-def inbox_assignments(*, user: User, filters: InboxFilters) -> QuerySet[Assignment]:
+def inbox_assignments(*, rep: User | int, filters: InboxFilters) -> QuerySet[Assignment]:
     """The rep's open assignments as named rows of ``INBOX_COLUMNS``: everything a row shows, in one query."""
     lead_filter = _inbox_lead_filter(filters, prefix="lead__")
-    return _named_rows(INBOX_COLUMNS).filter(_inbox_assignment_filter(user, filters), lead_filter)
+    return _named_rows(INBOX_COLUMNS).filter(_inbox_assignment_filter(rep, filters), lead_filter)
 
 
 def _named_rows(columns: tuple[str, ...]) -> QuerySet[Assignment]:
@@ -366,6 +379,40 @@ def _named_rows(columns: tuple[str, ...]) -> QuerySet[Assignment]:
 _NAMED_ROWS: dict[tuple[str, ...], QuerySet[Assignment]] = {}  # read through _named_rows only
 
 
+class _Statements:
+    """One query builder's ``Statement``s, one for each set of the values a run fills in.
+
+    The list pages' filters are optional, and a Statement's values must all reach its SQL: an empty filter is no
+    condition at all. So each set of filled-in values (the rep alone, with a cursor, with a team...) has its own
+    Statement, made on first use, each value of its type's kind. A text matched case-blind (``iexact``,
+    ``icontains`` rewrite their value) is a shape: a source or a campaign, picked from a short list. A run that
+    is not ``compiled`` builds its query afresh through the ORM, as does one with a number no column holds (the
+    ORM turns that comparison into an empty or a full result): a search, whose every term would otherwise compile
+    as a shape of its own and push the pages' usual shapes out of the statement.
+    """
+
+    def __init__(self, build: Callable[..., QuerySet[Any, Any]]) -> None:
+        self._build = build
+        self._statements: dict[tuple[tuple[str, type], ...], Statement] = {}
+
+    def rows(self, values: dict[str, Any], *, compiled: bool = True, **shape: Any) -> list[Any]:
+        """The rows of the query built with ``values`` (those not None) and ``shape``."""
+        present = {name: value for name, value in values.items() if value is not None}
+        if not compiled or not all(_bindable(value) for value in present.values()):
+            return list(self._build(**present, **shape))
+        key = tuple(
+            sorted((name, datetime if isinstance(value, datetime) else type(value)) for name, value in present.items())
+        )
+        statement = self._statements.get(key)
+        if statement is None:
+            statement = self._statements[key] = Statement(self._build, **dict(key))
+        return statement.rows(**present, **shape)
+
+
+def _bindable(value: object) -> bool:
+    return not isinstance(value, int) or -(2**63) <= value < 2**63
+
+
 def inbox_page(*, user: User, filters: InboxFilters, after: str | None, before: str | None) -> KeysetPage:
     """One page of the rep's inbox in the order of ``filters.sort``: named rows of ``INBOX_COLUMNS``.
 
@@ -375,30 +422,97 @@ def inbox_page(*, user: User, filters: InboxFilters, after: str | None, before: 
     order on ``lead_owner_score_idx`` or ``lead_owner_company_idx``, each probed for its open assignment.
     Joined to the assignments instead, the database sorted all of a rep's open assignments (0.4 s for
     48,000 of them); this way a page costs about 1 ms, and a second query reads the page's 50 rows.
+    The queries are compiled once per process and shape (``_Statements``), but for a search.
     """
     sort = INBOX_SORTS[filters.sort]
+    seek = page_seek(field=sort.field, after=after, before=before)
+    values = {
+        "rep": user.pk,
+        "stage": filters.stage or None,
+        "team_id": filters.team_id,
+        "assigned_from": filters.assigned_from,
+        "assigned_until": filters.assigned_until,
+        "min_score": filters.min_score,
+        "max_score": filters.max_score,
+        "cursor_value": seek.value if seek else None,
+        "cursor_id": seek.pk if seek else None,
+    }
+    shape = {
+        "show": filters.show,
+        "source": filters.source,
+        "campaign": filters.campaign,
+        "search": filters.search,
+        "sort": filters.sort,
+        "seek": seek.direction if seek else None,
+    }
     if not sort.on_lead:
-        assignments = inbox_assignments(user=user, filters=filters)
-        return keyset_page(assignments, field=sort.field, descending=sort.descending, after=after, before=before)
-    held = Assignment.objects.filter(_inbox_assignment_filter(user, filters), lead=OuterRef("pk"))
-    leads = Lead.objects.filter(_inbox_lead_filter(filters, prefix=""), Exists(held), owner=user)
-    found = keyset_page(
-        leads.values_list("pk", sort.field, named=True),
-        field=sort.field,
-        descending=sort.descending,
-        after=after,
-        before=before,
-    )
+        return page_of(_INBOX_PAGE.rows(values, compiled=not filters.search, **shape), field=sort.field, seek=seek)
+    found = page_of(_INBOX_LEAD_WALK.rows(values, compiled=not filters.search, **shape), field=sort.field, seek=seek)
     lead_ids = [lead.pk for lead in found.items]
-    rows = _named_rows(INBOX_COLUMNS).filter(_inbox_assignment_filter(user, filters), lead_id__in=lead_ids)
-    by_lead = {row.lead_id: row for row in rows}
+    if not lead_ids:
+        return found
+    # Always PAGE_SIZE ids (the last one repeated), so that one compiled query reads any page's rows.
+    ids = {f"lead_{index}": pk for index, pk in enumerate(lead_ids + lead_ids[-1:] * (PAGE_SIZE - len(lead_ids)))}
+    rows_values = {name: values[name] for name in ("rep", "team_id", "assigned_from", "assigned_until")} | ids
+    by_lead = {row.lead_id: row for row in _INBOX_PAGE_ROWS.rows(rows_values, show=filters.show)}
     # A lead handled in the moment between the two queries is left out rather than shown without its row.
     return replace(found, items=[by_lead[pk] for pk in lead_ids if pk in by_lead])
 
 
-def _inbox_assignment_filter(user: User, filters: InboxFilters) -> Q:
+def _inbox_filters(**arguments: Any) -> InboxFilters:
+    """The ``InboxFilters`` a builder of ``inbox_page``'s queries is called with (an absent value left out)."""
+    arguments["stage"] = arguments.get("stage") or ""
+    return InboxFilters(**arguments)
+
+
+def _inbox_page_query(
+    *, rep: int, seek: str | None, cursor_value: SortKey | None = None, cursor_id: int | None = None, **filters: Any
+) -> QuerySet[Assignment]:
+    """A page of the inbox sorted by a column of the assignment (``inbox_page``)."""
+    chosen = _inbox_filters(**filters)
+    sort = INBOX_SORTS[chosen.sort]
+    at = seek_of(seek, cursor_value, cursor_id)
+    assignments = inbox_assignments(rep=rep, filters=chosen)
+    return keyset_rows(assignments, field=sort.field, descending=sort.descending, seek=at)
+
+
+def _inbox_lead_walk_query(
+    *, rep: int, seek: str | None, cursor_value: SortKey | None = None, cursor_id: int | None = None, **filters: Any
+) -> QuerySet[Lead]:
+    """A page of the rep's leads (id and sort key) in the order of a sort on the lead (``inbox_page``)."""
+    chosen = _inbox_filters(**filters)
+    sort = INBOX_SORTS[chosen.sort]
+    at = seek_of(seek, cursor_value, cursor_id)
+    held = Assignment.objects.filter(_inbox_assignment_filter(rep, chosen), lead=OuterRef("pk"))
+    leads = Lead.objects.filter(_inbox_lead_filter(chosen, prefix=""), Exists(held), owner=rep)
+    return keyset_rows(
+        leads.values_list("pk", sort.field, named=True), field=sort.field, descending=sort.descending, seek=at
+    )
+
+
+def _inbox_page_rows_query(
+    *,
+    rep: int,
+    show: str,
+    team_id: int | None = None,
+    assigned_from: datetime | None = None,
+    assigned_until: datetime | None = None,
+    **lead_ids: int,
+) -> QuerySet[Assignment]:
+    """The inbox rows of the leads ``lead_0`` … (``inbox_page``'s second query for a sort on the lead)."""
+    chosen = InboxFilters(show=show, team_id=team_id, assigned_from=assigned_from, assigned_until=assigned_until)
+    rows = _named_rows(INBOX_COLUMNS).filter(_inbox_assignment_filter(rep, chosen), lead_id__in=lead_ids.values())
+    return rows.order_by()  # put in the leads' order by the caller
+
+
+_INBOX_PAGE = _Statements(_inbox_page_query)
+_INBOX_LEAD_WALK = _Statements(_inbox_lead_walk_query)
+_INBOX_PAGE_ROWS = _Statements(_inbox_page_rows_query)
+
+
+def _inbox_assignment_filter(rep: User | int, filters: InboxFilters) -> Q:
     """The inbox's conditions on the assignment itself: the rep's open ones of the tab, team and dates."""
-    condition = Q(ended_at__isnull=True, rep=user, contacted_at__isnull=filters.show != "contacted")
+    condition = Q(ended_at__isnull=True, rep=rep, contacted_at__isnull=filters.show != "contacted")
     if filters.team_id is not None:
         condition &= Q(team_id=filters.team_id)
     if filters.assigned_from is not None:
@@ -672,34 +786,71 @@ QUEUE_COLUMNS = (
 )
 
 
-def team_queue_assignments(
-    *, user: User, show: str, now: datetime, filters: QueueFilters | None = None, teams: Iterable[Team] | None = None
-) -> QuerySet[Assignment]:
-    """Open assignments in the manager's teams (all, due soon or breached), as named rows of ``QUEUE_COLUMNS``.
+def team_queue_page(
+    *,
+    show: str,
+    now: datetime,
+    filters: QueueFilters,
+    teams: Iterable[Team],
+    after: str | None,
+    before: str | None,
+) -> KeysetPage:
+    """A page of the open assignments in the manager's ``teams`` (all, due soon or breached) by due time.
 
-    Due soon is past the reminder point. Reads the clocks against ``now`` rather than the sweep's flags, so
-    the queue is right even between two sweeps. The team ids are read first, so the database sees plain
-    values and walks ``assignment_team_due_idx`` by (team, due time) instead of sorting every open
-    assignment of the team. ``teams``: the manager's teams, when the caller read them already.
+    Named rows of ``QUEUE_COLUMNS``. Due soon is past the reminder point. Reads the clocks against ``now``
+    rather than the sweep's flags, so the queue is right even between two sweeps. The team ids go into the
+    query as plain values, so the database walks ``assignment_team_due_idx`` by (team, due time) instead of
+    sorting every open assignment of the team; a manager's teams are the query's shape, compiled once.
     """
-    filters = filters or QueueFilters()
-    team_ids = [team.pk for team in (managed_teams(user=user) if teams is None else teams)]
-    if filters.team_id is not None:
-        team_ids = [pk for pk in team_ids if pk == filters.team_id]
+    team_ids = tuple(team.pk for team in teams if filters.team_id is None or team.pk == filters.team_id)
+    seek = page_seek(field="sla_due_at", after=after, before=before)
+    if not team_ids:  # no team: nothing to read (an empty IN compiles to no SQL at all)
+        return page_of([], field="sla_due_at", seek=seek)
+    values = {
+        "rep_id": filters.rep_id,
+        "state": filters.state or None,
+        "now": now if show in ("due_soon", "breached") else None,
+        "cursor_value": seek.value if seek else None,
+        "cursor_id": seek.pk if seek else None,
+    }
+    direction = seek.direction if seek else None
+    rows = _QUEUE_PAGE.rows(
+        values, compiled=not filters.search, team_ids=team_ids, show=show, search=filters.search, seek=direction
+    )
+    return page_of(rows, field="sla_due_at", seek=seek)
+
+
+def _queue_page_query(
+    *,
+    team_ids: tuple[int, ...],
+    show: str,
+    search: str,
+    seek: str | None,
+    rep_id: int | None = None,
+    state: str | None = None,
+    now: datetime | None = None,
+    cursor_value: datetime | None = None,
+    cursor_id: int | None = None,
+) -> QuerySet[Assignment]:
+    """A page of the team queue (``team_queue_page``)."""
     assignments = _named_rows(QUEUE_COLUMNS).filter(ended_at__isnull=True, team_id__in=team_ids)  # open ones
-    if filters.rep_id is not None:
-        assignments = assignments.filter(rep_id=filters.rep_id)
-    if filters.state:
-        assignments = assignments.filter(state=filters.state)
-    if filters.search:
-        assignments = assignments.filter(_lead_search_q(filters.search))
+    if rep_id is not None:
+        assignments = assignments.filter(rep_id=rep_id)
+    if state:
+        assignments = assignments.filter(state=state)
+    if search:
+        assignments = assignments.filter(_lead_search_q(search))
     # The due time is on the assignment and fixed at assignment; the first contact meets the clock, and an
     # open assignment's clock is never stopped. So "running" needs no join for the breached view.
     if show == "due_soon":
         assignments = assignments.filter(contacted_at__isnull=True, sla__remind_at__lte=now, sla_due_at__gt=now)
     elif show == "breached":
         assignments = assignments.filter(contacted_at__isnull=True, sla_due_at__lte=now)
-    return assignments
+    at = seek_of(seek, cursor_value, cursor_id)
+    return keyset_rows(assignments, field="sla_due_at", descending=False, seek=at)
+
+
+_QUEUE_PAGE = _Statements(_queue_page_query)
 
 
 @dataclass(frozen=True)
@@ -723,7 +874,7 @@ class QueueRow:
 
 
 def queue_rows(*, assignments: Iterable[Any], countdowns: Countdowns, zone: ZoneInfo, now: datetime) -> list[QueueRow]:
-    """The queue's rows for ``assignments`` (named rows from ``team_queue_assignments``) with their clocks."""
+    """The queue's rows for ``assignments`` (named rows from ``team_queue_page``) with their clocks."""
     url_of_lead_zero = reverse("handoff:lead", args=[0])  # reversed once, not once per row
     state_labels = dict(AssignmentState.choices)
     rows = []
@@ -745,11 +896,22 @@ def queue_rows(*, assignments: Iterable[Any], countdowns: Countdowns, zone: Zone
                 state_label=state_labels[row.state],
                 assigned_ago=time_ago(now - row.assigned_at),
                 due_at=row.sla_due_at,
-                due_label=f"{due:%a} {due.day} {due:%b, %H:%M %Z}",
+                due_label=_wall_clock_label(due),
                 clock=countdowns.clocks[row.pk],
             )
         )
     return rows
+
+
+def _wall_clock_label(moment: datetime) -> str:
+    """ "Mon 30 Nov, 11:30 CET": what ``f"{moment:%a} {moment.day} {moment:%b, %H:%M %Z}"`` prints in the C locale
+    (the process's: nothing here sets another), at a fifth of the cost of two ``strftime`` calls a row."""
+    weekday, month = _WEEKDAYS[moment.weekday()], _MONTHS[moment.month - 1]
+    return f"{weekday} {moment.day} {month}, {moment.hour:02d}:{moment.minute:02d} {moment.tzname() or ''}"
+
+
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 # Counting every breach of a team with 190,000 open assignments on each poll would cost more than the page;
@@ -971,36 +1133,55 @@ def lead_page(*, user: User, lead_id: int) -> LeadPage | None:
     """Everything the lead page shows, or None when ``user`` may not see the lead.
 
     Six queries however long the lead's history: the lead, its consents, assignments and open proposed
-    changes, one UNION of every other kind of history (``lead_history``), and the viewer's time zone. The
-    related rows are sorted here, not by the database: for models this wide, Django spends longer building
-    an ORDER BY (it compares each term with every selected column) than sorting a few rows takes.
+    changes, one UNION of every other kind of history (``lead_history``), and the viewer's time zone; and for
+    a lead the viewer does not own, the check of their reach (``visible_leads``). The first four are
+    ``Statement``s: built and compiled on each view, they cost more than half of the page's time.
     """
-    assignments = Assignment.objects.select_related("rep", "team", "sla", "qualification", "assigned_by")
-    # The form's name is all the page shows of a change's submission: read that, not two wide rows.
-    open_changes = ProposedChange.objects.filter(status=ProposedChangeStatus.OPEN).annotate(
-        form_name=F("submission__form__name")
-    )
-    found = (
-        visible_leads(user=user)
-        .select_related("routing_decision")
-        .prefetch_related(
-            Prefetch("consents", Consent.objects.order_by()),
-            Prefetch("assignments", assignments.order_by(), to_attr="page_assignments"),
-            Prefetch("proposed_changes", open_changes.order_by(), to_attr="open_proposed_changes"),
-        )
-        .filter(pk=lead_id)[:1]
-    )
-    lead = next(iter(found), None)
-    if lead is None:
+    low, high = connection.ops.integer_field_range(Lead._meta.pk.get_internal_type())
+    if not low <= lead_id <= high:
+        return None  # no lead has that id (the ORM's answer too), and the database would refuse the number
+    lead = _PAGE_LEAD.first(lead=lead_id)
+    # The owner is in every viewer's reach; anyone else's is the one definition's to say.
+    if lead is None or (lead.owner_id != user.pk and not visible_leads(user=user).filter(pk=lead_id).exists()):
         return None
+    consents = _PAGE_CONSENTS.rows(lead=lead_id)
+    assignments = _PAGE_ASSIGNMENTS.rows(lead=lead_id)
+    proposed_changes = _PAGE_CHANGES.rows(lead=lead_id)
+    for row in (*assignments, *proposed_changes):
+        row.lead = lead  # as a prefetch leaves them: reading a row's lead (a change's current value) asks nothing
+    # Where a prefetch keeps them, so the lead's own reads of its consents (``has_usable_consent``) use these.
+    prefetched = lead.consents.all()
+    prefetched._result_cache, prefetched._prefetch_done = consents, True
+    lead._prefetched_objects_cache = {"consents": prefetched}
     return LeadPage(
         lead=lead,
-        consents=sorted(lead.consents.all(), key=lambda c: (c.given_at, c.pk), reverse=True),
-        assignments=sorted(lead.page_assignments, key=lambda a: (a.assigned_at, a.pk), reverse=True),
-        proposed_changes=sorted(lead.open_proposed_changes, key=lambda c: (c.created_at, c.pk)),
+        consents=consents,
+        assignments=assignments,
+        proposed_changes=proposed_changes,
         history=lead_history(lead_id=lead.pk),
         viewer_zone=_zone(viewer_zone_name(user_id=user.pk)),
     )
+
+
+_PAGE_LEAD = Statement(lambda lead: Lead.objects.select_related("routing_decision").filter(pk=lead)[:1], lead=int)
+_PAGE_CONSENTS = Statement(lambda lead: Consent.objects.filter(lead_id=lead).order_by("-given_at", "-pk"), lead=int)
+_PAGE_ASSIGNMENTS = Statement(
+    lambda lead: (
+        Assignment.objects.select_related("rep", "team", "sla", "qualification", "assigned_by")
+        .filter(lead_id=lead)
+        .order_by("-assigned_at", "-pk")
+    ),
+    lead=int,
+)
+# The form's name is all the page shows of a change's submission: read that, not two wide rows.
+_PAGE_CHANGES = Statement(
+    lambda lead: (
+        ProposedChange.objects.filter(lead_id=lead, status=ProposedChangeStatus.OPEN)
+        .annotate(form_name=F("submission__form__name"))
+        .order_by("created_at", "pk")
+    ),
+    lead=int,
+)
 
 
 def viewer_zone_name(*, user_id: int) -> str | None:

@@ -17,12 +17,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
+from html import escape
 from typing import Any
 
 from django.apps import apps
-from django.utils.dateformat import format as format_date
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString
+from django.utils.dates import MONTHS_3
+from django.utils.safestring import SafeString, mark_safe
 
 from handoff.models import ContactKind
 from handoff.selectors import LeadPage
@@ -63,32 +63,42 @@ def lead_timeline(page: LeadPage) -> list[TimelineEntry]:
 def timeline_items_html(entries: Iterable[TimelineEntry], zone: tzinfo) -> SafeString:
     """The timeline's ``<li>`` items, times in ``zone``: built in Python, as a long history has hundreds of
     values to print and the template language costs several microseconds for each."""
-    return format_html_join("", _ITEM, (_item_values(entry, zone) for entry in entries))
+    # Django's ``format_html`` and ``dateformat`` cost about 45 µs an entry, most of a long history's page; this
+    # is the markup they printed, each text escaped, the dates as the ``date`` filter prints "c" and "j M Y, H:i T".
+    months: dict[int, str] = {}
+    items = []
+    for entry in entries:
+        at = entry.at.astimezone(zone)
+        month = months.get(at.month)
+        if month is None:
+            month = months[at.month] = str(MONTHS_3[at.month]).title()
+        # Like the filter, no zone name for a wall-clock time the zone has twice (or never).
+        ambiguous = zone.utcoffset(at.replace(fold=not at.fold)) != zone.utcoffset(at)
+        badge = entry.kind.replace("_", "")
+        items.append(
+            _ITEM.format(
+                kind=escape(entry.kind),
+                badge=escape(badge[:1].upper() + badge[1:]),
+                title=escape(entry.title),
+                actor=_ACTOR.format(escape(entry.actor)) if entry.actor else "",
+                iso=escape(at.isoformat()),
+                wall_clock=escape(
+                    f"{at.day} {month} {at.year:04d}, {at.hour:02d}:{at.minute:02d} {'' if ambiguous else at.tzname()}"
+                ),
+                detail=_DETAIL.format(escape(entry.detail)) if entry.detail else "",
+            )
+        )
+    return mark_safe("".join(items))  # every text escaped
 
 
 _ITEM = (
-    '<li class="list-group-item timeline-{}" data-testid="timeline-entry" data-kind="{}">'
+    '<li class="list-group-item timeline-{kind}" data-testid="timeline-entry" data-kind="{kind}">'
     '<div class="d-flex flex-wrap justify-content-between gap-2">'
-    '<span><span class="badge timeline-badge">{}</span> <strong>{}</strong>{}</span>'
-    '<time class="text-body-secondary text-nowrap" datetime="{}">{}</time></div>{}</li>'
+    '<span><span class="badge timeline-badge">{badge}</span> <strong>{title}</strong>{actor}</span>'
+    '<time class="text-body-secondary text-nowrap" datetime="{iso}">{wall_clock}</time></div>{detail}</li>'
 )
-
-
-def _item_values(entry: TimelineEntry, zone: tzinfo) -> tuple[object, ...]:
-    at = entry.at.astimezone(zone)
-    badge = entry.kind.replace("_", "")
-    actor = format_html(' <span class="text-body-secondary">· {}</span>', entry.actor) if entry.actor else ""
-    detail = format_html('<div class="text-body-secondary text-break">{}</div>', entry.detail) if entry.detail else ""
-    return (
-        entry.kind,
-        entry.kind,
-        badge[:1].upper() + badge[1:],
-        entry.title,
-        actor,
-        format_date(at, "c"),
-        format_date(at, "j M Y, H:i T"),
-        detail,
-    )
+_ACTOR = ' <span class="text-body-secondary">· {}</span>'
+_DETAIL = '<div class="text-body-secondary text-break">{}</div>'
 
 
 def _other_apps_entries(lead_id: int) -> Iterable[TimelineEntry]:

@@ -57,12 +57,13 @@ def inbox(request: AuthenticatedHttpRequest) -> HttpResponse:
     countdowns = selectors.countdowns(clocks=selectors.inbox_clocks(page.items), now=now, known_teams=teams)
     rows = selectors.inbox_rows(assignments=page.items, countdowns=countdowns, now=now)
     shareable = [team for team in teams if team.is_managed]  # type: ignore[attr-defined]
-    query_without_cursor = _params_without_cursor(request).urlencode()
+    query = _params_without_cursor(request)
+    query_without_cursor = query.urlencode()
     context = {
         "filter_form": filter_form,
         "filters": filters,
         "sort": sort,
-        "sort_links": _sort_links(request, filters.sort),
+        "sort_links": _sort_links(query, filters.sort),
         "page": page,
         "rows": rows,
         "countdowns": countdowns,
@@ -80,12 +81,6 @@ def inbox(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "handoff/inbox.html", context)
 
 
-def _managed(request: AuthenticatedHttpRequest) -> list[Team]:
-    if not request.user.has_perm("handoff.manage_team"):
-        return []
-    return list(selectors.managed_teams(user=request.user))
-
-
 # Each sortable column's two sorts: the one a first click gives, then the other way round.
 SORT_COLUMNS = {
     "due": ("due", "-due"),
@@ -95,18 +90,22 @@ SORT_COLUMNS = {
 }
 
 
-def _sort_links(request: HttpRequest, current: str) -> dict[str, dict[str, str]]:
-    """For each sortable column: the link that sorts by it (toggling direction) and its aria-sort value."""
+def _sort_links(query: QueryDict, current: str) -> dict[str, dict[str, str]]:
+    """For each sortable column: the link that sorts by it (toggling direction), its aria-sort value and arrow.
+
+    ``query``: the page's query without its cursor, which this changes (its sort).
+    """
     links = {}
     for column, (first, second) in SORT_COLUMNS.items():
-        target = second if current == first else first
-        query = _params_without_cursor(request)
-        query["sort"] = target
+        query["sort"] = second if current == first else first
         direction = "none"
         if current in (first, second):
             direction = "descending" if selectors.INBOX_SORTS[current].descending else "ascending"
-        links[column] = {"url": f"?{query.urlencode()}", "aria_sort": direction}
+        links[column] = {"url": f"?{query.urlencode()}", "aria_sort": direction, "arrow": SORT_ARROWS[direction]}
     return links
+
+
+SORT_ARROWS = {"ascending": " ▲", "descending": " ▼", "none": ""}
 
 
 def _params_without_cursor(request: HttpRequest) -> QueryDict:
@@ -139,7 +138,7 @@ def inbox_pulse(request: AuthenticatedHttpRequest) -> JsonResponse:
 @login_required
 @work_inbox
 def save_view(request: AuthenticatedHttpRequest) -> HttpResponse:
-    form = forms.SaveViewForm(request.POST, shareable_teams=_managed(request))
+    form = forms.SaveViewForm(request.POST, shareable_teams=selectors.managed_team_list(user=request.user))
     if not form.is_valid():
         for field, errors in form.errors.items():
             for error in errors:
@@ -306,15 +305,15 @@ def _lead_context(
     current = next((a for a in assignments if a.is_open), None)
     is_mine = current is not None and current.rep_id == request.user.pk
     is_manager = request.user.has_perm("handoff.manage_team")  # a rep's page asks nothing more about teams
-    can_manage = (
-        current is not None
-        and is_manager
-        and selectors.managed_assignment(user=request.user, lead_id=lead.pk) is not None
-    )
+    teams = selectors.managed_team_list(user=request.user) if is_manager else []
+    # A manager reassigns the lead's open assignment when it is in one of their teams (``managed_assignment``).
+    can_manage = current is not None and any(team.pk == current.team_id for team in teams)
     can_assign = current is None and lead.owner_id is None and is_manager
     countdowns = selectors.lead_countdowns(current=current, now=now)
     context: dict[str, object] = {
         "lead": lead,
+        # Read here: in the template a lead never routed (no row) fails the lookup, which then searches the lead.
+        "routing_decision": getattr(lead, "routing_decision", None),
         "consents": page.consents,
         "timeline_html": timeline_items_html(lead_timeline(page), zone),
         "viewer_zone": zone,
@@ -335,7 +334,9 @@ def _lead_context(
         "first_touch": page.first_touch,
         "countdowns": countdowns,
         "current_clock": countdowns.clocks.get(current.pk) if current else None,
-        **_action_forms(request, lead.pk, current, now, is_mine=is_mine, can_manage=can_manage, can_assign=can_assign),
+        **_action_forms(
+            request, lead.pk, current, now, teams, is_mine=is_mine, can_manage=can_manage, can_assign=can_assign
+        ),
     }
     context.update(bound_forms)
     return context
@@ -346,12 +347,16 @@ def _action_forms(
     lead_id: int,
     current: Assignment | None,
     now: datetime,
+    teams: list[Team],
     *,
     is_mine: bool,
     can_manage: bool,
     can_assign: bool,
 ) -> dict[str, object]:
-    """The empty forms of the actions the viewer may take on the lead, and only those (the page shows no other)."""
+    """The empty forms of the actions the viewer may take on the lead, and only those (the page shows no other).
+
+    ``teams``: the teams the viewer manages, read already.
+    """
 
     def url(name: str) -> str:
         return reverse(f"handoff:{name}", args=[lead_id])
@@ -368,7 +373,7 @@ def _action_forms(
             recycle_form=forms.RecycleForm(action=url("recycle"), today=today),
         )
     if can_manage or can_assign:
-        members = selectors.assignable_members(user=request.user)
+        members = selectors.assignable_members(user=request.user, teams=teams)
         if can_manage:
             assert current is not None
             action_forms["reassign_form"] = forms.ReassignForm(
@@ -609,7 +614,7 @@ def team_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     after, before = request.GET.get("after"), request.GET.get("before")
     now = timezone.now()
     zone = selectors.viewer_timezone(user=request.user)
-    teams = list(selectors.managed_teams(user=request.user))
+    teams = selectors.managed_team_list(user=request.user)
     members = selectors.assignable_members(user=request.user, teams=teams)
     filter_form = forms.QueueFilterForm(request.GET, teams=teams, members=members)
     filters = filter_form.filters()
@@ -621,10 +626,7 @@ def team_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
         countdowns = selectors.countdowns(clocks=[], now=now)
         rows = []
     else:
-        assignments = selectors.team_queue_assignments(
-            user=request.user, show=show, now=now, filters=filters, teams=teams
-        )
-        page = keyset_page(assignments, field="sla_due_at", after=after, before=before)
+        page = selectors.team_queue_page(show=show, now=now, filters=filters, teams=teams, after=after, before=before)
         bulk_form = forms.BulkReassignForm(action=reverse("handoff:team_bulk"), members=members)
         countdowns = selectors.countdowns(clocks=selectors.inbox_clocks(page.items), now=now, known_teams=teams)
         rows = selectors.queue_rows(assignments=page.items, countdowns=countdowns, zone=zone, now=now)
