@@ -26,7 +26,6 @@ booleans, JSON). Each connection (each thread's) has its own compiled statements
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -62,9 +61,6 @@ class Statement:
                 raise ImproperlyConfigured(f"Statement value {name!r}: {kind!r} is not int, str, datetime or date.")
         self._build = build
         self._kinds = kinds
-        self._compiled: weakref.WeakKeyDictionary[BaseDatabaseWrapper, dict[Hashable, _Compiled]] = (
-            weakref.WeakKeyDictionary()
-        )
 
     def rows(self, *, using: str = DEFAULT_DB_ALIAS, **arguments: Any) -> list[Any]:
         """Every row, as the queryset would give them."""
@@ -83,7 +79,10 @@ class Statement:
 
     def _compiled_for(self, connection: BaseDatabaseWrapper, *, using: str, shape: dict[str, Any]) -> _Compiled:
         key = tuple(sorted(shape.items()))
-        by_shape = self._compiled.setdefault(connection, {})
+        # Kept on the connection wrapper itself: what was compiled refers back to the wrapper, so a cache beside it
+        # (a WeakKeyDictionary) would keep a finished thread's wrapper, and its open connection, alive for good.
+        by_statement: dict[Statement, dict[Hashable, _Compiled]] = vars(connection).setdefault("_core_statements", {})
+        by_shape = by_statement.setdefault(self, {})
         compiled = by_shape.get(key)
         if compiled is None:
             if len(by_shape) >= MAX_SHAPES:

@@ -1,5 +1,4 @@
-"""Signal receivers, connected in IntegrationsConfig.ready (model signals by ``@receiver``, when ready imports this
-module). Adapters, like tasks: each calls one service."""
+"""Signal receivers, connected in IntegrationsConfig.ready. Adapters, like tasks: each calls one service."""
 
 from __future__ import annotations
 
@@ -7,13 +6,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from django.db.models.signals import post_delete, post_save
-from django.dispatch import receiver
 from django.utils import timezone
 
 from integrations import services
-from integrations.models import WebhookEndpoint
-from leads import capture_cache
 
 
 def record_lead_event(
@@ -30,9 +25,3 @@ def record_lead_event(
     services.record_event(
         event=event, event_id=event_id, lead_id=lead_id, data=data, occurred_at=occurred_at, now=timezone.now()
     )
-
-
-@receiver((post_save, post_delete), sender=WebhookEndpoint, dispatch_uid="integrations.forget_webhook_endpoints")
-def forget_webhook_endpoints(sender: type[WebhookEndpoint], **kwargs: object) -> None:
-    """An endpoint saved or deleted: this process reads the active endpoints again at the next event."""
-    capture_cache.clear()

@@ -1,12 +1,10 @@
 """Per-process copies of what only admin changes and every capture reads: the forms (with their fields and
-consent text versions), the channel rules, and the size bands and industries a form's select offers; and, through
-``kept``, what a higher app reads on every capture (integrations' webhook endpoints).
+consent text versions), the channel rules, and the size bands and industries a form's select offers.
 
 Reading them from the database on every submission was most of a capture's queries. Each process keeps
 its own copy: a save or delete in this process clears it at once (``clear``, connected to the models'
 ``post_save`` and ``post_delete`` in ``LeadsConfig.ready``), and the other processes, which no signal
-reaches, load theirs again at most ``REFRESH_AFTER_SECONDS`` later (an app that keeps its own rows through
-``kept`` connects ``clear`` to its model's signals). A render token names the consent text
+reaches, load theirs again at most ``REFRESH_AFTER_SECONDS`` later. A render token names the consent text
 version it showed, so a version this copy does not know yet is read from the database
 (``FormEntry.consent_text``): a consent always keeps the exact words its person saw.
 """

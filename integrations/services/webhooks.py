@@ -35,11 +35,12 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from core import outbound
+from core.batch import once_per_batch
 from core.signing import signature_header
+from core.statements import Statement
 from integrations import signing
 from integrations.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from integrations.serializers import LeadEventSerializer
-from leads import capture_cache
 from leads.models import Lead
 
 logger = logging.getLogger(__name__)
@@ -117,15 +118,13 @@ def build_payload(
 
 
 def _active_endpoints() -> list[WebhookEndpoint]:
-    """The switched-on endpoints, kept per process (``leads.capture_cache.kept``): every lead event asks, every
-    capture among them, and only admin changes them. A save or delete forgets them in this process at once
-    (``integrations.receivers.forget_webhook_endpoints``), other processes read them again within
-    ``capture_cache.REFRESH_AFTER_SECONDS``; a delivery for an endpoint switched off meanwhile fails unsent."""
-    return capture_cache.kept(_load_active_endpoints)
+    """The switched-on endpoints, read for each event (once per pipeline batch): every lead event asks, every
+    capture among them, so the query is compiled once (``core.statements``). Read afresh, not kept: an endpoint
+    created, switched off or deleted in any process counts from the next event."""
+    return once_per_batch(_ACTIVE_ENDPOINTS.rows)
 
 
-def _load_active_endpoints() -> list[WebhookEndpoint]:
-    return list(WebhookEndpoint.objects.filter(is_active=True))
+_ACTIVE_ENDPOINTS = Statement(lambda: WebhookEndpoint.objects.filter(is_active=True).order_by("pk"))
 
 
 def record_event(
