@@ -104,3 +104,22 @@ def test_email_url_sets_the_email_backend(url: str, expected: dict[str, object])
     settings = email_settings(url)
 
     assert {key: settings[key] for key in expected} == expected
+
+
+def database_options(**env: str) -> str:
+    result = run_manage(
+        "shell",
+        "-c",
+        "from django.conf import settings; print(sorted(settings.DATABASES['default'].get('OPTIONS', {}).items()))",
+        env={**PRODUCTION, "DATABASE_URL": "postgres://leads@db.example.com:5432/leads", **env},
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]  # after the shell's own line about what it imported
+
+
+def test_postgresql_binds_on_the_server_and_prepares_repeated_statements() -> None:
+    assert database_options() == "[('prepare_threshold', 2), ('server_side_binding', True)]"
+
+
+def test_prepared_statements_can_be_switched_off_for_a_pooler() -> None:
+    assert database_options(DATABASE_PREPARED_STATEMENTS="0") == "[]"
