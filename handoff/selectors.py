@@ -14,7 +14,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.models import Count, Exists, F, Field, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, Field, Max, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Upper
+from django.db.models.lookups import Exact
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 
@@ -384,11 +386,10 @@ class _Statements:
 
     The list pages' filters are optional, and a Statement's values must all reach its SQL: an empty filter is no
     condition at all. So each set of filled-in values (the rep alone, with a cursor, with a team...) has its own
-    Statement, made on first use, each value of its type's kind. A text matched case-blind (``iexact``,
-    ``icontains`` rewrite their value) is a shape: a source or a campaign, picked from a short list. A run that
-    is not ``compiled`` builds its query afresh through the ORM, as does one with a number no column holds (the
-    ORM turns that comparison into an empty or a full result): a search, whose every term would otherwise compile
-    as a shape of its own and push the pages' usual shapes out of the statement.
+    Statement, made on first use, each value of its type's kind. A run that is not ``compiled`` builds its query
+    afresh through the ORM, as does one with a number no column holds (the ORM turns that comparison into an empty
+    or a full result): a search, whose every term (``icontains`` rewrites its value) would otherwise compile as a
+    shape of its own and push the pages' usual shapes out of the statement.
     """
 
     def __init__(self, build: Callable[..., QuerySet[Any, Any]]) -> None:
@@ -429,6 +430,8 @@ def inbox_page(*, user: User, filters: InboxFilters, after: str | None, before: 
     values = {
         "rep": user.pk,
         "stage": filters.stage or None,
+        "source": filters.source or None,
+        "campaign": filters.campaign or None,
         "team_id": filters.team_id,
         "assigned_from": filters.assigned_from,
         "assigned_until": filters.assigned_until,
@@ -439,8 +442,6 @@ def inbox_page(*, user: User, filters: InboxFilters, after: str | None, before: 
     }
     shape = {
         "show": filters.show,
-        "source": filters.source,
-        "campaign": filters.campaign,
         "search": filters.search,
         "sort": filters.sort,
         "seek": seek.direction if seek else None,
@@ -526,12 +527,16 @@ def _inbox_lead_filter(filters: InboxFilters, *, prefix: str) -> Q:
     """The inbox's conditions on the lead, its fields named from the assignment (``lead__``) or the lead ("")."""
     wanted: dict[str, object] = {
         "stage": filters.stage or None,
-        "first_touch_source__iexact": filters.source or None,
-        "first_touch_campaign__iexact": filters.campaign or None,
         "score__gte": filters.min_score,
         "score__lte": filters.max_score,
     }
     condition = Q(**{f"{prefix}{lookup}": value for lookup, value in wanted.items() if value is not None})
+    for field, text in (("first_touch_source", filters.source), ("first_touch_campaign", filters.campaign)):
+        if text:
+            # What ``iexact`` writes on PostgreSQL (UPPER = UPPER), on SQLite too: there iexact is a LIKE, which no
+            # index serves (SQLite's LIKE and UPPER both fold ASCII letters only). The lead_owner_src_*/_cmp_*
+            # indexes serve it, and the text reaches the SQL unchanged: a compiled statement takes it as a value.
+            condition &= Q(Exact(Upper(f"{prefix}{field}"), Upper(Value(text))))
     if filters.search:
         condition &= _lead_search_q(filters.search, prefix=prefix)
     return condition

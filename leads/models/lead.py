@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
-from django.db.models.functions import Lower
+from django.db.models import F, Q
+from django.db.models.functions import Lower, Upper
 from django.utils import timezone
 
 if TYPE_CHECKING:
@@ -162,6 +162,40 @@ class Lead(models.Model):
             models.Index(
                 fields=["owner", "company_name", "id"],
                 name="lead_owner_company_idx",
+                condition=Q(owner__isnull=False),
+            ),
+            # The same two walks for the inbox filtered by a source or a campaign, which it compares case-blind
+            # as UPPER(column) = UPPER(value): the rep's leads of that source or campaign, already in order.
+            models.Index(
+                F("owner"),
+                Upper("first_touch_source"),
+                F("score"),
+                F("id"),
+                name="lead_owner_src_score_idx",
+                condition=Q(owner__isnull=False),
+            ),
+            models.Index(
+                F("owner"),
+                Upper("first_touch_source"),
+                F("company_name"),
+                F("id"),
+                name="lead_owner_src_company_idx",
+                condition=Q(owner__isnull=False),
+            ),
+            models.Index(
+                F("owner"),
+                Upper("first_touch_campaign"),
+                F("score"),
+                F("id"),
+                name="lead_owner_cmp_score_idx",
+                condition=Q(owner__isnull=False),
+            ),
+            models.Index(
+                F("owner"),
+                Upper("first_touch_campaign"),
+                F("company_name"),
+                F("id"),
+                name="lead_owner_cmp_company_idx",
                 condition=Q(owner__isnull=False),
             ),
             models.Index(fields=["first_touch_channel", "created_at"], name="lead_ft_channel_idx"),
