@@ -10,12 +10,8 @@ from django.db import connection
 
 from handoff.models import Team
 from handoff.selectors import _inbox_lead_walk_query
-from handoff.tests.test_list_pages_fast import (  # noqa: F401 (a fixture)
-    INBOX,
-    assign,
-    compiled_sql,
-    lead_ids,
-)
+from handoff.tests.test_daily_work_views import INBOX, assign, lead_ids
+from handoff.tests.test_list_pages_fast import compiled_sql  # noqa: F401 (a fixture)
 from leads.models import Lead
 from tests.personas import client_for
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from unittest import mock
@@ -15,31 +14,19 @@ from django.http import QueryDict
 from django.urls import reverse
 
 from core import roles
-from handoff import services
 from handoff.calendar import BusinessCalendar
 from handoff.forms import InboxFilterForm
-from handoff.models import Assignment, Team
+from handoff.models import Team
 from handoff.pagination import decode_cursor, encode_cursor
 from handoff.selectors import _wall_clock_label
-from handoff.tests.factories import MQLFactory, TeamFactory
+from handoff.tests.factories import TeamFactory
+from handoff.tests.test_daily_work_views import assign, lead_ids, queue_ids
 from tests.personas import client_for, user_in
 
 pytestmark = pytest.mark.django_db
 
 INBOX = reverse("handoff:inbox")
 QUEUE = reverse("handoff:team_queue")
-
-
-def assign(team: Team, now: datetime, **lead_fields: object) -> Assignment:
-    return services.assign_lead(lead=MQLFactory(**lead_fields), team=team, now=now)
-
-
-def lead_ids(response: object) -> list[int]:
-    return [int(pk) for pk in re.findall(r'data-lead-id="(\d+)"', response.content.decode())]  # type: ignore[attr-defined]
-
-
-def queue_ids(response: object) -> list[int]:
-    return [int(pk) for pk in re.findall(r'name="bulk-ids" value="(\d+)"', response.content.decode())]  # type: ignore[attr-defined]
 
 
 @pytest.fixture
