@@ -91,6 +91,12 @@ class Statement:
         return compiled
 
 
+def fits_64_bits(value: int) -> bool:
+    """Whether a database can take ``value`` as an integer (ids, scores: 64 bits at most); a larger one cannot be
+    bound to a query, where the ORM answers a comparison with it by itself (an empty or a full result)."""
+    return -(2**63) <= value < 2**63
+
+
 @dataclass(frozen=True)
 class _Slot:
     """Where a value goes among the compiled parameters, and how it is adapted for the database."""

@@ -17,6 +17,8 @@ from typing import Any, TypeGuard
 
 from django.db.models import Q, QuerySet
 
+from core.statements import fits_64_bits
+
 PAGE_SIZE = 50
 
 # The values a list may be ordered by: a moment, a number (a score) or a text (a company name).
@@ -70,7 +72,7 @@ def _key(kind: object, raw: object, pk: int) -> tuple[SortKey, int] | None:
 
 def _is_key_int(value: object) -> TypeGuard[int]:
     # Ours are ids and scores, which a database stores in 64 bits; a larger one could not be bound to the query.
-    return type(value) is int and -(2**63) <= value < 2**63
+    return type(value) is int and fits_64_bits(value)
 
 
 def keyset_page(

@@ -20,7 +20,7 @@ from django.db.models.lookups import Exact
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 
-from core.statements import Statement
+from core.statements import Statement, fits_64_bits
 from handoff.calendar import BusinessCalendar
 from handoff.countdown import ClockInput, SLAClock, opening_windows, sla_clocks
 from handoff.models import (
@@ -148,12 +148,11 @@ def managed_teams(*, user: User) -> QuerySet[Team]:
 
 
 def managed_team_list(*, user: User) -> list[Team]:
-    """``managed_teams`` as a list, by name: the team queue reads it on every view, in a query compiled once."""
-    if not user.has_perm("handoff.manage_team"):
-        return []
-    if user.is_superuser:
-        return list(Team.objects.all())
-    return _MANAGED_TEAMS.rows(user=user.pk)
+    """``managed_teams`` as a list, by name: the team queue reads it on every view, a manager's in a query compiled
+    once (who sees which teams stays ``managed_teams``'s to say)."""
+    if user.has_perm("handoff.manage_team") and not user.is_superuser:
+        return _MANAGED_TEAMS.rows(user=user.pk)
+    return list(managed_teams(user=user))
 
 
 _MANAGED_TEAMS = Statement(lambda user: Team.objects.filter(managers=user), user=int)
@@ -399,7 +398,7 @@ class _Statements:
     def rows(self, values: dict[str, Any], *, compiled: bool = True, **shape: Any) -> list[Any]:
         """The rows of the query built with ``values`` (those not None) and ``shape``."""
         present = {name: value for name, value in values.items() if value is not None}
-        if not compiled or not all(_bindable(value) for value in present.values()):
+        if not compiled or not all(fits_64_bits(value) for value in present.values() if isinstance(value, int)):
             return list(self._build(**present, **shape))
         key = tuple(
             sorted((name, datetime if isinstance(value, datetime) else type(value)) for name, value in present.items())
@@ -408,10 +407,6 @@ class _Statements:
         if statement is None:
             statement = self._statements[key] = Statement(self._build, **dict(key))
         return statement.rows(**present, **shape)
-
-
-def _bindable(value: object) -> bool:
-    return not isinstance(value, int) or -(2**63) <= value < 2**63
 
 
 def inbox_page(*, user: User, filters: InboxFilters, after: str | None, before: str | None) -> KeysetPage:
@@ -1142,8 +1137,7 @@ def lead_page(*, user: User, lead_id: int) -> LeadPage | None:
     a lead the viewer does not own, the check of their reach (``visible_leads``). The first four are
     ``Statement``s: built and compiled on each view, they cost more than half of the page's time.
     """
-    low, high = connection.ops.integer_field_range(Lead._meta.pk.get_internal_type())
-    if not low <= lead_id <= high:
+    if not fits_64_bits(lead_id):
         return None  # no lead has that id (the ORM's answer too), and the database would refuse the number
     lead = _PAGE_LEAD.first(lead=lead_id)
     # The owner is in every viewer's reach; anyone else's is the one definition's to say.
