@@ -2,8 +2,10 @@
 
 A page is found by seeking past the last row of the previous one, so page 1,000 of a million-row list
 costs what page 1 costs. The cursor is opaque to the browser: base64 of a small JSON list naming the
-sort column, the type and value of the last row's key and its id. A cursor made for another sort (a link
-kept across a change of sort) is ignored: the list starts from its first page.
+sort column, the type and value of the last row's key and its id. A cursor the list cannot use is a stale
+link and is ignored, so the list starts from its first page: one made for another sort (a link kept across a
+change of sort), or one whose key is not of the type the sort's column holds (hand-edited), which the query
+could not compare with the column.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypeGuard
 
 from django.db.models import Q, QuerySet
@@ -23,6 +25,8 @@ PAGE_SIZE = 50
 
 # The values a list may be ordered by: a moment, a number (a score) or a text (a company name).
 SortKey = datetime | int | str
+# The type of the sort column's values, which a cursor's key must have: datetime, int or str.
+KeyType = type[datetime] | type[int] | type[str]
 
 
 @dataclass(frozen=True)
@@ -45,15 +49,15 @@ def encode_cursor(field: str, value: SortKey, pk: int) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str | None, *, field: str) -> tuple[SortKey, int] | None:
-    """The (value, id) in ``cursor`` if it is one of ours for ``field``, else None."""
+def decode_cursor(cursor: str | None, *, field: str, key_type: KeyType) -> tuple[SortKey, int] | None:
+    """The (value, id) in ``cursor`` if it is one of ours for ``field``, whose values are ``key_type``s, else None."""
     if not cursor:
         return None
     try:
         named, kind, raw, pk = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode())
     except (binascii.Error, UnicodeDecodeError, ValueError, TypeError):
         return None
-    if named != field or not _is_key_int(pk):
+    if named != field or kind != key_type.__name__ or not _is_key_int(pk):
         return None
     return _key(kind, raw, pk)
 
@@ -62,10 +66,12 @@ def _key(kind: object, raw: object, pk: int) -> tuple[SortKey, int] | None:
     if kind == "datetime" and isinstance(raw, str):
         try:
             moment = datetime.fromisoformat(raw)
-        except ValueError:
+            # The database compares in UTC: a moment near the ends of the calendar may have no UTC time.
+            return (moment.astimezone(UTC), pk) if moment.tzinfo is not None else None
+        except (ValueError, OverflowError):
             return None
-        return (moment, pk) if moment.tzinfo is not None else None
-    if (kind == "int" and _is_key_int(raw)) or (kind == "str" and isinstance(raw, str)):
+    # No database text holds a NUL (PostgreSQL refuses one as a parameter).
+    if (kind == "int" and _is_key_int(raw)) or (kind == "str" and isinstance(raw, str) and "\x00" not in raw):
         return raw, pk
     return None
 
@@ -79,6 +85,7 @@ def keyset_page(
     queryset: QuerySet,
     *,
     field: str,
+    key_type: KeyType,
     after: str | None = None,
     before: str | None = None,
     size: int = PAGE_SIZE,
@@ -87,10 +94,10 @@ def keyset_page(
     """One page of ``queryset`` ordered by (``field``, id), after or before a cursor.
 
     Ascending unless ``descending``; either direction walks the same (…, ``field``, id) index. ``field``
-    may follow relations (``sla__due_at``); it must not be NULL. The rows may be models or named rows
-    (``values_list(..., named=True)``) that include "pk" and ``field``.
+    may follow relations (``sla__due_at``); it must not be NULL, and its values are ``key_type``s. The rows
+    may be models or named rows (``values_list(..., named=True)``) that include "pk" and ``field``.
     """
-    seek = page_seek(field=field, after=after, before=before)
+    seek = page_seek(field=field, key_type=key_type, after=after, before=before)
     rows = list(keyset_rows(queryset, field=field, descending=descending, seek=seek, size=size))
     return page_of(rows, field=field, seek=seek, size=size)
 
@@ -117,12 +124,15 @@ def seek_of(direction: str | None, value: SortKey | None, pk: int | None) -> See
     return Seek(value, pk, backward=direction == "before")
 
 
-def page_seek(*, field: str, after: str | None, before: str | None) -> Seek | None:
-    """The page's start from its cursors (a "before" one wins); None for the first page or a cursor not ours."""
-    before_key = decode_cursor(before, field=field)
+def page_seek(*, field: str, key_type: KeyType, after: str | None, before: str | None) -> Seek | None:
+    """The page's start from its cursors (a "before" one wins); None for the first page or a cursor not ours.
+
+    ``key_type``: the type of ``field``'s values, which a cursor's key must have to be compared with them.
+    """
+    before_key = decode_cursor(before, field=field, key_type=key_type)
     if before_key is not None:
         return Seek(*before_key, backward=True)
-    after_key = decode_cursor(after, field=field)
+    after_key = decode_cursor(after, field=field, key_type=key_type)
     return Seek(*after_key, backward=False) if after_key is not None else None
 
 

@@ -35,7 +35,7 @@ from handoff.models import (
     TeamHours,
     ViewerSettings,
 )
-from handoff.pagination import PAGE_SIZE, KeysetPage, SortKey, keyset_rows, page_of, page_seek, seek_of
+from handoff.pagination import PAGE_SIZE, KeysetPage, KeyType, SortKey, keyset_rows, page_of, page_seek, seek_of
 from leads.models import (
     Activity,
     Consent,
@@ -296,12 +296,14 @@ class InboxSort:
 
     ``field`` is a column of Assignment, or with ``on_lead`` of its Lead (score, company). Those are read
     from the lead itself, never copied onto the assignment, so nothing has to keep a copy current: the page
-    is then found on the lead table (``inbox_page``).
+    is then found on the lead table (``inbox_page``). ``key_type`` is the type of the column's values, which
+    a cursor's key must have (``page_seek``).
     """
 
     key: str
     label: str
     field: str
+    key_type: KeyType
     descending: bool
     on_lead: bool = False
 
@@ -312,14 +314,14 @@ class InboxSort:
 INBOX_SORTS = {
     sort.key: sort
     for sort in (
-        InboxSort("due", "Most urgent first", "sla_due_at", descending=False),
-        InboxSort("-due", "Least urgent first", "sla_due_at", descending=True),
-        InboxSort("-assigned", "Newest first", "assigned_at", descending=True),
-        InboxSort("assigned", "Oldest first", "assigned_at", descending=False),
-        InboxSort("-score", "Highest score first", "score", descending=True, on_lead=True),
-        InboxSort("score", "Lowest score first", "score", descending=False, on_lead=True),
-        InboxSort("company", "By company, A to Z", "company_name", descending=False, on_lead=True),
-        InboxSort("-company", "By company, Z to A", "company_name", descending=True, on_lead=True),
+        InboxSort("due", "Most urgent first", "sla_due_at", datetime, descending=False),
+        InboxSort("-due", "Least urgent first", "sla_due_at", datetime, descending=True),
+        InboxSort("-assigned", "Newest first", "assigned_at", datetime, descending=True),
+        InboxSort("assigned", "Oldest first", "assigned_at", datetime, descending=False),
+        InboxSort("-score", "Highest score first", "score", int, descending=True, on_lead=True),
+        InboxSort("score", "Lowest score first", "score", int, descending=False, on_lead=True),
+        InboxSort("company", "By company, A to Z", "company_name", str, descending=False, on_lead=True),
+        InboxSort("-company", "By company, Z to A", "company_name", str, descending=True, on_lead=True),
     )
 }
 
@@ -421,7 +423,7 @@ def inbox_page(*, user: User, filters: InboxFilters, after: str | None, before: 
     The queries are compiled once per process and shape (``_Statements``), but for a search.
     """
     sort = INBOX_SORTS[filters.sort]
-    seek = page_seek(field=sort.field, after=after, before=before)
+    seek = page_seek(field=sort.field, key_type=sort.key_type, after=after, before=before)
     values = {
         "rep": user.pk,
         "stage": filters.stage or None,
@@ -803,7 +805,7 @@ def team_queue_page(
     sorting every open assignment of the team; a manager's teams are the query's shape, compiled once.
     """
     team_ids = tuple(team.pk for team in teams if filters.team_id is None or team.pk == filters.team_id)
-    seek = page_seek(field="sla_due_at", after=after, before=before)
+    seek = page_seek(field="sla_due_at", key_type=datetime, after=after, before=before)
     if not team_ids:  # no team: nothing to read (an empty IN compiles to no SQL at all)
         return page_of([], field="sla_due_at", seek=seek)
     values = {

@@ -620,7 +620,11 @@ def team_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     filters = filter_form.filters()
     if show == "unassigned":
         page = keyset_page(
-            selectors.unassigned_mqls_for(user=request.user), field="stage_changed_at", after=after, before=before
+            selectors.unassigned_mqls_for(user=request.user),
+            field="stage_changed_at",
+            key_type=datetime,
+            after=after,
+            before=before,
         )
         bulk_form: forms.AssignForm = forms.BulkAssignForm(action=reverse("handoff:team_assign"), members=members)
         countdowns = selectors.countdowns(clocks=[], now=now)

@@ -8,6 +8,7 @@ the same services as the lead page's buttons, for the rep the lead is assigned t
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,7 +17,7 @@ from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics
 from rest_framework.exceptions import NotFound
-from rest_framework.pagination import CursorPagination
+from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -70,6 +71,29 @@ class LeadCursorPagination(CursorPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def decode_cursor(self, request: Request) -> Cursor | None:
+        """DRF's cursor; one whose position is not a ``created_at`` (hand-edited) is invalid, as a garbled one is.
+
+        DRF puts the position into the query as it is, and a text the database cannot take for a moment
+        would fail the query (a 500) instead of the cursor (the documented 404).
+        """
+        cursor = super().decode_cursor(request)
+        if cursor is not None and cursor.position is not None and not _is_moment(str(cursor.position)):
+            raise NotFound(self.invalid_cursor_message)
+        return cursor
+
+
+def _is_moment(text: str) -> bool:
+    """Whether ``text`` is an aware moment that has a UTC time (the database compares in UTC)."""
+    try:
+        moment = datetime.fromisoformat(text)
+        if moment.tzinfo is None:
+            return False
+        moment.astimezone(UTC)  # a moment near the ends of the calendar has none
+    except (ValueError, OverflowError):
+        return False
+    return True
 
 
 @extend_schema(tags=["leads"])

@@ -112,7 +112,7 @@ def test_a_score_no_column_holds_matches_nothing_instead_of_failing(team: Team, 
 def test_a_cursor_whose_id_no_column_holds_is_not_ours() -> None:
     cursor = encode_cursor("score", 10, 2**63)
 
-    assert decode_cursor(cursor, field="score") is None
+    assert decode_cursor(cursor, field="score", key_type=int) is None
 
 
 @pytest.mark.parametrize(
