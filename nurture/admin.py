@@ -36,7 +36,10 @@ class StepInline(admin.StackedInline):
     extra = 0
     ordering = ["position"]
     fields = [("position", "delay_days", "is_active"), "subject", "body", "asset_url"]
-    formfield_overrides = {models.CharField: {"widget": forms.TextInput(attrs={"size": 80})}}
+    formfield_overrides = {
+        models.CharField: {"widget": forms.TextInput(attrs={"size": 80})},
+        models.URLField: {"assume_scheme": "https"},  # Django 6's default, without its warning
+    }
 
 
 @admin.register(Track)
