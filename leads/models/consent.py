@@ -33,7 +33,8 @@ class ConsentStatus(models.TextChoices):
 class Consent(models.Model):
     """What the person agreed to, word for word, and when, where and on which basis."""
 
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="consents")
+    # No index of its own: the (lead, …) index below starts with it.
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="consents", db_index=False)
     legal_basis = models.CharField(max_length=30, choices=LegalBasis.choices)
     text = models.TextField(help_text="The exact text shown to the person.")
     text_version = models.CharField(max_length=50, blank=True)

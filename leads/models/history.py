@@ -35,7 +35,8 @@ class ActivityKind(models.TextChoices):
 class Activity(models.Model):
     """Something the lead did: the engagement side of scoring reads these."""
 
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="activities")
+    # No index of its own: the (lead, …) index below starts with it.
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="activities", db_index=False)
     kind = models.CharField(max_length=40, choices=ActivityKind.choices)
     occurred_at = models.DateTimeField()
     metadata = models.JSONField(default=dict, blank=True)
@@ -56,7 +57,8 @@ class Activity(models.Model):
 class Touch(models.Model):
     """One marketing touch (a visit with its attribution data) that brought the lead to us."""
 
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="touches")
+    # No index of its own: the (lead, …) index below starts with it.
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="touches", db_index=False)
     occurred_at = models.DateTimeField()
     source = models.CharField(max_length=200, blank=True)
     medium = models.CharField(max_length=100, blank=True)

@@ -55,11 +55,12 @@ class Lead(models.Model):
     # Stored normalised (see leads.normalise); NULL when the lead came with a phone number only,
     # so the unique constraint still allows many phone-only leads.
     email = models.EmailField(max_length=254, unique=True, null=True, blank=True)
-    phone = models.CharField(max_length=40, blank=True, db_index=True)
+    # Looked up only for a lead with no email (a phone-only person): ``lead_phone_only_idx`` below.
+    phone = models.CharField(max_length=40, blank=True)
     first_name = models.CharField(max_length=100, blank=True)
     last_name = models.CharField(max_length=100, blank=True)
     company_name = models.CharField(max_length=200, blank=True)
-    company_domain = models.CharField(max_length=253, blank=True, db_index=True)
+    company_domain = models.CharField(max_length=253, blank=True)
     job_title = models.CharField(max_length=200, blank=True)
     country = models.CharField(max_length=2, blank=True, db_index=True, help_text="ISO 3166-1 alpha-2 code")
     custom_answers = models.JSONField(default=dict, blank=True)
@@ -72,6 +73,7 @@ class Lead(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="owned_leads",
+        db_index=False,  # ``lead_owner_stage_idx`` starts with the owner
     )
     # A rep recycled the lead "until a date": scoring keeps it out of MQL before this instant (the start
     # of that day in the team's timezone), and handoff's sweep brings it back then and clears this.
@@ -80,12 +82,13 @@ class Lead(models.Model):
     )
 
     # Firmographics and role, typed by the person or added by enrichment providers; which provider set
-    # which value (and how sure it was) is kept in `enrichment_sources`.
-    seniority = models.CharField(max_length=20, blank=True, db_index=True)
+    # which value (and how sure it was) is kept in `enrichment_sources`. Scoring and routing read them from the
+    # lead in hand, no list filters on them: no index, which every capture would have to write.
+    seniority = models.CharField(max_length=20, blank=True)
     job_function = models.CharField(max_length=20, blank=True)
-    industry = models.CharField(max_length=100, blank=True, db_index=True)
+    industry = models.CharField(max_length=100, blank=True)
     employee_count = models.PositiveIntegerField(null=True, blank=True)
-    size_band = models.CharField(max_length=50, blank=True, db_index=True)
+    size_band = models.CharField(max_length=50, blank=True)
     website = models.URLField(max_length=300, blank=True)
     email_domain_kind = models.CharField(max_length=20, blank=True, help_text="company, free_mail or disposable")
     enrichment_status = models.CharField(
@@ -205,6 +208,8 @@ class Lead(models.Model):
             models.Index(
                 fields=["pipeline_due_at"], name="lead_pipeline_due_idx", condition=Q(pipeline_due_at__isnull=False)
             ),
+            # A capture and an import find a phone-only person by phone; a lead with an email enters no entry.
+            models.Index(fields=["phone"], name="lead_phone_only_idx", condition=Q(email__isnull=True)),
             # Only the few parked leads: the sweep finds the due ones without indexing a million NULLs.
             models.Index(
                 fields=["nurture_ends_at"], name="lead_nurture_ends_idx", condition=Q(nurture_ends_at__isnull=False)

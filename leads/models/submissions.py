@@ -35,7 +35,8 @@ class Submission(models.Model):
     Suspected spam is kept here too, without a lead, until someone releases it.
     """
 
-    form = models.ForeignKey(CaptureForm, on_delete=models.PROTECT, related_name="submissions")
+    # No index of its own: ``submission_form_idx`` starts with it.
+    form = models.ForeignKey(CaptureForm, on_delete=models.PROTECT, related_name="submissions", db_index=False)
     consent_text = models.ForeignKey(ConsentText, on_delete=models.PROTECT, related_name="submissions")
     idempotency_key = models.CharField(
         max_length=64,
@@ -55,7 +56,7 @@ class Submission(models.Model):
     consent = models.OneToOneField(Consent, null=True, blank=True, on_delete=models.SET_NULL, related_name="submission")
     released_at = models.DateTimeField(null=True, blank=True)
     released_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     confirmation_sent_at = models.DateTimeField(null=True, blank=True)
 
@@ -66,6 +67,10 @@ class Submission(models.Model):
             models.Index(fields=["status", "submitted_at"], name="submission_status_idx"),
             # The public form's per-address rate limit counts recent submissions here (``leads.spam``).
             models.Index(fields=["ip_address", "submitted_at"], name="submission_ip_idx"),
+            # Only the few released ones: a capture writes no entry here.
+            models.Index(
+                fields=["released_by"], name="submission_released_by_idx", condition=Q(released_by__isnull=False)
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(status__in=SubmissionStatus.values), name="submission_status_valid"),
