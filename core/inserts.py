@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connections, router, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import Field, Model
+from django.db.models import BooleanField, CharField, Field, Model, TextField
 from django.db.models.signals import post_save, pre_save
 
 M = TypeVar("M", bound=Model)
@@ -32,7 +32,8 @@ M = TypeVar("M", bound=Model)
 @dataclass(frozen=True)
 class _Insert:
     sql: str
-    fields: tuple[Field[Any, Any], ...]
+    # Each field with the types of value it stores as they are (``_plain_types``).
+    columns: tuple[tuple[Field[Any, Any], frozenset[type]], ...]
     # The columns read back (the primary key): attribute name, column and the converters the ORM applies to it.
     returning: tuple[tuple[str, Any, tuple[Callable[..., Any], ...]], ...]
     returning_params: tuple[Any, ...]
@@ -54,7 +55,12 @@ def insert(obj: M, *, using: str | None = None) -> M:
     compiled = _compiled_for(model, connection)
     pre_save.send(sender=model, instance=obj, raw=False, using=using, update_fields=None)
     with transaction.mark_for_rollback_on_error(using=using):
-        params = [_prepared(field, field.pre_save(obj, True), connection) for field in compiled.fields]
+        params: list[Any] = [
+            value
+            if plain and (value := getattr(obj, field.attname)).__class__ in plain
+            else _prepared(field, field.pre_save(obj, True), connection)
+            for field, plain in compiled.columns
+        ]
         with connection.cursor() as cursor:
             cursor.execute(compiled.sql, params)
             if connection.features.can_return_columns_from_insert:
@@ -76,6 +82,35 @@ def _prepared(field: Field[Any, Any], value: Any, connection: BaseDatabaseWrappe
     if hasattr(value, "resolve_expression"):
         raise ValueError(f"insert() writes plain values; {field} holds an expression: use save().")
     return field.get_db_prep_save(value, connection=connection)
+
+
+# The text fields' own methods between a value and its parameter: ``pre_save`` reads the attribute, and for a
+# ``str`` (or None) ``get_db_prep_save`` gives it back unchanged, on every backend. BooleanField's does the same for a
+# bool. A field class that overrides any of them (or a value of another type) goes through the field's methods.
+_TEXT_METHODS: dict[str, set[Any]] = {
+    "pre_save": {Field.pre_save},
+    "get_db_prep_save": {Field.get_db_prep_save},
+    "get_db_prep_value": {Field.get_db_prep_value},
+    "get_prep_value": {CharField.get_prep_value, TextField.get_prep_value},
+    "to_python": {CharField.to_python, TextField.to_python},
+}
+_BOOLEAN_METHODS: dict[str, set[Any]] = {
+    **_TEXT_METHODS,
+    "get_prep_value": {BooleanField.get_prep_value},
+    "to_python": {BooleanField.to_python},
+}
+
+
+def _plain_types(field: Field[Any, Any]) -> frozenset[type]:
+    """The value types ``field`` stores unchanged, which ``insert`` passes on without its methods (else none)."""
+    kinds: tuple[tuple[dict[str, set[Any]], frozenset[type]], ...] = (
+        (_TEXT_METHODS, frozenset({str, type(None)})),
+        (_BOOLEAN_METHODS, frozenset({bool})),
+    )
+    for methods, types in kinds:
+        if all(getattr(type(field), name) in allowed for name, allowed in methods.items()):
+            return types
+    return frozenset()
 
 
 def _compiled_for(model: type[Model], connection: BaseDatabaseWrapper) -> _Insert:
@@ -114,7 +149,7 @@ def _compile(model: type[Model], connection: BaseDatabaseWrapper) -> _Insert:
         returning.append((field.attname, column, converters))
     return _Insert(
         sql=sql,
-        fields=fields,
+        columns=tuple((field, _plain_types(field)) for field in fields),
         returning=tuple(returning),
         returning_params=tuple(returning_params),
         pk_column=str(meta.auto_field.column),

@@ -115,6 +115,9 @@ class PreparedLead:
     new_lead: Lead
 
 
+_LEAD_FIELD_NAMES = tuple(field.name for field in Lead._meta.concrete_fields)
+
+
 def prepare_lead(*, details: LeadDetails, source: merge.Source, now: datetime) -> PreparedLead:
     """Normalise and check ``details`` and build the lead a new person would get; reads nothing, writes nothing.
 
@@ -129,9 +132,14 @@ def prepare_lead(*, details: LeadDetails, source: merge.Source, now: datetime) -
         raise ValidationError({"email": "An email address or a phone number is required."})
     lead = Lead(created_at=now, stage_changed_at=now)
     given = {name: value for name, value in values.items() if not merge.is_blank(value)}
-    apply_values(lead=lead, values=given, source=source, now=now)
-    # Every value given is a field of this lead, so this is also the check of what a known lead is sent.
-    lead.full_clean(validate_unique=False, validate_constraints=False)
+    changed = apply_values(lead=lead, values=given, source=source, now=now)
+    # Every value given is a field of this lead, so this is also the check of what a known lead is sent. The
+    # columns nobody set hold the model's defaults: checking those would find nothing.
+    lead.full_clean(
+        exclude=[name for name in _LEAD_FIELD_NAMES if name not in changed],
+        validate_unique=False,
+        validate_constraints=False,
+    )
     return PreparedLead(values=values, new_lead=lead)
 
 

@@ -13,7 +13,7 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, models, transaction
 from django.db.models.signals import post_save, pre_save
 
-from core.inserts import insert
+from core.inserts import _plain_types, insert
 from leads.models import Activity, ActivityKind, Consent, Lead, Submission, Touch
 from leads.tests.factories import ConsentFactory, LeadFactory, SubmissionFactory
 
@@ -187,3 +187,22 @@ def test_a_failed_insert_marks_the_transaction_for_rollback(related: Related) ->
         is_marked = transaction.get_rollback()  # leaving the block then rolls back to its savepoint
 
     assert is_marked
+
+
+class _ShoutedField(models.CharField):
+    def get_prep_value(self, value: Any) -> Any:
+        return super().get_prep_value(value).upper()
+
+
+def test_insert_passes_on_unchanged_only_the_values_a_field_stores_unchanged() -> None:
+    assert _plain_types(models.CharField()) == {str, type(None)}
+    assert _plain_types(models.EmailField()) == {str, type(None)}
+    assert _plain_types(models.TextField()) == {str, type(None)}
+    assert _plain_types(models.BooleanField()) == {bool}
+    # A field that changes a value on its way to the database, or stores it in another form somewhere, goes
+    # through its own methods.
+    assert _plain_types(_ShoutedField()) == set()
+    assert _plain_types(models.IntegerField()) == set()
+    assert _plain_types(models.DateTimeField(auto_now=True)) == set()
+    assert _plain_types(models.GenericIPAddressField()) == set()
+    assert _plain_types(models.JSONField()) == set()
