@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from leads import selectors
@@ -41,6 +41,8 @@ class FormEntry:
 
     form: CaptureForm
     consent_texts: tuple[ConsentText, ...]
+    # Pages rendered from this copy of the form, by whoever renders them (``leads.views``): cleared with it.
+    pages: dict[Any, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def current_consent_text(self) -> ConsentText | None:

@@ -11,9 +11,11 @@ from django.db import connection
 from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.clickjacking import xframe_options_exempt
@@ -339,15 +341,32 @@ def _after_submit(
     else:
         # Suspected spam gets the same page: a person wrongly held still gets the asset, a bot learns nothing.
         show_asset = capture_form.has_asset and not capture_form.is_double_opt_in
-        context = {
-            "capture_form": capture_form,
-            "asset_url": _asset_path(submission) if show_asset else "",
-            "embed": embed,
-        }
-        response = render(request, "leads/thank_you.html", context)
+        asset_url = _asset_path(submission) if show_asset else ""
+        response = HttpResponse(_thank_you_page(capture_form, embed=embed, asset_url=asset_url))
     if submission.lead_id is not None:
         _remember_visitor(request, response, lead_id=submission.lead_id)
     return response
+
+
+# Stands for the asset link in a thank-you page kept for later visitors; autoescaping leaves it as it is.
+_ASSET_URL_SLOT = "__thank_you_asset_url__"
+
+
+def _thank_you_page(capture_form: CaptureForm, *, embed: bool, asset_url: str) -> str:
+    """The thank-you page: the same for every visitor of a form but for their own asset link.
+
+    Rendered once per form and variant, and kept with the form's cached copy (``capture_cache.FormEntry.pages``),
+    which a save of the form replaces; the visitor's link goes into its slot. The template reads nothing of the
+    request (no context processors run for it): what it shows comes from the form alone.
+    """
+    entry = capture_cache.form_entry(capture_form.slug)
+    pages = entry.pages if entry is not None and entry.form.pk == capture_form.pk else {}
+    key = ("thank_you", embed, bool(asset_url))
+    page = pages.get(key)
+    if page is None:
+        context = {"capture_form": capture_form, "asset_url": _ASSET_URL_SLOT if asset_url else "", "embed": embed}
+        page = pages[key] = render_to_string("leads/thank_you.html", context)
+    return page.replace(_ASSET_URL_SLOT, escape(asset_url)) if asset_url else page
 
 
 def _asset_path(submission: Submission) -> str:

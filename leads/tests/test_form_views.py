@@ -1,3 +1,5 @@
+import html
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -110,10 +112,30 @@ def test_submitting_the_form_shows_the_thank_you_page_with_the_asset_link(
 
     assert response.status_code == 200
     assert b"Thank you! Your copy is ready." in response.content
-    assert response.context["asset_url"].startswith("/a/")
     submission = Submission.objects.get()
+    assert shown_asset_link(response) == asset_link(submission)
     assert submission.status == SubmissionStatus.CAPTURED
     assert submission.lead == Lead.objects.get(email="ada@acme.example")
+
+
+def test_each_visitor_gets_their_own_asset_link(whitepaper: CaptureForm, clock: time_machine.Traveller) -> None:
+    first = fill_and_send(Client(), whitepaper, clock, email="ada@acme.example")
+    second = fill_and_send(Client(), whitepaper, clock, email="grace@acme.example")
+
+    ada, grace = Submission.objects.order_by("id")
+    assert (linked_submission(first), linked_submission(second)) == (ada.pk, grace.pk)
+
+
+def test_the_next_visitor_sees_the_thank_you_text_as_edited(
+    whitepaper: CaptureForm, clock: time_machine.Traveller
+) -> None:
+    fill_and_send(Client(), whitepaper, clock, email="ada@acme.example")
+    whitepaper.thank_you_text = "Enjoy the report & tell a friend."
+    whitepaper.save()
+
+    response = fill_and_send(Client(), whitepaper, clock, email="grace@acme.example")
+
+    assert b"Enjoy the report &amp; tell a friend." in response.content
 
 
 def test_the_form_page_keeps_the_attribution_of_its_url(whitepaper: CaptureForm, clock: time_machine.Traveller) -> None:
@@ -419,6 +441,19 @@ def asset_link(submission: Submission) -> str:
     return reverse("leads:asset", args=[tokens.asset_token(submission_id=submission.pk)])
 
 
+def linked_submission(response: HttpResponse) -> int:
+    """The submission whose asset the thank-you page's button serves."""
+    link = shown_asset_link(response)
+    assert link is not None
+    return tokens.read_asset_token(link.removeprefix("/a/").removesuffix("/"))
+
+
+def shown_asset_link(response: HttpResponse) -> str | None:
+    """Where the thank-you page's "Get your copy" button leads, as the browser reads it; None without one."""
+    found = re.search(r'<a [^>]*href="([^"]*)"[^>]*data-testid="asset-link"', response.content.decode())
+    return html.unescape(found.group(1)) if found else None
+
+
 def test_the_asset_link_serves_the_uploaded_file_and_records_the_download(whitepaper: CaptureForm) -> None:
     whitepaper.asset_url = ""
     whitepaper.asset_file.save("report.pdf", ContentFile(b"%PDF-1.4 report"), save=True)
@@ -487,7 +522,7 @@ def test_double_opt_in_thank_you_page_says_to_check_email(
     response = fill_and_send(Client(), double_opt_in, clock)
 
     assert b"Please check your email." in response.content
-    assert response.context["asset_url"] == ""
+    assert shown_asset_link(response) is None
     assert Consent.objects.get().status == ConsentStatus.PENDING
 
 
