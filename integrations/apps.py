@@ -50,6 +50,7 @@ class IntegrationsConfig(AppConfig):
             retention_admin,
             schema,
         )
+        from integrations.middleware import connect_audit_receiver
         from leads.events import lead_event
 
         # The API's POST views (in leads) run through the idempotency store, which leads may not import.
@@ -60,4 +61,5 @@ class IntegrationsConfig(AppConfig):
         proof_admin.add_lead_actions()  # the consent proof downloads (integrations.proof)
         # The audit trail of settings and lead fields, and its admin (integrations.audit).
         audit.register_audited_models()
+        connect_audit_receiver()  # the request's actor and address on each entry (integrations.middleware)
         audit_admin.install()

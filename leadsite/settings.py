@@ -123,7 +123,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Records who made each audited change (integrations.audit); needs request.user, so after authentication.
-    "auditlog.middleware.AuditlogMiddleware",
+    "integrations.middleware.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Must stay last: it turns a lockout raised by the auth backend into a response.
