@@ -1,0 +1,160 @@
+"""CPU per captured submission in process: the WSGI handler called directly, no HTTP, ``DEBUG=0``.
+
+Under wrk the capture bench's ratios move with the machine's load; the CPU one submission costs in process moves
+far less, so it tells whether a change made capture cheaper. It builds a fresh SQLite database (or uses
+``BENCH_DATABASE_URL``), the capture bench's form, API key and bodies, then times the public form, the API and the
+floor's ``/insert4`` (``--floor``, run in its own process: the floor is its own Django)::
+
+    .venv/bin/python bench/capture_cpu.py form [--n 1000] [--profile 500] [--queries]
+    .venv/bin/python bench/capture_cpu.py api
+    .venv/bin/python bench/capture_cpu.py --floor
+
+``--profile N`` prints cProfile's table of N more requests (sorted by ``--sort``); ``--queries`` prints the SQL
+of one request. ``--callgrind`` counts the instructions of the timed requests under valgrind's callgrind instead:
+the same count for the same code whatever else the machine is doing (run ``--n 200`` or so: it is 50 times slower).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import os
+import pstats
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+from capture_bench import FLOOR, FORM_SLUG, SETUP, project_env  # noqa: E402
+
+
+def call_wsgi(app: Callable[..., Any], path: str, body: bytes, headers: dict[str, str]) -> str:
+    environ = {
+        "REQUEST_METHOD": "POST", "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "8000", "HTTP_HOST": "127.0.0.1",
+        "wsgi.input": io.BytesIO(body), "wsgi.url_scheme": "http", "wsgi.errors": sys.stderr, "SCRIPT_NAME": "",
+        "PATH_INFO": path, "QUERY_STRING": "", "REMOTE_ADDR": "127.0.0.1", "CONTENT_LENGTH": str(len(body)),
+        **headers,
+    }  # fmt: skip
+    status: list[str] = []
+    response = app(environ, lambda line, response_headers: status.append(line))
+    b"".join(response)
+    response.close()
+    return status[0]
+
+
+def floor_requests(n: int) -> tuple[Callable[..., Any], Callable[[int], tuple[str, bytes, dict[str, str]]]]:
+    tmp = Path(tempfile.mkdtemp(prefix="capture-cpu-floor-"))
+    env = dict(os.environ, FLOOR_DB="sqlite", FLOOR_SQLITE_PATH=str(tmp / "floor.sqlite3"))
+    subprocess.run([sys.executable, "seed.py", "sqlite", "--rows", "200000"], cwd=FLOOR, env=env, check=True,
+                   capture_output=True)  # fmt: skip
+    os.environ.update(FLOOR_SQLITE_PATH=env["FLOOR_SQLITE_PATH"])
+    sys.path.insert(0, str(FLOOR))
+    import app  # the floor's one file
+
+    return app.application, lambda i: ("/insert4", b"", {})
+
+
+def project_requests(
+    work: str, n: int
+) -> tuple[Callable[..., Any], Callable[[int], tuple[str, bytes, dict[str, str]]]]:
+    tmp = Path(tempfile.mkdtemp(prefix="capture-cpu-"))
+    database_url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{tmp / 'project.sqlite3'}"
+    env = project_env(database_url, tmp)
+    env.pop("PROXY_COUNT")  # the client address is REMOTE_ADDR here, one per request
+    py = sys.executable
+    subprocess.run([py, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+    subprocess.run([py, "manage.py", "createcachetable"], cwd=ROOT, env=env, check=True)
+    subprocess.run([py, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
+    setup = subprocess.run(
+        [py, "manage.py", "shell", "-c", f"import sys; sys.argv=['x', '{n}', '{tmp / 'bodies'}']\n{SETUP}"],
+        cwd=ROOT, env=env, check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    api_key = setup.stdout.strip().splitlines()[-1]
+    bodies = (tmp / f"bodies.{work}").read_bytes().splitlines()
+    os.environ.update(env, DJANGO_SETTINGS_MODULE="leadsite.settings", LOG_LEVEL="WARNING")
+    sys.path.insert(0, str(ROOT))
+    from django.core.wsgi import get_wsgi_application
+
+    app = get_wsgi_application()
+    if work == "form":
+        form_headers = {"CONTENT_TYPE": "application/x-www-form-urlencoded"}
+
+        def form(i: int) -> tuple[str, bytes, dict[str, str]]:
+            ip = f"10.{i // 65536 % 256}.{i // 256 % 256}.{i % 256}"
+            return f"/f/{FORM_SLUG}/", bodies[i], {**form_headers, "REMOTE_ADDR": ip}
+
+        return app, form
+    api_headers = {"CONTENT_TYPE": "application/json", "HTTP_AUTHORIZATION": f"Api-Key {api_key}"}
+    return app, lambda i: ("/api/submissions/", bodies[i], api_headers)
+
+
+def under_callgrind(n: int) -> int:
+    """Run this command again under callgrind, instrumenting only the timed requests; print instructions a request."""
+    out = Path(tempfile.mkdtemp(prefix="capture-cpu-cg-")) / "callgrind.out"
+    cmd = ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}", sys.executable,
+           *sys.argv]  # fmt: skip
+    done = subprocess.run(cmd, env={**os.environ, "CAPTURE_CPU_UNDER_VALGRIND": "1"}, capture_output=True, text=True)
+    print(done.stdout.strip().splitlines()[-1] if done.stdout.strip() else done.stderr[-2000:])
+    totals = [line for line in out.read_text().splitlines() if line.startswith(("summary:", "totals:"))]
+    instructions = int(totals[-1].split()[1])
+    print(f"{instructions / n / 1e6:.3f} M instructions a request ({instructions:,} for {n})")
+    return done.returncode
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("work", nargs="?", choices=["form", "api"], default="form")
+    parser.add_argument("--floor", action="store_true", help="the floor's POST /insert4")
+    parser.add_argument("--n", type=int, default=1000)
+    parser.add_argument("--profile", type=int, default=0)
+    parser.add_argument("--sort", default="cumulative")
+    parser.add_argument("--queries", action="store_true")
+    parser.add_argument("--callgrind", action="store_true", help="count instructions under valgrind")
+    args = parser.parse_args()
+    if args.callgrind and "CAPTURE_CPU_UNDER_VALGRIND" not in os.environ:
+        raise SystemExit(under_callgrind(args.n))
+    total = 50 + args.n + args.profile + 1
+    app, request = floor_requests(total) if args.floor else project_requests(args.work, total)
+    label = "floor /insert4" if args.floor else args.work
+    for i in range(50):
+        status = call_wsgi(app, *request(i))
+    if args.callgrind:
+        subprocess.run(["callgrind_control", "-i", "on", str(os.getpid())], check=True, capture_output=True)
+    cpu, wall = time.process_time(), time.perf_counter()
+    for i in range(50, 50 + args.n):
+        status = call_wsgi(app, *request(i))
+    if args.callgrind:
+        subprocess.run(["callgrind_control", "-i", "off", str(os.getpid())], check=True, capture_output=True)
+    cpu, wall = (time.process_time() - cpu) / args.n * 1000, (time.perf_counter() - wall) / args.n * 1000
+    print(f"{label} ({status}): {cpu:.3f} ms CPU, {wall:.3f} ms wall a request, {args.n} requests")
+    next_i = 50 + args.n
+    if args.profile:
+        profile = cProfile.Profile()
+        profile.enable()
+        for i in range(next_i, next_i + args.profile):
+            call_wsgi(app, *request(i))
+        profile.disable()
+        next_i += args.profile
+        if os.environ.get("CAPTURE_CPU_DUMP"):
+            profile.dump_stats(os.environ["CAPTURE_CPU_DUMP"])
+        pstats.Stats(profile).sort_stats(args.sort).print_stats(70)
+    if args.queries and not args.floor:
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as queries:
+            call_wsgi(app, *request(next_i))
+        for query in queries.captured_queries:
+            print(query["sql"][:300])
+        print(f"{len(queries.captured_queries)} queries")
+
+
+if __name__ == "__main__":
+    main()
