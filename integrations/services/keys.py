@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from django.db.models import QuerySet
 
+from core.statements import Statement
 from integrations import keys
 from integrations.models import ApiKey, ApiKeyScope
 
@@ -48,12 +49,17 @@ def create_api_key(
     return IssuedKey(api_key=api_key, plaintext=new.plaintext)
 
 
+# Every API request's lookup, compiled once per connection (``core.statements``): compiling it cost more than
+# running it. It still reads the row on every request, so a key revoked or expired in admin stops working at once.
+# The prefix is unique: no ORDER BY. The person behind a personal token is read only for such a token; an
+# integration key (every capture through the API) has none, and no join to look for one.
+_KEY_BY_PREFIX = Statement(lambda prefix: ApiKey.objects.filter(prefix=prefix).order_by()[:1], prefix=str)
+
+
 def authenticate_key(*, plaintext: str, now: datetime) -> ApiKey:
     """The usable key ``plaintext`` names, its use recorded; raises ``InvalidKey`` otherwise."""
     prefix = keys.prefix_of(plaintext)
-    # The prefix is unique: no ORDER BY. The person behind a personal token is read only for such a token;
-    # an integration key (every capture through the API) has none, and no join to look for one.
-    api_key = next(iter(ApiKey.objects.filter(prefix=prefix).order_by()[:1]), None) if prefix is not None else None
+    api_key: ApiKey | None = _KEY_BY_PREFIX.first(prefix=prefix) if prefix is not None else None
     if api_key is None or not keys.matches(plaintext, api_key.hashed_key):
         raise InvalidKey("Invalid API key.")
     # Only the holder of the whole key gets this far, so telling them why it stopped working leaks nothing.

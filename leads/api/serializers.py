@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -138,7 +139,41 @@ class ActivityErrorsSerializer(serializers.Serializer):
 # --- Submissions ----------------------------------------------------------------------------------
 
 
-class ConsentInSerializer(serializers.Serializer):
+# A serializer whose fields are built once per class; each instance gets copies that are not built again.
+#
+# DRF deep-copies the declared fields for every serializer instance, and a field's deep copy runs its ``__init__``
+# again (its error messages, validators and choices, a nested serializer's arguments): for a submission through the
+# API that cost more than validating it. Once built, a field changes only in what ``bind`` sets when a serializer
+# takes it (its name, parent, label and source), so each instance gets shallow copies of fields built once, bound
+# to it as DRF binds its deep copies. For serializers that change no field's lists or dicts in place (none here
+# does): those would be every instance's.
+# (A comment, not a docstring: the schema would show a docstring as the description of every subclass without one.)
+class _FieldsBuiltOnce(serializers.Serializer):
+    _built_fields: ClassVar[dict[str, serializers.Field]]
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        cls = type(self)
+        built = cls.__dict__.get("_built_fields")  # this class's own, never a base class's
+        if built is None:
+            built = cls._built_fields = copy.deepcopy(self._declared_fields)
+        return {name: _copy_of(field) for name, field in built.items()}
+
+
+def _copy_of(field: serializers.Field) -> serializers.Field:
+    """A shallow copy of a built field, with a copy of its child (a dict's or list's items) whose parent it is."""
+    # What copy.copy does, without its trip through the pickling protocol (three times the cost).
+    copied = object.__new__(type(field))
+    copied.__dict__ = field.__dict__.copy()
+    child = getattr(field, "child", None)
+    if isinstance(child, serializers.Field):
+        # The child was bound when its parent was built (its name, label and source stay): only the parent is new.
+        child = _copy_of(child)
+        child.parent = copied  # type: ignore[assignment]  # the stubs have only serializers as parents
+        copied.child = child  # type: ignore[attr-defined]
+    return copied
+
+
+class ConsentInSerializer(_FieldsBuiltOnce):
     given = serializers.BooleanField(
         help_text="Must be `true`: the person agreed to the form's consent text (on an opt-in form) or was shown "
         "its notice (legitimate interest). Send no submission for a person who did not."
@@ -159,7 +194,7 @@ class ConsentInSerializer(serializers.Serializer):
         return value
 
 
-class AttributionSerializer(serializers.Serializer):
+class AttributionSerializer(_FieldsBuiltOnce):
     """Where the person came from, as the form page saw it; like the public form, it never costs a lead."""
 
     utm_source = serializers.CharField(required=False, allow_blank=True, allow_null=True)
@@ -179,7 +214,7 @@ class AttributionSerializer(serializers.Serializer):
     )
 
 
-class SubmissionInSerializer(serializers.Serializer):
+class SubmissionInSerializer(_FieldsBuiltOnce):
     """A form filled in on another system: which form, the person's answers and consent, where they came from."""
 
     # validated_data holds the form and consent_text rows, the answers as the public form's class cleaned
@@ -292,7 +327,7 @@ def _form_errors(django_form: SubmissionForm) -> dict[str, Any]:
     return errors
 
 
-class SubmissionCapturedSerializer(serializers.Serializer):
+class SubmissionCapturedSerializer(_FieldsBuiltOnce):
     """The stored submission, what became of it, and of its consent."""
 
     # Its fields declared rather than read from the model: a ModelSerializer builds them again on every
@@ -316,7 +351,7 @@ class SubmissionCapturedSerializer(serializers.Serializer):
     )
 
 
-class SubmissionErrorsSerializer(serializers.Serializer):
+class SubmissionErrorsSerializer(_FieldsBuiltOnce):
     detail = serializers.CharField(help_text="What went wrong; nothing was stored.")
     # The serializer metaclass takes declared fields out of the class, so this does not hide Serializer.errors.
     errors = serializers.DictField(  # type: ignore[assignment]
