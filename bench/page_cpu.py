@@ -8,8 +8,10 @@ and, for comparison, the floor's ``/list`` the same way (``--floor``)::
     .venv/bin/python bench/page_cpu.py /inbox/team/ --user manager
     .venv/bin/python bench/page_cpu.py --floor
 
-``--profile N`` prints cProfile's cumulative table of N more requests. ``BENCH_DATABASE_URL`` reads PostgreSQL
-instead (the server's own CPU is then not counted: compare wall times with the machine otherwise idle).
+``--profile N`` prints cProfile's cumulative table of N more requests; ``--callgrind`` counts the instructions of
+the timed requests under valgrind instead (the same count whatever else the machine is doing; use ``--n 100``).
+``BENCH_DATABASE_URL`` reads PostgreSQL instead (the server's own CPU is then not counted: compare wall times with
+the machine otherwise idle).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import cProfile
 import io
 import os
 import pstats
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -82,13 +85,22 @@ def main() -> None:
     parser.add_argument("--floor", action="store_true", help="the floor's app (its /list by default)")
     parser.add_argument("--n", type=int, default=300)
     parser.add_argument("--profile", type=int, default=0)
+    parser.add_argument("--callgrind", action="store_true", help="count instructions under valgrind")
     args = parser.parse_args()
+    if args.callgrind and "CAPTURE_CPU_UNDER_VALGRIND" not in os.environ:
+        from capture_cpu import under_callgrind
+
+        raise SystemExit(under_callgrind(args.n))
     app, cookie = (floor_app(), "") if args.floor else project_app(args.user)
     for _ in range(20):
         status = call_wsgi(app, args.path, cookie)
+    if args.callgrind:
+        subprocess.run(["callgrind_control", "-i", "on", str(os.getpid())], check=True, capture_output=True)
     cpu, wall = time.process_time(), time.perf_counter()
     for _ in range(args.n):
         call_wsgi(app, args.path, cookie)
+    if args.callgrind:
+        subprocess.run(["callgrind_control", "-i", "off", str(os.getpid())], check=True, capture_output=True)
     cpu, wall = (time.process_time() - cpu) / args.n * 1000, (time.perf_counter() - wall) / args.n * 1000
     print(f"{args.path} ({status}): {cpu:.2f} ms CPU, {wall:.2f} ms wall a request, {args.n} requests")
     if args.profile:
