@@ -35,12 +35,21 @@ sys.path.insert(0, str(ROOT / "bench"))
 from capture_bench import FLOOR, FORM_SLUG, SETUP, project_env  # noqa: E402
 
 
-def call_wsgi(app: Callable[..., Any], path: str, body: bytes, headers: dict[str, str]) -> str:
+def call_wsgi(
+    app: Callable[..., Any],
+    path: str,
+    body: bytes = b"",
+    headers: dict[str, str] | None = None,
+    *,
+    method: str = "POST",
+) -> str:
+    """Call the WSGI ``app`` as a server would, read the whole response, and return its status line."""
+    route, _, query = path.partition("?")
     environ = {
-        "REQUEST_METHOD": "POST", "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "8000", "HTTP_HOST": "127.0.0.1",
+        "REQUEST_METHOD": method, "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "8000", "HTTP_HOST": "127.0.0.1",
         "wsgi.input": io.BytesIO(body), "wsgi.url_scheme": "http", "wsgi.errors": sys.stderr, "SCRIPT_NAME": "",
-        "PATH_INFO": path, "QUERY_STRING": "", "REMOTE_ADDR": "127.0.0.1", "CONTENT_LENGTH": str(len(body)),
-        **headers,
+        "PATH_INFO": route, "QUERY_STRING": query, "REMOTE_ADDR": "127.0.0.1", "CONTENT_LENGTH": str(len(body)),
+        **(headers or {}),
     }  # fmt: skip
     status: list[str] = []
     response = app(environ, lambda line, response_headers: status.append(line))

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import io
 import os
 import pstats
 import subprocess
@@ -31,21 +30,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
+import capture_cpu  # noqa: E402
 from inbox_bench import DEFAULT_DB, FLOOR, FLOOR_DB, SECRET_KEY, STATIC_ROOT  # noqa: E402
 
 
 def call_wsgi(app: Callable[..., Any], path: str, cookie: str = "") -> str:
-    route, _, query = path.partition("?")
-    environ = {
-        "REQUEST_METHOD": "GET", "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "8000", "HTTP_HOST": "127.0.0.1",
-        "wsgi.input": io.BytesIO(b""), "wsgi.url_scheme": "http", "wsgi.errors": sys.stderr, "SCRIPT_NAME": "",
-        "PATH_INFO": route, "QUERY_STRING": query, "REMOTE_ADDR": "127.0.0.1", "HTTP_COOKIE": cookie,
-    }  # fmt: skip
-    status: list[str] = []
-    response = app(environ, lambda line, headers: status.append(line))
-    b"".join(response)
-    response.close()
-    return status[0]
+    return capture_cpu.call_wsgi(app, path, headers={"HTTP_COOKIE": cookie}, method="GET")
 
 
 def project_app(user: str) -> tuple[Callable[..., Any], str]:
@@ -88,9 +78,7 @@ def main() -> None:
     parser.add_argument("--callgrind", action="store_true", help="count instructions under valgrind")
     args = parser.parse_args()
     if args.callgrind and "CAPTURE_CPU_UNDER_VALGRIND" not in os.environ:
-        from capture_cpu import under_callgrind
-
-        raise SystemExit(under_callgrind(args.n))
+        raise SystemExit(capture_cpu.under_callgrind(args.n))
     app, cookie = (floor_app(), "") if args.floor else project_app(args.user)
     for _ in range(20):
         status = call_wsgi(app, args.path, cookie)
