@@ -73,7 +73,9 @@ class CaptureForm(models.Model):
     """A gated-content form marketers build in admin and publish at /f/<slug>/ or embed on their own sites."""
 
     name = models.CharField(max_length=200, help_text="Internal name, e.g. “State of B2B 2026 white paper”.")
-    slug = models.SlugField(max_length=80, unique=True, help_text="Its address: /f/<slug>/.")
+    slug = models.SlugField(
+        max_length=80, unique=True, help_text="Its address: /f/ and the slug, e.g. /f/state-of-b2b/."
+    )
     headline = models.CharField(max_length=200)
     intro = models.TextField(blank=True, help_text="Shown above the fields.")
     submit_label = models.CharField(max_length=60, default="Submit")

@@ -185,3 +185,12 @@ def test_the_submission_page_shows_answers_and_attribution(whitepaper: CaptureFo
     html = response.content.decode()
     assert "ada@acme.example" in html
     assert "linkedin" in html
+
+
+def test_the_slug_s_help_text_shows_the_form_s_address_as_text(marketer: object) -> None:
+    response = client_for(marketer).get(reverse("admin:leads_captureform_add"))
+
+    html = response.content.decode()
+    # The admin prints help text as HTML: an address written with "<slug>" would be swallowed as a tag.
+    assert "/f/state-of-b2b/" in html
+    assert "<slug>" not in html
