@@ -155,7 +155,8 @@ def _csv_rows(content: bytes) -> Iterator[list[str]]:
 
 
 def _decoded(content: bytes) -> str:
-    if b"\x00" in content[:4096]:
+    # A NUL byte anywhere: a binary file, or a text no database column could hold (PostgreSQL refuses it).
+    if b"\x00" in content:
         raise ImportFileError("This is not a CSV or XLSX file. Save the list as CSV (UTF-8) or Excel (.xlsx).")
     try:
         return content.decode("utf-8-sig")

@@ -360,7 +360,8 @@ def _thank_you_page(capture_form: CaptureForm, *, embed: bool, asset_url: str) -
     request (no context processors run for it): what it shows comes from the form alone.
     """
     entry = capture_cache.form_entry(capture_form.slug)
-    pages = entry.pages if entry is not None and entry.form.pk == capture_form.pk else {}
+    # Only into the copy this form came from: one loaded since (an edit in admin) gets pages of its own form.
+    pages = entry.pages if entry is not None and entry.form is capture_form else {}
     key = ("thank_you", embed, bool(asset_url))
     page = pages.get(key)
     if page is None:

@@ -34,6 +34,16 @@ def drop_indexes(apps, schema_editor):
                 schema_editor.execute(schema_editor._delete_index_sql(model, name))
 
 
+def analyse_new_indexes(apps, schema_editor):
+    """SQLite with planner statistics gets them for the new partial indexes too (as 0021 does for its own): without a
+    row in ``sqlite_stat1`` it guesses, and found a phone-only person through the email index, reading every
+    phone-only lead, instead of through ``lead_phone_only_idx``. PostgreSQL plans from its column statistics."""
+    connection = schema_editor.connection
+    if connection.vendor == "sqlite" and "sqlite_stat1" in connection.introspection.table_names():
+        for name in ("lead_phone_only_idx", "submission_released_by_idx"):
+            schema_editor.execute(f'ANALYZE "{name}"')
+
+
 def build_indexes(apps, schema_editor):
     for model_name, field_name in UNINDEXED:
         model = apps.get_model("leads", model_name)
@@ -156,4 +166,5 @@ class Migration(migrations.Migration):
                 name="submission_released_by_idx",
             ),
         ),
+        migrations.RunPython(analyse_new_indexes, migrations.RunPython.noop),
     ]

@@ -10,7 +10,7 @@ from django.http import HttpResponse
 from django.test import Client
 from django.urls import reverse
 
-from leads import submissions, tokens
+from leads import capture_cache, submissions, tokens, views
 from leads.models import (
     Activity,
     ActivityKind,
@@ -676,3 +676,19 @@ def test_the_preview_rejects_post(whitepaper: CaptureForm, marketer: object) -> 
     response = client_for(marketer).post(reverse("leads:form_preview", args=[whitepaper.slug]))
 
     assert response.status_code == 405
+
+
+def test_a_thank_you_page_of_a_copy_of_the_form_older_than_an_edit_is_not_kept(
+    whitepaper: CaptureForm, clock: time_machine.Traveller
+) -> None:
+    # A submission that read the form just before a marketer's edit still renders its own page, but that page
+    # must not be kept for the visitors after the edit.
+    before_the_edit = capture_cache.form_entry(whitepaper.slug)
+    assert before_the_edit is not None
+    whitepaper.thank_you_text = "Enjoy the report & tell a friend."
+    whitepaper.save()
+    views._thank_you_page(before_the_edit.form, embed=False, asset_url="/a/x/")
+
+    response = fill_and_send(Client(), whitepaper, clock)
+
+    assert b"Enjoy the report &amp; tell a friend." in response.content

@@ -554,6 +554,8 @@ def test_semicolon_csv_is_read() -> None:
         (b"Email,Email\na@b.example,c@d.example\n", "same name"),
         (b"Email,Company\n", "no rows"),
         (b"\x00\x01\x02binary", "not a CSV"),
+        # A NUL past the first bytes: no column can hold it, and an inbox cursor could not name it.
+        (b"Email,Company\n" + b"a@b.example,Acme\n" * 400 + b"c@d.example,Ac\x00me\n", "not a CSV"),
     ],
 )
 def test_unreadable_files_are_refused_with_a_reason(content: bytes, message: str) -> None:

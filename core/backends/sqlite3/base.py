@@ -36,13 +36,17 @@ class SQLiteCursorWrapper(base.SQLiteCursorWrapper):
 
     Django runs a regular expression over every query's text to turn its ``%s`` into ``?``: for the long INSERT of
     a lead, more time than SQLite took to store the row. The same texts come back (the ORM's and ``core.statements``
-    compile to the same SQL each time), so the converted text is kept, for the most recent 1,024 texts.
+    compile to the same SQL each time), so the converted text is kept: the most recent 1,024 texts of up to 16 KB.
     """
 
     def convert_query(self, query: str, *, param_names: Sequence[str] | None = None) -> str:
         if param_names is None:
-            return _qmark_style(query)
+            # A long text is mostly an ``__in`` list of one length, seldom seen again: not kept.
+            return _qmark_style(query) if len(query) <= _KEPT_QUERY_LENGTH else super().convert_query(query)
         return super().convert_query(query, param_names=param_names)
+
+
+_KEPT_QUERY_LENGTH = 16_384
 
 
 @functools.lru_cache(maxsize=1024)
