@@ -15,7 +15,6 @@ are refused when the INSERT is first built): anything else is written with ``sav
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -38,9 +37,6 @@ class _Insert:
     returning: tuple[tuple[str, Any, tuple[Callable[..., Any], ...]], ...]
     returning_params: tuple[Any, ...]
     pk_column: str
-
-
-_compiled: weakref.WeakKeyDictionary[BaseDatabaseWrapper, dict[type[Model], _Insert]] = weakref.WeakKeyDictionary()
 
 
 def insert(obj: M, *, using: str | None = None) -> M:
@@ -114,7 +110,9 @@ def _plain_types(field: Field[Any, Any]) -> frozenset[type]:
 
 
 def _compiled_for(model: type[Model], connection: BaseDatabaseWrapper) -> _Insert:
-    by_model = _compiled.setdefault(connection, {})
+    # Kept on the connection wrapper itself, as ``core.statements`` keeps its own: a cache beside the wrapper would keep
+    # a finished thread's wrapper (and its open connection) alive as soon as anything compiled referred back to it.
+    by_model: dict[type[Model], _Insert] = vars(connection).setdefault("_core_inserts", {})
     compiled = by_model.get(model)
     if compiled is None:
         compiled = by_model[model] = _compile(model, connection)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gc
+import threading
+import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -10,7 +13,7 @@ from typing import Any
 import pytest
 import time_machine
 from django.contrib.auth.models import User
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connections, models, transaction
 from django.db.models.signals import post_save, pre_save
 
 from core.inserts import _plain_types, insert
@@ -206,3 +209,20 @@ def test_insert_passes_on_unchanged_only_the_values_a_field_stores_unchanged() -
     assert _plain_types(models.DateTimeField(auto_now=True)) == set()
     assert _plain_types(models.GenericIPAddressField()) == set()
     assert _plain_types(models.JSONField()) == set()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_finished_thread_s_connection_is_not_kept_by_its_inserts() -> None:
+    lead = LeadFactory()
+    wrappers: list[weakref.ref[Any]] = []
+
+    def request() -> None:  # as runserver serves each request in a thread of its own
+        insert(Touch(lead=lead, occurred_at=MOMENT))
+        wrappers.append(weakref.ref(connections["default"]))
+
+    thread = threading.Thread(target=request)
+    thread.start()
+    thread.join()
+    gc.collect()
+
+    assert wrappers[0]() is None
