@@ -183,7 +183,7 @@ def _form_view(request: HttpRequest, *, slug: str, embed: bool) -> HttpResponse:
     capture_form = entry.form
     if request.method == "POST":
         # A visitor who opened the form before it was switched off can still send it.
-        response = _submit(request, capture_form, embed=embed)
+        response = _submit(request, entry, embed=embed)
     elif capture_form.is_active:
         response = _show_new_form(request, capture_form, embed=embed)
         analytics.record_form_view(
@@ -247,7 +247,8 @@ def _new_render(request: HttpRequest, capture_form: CaptureForm) -> tuple[Consen
     return consent_text, fields, token
 
 
-def _submit(request: HttpRequest, capture_form: CaptureForm, *, embed: bool) -> HttpResponse:
+def _submit(request: HttpRequest, entry: capture_cache.FormEntry, *, embed: bool) -> HttpResponse:
+    capture_form = entry.form
     if not _posted_from_allowed_origin(request, capture_form):
         return HttpResponseForbidden("This form cannot be sent from that site.")
     token = request.POST.get("token", "")
@@ -255,8 +256,7 @@ def _submit(request: HttpRequest, capture_form: CaptureForm, *, embed: bool) -> 
         render_token = tokens.read_render_token(token, form=capture_form)
     except (tokens.TokenExpired, tokens.TokenInvalid):
         return _show_again_with_new_token(request, capture_form, embed=embed)
-    entry = capture_cache.form_entry(capture_form.slug)
-    consent_text = entry.consent_text(pk=render_token.consent_text_id) if entry is not None else None
+    consent_text = entry.consent_text(pk=render_token.consent_text_id)
     if consent_text is None:
         raise Http404("No such consent text")
     fields = selectors.shown_fields(capture_form, render_token.field_ids)
@@ -277,7 +277,7 @@ def _submit(request: HttpRequest, capture_form: CaptureForm, *, embed: bool) -> 
         except ValidationError as error:
             form.add_error(None, error.messages)
         else:
-            return _after_submit(request, capture_form, result.submission, embed=embed)
+            return _after_submit(request, entry, result.submission, embed=embed)
     return _render_form(
         request,
         capture_form,
@@ -333,8 +333,9 @@ def _render_form(
 
 
 def _after_submit(
-    request: HttpRequest, capture_form: CaptureForm, submission: Submission, *, embed: bool
+    request: HttpRequest, entry: capture_cache.FormEntry, submission: Submission, *, embed: bool
 ) -> HttpResponse:
+    capture_form = entry.form
     redirect_url = _safe_redirect_url(request, capture_form)
     if redirect_url:
         response: HttpResponse = redirect(redirect_url)
@@ -342,7 +343,7 @@ def _after_submit(
         # Suspected spam gets the same page: a person wrongly held still gets the asset, a bot learns nothing.
         show_asset = capture_form.has_asset and not capture_form.is_double_opt_in
         asset_url = _asset_path(submission) if show_asset else ""
-        response = HttpResponse(_thank_you_page(capture_form, embed=embed, asset_url=asset_url))
+        response = HttpResponse(_thank_you_page(entry, embed=embed, asset_url=asset_url))
     if submission.lead_id is not None:
         _remember_visitor(request, response, lead_id=submission.lead_id)
     return response
@@ -352,21 +353,18 @@ def _after_submit(
 _ASSET_URL_SLOT = "__thank_you_asset_url__"
 
 
-def _thank_you_page(capture_form: CaptureForm, *, embed: bool, asset_url: str) -> str:
-    """The thank-you page: the same for every visitor of a form but for their own asset link.
+def _thank_you_page(entry: capture_cache.FormEntry, *, embed: bool, asset_url: str) -> str:
+    """The thank-you page of the form in ``entry``: the same for every visitor but for their own asset link.
 
-    Rendered once per form and variant, and kept with the form's cached copy (``capture_cache.FormEntry.pages``),
-    which a save of the form replaces; the visitor's link goes into its slot. The template reads nothing of the
-    request (no context processors run for it): what it shows comes from the form alone.
+    Rendered once per variant and kept with that cached copy of the form (``capture_cache.FormEntry.pages``), so an
+    edit in admin, which replaces the copy, is shown from the next visitor on; the visitor's link goes into its slot.
+    The template reads nothing of the request (no context processors run for it): what it shows comes from the form.
     """
-    entry = capture_cache.form_entry(capture_form.slug)
-    # Only into the copy this form came from: one loaded since (an edit in admin) gets pages of its own form.
-    pages = entry.pages if entry is not None and entry.form is capture_form else {}
     key = ("thank_you", embed, bool(asset_url))
-    page = pages.get(key)
+    page = entry.pages.get(key)
     if page is None:
-        context = {"capture_form": capture_form, "asset_url": _ASSET_URL_SLOT if asset_url else "", "embed": embed}
-        page = pages[key] = render_to_string("leads/thank_you.html", context)
+        context = {"capture_form": entry.form, "asset_url": _ASSET_URL_SLOT if asset_url else "", "embed": embed}
+        page = entry.pages[key] = render_to_string("leads/thank_you.html", context)
     return page.replace(_ASSET_URL_SLOT, escape(asset_url)) if asset_url else page
 
 

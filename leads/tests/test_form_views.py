@@ -687,7 +687,7 @@ def test_a_thank_you_page_of_a_copy_of_the_form_older_than_an_edit_is_not_kept(
     assert before_the_edit is not None
     whitepaper.thank_you_text = "Enjoy the report & tell a friend."
     whitepaper.save()
-    views._thank_you_page(before_the_edit.form, embed=False, asset_url="/a/x/")
+    views._thank_you_page(before_the_edit, embed=False, asset_url="/a/x/")
 
     response = fill_and_send(Client(), whitepaper, clock)
 
