@@ -64,16 +64,22 @@ def decode_cursor(cursor: str | None, *, field: str, key_type: KeyType) -> tuple
 
 def _key(kind: object, raw: object, pk: int) -> tuple[SortKey, int] | None:
     if kind == "datetime" and isinstance(raw, str):
-        try:
-            moment = datetime.fromisoformat(raw)
-            # The database compares in UTC: a moment near the ends of the calendar may have no UTC time.
-            return (moment.astimezone(UTC), pk) if moment.tzinfo is not None else None
-        except (ValueError, OverflowError):
-            return None
+        moment = utc_moment(raw)
+        return (moment, pk) if moment is not None else None
     # No database text holds a NUL (PostgreSQL refuses one as a parameter).
     if (kind == "int" and _is_key_int(raw)) or (kind == "str" and isinstance(raw, str) and "\x00" not in raw):
         return raw, pk
     return None
+
+
+def utc_moment(text: str) -> datetime | None:
+    """The aware moment ISO 8601 ``text`` names, in UTC; None for another text, a naive time, or a moment near the
+    ends of the calendar that has no UTC time (the database compares in UTC)."""
+    try:
+        moment = datetime.fromisoformat(text)
+        return moment.astimezone(UTC) if moment.tzinfo is not None else None
+    except (ValueError, OverflowError):
+        return None
 
 
 def _is_key_int(value: object) -> TypeGuard[int]:

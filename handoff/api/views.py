@@ -8,7 +8,6 @@ the same services as the lead page's buttons, for the rep the lead is assigned t
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -40,6 +39,7 @@ from handoff.api.serializers import (
     RejectInSerializer,
 )
 from handoff.models import Assignment
+from handoff.pagination import utc_moment
 from leads.api.schema import AUTH_RESPONSES, INVALID_INPUT, LEAD_ID_PARAMETER
 from leads.models import Lead
 
@@ -79,21 +79,9 @@ class LeadCursorPagination(CursorPagination):
         would fail the query (a 500) instead of the cursor (the documented 404).
         """
         cursor = super().decode_cursor(request)
-        if cursor is not None and cursor.position is not None and not _is_moment(str(cursor.position)):
+        if cursor is not None and cursor.position is not None and utc_moment(str(cursor.position)) is None:
             raise NotFound(self.invalid_cursor_message)
         return cursor
-
-
-def _is_moment(text: str) -> bool:
-    """Whether ``text`` is an aware moment that has a UTC time (the database compares in UTC)."""
-    try:
-        moment = datetime.fromisoformat(text)
-        if moment.tzinfo is None:
-            return False
-        moment.astimezone(UTC)  # a moment near the ends of the calendar has none
-    except (ValueError, OverflowError):
-        return False
-    return True
 
 
 @extend_schema(tags=["leads"])
