@@ -34,6 +34,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 FLOOR = Path(os.environ.get("FLOOR_DIR", "/work/shared/floor"))
+WARM_UP_SECONDS = 2
 PY = sys.executable
 GUNICORN = str(Path(sys.executable).parent / "gunicorn")
 FORM_SLUG = "bench-capture"
@@ -133,9 +134,12 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
             proc.wait()
 
 
-def wrk(url: str, *, conc: int, duration: int, bodies: Path | None = None, headers: str = "") -> dict[str, float]:
+def wrk(
+    url: str, *, conc: int, duration: int, bodies: Path | None = None, headers: str = "", start: int = 0
+) -> dict[str, float]:
+    """One wrk run; with ``bodies``, it sends them in order from the ``start``-th on (see wrk_bodies.lua)."""
     script = ROOT / "bench" / "wrk_bodies.lua" if bodies else FLOOR / "wrk_stats.lua"
-    env = dict(os.environ, WRK_METHOD="POST", WRK_BODIES=str(bodies or ""), WRK_HEADERS=headers)
+    env = dict(os.environ, WRK_METHOD="POST", WRK_BODIES=str(bodies or ""), WRK_HEADERS=headers, WRK_START=str(start))
     cmd = ["wrk", "-t1", f"-c{conc}", f"-d{duration}s", "--timeout", "10s", "-s", str(script), url]
     out = subprocess.run(cmd, env=env, capture_output=True, text=True).stdout
     match = re.search(r"^WRKSTATS (.*)$", out, re.M)
@@ -190,8 +194,8 @@ def run(a: argparse.Namespace, tmp: Path, log: Path) -> None:
     subprocess.run([PY, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
     subprocess.run([PY, "manage.py", "createcachetable"], cwd=ROOT, env=env, check=True)
     subprocess.run([PY, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
-    # Enough bodies that no request repeats one: a generous 1,000 requests a second.
-    count = max(2000, 1000 * a.duration * a.rounds)
+    # Enough bodies that no request repeats one, warm-ups included: a generous 1,500 requests a second.
+    count = max(2000, 1500 * (a.duration + WARM_UP_SECONDS) * a.rounds)
     setup = subprocess.run(
         [PY, "manage.py", "shell", "-c", f"import sys; sys.argv=['x', '{count}', '{tmp / 'bodies'}']\n{SETUP}"],
         cwd=ROOT, env=env, check=True, capture_output=True, text=True,
@@ -206,6 +210,7 @@ def run(a: argparse.Namespace, tmp: Path, log: Path) -> None:
     form_headers = "Content-Type: application/x-www-form-urlencoded|X-Forwarded-For: {ip}"
     api_headers = f"Content-Type: application/json|Authorization: Api-Key {api_key}"
     results: dict[str, list[dict[str, float]]] = {"floor": [], "form": [], "api": []}
+    used = {"floor": 0, "form": 0, "api": 0}  # bodies sent so far, per file
     print(f"{'round':>5} {'work':28} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'errors':>6}  load", flush=True)
     for round_no in range(1, a.rounds + 1):
         runs = [
@@ -216,10 +221,16 @@ def run(a: argparse.Namespace, tmp: Path, log: Path) -> None:
         for work, cmd, server_env, ready, url, bodies, headers in runs:
             proc = start(cmd, server_env, a.port, ready, log)
             try:
-                wrk(url, conc=a.conc, duration=2, bodies=bodies, headers=headers)  # warm-up
-                stats = wrk(url, conc=a.conc, duration=a.duration, bodies=bodies, headers=headers)
+                for duration in (WARM_UP_SECONDS, a.duration):
+                    stats = wrk(url, conc=a.conc, duration=duration, bodies=bodies, headers=headers, start=used[work])
+                    # Each run starts after the bodies earlier runs sent: each request is a new submission, never
+                    # a replay of a stored one (its render token or email). The ones still in flight when wrk
+                    # stopped were sent but not counted: skip as many as there are connections.
+                    used[work] += int(stats["requests"]) + a.conc
             finally:
                 stop(proc)
+            if bodies and used[work] > count:
+                print(f"# {work}: {used[work] - count} requests repeated an earlier body (raise the count)")
             results[work].append(stats)
             errors = int(stats["non2xx3xx"] + stats["sockerr"])
             print(f"{round_no:>5} {work + ' ' + url.removeprefix(base):28} {stats['rps']:8.0f} "

@@ -104,6 +104,13 @@ def project_requests(
     return app, lambda i: ("/api/submissions/", bodies[i], api_headers)
 
 
+def _returning(
+    request: Callable[[int], tuple[str, bytes, dict[str, str]]], k: int
+) -> Callable[[int], tuple[str, bytes, dict[str, str]]]:
+    # The API gives each submission its own key, so the same body again is the same person sending a new one.
+    return lambda i: request(i % k)
+
+
 def under_callgrind(n: int) -> int:
     """Run this command again under callgrind, instrumenting only the timed requests; print instructions a request."""
     out = Path(tempfile.mkdtemp(prefix="capture-cpu-cg-")) / "callgrind.out"
@@ -125,12 +132,20 @@ def main() -> None:
     parser.add_argument("--profile", type=int, default=0)
     parser.add_argument("--sort", default="cumulative")
     parser.add_argument("--queries", action="store_true")
+    parser.add_argument(
+        "--returning", type=int, default=0, metavar="K",
+        help="API only: every request sends one of the first K bodies again, a known person submitting once more",
+    )  # fmt: skip
     parser.add_argument("--callgrind", action="store_true", help="count instructions under valgrind")
     args = parser.parse_args()
     if args.callgrind and "CAPTURE_CPU_UNDER_VALGRIND" not in os.environ:
         raise SystemExit(under_callgrind(args.n))
     total = 50 + args.n + args.profile + 1
     app, request = floor_requests(total) if args.floor else project_requests(args.work, total)
+    if args.returning:
+        if args.floor or args.work != "api":
+            raise SystemExit("--returning is for the API: a form body's render token is good for one submission")
+        request = _returning(request, args.returning)
     label = "floor /insert4" if args.floor else args.work
     for i in range(50):
         status = call_wsgi(app, *request(i))

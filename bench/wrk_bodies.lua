@@ -1,8 +1,10 @@
 -- wrk script for the capture benches: every request POSTs the next body of WRK_BODIES (one per line),
 -- so each one is a new submission (its own render token, email and client address), with the headers
 -- of WRK_HEADERS ("Name: value" separated by "|"). "{ip}" in a header becomes a fresh 10.x.y.z.
+-- WRK_START is how many bodies earlier runs on the same file used: a run starts after them, so a warm-up
+-- and the rounds after it send new submissions, not replays of the first ones (one thread: run wrk -t1).
 -- Prints the same WRKSTATS line as the floor's wrk_stats.lua.
-local bodies, n, i = {}, 0, 0
+local bodies, n, i = {}, 0, tonumber(os.getenv("WRK_START") or "0")
 local headers = {}
 
 function init(args)

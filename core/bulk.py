@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import cast
+from typing import Any, cast
 
 from django.db import connection
 from django.db.models import Field, Model
@@ -32,3 +32,13 @@ def update_each(objs: Sequence[Model], fields: Sequence[str]) -> int:
     with connection.cursor() as cursor:
         cursor.executemany(sql, rows)
     return len(rows)
+
+
+def column(model: type[Model], name: str) -> str:
+    """The quoted column of ``model``'s field ``name``, for SQL written by hand."""
+    return connection.ops.quote_name(str(cast(Field, model._meta.get_field(name)).column))
+
+
+def db_value(model: type[Model], name: str, value: Any) -> Any:
+    """``value`` as the ORM sends it to the column of ``model``'s field ``name``."""
+    return cast(Field, model._meta.get_field(name)).get_db_prep_save(value, connection=connection)
