@@ -22,6 +22,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import statistics
@@ -148,6 +149,30 @@ def wrk(
     return {k: float(v) for k, v in (kv.split("=") for kv in match.group(1).split())}
 
 
+def group_cpu(group: int) -> tuple[float, float]:
+    """User and system CPU seconds the processes of ``group`` (gunicorn's master and workers) have used so far."""
+    user = system = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue  # gone meanwhile
+        if int(fields[2]) == group:  # the fields after the name: state, ppid, pgrp, ..., utime (12), stime (13)
+            user, system = user + int(fields[11]) / tick, system + int(fields[12]) / tick
+    return user, system
+
+
+def children_cpu() -> tuple[float, float]:
+    """User and system CPU seconds of this process's finished children (each wrk run, once it has ended)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime, usage.ru_stime
+
+
+def since(before: tuple[float, float], after: tuple[float, float]) -> tuple[float, float]:
+    return after[0] - before[0], after[1] - before[1]
+
+
 def load() -> str:
     return "/".join(f"{x:.1f}" for x in os.getloadavg())
 
@@ -161,6 +186,7 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=4)
     ap.add_argument("--floor-rows", type=int, default=1_000_000)
     ap.add_argument("--port", type=int, default=8791)
+    ap.add_argument("--cpu", action="store_true", help="print the servers' and wrk's CPU a request (from /proc)")
     ap.add_argument("--quick", action="store_true", help="1 round of 5 s, a 10,000-row floor table")
     ap.add_argument("--json", help="also write the summary rows to this file")
     a = ap.parse_args()
@@ -222,7 +248,10 @@ def run(a: argparse.Namespace, tmp: Path, log: Path) -> None:
             proc = start(cmd, server_env, a.port, ready, log)
             try:
                 for duration in (WARM_UP_SECONDS, a.duration):
+                    server_before, wrk_before = group_cpu(proc.pid), children_cpu()
                     stats = wrk(url, conc=a.conc, duration=duration, bodies=bodies, headers=headers, start=used[work])
+                    server_cpu = since(server_before, group_cpu(proc.pid))
+                    wrk_cpu = since(wrk_before, children_cpu())
                     # Each run starts after the bodies earlier runs sent: each request is a new submission, never
                     # a replay of a stored one (its render token or email). The ones still in flight when wrk
                     # stopped were sent but not counted: skip as many as there are connections.
@@ -233,8 +262,13 @@ def run(a: argparse.Namespace, tmp: Path, log: Path) -> None:
                 print(f"# {work}: {used[work] - count} requests repeated an earlier body (raise the count)")
             results[work].append(stats)
             errors = int(stats["non2xx3xx"] + stats["sockerr"])
+            cpu = ""
+            if a.cpu:
+                per_request = 1000 / max(stats["requests"], 1)
+                cpu = (f"  server {server_cpu[0] * per_request:.2f}+{server_cpu[1] * per_request:.2f} ms, "
+                       f"wrk {sum(wrk_cpu) * per_request:.2f} ms")  # fmt: skip
             print(f"{round_no:>5} {work + ' ' + url.removeprefix(base):28} {stats['rps']:8.0f} "
-                  f"{stats['p50_ms']:8.2f} {stats['p95_ms']:8.2f} {errors:6d}  {load()}", flush=True)  # fmt: skip
+                  f"{stats['p50_ms']:8.2f} {stats['p95_ms']:8.2f} {errors:6d}  {load()}{cpu}", flush=True)  # fmt: skip
     summary = summarise(results)
     print_table(summary, db=a.db)
     if a.json:
