@@ -41,6 +41,7 @@ import urllib.error
 import urllib.request
 from datetime import datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -63,6 +64,10 @@ def setup_environment(*, fresh: bool) -> str:
                 for suffix in ("", "-wal", "-shm"):
                     Path(f"{path}{suffix}").unlink(missing_ok=True)
         url = f"sqlite:///{DEFAULT_DB}"
+    else:
+        parts = urlsplit(url)
+        create_pg_database(parts.path.lstrip("/"), host=parts.hostname or "127.0.0.1", port=parts.port or 5432,
+                           user=parts.username or "postgres", password=parts.password or "")  # fmt: skip
     os.environ["DATABASE_URL"] = url
     # In this process only (data and query counts); the servers run with DEBUG=0 (``server_env``).
     os.environ["DEBUG"] = "1"
@@ -159,11 +164,26 @@ def seed_floor(rows: int) -> dict[str, str]:
         env.pop(key, None)
     if env["FLOOR_DB"] == "sqlite" and _floor_rows() == rows:
         return env
+    if env["FLOOR_DB"] == "pg":  # the names and defaults of the floor's seed.py
+        create_pg_database(env.get("FLOOR_PG_NAME", "floor"), host=env.get("PGHOST", "127.0.0.1"),
+                           port=int(env.get("PGPORT", "5432")), user=env.get("PGUSER", "postgres"),
+                           password=env.get("PGPASSWORD", "postgres"))  # fmt: skip
     started = time.monotonic()
     subprocess.run([sys.executable, "seed.py", env["FLOOR_DB"], "--rows", str(rows)], check=True, cwd=FLOOR, env=env,
                    stdout=subprocess.DEVNULL)  # fmt: skip
     print(f"floor: seeded with {rows:,} rows in {time.monotonic() - started:.0f}s", flush=True)
     return env
+
+
+def create_pg_database(name: str, *, host: str, port: int, user: str, password: str) -> None:
+    """Create the PostgreSQL database ``name`` unless it exists: a fresh machine has neither the project's nor the
+    floor's."""
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(host=host, port=port, user=user, password=password, dbname="postgres", autocommit=True) as db:
+        if not db.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            db.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
 def _floor_rows() -> int:
