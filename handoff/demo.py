@@ -2,9 +2,11 @@
 assignments for owned demo leads.
 
 Run by ``load_demo`` after the leads' own demo loader (``HandoffConfig.load_demo``). Every demo
-lead that already has an owner gets its assignment and SLA clock through the real services: open MQLs
-spread over fresh, accepted, contacted (SLA met), due soon and breached; SQLs and rejected leads get
-their finished history. Idempotent: a lead that has any assignment is left alone.
+lead that already has an owner (its account's rep, ``leads.demo.COMPANIES``) is routed and assigned through
+the real services, as the pipeline would have when it became an MQL: routing's decision (the territories
+agree with the demo rules, so it names the rep's team), then the manager's assignment to the account's rep
+with its SLA clock. Open MQLs spread over fresh, accepted, contacted (SLA met), due soon and breached; SQLs
+and rejected leads get their finished history. Idempotent: a lead that has any assignment is left alone.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from django.db import transaction
+from django.db.models import QuerySet
 
 from handoff import pipeline, services
 from handoff.calendar import BusinessCalendar
@@ -31,8 +34,9 @@ from handoff.models import (
     TeamHours,
 )
 from handoff.selectors import team_calendar
-from handoff.services.routing import ROUTED_STAGES, route_lead
-from leads.models import Lead, PipelineStep, Stage, StageChange
+from handoff.services.routing import ROUTED_STAGES, route_lead, route_leads
+from leads.enrichment.demo import load_demo_enrichment
+from leads.models import EnrichmentStatus, Lead, PipelineStep, Stage, StageChange
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -88,6 +92,8 @@ POLICIES = (
 # default policy they show as breached, due soon (past the 75% reminder), contacted (met), fresh,
 # accepted and running, so even a rep with three leads shows the interesting ones.
 OPEN_AGES = ((30, "assigned"), (20, "assigned"), (6, "contacted"), (1, "assigned"), (3, "accepted"), (10, "assigned"))
+# Why the manager gave each owned demo lead to its rep (leads.demo gave every company one rep).
+ACCOUNT_REASON = "Owns the account"
 BANT_NOTES = {
     "budget": "Budget approved for this financial year.",
     "authority": "Talking to the budget holder; procurement joins the next call.",
@@ -97,7 +103,7 @@ BANT_NOTES = {
 
 
 def load_demo_handoff(*, users: dict[str, User], now: datetime) -> str:
-    """Create the demo teams and policies, then give every owned demo lead its assignment; returns a summary."""
+    """Create the demo teams and policies, then route and assign every owned demo lead; returns a summary."""
     teams = [_ensure_team(spec, users=users) for spec in TEAMS]
     _ensure_routing(users=users)
     for name, priority, min_score, target, reminder, on_breach in POLICIES:
@@ -106,30 +112,12 @@ def load_demo_handoff(*, users: dict[str, User], now: datetime) -> str:
             defaults={"priority": priority, "min_score": min_score, "target_duration": target,
                       "reminder_percent": reminder, "on_breach": on_breach},
         )  # fmt: skip
-    team_of_rep = {membership.user_id: membership.team for membership in Membership.objects.select_related("team")}
-    leads = (
-        Lead.objects.filter(owner__isnull=False, stage__in=[Stage.MQL, Stage.SQL, Stage.REJECTED])
-        .exclude(email__startswith="bulk")
-        .filter(assignments__isnull=True)
-        .select_related("owner")
-        .order_by("pk")
-    )
-    opened: Counter[int] = Counter()  # per rep, so every rep's inbox shows the whole spread of clocks
-    closed = 0
-    for lead in leads:
-        owner_id = lead.owner_id
-        assert owner_id is not None  # owned leads only, filtered above
-        team = team_of_rep.get(owner_id)
-        if team is None:
-            continue
-        with transaction.atomic():
-            if lead.stage == Stage.MQL:
-                _open_assignment(lead, team=team, age_index=opened[owner_id], now=now)
-                opened[owner_id] += 1
-            else:
-                _finished_assignment(lead, team=team)
-                closed += 1
-    added = f"{opened.total()} open and {closed} finished assignments added"
+    if _owned_leads_to_assign().filter(enrichment_status=EnrichmentStatus.PENDING).exists():
+        # Routing reads the firmographics enrichment finds. ``load_demo`` has enriched the demo leads before
+        # this runs; a caller that loaded only the leads has not.
+        load_demo_enrichment(users=users, now=now)
+    opened, closed = _assign_owned_leads(manager=users["manager"], now=now)
+    added = f"{opened} open and {closed} finished assignments added"
     # The demo walked its leads to their stages by hand: record where each stands, as the pipeline would.
     walked = Lead.objects.filter(pipeline_step=PipelineStep.WAITING, pipeline_due_at=None)
     pipeline.record_outcomes(leads=walked, now=now)
@@ -153,6 +141,46 @@ def _ensure_routing(*, users: dict[str, User]) -> None:
         else:
             where = {"destination": RoutingDestination.TEAM, "team": Team.objects.get(slug=destination)}
         RoutingRule.objects.get_or_create(name=name, defaults={"order": order, **conditions, **where})
+
+
+def _owned_leads_to_assign() -> QuerySet[Lead]:
+    """The demo leads ``leads.demo`` walked to sales by hand (owned; MQL, SQL or rejected) and not assigned yet."""
+    leads = Lead.objects.filter(owner__isnull=False, stage__in=[Stage.MQL, Stage.SQL, Stage.REJECTED])
+    return leads.exclude(email__startswith="bulk").filter(assignments__isnull=True)
+
+
+def _assign_owned_leads(*, manager: User, now: datetime) -> tuple[int, int]:
+    """Route each owned demo lead and have ``manager`` assign it to its owner; returns how many open and finished."""
+    team_of_rep = {membership.user_id: membership.team for membership in Membership.objects.select_related("team")}
+    opened: Counter[int] = Counter()  # per rep, so every rep's inbox shows the whole spread of clocks
+    closed = 0
+    for lead in _owned_leads_to_assign().select_related("owner").order_by("pk"):
+        owner_id = lead.owner_id
+        assert owner_id is not None  # owned leads only, filtered above
+        team = team_of_rep.get(owner_id)
+        if team is None:
+            continue
+        with transaction.atomic():
+            if lead.stage == Stage.MQL:
+                _open_assignment(lead, team=team, by=manager, age_index=opened[owner_id], now=now)
+                opened[owner_id] += 1
+            else:
+                _finished_assignment(lead, team=team, by=manager)
+                closed += 1
+    return opened.total(), closed
+
+
+def _route_as_new_mql(lead: Lead, *, now: datetime) -> None:
+    """Route ``lead`` with the routing service as the pipeline did when it became an MQL, before a rep had it.
+
+    ``leads.demo`` walked the lead to its stage and gave it to its rep by hand, so routing never saw it, and
+    routing decides only for leads sales do not have yet. ``route_leads`` decides for leads as it is given
+    them, so it is given a copy read afresh and set as the lead stood then: an MQL nobody owned. The stored
+    lead keeps its stage and owner; routing stores its decision and marks the lead routed at ``now``.
+    """
+    then = Lead.objects.get(pk=lead.pk)
+    then.owner, then.stage = None, Stage.MQL
+    route_leads(leads=[then], now=now)
 
 
 def _route_demo_leads(*, now: datetime) -> int:
@@ -182,12 +210,15 @@ def _ensure_team(spec: DemoTeam, *, users: dict[str, User]) -> Team:
     return team
 
 
-def _open_assignment(lead: Lead, *, team: Team, age_index: int, now: datetime) -> Assignment:
+def _open_assignment(lead: Lead, *, team: Team, by: User, age_index: int, now: datetime) -> Assignment:
     age_hours, state = OPEN_AGES[age_index % len(OPEN_AGES)]
     assigned_at = business_hours_before(team_calendar(team), now, timedelta(hours=age_hours))
     rep = lead.owner
     assert rep is not None  # only owned leads get a demo assignment
-    assignment = services.assign_lead(lead=lead, team=team, now=assigned_at, rep=rep, reason="Demo data", notify=False)
+    _route_as_new_mql(lead, now=assigned_at)
+    assignment = services.assign_lead(
+        lead=lead, team=team, now=assigned_at, by=by, rep=rep, reason=ACCOUNT_REASON, notify=False
+    )
     if state == "accepted":
         services.accept_assignment(assignment=assignment, rep=rep, now=assigned_at + timedelta(minutes=20))
     elif state == "contacted":
@@ -201,16 +232,18 @@ def _open_assignment(lead: Lead, *, team: Team, age_index: int, now: datetime) -
     return assignment
 
 
-def _finished_assignment(lead: Lead, *, team: Team) -> Assignment:
-    """An SQL or rejected demo lead: assigned when it became an MQL, contacted, then qualified or rejected."""
+def _finished_assignment(lead: Lead, *, team: Team, by: User) -> Assignment:
+    """An SQL or rejected demo lead: routed and assigned as it became an MQL, contacted, then qualified or rejected."""
     changes = {change.to_stage: change for change in StageChange.objects.filter(lead=lead)}
     became_mql = changes[Stage.MQL].changed_at
     decided = changes[lead.stage]
     rep = lead.owner
     assert rep is not None  # only owned leads get a demo assignment
+    _route_as_new_mql(lead, now=became_mql + timedelta(minutes=5))
     assignment = services.assign_lead(
-        lead=lead, team=team, now=became_mql + timedelta(minutes=5), rep=rep, reason="Demo data", notify=False
-    )
+        lead=lead, team=team, now=became_mql + timedelta(minutes=5), by=by, rep=rep, reason=ACCOUNT_REASON,
+        notify=False,
+    )  # fmt: skip
     services.log_contact(
         assignment=assignment,
         rep=rep,

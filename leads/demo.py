@@ -55,25 +55,31 @@ class Company:
     name: str
     domain: str
     country: str
+    # The demo rep who sells to it (1 for rep1), none when sales do not: the demo's territories, by the
+    # head count in the demo directory (leads.enrichment.demo). Handoff's demo routing rules send each
+    # company's leads to its rep's team: 10,000+ staff to the strategic pool (rep1), other enterprises to
+    # the enterprise team (rep2), mid-market to the mid-market team (rep3, rep4), and start-ups and SMBs
+    # to automated nurture, so none of their leads reached sales.
+    rep: int | None = None
 
 
 COMPANIES = (
-    Company("Acme Analytics", "acme-analytics.example", "US"),
-    Company("Borealis Logistics", "borealis-logistics.example", "SE"),
-    Company("Cobalt Health", "cobalthealth.example", "GB"),
-    Company("Delta Fintech", "deltafintech.example", "DE"),
-    Company("Evergreen Retail", "evergreen-retail.example", "FR"),
+    Company("Acme Analytics", "acme-analytics.example", "US", rep=2),
+    Company("Borealis Logistics", "borealis-logistics.example", "SE", rep=2),
+    Company("Cobalt Health", "cobalthealth.example", "GB", rep=1),
+    Company("Delta Fintech", "deltafintech.example", "DE", rep=3),
+    Company("Evergreen Retail", "evergreen-retail.example", "FR", rep=1),
     Company("Fjord Software", "fjordsoftware.example", "NO"),
-    Company("Granite Manufacturing", "granite-mfg.example", "US"),
-    Company("Helix Biotech", "helixbio.example", "CH"),
+    Company("Granite Manufacturing", "granite-mfg.example", "US", rep=2),
+    Company("Helix Biotech", "helixbio.example", "CH", rep=4),
     Company("Indigo Media", "indigomedia.example", "ES"),
     Company("Juniper Cloud", "junipercloud.example", "IE"),
-    Company("Kestrel Security", "kestrelsec.example", "NL"),
-    Company("Lumen Energy", "lumen-energy.example", "DK"),
-    Company("Meridian Insurance", "meridian-ins.example", "GB"),
+    Company("Kestrel Security", "kestrelsec.example", "NL", rep=3),
+    Company("Lumen Energy", "lumen-energy.example", "DK", rep=2),
+    Company("Meridian Insurance", "meridian-ins.example", "GB", rep=1),
     Company("Nimbus Startups", "nimbus.example", "PT"),
-    Company("Orbit Telecom", "orbit-telecom.example", "IT"),
-    Company("Pioneer Education", "pioneer-edu.example", "CA"),
+    Company("Orbit Telecom", "orbit-telecom.example", "IT", rep=1),
+    Company("Pioneer Education", "pioneer-edu.example", "CA", rep=4),
 )
 FIRST_NAMES = (
     "Ana", "Ben", "Chloé", "Dmitri", "Elif", "Farah", "Gustav", "Hana", "Ivan", "Julia", "Kwame", "Lena",
@@ -102,8 +108,9 @@ CONSENT_TEXT = (
     "I agree that Leadsite Demo may contact me about its products by email and phone. "
     "I can withdraw this consent at any time."
 )
-# Stage a demo lead ends in, with weights.
+# Stage a demo lead ends in, with weights; a lead at a company sales do not work stops at nurture.
 STAGE_MIX = ((Stage.NEW, 3), (Stage.NURTURE, 5), (Stage.MQL, 3), (Stage.SQL, 2), (Stage.REJECTED, 1))
+SALES_STAGES = (Stage.MQL, Stage.SQL, Stage.REJECTED)
 
 
 def ensure_demo_users(*, password: str | None = None) -> dict[str, User]:
@@ -149,7 +156,9 @@ def load_demo_leads(*, count: int, reps: list[User], now: datetime, seed: int = 
         source, medium, campaign = _weighted(rng, TOUCHES)
         stage = _weighted(rng, STAGE_MIX)
         captured_at = now - timedelta(days=rng.randint(1, 120), minutes=rng.randint(0, 1440))
-        rep = reps[i % len(reps)]
+        rep = reps[(company.rep - 1) % len(reps)] if company.rep is not None else None
+        if rep is None and stage in SALES_STAGES:
+            stage = Stage.NURTURE
         if Lead.objects.filter(email=email).exists():
             continue
         with transaction.atomic():
@@ -180,7 +189,7 @@ def load_demo_leads(*, count: int, reps: list[User], now: datetime, seed: int = 
     return created
 
 
-def _walk_to_stage(*, lead: Lead, stage: Stage, rep: User, at: datetime) -> None:
+def _walk_to_stage(*, lead: Lead, stage: Stage, rep: User | None, at: datetime) -> None:
     path = {
         Stage.NEW: [],
         Stage.NURTURE: [Stage.NURTURE],
@@ -192,7 +201,7 @@ def _walk_to_stage(*, lead: Lead, stage: Stage, rep: User, at: datetime) -> None
         by = rep if to_stage in (Stage.SQL, Stage.REJECTED) else None
         reason = "Not a fit: no budget this year" if to_stage == Stage.REJECTED else "Demo data"
         services.change_stage(lead=lead, to_stage=to_stage, now=at + timedelta(hours=step * 5), by=by, reason=reason)
-    if stage in (Stage.MQL, Stage.SQL, Stage.REJECTED):
+    if stage in SALES_STAGES:
         lead.owner = rep
         lead.save(update_fields=["owner", "updated_at"])
 

@@ -39,6 +39,22 @@ def test_demo_leads_cover_several_stages_countries_and_sources() -> None:
     assert not Lead.objects.filter(stage=Stage.SQL, owner__isnull=True).exists()
 
 
+def test_demo_leads_in_sales_belong_to_their_companys_rep() -> None:
+    users = demo.ensure_demo_users()
+    reps = [users[f"rep{i}"] for i in range(1, 5)]
+    rep_of = {company.domain: company.rep for company in demo.COMPANIES}
+
+    demo.load_demo_leads(count=64, reps=reps, now=FIXED_NOW)
+
+    in_sales = list(Lead.objects.filter(stage__in=demo.SALES_STAGES).select_related("owner"))
+    assert in_sales
+    assert [
+        (lead.company_domain, lead.owner)
+        for lead in in_sales
+        if lead.owner is None or lead.owner.username != f"rep{rep_of[lead.company_domain]}"  # no rep: "repNone"
+    ] == []
+
+
 def test_bulk_leads_top_up_to_the_requested_total() -> None:
     demo.bulk_create_leads(total=120, reps=[], now=FIXED_NOW, batch_size=50)
 
