@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseNotAllowed
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseNotAllowed, QueryDict
 from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
@@ -565,8 +565,63 @@ DEFAULT_FORM_FIELDS: tuple[dict[str, Any], ...] = (
 )  # fmt: skip
 
 
+class TextareaField(forms.CharField):
+    """A textarea's text with its line breaks as LF, as every other writer stores them: browsers post CR LF.
+
+    Normalised where the value is cleaned, so a form saved without an edit compares equal to what is stored:
+    it changes nothing, and the audit trail records no change.
+    """
+
+    def to_python(self, value: Any) -> str | None:
+        text = super().to_python(value)
+        return text.replace("\r\n", "\n").replace("\r", "\n") if text else text
+
+
+# Text fields keep the admin's textarea widget and get their line breaks normalised.
+TEXTAREA_OVERRIDES: dict[type[models.Field], dict[str, Any]] = {models.TextField: {"form_class": TextareaField}}
+
+
 class FormFieldFormSet(BaseInlineFormSet):
     """Checks across the fields of one form, which no single field can check alone."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.is_bound:
+            self._keep_stored_order()
+
+    def _keep_stored_order(self) -> None:
+        """Keep the rows' stored numbers when the rows are posted in the order they are stored in.
+
+        The form builder's script (static/js/form_builder_reorder.js) numbers the rows 1, 2, 3… as it shows
+        them, while stored numbers may have gaps (the demo forms' 10, 20, 30…, or where a row was removed):
+        taken as posted, a save without an edit would renumber every row. Once a row has moved, the posted
+        positions are taken as they are.
+        """
+        stored = {str(field.pk): (field.order, field.pk) for field in self.get_queryset()}
+        existing: list[tuple[int, str, tuple[int, int]]] = []  # (posted position, data key, stored order and pk)
+        added: list[tuple[int, str]] = []
+        for i in range(self.total_form_count()):
+            key = f"{self.add_prefix(i)}-order"
+            try:
+                position = int(self.data[key])
+            except (KeyError, TypeError, ValueError):
+                return  # the row's own validation reports it
+            row = stored.get(str(self.data.get(f"{self.add_prefix(i)}-id", "")))
+            if row is None:
+                added.append((position, key))
+            else:
+                existing.append((position, key, row))
+        existing.sort(key=lambda row: row[0])
+        stored_sequence = [row[2] for row in existing]
+        if not existing or stored_sequence != sorted(stored_sequence) or any(p <= existing[-1][0] for p, _ in added):
+            return
+        data = self.data.copy() if isinstance(self.data, QueryDict) else dict(self.data)
+        for _, key, (order, _pk) in existing:
+            data[key] = str(order)
+        last = stored_sequence[-1][0]
+        for n, (_, key) in enumerate(sorted(added), start=1):
+            data[key] = str(last + n)  # new rows come after the stored ones, in their posted order
+        self.data = data
 
     def _construct_form(self, i: int, **kwargs: Any) -> forms.Form:
         form = super()._construct_form(i, **kwargs)  # type: ignore[misc]
@@ -628,6 +683,7 @@ class FormFieldInline(admin.TabularInline):
     model = FormField
     form = FormFieldInlineForm
     formset = FormFieldFormSet
+    formfield_overrides = TEXTAREA_OVERRIDES
     extra = 0
     ordering = ("order", "id")
     classes = ("form-builder",)
@@ -668,7 +724,7 @@ def _https_url_fields(field: models.Field, **kwargs: Any) -> forms.Field | None:
 
 
 class CaptureFormAdminForm(forms.ModelForm):
-    consent_text = forms.CharField(
+    consent_text = TextareaField(
         widget=forms.Textarea(attrs={"rows": 4, "class": "vLargeTextField"}),
         help_text="The exact words shown beside the consent box (opt-in) or under the form (legitimate interest). "
         "Changing them makes a new version; earlier consents keep the version their person saw.",
@@ -708,7 +764,7 @@ class CaptureFormAdmin(FormAnalyticsMixin, admin.ModelAdmin):
     list_filter = ("is_active", "is_double_opt_in", "legal_basis")
     search_fields = ("name", "slug", "headline")
     prepopulated_fields = {"slug": ("name",)}
-    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}, **TEXTAREA_OVERRIDES}
     readonly_fields = ("links", "embed_snippet", "created_at", "updated_at")
     inlines = (FormFieldInline, ConsentTextInline)
     fieldsets = (

@@ -83,7 +83,7 @@ def form_embed(request: HttpRequest, slug: str) -> HttpResponse:
     return _form_view(request, slug=slug, embed=True)
 
 
-@require_GET
+@require_http_methods(["GET", "HEAD"])
 @cache_control(public=True, max_age=3600)
 def form_embed_script(request: HttpRequest, slug: str) -> HttpResponse:
     """The snippet marketers paste into their pages; it inserts the iframe (see static/js/leads/embed.js)."""
