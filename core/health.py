@@ -31,7 +31,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_safe
 from django_q.brokers import Broker, get_broker
 from django_q.brokers.orm import ORM
 from django_q.brokers.redis_broker import Redis
@@ -335,7 +335,7 @@ def _iso(at: datetime | None) -> str | None:
 # --- Views ------------------------------------------------------------------------------------------
 
 
-@require_GET
+@require_safe  # uptime monitors often ask with HEAD
 @never_cache
 def ready(request: HttpRequest) -> HttpResponse:
     """Readiness for uptime monitors: 200 when the worker keeps up, 503 when it is down or behind."""

@@ -20,7 +20,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_safe
 
 from core.client import client_ip
 from core.roles import landing_url_name
@@ -35,7 +35,7 @@ logger = logging.getLogger(__name__)
 INLINE_ASSET_TYPES = frozenset({"application/pdf", "text/plain", "image/png", "image/jpeg", "image/gif"})
 
 
-@require_GET
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     """Send each user to where their role works: reps to the inbox, managers to reports, marketers to admin."""
     name = landing_url_name(request.user)
@@ -44,7 +44,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return redirect(name)
 
 
-@require_GET
+@require_safe  # uptime monitors and load balancers often ask with HEAD
 @never_cache
 def healthz(request: HttpRequest) -> HttpResponse:
     """Liveness for load balancers: the process is up and the database answers."""
@@ -53,7 +53,7 @@ def healthz(request: HttpRequest) -> HttpResponse:
     return HttpResponse("ok", content_type="text/plain")
 
 
-@require_GET
+@require_safe
 def favicon(request: HttpRequest) -> HttpResponse:
     """Browsers ask for /favicon.ico on every page without a <link rel="icon"> (admin, the API's JSON)."""
     return redirect(static("favicon.svg"))
@@ -68,7 +68,7 @@ def favicon(request: HttpRequest) -> HttpResponse:
 
 @csrf_exempt
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def form_page(request: HttpRequest, slug: str) -> HttpResponse:
     """The form on its own page: GET shows it, POST submits it."""
     return _form_view(request, slug=slug, embed=False)
@@ -77,13 +77,13 @@ def form_page(request: HttpRequest, slug: str) -> HttpResponse:
 @csrf_exempt
 @never_cache
 @xframe_options_exempt
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def form_embed(request: HttpRequest, slug: str) -> HttpResponse:
     """The form inside a customer's iframe; only the form's allowed origins may frame it."""
     return _form_view(request, slug=slug, embed=True)
 
 
-@require_http_methods(["GET", "HEAD"])
+@require_safe
 @cache_control(public=True, max_age=3600)
 def form_embed_script(request: HttpRequest, slug: str) -> HttpResponse:
     """The snippet marketers paste into their pages; it inserts the iframe (see static/js/leads/embed.js)."""
@@ -186,10 +186,11 @@ def _form_view(request: HttpRequest, *, slug: str, embed: bool) -> HttpResponse:
         response = _submit(request, entry, embed=embed)
     elif capture_form.is_active:
         response = _show_new_form(request, capture_form, embed=embed)
-        analytics.record_form_view(
-            form_id=capture_form.pk, user_agent=_user_agent(request), is_staff=_is_staff(request),
-            is_prefetch=analytics.is_prefetch(request.headers), now=timezone.now(),
-        )  # fmt: skip
+        if request.method == "GET":  # a HEAD (a link checker, a monitor) is nobody seeing the form
+            analytics.record_form_view(
+                form_id=capture_form.pk, user_agent=_user_agent(request), is_staff=_is_staff(request),
+                is_prefetch=analytics.is_prefetch(request.headers), now=timezone.now(),
+            )  # fmt: skip
     else:
         raise Http404("This form is not active")
     return _apply_form_policy(response, capture_form, embed=embed)

@@ -106,6 +106,18 @@ def test_ready_is_503_when_no_cluster_is_alive(client: Client, clock: time_machi
     assert response.json()["checks"]["worker"]["ok"] is False
 
 
+@pytest.mark.parametrize(("heartbeat_age", "status"), [(timedelta(seconds=1), 200), (None, 503)])
+def test_ready_answers_a_monitor_asking_with_head(
+    client: Client, clock: time_machine.Traveller, heartbeat_age: timedelta | None, status: int
+) -> None:
+    if heartbeat_age is not None:
+        _heartbeat(at=NOW - heartbeat_age)
+
+    response = client.head("/healthz/ready/")
+
+    assert (response.status_code, response.content) == (status, b"")
+
+
 def test_a_cluster_that_reported_stopped_is_not_alive() -> None:
     _heartbeat(at=NOW, status=Conf.STOPPED)
 
