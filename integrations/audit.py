@@ -117,8 +117,11 @@ def register_audited_models() -> None:
             auditlog.register(Lead, include_fields=LEAD_AUDITED_FIELDS)
         else:
             m2m = ["managers"] if model is Team else []
-            exclude = [*UNTRACKED_FIELDS, *SECRET_FIELDS.get(model, [])]
-            auditlog.register(model, exclude_fields=exclude, m2m_fields=m2m)
+            exclude = {*UNTRACKED_FIELDS, *SECRET_FIELDS.get(model, [])}
+            # The model's own columns only: auditlog would otherwise put every reverse relation (a form's fields,
+            # submissions, daily stats...) in each "create" entry, as a meaningless "leads.FormField.None".
+            columns = [field.name for field in model._meta.concrete_fields if field.name not in exclude]
+            auditlog.register(model, include_fields=columns, m2m_fields=m2m)
     pre_log.connect(_before_lead_log, sender=Lead, dispatch_uid="integrations.audit.before_lead_log")
     post_log.connect(_forget_deleted_lead, sender=Lead, dispatch_uid="integrations.audit.forget_deleted_lead")
     lead_imports.register_bulk_deletion(lead_deletions_logged_in_bulk)

@@ -92,6 +92,15 @@ def test_audit_records_old_and_new_value(
     assert [str(v) for v in last_change(obj)[field]] == [old, new]
 
 
+def test_a_create_entry_names_the_models_own_columns_only() -> None:
+    form = CaptureFormFactory(headline="New report")
+
+    entry = LogEntry.objects.get_for_object(form).get(action=LogEntry.Action.CREATE)
+
+    assert entry.changes_dict["headline"] == [None, "New report"]
+    assert not {"fields", "submissions", "daily_stats", "consent_texts"} & set(entry.changes_dict)
+
+
 def test_audit_records_team_managers_added() -> None:
     team = TeamFactory()
     manager = UserFactory(username="mona")
