@@ -19,7 +19,7 @@ def marks(lead: Lead) -> tuple[str, object, str, object]:
 
 
 def test_a_lead_with_no_work_waits_from_now(clock: time_machine.Traveller) -> None:
-    lead = LeadFactory(pipeline_step=PipelineStep.ASSIGNED, pipeline_reason="Routed to Enterprise", pipeline_due_at=None)
+    lead = LeadFactory(pipeline_step=PipelineStep.ASSIGNED, pipeline_reason="Routed to a team", pipeline_due_at=None)
 
     services.enqueue_pipeline(lead_id=lead.pk)
 
