@@ -6,9 +6,10 @@ far less, so it tells whether a change made capture cheaper. It builds a fresh S
 floor's ``/insert4`` (``--floor``, run in its own process: the floor is its own Django)::
 
     .venv/bin/python bench/capture_cpu.py form [--n 1000] [--profile 500] [--queries]
-    .venv/bin/python bench/capture_cpu.py api
+    .venv/bin/python bench/capture_cpu.py api [--returning 50]
     .venv/bin/python bench/capture_cpu.py --floor
 
+``--returning K`` (the API) sends one of the first K bodies again each time: a known person's capture, a merge.
 ``--profile N`` prints cProfile's table of N more requests (sorted by ``--sort``); ``--queries`` prints the SQL
 of one request. ``--callgrind`` counts the instructions of the timed requests under valgrind's callgrind instead:
 the same count for the same code whatever else the machine is doing (run ``--n 200`` or so: it is 50 times slower).
