@@ -371,13 +371,17 @@ def _record_consent(
 
 # Asked on every capture of a known person; compiled once (``core.statements``).
 _WITHDRAWN_CONSENT = Statement(
-    lambda lead_id: Consent.objects.filter(lead_id=lead_id, withdrawn_at__isnull=False).values_list("pk")[:1],
+    lambda lead_id: (
+        Consent.objects.filter(lead_id=lead_id, withdrawn_at__isnull=False).order_by().values_list("pk")[:1]
+    ),
     lead_id=int,
 )
 _STANDING_CONSENT = Statement(
-    lambda lead_id: Consent.objects.filter(
-        lead_id=lead_id, status=ConsentStatus.CONFIRMED, withdrawn_at__isnull=True
-    ).values_list("pk")[:1],
+    lambda lead_id: (
+        Consent.objects.filter(lead_id=lead_id, status=ConsentStatus.CONFIRMED, withdrawn_at__isnull=True)
+        .order_by()
+        .values_list("pk")[:1]
+    ),
     lead_id=int,
 )
 

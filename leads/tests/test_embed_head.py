@@ -1,4 +1,5 @@
-"""HEAD /f/<slug>/embed.js answers as GET does, without the body (link checkers and caches ask with HEAD)."""
+"""HEAD /f/<slug>/embed.js answers as GET does (link checkers and caches ask with HEAD); the server leaves the body
+out, as Django's test client does, so the test compares the status and headers."""
 
 import pytest
 from django.test import Client
@@ -16,7 +17,6 @@ def test_embed_js_answers_head_with_the_headers_of_get(whitepaper: CaptureForm) 
     response = Client().head(url)
 
     assert response.status_code == 200
-    assert response.content == b""
     for header in ("Content-Type", "Cache-Control", "Content-Length"):
         assert response[header] == got[header]
 
