@@ -931,7 +931,11 @@ class QueuePulse:
 
     @property
     def count_label(self) -> str:
-        return f"{self.breached}+" if self.breached >= QUEUE_PULSE_COUNT_CAP else str(self.breached)
+        return _capped_label(self.breached)
+
+
+def _capped_label(count: int) -> str:
+    return f"{count}+" if count >= QUEUE_PULSE_COUNT_CAP else str(count)
 
 
 def team_queue_pulse(*, user: User, now: datetime) -> QueuePulse:
@@ -950,6 +954,31 @@ def team_queue_pulse(*, user: User, now: datetime) -> QueuePulse:
     turns = sum(taken for _, taken, _ in teams)
     latest_breaches = ",".join(f"{pk}@{moment.timestamp() if moment else ''}" for pk, _, moment in teams)
     return QueuePulse(breached=breached, turns=turns, version=f"{turns}:{breached}:{latest_breaches}")
+
+
+@dataclass(frozen=True)
+class UnassignedPulse:
+    """What the queue's unassigned tab polls for: it reloads its rows when ``version`` changes."""
+
+    waiting: int  # unassigned MQLs the manager may assign, counted up to the cap
+    newest: float | None  # when the latest of them became an MQL (a POSIX timestamp); None while none waits
+
+    @property
+    def count_label(self) -> str:
+        return _capped_label(self.waiting)
+
+    @property
+    def version(self) -> str:
+        return f"{self.waiting}:{self.newest}"
+
+
+def unassigned_pulse(*, user: User) -> UnassignedPulse:
+    """Two small queries on the unowned MQLs (``lead_owner_stage_idx``): how many wait, up to the cap, and when the
+    latest arrived. The version changes when an MQL arrives and when one is assigned (while fewer than the cap wait)."""
+    leads = unassigned_mqls_for(user=user).order_by()
+    waiting = leads[:QUEUE_PULSE_COUNT_CAP].count()
+    latest = leads.order_by("-stage_changed_at").values_list("stage_changed_at", flat=True).first()
+    return UnassignedPulse(waiting=waiting, newest=latest.timestamp() if latest else None)
 
 
 # --- The lead page -------------------------------------------------------------------------------

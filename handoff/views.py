@@ -659,7 +659,13 @@ def team_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
 @login_required
 @manage_team
 def team_queue_pulse(request: AuthenticatedHttpRequest) -> JsonResponse:
-    """What the team queue polls (the same page script as the inbox's): breaches and new assignments."""
+    """What the team queue polls (the same page script as the inbox's): breaches and new assignments, or on the
+    unassigned tab (``?show=unassigned``) the MQLs waiting for a manager."""
+    if request.GET.get("show") == "unassigned":
+        waiting = selectors.unassigned_pulse(user=request.user)
+        return JsonResponse(
+            {"count": waiting.count_label, "breached": 0, "newest": waiting.newest, "version": waiting.version}
+        )
     pulse = selectors.team_queue_pulse(user=request.user, now=timezone.now())
     return JsonResponse(
         {"count": pulse.count_label, "breached": pulse.breached, "newest": pulse.turns, "version": pulse.version}

@@ -169,6 +169,43 @@ def test_the_queue_pulse_counts_breaches_and_changes_when_one_happens(
     assert before["version"] != after["version"]
 
 
+def test_the_unassigned_pulse_changes_when_an_mql_arrives_and_when_one_is_assigned(
+    team: Team, rep: object, manager: object, now: datetime
+) -> None:
+    client = client_for(manager)
+    MQLFactory(stage_changed_at=now - timedelta(hours=2))
+    before = client.get(QUEUE_PULSE, {"show": "unassigned"}).json()
+
+    arrived = MQLFactory(stage_changed_at=now)
+    after_arrival = client.get(QUEUE_PULSE, {"show": "unassigned"}).json()
+    services.assign_lead(lead=arrived, team=team, now=now)
+    after_assignment = client.get(QUEUE_PULSE, {"show": "unassigned"}).json()
+
+    assert (before["count"], after_arrival["count"], after_assignment["count"]) == ("1", "2", "1")
+    assert after_arrival["newest"] > before["newest"]
+    assert before["version"] != after_arrival["version"] != after_assignment["version"]
+
+
+def test_the_unassigned_tab_polls_its_own_pulse(manager: object) -> None:
+    page = client_for(manager).get(reverse("handoff:team_queue"), {"show": "unassigned"}).content.decode()
+
+    assert f'data-live-url="{QUEUE_PULSE}?show=unassigned"' in page
+
+
+def test_the_unassigned_pulse_costs_the_same_queries_for_one_waiting_lead_or_many(manager: object) -> None:
+    client = client_for(manager)
+    MQLFactory()
+    client.get(QUEUE_PULSE, {"show": "unassigned"})
+    with CaptureQueriesContext(connection) as one:
+        client.get(QUEUE_PULSE, {"show": "unassigned"})
+    MQLFactory.create_batch(5)
+
+    with CaptureQueriesContext(connection) as many:
+        client.get(QUEUE_PULSE, {"show": "unassigned"})
+
+    assert len(many) == len(one)
+
+
 def test_the_queue_pulse_is_for_managers_only(rep: object) -> None:
     assert client_for(rep).get(QUEUE_PULSE).status_code == 403
 
