@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import gc
-import threading
-import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -13,10 +10,11 @@ from typing import Any
 import pytest
 import time_machine
 from django.contrib.auth.models import User
-from django.db import IntegrityError, connections, models, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models.signals import post_save, pre_save
 
 from core.inserts import _plain_types, insert
+from core.tests.threads import connection_outlives_thread
 from leads.models import Activity, ActivityKind, Consent, Lead, Submission, Touch
 from leads.tests.factories import ConsentFactory, LeadFactory, SubmissionFactory
 
@@ -214,15 +212,10 @@ def test_insert_passes_on_unchanged_only_the_values_a_field_stores_unchanged() -
 @pytest.mark.django_db(transaction=True)
 def test_a_finished_thread_s_connection_is_not_kept_by_its_inserts() -> None:
     lead = LeadFactory()
-    wrappers: list[weakref.ref[Any]] = []
 
-    def request() -> None:  # as runserver serves each request in a thread of its own
+    def request() -> None:
         insert(Touch(lead=lead, occurred_at=MOMENT))
-        wrappers.append(weakref.ref(connections["default"]))
 
-    thread = threading.Thread(target=request)
-    thread.start()
-    thread.join()
-    gc.collect()
+    outlives = connection_outlives_thread(request)
 
-    assert wrappers[0]() is None
+    assert not outlives

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import gc
-import threading
-import weakref
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connection, connections
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from core.statements import Statement
+from core.tests.threads import connection_outlives_thread
 from leads.models import Lead
 from leads.tests.factories import LeadFactory
 
@@ -159,18 +156,12 @@ def test_a_constant_equal_to_a_stand_in_stays_a_constant() -> None:
 def test_a_finished_thread_s_connection_is_not_kept_by_its_statements() -> None:
     lead = LeadFactory()
     by_pk = Statement(lambda pk: Lead.objects.filter(pk=pk).values_list("pk", flat=True), pk=int)
-    wrappers: list[weakref.ref[Any]] = []
+    found: list[list[int]] = []
 
-    def request() -> None:  # as runserver serves each request in a thread of its own
-        assert by_pk.rows(pk=lead.pk) == [lead.pk]
-        wrappers.append(weakref.ref(connections["default"]))
+    outlives = connection_outlives_thread(lambda: found.append(by_pk.rows(pk=lead.pk)))
 
-    thread = threading.Thread(target=request)
-    thread.start()
-    thread.join()
-    gc.collect()
-
-    assert wrappers[0]() is None
+    assert found == [[lead.pk]]
+    assert not outlives
 
 
 def test_a_kind_it_cannot_stand_in_for_is_refused_at_once() -> None:
