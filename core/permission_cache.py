@@ -124,7 +124,7 @@ def _replace_version() -> None:
             cache.set(VERSION_KEY, secrets.token_hex(8), timeout=None)
     except STORE_ERRORS:
         if _cache_table_missing(cache):
-            return  # the first migrate, before createcachetable: nothing can be cached yet
+            return  # a new database, before its migrate made the table (core.cache_table): nothing can be cached yet
         logger.error(
             "The cache did not take a permission change; cached permissions may be used for up to %s seconds",
             ENTRY_SECONDS,

@@ -199,7 +199,7 @@ if REDIS_URL:
     }
 else:
     # The database cache is shared by every gunicorn worker and qcluster process (rate limits
-    # must be), and needs nothing installed. `manage.py createcachetable` creates its table.
+    # must be), and needs nothing installed. Every `manage.py migrate` creates its table (core.cache_table).
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "django_cache"}}
 
 Q_CLUSTER: dict[str, Any] = {

@@ -2,7 +2,6 @@ import time
 from typing import Any
 
 from django.apps import apps
-from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
@@ -19,9 +18,6 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: object, demo_leads: int, leads: int, **options: object) -> None:
-        # The demo's activities wake the pipeline through the cache, whose table (the database cache, without Redis)
-        # a new database has only once createcachetable ran: make it first. A no-op when it exists or with Redis.
-        call_command("createcachetable", verbosity=0)
         now = timezone.now()
         demo_options = DemoOptions(demo_leads=demo_leads, bulk_leads=leads)
         users: dict[str, Any] = {}
