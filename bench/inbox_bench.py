@@ -41,7 +41,14 @@ import urllib.error
 import urllib.request
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+    from django.test import Client
+
+    from handoff.models import Team
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -78,7 +85,7 @@ def setup_environment(*, fresh: bool) -> str:
     return url
 
 
-def build_data(total: int, now: datetime) -> tuple[object, object]:
+def build_data(total: int, now: datetime) -> tuple[User, User]:
     """Users, a team with an office calendar, N leads, and an open assignment for every owned MQL. Idempotent.
 
     Returns rep1 and the team's manager.
@@ -108,7 +115,7 @@ def build_data(total: int, now: datetime) -> tuple[object, object]:
     return users["rep1"], users["manager"]
 
 
-def bulk_assign(team: object, now: datetime) -> int:
+def bulk_assign(team: Team, now: datetime) -> int:
     """An open assignment and SLA clock for every owned MQL without one, assigned over the last ten days."""
     from django.db import transaction
 
@@ -261,17 +268,17 @@ def load() -> str:
 # --- The pages ---------------------------------------------------------------------------------------
 
 
-def session_cookie(user: object) -> str:
+def session_cookie(user: User) -> str:
     """A signed-in session of ``user`` in the database the servers read."""
     from django.conf import settings
     from django.test import Client
 
     client = Client()
-    client.force_login(user)  # type: ignore[arg-type]
+    client.force_login(user)
     return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
 
 
-def pages_to_time(rep: object) -> dict[str, str]:
+def pages_to_time(rep: User) -> dict[str, str]:
     """The pages, by name: each URL path with its query string."""
     from handoff.models import Assignment
 
@@ -290,7 +297,7 @@ def pages_to_time(rep: object) -> dict[str, str]:
     }
 
 
-def count_queries(client: object, path: str) -> tuple[int, int | None]:
+def count_queries(client: Client, path: str) -> tuple[int, int | None]:
     """Queries of the page, and of its next page when it has one (keyset: they must be equal)."""
     first, html = _queries(client, path)
     found = re.search(r'href="\?([^"]*after=[^"]+)"', html)
@@ -300,13 +307,13 @@ def count_queries(client: object, path: str) -> tuple[int, int | None]:
     return first, later
 
 
-def _queries(client: object, path: str) -> tuple[int, str]:
+def _queries(client: Client, path: str) -> tuple[int, str]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    client.get(path)  # type: ignore[attr-defined]  # per-process pick lists and calendars are read once, then kept
+    client.get(path)  # per-process pick lists and calendars are read once, then kept
     with CaptureQueriesContext(connection) as queries:
-        response = client.get(path)  # type: ignore[attr-defined]
+        response = client.get(path)
     assert response.status_code == 200, (path, response.status_code)
     return len(queries), response.content.decode()
 
@@ -373,7 +380,7 @@ def main() -> None:
         client = Client()
         client.force_login(manager if name.startswith("/inbox/team/") else rep)
         queries[name] = count_queries(client, path)
-    open_count = rep.assignments.filter(ended_at__isnull=True).count()  # type: ignore[attr-defined]
+    open_count = rep.assignments.filter(ended_at__isnull=True).count()
     team_open = manager_team_open_count(manager)
     connection.close()
 
@@ -401,7 +408,7 @@ def main() -> None:
     summary(ratios, queries)
 
 
-def manager_team_open_count(manager: object) -> int:
+def manager_team_open_count(manager: User) -> int:
     from handoff.models import Assignment
 
     return Assignment.objects.open().filter(team__managers=manager).count()

@@ -65,7 +65,7 @@ def floor_app() -> Callable[..., Any]:
     sys.path.insert(0, str(FLOOR))
     import app  # the floor's one file
 
-    return app.application  # type: ignore[no-any-return]
+    return app.application
 
 
 def main() -> None:

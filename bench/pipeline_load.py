@@ -60,6 +60,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import TypedDict
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -227,7 +228,9 @@ def wait_until_up(url: str, process: subprocess.Popen[bytes], *, timeout: float 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise SystemExit(f"{process.args[0]} exited with {process.returncode} before {url} answered")
+            command = process.args
+            assert isinstance(command, list)  # Processes.start takes an argument list
+            raise SystemExit(f"{os.fsdecode(command[0])} exited with {process.returncode} before {url} answered")
         try:
             if httpx.get(url, timeout=2, trust_env=False).status_code < 500:
                 return
@@ -275,7 +278,7 @@ def log_errors(bench: Bench) -> None:
 
     record = re.compile(r"^[\d-]+ [\d:,]+ (WARNING|ERROR|CRITICAL) (\S+) (.*)$")
     for log in sorted(bench.workdir.glob("*.log")):
-        kinds = Counter()
+        kinds: Counter[str] = Counter()
         for line in log.read_text(errors="replace").splitlines():
             if match := record.match(line):
                 kinds[f"{match[1]} {match[2]} {re.sub(r'[0-9]+', 'N', match[3])[:110]}"] += 1
@@ -346,6 +349,7 @@ class SubmissionMaker:
                                    "attribution": {"utm_source": "bench", "utm_medium": "api"}})  # fmt: skip
                 made.append(Submission(i, "api", "/api/submissions/", "application/json", body, address, email))
             else:
+                assert self.consent_text is not None, f"the {FORM_SLUG} form has no consent text"
                 token = tokens.issue_render_token(
                     form=self.form, consent_text=self.consent_text, fields=self.fields, now=rendered_at
                 )
@@ -520,7 +524,7 @@ def print_outcomes(prefix: str) -> None:
     steps = Counter(
         dict(leads.order_by().values_list("pipeline_step").annotate(n=Count("pk")).values_list("pipeline_step", "n"))
     )
-    reasons = Counter()
+    reasons: Counter[str] = Counter()
     for reason, n in (
         leads.order_by().values_list("pipeline_reason").annotate(n=Count("pk")).values_list("pipeline_reason", "n")
     ):
@@ -592,7 +596,7 @@ def run_load(bench: Bench, args: argparse.Namespace) -> None:
     start_web(bench)
     start_worker(bench)
     halfway = threading.Event()
-    disruption: dict[str, object] = {}
+    disruption: Disruption = {}
     chaos = threading.Thread(target=_disrupt, args=(bench, args, halfway, disruption), daemon=True)
     chaos.start()
 
@@ -625,10 +629,10 @@ def run_load(bench: Bench, args: argparse.Namespace) -> None:
     print(f"  stored: {len(stored_emails)} leads  lost (2xx, no lead): {len(lost)}  duplicate leads: "
           f"{sum(n - 1 for n in stored_emails.values() if n > 1)}  held as spam: "
           f"{SubmissionRow.objects.filter(status=SubmissionStatus.SPAM).count()}")  # fmt: skip
-    for line in disruption.get("lines", []):  # type: ignore[attr-defined]
+    for line in disruption.get("lines", []):
         print(f"  {line}")
     if disruption.get("window"):
-        down_from, down_to = disruption["window"]  # type: ignore[misc]
+        down_from, down_to = disruption["window"]
         during = [a for a in answers if down_from <= a.sent_at <= down_to]
         print(f"  answers to submissions sent while Redis was down: {dict(Counter(a.status for a in during))}")
     drain_text = (
@@ -657,7 +661,14 @@ def _spread(values: list[float]) -> str:
     return f"p50 {percentile(values, 0.5):.1f} s, p95 {percentile(values, 0.95):.1f} s, max {max(values):.1f} s"
 
 
-def _disrupt(bench: Bench, args: argparse.Namespace, halfway: threading.Event, out: dict[str, object]) -> None:
+class Disruption(TypedDict, total=False):
+    """What ``_disrupt`` did: a line for the report per disruption, and when Redis was down (``time.time()``)."""
+
+    lines: list[str]
+    window: tuple[float, float]
+
+
+def _disrupt(bench: Bench, args: argparse.Namespace, halfway: threading.Event, out: Disruption) -> None:
     """Halfway through the sending: kill the worker (SIGKILL, whole cluster) or Redis, then bring it back."""
     from django.db import connection
 
@@ -837,9 +848,12 @@ def measure_capture(bench: Bench, args: argparse.Namespace, maker: SubmissionMak
               f"5xx {result['status5xx']:.0f}  errors {result['sockerr']:.0f}"
               f"{'  (REQUEST FILE WRAPPED: raise --max-rate)' if result['wrapped'] else ''}", flush=True)  # fmt: skip
     bench.processes.kill("floor")
-    capture, floor = statistics.median(captures), statistics.median(floors)
-    print(f"  capture (median) {capture:.1f} stored/s; floor (median) {floor:.1f}/s; ratio {capture / floor:.2f}")
-    return capture, floor, prefix
+    capture, floor_median = statistics.median(captures), statistics.median(floors)
+    print(
+        f"  capture (median) {capture:.1f} stored/s; floor (median) {floor_median:.1f}/s; "
+        f"ratio {capture / floor_median:.2f}"
+    )
+    return capture, floor_median, prefix
 
 
 def clear_capture_leftovers(prefix: str, *, purge_queue: bool) -> int:
@@ -972,7 +986,7 @@ def measure_batch_in_process() -> None:
     kinds = Counter(q["sql"].split()[0].upper() for q in queries.captured_queries)
     print(f"\n(d) in-process, one batch: {taken} leads in {seconds:.2f} s = {seconds / max(taken, 1) * 1000:.0f} ms "
           f"and {len(queries) / max(taken, 1):.0f} queries per lead ({dict(kinds.most_common())})")  # fmt: skip
-    tables = Counter()
+    tables: Counter[str] = Counter()
     for query in queries.captured_queries:
         sql = query["sql"]
         for keyword in (" FROM ", "UPDATE ", "INSERT INTO "):

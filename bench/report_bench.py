@@ -34,6 +34,10 @@ import urllib.request
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from leads.models import StageChange
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -107,7 +111,9 @@ def _fill_base(total: int, now: datetime) -> tuple[int, int]:
     decisions = []
     choices = [source[:4] for source in SOURCES]
     weights = [source[4] for source in SOURCES]
-    leads, touch_rows, change_rows = [], [], []
+    leads: list[Lead] = []
+    touch_rows: list[Touch] = []
+    change_rows: list[StageChange] = []
     for lead_id in range(1, total + 1):
         created_at = now - timedelta(seconds=rng.randrange(365 * 24 * 3600))
         path = rng.choices(choices, weights=weights, k=rng.choice((1, 1, 2, 2, 3, 4)))
@@ -166,7 +172,7 @@ def _reset_sequences(*models: type) -> None:
 
 def _stage_changes(
     lead_id: int, stage: str, created_at: datetime, rng: random.Random, *, first_id: int
-) -> list[object]:
+) -> list[StageChange]:
     from leads.models import StageChange
 
     path = {"mql": ["mql"], "sql": ["mql", "sql"], "rejected": ["mql", "rejected"]}.get(stage, [])

@@ -27,8 +27,12 @@ import random
 import sys
 import tempfile
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from scoring.services import RescoreResult
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -42,7 +46,7 @@ def setup_environment(workdir: Path) -> None:
     os.environ["LOG_LEVEL"] = "WARNING"
 
 
-def fill(leads: int, now: object) -> int:
+def fill(leads: int, now: datetime) -> int:
     """N bulk leads with an industry and size per company, and activities for two leads in three."""
     from django.db import transaction
 
@@ -88,7 +92,7 @@ def change_a_rule() -> str:
     return "pricing-page visits 8 -> 12 points (cap 36), Retail added to the ICP industries"
 
 
-def per_row(sample: int, now: object, *, checked_once: bool = False) -> tuple[int, float, float]:
+def per_row(sample: int, now: datetime, *, checked_once: bool = False) -> tuple[int, float, float]:
     """The floor: each lead loaded, evaluated in Python and saved on its own (rules loaded once, no stage moves)."""
     from leads.models import Lead
     from scoring import rules, selectors
@@ -98,6 +102,7 @@ def per_row(sample: int, now: object, *, checked_once: bool = False) -> tuple[in
     step = max(1, total // sample)
     ids = list(Lead.objects.order_by("id").values_list("id", flat=True)[::step][:sample])
     scoring = selectors.active_scoring()
+    assert scoring is not None, "no active scoring model"
     rule_list = scoring.rule_set if checked_once else scoring.rule_specs
     started, cpu_started = time.perf_counter(), time.process_time()
     for lead_id in ids:
@@ -115,7 +120,7 @@ def _rates(leads: int, seconds: float, cpu: float) -> str:
     return f"{leads:,} leads in {seconds:.1f}s = {leads / seconds:,.0f} leads/s ({leads / cpu:,.0f} per CPU second)"
 
 
-def _moves(result: object) -> str:
+def _moves(result: RescoreResult) -> str:
     return f"{result.to_mql:,} to MQL, {result.to_nurture:,} to nurture, {result.disqualified:,} disqualified"
 
 
