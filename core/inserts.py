@@ -17,12 +17,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypeVar
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connections, router, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import BooleanField, CharField, Field, Model, TextField
+from django.db.models import BooleanField, CharField, DateField, DateTimeField, Field, Model, TextField
 from django.db.models.signals import post_save, pre_save
 
 M = TypeVar("M", bound=Model)
@@ -31,8 +32,9 @@ M = TypeVar("M", bound=Model)
 @dataclass(frozen=True)
 class _Insert:
     sql: str
-    # Each field with the types of value it stores as they are (``_plain_types``).
-    columns: tuple[tuple[Field[Any, Any], frozenset[type]], ...]
+    # Each field with the types of value it stores as they are (``_plain_types``, and None where ``_passes_none``),
+    # and whether an aware datetime needs only the database's adapter (``_adapts_aware_datetimes``).
+    columns: tuple[tuple[Field[Any, Any], frozenset[type], bool], ...]
     # The columns read back (the primary key): attribute name, column and the converters the ORM applies to it.
     returning: tuple[tuple[str, Any, tuple[Callable[..., Any], ...]], ...]
     returning_params: tuple[Any, ...]
@@ -50,13 +52,17 @@ def insert(obj: M, *, using: str | None = None) -> M:
     connection = connections[using]
     compiled = _compiled_for(model, connection)
     pre_save.send(sender=model, instance=obj, raw=False, using=using, update_fields=None)
+    adapt_datetime = connection.ops.adapt_datetimefield_value
     with transaction.mark_for_rollback_on_error(using=using):
-        params: list[Any] = [
-            value
-            if plain and (value := getattr(obj, field.attname)).__class__ in plain
-            else _prepared(field, field.pre_save(obj, True), connection)
-            for field, plain in compiled.columns
-        ]
+        params: list[Any] = []
+        for field, plain, adapts_datetimes in compiled.columns:
+            value = getattr(obj, field.attname)
+            if value.__class__ in plain:
+                params.append(value)
+            elif adapts_datetimes and value.__class__ is datetime and value.utcoffset() is not None:
+                params.append(adapt_datetime(value))
+            else:
+                params.append(_prepared(field, field.pre_save(obj, True), connection))
         with connection.cursor() as cursor:
             cursor.execute(compiled.sql, params)
             if connection.features.can_return_columns_from_insert:
@@ -109,6 +115,41 @@ def _plain_types(field: Field[Any, Any]) -> frozenset[type]:
     return frozenset()
 
 
+def _plain_pre_save(field: Field[Any, Any]) -> bool:
+    """``field.pre_save`` reads the attribute as it is: the stock method, or a date field's without auto_now(_add)."""
+    method = type(field).pre_save
+    if method is Field.pre_save:
+        return True
+    return method in {DateField.pre_save, DateTimeField.pre_save} and not (
+        getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+    )
+
+
+def _passes_none(field: Field[Any, Any], connection: BaseDatabaseWrapper) -> bool:
+    """None reaches the database as None through ``field``'s own methods (a nullable date, number or foreign key)."""
+    return _plain_pre_save(field) and field.get_db_prep_save(None, connection=connection) is None
+
+
+_DATETIME_METHODS: dict[str, Any] = {
+    "get_db_prep_save": Field.get_db_prep_save,
+    "get_db_prep_value": DateTimeField.get_db_prep_value,
+    "get_prep_value": DateTimeField.get_prep_value,
+    "to_python": DateTimeField.to_python,
+}
+
+
+def _adapts_aware_datetimes(field: Field[Any, Any]) -> bool:
+    """An aware ``datetime`` goes through ``field``'s methods unchanged up to the database's own adapter.
+
+    ``DateTimeField.get_prep_value`` changes only a naive datetime (made aware, with a warning), so for an aware one
+    the field's methods come down to ``connection.ops.adapt_datetimefield_value``; a subclass overriding any of them
+    goes through its methods.
+    """
+    return _plain_pre_save(field) and all(
+        getattr(type(field), name) is method for name, method in _DATETIME_METHODS.items()
+    )
+
+
 def _compiled_for(model: type[Model], connection: BaseDatabaseWrapper) -> _Insert:
     # Kept on the connection wrapper itself, as ``core.statements`` keeps its own: a cache beside the wrapper would keep
     # a finished thread's wrapper (and its open connection) alive as soon as anything compiled referred back to it.
@@ -147,7 +188,14 @@ def _compile(model: type[Model], connection: BaseDatabaseWrapper) -> _Insert:
         returning.append((field.attname, column, converters))
     return _Insert(
         sql=sql,
-        columns=tuple((field, _plain_types(field)) for field in fields),
+        columns=tuple(
+            (
+                field,
+                _plain_types(field) | ({type(None)} if _passes_none(field, connection) else set()),
+                _adapts_aware_datetimes(field),
+            )
+            for field in fields
+        ),
         returning=tuple(returning),
         returning_params=tuple(returning_params),
         pk_column=str(meta.auto_field.column),

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 import time_machine
 from django.contrib.auth.models import User
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connection, connections, models, transaction
 from django.db.models.signals import post_save, pre_save
 
-from core.inserts import _plain_types, insert
+from core.inserts import _adapts_aware_datetimes, _passes_none, _plain_types, insert
 from core.tests.threads import connection_outlives_thread
 from leads.models import Activity, ActivityKind, Consent, Lead, Submission, Touch
 from leads.tests.factories import ConsentFactory, LeadFactory, SubmissionFactory
@@ -207,6 +207,44 @@ def test_insert_passes_on_unchanged_only_the_values_a_field_stores_unchanged() -
     assert _plain_types(models.DateTimeField(auto_now=True)) == set()
     assert _plain_types(models.GenericIPAddressField()) == set()
     assert _plain_types(models.JSONField()) == set()
+
+
+class _DayStartField(models.DateTimeField):
+    def get_prep_value(self, value: Any) -> Any:
+        value = super().get_prep_value(value)
+        return value.replace(hour=0) if value is not None else None
+
+
+def test_insert_passes_on_none_where_the_field_s_own_methods_store_none() -> None:
+    assert _passes_none(models.DateTimeField(null=True), connection)
+    assert _passes_none(models.IntegerField(null=True), connection)
+    assert _passes_none(models.ForeignKey(User, null=True, on_delete=models.CASCADE), connection)
+    # A time set on save is not the None the object holds.
+    assert not _passes_none(models.DateTimeField(auto_now=True, null=True), connection)
+
+
+def test_insert_hands_an_aware_datetime_to_the_database_s_adapter_only_for_a_stock_datetime_field() -> None:
+    assert _adapts_aware_datetimes(models.DateTimeField())
+    assert not _adapts_aware_datetimes(models.DateTimeField(auto_now_add=True))
+    assert not _adapts_aware_datetimes(_DayStartField())
+    assert not _adapts_aware_datetimes(models.DateField())
+
+
+def test_a_field_that_changes_a_datetime_on_its_way_to_the_database_still_changes_it() -> None:
+    # Touch.occurred_at as a field whose own method moves the time: insert() must go through it.
+    touch = Touch(lead=LeadFactory(), occurred_at=MOMENT)
+    field = Touch._meta.get_field("occurred_at")
+    original = type(field)
+    field.__class__ = _DayStartField
+    try:
+        vars(connections["default"]).pop("_core_inserts", None)
+        insert(touch)
+    finally:
+        field.__class__ = original
+        vars(connections["default"]).pop("_core_inserts", None)
+
+    stored = Touch.objects.values_list("occurred_at", flat=True).get(pk=touch.pk)
+    assert stored == MOMENT.replace(hour=0)
 
 
 @pytest.mark.django_db(transaction=True)
