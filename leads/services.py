@@ -17,7 +17,7 @@ from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
 from core import bulk
-from core.inserts import insert
+from core.inserts import insert, insert_unless_conflict
 from core.queue import async_task
 from core.statements import Statement
 from leads import attribution, events, merge, suppression
@@ -246,20 +246,14 @@ def _upsert_lead(
             wake_at = timezone.now()
             lead.pipeline_step, lead.pipeline_step_at, lead.pipeline_due_at = PipelineStep.WAITING, wake_at, wake_at
             enqueue_after_commit(_wake_pipeline)
-        try:
-            # SQLite takes its write lock when the transaction begins (IMMEDIATE), so nobody can insert this
-            # person between our lookup and insert there; PostgreSQL needs the savepoint to merge instead.
-            with transaction.atomic(savepoint=connection.vendor != "sqlite"):
-                insert(lead)
-                events.emit(events.LEAD_CREATED, lead_id=lead.pk, event_id=f"lead.created:{lead.pk}", occurred_at=now)
+        # Another capture may have stored this person since the lookup (not on SQLite, which takes its write lock
+        # when the transaction begins): then nothing is stored, and this one merges into theirs.
+        if insert_unless_conflict(lead):
+            events.emit(events.LEAD_CREATED, lead_id=lead.pk, event_id=f"lead.created:{lead.pk}", occurred_at=now)
             return lead, True, {}
-        except IntegrityError:
-            # Another request created this person between our lookup and insert (PostgreSQL; SQLite
-            # serialises writers). Fall through and merge into theirs.
-            lead.pk = None
-            lead = _find_lead(email=email, phone=phone)
-            if lead is None:
-                raise
+        lead = _find_lead(email=email, phone=phone)
+        if lead is None:
+            raise IntegrityError("A lead with this email address was stored meanwhile, yet none is found.")
 
     result = _merge_values(lead=lead, values=values, source=source, now=now)
     return lead, False, result.to_propose

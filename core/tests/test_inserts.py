@@ -13,7 +13,7 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, connections, models, transaction
 from django.db.models.signals import post_save, pre_save
 
-from core.inserts import _adapts_aware_datetimes, _passes_none, _plain_types, insert
+from core.inserts import _adapts_aware_datetimes, _passes_none, _plain_types, insert, insert_unless_conflict
 from core.tests.threads import connection_outlives_thread
 from leads.models import Activity, ActivityKind, Consent, Lead, Submission, Touch
 from leads.tests.factories import ConsentFactory, LeadFactory, SubmissionFactory
@@ -257,3 +257,34 @@ def test_a_finished_thread_s_connection_is_not_kept_by_its_inserts() -> None:
     outlives = connection_outlives_thread(request)
 
     assert not outlives
+
+
+@pytest.mark.skipif(connection.vendor == "sqlite", reason="SQLite's OR IGNORE would drop other broken rows too")
+def test_insert_unless_conflict_stores_nothing_and_raises_nothing_when_the_unique_value_is_taken() -> None:
+    LeadFactory(email="taken@acme.example")
+    heard: list[object] = []
+    post_save.connect(heard.append, sender=Lead, dispatch_uid="test-unless-conflict")
+    lead = Lead(email="taken@acme.example", created_at=MOMENT, stage_changed_at=MOMENT)
+    try:
+        with transaction.atomic():
+            stored = insert_unless_conflict(lead)
+            still_usable = Lead.objects.filter(email="taken@acme.example").count()
+    finally:
+        post_save.disconnect(dispatch_uid="test-unless-conflict", sender=Lead)
+
+    assert (stored, lead.pk, heard, still_usable) == (False, None, [], 1)
+
+
+def test_insert_unless_conflict_stores_a_new_row_as_insert_does() -> None:
+    lead = Lead(email="new@acme.example", created_at=MOMENT, stage_changed_at=MOMENT)
+
+    assert insert_unless_conflict(lead) is True
+    assert Lead.objects.get(pk=lead.pk).email == "new@acme.example"
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite only")
+def test_insert_unless_conflict_on_sqlite_is_a_plain_insert() -> None:
+    LeadFactory(email="taken@acme.example")
+
+    with transaction.atomic(), pytest.raises(IntegrityError):
+        insert_unless_conflict(Lead(email="taken@acme.example", created_at=MOMENT, stage_changed_at=MOMENT))

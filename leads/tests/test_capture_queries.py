@@ -55,8 +55,7 @@ class Statements:
     @property
     def queries(self) -> list[str]:
         # Transaction control is left out: BEGIN is a statement on SQLite and none on PostgreSQL, COMMIT is
-        # none on either, and the savepoint PostgreSQL needs around a new lead (a concurrent capture of the
-        # same person then merges instead of failing) is two more.
+        # none on either, and inside the test's own transaction every atomic block is a savepoint.
         return [sql for sql in self.sql if not sql.lstrip().upper().startswith(TRANSACTION_CONTROL)]
 
 

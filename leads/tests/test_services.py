@@ -213,3 +213,23 @@ def test_concurrent_captures_of_one_person_make_one_lead() -> None:
     assert errors == []
     assert Lead.objects.filter(email="race@acme.example").count() == 1
     assert Activity.objects.count() == 4
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite serialises writers; the race needs PostgreSQL")
+def test_a_capture_that_loses_the_race_for_a_new_person_merges_into_the_winner(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The winner stores the person between the loser's lookup (which found nobody) and its INSERT.
+    winner = LeadFactory(email="race@acme.example", first_name="")
+    find_lead, lookups = services._find_lead, []
+
+    def lookup(**kwargs: str) -> Lead | None:
+        lookups.append(kwargs)
+        return None if len(lookups) == 1 else find_lead(**kwargs)
+
+    monkeypatch.setattr(services, "_find_lead", lookup)
+
+    result = capture(email="race@acme.example", first_name="Ada")
+
+    assert (len(lookups), result.is_new, result.lead.pk) == (2, False, winner.pk)
+    assert Lead.objects.filter(email="race@acme.example").count() == 1
+    assert Lead.objects.get(pk=winner.pk).first_name == "Ada"
