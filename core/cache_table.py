@@ -7,9 +7,17 @@ instead. That creates whichever cache table is missing and does nothing when the
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.core.cache import caches
+from django.core.cache.backends.db import DatabaseCache
 from django.core.management import call_command
 
 
 def create_cache_table(*, using: str, **kwargs: object) -> None:
-    """Create the database cache's table in the database ``using`` if it is missing (a post_migrate receiver)."""
-    call_command("createcachetable", database=using, verbosity=0)
+    """Create the database cache's table in the database ``using`` if it is missing (a post_migrate receiver).
+
+    It runs once for each app's post_migrate (and each test-database flush): with no database cache configured
+    (Redis), it asks nothing.
+    """
+    if any(isinstance(caches[alias], DatabaseCache) for alias in settings.CACHES):
+        call_command("createcachetable", database=using, verbosity=0)

@@ -24,7 +24,6 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import connections, router, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import BooleanField, CharField, DateField, DateTimeField, Field, Model, TextField
-from django.db.models.constants import OnConflict
 from django.db.models.signals import post_save, pre_save
 
 M = TypeVar("M", bound=Model)
@@ -44,26 +43,30 @@ class _Insert:
 
 def insert(obj: M, *, using: str | None = None) -> M:
     """Store the new ``obj`` as ``obj.save(force_insert=True)`` would, signals included; returns it with its pk."""
-    _insert(obj, using=using, unless_conflict=False)
+    _insert(obj, using=using, unless_conflict_on=None)
     return obj
 
 
-def insert_unless_conflict(obj: Model, *, using: str | None = None) -> bool:
-    """``insert(obj)``, unless a row holding one of its unique values is stored already: then nothing is written.
+def insert_unless_conflict(obj: Model, *, unique_field: str, using: str | None = None) -> bool:
+    """``insert(obj)``, unless a row with the same value of its ``unique_field`` is stored already: then nothing is.
 
-    ``INSERT … ON CONFLICT DO NOTHING``: where two transactions store the same person at once, the later one learns
-    it lost without an error, so it needs no savepoint around the INSERT (two more round trips on PostgreSQL) to go
-    on. Returns whether ``obj`` was stored; if not, it keeps no primary key and ``post_save`` is not sent.
-    On SQLite it is ``insert(obj)``, which raises ``IntegrityError`` on a conflict: there ``OR IGNORE`` would also
-    drop a row that breaks a NOT NULL or CHECK constraint, and a transaction that looked for the row first holds the
-    write lock from its BEGIN (IMMEDIATE), so nobody else can have stored it since. Elsewhere the database must be
-    able to return the new row's key from the INSERT (PostgreSQL).
+    On PostgreSQL, ``INSERT … ON CONFLICT (that column) DO NOTHING``: where two transactions store the same person at
+    once, the later one learns it lost without an error, so it needs no savepoint around the INSERT (two more round
+    trips) to go on. Any other violation (another unique column, the primary key) still raises. Returns whether
+    ``obj`` was stored; if not, it keeps no primary key and ``post_save`` is not sent, but ``pre_save`` was: what its
+    receivers wrote stays, where a savepoint's rollback would have undone it.
+
+    On other databases it is ``insert(obj)``, which raises ``IntegrityError`` on a conflict. SQLite's ``OR IGNORE``
+    (and MySQL's ``INSERT IGNORE``) would also drop a row that breaks a NOT NULL or CHECK constraint; and on SQLite a
+    transaction that looked for the row first holds the write lock from its BEGIN (IMMEDIATE), so nobody else can have
+    stored it since.
     """
     using = using or router.db_for_write(type(obj), instance=obj)
-    return _insert(obj, using=using, unless_conflict=connections[using].vendor != "sqlite")
+    conflict = unique_field if connections[using].vendor == "postgresql" else None
+    return _insert(obj, using=using, unless_conflict_on=conflict)
 
 
-def _insert(obj: Model, *, using: str | None, unless_conflict: bool) -> bool:
+def _insert(obj: Model, *, using: str | None, unless_conflict_on: str | None) -> bool:
     model = type(obj)
     if obj.pk is not None:
         raise ValueError(f"insert() stores new objects only; this {model.__name__} has a primary key: use save().")
@@ -71,7 +74,7 @@ def _insert(obj: Model, *, using: str | None, unless_conflict: bool) -> bool:
     obj._prepare_related_fields_for_save(operation_name="save")  # type: ignore[attr-defined]
     using = using or router.db_for_write(model, instance=obj)
     connection = connections[using]
-    compiled = _compiled_for(model, connection, unless_conflict=unless_conflict)
+    compiled = _compiled_for(model, connection, unless_conflict_on=unless_conflict_on)
     pre_save.send(sender=model, instance=obj, raw=False, using=using, update_fields=None)
     adapt_datetime = connection.ops.adapt_datetimefield_value
     with transaction.mark_for_rollback_on_error(using=using):
@@ -173,20 +176,20 @@ def _adapts_aware_datetimes(field: Field[Any, Any]) -> bool:
     )
 
 
-def _compiled_for(model: type[Model], connection: BaseDatabaseWrapper, *, unless_conflict: bool) -> _Insert:
+def _compiled_for(model: type[Model], connection: BaseDatabaseWrapper, *, unless_conflict_on: str | None) -> _Insert:
     # Kept on the connection wrapper itself, as ``core.statements`` keeps its own: a cache beside the wrapper would keep
     # a finished thread's wrapper (and its open connection) alive as soon as anything compiled referred back to it.
-    by_model: dict[tuple[type[Model], bool], _Insert] = vars(connection).setdefault("_core_inserts", {})
-    compiled = by_model.get((model, unless_conflict))
+    by_model: dict[tuple[type[Model], str | None], _Insert] = vars(connection).setdefault("_core_inserts", {})
+    compiled = by_model.get((model, unless_conflict_on))
     if compiled is None:
-        compiled = by_model[model, unless_conflict] = _compile(model, connection, unless_conflict=unless_conflict)
+        compiled = by_model[model, unless_conflict_on] = _compile(
+            model, connection, unless_conflict_on=unless_conflict_on
+        )
     return compiled
 
 
-def _compile(model: type[Model], connection: BaseDatabaseWrapper, *, unless_conflict: bool) -> _Insert:
+def _compile(model: type[Model], connection: BaseDatabaseWrapper, *, unless_conflict_on: str | None) -> _Insert:
     meta = model._meta
-    if unless_conflict and not connection.features.can_return_columns_from_insert:
-        raise ImproperlyConfigured(f"insert_unless_conflict() cannot write {meta.label} on {connection.vendor}.")
     if meta.parents or meta.proxy or meta.order_with_respect_to or meta.auto_field is None:
         raise ImproperlyConfigured(f"insert() cannot write {meta.label}: use save().")
     fields = tuple(field for field in meta.local_concrete_fields if field is not meta.auto_field)
@@ -199,11 +202,13 @@ def _compile(model: type[Model], connection: BaseDatabaseWrapper, *, unless_conf
     quote = connection.ops.quote_name
     columns = ", ".join(quote(str(field.column)) for field in fields)
     placeholders = ", ".join(["%s"] * len(fields))
-    on_conflict = OnConflict.IGNORE if unless_conflict else None
-    sql = f"{connection.ops.insert_statement(on_conflict=on_conflict)} {quote(meta.db_table)} ({columns})"
-    sql = f"{sql} VALUES ({placeholders})"
-    if on_conflict is not None:
-        sql = f"{sql} {connection.ops.on_conflict_suffix_sql(fields, on_conflict, None, None)}"
+    sql = f"{connection.ops.insert_statement()} {quote(meta.db_table)} ({columns}) VALUES ({placeholders})"
+    if unless_conflict_on is not None:
+        # Written here: Django's own suffix for ignoring conflicts names no column, so it would ignore them all.
+        target = meta.get_field(unless_conflict_on)
+        if not (isinstance(target, Field) and target.unique and target.concrete):
+            raise ImproperlyConfigured(f"insert_unless_conflict(): {meta.label}.{unless_conflict_on} is not unique.")
+        sql = f"{sql} ON CONFLICT ({quote(str(target.column))}) DO NOTHING"
     returning_params: tuple[Any, ...] = ()
     if connection.features.can_return_columns_from_insert:
         returning_sql, returning_params = connection.ops.return_insert_columns(  # type: ignore[attr-defined]

@@ -248,7 +248,7 @@ def _upsert_lead(
             enqueue_after_commit(_wake_pipeline)
         # Another capture may have stored this person since the lookup (not on SQLite, which takes its write lock
         # when the transaction begins): then nothing is stored, and this one merges into theirs.
-        if insert_unless_conflict(lead):
+        if insert_unless_conflict(lead, unique_field="email"):
             events.emit(events.LEAD_CREATED, lead_id=lead.pk, event_id=f"lead.created:{lead.pk}", occurred_at=now)
             return lead, True, {}
         lead = _find_lead(email=email, phone=phone)

@@ -10,8 +10,10 @@ from typing import Any
 import pytest
 import time_machine
 from django.contrib.auth.models import User
+from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, connection, connections, models, transaction
 from django.db.models.signals import post_save, pre_save
+from django.test import override_settings
 
 from core.inserts import _adapts_aware_datetimes, _passes_none, _plain_types, insert, insert_unless_conflict
 from core.tests.threads import connection_outlives_thread
@@ -267,7 +269,7 @@ def test_insert_unless_conflict_stores_nothing_and_raises_nothing_when_the_uniqu
     lead = Lead(email="taken@acme.example", created_at=MOMENT, stage_changed_at=MOMENT)
     try:
         with transaction.atomic():
-            stored = insert_unless_conflict(lead)
+            stored = insert_unless_conflict(lead, unique_field="email")
             still_usable = Lead.objects.filter(email="taken@acme.example").count()
     finally:
         post_save.disconnect(dispatch_uid="test-unless-conflict", sender=Lead)
@@ -278,7 +280,7 @@ def test_insert_unless_conflict_stores_nothing_and_raises_nothing_when_the_uniqu
 def test_insert_unless_conflict_stores_a_new_row_as_insert_does() -> None:
     lead = Lead(email="new@acme.example", created_at=MOMENT, stage_changed_at=MOMENT)
 
-    assert insert_unless_conflict(lead) is True
+    assert insert_unless_conflict(lead, unique_field="email") is True
     assert Lead.objects.get(pk=lead.pk).email == "new@acme.example"
 
 
@@ -287,4 +289,45 @@ def test_insert_unless_conflict_on_sqlite_is_a_plain_insert() -> None:
     LeadFactory(email="taken@acme.example")
 
     with transaction.atomic(), pytest.raises(IntegrityError):
-        insert_unless_conflict(Lead(email="taken@acme.example", created_at=MOMENT, stage_changed_at=MOMENT))
+        insert_unless_conflict(
+            Lead(email="taken@acme.example", created_at=MOMENT, stage_changed_at=MOMENT), unique_field="email"
+        )
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the conflict clause is PostgreSQL's")
+def test_insert_unless_conflict_still_raises_a_conflict_on_another_unique_column() -> None:
+    existing = LeadFactory()
+    with connection.cursor() as cursor:  # the id sequence behind the table, as after a careless restore
+        cursor.execute("SELECT setval(pg_get_serial_sequence('leads_lead', 'id'), %s, false)", [existing.pk])
+
+    with transaction.atomic(), pytest.raises(IntegrityError, match="leads_lead_pkey"):
+        insert_unless_conflict(
+            Lead(email="new@acme.example", created_at=MOMENT, stage_changed_at=MOMENT), unique_field="email"
+        )
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the conflict clause is PostgreSQL's")
+def test_insert_unless_conflict_refuses_a_column_that_is_not_unique() -> None:
+    with pytest.raises(ImproperlyConfigured, match="not unique"):
+        insert_unless_conflict(Touch(lead=LeadFactory(), occurred_at=MOMENT), unique_field="source")
+
+
+@override_settings(TIME_ZONE="Asia/Kolkata")
+@pytest.mark.filterwarnings("ignore:DateTimeField .* received a naive datetime")
+def test_insert_stores_a_naive_datetime_as_save_does(related: Related) -> None:
+    # A naive time is read in the site's time zone (with a warning), not handed to the database as it is.
+    naive = MOMENT.replace(tzinfo=None)
+    inserted = insert(Touch(lead=related.lead, occurred_at=naive))
+    saved = Touch(lead=related.lead, occurred_at=naive)
+    saved.save(force_insert=True)
+
+    assert _stored_row(inserted)["occurred_at"] == _stored_row(saved)["occurred_at"] != MOMENT
+
+
+class _NoneAsEpochField(models.DateTimeField):
+    def get_db_prep_save(self, value: Any, connection: Any) -> Any:
+        return super().get_db_prep_save(MOMENT if value is None else value, connection)
+
+
+def test_insert_passes_on_none_only_where_the_field_gives_none() -> None:
+    assert not _passes_none(_NoneAsEpochField(null=True), connection)
