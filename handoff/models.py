@@ -420,6 +420,8 @@ class Assignment(models.Model):
             models.Index(
                 fields=["team", "sla_due_at", "id"], condition=Q(ended_at__isnull=True), name="assignment_team_due_idx"
             ),
+            # The admin's list of every assignment, open and ended, newest first.
+            models.Index(fields=["assigned_at", "id"], name="assignment_assigned_idx"),
         ]
         # Checked by the inbox, the team queue and the API (handoff.views, handoff.selectors, handoff.api).
         permissions = [
@@ -546,6 +548,8 @@ class Notification(models.Model):
         ]
         indexes = [
             models.Index(fields=["created_at"], condition=Q(sent_at__isnull=True), name="notification_unsent_idx"),
+            # The admin's list, newest first.
+            models.Index(fields=["created_at", "id"], name="notification_created_idx"),
         ]
 
     def __str__(self) -> str:

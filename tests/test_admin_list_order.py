@@ -1,0 +1,62 @@
+"""Admin lists of the tables that grow with the leads read their first page in order from an index.
+
+At a million leads, sorting every stage change (or every assignment) for each page of their admin list took
+0.2-0.4 s; a lead subquery for someone who sees every lead took 0.5 s. Each list now walks an index of its
+ordering and stops at the page's end.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib import admin
+from django.contrib.auth.models import User
+from django.db import connection, models
+from django.test import RequestFactory
+
+from handoff.models import Assignment, Notification
+from leads.models import StageChange
+from reports.models import FirstTouchCorrection
+
+pytestmark = pytest.mark.django_db
+
+
+def _first_page_plan(model: type[models.Model], user: User) -> str:
+    request = RequestFactory().get("/")
+    request.user = user
+    changelist = admin.site._registry[model].get_changelist_instance(request)
+    sql, params = changelist.queryset[: changelist.list_per_page].query.get_compiler(connection=connection).as_sql()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Empty tables are read whole and sorted: make the planner show the walk it takes at scale.
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("SET LOCAL enable_sort = off")
+            cursor.execute(f"EXPLAIN {sql}", params)
+        else:
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+        return "\n".join(str(row[-1]) for row in cursor.fetchall())
+
+
+@pytest.mark.parametrize(
+    ("model", "index"),
+    [
+        (StageChange, "stagechange_changed_idx"),
+        (Assignment, "assignment_assigned_idx"),
+        (Notification, "notification_created_idx"),
+    ],
+    ids=lambda value: getattr(value, "__name__", value),
+)
+def test_the_admin_list_walks_its_ordering_index_without_sorting(
+    model: type[models.Model], index: str, admin_user: User
+) -> None:
+    plan = _first_page_plan(model, admin_user)
+
+    assert index in plan
+    assert "Sort" not in plan and "TEMP B-TREE" not in plan
+
+
+def test_first_touch_corrections_ask_no_lead_subquery_for_someone_who_sees_every_lead(marketer: User) -> None:
+    request = RequestFactory().get("/")
+    request.user = marketer
+    queryset = admin.site._registry[FirstTouchCorrection].get_queryset(request)
+
+    assert "IN (SELECT" not in str(queryset.query)
