@@ -5,17 +5,23 @@ rows) took half an hour. Here: prepared tuples in one transaction, by ``executem
 (PostgreSQL), with ids handed out by the loader so a lead names its first touch in its own row (see
 bench/README.md for how it compares with the floor's own ``seed.py``). Each bulk lead gets its first touch
 and its stage changes (new → … → its stage). For a large load the tables' secondary indexes are dropped
-first and built once at the end, which is faster than keeping them current row by row (they are rebuilt
-even when the load fails), and foreign keys are checked once before the commit, not per row: on SQLite
-by ``foreign_key_check``, on PostgreSQL by adding them again, validated, after the rows (restored even when
-the load fails too).
+first and built once at the end, which is faster than keeping them current row by row, and foreign keys are
+checked once before the commit, not per row: on SQLite by ``foreign_key_check``, on PostgreSQL by adding
+them again, validated, after the rows.
+
+Indexes and keys are dropped and made again inside the load's own transaction (both databases roll DDL back):
+a load that fails, or whose process is killed (the OOM killer, ``kill -9``, a container stop), leaves the
+schema as it was, with none of its rows. The price, on PostgreSQL: the ACCESS EXCLUSIVE locks of those drops
+are held until the load commits, on the three loaded tables and on the tables their foreign keys refer to
+(users among them), so every other session that reads them waits for the whole load: fine for a demo loader,
+not for a live site.
 """
 
 from __future__ import annotations
 
 import contextlib
 import random
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -141,14 +147,13 @@ def bulk_create_leads(
         return 0
     rng = random.Random(existing)
     tables = _Table(Lead, LEAD_COLUMNS), _Table(Touch, TOUCH_COLUMNS), _Table(StageChange, CHANGE_COLUMNS)
-    large = total - existing >= DROP_INDEXES_FROM
-    loaded = (Lead, Touch, StageChange) if large else ()
-    with (
-        _bulk_session(large),
-        _indexes_dropped(loaded),
-        _foreign_keys_dropped(loaded) as add_foreign_keys,
-        transaction.atomic(),
-    ):
+    # Inside a caller's transaction (the tests) a load runs as a small one: SQLite cannot switch its checks
+    # there, and PostgreSQL refuses to alter a table that the caller's writes queued foreign-key checks on.
+    large = total - existing >= DROP_INDEXES_FROM and not connection.in_atomic_block
+    loaded = [model._meta.db_table for model in (Lead, Touch, StageChange)] if large else []
+    with _bulk_session(large), transaction.atomic():
+        indexes = _drop_indexes(loaded)
+        foreign_keys = _drop_foreign_keys(loaded)
         lead_id = (Lead.objects.aggregate(top=Max("id"))["top"] or 0) + 1
         touch_id = (Touch.objects.aggregate(top=Max("id"))["top"] or 0) + 1
         with connection.cursor() as cursor:
@@ -162,10 +167,11 @@ def bulk_create_leads(
             for sql in connection.ops.sequence_reset_sql(no_style(), [Lead, Touch]):
                 cursor.execute(sql)
         if large:
-            # What was not checked row by row (``_bulk_session``, ``_foreign_keys_dropped``) is checked once,
+            # What was not checked row by row (``_bulk_session``, ``_drop_foreign_keys``) is checked once,
             # before the commit.
-            add_foreign_keys()
-            connection.check_constraints(table_names=[model._meta.db_table for model in (Lead, Touch, StageChange)])
+            _add_foreign_keys(foreign_keys)
+            connection.check_constraints(table_names=loaded)
+            _create_indexes(indexes)
     return total - existing
 
 
@@ -248,10 +254,11 @@ def _bulk_session(large: bool) -> Iterator[None]:
     made SQLite search each of the fourteen tables that refer to leads; ``bulk_create_leads`` runs SQLite's
     own ``foreign_key_check`` over the loaded tables before it commits instead, as ``loaddata`` does.
     Without waiting for the disk (``synchronous=OFF``) the load is at risk only from a power cut or an
-    operating-system crash, which a demo load survives by being run again. Inside a caller's transaction
-    (the tests) SQLite cannot switch either, and the load runs with the usual checks.
+    operating-system crash, which a demo load survives by being run again. Both are switched outside the
+    load's transaction (SQLite cannot switch them inside one) and belong to this connection only, so a killed
+    load leaves nothing switched behind.
     """
-    if not large or connection.vendor != "sqlite" or connection.in_atomic_block:
+    if not large or connection.vendor != "sqlite":
         yield
         return
     with connection.cursor() as cursor:
@@ -265,18 +272,16 @@ def _bulk_session(large: bool) -> Iterator[None]:
             cursor.execute(f"PRAGMA synchronous = {int(synchronous)}")
 
 
-@contextlib.contextmanager
-def _indexes_dropped(models_: Sequence[type[models.Model]]) -> Iterator[None]:
-    """Without the tables' secondary indexes (every index but the primary key and the unique ones) while
-    the block runs; each is built again, from its own definition, after it.
+def _drop_indexes(tables: Sequence[str]) -> list[str]:
+    """Drops the secondary indexes of ``tables`` (every index but the primary key and the unique ones) and
+    returns their definitions, for ``_create_indexes``. Only inside a transaction, which brings them back
+    if it rolls back.
 
     Building an index once, by sorting its keys, is faster than keeping two dozen current row by row.
-    Not inside a caller's transaction, whose rollback would otherwise leave the indexes dropped.
     """
-    tables = [model._meta.db_table for model in models_]
-    if not tables or connection.in_atomic_block:
-        yield
-        return
+    if not tables:
+        return []
+    assert connection.in_atomic_block, "dropped only where a rollback brings them back"
     placeholders = ", ".join(["%s"] * len(tables))
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
@@ -294,74 +299,53 @@ def _indexes_dropped(models_: Sequence[type[models.Model]]) -> Iterator[None]:
             )
         indexes = cursor.fetchall()
         for name, _ in indexes:
-            cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
-    try:
-        yield
-    finally:
-        # PostgreSQL sorts an index's keys in memory up to maintenance_work_mem (64MB by default), on disk
-        # beyond it; SET LOCAL lasts for this transaction only.
-        with transaction.atomic(), connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
-            for _, definition in indexes:
-                cursor.execute(definition)
+            cursor.execute(f"DROP INDEX {_quote(name)}")
+    return [definition for _, definition in indexes]
 
 
-@contextlib.contextmanager
-def _foreign_keys_dropped(models_: Sequence[type[models.Model]]) -> Iterator[Callable[[], None]]:
-    """On PostgreSQL, without the tables' foreign keys while the block runs; the block gets a function that
-    adds them again, from their own definitions, and should call it in its transaction before the commit.
+def _create_indexes(definitions: Sequence[str]) -> None:
+    with connection.cursor() as cursor:
+        if definitions and connection.vendor == "postgresql":
+            # PostgreSQL sorts an index's keys in memory up to maintenance_work_mem (64MB by default), on disk
+            # beyond it; SET LOCAL lasts for this transaction only.
+            cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
+        for definition in definitions:
+            cursor.execute(definition)
+
+
+def _drop_foreign_keys(tables: Sequence[str]) -> list[tuple[str, str, str]]:
+    """On PostgreSQL, drops the foreign keys of ``tables`` and returns them (table, name, definition), for
+    ``_add_foreign_keys``. Only inside a transaction, which brings them back if it rolls back. Elsewhere the
+    keys stay.
 
     A foreign key checks each inserted row by a trigger, queued until the commit (Django makes them
-    DEFERRABLE INITIALLY DEFERRED); added again, ``NOT VALID`` then ``VALIDATE CONSTRAINT``, each is checked
-    by one scan of its table instead, and a broken reference still fails the load. Whatever is missing after
-    the block (the load failed, its transaction rolled back) is added again after it, on the rows that
-    were there before. Elsewhere, and inside a caller's transaction, the keys stay and the function does
-    nothing.
+    DEFERRABLE INITIALLY DEFERRED); added again after the rows, each is checked by one scan of its table
+    instead, and a broken reference still fails the load.
     """
-    tables = [model._meta.db_table for model in models_]
-    if not tables or connection.vendor != "postgresql" or connection.in_atomic_block:
-        yield _nothing
-        return
+    if not tables or connection.vendor != "postgresql":
+        return []
+    assert connection.in_atomic_block, "dropped only where a rollback brings them back"
     placeholders = ", ".join(["%s"] * len(tables))
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT rel.relname, con.conname, pg_get_constraintdef(con.oid), con.convalidated"
+            "SELECT rel.relname, con.conname, pg_get_constraintdef(con.oid)"
             " FROM pg_constraint con JOIN pg_class rel ON rel.oid = con.conrelid"
             " WHERE con.contype = 'f' AND rel.relnamespace = current_schema()::regnamespace"
             f" AND rel.relname IN ({placeholders}) ORDER BY rel.relname, con.conname",
             tables,
         )
-        keys: list[tuple[str, str, str, bool]] = cursor.fetchall()
-        for table, name, _, _ in keys:
+        keys: list[tuple[str, str, str]] = cursor.fetchall()
+        for table, name, _ in keys:
             cursor.execute(f"ALTER TABLE {_quote(table)} DROP CONSTRAINT {_quote(name)}")
-
-    def add_missing() -> None:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT con.conname FROM pg_constraint con JOIN pg_class rel ON rel.oid = con.conrelid"
-                " WHERE con.contype = 'f' AND rel.relnamespace = current_schema()::regnamespace"
-                f" AND rel.relname IN ({placeholders})",
-                tables,
-            )
-            present = {name for (name,) in cursor.fetchall()}
-            missing = [key for key in keys if key[1] not in present]
-            # A key NOT VALID before the load says so in its definition already, and is left unvalidated.
-            for table, name, definition, validated in missing:
-                not_valid = " NOT VALID" if validated else ""
-                cursor.execute(f"ALTER TABLE {_quote(table)} ADD CONSTRAINT {_quote(name)} {definition}{not_valid}")
-            for table, name, _, validated in missing:
-                if validated:
-                    cursor.execute(f"ALTER TABLE {_quote(table)} VALIDATE CONSTRAINT {_quote(name)}")
-
-    try:
-        yield add_missing
-    finally:
-        add_missing()
+    return keys
 
 
-def _nothing() -> None:
-    pass
+def _add_foreign_keys(keys: Sequence[tuple[str, str, str]]) -> None:
+    """Adds ``keys`` again; each checks every row of its table, but a key that was NOT VALID before the load
+    says so in its definition, and stays unchecked."""
+    with connection.cursor() as cursor:
+        for table, name, definition in keys:
+            cursor.execute(f"ALTER TABLE {_quote(table)} ADD CONSTRAINT {_quote(name)} {definition}")
 
 
 def _quote(name: str) -> str:

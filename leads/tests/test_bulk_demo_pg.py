@@ -14,7 +14,7 @@ from leads.models import Lead, StageChange, Touch
 from leads.tests.factories import FIXED_NOW
 
 pytestmark = [
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="foreign keys by NOT VALID are PostgreSQL's"),
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="only PostgreSQL drops foreign keys"),
     # Not in a test's own transaction: a large load drops and rebuilds only outside a caller's transaction.
     pytest.mark.django_db(transaction=True),
 ]
