@@ -16,6 +16,7 @@ from django.test import RequestFactory
 from handoff.models import Assignment, Notification
 from leads.models import StageChange
 from reports.models import FirstTouchCorrection
+from tests.plans import query_plan
 
 pytestmark = pytest.mark.django_db
 
@@ -25,15 +26,7 @@ def _first_page_plan(model: type[models.Model], user: User) -> str:
     request.user = user
     changelist = admin.site._registry[model].get_changelist_instance(request)
     sql, params = changelist.queryset[: changelist.list_per_page].query.get_compiler(connection=connection).as_sql()
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # Empty tables are read whole and sorted: make the planner show the walk it takes at scale.
-            cursor.execute("SET LOCAL enable_seqscan = off")
-            cursor.execute("SET LOCAL enable_sort = off")
-            cursor.execute(f"EXPLAIN {sql}", params)
-        else:
-            cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
-        return "\n".join(str(row[-1]) for row in cursor.fetchall())
+    return query_plan(sql, params, postgresql_off=("seqscan", "sort"))
 
 
 @pytest.mark.parametrize(

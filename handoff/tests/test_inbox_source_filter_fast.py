@@ -14,6 +14,7 @@ from handoff.tests.test_daily_work_views import INBOX, assign, lead_ids
 from handoff.tests.test_list_pages_fast import compiled_sql  # noqa: F401 (a fixture)
 from leads.models import Lead
 from tests.personas import client_for
+from tests.plans import query_plan
 
 pytestmark = pytest.mark.django_db
 
@@ -69,15 +70,7 @@ def test_the_inbox_filtered_by_source_walks_the_rep_leads_of_that_source_in_orde
     walk = _inbox_lead_walk_query(rep=rep.pk, seek=None, show="todo", sort=sort, **{field: "LinkedIn"})
     sql, params = walk.query.get_compiler(connection=connection).as_sql()
 
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # An empty table is read whole: make the planner show the index walk it takes at scale.
-            cursor.execute("SET LOCAL enable_seqscan = off")
-            cursor.execute("SET LOCAL enable_bitmapscan = off")
-            cursor.execute(f"EXPLAIN {sql}", params)
-        else:
-            cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
-        plan = "\n".join(str(row[-1]) for row in cursor.fetchall())
+    plan = query_plan(sql, params, postgresql_off=("seqscan", "bitmapscan"))
 
     assert index in plan
     assert "Sort" not in plan and "TEMP B-TREE" not in plan
