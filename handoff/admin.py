@@ -19,6 +19,8 @@ from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html
+from django.utils.text import Truncator
 from django_countries import countries
 
 from core import roles
@@ -321,6 +323,10 @@ def render_reasons(*, decision: RoutingDecision | None, assignment: Assignment |
     return render_to_string("handoff/_decision_reasons.html", {"decision": decision, "assignment": assignment})
 
 
+# How much of an assignment's reasoning its row in the admin list shows.
+WHY_IN_LIST_CHARS = 60
+
+
 @admin.register(Assignment)
 class AssignmentAdmin(ReadOnlyAdmin):
     list_display = ("lead", "rep", "team", "state", "assigned_at", "sla_due_at", "outcome", "ended_at", "why")
@@ -337,7 +343,9 @@ class AssignmentAdmin(ReadOnlyAdmin):
 
     @admin.display(description="Why")
     def why(self, assignment: Assignment) -> str:
-        return str(assignment.reasons.get("summary") or assignment.reason)
+        # A few words in the list's narrow column (the whole reasoning hovers, and is on the assignment's page).
+        summary = str(assignment.reasons.get("summary") or assignment.reason)
+        return format_html('<span title="{}">{}</span>', summary, Truncator(summary).chars(WHY_IN_LIST_CHARS))
 
     @admin.display(description="Why this rep")
     def why_this_rep(self, assignment: Assignment) -> str:

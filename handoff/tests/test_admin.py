@@ -1,11 +1,17 @@
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, User
 from django.urls import reverse
+from django.utils.html import escape
+from django.utils.text import Truncator
 
 from core import roles
-from handoff.models import Team
+from handoff.admin import WHY_IN_LIST_CHARS
+from handoff.models import Assignment, Team
+from handoff.tests.test_daily_work_views import assign
 from tests.personas import client_for
 
 pytestmark = pytest.mark.django_db
@@ -73,3 +79,18 @@ def test_managers_reach_the_handoff_admin_pages(manager: object, page: str) -> N
     response = client_for(manager).get(reverse(page))
 
     assert response.status_code == 200
+
+
+def test_the_assignment_list_shows_a_line_of_the_reasoning_and_the_whole_of_it_on_hover(
+    team: Team, now: datetime, manager: User
+) -> None:
+    assignment = assign(team, now)
+    summary = "rep1 was next in the rotation, which weighs capacity and current load; " * 3
+    Assignment.objects.filter(pk=assignment.pk).update(reasons={"summary": summary})
+
+    response = client_for(manager).get(reverse("admin:handoff_assignment_changelist"))
+
+    html = response.content.decode()
+    shown = Truncator(summary).chars(WHY_IN_LIST_CHARS)
+    assert f'<span title="{escape(summary)}">{escape(shown)}</span>' in html
+    assert len(shown) == WHY_IN_LIST_CHARS < len(summary)
