@@ -152,6 +152,10 @@ def bulk_create_leads(
     large = total - existing >= DROP_INDEXES_FROM and not connection.in_atomic_block
     loaded = [model._meta.db_table for model in (Lead, Touch, StageChange)] if large else []
     with _bulk_session(large), transaction.atomic():
+        if large and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                # On a site in use, give up (and roll back) rather than queue every other session behind the load.
+                cursor.execute("SET LOCAL lock_timeout = '5s'")
         indexes = _drop_indexes(loaded)
         foreign_keys = _drop_foreign_keys(loaded)
         lead_id = (Lead.objects.aggregate(top=Max("id"))["top"] or 0) + 1

@@ -8,7 +8,7 @@ from typing import Any
 from django.db import connection
 
 
-def query_plan(sql: str, params: Sequence[Any], *, postgresql_off: Sequence[str] = ("seqscan",)) -> str:
+def query_plan(sql: str, params: Sequence[Any], *, postgresql_off: Sequence[str]) -> str:
     """EXPLAIN QUERY PLAN on SQLite; EXPLAIN on PostgreSQL with the planner methods ``postgresql_off`` switched off.
 
     A test's tables hold a few rows, which PostgreSQL reads whole (and sorts): switching those methods off makes it

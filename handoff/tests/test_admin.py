@@ -85,7 +85,7 @@ def test_the_assignment_list_shows_a_line_of_the_reasoning_and_the_whole_of_it_o
     team: Team, now: datetime, manager: User
 ) -> None:
     assignment = assign(team, now)
-    summary = "rep1 was next in the rotation, which weighs capacity and current load; " * 3
+    summary = 'Rule "EMEA <b>enterprise</b>" & rep1 was next in the rotation, which weighs capacity; ' * 3
     Assignment.objects.filter(pk=assignment.pk).update(reasons={"summary": summary})
 
     response = client_for(manager).get(reverse("admin:handoff_assignment_changelist"))
@@ -94,3 +94,4 @@ def test_the_assignment_list_shows_a_line_of_the_reasoning_and_the_whole_of_it_o
     shown = Truncator(summary).chars(WHY_IN_LIST_CHARS)
     assert f'<span title="{escape(summary)}">{escape(shown)}</span>' in html
     assert len(shown) == WHY_IN_LIST_CHARS < len(summary)
+    assert "<b>enterprise</b>" not in html

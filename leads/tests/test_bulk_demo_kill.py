@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import selectors
 import signal
 import sqlite3
 import subprocess
@@ -19,6 +20,8 @@ import pytest
 from django.db import connection
 
 PROJECT = Path(__file__).resolve().parents[2]
+# How long the load may take to reach the point where it is killed.
+LOAD_DEADLINE_SECONDS = 120
 TABLES = "'leads_lead', 'leads_touch', 'leads_stagechange'"
 # Everything about the three tables that a load may drop: on SQLite their indexes and their own definitions (which
 # hold the foreign keys), on PostgreSQL their indexes and constraints, foreign keys with whether they are validated.
@@ -95,28 +98,31 @@ def _schema(url: str) -> list[list[Any]]:
     return [list(row) for row in rows]
 
 
-def test_a_load_killed_midway_leaves_every_index_and_foreign_key(scratch_url: str) -> None:
+def test_a_load_killed_midway_leaves_every_index_and_foreign_key(scratch_url: str, tmp_path: Path) -> None:
     before = _schema(scratch_url)
     env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "REDIS_URL")}
     env.update(DATABASE_URL=scratch_url, DJANGO_SETTINGS_MODULE="leadsite.settings")
-    load = subprocess.Popen(
-        [sys.executable, "-c", LOAD_UNTIL_KILLED, SCHEMA_SQL[connection.vendor]],
-        cwd=PROJECT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    errors = tmp_path / "load.stderr"
+    with errors.open("w") as stderr:  # a file, not a pipe: a chatty load cannot fill it and stall
+        load = subprocess.Popen(
+            [sys.executable, "-c", LOAD_UNTIL_KILLED, SCHEMA_SQL[connection.vendor]],
+            cwd=PROJECT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+        )
     assert load.stdout is not None
     try:
-        seen_by_the_load = load.stdout.readline()  # the load is in its transaction, waiting
-
-        load.send_signal(signal.SIGKILL)
+        # The load prints once it is in its transaction, waiting; a load that never gets there fails the test.
+        ready = selectors.DefaultSelector()
+        ready.register(load.stdout, selectors.EVENT_READ)
+        seen_by_the_load = load.stdout.readline() if ready.select(timeout=LOAD_DEADLINE_SECONDS) else ""
     finally:
-        load.kill()
-        _, errors = load.communicate()
+        load.kill()  # SIGKILL
+        load.wait()
 
-    assert seen_by_the_load, errors
+    assert seen_by_the_load, errors.read_text()
     assert load.returncode == -signal.SIGKILL
     assert json.loads(seen_by_the_load) != before  # it had dropped some when it was killed
     assert _schema(scratch_url) == before
