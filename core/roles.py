@@ -73,6 +73,17 @@ def scoped_leads(user: User | AnonymousUser, leads: QuerySet[_M]) -> QuerySet[_M
     return leads.filter(_lead_scope[0](user))
 
 
+def scoped_by_lead(
+    user: User | AnonymousUser, rows: QuerySet[_M], *, leads: QuerySet[Any], lead: str = "lead"
+) -> QuerySet[_M]:
+    """``rows`` narrowed to those whose lead (at the path ``lead``) is among ``leads`` as ``scoped_leads`` lets
+    ``user`` see them: for a team-scoped user, their teams' leads. Anyone else gets ``rows`` as they are, with no
+    lead subquery (at a million leads, asking "among every lead" cost a list page half a second)."""
+    if not is_team_scoped(user):
+        return rows
+    return rows.filter(**{f"{lead}__in": scoped_leads(user, leads)})
+
+
 def declared_role_permissions() -> dict[str, set[tuple[str, str]]]:
     """Every installed app's ``role_permissions``, merged: group name -> {(app_label, codename)}."""
     merged: dict[str, set[tuple[str, str]]] = {name: set() for name in ROLE_GROUPS}

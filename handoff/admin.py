@@ -67,9 +67,7 @@ M = TypeVar("M", bound=Model)
 
 def scoped_by_lead(request: HttpRequest, queryset: QuerySet[M], *, lead: str = "lead") -> QuerySet[M]:
     """``queryset`` narrowed to the rows whose lead (at the path ``lead``) the user may see."""
-    if not roles.is_team_scoped(request.user):
-        return queryset
-    return queryset.filter(**{f"{lead}__in": selectors.visible_leads(user=signed_in_user(request))})
+    return roles.scoped_by_lead(request.user, queryset, leads=Lead.objects.all(), lead=lead)
 
 
 REQUIRED_HOURS = ("weekday", "opens_at", "closes_at")

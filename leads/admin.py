@@ -544,10 +544,7 @@ class StageChangeAdmin(admin.ModelAdmin):
         return False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[StageChange]:
-        changes = super().get_queryset(request)
-        if not roles.is_team_scoped(request.user):
-            return changes
-        return changes.filter(lead__in=roles.scoped_leads(request.user, Lead.objects.all()))
+        return roles.scoped_by_lead(request.user, super().get_queryset(request), leads=Lead.objects.all())
 
 
 # --- Forms ------------------------------------------------------------------------------------------

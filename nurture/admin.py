@@ -26,9 +26,7 @@ from nurture.models import Enrollment, ExitReason, Send, Step, Track
 
 def _in_scope(request: HttpRequest, rows: QuerySet[Any]) -> QuerySet[Any]:
     """A manager sees the nurture records of their teams' leads only, as everywhere else (``core.roles``)."""
-    if not roles.is_team_scoped(request.user):
-        return rows
-    return rows.filter(lead__in=roles.scoped_leads(request.user, Lead.objects.all()))
+    return roles.scoped_by_lead(request.user, rows, leads=Lead.objects.all())
 
 
 class StepInline(admin.StackedInline):

@@ -181,12 +181,8 @@ class FirstTouchCorrectionAdmin(admin.ModelAdmin):
     ordering = ("-corrected_at", "-id")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[FirstTouchCorrection]:
-        # A manager sees the corrections of their teams' leads only (core.roles.scoped_leads). Everyone else sees all:
-        # no lead subquery, which a million leads make slow.
-        corrections = super().get_queryset(request)
-        if not roles.is_team_scoped(request.user):
-            return corrections
-        return corrections.filter(lead__in=roles.scoped_leads(request.user, Lead.objects.all()))
+        # A manager sees the corrections of their teams' leads only.
+        return roles.scoped_by_lead(request.user, super().get_queryset(request), leads=Lead.objects.all())
 
     @admin.display(description="lead")
     def lead_link(self, correction: FirstTouchCorrection) -> str:
