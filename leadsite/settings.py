@@ -115,7 +115,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "core.middleware.CSPMiddleware",  # django-csp's, each policy built once per process
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     # PostgreSQL cannot hold a NUL: an admin query parameter with one is a 400 before it reaches the database.
