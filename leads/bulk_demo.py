@@ -34,6 +34,8 @@ from leads.models import EnrichmentStatus, Lead, PipelineStep, Stage, StageChang
 
 # Loads at least this big drop the secondary indexes while they insert.
 DROP_INDEXES_FROM = 50_000
+# How long a large load on PostgreSQL waits for its tables' locks before it gives up and rolls back.
+LOCK_TIMEOUT = "5s"
 # The stages a bulk lead walked through to reach its stage (each step one stage change).
 STAGE_PATHS: dict[str, tuple[str, ...]] = {
     Stage.NEW: (),
@@ -155,7 +157,7 @@ def bulk_create_leads(
         if large and connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 # On a site in use, give up (and roll back) rather than queue every other session behind the load.
-                cursor.execute("SET LOCAL lock_timeout = '5s'")
+                cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
         indexes = _drop_indexes(loaded)
         foreign_keys = _drop_foreign_keys(loaded)
         lead_id = (Lead.objects.aggregate(top=Max("id"))["top"] or 0) + 1

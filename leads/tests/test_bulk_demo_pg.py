@@ -3,11 +3,13 @@ what was there: after it, and after a load that failed."""
 
 from __future__ import annotations
 
+import io
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from django.db import IntegrityError, connection
+from django.core.management import CommandError, call_command
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections
 
 from leads import bulk_demo, demo
 from leads.models import Lead, StageChange, Touch
@@ -103,3 +105,19 @@ def test_a_load_with_a_broken_reference_fails_and_puts_back_every_foreign_key() 
 
     assert not Lead.objects.filter(email__startswith=demo.BULK_PREFIX).exists()
     assert _schema() == before
+
+
+@pytest.mark.usefixtures("large")
+def test_a_load_kept_waiting_for_its_tables_stops_with_an_error_that_says_why(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bulk_demo, "LOCK_TIMEOUT", "200ms")
+    other = connections.create_connection(DEFAULT_DB_ALIAS)
+    try:
+        other.set_autocommit(False)
+        with other.cursor() as cursor:
+            cursor.execute(f"LOCK TABLE {Lead._meta.db_table} IN ACCESS SHARE MODE")  # a session reading leads
+        with pytest.raises(CommandError, match="another session"):
+            call_command("load_demo", demo_leads=0, leads=20, stdout=io.StringIO())
+    finally:
+        other.rollback()
+        other.close()
+    assert not Lead.objects.filter(email__startswith=demo.BULK_PREFIX).exists()

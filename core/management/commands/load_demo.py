@@ -2,10 +2,14 @@ import time
 from typing import Any
 
 from django.apps import apps
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import OperationalError
 from django.utils import timezone
 
 from core.demo import DemoOptions
+
+# PostgreSQL's error when a lock is not granted within ``lock_timeout`` (a large bulk load sets one).
+LOCK_NOT_AVAILABLE = "55P03"
 
 
 class Command(BaseCommand):
@@ -31,7 +35,15 @@ class Command(BaseCommand):
             for config in apps.get_app_configs():
                 if hasattr(config, "load_bulk_demo"):
                     started = time.monotonic()
-                    added = config.load_bulk_demo(users=users, now=now, total=leads)
+                    try:
+                        added = config.load_bulk_demo(users=users, now=now, total=leads)
+                    except OperationalError as error:
+                        if getattr(error.__cause__, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+                            raise
+                        raise CommandError(
+                            "The bulk load gave up waiting for its tables: another session (the site, a task worker,"
+                            " a console) is using them. Nothing was loaded; run it again when they are stopped."
+                        ) from error
                     elapsed = time.monotonic() - started
                     self.stdout.write(f"Bulk leads: {added} added in {elapsed:.1f}s (target {leads}).")
         self.stdout.write(self.style.SUCCESS("Demo data loaded."))
