@@ -73,7 +73,7 @@ class Lead(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="owned_leads",
-        db_index=False,  # ``lead_owner_stage_idx`` starts with the owner
+        db_index=False,  # ``lead_owner_stage_created_idx`` starts with the owner
     )
     # A rep recycled the lead "until a date": scoring keeps it out of MQL before this instant (the start
     # of that day in the team's timezone), and handoff's sweep brings it back then and clears this.
@@ -156,7 +156,12 @@ class Lead(models.Model):
             models.CheckConstraint(condition=Q(stage__in=Stage.values), name="lead_stage_valid"),
         ]
         indexes = [
-            models.Index(fields=["owner", "stage"], name="lead_owner_stage_idx"),
+            # The owner's leads of a stage (NULL: the unowned), newest first in the API's list (``created_at``, ``id``).
+            models.Index(fields=["owner", "stage", "created_at", "id"], name="lead_owner_stage_created_idx"),
+            # A rep's own leads newest first: the API's list for a rep's token walks it. Only owned leads.
+            models.Index(
+                fields=["owner", "created_at", "id"], name="lead_owner_created_idx", condition=Q(owner__isnull=False)
+            ),
             # The rep's inbox sorted by score or company (``handoff.selectors.INBOX_SORTS``): a page walks
             # the rep's own leads in order. Only owned leads: capture never writes these.
             models.Index(
