@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
 from core.statements import Statement
@@ -56,9 +56,11 @@ def track_report(*, created_from: date | None, created_to: date | None) -> list[
     Filtered like the reports page: by the day the leads were created (from and to inclusive, in the site's
     time zone).
     """
-    leads = _leads_created(created_from, created_to)
-    enrollments = Enrollment.objects.filter(lead__in=leads) if leads is not None else Enrollment.objects.all()
-    sends = Send.objects.filter(lead__in=leads) if leads is not None else Send.objects.all()
+    # Joined to each row's lead: ``lead IN (leads created then)`` made the database list every lead of the
+    # period first (0.3 s a query at a million leads) for a few thousand enrollments.
+    created = _created_between(created_from, created_to)
+    enrollments = Enrollment.objects.filter(created)
+    sends = Send.objects.filter(created)
     rows = {track.pk: TrackRow(track=track) for track in Track.objects.order_by("name")}
     by_track = enrollments.values("track_id").annotate(
         enrolled=Count("id"),
@@ -103,16 +105,15 @@ def track_report(*, created_from: date | None, created_to: date | None) -> list[
     return list(rows.values())
 
 
-def _leads_created(created_from: date | None, created_to: date | None) -> QuerySet[Lead, Any] | None:
-    if created_from is None and created_to is None:
-        return None
+def _created_between(created_from: date | None, created_to: date | None) -> Q:
+    """A row whose lead was created from ``created_from`` to ``created_to`` (days, inclusive, in the site's zone)."""
     zone = timezone.get_current_timezone()
-    leads = Lead.objects.all()
+    condition = Q()
     if created_from is not None:
-        leads = leads.filter(created_at__gte=datetime.combine(created_from, time.min, tzinfo=zone))
+        condition &= Q(lead__created_at__gte=datetime.combine(created_from, time.min, tzinfo=zone))
     if created_to is not None:
-        leads = leads.filter(created_at__lt=datetime.combine(created_to + timedelta(days=1), time.min, tzinfo=zone))
-    return leads.values("pk")
+        condition &= Q(lead__created_at__lt=datetime.combine(created_to + timedelta(days=1), time.min, tzinfo=zone))
+    return condition
 
 
 def chart_data(rows: list[TrackRow]) -> dict[str, Any]:
