@@ -71,7 +71,7 @@ def recompute_day(*, day: date) -> None:
         for model in ROLLUPS:
             model.objects.filter(day=day).delete()
         for form in (ALL_FORMS, *_forms_submitted(leads)):
-            subset = leads if form == ALL_FORMS else leads_of_form(leads, form)
+            subset = leads if form == ALL_FORMS else leads_of_form(leads, form, few=True)
             LeadDayRollup.objects.bulk_create(_lead_rows(day, form, subset), batch_size=BATCH)
             CreditDayRollup.objects.bulk_create(_credit_rows(day, form, subset), batch_size=BATCH)
             MilestoneDayRollup.objects.bulk_create(_milestone_day_rows(day, form, subset), batch_size=BATCH)

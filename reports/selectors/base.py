@@ -20,7 +20,9 @@ from typing import TYPE_CHECKING, Any
 from django.db import connection
 from django.db.models import (
     DateField,
+    Exists,
     Func,
+    OuterRef,
     Q,
     QuerySet,
 )
@@ -79,11 +81,20 @@ class Unindexed(Func):
         return self.as_sql(compiler, connection, template="+%(expressions)s", **extra)
 
 
-def leads_of_form(leads: QuerySet[Lead], slug: str) -> QuerySet[Lead]:
+def leads_of_form(leads: QuerySet[Lead], slug: str, *, few: bool = False) -> QuerySet[Lead]:
     """Leads that submitted the form: by its submissions, or by the form named on a form_submitted activity.
 
-    The activity covers leads captured before submissions were stored (and the demo leads).
+    The activity covers leads captured before submissions were stored (and the demo leads). With ``few`` (a
+    rollup's day of leads) each lead is looked up in the submissions and activities; otherwise the database lists
+    the form's submitters once, which over the whole table is quicker, but for a day of leads costs as much
+    (5 s a query for a form of 300,000 submissions, nine queries a form and day).
     """
+    if few:
+        submitted: Any = Exists(Submission.objects.filter(lead=OuterRef("pk"), form__slug=slug))
+        recorded: Any = Exists(
+            Activity.objects.filter(lead=OuterRef("pk"), kind=ActivityKind.FORM_SUBMITTED, metadata__form=slug)
+        )
+        return leads.filter(submitted | recorded)
     submitted = Submission.objects.filter(form__slug=slug).values("lead_id")
     recorded = Activity.objects.filter(kind=ActivityKind.FORM_SUBMITTED, metadata__form=slug).values("lead_id")
     return leads.filter(Q(pk__in=submitted) | Q(pk__in=recorded))
