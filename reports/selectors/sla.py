@@ -18,6 +18,7 @@ DIMENSIONS = (
     ("Team", ("assignment__team__name",)),
     ("Source", ("assignment__lead__first_touch_source",)),
 )
+_MEASURES = ("clocks", "met", "breached", "running")
 
 
 def sla_table(scope: ReportScope) -> Table | None:
@@ -30,14 +31,27 @@ def sla_table(scope: ReportScope) -> Table | None:
     met = Q(met_at__isnull=False, met_at__lte=F("due_at"))
     breached = Q(breached_at__isnull=False) | Q(met_at__gt=F("due_at"))
     running = Q(met_at__isnull=True, breached_at__isnull=True, stopped_at__isnull=True)
+    # One pass over the clocks, counted by rep, team and source together and summed here for each of the three:
+    # a query a dimension read every clock three times (0.9 s at 190,000 clocks).
+    columns = [field for _, fields in DIMENSIONS for field in fields]
+    counted = records.values_list(*columns).annotate(
+        clocks=Count("pk"), met=Count("pk", filter=met), breached=Count("pk", filter=breached),
+        running=Count("pk", filter=running),
+    )  # fmt: skip
+    totals: list[dict[tuple[object, ...], list[int]]] = [{} for _ in DIMENSIONS]
+    for row in counted:
+        values, start = row[: len(columns)], 0
+        for by_name, (_, fields) in zip(totals, DIMENSIONS, strict=True):
+            key, start = tuple(values[start : start + len(fields)]), start + len(fields)
+            total = by_name.setdefault(key, [0] * len(_MEASURES))
+            for index, count in enumerate(row[len(columns) :]):
+                total[index] += count
     rows = []
-    for dimension, fields in DIMENSIONS:
-        counts = records.values_list(*fields).annotate(
-            clocks=Count("pk"), met=Count("pk", filter=met), breached=Count("pk", filter=breached),
-            running=Count("pk", filter=running),
-        )  # fmt: skip
-        for *names, clocks, met_count, breached_count, running_count in sorted(counts, key=lambda row: -row[-4]):
-            rows.append((dimension, _name(names), clocks, met_count, breached_count, running_count,
+    for (dimension, _), by_name in zip(DIMENSIONS, totals, strict=True):
+        for names, (clocks, met_count, breached_count, running_count) in sorted(
+            by_name.items(), key=lambda item: -item[1][0]
+        ):
+            rows.append((dimension, _name(list(names)), clocks, met_count, breached_count, running_count,
                          ratio(met_count, met_count + breached_count)))  # fmt: skip
     reps = [row for row in rows if row[0] == "Rep"]
     return Table(

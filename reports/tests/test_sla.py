@@ -6,6 +6,8 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from handoff.models import Assignment, BreachAction, SLARecord, Team
 from handoff.tests.factories import RepFactory, TeamFactory
@@ -84,3 +86,25 @@ def test_sla_compliance_follows_the_lead_filters(clocks: None) -> None:
 
 def test_the_sla_section_is_left_out_while_no_lead_was_ever_assigned() -> None:
     assert Report(scope()).table("sla") is None
+
+
+def test_a_reps_clocks_from_several_sources_and_teams_add_up_in_each_dimension(db: None) -> None:
+    riley = RepFactory(username="riley")
+    enterprise, mid_market = TeamFactory(name="Enterprise"), TeamFactory(name="Mid-market")
+    podcast, search = Step("podcast", source="b2b-growth-podcast"), Step("cpc", source="google")
+    clock(rep=riley, team=enterprise, lead=journey(podcast), turn=1, met_at=FIXED_NOW)
+    clock(rep=riley, team=mid_market, lead=journey(podcast), turn=1, breached_at=DUE)
+    clock(rep=riley, team=enterprise, lead=journey(search), turn=2, met_at=FIXED_NOW)
+
+    counted = {key: value[:4] for key, value in rows().items()}
+
+    assert counted[("Rep", "riley")] == (3, 2, 1, 0)
+    assert counted[("Team", "Enterprise")] == (2, 2, 0, 0)
+    assert counted[("Source", "b2b-growth-podcast")] == (2, 1, 1, 0)
+
+
+def test_the_clocks_are_read_once_for_the_three_dimensions(clocks: None) -> None:
+    with CaptureQueriesContext(connection) as queries:
+        sla_table(scope())
+
+    assert len([query for query in queries if "GROUP BY" in query["sql"]]) == 1
