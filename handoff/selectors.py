@@ -973,8 +973,9 @@ class UnassignedPulse:
 
 
 def unassigned_pulse(*, user: User) -> UnassignedPulse:
-    """Two small queries on the unowned MQLs (``lead_owner_stage_created_idx``): how many wait, up to the cap, and when the
-    latest arrived. The version changes when an MQL arrives and when one is assigned (while fewer than the cap wait)."""
+    """Two small queries on the unowned MQLs (``lead_owner_stage_created_idx``): how many wait, up to the cap, and
+    when the latest arrived. The version changes when an MQL arrives and when one is assigned (while fewer than the
+    cap wait)."""
     leads = unassigned_mqls_for(user=user).order_by()
     waiting = leads[:QUEUE_PULSE_COUNT_CAP].count()
     latest = leads.order_by("-stage_changed_at").values_list("stage_changed_at", flat=True).first()

@@ -247,7 +247,10 @@ class KeptSelect(forms.Select):
                 id(self.choices),
                 name,
                 tuple(self.format_value(value)),
-                tuple(sorted(self.build_attrs(self.attrs, attrs).items())),
+                # With each value's type: True and 1 are equal keys, but print differently.
+                tuple(
+                    sorted((name, type(value), value) for name, value in self.build_attrs(self.attrs, attrs).items())
+                ),
                 id(renderer),
                 self.template_name,
                 self.option_template_name,

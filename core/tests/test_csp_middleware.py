@@ -32,6 +32,14 @@ def _updated(response: HttpResponse) -> HttpResponse:
     return response
 
 
+def _updated_with_new_directives(response: HttpResponse) -> HttpResponse:
+    response._csp_update = {  # type: ignore[attr-defined]
+        "media-src": ["https://media.example.com"], "worker-src": [SELF], "manifest-src": [SELF],
+        "img-src": ["https://cdn.example.com"],
+    }  # fmt: skip
+    return response
+
+
 def _exempt(response: HttpResponse) -> HttpResponse:
     response._csp_exempt = True  # type: ignore[attr-defined]
     return response
@@ -60,7 +68,9 @@ def _served(
 
 
 @pytest.mark.parametrize(
-    "view", [_plain, _replaced, _updated, _exempt, _own_config], ids=["plain", "replace", "update", "exempt", "config"]
+    "view",
+    [_plain, _replaced, _updated, _updated_with_new_directives, _exempt, _own_config],
+    ids=["plain", "replace", "update", "new directives", "exempt", "config"],
 )
 def test_each_response_gets_the_headers_django_csp_gives_it(view: Callable[[HttpResponse], HttpResponse]) -> None:
     expected = _served(csp.middleware.CSPMiddleware, view)

@@ -11,13 +11,14 @@ from django.utils import timezone
 
 from leads.models import Lead
 from leads.tests.factories import FIXED_NOW, LeadFactory
+from nurture.models import Track
 from nurture.selectors import track_report
 from nurture.tests.factories import EnrollmentFactory, TrackFactory
 
 pytestmark = pytest.mark.django_db
 
 
-def _enrolled(track: object, *, created_on: date) -> None:
+def _enrolled(track: Track, *, created_on: date) -> None:
     lead = LeadFactory()
     noon = datetime.combine(created_on, time(12), tzinfo=timezone.get_current_timezone())
     Lead.objects.filter(pk=lead.pk).update(created_at=noon)

@@ -8,6 +8,9 @@ reassigned, rejected or recycled) count in neither.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from django.db.models import Count, F, Q
 
 from handoff.models import SLARecord
@@ -18,7 +21,7 @@ DIMENSIONS = (
     ("Team", ("assignment__team__name",)),
     ("Source", ("assignment__lead__first_touch_source",)),
 )
-_MEASURES = ("clocks", "met", "breached", "running")
+_COLUMNS = [field for _, fields in DIMENSIONS for field in fields]
 
 
 def sla_table(scope: ReportScope) -> Table | None:
@@ -31,27 +34,15 @@ def sla_table(scope: ReportScope) -> Table | None:
     met = Q(met_at__isnull=False, met_at__lte=F("due_at"))
     breached = Q(breached_at__isnull=False) | Q(met_at__gt=F("due_at"))
     running = Q(met_at__isnull=True, breached_at__isnull=True, stopped_at__isnull=True)
-    # One pass over the clocks, counted by rep, team and source together and summed here for each of the three:
-    # a query a dimension read every clock three times (0.9 s at 190,000 clocks).
-    columns = [field for _, fields in DIMENSIONS for field in fields]
-    counted = records.values_list(*columns).annotate(
+    counted = records.values_list(*_COLUMNS).annotate(
         clocks=Count("pk"), met=Count("pk", filter=met), breached=Count("pk", filter=breached),
         running=Count("pk", filter=running),
     )  # fmt: skip
-    totals: list[dict[tuple[object, ...], list[int]]] = [{} for _ in DIMENSIONS]
-    for row in counted:
-        values, start = row[: len(columns)], 0
-        for by_name, (_, fields) in zip(totals, DIMENSIONS, strict=True):
-            key, start = tuple(values[start : start + len(fields)]), start + len(fields)
-            total = by_name.setdefault(key, [0] * len(_MEASURES))
-            for index, count in enumerate(row[len(columns) :]):
-                total[index] += count
     rows = []
-    for (dimension, _), by_name in zip(DIMENSIONS, totals, strict=True):
-        for names, (clocks, met_count, breached_count, running_count) in sorted(
-            by_name.items(), key=lambda item: -item[1][0]
-        ):
-            rows.append((dimension, _name(list(names)), clocks, met_count, breached_count, running_count,
+    for (dimension, _), by_name in zip(DIMENSIONS, _counts_by_dimension(counted), strict=True):
+        named = sorted(((_name(list(names)), counts) for names, counts in by_name.items()), key=_most_clocks_first)
+        for name, (clocks, met_count, breached_count, running_count) in named:
+            rows.append((dimension, name, clocks, met_count, breached_count, running_count,
                          ratio(met_count, met_count + breached_count)))  # fmt: skip
     reps = [row for row in rows if row[0] == "Rep"]
     return Table(
@@ -75,6 +66,26 @@ def sla_table(scope: ReportScope) -> Table | None:
         empty_text="No SLA clocks for these leads yet: a clock starts when an MQL is assigned to a rep.",
         note="Compliance = met in time / (met in time + breached); clocks stopped before any contact count in neither.",
     )
+
+
+def _counts_by_dimension(counted: Iterable[tuple[Any, ...]]) -> list[dict[tuple[object, ...], list[int]]]:
+    """The clocks counted by rep, team and source together (``_COLUMNS``, then four counts), summed for each dimension.
+
+    One pass over the clocks: a query a dimension read every clock three times (0.9 s at 190,000 clocks).
+    """
+    totals: list[dict[tuple[object, ...], list[int]]] = [{} for _ in DIMENSIONS]
+    for row in counted:
+        start = 0
+        for by_name, (_, fields) in zip(totals, DIMENSIONS, strict=True):
+            key, start = tuple(row[start : start + len(fields)]), start + len(fields)
+            total = by_name.setdefault(key, [0, 0, 0, 0])
+            for index, count in enumerate(row[len(_COLUMNS) :]):
+                total[index] += count
+    return totals
+
+
+def _most_clocks_first(row: tuple[str, list[int]]) -> tuple[int, str]:
+    return -row[1][0], row[0]
 
 
 def _name(names: list[object]) -> str:

@@ -108,3 +108,11 @@ def test_the_clocks_are_read_once_for_the_three_dimensions(clocks: None) -> None
         sla_table(scope())
 
     assert len([query for query in queries if "GROUP BY" in query["sql"]]) == 1
+
+
+def test_rows_with_as_many_clocks_come_in_name_order(db: None) -> None:
+    riley = RepFactory(username="riley")
+    for name in ("Zeta", "Alpha", "Mid"):
+        clock(rep=riley, team=TeamFactory(name=name), lead=journey(Step("cpc", source="google")), turn=1)
+
+    assert [name for (by, name) in rows() if by == "Team"] == ["Alpha", "Mid", "Zeta"]

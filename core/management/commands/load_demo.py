@@ -42,7 +42,8 @@ class Command(BaseCommand):
                             raise
                         raise CommandError(
                             "The bulk load gave up waiting for its tables: another session (the site, a task worker,"
-                            " a console) is using them. Nothing was loaded; run it again when they are stopped."
+                            " a console) is using them. No bulk leads were loaded (the demo data before them was);"
+                            " run it again when they are stopped."
                         ) from error
                     elapsed = time.monotonic() - started
                     self.stdout.write(f"Bulk leads: {added} added in {elapsed:.1f}s (target {leads}).")
