@@ -240,6 +240,22 @@ def start(
     raise SystemExit(f"{app} did not start; see {SERVER_LOG}")
 
 
+def start_servers(
+    url: str, floor_env: dict[str, str], *, port: int, workers: int
+) -> tuple[list[subprocess.Popen[bytes]], str, str]:
+    """The project's static files collected, then the floor (on ``port`` + 1) and the project (on ``port``) served
+    the same way: the servers, and the project's and the floor's base URLs."""
+    env = server_env(url)
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], check=True, cwd=ROOT, env=env
+    )
+    servers = [
+        start("app:application", chdir=FLOOR, env=floor_env, port=port + 1, workers=workers, ready="/ping"),
+        start("leadsite.wsgi:application", chdir=ROOT, env=env, port=port, workers=workers, ready="/"),
+    ]
+    return servers, f"http://127.0.0.1:{port}", f"http://127.0.0.1:{port + 1}"
+
+
 def stop(server: subprocess.Popen[bytes]) -> None:
     if server.poll() is None:
         os.killpg(server.pid, signal.SIGTERM)
@@ -384,17 +400,8 @@ def main() -> None:
     team_open = manager_team_open_count(manager)
     connection.close()
 
-    env = server_env(url)
-    subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], check=True, cwd=ROOT, env=env
-    )
-    project_port, floor_port = args.port, args.port + 1
-    servers = [
-        start("app:application", chdir=FLOOR, env=floor_env, port=floor_port, workers=args.workers, ready="/ping"),
-        start("leadsite.wsgi:application", chdir=ROOT, env=env, port=project_port, workers=args.workers, ready="/"),
-    ]
+    servers, project_base, floor_base = start_servers(url, floor_env, port=args.port, workers=args.workers)
     try:
-        project_base, floor_base = f"http://127.0.0.1:{project_port}", f"http://127.0.0.1:{floor_port}"
         for name, path in pages.items():
             check_served(project_base, path, cookies[name])
         print(f"rep1: {open_count:,} open assignments; the team: {team_open:,}; {args.leads:,} leads on both sides")

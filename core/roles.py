@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.apps import apps as global_apps
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
@@ -78,10 +78,14 @@ def scoped_by_lead(
 ) -> QuerySet[_M]:
     """``rows`` narrowed to those whose lead (at the path ``lead``) is among ``leads`` as ``scoped_leads`` lets
     ``user`` see them: for a team-scoped user, their teams' leads. Anyone else gets ``rows`` as they are, with no
-    lead subquery (at a million leads, asking "among every lead" cost a list page half a second)."""
+    lead subquery (at a million leads, asking "among every lead" cost a list page half a second).
+
+    Asked of each row (``EXISTS``), so a list walking its rows in order stops at the page's end: as ``lead IN
+    (their leads)``, SQLite first built the whole set of a manager's leads, 1-4 s a page at a million.
+    """
     if not is_team_scoped(user):
         return rows
-    return rows.filter(**{f"{lead}__in": scoped_leads(user, leads)})
+    return rows.filter(Exists(scoped_leads(user, leads.filter(pk=OuterRef(f"{lead}_id")))))
 
 
 def declared_role_permissions() -> dict[str, set[tuple[str, str]]]:

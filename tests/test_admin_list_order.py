@@ -14,7 +14,7 @@ from django.db import connection, models
 from django.test import RequestFactory
 
 from handoff.models import Assignment, Notification
-from leads.models import StageChange
+from leads.models import StageChange, Submission
 from reports.models import FirstTouchCorrection
 from tests.plans import query_plan
 
@@ -35,6 +35,7 @@ def _first_page_plan(model: type[models.Model], user: User) -> str:
         (StageChange, "stagechange_changed_idx"),
         (Assignment, "assignment_assigned_idx"),
         (Notification, "notification_created_idx"),
+        (Submission, "submission_submitted_idx"),
     ],
     ids=lambda value: getattr(value, "__name__", value),
 )
