@@ -44,7 +44,8 @@ from handoff.models import (
 )
 from handoff.services import routing as routing_services
 from leads import events
-from leads.admin import LEAD_LABEL, LargeTableAdmin, LeadAdmin, day_over_time
+from leads.admin import LEAD_LABEL, LargeTableAdmin, LeadAdmin
+from leads.admin_columns import day_over_time
 from leads.enrichment.titles import JobFunction, Seniority
 from leads.models import ChannelRule, Industry, Lead, SizeBand
 

@@ -12,6 +12,7 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from leads.models import Lead, Stage, Submission, SubmissionStatus
 
@@ -25,12 +26,17 @@ SHORT_STAGES: dict[str, str] = {
 }
 
 
-def _when(value: datetime | None) -> str:
-    """The day over the time, so the column stays narrow."""
+def day_over_time(value: datetime | None) -> str:
+    """An instant as the admin lists show it: the day over the time, so the column stays narrow.
+
+    Written as one string: Django's localized "Dec. 5, 2026, 9:06 a.m." (or ``format_html``) costs several times as
+    much, for each cell of a list.
+    """
     if value is None:
         return "—"
     local = timezone.localtime(value)
-    return format_html('{}<br><span class="quiet">{}</span>', f"{local.day} {local:%b %Y}", f"{local:%H:%M}")
+    # Digits and a month's short name: nothing to escape.
+    return mark_safe(f'{local.day} {local:%b %Y}<br><span class="quiet">{local:%H:%M}</span>')
 
 
 @admin.display(description="Lead", ordering="email")
@@ -56,12 +62,12 @@ def lead_stage(lead: Lead) -> str:
 
 @admin.display(description="Created", ordering="created_at")
 def lead_created(lead: Lead) -> str:
-    return _when(lead.created_at)
+    return day_over_time(lead.created_at)
 
 
 @admin.display(description="Sent", ordering="submitted_at")
 def submission_sent(submission: Submission) -> str:
-    return _when(submission.submitted_at)
+    return day_over_time(submission.submitted_at)
 
 
 @admin.display(description="Who")
