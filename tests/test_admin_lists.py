@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+import factory
 import pytest
 from django.contrib import admin
 from django.contrib.admin import ModelAdmin
@@ -236,3 +237,62 @@ def test_a_manager_is_offered_the_countries_of_every_lead(manager: User, managed
     html = client_for(manager).get(reverse("admin:leads_lead_changelist")).content.decode()
 
     assert 'href="?country=FR"' in html
+
+
+def list_rows(html: str) -> list[str]:
+    """The emails of the leads list's rows, in the order shown."""
+    return re.findall(r"[\w.+-]+@find\.example", html)
+
+
+def searchable_leads(found: int, others: int) -> None:
+    """``found`` leads whose email holds "find", oldest first, among ``others`` that don't, each a minute apart."""
+    LeadFactory.create_batch(others, email=factory.Sequence("other{}@else.example".format), created_at=AT)
+    for i in range(found):
+        LeadFactory(email=f"lead{i:03}@find.example", created_at=AT + timedelta(minutes=i))
+
+
+def test_a_search_that_finds_few_rows_lists_them_newest_first(marketer: User) -> None:
+    searchable_leads(found=3, others=5)
+
+    html = client_for(marketer).get(reverse("admin:leads_lead_changelist") + "?q=find").content.decode()
+
+    assert list_rows(html) == ["lead002@find.example", "lead001@find.example", "lead000@find.example"]
+    assert "3 results" in html
+
+
+def test_a_search_that_finds_few_rows_reads_them_by_key(marketer: User) -> None:
+    searchable_leads(found=3, others=5)
+
+    with CaptureQueriesContext(connection) as queries:
+        client_for(marketer).get(reverse("admin:leads_lead_changelist") + "?q=find")
+
+    assert '"leads_lead"."id" IN (' in page_query(queries, "leads_lead")
+
+
+def test_a_searchs_count_reads_the_rows_in_no_order(marketer: User) -> None:
+    searchable_leads(found=3, others=5)
+
+    with CaptureQueriesContext(connection) as queries:
+        client_for(marketer).get(reverse("admin:leads_lead_changelist") + "?q=find")
+
+    searches = [query["sql"] for query in queries.captured_queries if "LIKE" in query["sql"]]
+    count = next(sql for sql in searches if '"leads_lead"."id" IN (' not in sql)
+    assert "ORDER BY" not in count
+
+
+def test_a_search_that_finds_many_rows_pages_them_and_says_more_than_n(marketer: User) -> None:
+    searchable_leads(found=202, others=3)
+
+    html = client_for(marketer).get(reverse("admin:leads_lead_changelist") + "?q=find").content.decode()
+
+    assert list_rows(html) == [f"lead{i:03}@find.example" for i in range(201, 151, -1)]
+    assert "more than 200 results" in html
+
+
+def test_a_search_that_finds_a_few_pages_of_rows_shows_each_page_in_order(marketer: User) -> None:
+    searchable_leads(found=120, others=3)
+
+    html = client_for(marketer).get(reverse("admin:leads_lead_changelist") + "?q=find&p=3").content.decode()
+
+    assert list_rows(html) == [f"lead{i:03}@find.example" for i in range(19, -1, -1)]
+    assert "120 results" in html
