@@ -182,10 +182,15 @@ def unrouted_mqls_filter() -> Q:
 
 
 def lead_scope(user: User) -> Q:
-    """A filter on Lead: what ``user`` may see as an inbox worker; their own leads, and a manager's teams'."""
+    """A filter on Lead: what ``user`` may see as an inbox worker; their own leads, and a manager's teams'.
+
+    A manager's teams' part is asked of each lead (``EXISTS`` of the lead itself): written straight into the
+    filter, PostgreSQL hashes every open assignment for each of its team questions before the first row, 0.3 s a
+    list at 190,000 open assignments, where a list newest first needs a few hundred leads asked about.
+    """
     if not user.has_perm("handoff.manage_team"):
         return Q(owner=user)
-    return Q(owner=user) | _teams_scope(user)
+    return Q(owner=user) | Q(Exists(Lead.objects.filter(_teams_scope(user), pk=OuterRef("pk"))))
 
 
 def leads_of_teams(*, user: User) -> LeadQuerySet:

@@ -62,10 +62,10 @@ class Lead(models.Model):
     company_name = models.CharField(max_length=200, blank=True)
     company_domain = models.CharField(max_length=253, blank=True)
     job_title = models.CharField(max_length=200, blank=True)
-    country = models.CharField(max_length=2, blank=True, db_index=True, help_text="ISO 3166-1 alpha-2 code")
+    country = models.CharField(max_length=2, blank=True, help_text="ISO 3166-1 alpha-2 code")
     custom_answers = models.JSONField(default=dict, blank=True)
 
-    stage = models.CharField(max_length=20, choices=Stage.choices, default=Stage.NEW, db_index=True)
+    stage = models.CharField(max_length=20, choices=Stage.choices, default=Stage.NEW)
     stage_changed_at = models.DateTimeField(default=timezone.now)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -92,7 +92,7 @@ class Lead(models.Model):
     website = models.URLField(max_length=300, blank=True)
     email_domain_kind = models.CharField(max_length=20, blank=True, help_text="company, free_mail or disposable")
     enrichment_status = models.CharField(
-        max_length=10, choices=EnrichmentStatus.choices, default=EnrichmentStatus.PENDING, db_index=True
+        max_length=10, choices=EnrichmentStatus.choices, default=EnrichmentStatus.PENDING
     )
     enriched_at = models.DateTimeField(null=True, blank=True)
     enrichment_sources = models.JSONField(default=dict, blank=True)
@@ -156,6 +156,13 @@ class Lead(models.Model):
             models.CheckConstraint(condition=Q(stage__in=Stage.values), name="lead_stage_valid"),
         ]
         indexes = [
+            # A stage's leads newest first: a manager's lists filtered by a stage walk it (their leads are a filter
+            # on each row, core.roles). Declared here rather than as ``db_index``, which on PostgreSQL also builds a
+            # second, LIKE-only index (``varchar_pattern_ops``) that no query uses and every capture writes; so are
+            # the country (its filter seeks each value, core.queries) and the enrichment status.
+            models.Index(fields=["stage", "created_at", "id"], name="lead_stage_created_idx"),
+            models.Index(fields=["country"], name="lead_country_idx"),
+            models.Index(fields=["enrichment_status"], name="lead_enrichment_status_idx"),
             # The owner's leads of a stage (NULL: the unowned), newest first in the API's list (``created_at``, ``id``).
             models.Index(fields=["owner", "stage", "created_at", "id"], name="lead_owner_stage_created_idx"),
             # A rep's own leads newest first: the API's list for a rep's token walks it. Only owned leads.
