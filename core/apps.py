@@ -10,6 +10,8 @@ class CoreConfig(AppConfig):
 
     name = "core"
     verbose_name = "Platform"
+    # SQLite's planner statistics (core.tasks.analyze_database); daily, and at the task worker's first start.
+    periodic_tasks = {"core.tasks.analyze_database": 24 * 60}
 
     def ready(self) -> None:
         import core.checks  # noqa: F401  # registers the project's deploy checks
