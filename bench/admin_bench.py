@@ -17,7 +17,8 @@ connections) in turns, floor then page, for every page, as the person each page 
 
 and prints each page's p95 over the floor's p95 of the same turn (issue 13's goal: at most 2x), then the median and
 range over the rounds. The queries each page makes are counted in process, on its first and second page. A search
-(``?q=``) is not among them: it reads every lead (``icontains`` on four columns), seconds a request at a million.
+(``?q=``) is not among them: it reads every lead (``icontains`` on four columns), 0.4 s on SQLite at a million
+(bench/README, "Admin searches and filters").
 
     .venv/bin/python bench/admin_bench.py [--leads 1000000] [--rounds 3] [--duration 10] [--fresh]
                                           [--pages leads "stage changes" ...]

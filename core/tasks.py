@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 
-from django.db import connections
+from django.db import connections, transaction
 
 logger = logging.getLogger(__name__)
 
@@ -20,15 +20,17 @@ def analyze_database(using: str = "default", *, every_database: bool = False) ->
     leads at a million), and captures wait for it; the whole database at once held it for three.
 
     PostgreSQL's autovacuum gathers its own: the task leaves it alone unless ``every_database`` (the
-    ``analyze_database`` command, after a bulk load). Returns how many tables were analysed.
+    ``analyze_database`` command). Returns how many tables were analysed.
     """
     connection = connections[using]
     if connection.vendor != "sqlite" and not every_database:
         return 0
     started = time.monotonic()
     tables = [name for name in connection.introspection.table_names() if not name.startswith("sqlite_")]
-    with connection.cursor() as cursor:
-        for table in tables:
+    for table in tables:
+        # In a write transaction of its own: on SQLite it queues with the captures for the write lock
+        # (core.backends.sqlite3) instead of making them sleep and retry while it reads.
+        with transaction.atomic(using=using), connection.cursor() as cursor:
             cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
     logger.info("Planner statistics gathered for %d tables in %.1f s", len(tables), time.monotonic() - started)
     return len(tables)

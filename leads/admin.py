@@ -232,13 +232,19 @@ class _Standing:
 # --- Lists of the tables that grow with the leads ------------------------------------------------------
 
 
+# How many pages past the one shown a team-scoped user's list counts (see ``LargeTableAdmin.get_paginator``).
+PAGES_COUNTED_AHEAD = 3
+# Up to how many rows a search found are read by their keys (``CountAheadPaginator``): four pages.
+FEW_FOUND = 200
+
+
 class CountAheadPaginator(EstimatedCountPaginator):
     """Counts the rows only up to ``count_limit`` when it is given: ``more_than`` then says how many there are at least.
 
     Without it, as ``EstimatedCountPaginator``: an estimate of an unfiltered table on PostgreSQL, else an exact count.
 
-    With ``search``, the count reads the keys of the rows found, in no order, and when there are fewer than the limit
-    (``found_all``), the pages read those rows by their keys.
+    With ``search``, the count first reads the keys of the rows found, in no order, up to ``FEW_FOUND``: when there
+    are no more (``found_all``), the pages read those rows by their keys; else it counts the rows, in no order.
     """
 
     def __init__(self, *args: Any, count_limit: int | None = None, search: bool = False, **kwargs: Any) -> None:
@@ -256,20 +262,21 @@ class CountAheadPaginator(EstimatedCountPaginator):
         # A search (``icontains``) can't use an index: in the list's order the database walks the order's index and
         # looks each row up until it has a page, all of them for a word few rows have (2 s at a million leads on
         # SQLite). Read as the rows lie, every row is read once (0.4 s); the few found are then sorted by key.
-        keys = list(self.object_list.order_by().values_list("pk", flat=True)[: self.count_limit])
-        if len(keys) < self.count_limit:
+        # Past ``FEW_FOUND`` the keys would be too many to send back as parameters: the rows are counted instead.
+        unordered = self.object_list.order_by()
+        keys = list(unordered.values_list("pk", flat=True)[: FEW_FOUND + 1])
+        if len(keys) <= FEW_FOUND:  # under every count limit (``LargeTableAdmin.get_paginator``)
             self.object_list = self.object_list.filter(pk__in=keys)
             self.found_all = True
-        return len(keys)
+            return len(keys)
+        if len(keys) >= self.count_limit:
+            return self.count_limit
+        return unordered[: self.count_limit].count()
 
     @property
     def more_than(self) -> int | None:
         """At least this many rows and more, when the count stopped at its limit; None when it counted them all."""
         return self.count - 1 if self.count_limit is not None and self.count >= self.count_limit else None
-
-
-# How many pages past the one shown a team-scoped user's list counts (see ``LargeTableAdmin.get_paginator``).
-PAGES_COUNTED_AHEAD = 3
 
 
 class NarrowChangeList(ChangeList):

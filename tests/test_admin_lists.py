@@ -296,3 +296,25 @@ def test_a_search_that_finds_a_few_pages_of_rows_shows_each_page_in_order(market
 
     assert list_rows(html) == [f"lead{i:03}@find.example" for i in range(19, -1, -1)]
     assert "120 results" in html
+
+
+def test_a_search_that_finds_more_than_a_few_rows_pages_them_without_reading_their_keys(
+    marketer: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every key of a large find sent back as parameters failed past SQLite's and PostgreSQL's limits (a 500).
+    monkeypatch.setattr("leads.admin.FEW_FOUND", 10)
+    searchable_leads(found=120, others=3)
+
+    with CaptureQueriesContext(connection) as queries:
+        html = client_for(marketer).get(reverse("admin:leads_lead_changelist") + "?q=find&p=3").content.decode()
+
+    assert list_rows(html) == [f"lead{i:03}@find.example" for i in range(19, -1, -1)]
+    assert '"leads_lead"."id" IN (' not in page_query(queries, "leads_lead")
+
+
+def test_selecting_every_row_a_search_found_says_more_than_n(marketer: User) -> None:
+    searchable_leads(found=202, others=3)
+
+    html = client_for(marketer).get(reverse("admin:leads_lead_changelist") + "?q=find").content.decode()
+
+    assert "Select all of more than 200 leads" in html

@@ -13,5 +13,5 @@ def test_distinct_values_are_a_columns_values_once_each_in_order() -> None:
     assert distinct_values(User, "first_name") == ["", "Al", "Bea", "Cy"]
 
 
-def test_distinct_values_of_an_empty_table_are_none() -> None:
+def test_an_empty_table_has_no_distinct_values() -> None:
     assert distinct_values(User, "first_name") == []
