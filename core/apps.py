@@ -10,7 +10,7 @@ class CoreConfig(AppConfig):
 
     name = "core"
     verbose_name = "Platform"
-    # SQLite's planner statistics (core.tasks.analyze_database); daily, and at the task worker's first start.
+    # SQLite's planner statistics (core.tasks.analyze_database): daily, the first run due once migrate makes it.
     periodic_tasks = {"core.tasks.analyze_database": 24 * 60}
 
     def ready(self) -> None:
