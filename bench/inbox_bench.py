@@ -155,10 +155,10 @@ def bulk_assign(team: Team, now: datetime) -> int:
 
 
 def analyse() -> None:
-    from django.db import connection
+    """The planner's statistics, gathered as a site's daily task gathers them (``core.tasks.analyze_database``)."""
+    from core.tasks import analyze_database
 
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+    analyze_database(every_database=True)
 
 
 # --- The floor, the servers and wrk ----------------------------------------------------------------
