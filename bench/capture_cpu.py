@@ -10,6 +10,10 @@ floor's ``/insert4`` (``--floor``, run in its own process: the floor is its own 
     .venv/bin/python bench/capture_cpu.py --floor
 
 ``--returning K`` (the API) sends one of the first K bodies again each time: a known person's capture, a merge.
+``--without-writes`` replaces the capture service (``leads.submissions.submit_form`` / ``submit_form_from_api``) with
+one that stores nothing and returns an unsaved submission: what the request costs beside the capture's statements
+(middleware, the render token, the form or serializer, the response), the least any capture behind this request
+stack could cost.
 ``--profile N`` prints cProfile's table of N more requests (sorted by ``--sort``); ``--queries`` prints the SQL
 of one request. ``--callgrind`` counts the instructions of the timed requests under valgrind's callgrind instead:
 the same count for the same code whatever else the machine is doing (run ``--n 200`` or so: it is 50 times slower).
@@ -112,6 +116,26 @@ def _returning(
     return lambda i: request(i % k)
 
 
+def _stand_in_for_writes() -> None:
+    """Replace the capture service by one that checks what it is given as the real one does, and stores nothing."""
+    from itertools import count
+
+    from leads import submissions
+    from leads.models import Submission
+
+    ids = count(10**9)
+
+    def store_nothing(*, form: Any, consent_text: Any, answers: Any, client: Any, now: Any, **rest: Any) -> Any:
+        submission = Submission(
+            id=next(ids), form=form, consent_text=consent_text, payload=dict(answers), submitted_at=now,
+            ip_address=client.ip_address, user_agent=client.user_agent[:500], idempotency_key=str(next(ids)),
+        )  # fmt: skip
+        return submissions.SubmitResult(submission=submission, is_duplicate=False)
+
+    submissions.submit_form = store_nothing  # type: ignore[assignment]
+    submissions.submit_form_from_api = store_nothing  # type: ignore[assignment]
+
+
 def under_callgrind(n: int) -> int:
     """Run this command again under callgrind, instrumenting only the timed requests; print instructions a request."""
     out = Path(tempfile.mkdtemp(prefix="capture-cpu-cg-")) / "callgrind.out"
@@ -138,6 +162,7 @@ def main() -> None:
         help="API only: every request sends one of the first K bodies again, a known person submitting once more",
     )  # fmt: skip
     parser.add_argument("--callgrind", action="store_true", help="count instructions under valgrind")
+    parser.add_argument("--without-writes", action="store_true", help="the request without the capture's writes")
     args = parser.parse_args()
     if args.callgrind and "CAPTURE_CPU_UNDER_VALGRIND" not in os.environ:
         raise SystemExit(under_callgrind(args.n))
@@ -148,6 +173,9 @@ def main() -> None:
             raise SystemExit("--returning is for the API: a form body's render token is good for one submission")
         request = _returning(request, args.returning)
     label = "floor /insert4" if args.floor else args.work
+    if args.without_writes and not args.floor:
+        _stand_in_for_writes()
+        label += " without its writes"
     warm_up = max(50, args.returning)  # with --returning, every known person is stored before the timing
     for i in range(warm_up):
         status = call_wsgi(app, *request(i))
