@@ -44,7 +44,7 @@ from handoff.models import (
 )
 from handoff.services import routing as routing_services
 from leads import events
-from leads.admin import LEAD_LABEL, LargeTableAdmin, LeadAdmin
+from leads.admin import LEAD_LABEL, LargeTableAdmin, LeadAdmin, SetChoiceFilter
 from leads.admin_columns import day_over_time
 from leads.enrichment.titles import JobFunction, Seniority
 from leads.models import ChannelRule, Industry, Lead, SizeBand
@@ -328,7 +328,7 @@ WHY_IN_LIST_CHARS = 60
 @admin.register(Assignment)
 class AssignmentAdmin(LargeTableAdmin, ReadOnlyAdmin):
     list_display = ("lead", "rep", "team", "state", "assigned", "due", "outcome", "ended", "why")
-    list_filter = ("team", "state", "outcome")
+    list_filter = ("team", "state", ("outcome", SetChoiceFilter))
     list_select_related = ("lead", "rep", "team")
     list_columns = (
         "state", "assigned_at", "sla_due_at", "outcome", "ended_at", "reason", "reasons", "rep__username",

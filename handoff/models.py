@@ -422,6 +422,12 @@ class Assignment(models.Model):
             ),
             # The admin's list of every assignment, open and ended, newest first.
             models.Index(fields=["assigned_at", "id"], name="assignment_assigned_idx"),
+            # The admin's filters by state and by outcome, newest first (an outcome only once ended:
+            # ``leads.admin.SetChoiceFilter``).
+            models.Index(fields=["state", "assigned_at", "id"], name="assignment_state_idx"),
+            models.Index(
+                fields=["outcome", "assigned_at", "id"], name="assignment_outcome_idx", condition=~Q(outcome="")
+            ),
         ]
         # Checked by the inbox, the team queue and the API (handoff.views, handoff.selectors, handoff.api).
         permissions = [

@@ -378,6 +378,23 @@ class CountryFilter(admin.AllValuesFieldListFilter):
         self.lookup_choices = countries  # type: ignore[assignment]
 
 
+class SetChoiceFilter(admin.ChoicesFieldListFilter):
+    """A filter on a choice most rows leave blank: a submission's spam reason, an assignment's outcome.
+
+    A choice few rows have is read from a partial index of the rows that have one (``WHERE NOT (column = '')``); the
+    query also says the column is not blank, because SQLite uses a partial index only for a query whose ``WHERE``
+    holds the index's own condition. Without one, the list walked its order's index through every row to find none:
+    2 s for a spam reason no submission has, at a million.
+    """
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        filtered = super().queryset(request, queryset)
+        chosen = self.used_parameters.get(self.lookup_kwarg)
+        if chosen and "" not in chosen:
+            filtered = filtered.exclude(**{self.field_path: ""})
+        return filtered
+
+
 def _page_number(request: HttpRequest) -> int:
     """The list page asked for, as admin's ChangeList reads it (1 when missing or not a number)."""
     try:
@@ -1006,7 +1023,7 @@ class SubmissionAdmin(LargeTableAdmin):
         admin_columns.submission_sent, "form", admin_columns.submission_person, admin_columns.submission_status,
         "ip_address",
     )  # fmt: skip
-    list_filter = ("status", "spam_reason", "form")
+    list_filter = ("status", ("spam_reason", SetChoiceFilter), "form")
     search_fields = ("lead__email", "payload__email", "=ip_address")
     # Their forms and leads are read after the page's rows (``get_queryset``), not joined to every submission.
     list_select_related = ()

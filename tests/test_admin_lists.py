@@ -318,3 +318,39 @@ def test_selecting_every_row_a_search_found_says_more_than_n(marketer: User) -> 
     html = client_for(marketer).get(reverse("admin:leads_lead_changelist") + "?q=find").content.decode()
 
     assert "Select all of more than 200 leads" in html
+
+
+def spam_submissions() -> dict[str, Submission]:
+    """A submission held for each of two reasons, one released since, and one that was never held."""
+    form: CaptureForm = CaptureFormFactory()
+    text = ConsentText.objects.create(form=form, version=1, text="You may email me.", created_at=AT)
+    kinds = {
+        "honeypot": {"status": "spam", "spam_reason": "honeypot"},
+        "too fast": {"status": "spam", "spam_reason": "too_fast"},
+        "released": {"status": "captured", "spam_reason": "too_fast", "released_at": AT},
+        "clean": {"status": "captured", "spam_reason": ""},
+    }
+    return {
+        name: Submission.objects.create(form=form, consent_text=text, idempotency_key=f"nonce-{name}",
+                                        payload={}, rendered_at=AT, submitted_at=AT, **fields)
+        for name, fields in kinds.items()
+    }  # fmt: skip
+
+
+def listed_submissions(user: User, query: str) -> set[int]:
+    request = RequestFactory().get(f"/?{query}")
+    request.user = user
+    changelist = admin.site._registry[Submission].get_changelist_instance(request)
+    return set(changelist.queryset.values_list("pk", flat=True))
+
+
+def test_the_spam_reason_filter_lists_the_submissions_held_for_that_reason_released_or_not(marketer: User) -> None:
+    rows = spam_submissions()
+
+    assert listed_submissions(marketer, "spam_reason__exact=too_fast") == {rows["too fast"].pk, rows["released"].pk}
+
+
+def test_the_spam_reason_filter_with_no_reason_lists_the_submissions_never_held(marketer: User) -> None:
+    rows = spam_submissions()
+
+    assert listed_submissions(marketer, "spam_reason__exact=") == {rows["clean"].pk}

@@ -69,6 +69,12 @@ class Submission(models.Model):
             models.Index(fields=["status", "submitted_at"], name="submission_status_idx"),
             # The public form's per-address rate limit counts recent submissions here (``leads.spam``).
             models.Index(fields=["ip_address", "submitted_at"], name="submission_ip_idx"),
+            # The admin's filter by spam reason (``leads.admin.SetChoiceFilter``): only the few held as spam.
+            models.Index(
+                fields=["spam_reason", "submitted_at", "id"],
+                name="submission_spam_reason_idx",
+                condition=~Q(spam_reason=""),
+            ),
             # Only the few released ones: a capture writes no entry here.
             models.Index(
                 fields=["released_by"], name="submission_released_by_idx", condition=Q(released_by__isnull=False)
