@@ -387,10 +387,10 @@ class SetChoiceFilter(admin.ChoicesFieldListFilter):
     2 s for a spam reason no submission has, at a million.
     """
 
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any] | None:
         filtered = super().queryset(request, queryset)
-        chosen = self.used_parameters.get(self.lookup_kwarg)
-        if chosen and "" not in chosen:
+        chosen: list[str] = self.used_parameters.get(self.lookup_kwarg) or []  # type: ignore[assignment]
+        if filtered is not None and chosen and "" not in chosen:
             filtered = filtered.exclude(**{self.field_path: ""})
         return filtered
 

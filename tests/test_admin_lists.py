@@ -324,7 +324,7 @@ def spam_submissions() -> dict[str, Submission]:
     """A submission held for each of two reasons, one released since, and one that was never held."""
     form: CaptureForm = CaptureFormFactory()
     text = ConsentText.objects.create(form=form, version=1, text="You may email me.", created_at=AT)
-    kinds = {
+    kinds: dict[str, dict[str, object]] = {
         "honeypot": {"status": "spam", "spam_reason": "honeypot"},
         "too fast": {"status": "spam", "spam_reason": "too_fast"},
         "released": {"status": "captured", "spam_reason": "too_fast", "released_at": AT},
