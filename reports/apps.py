@@ -41,6 +41,7 @@ class ReportsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_delete, post_save
 
+        from handoff.models import ContactLog
         from leads import events
         from leads.models import Activity, Lead, StageChange, Submission, Touch
         from reports import receivers
@@ -50,6 +51,7 @@ class ReportsConfig(AppConfig):
         for model in (Touch, StageChange, Submission, Activity):
             post_save.connect(receivers.lead_row_saved, sender=model, dispatch_uid=f"reports.{model.__name__}_saved")
         events.lead_event.connect(receivers.lead_assigned, dispatch_uid="reports.lead_assigned")
+        post_save.connect(receivers.contact_logged, sender=ContactLog, dispatch_uid="reports.contact_logged")
 
     def load_demo(self, *, users: dict[str, Any], now: datetime, options: DemoOptions) -> str:
         """``manage.py load_demo`` calls this after the apps before it in INSTALLED_APPS; returns a summary."""

@@ -94,4 +94,5 @@ class ReportFilter(django_filters.FilterSet):
             form=values.get("form") or ALL_FORMS,
             campaign=values.get("campaign") or "",
             team=values.get("team") or "",
+            has_sla=state.sla_rebuilt_at is not None,
         )

@@ -177,6 +177,34 @@ class MilestoneDayRollup(models.Model):
         return f"{self.day} {self.step} {self.seconds:.0f}s: {self.leads} leads"
 
 
+class SLADayRollup(models.Model):
+    """The first-contact SLA clocks of the leads created on ``day``, counted as the compliance table counts them
+    (``reports.selectors.sla``), per rep, sales team and first-touch source, under the leads' team and campaign.
+
+    The rep and the sales team are kept by key and named when the table is read, so a renamed team or rep needs
+    no recomputation. ``team`` is the lead's routing team, the report's team filter, as in the other rollups.
+    """
+
+    day = models.DateField()
+    form = models.CharField(max_length=100, blank=True)
+    team = models.CharField(max_length=50, blank=True)
+    campaign = models.CharField(max_length=200, blank=True)
+    rep_key = models.BigIntegerField(help_text="The assignment's rep (a user's id).")
+    sales_team_key = models.BigIntegerField(help_text="The assignment's team (a team's id).")
+    source = models.CharField(max_length=200, blank=True, help_text="The lead's first-touch source.")
+    clocks = models.PositiveIntegerField()
+    met = models.PositiveIntegerField()
+    breached = models.PositiveIntegerField()
+    running = models.PositiveIntegerField()
+
+    class Meta:
+        default_permissions = ()
+        indexes = [models.Index(fields=["form", "day"], name="sladay_form_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.day} rep {self.rep_key}: {self.met} of {self.clocks} met"
+
+
 class RollupDirtyDay(models.Model):
     """A creation day whose rollups must be recomputed: written in the same transaction as the change to an
     older lead, deleted by the refresh that recomputed the day. Not unique: each change adds its own row, and
@@ -196,6 +224,12 @@ class RollupState(models.Model):
 
     refreshed_at = models.DateTimeField(help_text="Changes committed before this are in the rollups.")
     rebuilt_at = models.DateTimeField()
+    sla_rebuilt_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When a rebuild first counted the SLA clocks (SLADayRollup); until then, as on a site that built "
+        "its rollups before there was one, the compliance table reads the SLA records live.",
+    )
 
     class Meta:
         default_permissions = ()

@@ -13,6 +13,7 @@ from typing import Any
 from django.db import models
 from django.utils import timezone
 
+from handoff.models import Assignment, ContactLog
 from leads import events
 from leads.models import Activity, ActivityKind, Lead
 from reports.rollups import mark_day_changed
@@ -40,12 +41,29 @@ def lead_row_saved(sender: type[models.Model], instance: models.Model, **kwargs:
         mark_day_changed(created_at=created_at, now=timezone.now())
 
 
+# Handoff's changes written by ``update()``, which sends no ``post_save``: routing chose the lead's team and an SLA
+# clock started (and a reassigned lead's clock stopped), or the sweep flagged a clock as breached.
+_HANDOFF_EVENTS = frozenset({events.LEAD_ASSIGNED, events.LEAD_SLA_BREACHED})
+
+
 def lead_assigned(sender: type[Lead], *, event: str, lead_id: int, **kwargs: Any) -> None:
-    """``lead.assigned``: routing chose the lead's team just before (by ``update()``, which sends no
-    ``post_save``). Heard after the commit, so a crash in between loses this mark; ``rebuild_report_rollups``
-    repairs that."""
-    if event != events.LEAD_ASSIGNED:
+    """``lead.assigned`` and ``lead.sla_breached``: the lead's team or its SLA clocks changed. Heard after the
+    commit, so a crash in between loses this mark; ``rebuild_report_rollups`` repairs that."""
+    if event not in _HANDOFF_EVENTS:
         return
     created_at = Lead.objects.filter(pk=lead_id).values_list("created_at", flat=True).first()
+    if created_at is not None:
+        mark_day_changed(created_at=created_at, now=timezone.now())
+
+
+def contact_logged(sender: type[ContactLog], instance: ContactLog, created: bool, **kwargs: Any) -> None:
+    """``post_save`` of a rep's contact: the first one meets the lead's SLA clock (an ``update()`` beside it).
+
+    The clock's other changes mark the day through the lead: a clock stops when the lead is qualified, rejected or
+    recycled (a stage change) or reassigned (``lead.assigned``).
+    """
+    if not created:
+        return
+    created_at = Assignment.objects.filter(pk=instance.assignment_id).values_list("lead__created_at", flat=True).first()
     if created_at is not None:
         mark_day_changed(created_at=created_at, now=timezone.now())

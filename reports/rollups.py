@@ -12,9 +12,10 @@ What gets recomputed, by ``refresh_rollups`` (every minute, ``reports.tasks``):
 - every day from the day before the last refresh up to today: new leads are created with ``created_at`` =
   now, so capture writes nothing for the reports (no extra query on the capture path);
 - the days marked in ``RollupDirtyDay``: a change to an older lead (a touch, a stage change, a submission,
-  a saved lead, a first-touch correction) adds a mark in the same transaction as the change
-  (``reports.receivers``). The refresh deletes only the marks it read, so a change committed while it runs
-  keeps its mark for the next run.
+  a saved lead, a first-touch correction, a logged contact) adds a mark in the same transaction as the change
+  (``reports.receivers``); an assignment and an SLA breach mark it when their lead event is heard, after the
+  commit. The refresh deletes only the marks it read, so a change committed while it runs keeps its mark for
+  the next run.
 
 Refreshes lock the ``RollupState`` row for each day they rewrite, so two runs never interleave their
 DELETE and INSERT of the same day (PostgreSQL; SQLite's IMMEDIATE transactions serialise them anyway).
@@ -31,6 +32,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from core.rollup_days import day_bounds, day_of, days_between, delete_where_in, is_recent
+from handoff.models import SLARecord
 from leads.models import Activity, ActivityKind, CaptureForm, Lead, Stage, StageChange, Submission
 from leads.selectors import reached_mql, reached_sql
 from reports.models import (
@@ -40,12 +42,14 @@ from reports.models import (
     MilestoneDayRollup,
     RollupDirtyDay,
     RollupState,
+    SLADayRollup,
 )
 from reports.selectors.attribution import path_credit_rows
 from reports.selectors.base import compiled, is_postgresql, leads_of_form
 from reports.selectors.outcomes import count_where
+from reports.selectors.sla import clock_counts
 
-ROLLUPS = (LeadDayRollup, CreditDayRollup, MilestoneDayRollup)
+ROLLUPS = (LeadDayRollup, CreditDayRollup, MilestoneDayRollup, SLADayRollup)
 MARKS_PER_REFRESH = 5_000
 BATCH = 2_000
 
@@ -75,6 +79,7 @@ def recompute_day(*, day: date) -> None:
             LeadDayRollup.objects.bulk_create(_lead_rows(day, form, subset), batch_size=BATCH)
             CreditDayRollup.objects.bulk_create(_credit_rows(day, form, subset), batch_size=BATCH)
             MilestoneDayRollup.objects.bulk_create(_milestone_day_rows(day, form, subset), batch_size=BATCH)
+            SLADayRollup.objects.bulk_create(_sla_rows(day, form, subset), batch_size=BATCH)
 
 
 def _forms_submitted(leads: QuerySet[Lead]) -> list[str]:
@@ -126,6 +131,21 @@ def _milestone_day_rows(day: date, form: str, leads: QuerySet[Lead]) -> list[Mil
         MilestoneDayRollup(**key, team=team, campaign=campaign, step=step, seconds=float(seconds), leads=n)
         for team, campaign, step, seconds, n in _milestone_rows(leads)
     ]
+
+
+def _sla_rows(day: date, form: str, leads: QuerySet[Lead]) -> list[SLADayRollup]:
+    key = {"day": day, "form": form}
+    records = SLARecord.objects.filter(assignment__lead__in=leads.values("pk")).order_by()
+    lead = "assignment__lead__"
+    counted = clock_counts(
+        records, Coalesce(F(f"{lead}routing_decision__team__slug"), Value("")), f"{lead}first_touch_campaign",
+        "assignment__rep_id", "assignment__team_id", f"{lead}first_touch_source",
+    )  # fmt: skip
+    return [
+        SLADayRollup(**key, team=team, campaign=campaign, rep_key=rep, sales_team_key=sales_team, source=source,
+                     clocks=clocks, met=met, breached=breached, running=running)
+        for team, campaign, rep, sales_team, source, clocks, met, breached, running in counted
+    ]  # fmt: skip
 
 
 CREDIT_FIELDS = tuple(f"{measure}_{model}" for measure in ("leads", "mqls", "sqls")
@@ -204,7 +224,10 @@ def rebuild_rollups(*, now: datetime) -> int:
     for model in ROLLUPS:
         delete_where_in(model, "day", sorted(set(model.objects.values_list("day", flat=True).distinct()) - set(days)))
     delete_where_in(RollupDirtyDay, "pk", marks)
-    state, created = RollupState.objects.get_or_create(defaults={"refreshed_at": now, "rebuilt_at": now})
+    state, created = RollupState.objects.get_or_create(
+        defaults={"refreshed_at": now, "rebuilt_at": now, "sla_rebuilt_at": now}
+    )
     if not created:
         RollupState.objects.filter(pk=state.pk).update(refreshed_at=now, rebuilt_at=now)
+        RollupState.objects.filter(pk=state.pk, sla_rebuilt_at__isnull=True).update(sla_rebuilt_at=now)
     return len(days)

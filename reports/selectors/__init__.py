@@ -4,10 +4,10 @@
 
 When ``scope.rollup`` is set (the filters can be answered from the rollups, and they have been built),
 volume, quality, cost, the funnel and attribution are sums over the per-day rollup rows
-(``reports.selectors.rollups``): a few thousand rows whatever the number of leads. Otherwise, or for SLA
-compliance (not rolled up yet: it reads the SLA records, one row per assignment), they are computed live
-from the leads: the lead table grouped once for quality, cost, the funnel's counts and first-touch
-attribution (``outcomes``), and one query each for volume, the medians and the path models.
+(``reports.selectors.rollups``), as is SLA compliance: a few thousand rows whatever the number of leads.
+Otherwise they are computed live from the leads: the lead table grouped once for quality, cost, the funnel's
+counts and first-touch attribution (``outcomes``), one query each for volume, the medians and the path models,
+and SLA compliance from the SLA records (one row per assignment).
 """
 
 from __future__ import annotations
@@ -20,7 +20,13 @@ from reports.selectors.cost import cost_table, spend_totals
 from reports.selectors.funnel import funnel_table, stage_medians
 from reports.selectors.outcomes import Outcome, lead_outcomes
 from reports.selectors.quality import quality_table
-from reports.selectors.rollups import rollup_medians, rollup_outcomes, rollup_path_credits, rollup_volume_counts
+from reports.selectors.rollups import (
+    rollup_medians,
+    rollup_outcomes,
+    rollup_path_credits,
+    rollup_sla_counts,
+    rollup_volume_counts,
+)
 from reports.selectors.sla import sla_table
 from reports.selectors.volume import volume_table
 
@@ -63,7 +69,8 @@ class Report:
         return attribution_table(self.outcomes, rollup_path_credits(rollup) if rollup else path_credits(self.scope))
 
     def sla(self) -> Table | None:
-        return sla_table(self.scope)
+        rollup = self.scope.rollup
+        return sla_table(self.scope, rollup_sla_counts(rollup) if rollup and rollup.has_sla else None)
 
     def campaigns(self) -> list[str]:
         """The first-touch campaigns of these leads, for the campaign filter's suggestions."""

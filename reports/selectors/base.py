@@ -55,7 +55,8 @@ class ReportScope:
 @dataclass(frozen=True)
 class RollupFilter:
     """The filters as the rollups are keyed: creation days (UTC, both inclusive), a form's slug or ""
-    for every lead, the first-touch campaign and the routing team ("" for any)."""
+    for every lead, the first-touch campaign and the routing team ("" for any); and whether the SLA clocks are
+    rolled up (``RollupState.sla_rebuilt_at``) or read live."""
 
     refreshed_at: datetime
     day_from: date | None = None
@@ -63,6 +64,7 @@ class RollupFilter:
     form: str = ""
     campaign: str = ""
     team: str = ""
+    has_sla: bool = False
 
 
 class Unindexed(Func):

@@ -9,9 +9,11 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, timedelta
 
+from django.contrib.auth import get_user_model
 from django.db.models import QuerySet, Sum
 
-from reports.models import CreditDayRollup, LeadDayRollup, MilestoneDayRollup, RollupState
+from handoff.models import Team
+from reports.models import CreditDayRollup, LeadDayRollup, MilestoneDayRollup, RollupState, SLADayRollup
 from reports.selectors.attribution import PathCredit
 from reports.selectors.base import RollupFilter
 from reports.selectors.funnel import StageMedians
@@ -99,3 +101,19 @@ def rollup_path_credits(rollup: RollupFilter) -> list[PathCredit]:
 def _three(values: tuple[object, ...]) -> tuple[float, float, float]:
     first, second, third = (float(value or 0) for value in values)  # type: ignore[arg-type]
     return first, second, third
+
+
+def rollup_sla_counts(rollup: RollupFilter) -> list[tuple[object, ...]]:
+    """The SLA clocks by rep, sales team and source, as ``reports.selectors.sla`` counts them live: the rep's
+    username, first and last name, the team's name, the source, then clocks, met, breached and running."""
+    rows = list(
+        _rows(SLADayRollup, rollup)
+        .values_list("rep_key", "sales_team_key", "source")
+        .annotate(clocks=Sum("clocks"), met=Sum("met"), breached=Sum("breached"), running=Sum("running"))
+    )
+    users = get_user_model().objects.filter(pk__in={row[0] for row in rows})
+    reps = {pk: names for pk, *names in users.values_list("pk", "username", "first_name", "last_name")}
+    teams = dict(Team.objects.filter(pk__in={row[1] for row in rows}).values_list("pk", "name"))
+    return [
+        (*reps.get(rep, (None, None, None)), teams.get(team), source, *counts) for rep, team, source, *counts in rows
+    ]

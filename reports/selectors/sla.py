@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, Q, QuerySet
 
 from handoff.models import SLARecord
 from reports.selectors.base import NO_VALUE, Column, ReportScope, Table, ratio
@@ -24,20 +24,33 @@ DIMENSIONS = (
 _COLUMNS = [field for _, fields in DIMENSIONS for field in fields]
 
 
-def sla_table(scope: ReportScope) -> Table | None:
-    """The compliance table, or None while no lead has ever been assigned (no SLA clock to report on)."""
+# How a clock counts, here and in its rollup (``reports.rollups``).
+MET = Q(met_at__isnull=False, met_at__lte=F("due_at"))
+BREACHED = Q(breached_at__isnull=False) | Q(met_at__gt=F("due_at"))
+RUNNING = Q(met_at__isnull=True, breached_at__isnull=True, stopped_at__isnull=True)
+
+
+def clock_counts(records: QuerySet[SLARecord], *columns: Any) -> QuerySet[SLARecord, tuple[Any, ...]]:
+    """``records`` grouped by ``columns``: each group's values, then its clocks, met, breached and running."""
+    return records.values_list(*columns).annotate(
+        clocks=Count("pk"), met=Count("pk", filter=MET), breached=Count("pk", filter=BREACHED),
+        running=Count("pk", filter=RUNNING),
+    )  # fmt: skip
+
+
+def sla_table(scope: ReportScope, counted: Iterable[tuple[Any, ...]] | None = None) -> Table | None:
+    """The compliance table, or None while no lead has ever been assigned (no SLA clock to report on).
+
+    ``counted``: the clocks already counted by rep, team and source (``_COLUMNS``, then the four counts), as the
+    rollups give them (``reports.selectors.rollups.rollup_sla_counts``); without it they are counted live.
+    """
     if not SLARecord.objects.exists():
         return None
-    records = SLARecord.objects.order_by()
-    if scope.is_filtered:
-        records = records.filter(assignment__lead__in=scope.leads.order_by().values("pk"))
-    met = Q(met_at__isnull=False, met_at__lte=F("due_at"))
-    breached = Q(breached_at__isnull=False) | Q(met_at__gt=F("due_at"))
-    running = Q(met_at__isnull=True, breached_at__isnull=True, stopped_at__isnull=True)
-    counted = records.values_list(*_COLUMNS).annotate(
-        clocks=Count("pk"), met=Count("pk", filter=met), breached=Count("pk", filter=breached),
-        running=Count("pk", filter=running),
-    )  # fmt: skip
+    if counted is None:
+        records = SLARecord.objects.order_by()
+        if scope.is_filtered:
+            records = records.filter(assignment__lead__in=scope.leads.order_by().values("pk"))
+        counted = clock_counts(records, *_COLUMNS)
     rows = []
     for (dimension, _), by_name in zip(DIMENSIONS, _counts_by_dimension(counted), strict=True):
         named = sorted(((_name(list(names)), counts) for names, counts in by_name.items()), key=_most_clocks_first)

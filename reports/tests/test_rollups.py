@@ -20,11 +20,23 @@ from django.contrib.auth.models import User
 from django.http import QueryDict
 from pytest_django import DjangoAssertNumQueries
 
+from handoff.models import Assignment, AssignmentOutcome, BreachAction, ContactKind, Membership, SLARecord, Team
+from handoff.services.actions import log_contact, reject_lead
+from handoff.services.assignment import reassign_lead
+from handoff.services.sla import flag_sla_events
+from handoff.tests.factories import RepFactory
 from leads import services as lead_services
 from leads.models import ActivityKind, Lead, Stage
 from leads.tests.factories import ActivityFactory, CaptureFormFactory, SubmissionFactory
 from reports.filters import ReportFilter
-from reports.models import CreditDayRollup, LeadDayRollup, MilestoneDayRollup, RollupDirtyDay
+from reports.models import (
+    CreditDayRollup,
+    LeadDayRollup,
+    MilestoneDayRollup,
+    RollupDirtyDay,
+    RollupState,
+    SLADayRollup,
+)
 from reports.rollups import rebuild_rollups, refresh_rollups
 from reports.selectors import TABLE_KEYS, Report
 from reports.selectors.rollups import median_of_counts
@@ -101,7 +113,7 @@ def generate_leads(count: int, *, seed: int = 13) -> list[Lead]:
 def snapshot() -> dict[str, list[tuple[Any, ...]]]:
     """Every rollup row, as sorted tuples (credits rounded: a float sum may differ in the last bit)."""
     tables = {}
-    for model in (LeadDayRollup, CreditDayRollup, MilestoneDayRollup):
+    for model in (LeadDayRollup, CreditDayRollup, MilestoneDayRollup, SLADayRollup):
         fields = [f.name for f in model._meta.concrete_fields if f.name != "id"]
         rows = model.objects.values_list(*fields)
         tables[model.__name__] = sorted(tuple(_plain(v) for v in row) for row in rows)
@@ -120,8 +132,59 @@ def report_for(params: dict[str, str], *, use_rollups: bool) -> dict[str, Any]:
     )
     assert (scope.rollup is not None) == use_rollups
     report = Report(scope)
-    # Every key but the last names a table that is available from these leads: table() is not None.
-    return {key: [tuple(_plain(v) for v in row) for row in report.table(key).rows] for key in TABLE_KEYS[:-1]}  # type: ignore[union-attr]
+    # SLA compliance is None while no lead was ever assigned; every other table is there for any leads.
+    tables = {key: report.table(key) for key in TABLE_KEYS}
+    return {key: table and [tuple(_plain(v) for v in row) for row in table.rows] for key, table in tables.items()}
+
+
+CLOCKS = ("met in time", "met late", "breached", "breached then met", "running", "stopped")
+
+
+def start_clocks(leads: list[Lead], *, seed: int = 7) -> None:
+    """An SLA clock for most leads sales got, in every state, with three reps across both teams."""
+    rng = random.Random(seed)
+    teams = list(Team.objects.order_by("slug"))
+    reps = [
+        RepFactory(username=f"rep{i}", first_name=name, last_name="Rep") for i, name in enumerate(("Ann", "Bo", ""))
+    ]
+    Membership.objects.bulk_create(Membership(team=team, user=rep) for team in teams for rep in reps)
+    for turn, lead in enumerate(lead for lead in leads if lead.stage in (Stage.MQL, Stage.SQL, Stage.REJECTED)):
+        if rng.random() < 0.2:
+            continue
+        clock = rng.choice(CLOCKS)
+        assigned_at = lead.created_at + timedelta(hours=rng.randrange(1, 48))
+        due_at, stopped = assigned_at + timedelta(hours=24), clock == "stopped"
+        assignment = Assignment.objects.create(
+            lead=lead, rep=rng.choice(reps), team=rng.choice(teams), turn=turn, assigned_at=assigned_at,
+            sla_due_at=due_at, ended_at=assigned_at + timedelta(hours=5) if stopped else None,
+            outcome=AssignmentOutcome.REJECTED if stopped else "",
+        )  # fmt: skip
+        SLARecord.objects.create(
+            assignment=assignment, target_duration=timedelta(hours=24), on_breach=BreachAction.NOTIFY_MANAGER,
+            started_at=assigned_at, due_at=due_at, remind_at=assigned_at + timedelta(hours=18),
+            met_at={"met in time": assigned_at + timedelta(hours=2), "met late": due_at + timedelta(hours=6),
+                    "breached then met": due_at + timedelta(hours=6)}.get(clock),
+            breached_at=due_at + timedelta(minutes=1) if clock in ("breached", "breached then met") else None,
+            stopped_at=assigned_at + timedelta(hours=5) if stopped else None,
+        )  # fmt: skip
+
+
+def work_the_clocks_the_way_the_app_does(manager: User) -> None:
+    """On older leads' running clocks: a contact logged, a reassignment, a rejection, then the sweep's breaches."""
+    running = [
+        assignment
+        for assignment in Assignment.objects.open().select_related("lead", "rep", "sla").order_by("pk")
+        if assignment.sla.met_at is None and assignment.sla.breached_at is None
+        and assignment.lead.created_at < NOW - timedelta(days=3)
+    ]  # fmt: skip
+    contacted, reassigned = running[0], running[1]
+    rejected = next(assignment for assignment in running[2:] if assignment.lead.stage == Stage.MQL)
+    log_contact(assignment=contacted, rep=contacted.rep, kind=ContactKind.CALL, note="Left a message", now=NOW)
+    other_rep = Membership.objects.exclude(user=reassigned.rep).filter(team=reassigned.team).first()
+    assert other_rep is not None
+    reassign_lead(assignment=reassigned, now=NOW, by=manager, reason="Back from leave", rep=other_rep.user)
+    reject_lead(assignment=rejected, rep=rejected.rep, reason="Not a fit", now=NOW)
+    assert flag_sla_events(now=NOW).breached  # the other running clocks of older leads, long past due
 
 
 def change_the_way_the_app_does(leads: list[Lead], manager: User) -> None:
@@ -146,10 +209,15 @@ def change_the_way_the_app_does(leads: list[Lead], manager: User) -> None:
     journey(Step("email", source="newsletter"), created_at=NOW - timedelta(days=1, hours=3))
 
 
-def test_rollups_kept_current_equal_a_rebuild_and_the_live_report(manager: User, teams: None) -> None:
+def test_rollups_kept_current_equal_a_rebuild_and_the_live_report(
+    manager: User, teams: None, django_capture_on_commit_callbacks: Any
+) -> None:
     leads = generate_leads(90)
+    start_clocks(leads)
     rebuild_rollups(now=NOW - timedelta(minutes=5))
-    change_the_way_the_app_does(leads, manager)
+    with django_capture_on_commit_callbacks(execute=True):  # lead events are heard after the commit
+        change_the_way_the_app_does(leads, manager)
+        work_the_clocks_the_way_the_app_does(manager)
     assert RollupDirtyDay.objects.exists()  # the changes to older leads marked their days
 
     refresh_rollups(now=NOW)
@@ -165,15 +233,33 @@ def test_rollups_kept_current_equal_a_rebuild_and_the_live_report(manager: User,
 def test_the_page_reads_the_rollups_with_a_fixed_number_of_queries(
     manager: User, teams: None, django_assert_max_num_queries: DjangoAssertNumQueries
 ) -> None:
-    generate_leads(40)
+    start_clocks(generate_leads(40))
     rebuild_rollups(now=NOW)
     client = client_for(manager)
 
-    with django_assert_max_num_queries(20):
+    with django_assert_max_num_queries(20) as queries:
         response = client.get("/reports/", {"range": "all"})
 
     assert response.context["refreshed_at"] == NOW
     assert response.context["tables"]["funnel"].rows[0][1] == 40
+    assert response.context["tables"]["sla"].rows
+    # The SLA clocks are asked only whether there are any: the table is read from their rollup.
+    assert sum("handoff_slarecord" in query["sql"] for query in queries.captured_queries) == 1
+
+
+def test_rollups_built_before_the_sla_rollup_existed_leave_the_sla_table_live_until_a_rebuild(teams: None) -> None:
+    start_clocks(generate_leads(40))
+    rebuild_rollups(now=NOW)
+    RollupState.objects.update(sla_rebuilt_at=None)  # as the migration that added the SLA rollup leaves a site
+    SLADayRollup.objects.all().delete()
+    live = report_for({"range": "all"}, use_rollups=False)["sla"]
+
+    before = report_for({"range": "all"}, use_rollups=True)["sla"]
+    rebuild_rollups(now=NOW)
+    after = report_for({"range": "all"}, use_rollups=True)["sla"]
+
+    assert live and before == live and after == live
+    assert SLADayRollup.objects.exists()
 
 
 def test_a_change_to_an_older_lead_marks_its_day_in_the_same_transaction() -> None:
