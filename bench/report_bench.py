@@ -2,7 +2,8 @@
 
 Fills a fresh database with N synthetic leads (default 1,000,000) carrying their first-touch fields,
 one to four touches each (the first one fixed as the first touch, as capture does), stage changes for
-the leads that reached MQL or SQL, and a year of monthly spend; builds the report rollups with
+the leads that reached MQL or SQL, an assignment with its SLA clock (met, breached, running or stopped)
+for each lead sales got (MQL, SQL, rejected: about 330,000), and a year of monthly spend; builds the report rollups with
 ``reports.rollups.rebuild_rollups`` (what ``manage.py rebuild_report_rollups`` runs) and times that. It
 seeds the shared floor (``../shared/floor/seed.py``, run from its folder, never copied) with the same
 number of rows, serves both with gunicorn (sync, one worker each, ``DEBUG=0``) on 127.0.0.1, and then,
@@ -37,6 +38,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from handoff.models import Assignment, SLARecord, Team
     from leads.models import StageChange
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -82,7 +86,7 @@ def fill(total: int, now: datetime) -> tuple[int, int]:
     or two rather than twenty."""
     from django.db import transaction
 
-    from handoff.models import RoutingDecision
+    from handoff.models import Assignment, RoutingDecision, SLARecord
     from leads.models import Lead, StageChange, Touch
 
     base = min(total, BASE)
@@ -95,20 +99,31 @@ def fill(total: int, now: datetime) -> tuple[int, int]:
             _copy(Touch, where=f"lead_id <= {count}", shift={"id": copy * touches, "lead_id": copy * base})
             _copy(StageChange, where=f"lead_id <= {count}", shift={"id": copy * changes, "lead_id": copy * base})
             _copy(RoutingDecision, where=f"lead_id <= {count}", shift={"lead_id": copy * base})
-    _reset_sequences(Lead, Touch, StageChange)
+            _copy(
+                Assignment,
+                where=f"lead_id <= {count}",
+                shift={"id": copy * base, "lead_id": copy * base, "turn": copy * base},
+            )
+            _copy(SLARecord, where=f"assignment_id <= {count}", shift={"id": copy * base, "assignment_id": copy * base})
+    _reset_sequences(Lead, Touch, StageChange, Assignment, SLARecord)
     return Touch.objects.count(), StageChange.objects.count()
 
 
 def _fill_base(total: int, now: datetime) -> tuple[int, int]:
     """The base set: leads with ids 1..N, touches and stage changes with ids from 1, by bulk_create."""
+    from django.contrib.auth.models import User
     from django.db import transaction
 
-    from handoff.models import RoutingDecision, Team
+    from handoff.models import Assignment, BreachAction, RoutingDecision, SLARecord, Team
     from leads.models import Lead, StageChange, Touch
 
     rng = random.Random(6)
     teams = [Team.objects.get_or_create(slug=slug, defaults={"name": slug})[0] for slug in TEAMS]
+    reps = {team.pk: [User.objects.create(username=f"{team.slug}-rep{i}", first_name=f"Rep {i}") for i in range(4)]
+            for team in teams}  # fmt: skip
     decisions = []
+    assignments: list[Assignment] = []
+    clocks: list[SLARecord] = []
     choices = [source[:4] for source in SOURCES]
     weights = [source[4] for source in SOURCES]
     leads: list[Lead] = []
@@ -130,14 +145,49 @@ def _fill_base(total: int, now: datetime) -> tuple[int, int]:
                           first_touch_id=first_id, first_touch_at=created_at, first_touch_source=source,
                           first_touch_medium=medium, first_touch_campaign=campaign, first_touch_channel=channel,
                           last_touch_at=created_at + timedelta(days=(len(path) - 1) * 3)))  # fmt: skip
-        decisions.append(RoutingDecision(lead_id=lead_id, destination="team", team=rng.choice(teams),
+        team = rng.choice(teams)
+        decisions.append(RoutingDecision(lead_id=lead_id, destination="team", team=team,
                                          decided_at=created_at))  # fmt: skip
+        if stage in ("mql", "sql", "rejected"):
+            # The assignment's id is the lead's, so a copy shifts both by the same amount.
+            assignments.append(_assignment(lead_id, team, rng.choice(reps[team.pk]), created_at, stage))
+            clocks.append(_clock(lead_id, created_at, rng, breach=BreachAction.NOTIFY_MANAGER,
+                                 ended=assignments[-1].ended_at is not None))  # fmt: skip
     with transaction.atomic():
         Lead.objects.bulk_create(leads, batch_size=BATCH)
         Touch.objects.bulk_create(touch_rows, batch_size=BATCH)
         StageChange.objects.bulk_create(change_rows, batch_size=BATCH)
         RoutingDecision.objects.bulk_create(decisions, batch_size=BATCH)
+        Assignment.objects.bulk_create(assignments, batch_size=BATCH)
+        SLARecord.objects.bulk_create(clocks, batch_size=BATCH)
     return len(touch_rows), len(change_rows)
+
+
+def _assignment(lead_id: int, team: Team, rep: User, created_at: datetime, stage: str) -> Assignment:
+    """The lead's assignment: open while it is an MQL, ended once sales qualified or rejected it."""
+    from handoff.models import Assignment
+
+    assigned_at = created_at + timedelta(hours=2)
+    ended = stage != "mql"
+    return Assignment(id=lead_id, lead_id=lead_id, rep=rep, team=team, turn=lead_id, assigned_at=assigned_at,
+                      sla_due_at=assigned_at + timedelta(hours=24), ended_at=assigned_at + timedelta(days=2) if ended
+                      else None, outcome={"sql": "qualified", "rejected": "rejected"}.get(stage, ""))  # fmt: skip
+
+
+def _clock(lead_id: int, created_at: datetime, rng: random.Random, *, breach: str, ended: bool) -> SLARecord:
+    """The assignment's SLA clock: met in time or late, breached, stopped, or (while open) still running."""
+    from handoff.models import SLARecord
+
+    started = created_at + timedelta(hours=2)
+    due = started + timedelta(hours=24)
+    state = rng.choice(("met", "met", "met", "late", "breached", "stopped" if ended else "running"))
+    return SLARecord(
+        id=lead_id, assignment_id=lead_id, target_duration=timedelta(hours=24), on_breach=breach, started_at=started,
+        due_at=due, remind_at=started + timedelta(hours=18),
+        met_at={"met": started + timedelta(hours=3), "late": due + timedelta(hours=5)}.get(state),
+        breached_at=due + timedelta(minutes=1) if state in ("late", "breached") else None,
+        stopped_at=started + timedelta(days=2) if state == "stopped" else None,
+    )  # fmt: skip
 
 
 def _copy(model: type, *, where: str, shift: dict[str, int], prefix: dict[str, str] | None = None) -> None:

@@ -69,8 +69,9 @@ def erase_lead(*, lead: Lead, now: datetime, by: User | None, reason: str) -> No
         nurture_services.erase_lead_personal_data(lead_id=lead.pk, now=now)
         # Stubs the webhook payloads that carried the lead and what receivers answered.
         integrations_services.erase_lead_personal_data(lead_id=lead.pk)
-        # Blanks the reasons managers typed when correcting the lead's first touch.
-        reports_services.erase_lead_personal_data(lead_id=lead.pk)
+        # Blanks the reasons managers typed when correcting the lead's first touch; marks the lead's day for the
+        # report rollups (its SLA clock and its rows changed above).
+        reports_services.erase_lead_personal_data(lead_id=lead.pk, now=now)
         # Last, so an audit entry written by any step above is cleaned too: the audit trail keeps which
         # fields changed, when and by whom, but no value and no name.
         audit.erase_lead_history(lead_id=lead.pk)

@@ -384,7 +384,8 @@ class SetChoiceFilter(admin.ChoicesFieldListFilter):
     A choice few rows have is read from a partial index of the rows that have one (``WHERE NOT (column = '')``); the
     query also says the column is not blank, because SQLite uses a partial index only for a query whose ``WHERE``
     holds the index's own condition. Without one, the list walked its order's index through every row to find none:
-    2 s for a spam reason no submission has, at a million.
+    2 s for a spam reason no submission has, at a million. For a column of the model itself: across a multi-valued
+    relation, ``exclude()`` would mean "no related row is blank" rather than "the one matched is not".
     """
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any] | None:

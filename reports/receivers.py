@@ -60,7 +60,7 @@ def contact_logged(sender: type[ContactLog], instance: ContactLog, created: bool
     """``post_save`` of a rep's contact: the first one meets the lead's SLA clock (an ``update()`` beside it).
 
     The clock's other changes mark the day through the lead: a clock stops when the lead is qualified, rejected or
-    recycled (a stage change) or reassigned (``lead.assigned``).
+    recycled (a stage change), reassigned (``lead.assigned``) or erased (``reports.services``).
     """
     if not created:
         return

@@ -156,8 +156,13 @@ def lead_personal_data(*, lead: Lead) -> dict[str, object]:
     }  # fmt: skip
 
 
-def erase_lead_personal_data(*, lead_id: int) -> int:
-    """Blank the reasons managers typed when correcting the lead's first touch (they may name the person)."""
+def erase_lead_personal_data(*, lead_id: int, now: datetime) -> int:
+    """Blank the reasons managers typed when correcting the lead's first touch (they may name the person), and mark
+    the lead's day for the rollups: erasure stops an open assignment's SLA clock and changes the lead's rows by
+    ``update()``, which no receiver hears (a lead disqualified before, for one, gets no stage change here)."""
+    created_at = Lead.objects.filter(pk=lead_id).values_list("created_at", flat=True).first()
+    if created_at is not None:
+        mark_day_changed(created_at=created_at, now=now)
     return (
         FirstTouchCorrection.objects.filter(lead_id=lead_id).exclude(reason=ERASED_REASON).update(reason=ERASED_REASON)
     )

@@ -38,7 +38,7 @@ def test_export_holds_the_first_touch_corrections_and_their_reasons(corrected: L
 
 
 def test_erase_blanks_the_correction_reason_and_keeps_the_correction(corrected: Lead) -> None:
-    services.erase_lead_personal_data(lead_id=corrected.pk)
+    services.erase_lead_personal_data(lead_id=corrected.pk, now=corrected.created_at)
 
     correction = FirstTouchCorrection.objects.get(lead=corrected)
     assert (correction.reason, correction.source) == (services.ERASED_REASON, "b2b-growth-podcast")

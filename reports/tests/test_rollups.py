@@ -25,6 +25,7 @@ from handoff.services.actions import log_contact, reject_lead
 from handoff.services.assignment import reassign_lead
 from handoff.services.sla import flag_sla_events
 from handoff.tests.factories import RepFactory
+from integrations.privacy import erase_lead
 from leads import services as lead_services
 from leads.models import ActivityKind, Lead, Stage
 from leads.tests.factories import ActivityFactory, CaptureFormFactory, SubmissionFactory
@@ -245,6 +246,29 @@ def test_the_page_reads_the_rollups_with_a_fixed_number_of_queries(
     assert response.context["tables"]["sla"].rows
     # The SLA clocks are asked only whether there are any: the table is read from their rollup.
     assert sum("handoff_slarecord" in query["sql"] for query in queries.captured_queries) == 1
+
+
+def test_erasing_a_lead_disqualified_while_assigned_keeps_the_sla_rollup_equal_to_the_live_table(
+    manager: User, teams: None, django_capture_on_commit_callbacks: Any
+) -> None:
+    # Disqualifying leaves the assignment open; erasing stops its clock by update(), with no stage change to mark.
+    start_clocks(generate_leads(60))
+    assignment = next(
+        assignment
+        for assignment in Assignment.objects.open().select_related("lead", "sla").order_by("pk")
+        if assignment.lead.stage == Stage.MQL and assignment.sla.met_at is None and assignment.sla.breached_at is None
+        and assignment.lead.created_at < NOW - timedelta(days=3)
+    )  # fmt: skip
+    lead_services.change_stage(lead=assignment.lead, to_stage=Stage.DISQUALIFIED, now=NOW - timedelta(hours=1))
+    rebuild_rollups(now=NOW - timedelta(minutes=5))
+    with django_capture_on_commit_callbacks(execute=True):
+        erase_lead(lead=Lead.objects.get(pk=assignment.lead_id), now=NOW, by=manager, reason="Email of 14 June")
+
+    refresh_rollups(now=NOW)
+
+    assert SLARecord.objects.get(assignment=assignment).stopped_at == NOW
+    for params in FILTERS:
+        assert report_for(params, use_rollups=True)["sla"] == report_for(params, use_rollups=False)["sla"], params
 
 
 def test_rollups_built_before_the_sla_rollup_existed_leave_the_sla_table_live_until_a_rebuild(teams: None) -> None:
