@@ -117,23 +117,33 @@ def _returning(
 
 
 def _stand_in_for_writes() -> None:
-    """Replace the capture service by one that checks what it is given as the real one does, and stores nothing."""
+    """Replace the capture service by one that stores nothing: the form's spam checks still run (the per-address
+    count is a read), and the submission it returns names a lead, so the view sets the visitor's cookie as it does
+    after a real capture. What is left out is the capture's writes and the Python that prepares them."""
     from itertools import count
 
-    from leads import submissions
+    from leads import spam, submissions
     from leads.models import Submission
 
     ids = count(10**9)
 
-    def store_nothing(*, form: Any, consent_text: Any, answers: Any, client: Any, now: Any, **rest: Any) -> Any:
+    def stored_nothing(*, form: Any, consent_text: Any, answers: Any, client: Any, now: Any) -> Any:
         submission = Submission(
             id=next(ids), form=form, consent_text=consent_text, payload=dict(answers), submitted_at=now,
             ip_address=client.ip_address, user_agent=client.user_agent[:500], idempotency_key=str(next(ids)),
+            lead_id=next(ids),
         )  # fmt: skip
         return submissions.SubmitResult(submission=submission, is_duplicate=False)
 
-    submissions.submit_form = store_nothing
-    submissions.submit_form_from_api = store_nothing
+    def form_stores_nothing(*, render: Any, honeypot: str, client: Any, now: Any, **rest: Any) -> Any:
+        spam.check_submission(honeypot=honeypot, rendered_at=render.rendered_at, ip_address=client.ip_address, now=now)
+        return stored_nothing(client=client, now=now, **{key: rest[key] for key in ("form", "consent_text", "answers")})
+
+    def api_stores_nothing(*, client: Any, now: Any, **rest: Any) -> Any:
+        return stored_nothing(client=client, now=now, **{key: rest[key] for key in ("form", "consent_text", "answers")})
+
+    submissions.submit_form = form_stores_nothing
+    submissions.submit_form_from_api = api_stores_nothing
 
 
 def under_callgrind(n: int) -> int:
