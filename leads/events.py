@@ -56,6 +56,11 @@ lead_event = Signal()
 # itself is recorded on the lead, so a wake-up that is lost delays it, never loses it.
 pipeline_work_due = Signal()
 
+# Sent with sender=Lead and the keyword arguments lead_ids and now, inside the transaction in which routing
+# decided again for those leads (``leads.services.mark_routed``, ``mark_leads_routed``): handoff writes its
+# decisions in bulk, which sends no ``post_save``, and a lead's team may have changed. The reports listen.
+leads_routed = Signal()
+
 
 def emit(
     event: str,

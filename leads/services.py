@@ -693,12 +693,14 @@ def set_nurture_end(*, lead_id: int, ends_at: datetime | None, now: datetime) ->
 
 def mark_routed(*, lead_id: int, now: datetime) -> None:
     """Record that routing decided for the lead at ``now`` (where it went is handoff's ``RoutingDecision``)."""
-    Lead.objects.filter(pk=lead_id).update(routed_at=now, updated_at=now)
+    mark_leads_routed(lead_ids=[lead_id], now=now)
 
 
 def mark_leads_routed(*, lead_ids: Iterable[int], now: datetime) -> None:
-    """``mark_routed`` for a batch of leads: one statement."""
-    Lead.objects.filter(pk__in=list(lead_ids)).update(routed_at=now, updated_at=now)
+    """``mark_routed`` for a batch of leads: one statement, and ``events.leads_routed`` for those who keep count."""
+    lead_ids = list(lead_ids)
+    Lead.objects.filter(pk__in=lead_ids).update(routed_at=now, updated_at=now)
+    events.leads_routed.send(sender=Lead, lead_ids=lead_ids, now=now)
 
 
 # --- Data subject requests (GDPR art. 15, 17 and 20) ----------------------------------------------------

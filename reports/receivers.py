@@ -8,14 +8,17 @@ those days anyway, so capture pays nothing for the reports.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.db import models
 from django.utils import timezone
 
+from core.rollup_days import day_of, is_recent
 from handoff.models import Assignment, ContactLog
 from leads import events
 from leads.models import Activity, ActivityKind, Lead
+from reports.models import RollupDirtyDay
 from reports.rollups import mark_day_changed
 
 
@@ -67,3 +70,13 @@ def contact_logged(sender: type[ContactLog], instance: ContactLog, created: bool
     created_at = Assignment.objects.filter(pk=instance.assignment_id).values_list("lead__created_at", flat=True).first()
     if created_at is not None:
         mark_day_changed(created_at=created_at, now=timezone.now())
+
+
+def leads_routed(sender: type[Lead], *, lead_ids: list[int], now: datetime, **kwargs: Any) -> None:
+    """``leads.events.leads_routed``: routing decided again, by bulk writes, so an older lead's team may have changed.
+
+    One query for the batch, and one mark for each of its creation days the next refresh would not recompute anyway.
+    """
+    created = Lead.objects.filter(pk__in=lead_ids).values_list("created_at", flat=True)
+    days = sorted({day_of(at) for at in created if not is_recent(at, now=now)})
+    RollupDirtyDay.objects.bulk_create(RollupDirtyDay(day=day) for day in days)

@@ -20,9 +20,20 @@ from django.contrib.auth.models import User
 from django.http import QueryDict
 from pytest_django import DjangoAssertNumQueries
 
-from handoff.models import Assignment, AssignmentOutcome, BreachAction, ContactKind, Membership, SLARecord, Team
+from handoff.models import (
+    Assignment,
+    AssignmentOutcome,
+    BreachAction,
+    ContactKind,
+    Membership,
+    RoutingDecision,
+    RoutingRule,
+    SLARecord,
+    Team,
+)
 from handoff.services.actions import log_contact, reject_lead
 from handoff.services.assignment import reassign_lead
+from handoff.services.routing import route_lead, route_leads
 from handoff.services.sla import flag_sla_events
 from handoff.tests.factories import RepFactory
 from integrations.privacy import erase_lead
@@ -269,6 +280,26 @@ def test_erasing_a_lead_disqualified_while_assigned_keeps_the_sla_rollup_equal_t
     assert SLARecord.objects.get(assignment=assignment).stopped_at == NOW
     for params in FILTERS:
         assert report_for(params, use_rollups=True)["sla"] == report_for(params, use_rollups=False)["sla"], params
+
+
+@pytest.mark.parametrize("batch", [True, False], ids=["the pipeline's batch", "one lead"])
+def test_routing_an_older_lead_to_another_team_keeps_the_rollups_equal_to_a_rebuild(teams: None, batch: bool) -> None:
+    # Routing writes its decisions in bulk (no post_save): the lead's team changes with nothing else about it.
+    lead = journey(Step("cpc", source="google"), created_at=NOW - timedelta(days=30), stage=Stage.MQL,
+                   routing_team="smb", country="GB")  # fmt: skip
+    rebuild_rollups(now=NOW - timedelta(minutes=5))
+    RoutingRule.objects.create(name="UK", countries=["GB"], team=Team.objects.get(slug="enterprise"))
+    if batch:
+        route_leads(leads=[Lead.objects.get(pk=lead.pk)], now=NOW)
+    else:
+        route_lead(lead_id=lead.pk, now=NOW)
+
+    refresh_rollups(now=NOW)
+
+    assert RoutingDecision.objects.get(lead=lead).team == Team.objects.get(slug="enterprise")
+    kept_current = snapshot()
+    rebuild_rollups(now=NOW)
+    assert kept_current == snapshot()
 
 
 def test_rollups_built_before_the_sla_rollup_existed_leave_the_sla_table_live_until_a_rebuild(teams: None) -> None:
