@@ -12,9 +12,9 @@ What gets recomputed, by ``refresh_rollups`` (every minute, ``reports.tasks``):
 - every day from the day before the last refresh up to today: new leads are created with ``created_at`` =
   now, so capture writes nothing for the reports (no extra query on the capture path);
 - the days marked in ``RollupDirtyDay``: a change to an older lead (a touch, a stage change, a submission,
-  a saved lead, a first-touch correction, a logged contact) adds a mark in the same transaction as the change
-  (``reports.receivers``); an assignment and an SLA breach mark it when their lead event is heard, after the
-  commit. The refresh deletes only the marks it read, so a change committed while it runs keeps its mark for
+  a saved lead, a first-touch correction, a routing decision, a logged contact, an erasure) adds a mark in the
+  same transaction as the change (``reports.receivers``, ``reports.services``); an assignment and an SLA breach
+  mark it when their lead event is heard, after the commit. The refresh deletes only the marks it read, so a change committed while it runs keeps its mark for
   the next run.
 
 Refreshes lock the ``RollupState`` row for each day they rewrite, so two runs never interleave their
