@@ -114,7 +114,7 @@ def _fill_base(total: int, now: datetime) -> tuple[int, int]:
     from django.contrib.auth.models import User
     from django.db import transaction
 
-    from handoff.models import Assignment, BreachAction, RoutingDecision, SLARecord, Team
+    from handoff.models import Assignment, RoutingDecision, SLARecord, Team
     from leads.models import Lead, StageChange, Touch
 
     rng = random.Random(6)
@@ -151,8 +151,7 @@ def _fill_base(total: int, now: datetime) -> tuple[int, int]:
         if stage in ("mql", "sql", "rejected"):
             # The assignment's id is the lead's, so a copy shifts both by the same amount.
             assignments.append(_assignment(lead_id, team, rng.choice(reps[team.pk]), created_at, stage))
-            clocks.append(_clock(lead_id, created_at, rng, breach=BreachAction.NOTIFY_MANAGER,
-                                 ended=assignments[-1].ended_at is not None))  # fmt: skip
+            clocks.append(_clock(lead_id, created_at, rng, ended=assignments[-1].ended_at is not None))
     with transaction.atomic():
         Lead.objects.bulk_create(leads, batch_size=BATCH)
         Touch.objects.bulk_create(touch_rows, batch_size=BATCH)
@@ -174,16 +173,16 @@ def _assignment(lead_id: int, team: Team, rep: User, created_at: datetime, stage
                       else None, outcome={"sql": "qualified", "rejected": "rejected"}.get(stage, ""))  # fmt: skip
 
 
-def _clock(lead_id: int, created_at: datetime, rng: random.Random, *, breach: str, ended: bool) -> SLARecord:
+def _clock(lead_id: int, created_at: datetime, rng: random.Random, *, ended: bool) -> SLARecord:
     """The assignment's SLA clock: met in time or late, breached, stopped, or (while open) still running."""
-    from handoff.models import SLARecord
+    from handoff.models import BreachAction, SLARecord
 
     started = created_at + timedelta(hours=2)
     due = started + timedelta(hours=24)
     state = rng.choice(("met", "met", "met", "late", "breached", "stopped" if ended else "running"))
     return SLARecord(
-        id=lead_id, assignment_id=lead_id, target_duration=timedelta(hours=24), on_breach=breach, started_at=started,
-        due_at=due, remind_at=started + timedelta(hours=18),
+        id=lead_id, assignment_id=lead_id, target_duration=timedelta(hours=24),
+        on_breach=BreachAction.NOTIFY_MANAGER, started_at=started, due_at=due, remind_at=started + timedelta(hours=18),
         met_at={"met": started + timedelta(hours=3), "late": due + timedelta(hours=5)}.get(state),
         breached_at=due + timedelta(minutes=1) if state in ("late", "breached") else None,
         stopped_at=started + timedelta(days=2) if state == "stopped" else None,

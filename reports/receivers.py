@@ -14,12 +14,10 @@ from typing import Any
 from django.db import models
 from django.utils import timezone
 
-from core.rollup_days import day_of, is_recent
 from handoff.models import Assignment, ContactLog
 from leads import events
 from leads.models import Activity, ActivityKind, Lead
-from reports.models import RollupDirtyDay
-from reports.rollups import mark_day_changed
+from reports.rollups import mark_day_changed, mark_days_changed
 
 
 def lead_saved(sender: type[Lead], instance: Lead, **kwargs: Any) -> None:
@@ -77,6 +75,4 @@ def leads_routed(sender: type[Lead], *, lead_ids: list[int], now: datetime, **kw
 
     One query for the batch, and one mark for each of its creation days the next refresh would not recompute anyway.
     """
-    created = Lead.objects.filter(pk__in=lead_ids).values_list("created_at", flat=True)
-    days = sorted({day_of(at) for at in created if not is_recent(at, now=now)})
-    RollupDirtyDay.objects.bulk_create(RollupDirtyDay(day=day) for day in days)
+    mark_days_changed(created=Lead.objects.filter(pk__in=lead_ids).values_list("created_at", flat=True), now=now)

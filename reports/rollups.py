@@ -14,8 +14,8 @@ What gets recomputed, by ``refresh_rollups`` (every minute, ``reports.tasks``):
 - the days marked in ``RollupDirtyDay``: a change to an older lead (a touch, a stage change, a submission,
   a saved lead, a first-touch correction, a routing decision, a logged contact, an erasure) adds a mark in the
   same transaction as the change (``reports.receivers``, ``reports.services``); an assignment and an SLA breach
-  mark it when their lead event is heard, after the commit. The refresh deletes only the marks it read, so a change committed while it runs keeps its mark for
-  the next run.
+  mark it when their lead event is heard, after the commit. The refresh deletes only the marks it read, so a
+  change committed while it runs keeps its mark for the next run.
 
 Refreshes lock the ``RollupState`` row for each day they rewrite, so two runs never interleave their
 DELETE and INSERT of the same day (PostgreSQL; SQLite's IMMEDIATE transactions serialise them anyway).
@@ -23,6 +23,7 @@ DELETE and INSERT of the same day (PostgreSQL; SQLite's IMMEDIATE transactions s
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -61,6 +62,12 @@ def mark_day_changed(*, created_at: datetime, now: datetime) -> None:
     """
     if not is_recent(created_at, now=now):
         RollupDirtyDay.objects.create(day=day_of(created_at))
+
+
+def mark_days_changed(*, created: Iterable[datetime], now: datetime) -> None:
+    """``mark_day_changed`` for a batch of leads created at ``created``: one mark for each day, in one INSERT."""
+    days = sorted({day_of(at) for at in created if not is_recent(at, now=now)})
+    RollupDirtyDay.objects.bulk_create(RollupDirtyDay(day=day) for day in days)
 
 
 # --- Computing one day --------------------------------------------------------------------------------
