@@ -155,7 +155,7 @@ def under_callgrind(n: int) -> int:
     print(done.stdout.strip().splitlines()[-1] if done.stdout.strip() else done.stderr[-2000:])
     totals = [line for line in out.read_text().splitlines() if line.startswith(("summary:", "totals:"))]
     instructions = int(totals[-1].split()[1])
-    print(f"{instructions / n / 1e6:.3f} M instructions a request ({instructions:,} for {n})")
+    print(f"{instructions / n / 1e6:.3f} M instructions a request ({instructions:,} for {n}); profile in {out}")
     return done.returncode
 
 

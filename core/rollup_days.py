@@ -44,3 +44,20 @@ def delete_where_in(model: type[Model], field: str, values: Iterable[Any]) -> No
     ordered = list(values)
     for start in range(0, len(ordered), SQLITE_PARAMETERS):
         model._default_manager.filter(**{f"{field}__in": ordered[start : start + SQLITE_PARAMETERS]}).delete()
+
+
+def days_to_build(*, first: datetime | None, last: datetime | None, now: datetime) -> list[date]:
+    """Every day from the first lead's (created at ``first``) to today, or to the last lead's if later; none
+    without a lead (``first`` is None)."""
+    if first is None or last is None:
+        return []
+    return days_between(day_of(first), max(day_of(last), day_of(now)))
+
+
+def delete_days_outside(models: Iterable[type[Model]], days: list[date]) -> None:
+    """Delete the rows of each of ``models`` whose ``day`` is outside ``days`` (the first to the last)."""
+    for model in models:
+        outside = model._default_manager.all()
+        if days:
+            outside = outside.exclude(day__gte=days[0], day__lte=days[-1])
+        outside.delete()

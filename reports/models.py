@@ -220,15 +220,24 @@ class RollupDirtyDay(models.Model):
 
 
 class RollupState(models.Model):
-    """One row: when the rollups were last refreshed and rebuilt. Its lock serialises refreshes."""
+    """One row: when the rollups were last refreshed and rebuilt. Its lock serialises refreshes.
+
+    ``rebuilt_at`` is empty until the first build has finished: until then the page reads the leads live.
+    ``build_begun_at`` is set while the scheduled refresh works through a build in steps (``reports.rollups``).
+    """
 
     refreshed_at = models.DateTimeField(help_text="Changes committed before this are in the rollups.")
-    rebuilt_at = models.DateTimeField()
+    rebuilt_at = models.DateTimeField(null=True, blank=True)
     sla_rebuilt_at = models.DateTimeField(
         null=True,
         blank=True,
-        help_text="When a rebuild first counted the SLA clocks (SLADayRollup); until then, as on a site that built "
+        help_text="When a build first counted the SLA clocks (SLADayRollup); until then, as on a site that built "
         "its rollups before there was one, the compliance table reads the SLA records live.",
+    )
+    build_begun_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the refresh marked every day to count for a build in steps; empty once no mark is left.",
     )
 
     class Meta:

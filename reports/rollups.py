@@ -14,8 +14,17 @@ What gets recomputed, by ``refresh_rollups`` (every minute, ``reports.tasks``):
 - the days marked in ``RollupDirtyDay``: a change to an older lead (a touch, a stage change, a submission,
   a saved lead, a first-touch correction, a routing decision, a logged contact, an erasure) adds a mark in the
   same transaction as the change (``reports.receivers``, ``reports.services``); an assignment and an SLA breach
-  mark it when their lead event is heard, after the commit. The refresh deletes only the marks it read, so a
-  change committed while it runs keeps its mark for the next run.
+  mark it when their lead event is heard, after the commit. The marked days are counted newest first until the
+  task's time budget is spent (``settings.PIPELINE_TASK_BUDGET``); the refresh deletes only the marks of the
+  days it counted, so the others, and a change committed while it runs, wait for the next run.
+
+The first build is a refresh too, because at a million leads it takes longer than a task may run (141 s on
+SQLite, 193 s on PostgreSQL, against a 120 s timeout; a killed build would start again from nothing every
+minute). The first run marks every day from the first lead's to today (``_begin_build``) and the runs after
+count them within their budget; ``rebuilt_at`` is set once no mark is left, and until then the page reads the
+leads live and says how many days are left. A site whose rollups predate the SLA rollup is built the same way,
+its other tables read from the rollups meanwhile. ``manage.py rebuild_report_rollups`` (``rebuild_rollups``)
+builds every day in one go.
 
 Refreshes lock the ``RollupState`` row for each day they rewrite, so two runs never interleave their
 DELETE and INSERT of the same day (PostgreSQL; SQLite's IMMEDIATE transactions serialise them anyway).
@@ -23,16 +32,25 @@ DELETE and INSERT of the same day (PostgreSQL; SQLite's IMMEDIATE transactions s
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Count, F, QuerySet, Value
+from django.db.models import Count, F, Max, Min, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from core.rollup_days import day_bounds, day_of, days_between, delete_where_in, is_recent
+from core.budget import time_is_up_after
+from core.rollup_days import (
+    day_bounds,
+    day_of,
+    days_between,
+    days_to_build,
+    delete_days_outside,
+    delete_where_in,
+    is_recent,
+)
 from handoff.models import SLARecord
 from leads.models import Activity, ActivityKind, CaptureForm, Lead, Stage, StageChange, Submission
 from leads.selectors import reached_mql, reached_sql
@@ -200,28 +218,81 @@ def _milestone_rows(leads: QuerySet[Lead]) -> list[tuple[str, str, str, float, i
 # --- Refresh and rebuild --------------------------------------------------------------------------------
 
 
-def refresh_rollups(*, now: datetime) -> int:
+def refresh_rollups(
+    *, now: datetime, clock: Callable[[], datetime] | None = None, budget: timedelta | None = None
+) -> int:
     """Recompute the recent days and the days marked as changed; returns how many days were recomputed.
 
-    Builds everything (``rebuild_rollups``) when the rollups were never built.
+    The recent days always; then the marked older days, newest first, until none is left or ``budget`` is spent
+    by ``clock`` (at least one per call); the marks of the others stay for the next runs. A first build, and the
+    build of a site whose rollups predate the SLA rollup, is begun here (``_begin_build``) and worked through
+    by the calls after; it is done once no mark is left.
     """
-    state = RollupState.objects.first()
-    if state is None:
-        return rebuild_rollups(now=now)
+    state = _begin_build(now=now)
     marks = list(RollupDirtyDay.objects.order_by("pk").values_list("pk", "day")[:MARKS_PER_REFRESH])
     recent = days_between(day_of(state.refreshed_at) - timedelta(days=1), day_of(now))
-    days = sorted({day for _, day in marks} | set(recent))
-    for day in days:
+    older = sorted({day for _, day in marks} - set(recent), reverse=True)
+    time_is_up = time_is_up_after(budget=budget, clock=clock or (lambda: now))
+    done = set()
+    for day in recent:
         recompute_day(day=day)
-    delete_where_in(RollupDirtyDay, "pk", (pk for pk, _ in marks))
+        done.add(day)
+    for day in older:
+        recompute_day(day=day)
+        done.add(day)
+        if time_is_up():
+            break
+    delete_where_in(RollupDirtyDay, "pk", (pk for pk, day in marks if day in done))
     RollupState.objects.filter(pk=state.pk, refreshed_at__lt=now).update(refreshed_at=now)
-    return len(days)
+    if state.build_begun_at is not None and not RollupDirtyDay.objects.exists():
+        _finish_build(pk=state.pk, now=now)
+    return len(done)
+
+
+def _begin_build(*, now: datetime) -> RollupState:
+    """The rollups' state; when they were never built, or built before the SLA rollup, the first call marks
+    every day from the first lead's to today for the refreshes to count.
+
+    Every change after this instant to a lead of an older day marks its day, as always, so the marked days and
+    the recent ones are all the refreshes have to count. Until the marks are counted the page reads live what
+    the rollups cannot answer yet (everything on a first build, the SLA table on an upgrade).
+    """
+    state = RollupState.objects.first()
+    if state is not None and (state.build_begun_at is not None or not _needs_build(state)):
+        return state
+    with transaction.atomic():
+        pk = (state or RollupState.objects.create(refreshed_at=now)).pk
+        state = RollupState.objects.select_for_update().get(pk=pk)
+        if state.build_begun_at is None and _needs_build(state):  # not begun by another run meanwhile
+            days = _lead_days(now=now)
+            delete_days_outside(ROLLUPS, days)
+            RollupDirtyDay.objects.bulk_create((RollupDirtyDay(day=day) for day in days), batch_size=BATCH)
+            state.build_begun_at = now
+            state.save(update_fields=["build_begun_at"])
+    return state
+
+
+def _needs_build(state: RollupState) -> bool:
+    return state.rebuilt_at is None or state.sla_rebuilt_at is None
+
+
+def _finish_build(*, pk: int, now: datetime) -> None:
+    state = RollupState.objects.filter(pk=pk)
+    state.filter(rebuilt_at__isnull=True).update(rebuilt_at=now)
+    state.filter(sla_rebuilt_at__isnull=True).update(sla_rebuilt_at=now)
+    state.update(build_begun_at=None)
+
+
+def _lead_days(*, now: datetime) -> list[date]:
+    span = Lead.objects.aggregate(first=Min("created_at"), last=Max("created_at"))
+    return days_to_build(first=span["first"], last=span["last"], now=now)
 
 
 def rebuild_rollups(*, now: datetime) -> int:
     """Recompute every day that has leads and drop the rows of days that have none; returns the days built.
 
     Each day is replaced in a transaction of its own, so the page keeps reading whole days meanwhile.
+    All in one call: ``manage.py rebuild_report_rollups`` runs it; the scheduled refresh builds in steps.
     """
     marks = list(RollupDirtyDay.objects.values_list("pk", flat=True))
     with timezone.override(UTC):
@@ -235,6 +306,6 @@ def rebuild_rollups(*, now: datetime) -> int:
         defaults={"refreshed_at": now, "rebuilt_at": now, "sla_rebuilt_at": now}
     )
     if not created:
-        RollupState.objects.filter(pk=state.pk).update(refreshed_at=now, rebuilt_at=now)
+        RollupState.objects.filter(pk=state.pk).update(refreshed_at=now, rebuilt_at=now, build_begun_at=None)
         RollupState.objects.filter(pk=state.pk, sla_rebuilt_at__isnull=True).update(sla_rebuilt_at=now)
     return len(days)

@@ -15,6 +15,7 @@ from reports.csv import csv_lines
 from reports.filters import ReportFilter
 from reports.forms import ReportOptionsForm
 from reports.selectors import TABLE_KEYS, Report
+from reports.selectors.rollups import build_progress
 
 DEFAULT_DAYS = 90
 ALL_TIME = "all"
@@ -40,6 +41,9 @@ def index(request: AuthenticatedHttpRequest) -> HttpResponseBase:
         "campaigns": report.campaigns(),
         "export_urls": _export_urls(query),
         "refreshed_at": rollup.refreshed_at if rollup else None,
+        "sla_is_live": rollup is None or not rollup.has_sla,
+        # Asked only when a table is read live: how many days a build in steps has still to count.
+        "days_to_build": build_progress() if rollup is None or not rollup.has_sla else None,
         "is_all_time": query.get("range") == ALL_TIME and not _has_dates(query),
         "range_urls": _range_urls(query, today=timezone.localdate()),
     }

@@ -40,7 +40,15 @@ from django.db import transaction
 from django.db.models import F, Max, Min
 
 from core.budget import time_is_up_after
-from core.rollup_days import day_bounds, day_of, days_between, delete_where_in, is_recent
+from core.rollup_days import (
+    day_bounds,
+    day_of,
+    days_between,
+    days_to_build,
+    delete_days_outside,
+    delete_where_in,
+    is_recent,
+)
 from leads.models import Lead
 from scoring.effectiveness import count_days
 from scoring.models import EffectivenessDay, EffectivenessDirtyDay, EffectivenessState, RuleDayRollup
@@ -129,7 +137,7 @@ def _begin_build(*, now: datetime) -> EffectivenessState:
         state = EffectivenessState.objects.select_for_update().get(pk=pk)
         if state.refreshed_at is None:  # not begun by another run meanwhile
             days = _lead_days(now=now)
-            _drop_other_days(days)
+            delete_days_outside((EffectivenessDay, RuleDayRollup), days)
             EffectivenessDirtyDay.objects.bulk_create(EffectivenessDirtyDay(day=day) for day in days)
             state.refreshed_at = now
             state.save(update_fields=["refreshed_at"])
@@ -164,25 +172,15 @@ def rebuild_rollups(*, now: datetime) -> int:
     days = _lead_days(now=now)
     for first, last in _runs(days):
         recompute_days(first_day=first, last_day=last)
-    _drop_other_days(days)
+    delete_days_outside((EffectivenessDay, RuleDayRollup), days)
     delete_where_in(EffectivenessDirtyDay, "pk", marks)
     EffectivenessState.objects.filter(pk=state.pk).update(refreshed_at=now, rebuilt_at=now)
     return len(days)
 
 
 def _lead_days(*, now: datetime) -> list[date]:
-    """Every day from the first lead's to today (or the last lead's, if later); none without a lead."""
     span = Lead.objects.aggregate(first=Min("created_at"), last=Max("created_at"))
-    return days_between(day_of(span["first"]), max(day_of(span["last"]), day_of(now))) if span["first"] else []
-
-
-def _drop_other_days(days: list[date]) -> None:
-    """Delete the rollup rows of the days outside ``days`` (the first to the last)."""
-    for model in (EffectivenessDay, RuleDayRollup):
-        outside = model.objects.all()
-        if days:
-            outside = outside.exclude(day__gte=days[0], day__lte=days[-1])
-        outside.delete()
+    return days_to_build(first=span["first"], last=span["last"], now=now)
 
 
 @dataclass(frozen=True)

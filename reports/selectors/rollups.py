@@ -13,7 +13,14 @@ from django.contrib.auth import get_user_model
 from django.db.models import QuerySet, Sum
 
 from handoff.models import Team
-from reports.models import CreditDayRollup, LeadDayRollup, MilestoneDayRollup, RollupState, SLADayRollup
+from reports.models import (
+    CreditDayRollup,
+    LeadDayRollup,
+    MilestoneDayRollup,
+    RollupDirtyDay,
+    RollupState,
+    SLADayRollup,
+)
 from reports.selectors.attribution import PathCredit
 from reports.selectors.base import RollupFilter
 from reports.selectors.funnel import StageMedians
@@ -21,8 +28,17 @@ from reports.selectors.outcomes import Outcome
 
 
 def rollup_state() -> RollupState | None:
-    """The rollups' state, or None while they have never been built (the report then reads live)."""
-    return RollupState.objects.first()
+    """The rollups' state, or None until their first build has finished (the report then reads live)."""
+    return RollupState.objects.filter(rebuilt_at__isnull=False).first()
+
+
+def build_progress() -> int | None:
+    """While the refresh works through a build in steps (``reports.rollups``), how many days it has still to
+    count; otherwise None."""
+    state = RollupState.objects.first()
+    if state is None or state.build_begun_at is None:
+        return None
+    return RollupDirtyDay.objects.values("day").distinct().count()
 
 
 def _rows(model: type, rollup: RollupFilter) -> QuerySet:

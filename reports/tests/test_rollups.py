@@ -10,8 +10,9 @@ them equals the same table computed live from the leads, for each filter combina
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from itertools import count
 from typing import Any
 
 import pytest
@@ -51,7 +52,7 @@ from reports.models import (
 )
 from reports.rollups import rebuild_rollups, refresh_rollups
 from reports.selectors import TABLE_KEYS, Report
-from reports.selectors.rollups import median_of_counts
+from reports.selectors.rollups import median_of_counts, rollup_state
 from reports.services import OfflineTouch, correct_first_touch
 from reports.tests.factories import SpendFactory, Step, TouchFactory, journey
 from tests.personas import client_for
@@ -315,6 +316,86 @@ def test_rollups_built_before_the_sla_rollup_existed_leave_the_sla_table_live_un
 
     assert live and before == live and after == live
     assert SLADayRollup.objects.exists()
+
+
+def ticking_clock(*, seconds: int = 1) -> Callable[[], datetime]:
+    """A clock that moves on ``seconds`` each time it is read, from NOW: a refresh's budget is spent in reads."""
+    ticks = (NOW + timedelta(seconds=seconds * n) for n in count())
+    return lambda: next(ticks)
+
+
+def test_the_first_build_is_done_in_steps_by_the_refresh_and_equals_a_rebuild(
+    manager: User, teams: None, django_capture_on_commit_callbacks: Any
+) -> None:
+    leads = generate_leads(90)
+    start_clocks(leads)
+    RollupDirtyDay.objects.all().delete()  # as on a site whose leads came in on their own days: nothing marked
+
+    steps = 0
+    while steps == 0 or RollupState.objects.get().rebuilt_at is None:
+        assert report_for({"range": "all"}, use_rollups=False) and rollup_state() is None  # read live meanwhile
+        refresh_rollups(now=NOW, clock=ticking_clock(), budget=timedelta(seconds=10))
+        steps += 1
+        if steps == 2:  # a change to an older lead between two steps, on a day the first step may have counted
+            with django_capture_on_commit_callbacks(execute=True):
+                change_the_way_the_app_does(leads, manager)
+        assert steps < 100
+
+    assert steps > 3  # 120 days at ten a step
+    assert not RollupDirtyDay.objects.exists()
+    assert RollupState.objects.get().sla_rebuilt_at == NOW
+    built_in_steps = snapshot()
+    rebuild_rollups(now=NOW)
+    assert built_in_steps == snapshot()
+    for params in FILTERS:
+        assert report_for(params, use_rollups=True) == report_for(params, use_rollups=False), params
+
+
+def test_a_refresh_counts_the_marked_days_newest_first_until_its_budget_is_spent() -> None:
+    created = [NOW - timedelta(days=days) for days in (10, 20, 30, 40, 50)]
+    leads = [journey(Step("cpc", source="google"), created_at=at) for at in created]
+    rebuild_rollups(now=NOW - timedelta(minutes=5))
+    for lead in leads:
+        lead_services.change_stage(lead=lead, to_stage=Stage.MQL, now=NOW)
+
+    refresh_rollups(now=NOW, clock=ticking_clock(), budget=timedelta(seconds=2))
+
+    newest_two = {at.date() for at in created[:2]}
+    assert set(RollupDirtyDay.objects.values_list("day", flat=True)) == {at.date() for at in created} - newest_two
+    assert {day for day, mqls in LeadDayRollup.objects.values_list("day", "mqls") if mqls} == newest_two
+
+
+def test_rollups_built_before_the_sla_rollup_existed_get_it_from_the_refresh(teams: None) -> None:
+    start_clocks(generate_leads(40))
+    rebuild_rollups(now=NOW - timedelta(minutes=5))
+    RollupState.objects.update(sla_rebuilt_at=None)  # as the migration that added the SLA rollup leaves a site
+    SLADayRollup.objects.all().delete()
+    live = report_for({"range": "all"}, use_rollups=False)
+
+    refresh_rollups(now=NOW, clock=ticking_clock(), budget=timedelta(seconds=5))
+    during = report_for({"range": "all"}, use_rollups=True)
+    for _ in range(100):
+        if RollupState.objects.get().sla_rebuilt_at is not None:
+            break
+        refresh_rollups(now=NOW, clock=ticking_clock(), budget=timedelta(seconds=5))
+
+    assert live["sla"] and during == live  # the other tables from the rollups, the SLA table live meanwhile
+    assert report_for({"range": "all"}, use_rollups=True) == live
+    assert SLADayRollup.objects.exists() and RollupState.objects.get().rebuilt_at == NOW - timedelta(minutes=5)
+
+
+def test_the_page_says_how_many_days_a_build_has_still_to_count(manager: User) -> None:
+    for days in (10, 20, 30):
+        journey(Step("cpc", source="google"), created_at=NOW - timedelta(days=days))
+    RollupDirtyDay.objects.all().delete()
+    # Every day from the first lead's to today is marked (31); a step of one second counts today, yesterday and one.
+    refresh_rollups(now=NOW, clock=ticking_clock(), budget=timedelta(seconds=1))
+
+    response = client_for(manager).get("/reports/", {"range": "all"})
+
+    freshness = " ".join(response.content.decode().split("report-freshness")[1].split("</span>")[0].split())
+    assert "the rollups are being built, 28 days still to count" in freshness
+    assert response.context["refreshed_at"] is None
 
 
 def test_a_change_to_an_older_lead_marks_its_day_in_the_same_transaction() -> None:
