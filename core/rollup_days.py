@@ -1,37 +1,40 @@
 """Day arithmetic shared by the per-day rollups (``reports.rollups``, ``scoring.effectiveness_rollups``).
 
-A rollup day is a lead's UTC creation date. A change to a lead of an older day marks that day for the next
-refresh; today and yesterday are recomputed by every refresh anyway, so changes to them mark nothing.
+A rollup day is a lead's creation date in the rollup's time zone: UTC for the rule-effectiveness rollups (their
+page counts UTC days), the site's ``TIME_ZONE`` for the report rollups (the report's date filter gives local
+days). A change to a lead of an older day marks that day for the next refresh; today and yesterday are recomputed
+by every refresh anyway, so changes to them mark nothing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
-from django.db.models import Model
+from django.db.models import Model, QuerySet
 
 SQLITE_PARAMETERS = 500  # at most this many values in one ``IN (…)``: SQLite caps the parameters of a statement
 
 
-def day_of(instant: datetime) -> date:
-    """The rollup day of an instant: its UTC date."""
-    return instant.astimezone(UTC).date()
+def day_of(instant: datetime, *, zone: tzinfo = UTC) -> date:
+    """The rollup day of an instant: its date in ``zone``."""
+    return instant.astimezone(zone).date()
 
 
-def day_bounds(first_day: date, last_day: date) -> tuple[datetime, datetime]:
-    """The instants [start, end) of the UTC days ``first_day`` to ``last_day``, both included."""
-    start = datetime.combine(first_day, time.min, tzinfo=UTC)
-    return start, datetime.combine(last_day + timedelta(days=1), time.min, tzinfo=UTC)
+def day_bounds(first_day: date, last_day: date, *, zone: tzinfo = UTC) -> tuple[datetime, datetime]:
+    """The instants [start, end) of the days ``first_day`` to ``last_day`` in ``zone``, both included: from
+    midnight to midnight, so a day in a zone with summer time may last 23 or 25 hours."""
+    start = datetime.combine(first_day, time.min, tzinfo=zone).astimezone(UTC)
+    return start, datetime.combine(last_day + timedelta(days=1), time.min, tzinfo=zone).astimezone(UTC)
 
 
-def is_recent(instant: datetime, *, now: datetime) -> bool:
+def is_recent(instant: datetime, *, now: datetime, zone: tzinfo = UTC) -> bool:
     """Whether a lead created at ``instant`` is on a day every refresh recomputes anyway (today, yesterday).
 
     One day fewer than a refresh recomputes: a writer whose ``now`` lags a refresh across midnight is covered.
     """
-    return day_of(instant) >= day_of(now) - timedelta(days=1)
+    return day_of(instant, zone=zone) >= day_of(now, zone=zone) - timedelta(days=1)
 
 
 def days_between(first: date, last: date) -> list[date]:
@@ -46,12 +49,12 @@ def delete_where_in(model: type[Model], field: str, values: Iterable[Any]) -> No
         model._default_manager.filter(**{f"{field}__in": ordered[start : start + SQLITE_PARAMETERS]}).delete()
 
 
-def days_to_build(*, first: datetime | None, last: datetime | None, now: datetime) -> list[date]:
+def days_to_build(*, first: datetime | None, last: datetime | None, now: datetime, zone: tzinfo = UTC) -> list[date]:
     """Every day from the first lead's (created at ``first``) to today, or to the last lead's if later; none
     without a lead (``first`` is None)."""
     if first is None or last is None:
         return []
-    return days_between(day_of(first), max(day_of(last), day_of(now)))
+    return days_between(day_of(first, zone=zone), max(day_of(last, zone=zone), day_of(now, zone=zone)))
 
 
 def delete_days_outside(models: Iterable[type[Model]], days: list[date]) -> None:
@@ -61,3 +64,23 @@ def delete_days_outside(models: Iterable[type[Model]], days: list[date]) -> None
         if days:
             outside = outside.exclude(day__gte=days[0], day__lte=days[-1])
         outside.delete()
+
+
+def days_with(rows: QuerySet[Any], field: str, *, zone: tzinfo = UTC) -> list[date]:
+    """The days (in ``zone``) on which ``field`` of at least one of ``rows`` falls, oldest first: one index seek
+    per such day, however many rows a day has and however far apart the days are."""
+    days: list[date] = []
+    instants = rows.order_by(field).values_list(field, flat=True)
+    first = instants.first()
+    while first is not None:
+        days.append(day_of(first, zone=zone))
+        first = instants.filter(**{f"{field}__gte": day_bounds(days[-1], days[-1], zone=zone)[1]}).first()
+    return days
+
+
+def delete_days_not_in(models: Iterable[type[Model]], days: Iterable[date]) -> None:
+    """Delete the rows of each of ``models`` whose ``day`` is not one of ``days``."""
+    kept = set(days)
+    for model in models:
+        present = model._default_manager.order_by().values_list("day", flat=True).distinct()
+        delete_where_in(model, "day", sorted(set(present) - kept))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, time, timedelta
+from datetime import time, timedelta
 from typing import Any
 
 import django_filters
@@ -13,7 +13,7 @@ from leads.models import CaptureForm, Lead
 from reports.forms import ReportFilterForm
 from reports.models import ALL_FORMS
 from reports.selectors import ReportScope
-from reports.selectors.base import RollupFilter, leads_of_form
+from reports.selectors.base import RollupFilter, leads_of_form, report_zone
 from reports.selectors.rollups import rollup_state
 
 
@@ -74,23 +74,24 @@ class ReportFilter(django_filters.FilterSet):
     def _rollup_filter(self, values: dict[str, Any]) -> RollupFilter | None:
         """The filters as the rollups are keyed, or None where the rollups cannot answer them and the report
         reads the leads live instead: while the rollups have never been built, for filters that do not
-        validate, and for a date range whose days do not start at midnight UTC (a site whose TIME_ZONE is not
-        UTC: the rollups count leads by UTC day). Form, campaign and team are rollup keys of their own."""
+        validate, and for a date range whose days do not start at midnight in the site's time zone (the rollups
+        count leads by its days, ``report_zone``). Form, campaign and team are rollup keys of their own."""
         if not self.is_valid():
             return None
         created = values.get("created")
         start, stop = (created.start, created.stop) if created else (None, None)
-        if start is not None and start.astimezone(UTC).time() != time.min:
+        zone = report_zone()
+        if start is not None and start.astimezone(zone).time() != time.min:
             return None
-        if stop is not None and (stop + timedelta(microseconds=1)).astimezone(UTC).time() != time.min:
+        if stop is not None and (stop + timedelta(microseconds=1)).astimezone(zone).time() != time.min:
             return None
         state = rollup_state()
         if state is None:
             return None
         return RollupFilter(
             refreshed_at=state.refreshed_at,
-            day_from=start.astimezone(UTC).date() if start is not None else None,
-            day_to=stop.astimezone(UTC).date() if stop is not None else None,
+            day_from=start.astimezone(zone).date() if start is not None else None,
+            day_to=stop.astimezone(zone).date() if stop is not None else None,
             form=values.get("form") or ALL_FORMS,
             campaign=values.get("campaign") or "",
             team=values.get("team") or "",

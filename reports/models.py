@@ -102,9 +102,10 @@ class FirstTouchCorrection(models.Model):
 
 # --- Rollups: the report's numbers, kept per creation day (written only by ``reports.rollups``) ----------
 #
-# Every lead counts on the UTC day it was created, once in the rows with ``form=""`` (all leads) and once
-# more for each form it submitted (the form filter). A day's rows are always recomputed whole from the
-# leads of that day, never adjusted by deltas, so a retried or repeated refresh writes the same rows.
+# Every lead counts on the day it was created in the site's time zone (``RollupState.zone``), once in the rows
+# with ``form=""`` (all leads) and once more for each form it submitted (the form filter). A day's rows are always
+# recomputed whole from the leads of that day, never adjusted by deltas, so a retried or repeated refresh writes
+# the same rows.
 
 ALL_FORMS = ""
 
@@ -234,10 +235,20 @@ class RollupState(models.Model):
         help_text="When a build first counted the SLA clocks (SLADayRollup); until then, as on a site that built "
         "its rollups before there was one, the compliance table reads the SLA records live.",
     )
+    zone = models.CharField(
+        max_length=64,
+        default="UTC",
+        help_text="The time zone whose days the rollups count: the site's TIME_ZONE when they were built.",
+    )
     build_begun_at = models.DateTimeField(
         null=True,
         blank=True,
-        help_text="When the refresh marked every day to count for a build in steps; empty once no mark is left.",
+        help_text="When the refresh marked every day to count for a build in steps; empty once they are counted.",
+    )
+    build_marks_through = models.BigIntegerField(
+        null=True,
+        blank=True,
+        help_text="The last of the marks a build in steps wrote: the build is done once none up to it is left.",
     )
 
     class Meta:

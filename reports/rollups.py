@@ -18,13 +18,14 @@ What gets recomputed, by ``refresh_rollups`` (every minute, ``reports.tasks``):
   task's time budget is spent (``settings.PIPELINE_TASK_BUDGET``); the refresh deletes only the marks of the
   days it counted, so the others, and a change committed while it runs, wait for the next run.
 
-The first build is a refresh too, because at a million leads it takes longer than a task may run (141 s on
-SQLite, 193 s on PostgreSQL, against a 120 s timeout; a killed build would start again from nothing every
-minute). The first run marks every day from the first lead's to today (``_begin_build``) and the runs after
-count them within their budget; ``rebuilt_at`` is set once no mark is left, and until then the page reads the
-leads live and says how many days are left. A site whose rollups predate the SLA rollup is built the same way,
-its other tables read from the rollups meanwhile. ``manage.py rebuild_report_rollups`` (``rebuild_rollups``)
-builds every day in one go.
+The first build is a refresh too, because at a million leads it can take longer than a task may run (60-141 s
+on SQLite, 193 s on PostgreSQL, against a 120 s timeout; a killed build would start again from nothing every
+minute). The first run marks every day that has leads (``_begin_build``) and the runs after count them within
+their budget; ``rebuilt_at`` is set once none of those marks is left, and until then the page reads the leads
+live and says how many days are left. A site whose rollups predate the SLA rollup is built the same way, its
+other tables read from the rollups meanwhile, and so is a site whose ``TIME_ZONE`` changed: a rollup day is a
+day in that zone (``RollupState.zone``), the days the report's date filter gives. ``manage.py
+rebuild_report_rollups`` (``rebuild_rollups``) builds every day in one go.
 
 Refreshes lock the ``RollupState`` row for each day they rewrite, so two runs never interleave their
 DELETE and INSERT of the same day (PostgreSQL; SQLite's IMMEDIATE transactions serialise them anyway).
@@ -33,21 +34,21 @@ DELETE and INSERT of the same day (PostgreSQL; SQLite's IMMEDIATE transactions s
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, F, Max, Min, QuerySet, Value
+from django.db.models import Count, F, Max, QuerySet, Value
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 
 from core.budget import time_is_up_after
 from core.rollup_days import (
     day_bounds,
     day_of,
     days_between,
-    days_to_build,
-    delete_days_outside,
+    days_with,
+    delete_days_not_in,
     delete_where_in,
     is_recent,
 )
@@ -64,12 +65,13 @@ from reports.models import (
     SLADayRollup,
 )
 from reports.selectors.attribution import path_credit_rows
-from reports.selectors.base import compiled, is_postgresql, leads_of_form
+from reports.selectors.base import compiled, is_postgresql, leads_of_form, report_zone
 from reports.selectors.outcomes import count_where
 from reports.selectors.sla import clock_counts
 
 ROLLUPS = (LeadDayRollup, CreditDayRollup, MilestoneDayRollup, SLADayRollup)
 MARKS_PER_REFRESH = 5_000
+STATE_PK = 1  # the one RollupState row: two refreshes beginning a build at once cannot create two
 BATCH = 2_000
 
 
@@ -78,13 +80,15 @@ def mark_day_changed(*, created_at: datetime, now: datetime) -> None:
 
     Call it inside the transaction of the change, so the mark commits (or rolls back) with it.
     """
-    if not is_recent(created_at, now=now):
-        RollupDirtyDay.objects.create(day=day_of(created_at))
+    zone = report_zone()
+    if not is_recent(created_at, now=now, zone=zone):
+        RollupDirtyDay.objects.create(day=day_of(created_at, zone=zone))
 
 
 def mark_days_changed(*, created: Iterable[datetime], now: datetime) -> None:
     """``mark_day_changed`` for a batch of leads created at ``created``: one mark for each day, in one INSERT."""
-    days = sorted({day_of(at) for at in created if not is_recent(at, now=now)})
+    zone = report_zone()
+    days = sorted({day_of(at, zone=zone) for at in created if not is_recent(at, now=now, zone=zone)})
     RollupDirtyDay.objects.bulk_create(RollupDirtyDay(day=day) for day in days)
 
 
@@ -93,7 +97,7 @@ def mark_days_changed(*, created: Iterable[datetime], now: datetime) -> None:
 
 def recompute_day(*, day: date) -> None:
     """Replace the rollups of ``day`` with what the leads created that day give now."""
-    start, end = day_bounds(day, day)
+    start, end = day_bounds(day, day, zone=report_zone())
     leads = Lead.objects.filter(created_at__gte=start, created_at__lt=end).order_by()
     with transaction.atomic():
         list(RollupState.objects.select_for_update().values_list("pk"))  # one refresh at a time
@@ -230,7 +234,8 @@ def refresh_rollups(
     """
     state = _begin_build(now=now)
     marks = list(RollupDirtyDay.objects.order_by("pk").values_list("pk", "day")[:MARKS_PER_REFRESH])
-    recent = days_between(day_of(state.refreshed_at) - timedelta(days=1), day_of(now))
+    zone = report_zone()
+    recent = days_between(day_of(state.refreshed_at, zone=zone) - timedelta(days=1), day_of(now, zone=zone))
     older = sorted({day for _, day in marks} - set(recent), reverse=True)
     time_is_up = time_is_up_after(budget=budget, clock=clock or (lambda: now))
     done = set()
@@ -244,48 +249,64 @@ def refresh_rollups(
             break
     delete_where_in(RollupDirtyDay, "pk", (pk for pk, day in marks if day in done))
     RollupState.objects.filter(pk=state.pk, refreshed_at__lt=now).update(refreshed_at=now)
-    if state.build_begun_at is not None and not RollupDirtyDay.objects.exists():
+    if state.build_begun_at is not None and _build_is_counted(state):
         _finish_build(pk=state.pk, now=now)
     return len(done)
 
 
 def _begin_build(*, now: datetime) -> RollupState:
-    """The rollups' state; when they were never built, or built before the SLA rollup, the first call marks
-    every day from the first lead's to today for the refreshes to count.
+    """The rollups' state; when they were never built, built before the SLA rollup or built in the days of another
+    time zone (``TIME_ZONE`` changed), the first call marks every day that has leads for the refreshes to count.
 
     Every change after this instant to a lead of an older day marks its day, as always, so the marked days and
     the recent ones are all the refreshes have to count. Until the marks are counted the page reads live what
-    the rollups cannot answer yet (everything on a first build, the SLA table on an upgrade).
+    the rollups cannot answer yet (everything on a first build or a new zone, the SLA table on an upgrade).
     """
     state = RollupState.objects.first()
-    if state is not None and (state.build_begun_at is not None or not _needs_build(state)):
+    if state is not None and not _must_begin(state):
         return state
+    days = _lead_days()  # read before the write transaction: a lead created meanwhile is on a recent day
     with transaction.atomic():
-        pk = (state or RollupState.objects.create(refreshed_at=now)).pk
-        state = RollupState.objects.select_for_update().get(pk=pk)
-        if state.build_begun_at is None and _needs_build(state):  # not begun by another run meanwhile
-            days = _lead_days(now=now)
-            delete_days_outside(ROLLUPS, days)
-            RollupDirtyDay.objects.bulk_create((RollupDirtyDay(day=day) for day in days), batch_size=BATCH)
+        if state is None:
+            state, _ = RollupState.objects.get_or_create(pk=STATE_PK, defaults={"refreshed_at": now})
+        state = RollupState.objects.select_for_update().get(pk=state.pk)
+        if _must_begin(state):  # not begun by another run meanwhile
+            if state.zone != settings.TIME_ZONE:  # every day counted again, and the page live until then
+                state.zone, state.rebuilt_at, state.sla_rebuilt_at = settings.TIME_ZONE, None, None
+            delete_days_not_in(ROLLUPS, days)
+            # Newest first: the refreshes read the marks in the order they were written.
+            RollupDirtyDay.objects.bulk_create((RollupDirtyDay(day=day) for day in reversed(days)), batch_size=BATCH)
             state.build_begun_at = now
-            state.save(update_fields=["build_begun_at"])
+            state.build_marks_through = RollupDirtyDay.objects.aggregate(last=Max("pk"))["last"]
+            state.save(update_fields=["zone", "rebuilt_at", "sla_rebuilt_at", "build_begun_at", "build_marks_through"])
     return state
 
 
-def _needs_build(state: RollupState) -> bool:
-    return state.rebuilt_at is None or state.sla_rebuilt_at is None
+def _must_begin(state: RollupState) -> bool:
+    """Whether a build in steps must begin: the rollups need one and none is under way in the site's zone."""
+    if state.zone != settings.TIME_ZONE:
+        return True
+    return state.build_begun_at is None and (state.rebuilt_at is None or state.sla_rebuilt_at is None)
+
+
+def _build_is_counted(state: RollupState) -> bool:
+    """Whether every mark the build wrote is counted; a change's mark written since is the refresh's usual work."""
+    marks = RollupDirtyDay.objects.all()
+    if state.build_marks_through is not None:
+        marks = marks.filter(pk__lte=state.build_marks_through)
+    return not marks.exists()
 
 
 def _finish_build(*, pk: int, now: datetime) -> None:
     state = RollupState.objects.filter(pk=pk)
     state.filter(rebuilt_at__isnull=True).update(rebuilt_at=now)
     state.filter(sla_rebuilt_at__isnull=True).update(sla_rebuilt_at=now)
-    state.update(build_begun_at=None)
+    state.update(build_begun_at=None, build_marks_through=None)
 
 
-def _lead_days(*, now: datetime) -> list[date]:
-    span = Lead.objects.aggregate(first=Min("created_at"), last=Max("created_at"))
-    return days_to_build(first=span["first"], last=span["last"], now=now)
+def _lead_days() -> list[date]:
+    """The days (in the report's zone) on which at least one lead was created: one index seek each."""
+    return days_with(Lead.objects.all(), "created_at", zone=report_zone())
 
 
 def rebuild_rollups(*, now: datetime) -> int:
@@ -295,17 +316,16 @@ def rebuild_rollups(*, now: datetime) -> int:
     All in one call: ``manage.py rebuild_report_rollups`` runs it; the scheduled refresh builds in steps.
     """
     marks = list(RollupDirtyDay.objects.values_list("pk", flat=True))
-    with timezone.override(UTC):
-        days = [value.date() for value in Lead.objects.datetimes("created_at", "day", tzinfo=UTC)]
+    days = _lead_days()
     for day in days:
         recompute_day(day=day)
-    for model in ROLLUPS:
-        delete_where_in(model, "day", sorted(set(model.objects.values_list("day", flat=True).distinct()) - set(days)))
+    delete_days_not_in(ROLLUPS, days)
     delete_where_in(RollupDirtyDay, "pk", marks)
-    state, created = RollupState.objects.get_or_create(
-        defaults={"refreshed_at": now, "rebuilt_at": now, "sla_rebuilt_at": now}
-    )
-    if not created:
-        RollupState.objects.filter(pk=state.pk).update(refreshed_at=now, rebuilt_at=now, build_begun_at=None)
-        RollupState.objects.filter(pk=state.pk, sla_rebuilt_at__isnull=True).update(sla_rebuilt_at=now)
+    built = {"refreshed_at": now, "rebuilt_at": now, "zone": settings.TIME_ZONE, "build_begun_at": None,
+             "build_marks_through": None}  # fmt: skip
+    state = RollupState.objects.first()
+    if state is None:
+        state, _ = RollupState.objects.get_or_create(pk=STATE_PK, defaults={**built, "sla_rebuilt_at": now})
+    RollupState.objects.filter(pk=state.pk).update(**built)
+    RollupState.objects.filter(pk=state.pk, sla_rebuilt_at__isnull=True).update(sla_rebuilt_at=now)
     return len(days)

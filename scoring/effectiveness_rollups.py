@@ -25,9 +25,10 @@ interleave their DELETE and INSERT of the same day.
 
 The first build is a refresh too: the first run marks every day from the first lead's to today
 (``_begin_build``) and the refreshes work through those marks within their budget, without the
-``DAYS_PER_REFRESH`` cap; a year at a million leads is too much for one task. ``rebuilt_at`` is set once no mark
-is left, and until then the page counts live and says how many days the build has still to count
-(``rollup_freshness``). ``manage.py rebuild_rule_effectiveness`` (``rebuild_rollups``) builds every day in one go.
+``DAYS_PER_REFRESH`` cap; a year at a million leads is too much for one task. ``rebuilt_at`` is set once none of
+the build's own marks is left (``build_marks_through``: a busy site keeps marking days), and until then the page
+counts live and says how many days the build has still to count (``rollup_freshness``). ``manage.py
+rebuild_rule_effectiveness`` (``rebuild_rollups``) builds every day in one go.
 """
 
 from __future__ import annotations
@@ -103,7 +104,7 @@ def refresh_rollups(
 
     The recent days always; then the older ones newest first, a run of days at a time, until none is left,
     ``DAYS_PER_REFRESH`` are done (once built) or ``budget`` is spent by ``clock``. The first call begins the
-    first build (``_begin_build``), which the calls after go on with; the build is done once no mark is left.
+    first build (``_begin_build``), which the calls after go on with; the build is done once none of its marks is left.
     """
     state = _begin_build(now=now)
     assert state.refreshed_at is not None
@@ -118,7 +119,7 @@ def refresh_rollups(
     )
     delete_where_in(EffectivenessDirtyDay, "pk", (pk for pk, day in marks if day in done))
     EffectivenessState.objects.filter(pk=state.pk, refreshed_at__lt=now).update(refreshed_at=now)
-    if is_building and not EffectivenessDirtyDay.objects.exists() and not _days_with_another_threshold():
+    if is_building and _build_is_counted(state) and not _days_with_another_threshold():
         EffectivenessState.objects.filter(pk=state.pk, rebuilt_at__isnull=True).update(rebuilt_at=now)
     return len(done)
 
@@ -140,8 +141,18 @@ def _begin_build(*, now: datetime) -> EffectivenessState:
             delete_days_outside((EffectivenessDay, RuleDayRollup), days)
             EffectivenessDirtyDay.objects.bulk_create(EffectivenessDirtyDay(day=day) for day in days)
             state.refreshed_at = now
-            state.save(update_fields=["refreshed_at"])
+            state.build_marks_through = EffectivenessDirtyDay.objects.aggregate(last=Max("pk"))["last"]
+            state.save(update_fields=["refreshed_at", "build_marks_through"])
     return state
+
+
+def _build_is_counted(state: EffectivenessState) -> bool:
+    """Whether every mark the first build wrote is counted; a change's mark written since is a refresh's usual
+    work, so a busy site's build still ends."""
+    marks = EffectivenessDirtyDay.objects.all()
+    if state.build_marks_through is not None:
+        marks = marks.filter(pk__lte=state.build_marks_through)
+    return not marks.exists()
 
 
 def _recompute(*, recent: list[date], older: list[date], time_is_up: Callable[[], bool]) -> set[date]:

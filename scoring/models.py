@@ -306,6 +306,11 @@ class EffectivenessState(models.Model):
 
     refreshed_at = models.DateTimeField(null=True, blank=True, help_text="Changes committed before this are in.")
     rebuilt_at = models.DateTimeField(null=True, blank=True)
+    build_marks_through = models.BigIntegerField(
+        null=True,
+        blank=True,
+        help_text="The last of the marks the first build wrote: the build is done once none up to it is left.",
+    )
 
     class Meta:
         default_permissions = ()

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +26,8 @@ from django.db.models import (
     Q,
     QuerySet,
 )
+from django.db.models.functions import Trunc
+from django.utils import timezone
 
 from leads.models import Activity, ActivityKind, Lead, Submission
 
@@ -54,7 +56,7 @@ class ReportScope:
 
 @dataclass(frozen=True)
 class RollupFilter:
-    """The filters as the rollups are keyed: creation days (UTC, both inclusive), a form's slug or ""
+    """The filters as the rollups are keyed: creation days (in ``report_zone``, both inclusive), a form's slug or ""
     for every lead, the first-touch campaign and the routing team ("" for any); and whether the SLA clocks are
     rolled up (``RollupState.sla_rebuilt_at``) or read live."""
 
@@ -108,12 +110,23 @@ def compiled(queryset: QuerySet[Any]) -> tuple[str, tuple[Any, ...]]:
     return sql, tuple(params)
 
 
+def report_zone() -> tzinfo:
+    """The time zone of the report's days: the site's ``TIME_ZONE``, in which the date filter gives its days and the
+    rollups count them (``reports.rollups``)."""
+    return timezone.get_default_timezone()
+
+
+def is_utc(zone: tzinfo) -> bool:
+    return zone is UTC or getattr(zone, "key", None) == "UTC"
+
+
 def is_postgresql() -> bool:
     return connection.vendor == "postgresql"
 
 
 class PeriodStart(Func):
-    """The first day (UTC) of the week (Monday) or month an instant falls in.
+    """The first day (UTC) of the week (Monday) or month an instant falls in (``period_start`` gives it in the
+    report's zone).
 
     Native SQL on both databases: Django's ``TruncWeek``/``TruncMonth`` call a Python function per
     row on SQLite, which is most of the time of a GROUP BY over a million leads.
@@ -135,6 +148,17 @@ class PeriodStart(Func):
     def as_postgresql(self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: Any) -> _AsSqlType:
         template = f"(date_trunc('{self.period}', %(expressions)s AT TIME ZONE 'UTC'))::date"
         return self.as_sql(compiler, connection, template=template, **extra)
+
+
+def period_start(expression: str, *, period: str) -> Func:
+    """The first day of the week (Monday) or month an instant falls in, in the report's zone (``report_zone``):
+    ``PeriodStart``'s native SQL in UTC; Django's ``Trunc`` elsewhere (on SQLite a Python function per row)."""
+    zone = report_zone()
+    if is_utc(zone):
+        return PeriodStart(expression, period=period)
+    if period not in ("week", "month"):
+        raise ValueError(f"Unknown period {period!r}")
+    return Trunc(expression, period, output_field=DateField(), tzinfo=zone)
 
 
 # --- Tables ---------------------------------------------------------------------------------------

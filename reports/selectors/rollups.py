@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet, Sum
 
@@ -28,8 +29,9 @@ from reports.selectors.outcomes import Outcome
 
 
 def rollup_state() -> RollupState | None:
-    """The rollups' state, or None until their first build has finished (the report then reads live)."""
-    return RollupState.objects.filter(rebuilt_at__isnull=False).first()
+    """The rollups' state, or None until their first build has finished, or while they count the days of another
+    time zone than the site's (the report then reads live)."""
+    return RollupState.objects.filter(rebuilt_at__isnull=False, zone=settings.TIME_ZONE).first()
 
 
 def build_progress() -> int | None:

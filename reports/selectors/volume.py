@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from django.db.models import Count
 
 from leads.channels import Channel
-from reports.selectors.base import NO_VALUE, Column, PeriodStart, ReportScope, Table
+from reports.selectors.base import NO_VALUE, Column, ReportScope, Table, period_start
 
 CHANNEL_LABELS = dict(Channel.CHOICES)
 # More series than this and the chart turns into noise; the rest is summed as "Other".
@@ -25,7 +25,7 @@ def volume_counts(scope: ReportScope) -> list[tuple[date, str, int]]:
     dimension = "first_touch_channel" if scope.volume_by == "channel" else "first_touch_source"
     rows = (
         scope.leads.order_by()
-        .annotate(period_start=PeriodStart("created_at", period=scope.period))
+        .annotate(period_start=period_start("created_at", period=scope.period))
         .values_list("period_start", dimension)
         .annotate(leads=Count("*"))  # not COUNT(id): PostgreSQL then reads no column, twice as fast
     )
@@ -44,9 +44,9 @@ def volume_table(scope: ReportScope, counts: list[tuple[date, str, int]] | None 
     kept = set(series)
 
     cells: dict[date, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for period_start, value, leads in counts:
+    for start, value, leads in counts:
         name = label(value)
-        cells[period_start][name if name in kept else OTHER] += leads
+        cells[start][name if name in kept else OTHER] += leads
     periods = _all_periods(sorted(cells), scope.period)
     rows = [(start, *(cells[start][name] for name in series), sum(cells[start].values())) for start in periods]
 

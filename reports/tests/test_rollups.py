@@ -50,7 +50,7 @@ from reports.models import (
     RollupState,
     SLADayRollup,
 )
-from reports.rollups import rebuild_rollups, refresh_rollups
+from reports.rollups import mark_day_changed, rebuild_rollups, refresh_rollups
 from reports.selectors import TABLE_KEYS, Report
 from reports.selectors.rollups import median_of_counts, rollup_state
 from reports.services import OfflineTouch, correct_first_touch
@@ -222,9 +222,12 @@ def change_the_way_the_app_does(leads: list[Lead], manager: User) -> None:
     journey(Step("email", source="newsletter"), created_at=NOW - timedelta(days=1, hours=3))
 
 
+@pytest.mark.parametrize("zone", ["UTC", "America/New_York", "Asia/Kolkata"])
 def test_rollups_kept_current_equal_a_rebuild_and_the_live_report(
-    manager: User, teams: None, django_capture_on_commit_callbacks: Any
+    manager: User, teams: None, django_capture_on_commit_callbacks: Any, settings: Any, zone: str
 ) -> None:
+    # In another zone the date filters give local days, which the rollups count; the live weeks are local too.
+    settings.TIME_ZONE = zone
     leads = generate_leads(90)
     start_clocks(leads)
     rebuild_rollups(now=NOW - timedelta(minutes=5))
@@ -351,6 +354,68 @@ def test_the_first_build_is_done_in_steps_by_the_refresh_and_equals_a_rebuild(
         assert report_for(params, use_rollups=True) == report_for(params, use_rollups=False), params
 
 
+def test_rollups_of_another_time_zone_are_read_live_until_the_refresh_has_counted_the_days_again(
+    teams: None, settings: Any
+) -> None:
+    start_clocks(generate_leads(60))
+    rebuild_rollups(now=NOW - timedelta(minutes=5))  # in UTC days
+    settings.TIME_ZONE = "America/Los_Angeles"
+    assert rollup_state() is None  # the page reads the leads live: UTC days answer no local filter
+
+    for _ in range(100):
+        refresh_rollups(now=NOW, clock=ticking_clock(), budget=timedelta(seconds=10))
+        if rollup_state() is not None:
+            break
+
+    assert RollupState.objects.get().zone == "America/Los_Angeles"
+    rebuilt_in_steps = snapshot()
+    rebuild_rollups(now=NOW)
+    assert rebuilt_in_steps == snapshot()
+    for params in FILTERS:
+        assert report_for(params, use_rollups=True) == report_for(params, use_rollups=False), params
+
+
+def test_a_build_in_steps_finishes_while_changes_to_older_leads_keep_marking_days() -> None:
+    lead = journey(Step("cpc", source="google"), created_at=NOW - timedelta(days=20))
+    RollupDirtyDay.objects.all().delete()
+    ticks = count()
+
+    def busy_clock() -> datetime:
+        mark_day_changed(created_at=lead.created_at, now=NOW)  # another change committed as the refresh runs
+        return NOW + timedelta(seconds=next(ticks))
+
+    refresh_rollups(now=NOW, clock=busy_clock, budget=timedelta(seconds=30))
+    refresh_rollups(now=NOW, clock=busy_clock, budget=timedelta(seconds=30))
+
+    assert RollupState.objects.get().rebuilt_at == NOW
+    assert RollupDirtyDay.objects.exists()  # the later changes' marks: the usual refreshes' work
+
+
+def test_a_build_marks_only_the_days_that_have_leads() -> None:
+    for created_at in (NOW - timedelta(days=365 * 30), NOW - timedelta(days=3)):  # one lead dated decades ago
+        journey(Step("cpc", source="google"), created_at=created_at)
+    RollupDirtyDay.objects.all().delete()
+
+    refresh_rollups(now=NOW, clock=ticking_clock(), budget=timedelta(seconds=1))
+
+    assert RollupDirtyDay.objects.count() == 1  # of the two days, the newest was counted in this step
+    assert RollupDirtyDay.objects.get().day == (NOW - timedelta(days=365 * 30)).date()
+
+
+def test_the_command_during_a_build_in_steps_finishes_it(teams: None) -> None:
+    start_clocks(generate_leads(40))
+    RollupDirtyDay.objects.all().delete()
+    refresh_rollups(now=NOW - timedelta(minutes=5), clock=ticking_clock(), budget=timedelta(seconds=2))
+    assert rollup_state() is None
+
+    rebuild_rollups(now=NOW)
+
+    state = RollupState.objects.get()
+    assert (state.rebuilt_at, state.build_begun_at, state.build_marks_through) == (NOW, None, None)
+    for params in FILTERS:
+        assert report_for(params, use_rollups=True) == report_for(params, use_rollups=False), params
+
+
 def test_a_refresh_counts_the_marked_days_newest_first_until_its_budget_is_spent() -> None:
     created = [NOW - timedelta(days=days) for days in (10, 20, 30, 40, 50)]
     leads = [journey(Step("cpc", source="google"), created_at=at) for at in created]
@@ -381,20 +446,22 @@ def test_rollups_built_before_the_sla_rollup_existed_get_it_from_the_refresh(tea
 
     assert live["sla"] and during == live  # the other tables from the rollups, the SLA table live meanwhile
     assert report_for({"range": "all"}, use_rollups=True) == live
-    assert SLADayRollup.objects.exists() and RollupState.objects.get().rebuilt_at == NOW - timedelta(minutes=5)
+    state = RollupState.objects.get()
+    assert (state.sla_rebuilt_at, state.build_begun_at) == (NOW, None)  # done, and not begun again
+    assert SLADayRollup.objects.exists() and state.rebuilt_at == NOW - timedelta(minutes=5)
 
 
 def test_the_page_says_how_many_days_a_build_has_still_to_count(manager: User) -> None:
     for days in (10, 20, 30):
         journey(Step("cpc", source="google"), created_at=NOW - timedelta(days=days))
     RollupDirtyDay.objects.all().delete()
-    # Every day from the first lead's to today is marked (31); a step of one second counts today, yesterday and one.
+    # The three days with leads are marked; a step of one second counts today, yesterday and the newest of them.
     refresh_rollups(now=NOW, clock=ticking_clock(), budget=timedelta(seconds=1))
 
     response = client_for(manager).get("/reports/", {"range": "all"})
 
     freshness = " ".join(response.content.decode().split("report-freshness")[1].split("</span>")[0].split())
-    assert "the rollups are being built, 28 days still to count" in freshness
+    assert "the rollups are being built, 2 days still to count" in freshness
     assert response.context["refreshed_at"] is None
 
 

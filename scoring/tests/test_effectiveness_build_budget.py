@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
+from itertools import count
 
 import pytest
 import time_machine
@@ -20,7 +21,7 @@ from django.urls import reverse
 from leads import services as lead_services
 from leads.models import Lead, Stage
 from scoring import tasks
-from scoring.effectiveness_rollups import rebuild_rollups, refresh_rollups, rollup_freshness
+from scoring.effectiveness_rollups import mark_days_changed, rebuild_rollups, refresh_rollups, rollup_freshness
 from scoring.models import EffectivenessDirtyDay, EffectivenessState, ScoringModel
 from scoring.tests.test_effectiveness_rollups import NOW, generated_leads, new_lead, rollup_rows
 from scoring.tests.test_effectiveness_rollups import model as model
@@ -65,6 +66,23 @@ def test_a_build_cut_into_runs_equals_a_build_in_one_go() -> None:
 
     assert (in_runs, runs > 5) == (rollup_rows(), True)
     assert not EffectivenessDirtyDay.objects.exists()
+
+
+@pytest.mark.usefixtures("model")
+def test_the_build_ends_while_changes_to_older_leads_keep_marking_days() -> None:
+    generated_leads(days=10, per_day=1)
+    older = Lead.objects.order_by("created_at").first()
+    assert older is not None
+    ticks = count()
+
+    def busy_clock() -> datetime:
+        mark_days_changed(created=[older.created_at], now=NOW)  # another change committed as the refresh runs
+        return NOW + timedelta(seconds=next(ticks))
+
+    refresh_rollups(now=NOW, clock=busy_clock, budget=timedelta(hours=1))
+    refresh_rollups(now=NOW, clock=busy_clock, budget=timedelta(hours=1))
+
+    assert is_built() and EffectivenessDirtyDay.objects.exists()
 
 
 @pytest.mark.usefixtures("model")
