@@ -18,8 +18,16 @@ SQLITE_PARAMETERS = 500  # at most this many values in one ``IN (…)``: SQLite 
 
 
 def day_of(instant: datetime, *, zone: tzinfo = UTC) -> date:
-    """The rollup day of an instant: its date in ``zone``."""
-    return instant.astimezone(zone).date()
+    """The rollup day of an instant: its date in ``zone``, the day whose ``day_bounds`` hold it.
+
+    The two differ only where the clocks went back across midnight (Newfoundland until 2010): the repeated hour
+    of the day before lies after the next day's midnight, and counts on that next day, as a filter from midnight
+    to midnight counts it.
+    """
+    day = instant.astimezone(zone).date()
+    if zone is not UTC and instant >= day_bounds(day, day, zone=zone)[1]:
+        return day + timedelta(days=1)
+    return day
 
 
 def day_bounds(first_day: date, last_day: date, *, zone: tzinfo = UTC) -> tuple[datetime, datetime]:

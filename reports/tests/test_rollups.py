@@ -11,16 +11,18 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from itertools import count
 from typing import Any
 
 import pytest
 import time_machine
 from django.contrib.auth.models import User
+from django.db.models import Sum
 from django.http import QueryDict
 from pytest_django import DjangoAssertNumQueries
 
+from core.rollup_days import day_of
 from handoff.models import (
     Assignment,
     AssignmentOutcome,
@@ -43,6 +45,7 @@ from leads.models import ActivityKind, Lead, Stage
 from leads.tests.factories import ActivityFactory, CaptureFormFactory, SubmissionFactory
 from reports.filters import ReportFilter
 from reports.models import (
+    ALL_FORMS,
     CreditDayRollup,
     LeadDayRollup,
     MilestoneDayRollup,
@@ -52,6 +55,7 @@ from reports.models import (
 )
 from reports.rollups import mark_day_changed, rebuild_rollups, refresh_rollups
 from reports.selectors import TABLE_KEYS, Report
+from reports.selectors.base import report_zone
 from reports.selectors.rollups import median_of_counts, rollup_state
 from reports.services import OfflineTouch, correct_first_touch
 from reports.tests.factories import SpendFactory, Step, TouchFactory, journey
@@ -413,6 +417,34 @@ def test_the_command_during_a_build_in_steps_finishes_it(teams: None) -> None:
     state = RollupState.objects.get()
     assert (state.rebuilt_at, state.build_begun_at, state.build_marks_through) == (NOW, None, None)
     for params in FILTERS:
+        assert report_for(params, use_rollups=True) == report_for(params, use_rollups=False), params
+
+
+def test_a_lead_in_an_hour_repeated_across_midnight_counts_on_the_day_the_filter_gives(settings: Any) -> None:
+    # Newfoundland, 1 November 2009: at 00:01 the clocks went back to 23:01, so 31 October had its last hour twice.
+    # The second one lies after 1 November's midnight: it counts there, as the date filter counts it.
+    settings.TIME_ZONE = "America/St_Johns"
+    for at in ("02:29:00", "02:50:00", "04:00:00"):  # 23:59 on 31 October, 23:20 on it again, 00:30 on 1 November
+        journey(Step("cpc", source="google"), created_at=datetime.fromisoformat(f"2009-11-01T{at}+00:00"))
+    assert day_of(datetime(2009, 11, 1, 2, 50, tzinfo=UTC), zone=report_zone()) == date(2009, 11, 1)
+
+    rebuild_rollups(now=NOW)
+
+    rows = LeadDayRollup.objects.filter(form=ALL_FORMS).values_list("day").annotate(n=Sum("leads"))
+    assert dict(rows) == {date(2009, 10, 31): 1, date(2009, 11, 1): 2}
+    for params in ({"created_before": "2009-10-31"}, {"created_after": "2009-11-01", "created_before": "2009-11-01"}):
+        assert report_for(params, use_rollups=True) == report_for(params, use_rollups=False), params
+
+
+def test_an_hour_repeated_at_midnight_counts_on_its_day_in_the_filter_and_the_rollups(settings: Any) -> None:
+    # Cairo, 30 October 2025: at midnight the clocks went back to 23:00, so 30 October had its last hour twice.
+    settings.TIME_ZONE = "Africa/Cairo"
+    for at in ("2025-10-30T20:30:00", "2025-10-30T21:30:00"):  # 23:30 on 30 October, then 23:30 again
+        journey(Step("cpc", source="google"), created_at=datetime.fromisoformat(f"{at}+00:00"))
+    rebuild_rollups(now=NOW)
+
+    for params in ({"created_before": "2025-10-30"}, {"created_after": "2025-10-30", "created_before": "2025-10-30"}):
+        assert report_for(params, use_rollups=False)["funnel"][0][1] == 2, params
         assert report_for(params, use_rollups=True) == report_for(params, use_rollups=False), params
 
 
