@@ -406,6 +406,18 @@ def test_a_build_marks_only_the_days_that_have_leads() -> None:
     assert RollupDirtyDay.objects.get().day == (NOW - timedelta(days=365 * 30)).date()
 
 
+def test_a_build_with_more_days_than_a_refresh_reads_counts_the_newest_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    created = [NOW - timedelta(days=days) for days in (10, 20, 30, 40)]
+    for at in created:
+        journey(Step("cpc", source="google"), created_at=at)
+    RollupDirtyDay.objects.all().delete()
+    monkeypatch.setattr("reports.rollups.MARKS_PER_REFRESH", 2)
+
+    refresh_rollups(now=NOW)
+
+    assert set(RollupDirtyDay.objects.values_list("day", flat=True)) == {at.date() for at in created[2:]}
+
+
 def test_the_command_during_a_build_in_steps_finishes_it(teams: None) -> None:
     start_clocks(generate_leads(40))
     RollupDirtyDay.objects.all().delete()
