@@ -57,23 +57,6 @@ def delete_where_in(model: type[Model], field: str, values: Iterable[Any]) -> No
         model._default_manager.filter(**{f"{field}__in": ordered[start : start + SQLITE_PARAMETERS]}).delete()
 
 
-def days_to_build(*, first: datetime | None, last: datetime | None, now: datetime, zone: tzinfo = UTC) -> list[date]:
-    """Every day from the first lead's (created at ``first``) to today, or to the last lead's if later; none
-    without a lead (``first`` is None)."""
-    if first is None or last is None:
-        return []
-    return days_between(day_of(first, zone=zone), max(day_of(last, zone=zone), day_of(now, zone=zone)))
-
-
-def delete_days_outside(models: Iterable[type[Model]], days: list[date]) -> None:
-    """Delete the rows of each of ``models`` whose ``day`` is outside ``days`` (the first to the last)."""
-    for model in models:
-        outside = model._default_manager.all()
-        if days:
-            outside = outside.exclude(day__gte=days[0], day__lte=days[-1])
-        outside.delete()
-
-
 def days_with(rows: QuerySet[Any], field: str, *, zone: tzinfo = UTC) -> list[date]:
     """The days (in ``zone``) on which ``field`` of at least one of ``rows`` falls, oldest first: one index seek
     per such day, however many rows a day has and however far apart the days are."""

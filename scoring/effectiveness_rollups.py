@@ -23,7 +23,7 @@ first, and stops early once its time budget is spent (the task passes ``settings
 marks of the others stay for the next runs. Refreshes lock the ``EffectivenessState`` row, so two runs never
 interleave their DELETE and INSERT of the same day.
 
-The first build is a refresh too: the first run marks every day from the first lead's to today
+The first build is a refresh too: the first run marks every day that has leads
 (``_begin_build``) and the refreshes work through those marks within their budget, without the
 ``DAYS_PER_REFRESH`` cap; a year at a million leads is too much for one task. ``rebuilt_at`` is set once none of
 the build's own marks is left (``build_marks_through``: a busy site keeps marking days), and until then the page
@@ -38,15 +38,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.db import transaction
-from django.db.models import F, Max, Min
+from django.db.models import F, Max
 
 from core.budget import time_is_up_after
 from core.rollup_days import (
     day_bounds,
     day_of,
     days_between,
-    days_to_build,
-    delete_days_outside,
+    days_with,
+    delete_days_not_in,
     delete_where_in,
     is_recent,
 )
@@ -125,7 +125,7 @@ def refresh_rollups(
 
 
 def _begin_build(*, now: datetime) -> EffectivenessState:
-    """The state of the rollups; the first call (no refresh yet) marks every day from the first lead's to today.
+    """The state of the rollups; the first call (no refresh yet) marks every day that has leads.
 
     Every change after this instant (``refreshed_at``) to a lead of an older day marks its day, as always,
     so the marked days and the recent ones are all the refreshes have to count.
@@ -137,8 +137,8 @@ def _begin_build(*, now: datetime) -> EffectivenessState:
         pk = (state or EffectivenessState.objects.create()).pk
         state = EffectivenessState.objects.select_for_update().get(pk=pk)
         if state.refreshed_at is None:  # not begun by another run meanwhile
-            days = _lead_days(now=now)
-            delete_days_outside((EffectivenessDay, RuleDayRollup), days)
+            days = _lead_days()
+            delete_days_not_in((EffectivenessDay, RuleDayRollup), days)
             EffectivenessDirtyDay.objects.bulk_create(EffectivenessDirtyDay(day=day) for day in days)
             state.refreshed_at = now
             state.build_marks_through = EffectivenessDirtyDay.objects.aggregate(last=Max("pk"))["last"]
@@ -173,25 +173,25 @@ def _recompute(*, recent: list[date], older: list[date], time_is_up: Callable[[]
 
 
 def rebuild_rollups(*, now: datetime) -> int:
-    """Recompute every day from the first lead's to today and drop the rows of any other day; returns the days.
+    """Recompute every day that has leads and drop the rows of any other day; returns the days.
 
     Each run of days is replaced in a transaction of its own, so the page keeps reading whole days meanwhile.
     All in one call: ``manage.py rebuild_rule_effectiveness`` runs it; the scheduled refresh builds in steps.
     """
     state = EffectivenessState.objects.first() or EffectivenessState.objects.create()
     marks = list(EffectivenessDirtyDay.objects.values_list("pk", flat=True))
-    days = _lead_days(now=now)
+    days = _lead_days()
     for first, last in _runs(days):
         recompute_days(first_day=first, last_day=last)
-    delete_days_outside((EffectivenessDay, RuleDayRollup), days)
+    delete_days_not_in((EffectivenessDay, RuleDayRollup), days)
     delete_where_in(EffectivenessDirtyDay, "pk", marks)
     EffectivenessState.objects.filter(pk=state.pk).update(refreshed_at=now, rebuilt_at=now)
     return len(days)
 
 
-def _lead_days(*, now: datetime) -> list[date]:
-    span = Lead.objects.aggregate(first=Min("created_at"), last=Max("created_at"))
-    return days_to_build(first=span["first"], last=span["last"], now=now)
+def _lead_days() -> list[date]:
+    """The UTC days on which at least one lead was created: one index seek each."""
+    return days_with(Lead.objects.all(), "created_at")
 
 
 @dataclass(frozen=True)
