@@ -27,6 +27,7 @@ then stays on SQLite unless FLOOR_DB=pg). Needs wrk (apt-get install wrk) and gu
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import re
@@ -343,9 +344,9 @@ def check_served(base: str, path: str, cookie: str) -> None:
 
 def run_rounds(
     args: argparse.Namespace, floor_base: str, project_base: str, pages: dict[str, tuple[str, str]]
-) -> dict[str, list[float]]:
-    """In turns, floor then page, for every page, ``args.rounds`` times: each page's p95 over its floor's."""
-    ratios: dict[str, list[float]] = {name: [] for name in pages}
+) -> dict[str, list[tuple[float, float]]]:
+    """In turns, floor then page, for every page, ``args.rounds`` times: each turn's floor p95 and page p95."""
+    ratios: dict[str, list[tuple[float, float]]] = {name: [] for name in pages}
     for number in range(1, args.rounds + 1):
         print(f"round {number} (load {load()})", flush=True)
         for name, (path, cookie) in pages.items():
@@ -354,7 +355,7 @@ def run_rounds(
             wrk(f"{project_base}{path}", cookie=cookie, conc=args.conc, duration=2)
             page = wrk(f"{project_base}{path}", cookie=cookie, conc=args.conc, duration=args.duration)
             ratio = page["p95_ms"] / floor["p95_ms"]
-            ratios[name].append(ratio)
+            ratios[name].append((floor["p95_ms"], page["p95_ms"]))
             errors = int(page["non2xx3xx"] + page["sockerr"])
             print(f"  floor /list p95 {floor['p95_ms']:7.1f} ms {floor['rps']:6.0f} req/s | {name:28} p95 "
                   f"{page['p95_ms']:7.1f} ms {page['rps']:6.0f} req/s{f' ({errors} errors)' if errors else ''} | "
@@ -371,7 +372,16 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--port", type=int, default=8751, help="the project's; the floor's is the next one")
     parser.add_argument("--fresh", action="store_true", help="delete the bench databases first")
+    parser.add_argument(
+        "--db",
+        choices=["sqlite", "pg"],
+        default="sqlite",
+        help="pg: the project and the floor on PostgreSQL (127.0.0.1:5432, user postgres)",
+    )
+    parser.add_argument("--json", help="also write the summary rows to this file (run_all.py reads them)")
     args = parser.parse_args()
+    if args.db == "pg":
+        use_postgresql(project="leadbench", floor="floor_inbox_bench")
     url = setup_environment(fresh=args.fresh)
 
     import django
@@ -412,7 +422,18 @@ def main() -> None:
     finally:
         for server in servers:
             stop(server)
-    summary(ratios, queries)
+    rows = summary(ratios, queries)
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=2))
+
+
+def use_postgresql(*, project: str, floor: str) -> None:
+    """``--db pg``: both sides on the local PostgreSQL, unless BENCH_DATABASE_URL and FLOOR_DB say otherwise."""
+    os.environ.setdefault("BENCH_DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/{project}")
+    os.environ.setdefault("FLOOR_DB", "pg")
+    os.environ.setdefault("PGHOST", "127.0.0.1")
+    os.environ.setdefault("PGUSER", "postgres")
+    os.environ.setdefault("FLOOR_PG_NAME", floor)
 
 
 def manager_team_open_count(manager: User) -> int:
@@ -421,15 +442,24 @@ def manager_team_open_count(manager: User) -> int:
     return Assignment.objects.open().filter(team__managers=manager).count()
 
 
-def summary(ratios: dict[str, list[float]], queries: dict[str, tuple[int, int | None]]) -> None:
+def summary(
+    turns: dict[str, list[tuple[float, float]]], queries: dict[str, tuple[int, int | None]]
+) -> list[dict[str, object]]:
+    """Prints each page's ratio (the median over the rounds) and returns the rows ``run_all.py`` prints."""
     print(f"\nload {load()}")
     print(f"{'page':30} {'p95 / floor p95':>26} {'goal':>6} {'met':>4}  queries (first, later page)")
-    for name, values in ratios.items():
+    rows: list[dict[str, object]] = []
+    for name, pairs in turns.items():
+        values = [page / floor for floor, page in pairs]
         median = statistics.median(values)
+        rows.append({"work": f"{name} p95 ms", "floor": statistics.median(floor for floor, _ in pairs),
+                     "project": statistics.median(page for _, page in pairs), "ratio": median, "goal": "≤ 2x",
+                     "met": median <= GOAL})  # fmt: skip
         spread = f"{median:.2f}x ({min(values):.2f}-{max(values):.2f})"
         first, later = queries[name]
         counted = f"{first}, {later}" if later is not None else f"{first} (one page)"
         print(f"{name:30} {spread:>26} {'2x':>6} {'yes' if median <= GOAL else 'no':>4}  {counted}")
+    return rows
 
 
 if __name__ == "__main__":

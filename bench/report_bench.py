@@ -24,8 +24,10 @@ Uses its own SQLite file (or BENCH_DATABASE_URL; the floor then needs FLOOR_DB=p
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -305,29 +307,53 @@ def manager_cookie() -> str:
     return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
 
 
-def rounds(count: int, floor: str, pages: dict[str, str], cookie: str) -> dict[str, list[float]]:
-    """``count`` rounds of the floor then each page, printed as they go; the ratios of each round."""
-    ratios: dict[str, list[float]] = {name: [] for name in pages}
+def rounds(count: int, floor: str, pages: dict[str, str], cookie: str) -> dict[str, list[tuple[float, float]]]:
+    """``count`` rounds of the floor then each page, printed as they go; each round's floor and page times (s)."""
+    ratios: dict[str, list[tuple[float, float]]] = {name: [] for name in pages}
     for number in range(1, count + 1):
         floor_time = timed_get(floor)
         parts = [f"round {number}: floor /report {floor_time * 1000:8.1f} ms"]
         for name, url in pages.items():
             page_time = timed_get(url, cookie)
-            ratios[name].append(page_time / floor_time)
+            ratios[name].append((floor_time, page_time))
             parts.append(f"{name} {page_time * 1000:8.1f} ms ({page_time / floor_time:5.1f}x)")
         print(" | ".join(parts), flush=True)
     return ratios
 
 
-def summary(ratios: dict[str, list[float]]) -> None:
-    for name, values in ratios.items():
-        ordered = sorted(values)
+def summary(turns: dict[str, list[tuple[float, float]]]) -> list[dict[str, object]]:
+    """Prints each page's ratio (the median over the rounds) and returns the rows ``run_all.py`` prints."""
+    rows: list[dict[str, object]] = []
+    for name, pairs in turns.items():
+        ordered = sorted(page / floor for floor, page in pairs)
         if not ordered:  # --live-rounds 0
             continue
-        median = ordered[len(ordered) // 2]
+        median = statistics.median(ordered)
         met = "met" if median <= GOAL else "NOT met"
         print(f"{name:28} ratio median {median:6.1f}x, range {ordered[0]:.1f}-{ordered[-1]:.1f}x "
               f"(goal <= {GOAL:.0f}x: {met})")  # fmt: skip
+        rows.append({"work": f"{name} ms", "floor": 1000 * statistics.median(floor for floor, _ in pairs),
+                     "project": 1000 * statistics.median(page for _, page in pairs), "ratio": median,
+                     "goal": f"≤ {GOAL:.0f}x", "met": median <= GOAL})  # fmt: skip
+    return rows
+
+
+def fresh_postgresql(*, project: str, floor: str) -> None:
+    """``--db pg``: the project on a fresh PostgreSQL database (unless BENCH_DATABASE_URL names one), the floor on
+    PostgreSQL too (unless FLOOR_DB says otherwise)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import psycopg
+    from inbox_bench import create_pg_database, use_postgresql
+    from psycopg import sql
+
+    if "BENCH_DATABASE_URL" not in os.environ:
+        with psycopg.connect(host="127.0.0.1", user="postgres", dbname="postgres", autocommit=True) as db:
+            db.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(project)))
+    use_postgresql(project=project, floor=floor)
+    create_pg_database(project, host="127.0.0.1", port=5432, user="postgres", password="")
+    if os.environ["FLOOR_DB"] == "pg":
+        create_pg_database(floor, host=os.environ["PGHOST"], port=int(os.environ.get("PGPORT", "5432")),
+                           user=os.environ["PGUSER"], password=os.environ.get("PGPASSWORD", "postgres"))  # fmt: skip
 
 
 def build_in_steps() -> None:
@@ -365,10 +391,19 @@ def main() -> None:
     parser.add_argument("--live-rounds", type=int, default=2, help="rounds of the live (pre-rollup) page")
     parser.add_argument("--port", type=int, default=8731)
     parser.add_argument(
+        "--db",
+        choices=["sqlite", "pg"],
+        default="sqlite",
+        help="pg: the project and the floor on PostgreSQL (127.0.0.1:5432, user postgres), fresh",
+    )
+    parser.add_argument("--json", help="also write the summary rows to this file (run_all.py reads them)")
+    parser.add_argument(
         "--build-in-steps", action="store_true",
         help="also time the first build as the scheduled task runs it: rollups dropped, then refreshes until built",
     )  # fmt: skip
     args = parser.parse_args()
+    if args.db == "pg":
+        fresh_postgresql(project="report_bench", floor="floor_report_bench")
 
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
@@ -424,7 +459,10 @@ def main() -> None:
             live = {"live /reports/ (90 days)": page, "live /reports/?range=all": f"{page}?range=all"}
             before = rounds(args.live_rounds, floor, live, cookie)
             print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
-            summary({**after, **before})
+            rows = summary({**after, **before})
+            if args.json:  # the pages as they run now; the live rows are the before figure, not a goal
+                kept = {f"{name} ms" for name in after}
+                Path(args.json).write_text(json.dumps([row for row in rows if row["work"] in kept], indent=2))
         finally:
             for server in servers:
                 server.terminate()
