@@ -25,9 +25,14 @@ def day_of(instant: datetime, *, zone: tzinfo = UTC) -> date:
     to midnight counts it.
     """
     day = instant.astimezone(zone).date()
-    if zone is not UTC and instant >= day_bounds(day, day, zone=zone)[1]:
+    if not is_utc(zone) and instant >= day_bounds(day, day, zone=zone)[1]:
         return day + timedelta(days=1)
     return day
+
+
+def is_utc(zone: tzinfo) -> bool:
+    """Python's UTC, or the zone named UTC (Django's default zone on a site whose ``TIME_ZONE`` is UTC)."""
+    return zone is UTC or getattr(zone, "key", None) == "UTC"
 
 
 def day_bounds(first_day: date, last_day: date, *, zone: tzinfo = UTC) -> tuple[datetime, datetime]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, tzinfo
+from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +29,7 @@ from django.db.models import (
 from django.db.models.functions import Trunc
 from django.utils import timezone
 
+from core.rollup_days import is_utc
 from leads.models import Activity, ActivityKind, Lead, Submission
 
 if TYPE_CHECKING:
@@ -114,10 +115,6 @@ def report_zone() -> tzinfo:
     """The time zone of the report's days: the site's ``TIME_ZONE``, in which the date filter gives its days and the
     rollups count them (``reports.rollups``)."""
     return timezone.get_default_timezone()
-
-
-def is_utc(zone: tzinfo) -> bool:
-    return zone is UTC or getattr(zone, "key", None) == "UTC"
 
 
 def is_postgresql() -> bool:
