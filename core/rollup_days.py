@@ -80,3 +80,13 @@ def delete_days_not_in(models: Iterable[type[Model]], days: Iterable[date]) -> N
     for model in models:
         present = model._default_manager.order_by().values_list("day", flat=True).distinct()
         delete_where_in(model, "day", sorted(set(present) - kept))
+
+
+def build_marks_left(marks: type[Model], *, through: int | None) -> bool:
+    """Whether a build in steps has marks of its own left in the ``marks`` table: those up to ``through``, the last
+    it wrote (every mark when it recorded none). A change's mark written since is a refresh's usual work, so a busy
+    site's build still ends."""
+    left = marks._default_manager.all()
+    if through is not None:
+        left = left.filter(pk__lte=through)
+    return left.exists()

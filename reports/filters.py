@@ -60,8 +60,9 @@ class ReportFilter(django_filters.FilterSet):
         if value.start is not None:
             queryset = queryset.filter(created_at__gte=value.start)
         if value.stop is not None:
-            last = value.stop.astimezone(report_zone()).date()
-            queryset = queryset.filter(created_at__lt=day_bounds(last, last, zone=report_zone())[1])
+            zone = report_zone()
+            last = value.stop.astimezone(zone).date()
+            queryset = queryset.filter(created_at__lt=day_bounds(last, last, zone=zone)[1])
         return queryset
 
     def filter_form(self, queryset: QuerySet[Lead], name: str, value: str) -> QuerySet[Lead]:

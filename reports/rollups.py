@@ -44,6 +44,7 @@ from django.db.models.functions import Coalesce
 
 from core.budget import time_is_up_after
 from core.rollup_days import (
+    build_marks_left,
     day_bounds,
     day_of,
     days_between,
@@ -229,8 +230,8 @@ def refresh_rollups(
 
     The recent days always; then the marked older days, newest first, until none is left or ``budget`` is spent
     by ``clock`` (at least one per call); the marks of the others stay for the next runs. A first build, and the
-    build of a site whose rollups predate the SLA rollup, is begun here (``_begin_build``) and worked through
-    by the calls after; it is done once no mark is left.
+    build of a site whose rollups predate the SLA rollup or count another time zone's days, is begun here
+    (``_begin_build``) and worked through by the calls after; it is done once none of its own marks is left.
     """
     state = _begin_build(now=now)
     marks = list(RollupDirtyDay.objects.order_by("pk").values_list("pk", "day")[:MARKS_PER_REFRESH])
@@ -249,7 +250,7 @@ def refresh_rollups(
             break
     delete_where_in(RollupDirtyDay, "pk", (pk for pk, day in marks if day in done))
     RollupState.objects.filter(pk=state.pk, refreshed_at__lt=now).update(refreshed_at=now)
-    if state.build_begun_at is not None and _build_is_counted(state):
+    if state.build_begun_at is not None and not build_marks_left(RollupDirtyDay, through=state.build_marks_through):
         _finish_build(pk=state.pk, now=now)
     return len(done)
 
@@ -287,14 +288,6 @@ def _must_begin(state: RollupState) -> bool:
     if state.zone != settings.TIME_ZONE:
         return True
     return state.build_begun_at is None and (state.rebuilt_at is None or state.sla_rebuilt_at is None)
-
-
-def _build_is_counted(state: RollupState) -> bool:
-    """Whether every mark the build wrote is counted; a change's mark written since is the refresh's usual work."""
-    marks = RollupDirtyDay.objects.all()
-    if state.build_marks_through is not None:
-        marks = marks.filter(pk__lte=state.build_marks_through)
-    return not marks.exists()
 
 
 def _finish_build(*, pk: int, now: datetime) -> None:

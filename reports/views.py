@@ -33,6 +33,7 @@ def index(request: AuthenticatedHttpRequest) -> HttpResponseBase:
     if export is not None:
         return _export(report, export)
     rollup = report.scope.rollup
+    sla_is_live = rollup is None or not rollup.has_sla
     context = {
         "filters": filters,
         "options": options,
@@ -41,9 +42,9 @@ def index(request: AuthenticatedHttpRequest) -> HttpResponseBase:
         "campaigns": report.campaigns(),
         "export_urls": _export_urls(query),
         "refreshed_at": rollup.refreshed_at if rollup else None,
-        "sla_is_live": rollup is None or not rollup.has_sla,
+        "sla_is_live": sla_is_live,
         # Asked only when a table is read live: how many days a build in steps has still to count.
-        "days_to_build": build_progress() if rollup is None or not rollup.has_sla else None,
+        "days_to_build": build_progress() if sla_is_live else None,
         "is_all_time": query.get("range") == ALL_TIME and not _has_dates(query),
         "range_urls": _range_urls(query, today=timezone.localdate()),
     }

@@ -42,6 +42,7 @@ from django.db.models import F, Max
 
 from core.budget import time_is_up_after
 from core.rollup_days import (
+    build_marks_left,
     day_bounds,
     day_of,
     days_between,
@@ -119,7 +120,8 @@ def refresh_rollups(
     )
     delete_where_in(EffectivenessDirtyDay, "pk", (pk for pk, day in marks if day in done))
     EffectivenessState.objects.filter(pk=state.pk, refreshed_at__lt=now).update(refreshed_at=now)
-    if is_building and _build_is_counted(state) and not _days_with_another_threshold():
+    built = not build_marks_left(EffectivenessDirtyDay, through=state.build_marks_through)
+    if is_building and built and not _days_with_another_threshold():
         EffectivenessState.objects.filter(pk=state.pk, rebuilt_at__isnull=True).update(rebuilt_at=now)
     return len(done)
 
@@ -144,15 +146,6 @@ def _begin_build(*, now: datetime) -> EffectivenessState:
             state.build_marks_through = EffectivenessDirtyDay.objects.aggregate(last=Max("pk"))["last"]
             state.save(update_fields=["refreshed_at", "build_marks_through"])
     return state
-
-
-def _build_is_counted(state: EffectivenessState) -> bool:
-    """Whether every mark the first build wrote is counted; a change's mark written since is a refresh's usual
-    work, so a busy site's build still ends."""
-    marks = EffectivenessDirtyDay.objects.all()
-    if state.build_marks_through is not None:
-        marks = marks.filter(pk__lte=state.build_marks_through)
-    return not marks.exists()
 
 
 def _recompute(*, recent: list[date], older: list[date], time_is_up: Callable[[], bool]) -> set[date]:
