@@ -48,6 +48,7 @@ from leads.models import (
     StageChange,
     Touch,
 )
+from leads.selectors import lead_search_q
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -1062,15 +1063,11 @@ def countdowns(*, clocks: Iterable[OpenClock], now: datetime, known_teams: Itera
 
 
 def _lead_search_q(term: str, *, prefix: str = "lead__") -> Q:
-    """Leads (or with ``prefix`` "lead__", assignments whose lead) with ``term`` in the name, email or company.
+    """Assignments whose lead (or with ``prefix`` "", leads) has ``term`` in the name, email or company.
 
-    The inbox's and the queue's search.
+    The inbox's and the queue's search (``leads.selectors.lead_search_q``).
     """
-    fields = ("first_name", "last_name", "email", "company_name")
-    condition = Q()
-    for field in fields:
-        condition |= Q(**{f"{prefix}{field}__icontains": term})
-    return condition
+    return lead_search_q(term, prefix=prefix)
 
 
 # --- The lead page: the lead and its whole history in a fixed number of queries --------------------
