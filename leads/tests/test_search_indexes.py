@@ -76,6 +76,14 @@ def test_the_indexes_find_a_word_inside_a_name_whatever_its_case() -> None:
 
 
 @on_postgresql
+@pytest.mark.parametrize("term", ["abc", "a.bcd", "x_yz1", "Müll"])
+def test_a_term_with_three_letters_or_digits_in_a_row_is_asked_of_the_trigram_indexes(term: str) -> None:
+    LeadFactory.create_batch(3)
+
+    assert indexes_scanned(admin_search(term)) == TRIGRAM_INDEXES
+
+
+@on_postgresql
 @pytest.mark.parametrize("term", ["ab", "a b c", "@@@", "a.b-c", "x_y"])
 def test_a_term_without_three_letters_in_a_row_is_not_asked_of_the_trigram_indexes(term: str) -> None:
     # It has no trigram: a plan on them would read each index whole (2.7 s at a million leads, the table 0.5 s).
@@ -106,3 +114,11 @@ def test_the_admin_search_asks_for_every_word_and_keeps_a_quoted_phrase_whole() 
     assert {lead.email for lead in admin_search("byrne ada")} == {"ada@a.example"}
     assert {lead.email for lead in admin_search('"nimbus analytics"')} == {"ada@a.example"}
     assert {lead.email for lead in admin_search("nimbus analytics")} == {"ada@a.example", "bo@b.example"}
+
+
+@pytest.mark.parametrize("term", ["zq", "zqx"])
+def test_a_lead_without_an_email_has_no_term_in_it_when_the_search_is_negated(term: str) -> None:
+    # Django's exclude() of icontains keeps the rows whose column is NULL; the short terms' form does the same.
+    lead = LeadFactory(email=None, phone="+442071234567", first_name="Ada", last_name="Byrne", company_name="Acme")
+
+    assert list(Lead.objects.exclude(_lead_search_q(term, prefix="")).values_list("pk", flat=True)) == [lead.pk]
