@@ -397,6 +397,16 @@ class SetChoiceFilter(admin.ChoicesFieldListFilter):
         return filtered
 
 
+def _search_words(search_term: str) -> list[str]:
+    """The words of admin's search box as Django's own search splits them: by spaces, a quoted phrase one word."""
+    words = []
+    for word in smart_split(search_term):
+        if word.startswith(('"', "'")) and word[0] == word[-1]:
+            word = unescape_string_literal(word)
+        words.append(word)
+    return words
+
+
 def _page_number(request: HttpRequest) -> int:
     """The list page asked for, as admin's ChangeList reads it (1 when missing or not a number)."""
     try:
@@ -536,11 +546,9 @@ class LeadAdmin(LargeTableAdmin):
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Lead], search_term: str
     ) -> tuple[QuerySet[Lead], bool]:
-        # Admin's own search, word by word as Django splits it, each word asked as the inbox asks it
-        # (selectors.lead_search_q): on PostgreSQL a word too short for the trigram indexes is asked in other terms.
-        for word in smart_split(search_term):
-            if word.startswith(('"', "'")) and word[0] == word[-1]:
-                word = unescape_string_literal(word)
+        # Each word as the inbox asks it (selectors.lead_search_q): on PostgreSQL a word the trigram indexes can't
+        # serve is asked in other terms.
+        for word in _search_words(search_term):
             queryset = queryset.filter(selectors.lead_search_q(word))
         return queryset, False
 
@@ -1065,6 +1073,14 @@ class SubmissionAdmin(LargeTableAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Submission], search_term: str
+    ) -> tuple[QuerySet[Submission], bool]:
+        # ``search_fields`` asked as indexes can serve them (selectors.submission_search_q).
+        for word in _search_words(search_term):
+            queryset = queryset.filter(selectors.submission_search_q(word))
+        return queryset, False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Submission]:
         # No index serves the list's order: joined, SQLite reads every submission's lead before it sorts them and

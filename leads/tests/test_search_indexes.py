@@ -12,8 +12,9 @@ from django.db.models import QuerySet
 from django.test import RequestFactory
 
 from handoff.selectors import _lead_search_q
-from leads.models import Lead
-from leads.tests.factories import LeadFactory
+from leads import selectors
+from leads.models import Lead, Submission
+from leads.tests.factories import CaptureFormFactory, LeadFactory, SubmissionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -122,3 +123,60 @@ def test_a_lead_without_an_email_has_no_term_in_it_when_the_search_is_negated(te
     lead = LeadFactory(email=None, phone="+442071234567", first_name="Ada", last_name="Byrne", company_name="Acme")
 
     assert list(Lead.objects.exclude(_lead_search_q(term, prefix="")).values_list("pk", flat=True)) == [lead.pk]
+
+
+# --- The submissions' search (leads.selectors.submission_search_q)------------------------------------------------
+
+
+def submission_search(words: str) -> set[str]:
+    """The idempotency keys of the submissions admin's search finds for ``words``."""
+    request = RequestFactory().get("/admin/leads/submission/", {"q": words})
+    found, _ = admin.site._registry[Submission].get_search_results(request, Submission.objects.all(), words)
+    return set(found.values_list("idempotency_key", flat=True))
+
+
+@pytest.fixture
+def submissions() -> None:
+    form = CaptureFormFactory()
+    ada = LeadFactory(email="ada.byrne@nimbus.example")
+    # Ada's lead changed her e-mail after she sent hers; a spam submission has no lead.
+    SubmissionFactory(form=form, idempotency_key="ada", lead=ada, payload={"email": "ada@old.example"})
+    SubmissionFactory(
+        form=form, idempotency_key="spam", payload={"email": "bot@spam.example"}, ip_address="2001:db8::7"
+    )
+    SubmissionFactory(form=form, idempotency_key="bo", lead=LeadFactory(email="bo@acme.example"),
+                      payload={"email": "bo@acme.example"}, ip_address="198.51.100.4")  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("words", "found"),
+    [
+        ("NIMBUS", {"ada"}),  # the lead's e-mail
+        ("old.example", {"ada"}),  # the e-mail sent
+        ("bot@", {"spam"}),  # the e-mail sent, no lead
+        ("example", {"ada", "spam", "bo"}),
+        ("ac", {"bo"}),  # too short for a trigram
+        ("198.51.100.4", {"bo"}),  # an address
+        ("2001:DB8:0::7", {"spam"}),  # an IPv6 address, as typed
+        ("192.0.2.1", set()),  # an address none was sent from
+        ("bo nimbus", set()),  # every word
+    ],
+)
+def test_the_submissions_search_finds_an_email_as_the_lead_has_it_or_as_it_was_sent_or_an_address(
+    submissions: None, words: str, found: set[str]
+) -> None:
+    assert submission_search(words) == found
+
+
+@on_postgresql
+def test_the_submissions_search_reads_the_email_trigram_indexes(submissions: None) -> None:
+    found = Submission.objects.filter(selectors.submission_search_q("nimbus"))
+
+    assert {"lead_email_trgm_idx", "submission_email_trgm_idx"} <= indexes_scanned(found)
+
+
+@on_postgresql
+def test_a_short_term_of_the_submissions_search_is_not_asked_of_them(submissions: None) -> None:
+    found = Submission.objects.filter(selectors.submission_search_q("ac"))
+
+    assert not indexes_scanned(found) & {"lead_email_trgm_idx", "submission_email_trgm_idx"}
