@@ -541,7 +541,7 @@ def _inbox_lead_filter(filters: InboxFilters, *, prefix: str) -> Q:
             # indexes serve it, and the text reaches the SQL unchanged: a compiled statement takes it as a value.
             condition &= Q(Exact(Upper(f"{prefix}{field}"), Upper(Value(text))))
     if filters.search:
-        condition &= _lead_search_q(filters.search, prefix=prefix)
+        condition &= lead_search_q(filters.search, prefix=prefix)
     return condition
 
 
@@ -847,7 +847,7 @@ def _queue_page_query(
     if state:
         assignments = assignments.filter(state=state)
     if search:
-        assignments = assignments.filter(_lead_search_q(search))
+        assignments = assignments.filter(lead_search_q(search, prefix="lead__"))
     # The due time is on the assignment and fixed at assignment; the first contact meets the clock, and an
     # open assignment's clock is never stopped. So "running" needs no join for the breached view.
     if show == "due_soon":
@@ -1060,14 +1060,6 @@ def countdowns(*, clocks: Iterable[OpenClock], now: datetime, known_teams: Itera
             results[clock.assignment_id] = result
     windows = {str(team_id): opening_windows(calendar=calendar, now=now) for team_id, calendar in calendars.items()}
     return Countdowns(clocks=results, windows=windows, now_ms=int(now.timestamp() * 1000), teams=teams)
-
-
-def _lead_search_q(term: str, *, prefix: str = "lead__") -> Q:
-    """Assignments whose lead (or with ``prefix`` "", leads) has ``term`` in the name, email or company.
-
-    The inbox's and the queue's search (``leads.selectors.lead_search_q``).
-    """
-    return lead_search_q(term, prefix=prefix)
 
 
 # --- The lead page: the lead and its whole history in a fixed number of queries --------------------

@@ -1,6 +1,6 @@
 """A trigram index of the e-mail each submission sent, on PostgreSQL only (``core.trigram``).
 
-Admin's search of the submissions (``leads.selectors.submission_search``) asks ``UPPER((payload ->> 'email')::text)
+Admin's search of the submissions (``leads.selectors.submission_search_q``) asks ``UPPER((payload ->> 'email')::text)
 LIKE UPPER('%word%')`` beside the lead's e-mail (leads 0029) and the address: this serves the first, which read every
 submission's payload.
 """

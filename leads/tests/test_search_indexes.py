@@ -11,9 +11,9 @@ from django.db import connection
 from django.db.models import QuerySet
 from django.test import RequestFactory
 
-from handoff.selectors import _lead_search_q
 from leads import selectors
 from leads.models import Lead, Submission
+from leads.selectors import lead_search_q
 from leads.tests.factories import CaptureFormFactory, LeadFactory, SubmissionFactory
 
 pytestmark = pytest.mark.django_db
@@ -63,14 +63,14 @@ def test_the_admin_search_reads_the_four_trigram_indexes() -> None:
 def test_the_inbox_search_reads_the_four_trigram_indexes() -> None:
     LeadFactory.create_batch(3)
 
-    assert indexes_scanned(Lead.objects.filter(_lead_search_q("nimbus", prefix=""))) == TRIGRAM_INDEXES
+    assert indexes_scanned(Lead.objects.filter(lead_search_q("nimbus", prefix=""))) == TRIGRAM_INDEXES
 
 
 @on_postgresql
 def test_the_indexes_find_a_word_inside_a_name_whatever_its_case() -> None:
     wanted = LeadFactory(company_name="Nimbus Analytics", first_name="Ada", last_name="Byrne")
     LeadFactory(company_name="Other Works", first_name="Bo", last_name="Lind")
-    searched = Lead.objects.filter(_lead_search_q("bUS aNA", prefix="")).order_by()
+    searched = Lead.objects.filter(lead_search_q("bUS aNA", prefix="")).order_by()
     assert indexes_scanned(searched) == TRIGRAM_INDEXES  # the settings it leaves hold for the read below
 
     assert list(searched.values_list("pk", flat=True)) == [wanted.pk]
@@ -91,7 +91,7 @@ def test_a_term_without_three_letters_in_a_row_is_not_asked_of_the_trigram_index
     LeadFactory.create_batch(3)
 
     assert not indexes_scanned(admin_search(term)) & TRIGRAM_INDEXES
-    assert not indexes_scanned(Lead.objects.filter(_lead_search_q(term, prefix=""))) & TRIGRAM_INDEXES
+    assert not indexes_scanned(Lead.objects.filter(lead_search_q(term, prefix=""))) & TRIGRAM_INDEXES
 
 
 @pytest.mark.parametrize(
@@ -105,7 +105,7 @@ def test_a_short_term_finds_the_leads_with_it_anywhere_whatever_its_case(words: 
     LeadFactory(email="bo@c.example", first_name="Bo", last_name="Stone", company_name="Save 50% Ltd")
 
     assert {lead.email.split("@")[0] for lead in admin_search(words)} == found
-    assert {lead.email.split("@")[0] for lead in Lead.objects.filter(_lead_search_q(words, prefix=""))} == found
+    assert {lead.email.split("@")[0] for lead in Lead.objects.filter(lead_search_q(words, prefix=""))} == found
 
 
 def test_the_admin_search_asks_for_every_word_and_keeps_a_quoted_phrase_whole() -> None:
@@ -122,7 +122,7 @@ def test_a_lead_without_an_email_has_no_term_in_it_when_the_search_is_negated(te
     # Django's exclude() of icontains keeps the rows whose column is NULL; the short terms' form does the same.
     lead = LeadFactory(email=None, phone="+442071234567", first_name="Ada", last_name="Byrne", company_name="Acme")
 
-    assert list(Lead.objects.exclude(_lead_search_q(term, prefix="")).values_list("pk", flat=True)) == [lead.pk]
+    assert list(Lead.objects.exclude(lead_search_q(term, prefix="")).values_list("pk", flat=True)) == [lead.pk]
 
 
 # --- The submissions' search (leads.selectors.submission_search_q)------------------------------------------------
