@@ -205,7 +205,7 @@ def _save_submission(submission: Submission, *, lead: Lead, consent: Consent | N
 
 # The lookups of every capture, compiled once (``core.statements``): compiling the lead's fifty columns cost a
 # capture more than running the query. A phone-only lead who later gives an email is the same person; a lead that
-# already has a different email is not.
+# already has a different email is not. Found by phone, an anonymous capture proposes its email (``_upsert_lead``).
 _LEAD_BY_EMAIL = Statement(lambda email: Lead.objects.filter(email=email).order_by()[:1], email=str)
 _PHONE_ONLY_LEAD = Statement(
     lambda phone: Lead.objects.filter(phone=phone, email__isnull=True).order_by("id")[:1], phone=str
@@ -255,6 +255,12 @@ def _upsert_lead(
         if lead is None:
             raise IntegrityError("A lead with this email address was stored meanwhile, yet none is found.")
 
+    if email and lead.email is None and source == merge.Source.PERSON:
+        # Found by phone alone: whoever knows the number could send their own address. Filled, it would take the
+        # double opt-in email and, confirmed, make their values the verified person's; proposed, staff decide.
+        values = {name: value for name, value in values.items() if name != "email"}
+        result = _merge_values(lead=lead, values=values, source=source, now=now)
+        return lead, False, {**result.to_propose, "email": email}
     result = _merge_values(lead=lead, values=values, source=source, now=now)
     return lead, False, result.to_propose
 

@@ -8,6 +8,7 @@ marketer. Only the person, by confirming through the email we sent, may replace 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -20,10 +21,20 @@ from django.utils import timezone
 
 from integrations.models import ApiKeyScope
 from integrations.tests.factories import ApiKeyFactory, api_headers
-from leads import services, tokens
-from leads.models import CaptureForm, FieldKind, Lead, ProposedChange, ProposedChangeStatus, Stage, Submission
+from leads import merge, services, tokens
+from leads.models import (
+    ActivityKind,
+    CaptureForm,
+    FieldKind,
+    Lead,
+    ProposedChange,
+    ProposedChangeStatus,
+    Stage,
+    Submission,
+)
 from leads.tests.factories import (
     CaptureFormFactory,
+    ConsentFactory,
     ConsentTextFactory,
     FormFieldFactory,
     LeadFactory,
@@ -213,6 +224,70 @@ def test_a_new_lead_records_the_person_as_the_source_of_its_values(
 def confirm(submission: Submission) -> None:
     response = Client().post(reverse("leads:confirm", args=[tokens.confirm_token(submission_id=submission.pk)]))
     assert response.status_code == 200
+
+
+PHONE_ONLY = {"phone": "+442071838750", "first_name": "Ada", "company_name": "Acme"}
+
+
+def test_a_public_form_found_by_phone_alone_proposes_its_email_instead_of_filling_it(
+    contact_form: CaptureForm, clock: time_machine.Traveller
+) -> None:
+    lead = LeadFactory(email=None, **PHONE_ONLY)
+
+    post_form(contact_form, clock, email="eve@evil.example", phone="+44 20 7183 8750", company_name="Evil Corp")
+
+    lead.refresh_from_db()
+    assert (lead.email, lead.company_name) == (None, "Acme")
+    assert open_proposals(lead) == {"email": "eve@evil.example", "company_name": "Evil Corp"}
+    assert Submission.objects.get().lead == lead
+
+
+def test_a_double_opt_in_found_by_phone_alone_mails_nobody_and_verifies_nothing(
+    double_opt_in_form: CaptureForm,
+    clock: time_machine.Traveller,
+    mailoutbox: list,
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    lead = LeadFactory(email=None, job_title="CFO", **PHONE_ONLY)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        post_form(double_opt_in_form, clock, email="eve@evil.example", phone="+442071838750", job_title="Student")
+
+    assert mailoutbox == []
+    lead.refresh_from_db()
+    assert (lead.email, lead.job_title) == (None, "CFO")
+
+
+def test_a_stranger_with_the_phone_of_a_lead_that_withdrew_cannot_restore_its_consent(
+    contact_form: CaptureForm,
+    clock: time_machine.Traveller,
+    mailoutbox: list,
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    lead = LeadFactory(email=None, **PHONE_ONLY)
+    ConsentFactory(lead=lead)
+    services.withdraw_consents(lead=lead, now=timezone.now() - timedelta(days=1), source="link")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        post_form(contact_form, clock, email="eve@evil.example", phone="+442071838750")
+
+    assert mailoutbox == []
+    assert not Lead.objects.prefetch_related("consents").get(pk=lead.pk).has_usable_consent
+
+
+def test_an_import_found_by_phone_still_fills_the_email(contact_form: CaptureForm) -> None:
+    lead = LeadFactory(email=None, **PHONE_ONLY)
+
+    services.capture_lead(
+        details=services.LeadDetails(email="ada@acme.example", phone="+442071838750"),
+        consent=None,
+        activity_kind=ActivityKind.FORM_SUBMITTED,
+        now=timezone.now(),
+        value_source=merge.Source.IMPORT,
+    )
+
+    lead.refresh_from_db()
+    assert lead.email == "ada@acme.example"
 
 
 def test_a_confirmed_double_opt_in_submission_replaces_what_the_person_typed_before(
