@@ -3,6 +3,8 @@ redirected to after it. No ORM, no clock."""
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
@@ -10,6 +12,8 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 # What a browser sends as Origin from a page with no origin of its own: a sandboxed iframe, a data: URL, a
 # file. Anyone can make one on any site, so a form accepts it only when its allowed origins list it.
 OPAQUE_ORIGIN = "null"
+# A DNS label as hosts use them (underscores included, as some intranet names have); lower case, as urlsplit gives.
+_HOST_LABEL = re.compile(r"(?!-)[a-z0-9_-]{1,63}(?<!-)")
 
 
 def origin_of(url: str) -> str | None:
@@ -23,10 +27,33 @@ def origin_of(url: str) -> str | None:
     host = parts.hostname
     if scheme not in DEFAULT_PORTS or not host:
         return None
+    host = _checked_host(host)
+    if host is None:
+        return None
     netloc = f"[{host}]" if ":" in host else host
     if port is not None and port != DEFAULT_PORTS[scheme]:
         netloc = f"{netloc}:{port}"
     return f"{scheme}://{netloc}"
+
+
+def _checked_host(host: str) -> str | None:
+    """``host`` as a browser sends it in an Origin (an IP address, or a name in ASCII), or None when it is neither.
+
+    An origin goes into the embed page's ``frame-ancestors`` as it is: a space or a ``;`` in a host would add a
+    source (``*``: any site) or a directive of its own, so anything but a host name or an address is refused.
+    """
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    else:
+        return host
+    try:
+        ascii_host = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return None
+    labels = ascii_host.removesuffix(".").split(".")
+    return ascii_host if all(_HOST_LABEL.fullmatch(label) for label in labels) else None
 
 
 def parse_origin(value: str) -> str | None:

@@ -63,6 +63,12 @@ def test_allowed_origins_must_be_origins() -> None:
     assert "www.acme.example/blog" in errors_of(form)["allowed_origins"][0]
 
 
+def test_allowed_origins_refuse_a_line_that_would_widen_the_embed_policy() -> None:
+    form = CaptureForm(slug="wp", allowed_origins="https://www.acme.example *")
+
+    assert "https://www.acme.example *" in errors_of(form)["allowed_origins"][0]
+
+
 def test_the_redirect_must_be_on_an_allowed_origin() -> None:
     form = CaptureForm(slug="wp", allowed_origins="https://www.acme.example", redirect_url="https://evil.example/x")
 

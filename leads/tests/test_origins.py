@@ -14,6 +14,7 @@ from leads.origins import is_allowed_origin, origin_of, parse_origin, parse_orig
         ("//evil.example/", None),
         ("https://acme.example:99999/", None),
         ("", None),
+        ("https://bücher.example/", "https://xn--bcher-kva.example"),
     ],
 )
 def test_origin_of_normalises_http_urls_only(url: str, origin: str | None) -> None:
@@ -22,6 +23,19 @@ def test_origin_of_normalises_http_urls_only(url: str, origin: str | None) -> No
 
 def test_parse_origin_refuses_a_path() -> None:
     assert parse_origin("https://www.acme.example/blog") is None
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "https://www.acme.example *",
+        "https://www.acme.example;script-src",
+        "https://*.acme.example",
+        "https://-a.example",
+    ],
+)
+def test_parse_origin_refuses_a_host_that_is_no_host_name(line: str) -> None:
+    assert parse_origin(line) is None
 
 
 def test_parse_origin_lines_returns_origins_and_the_invalid_lines() -> None:
