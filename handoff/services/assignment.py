@@ -128,8 +128,14 @@ def reassign_lead(
     """End ``assignment`` and hand its lead to ``rep``, or to the next rep but the current one in ``team``'s rotation.
 
     The SLA clock starts again for the new rep. Raises ``AssignmentConflictError`` when the assignment
-    was ended or reassigned by someone else first.
+    was ended or reassigned by someone else first, and ``NoUsableConsentError`` (as ``assign_lead``) when the
+    person withdrew consent since: no new rep is asked to contact them.
     """
+    if not assignment.lead.has_usable_consent:
+        raise NoUsableConsentError(
+            f"{assignment.lead} has no usable consent (withdrawn, or double opt-in not confirmed): "
+            "sales may not contact them, so no other rep takes it over."
+        )
     with transaction.atomic():
         team = _lock_team(team or assignment.team)
         if rep is not None:

@@ -16,7 +16,7 @@ from django.db import transaction
 
 from handoff.models import BreachAction, NotificationKind, SLARecord
 from handoff.services.assignment import reassign_lead
-from handoff.services.errors import NoEligibleRepError
+from handoff.services.errors import NoEligibleRepError, NoUsableConsentError
 from handoff.services.notifications import queue_notification, retry_unsent_notifications
 from leads import events
 
@@ -89,6 +89,10 @@ def _flag_breach(*, sla_id: int, now: datetime) -> bool | None:
                 # Nobody to pass it to: the managers must step in, whatever the policy says.
                 wants_reassign, notify_managers = False, True
                 extra = "Nobody else in the team is available to take it over."
+            except NoUsableConsentError:
+                # Nobody may contact the person now: passing it on would only ask another rep to break that.
+                wants_reassign, notify_managers = False, True
+                extra = "It was not reassigned: the person has withdrawn consent, so nobody may contact them."
         recipients = [assignment.rep, *(assignment.team.managers.all() if notify_managers else [])]
         queue_notification(
             kind=NotificationKind.BREACH, assignment=assignment, recipients=recipients, now=now, extra=extra

@@ -11,6 +11,7 @@ from handoff.models import Assignment, AssignmentOutcome, BreachAction, Membersh
 from handoff.selectors import team_calendar
 from handoff.tests.factories import MembershipFactory, MQLFactory, RepFactory, SLAPolicyFactory, TeamFactory, route
 from leads.models import ConsentStatus, Lead, Stage
+from leads.services import withdraw_consents
 from leads.tests.factories import ConsentFactory
 
 pytestmark = pytest.mark.django_db
@@ -318,6 +319,20 @@ def test_reassign_by_rotation_skips_the_current_rep(
     successor = services.reassign_lead(assignment=assignment, now=now, by=manager, reason="Too busy")
 
     assert successor.rep == other_rep
+
+
+def test_reassign_refuses_a_lead_whose_person_withdrew_consent(
+    assignment: Assignment, team: Team, other_rep: object, manager: object, now: datetime
+) -> None:
+    MembershipFactory(team=team, user=other_rep)
+    ConsentFactory(lead=assignment.lead)
+    withdraw_consents(lead=assignment.lead, now=now, source="link")
+    assignment = Assignment.objects.select_related("lead").get(pk=assignment.pk)
+
+    with pytest.raises(services.NoUsableConsentError):
+        services.reassign_lead(assignment=assignment, now=now, by=manager, reason="Holiday", rep=other_rep)
+
+    assert Assignment.objects.get(pk=assignment.pk).is_open
 
 
 def test_reassigning_twice_from_the_same_page_is_refused(

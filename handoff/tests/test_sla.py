@@ -24,6 +24,8 @@ from handoff.models import (
 )
 from handoff.tests.factories import MembershipFactory, MQLFactory, SLAPolicyFactory
 from leads.models import Lead
+from leads.services import withdraw_consents
+from leads.tests.factories import ConsentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -196,6 +198,22 @@ def test_a_reassign_policy_with_nobody_else_available_notifies_the_managers(
     assert result.reassigned == 0
     assert manager.email in notification.recipients  # type: ignore[attr-defined]
     assert Assignment.objects.get(pk=assignment.pk).is_open
+
+
+def test_a_reassign_policy_leaves_a_lead_whose_person_withdrew_consent_and_tells_the_managers(
+    assignment: Assignment, team: Team, other_rep: object, manager: object, now: datetime
+) -> None:
+    MembershipFactory(team=team, user=other_rep)
+    SLARecord.objects.filter(assignment=assignment).update(on_breach=BreachAction.REASSIGN)
+    ConsentFactory(lead=assignment.lead)
+    withdraw_consents(lead=assignment.lead, now=now, source="link")
+
+    result = services.flag_sla_events(now=sla_of(assignment).due_at)
+
+    notification = Notification.objects.get(kind=NotificationKind.BREACH)
+    assert (result.breached, result.reassigned) == (1, 0)
+    assert Assignment.objects.open().get(lead=assignment.lead).pk == assignment.pk
+    assert manager.email in notification.recipients  # type: ignore[attr-defined]
 
 
 def test_a_closed_assignment_is_never_flagged(assignment: Assignment, rep: object, now: datetime) -> None:
