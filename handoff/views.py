@@ -587,6 +587,7 @@ def assign(request: AuthenticatedHttpRequest, lead_id: int) -> HttpResponse:
             by=request.user,
             reason=form.cleaned_data["reason"],
             rep=membership.user if membership else None,
+            only_if_waiting=True,
         )
     except services.HandoffError as error:
         messages.error(request, str(error))

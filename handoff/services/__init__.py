@@ -35,6 +35,7 @@ from handoff.services.errors import (
     AlreadyAssignedError,
     AssignmentConflictError,
     HandoffError,
+    LeadNotWaitingError,
     NoEligibleRepError,
     NoUsableConsentError,
 )
@@ -54,6 +55,7 @@ __all__ = [
     "AssignmentConflictError",
     "BulkResult",
     "HandoffError",
+    "LeadNotWaitingError",
     "NoEligibleRepError",
     "NoUsableConsentError",
     "SLATerms",

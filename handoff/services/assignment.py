@@ -44,6 +44,7 @@ from handoff.services.errors import (
     AlreadyAssignedError,
     AssignmentConflictError,
     HandoffError,
+    LeadNotWaitingError,
     NoEligibleRepError,
     NoUsableConsentError,
 )
@@ -82,6 +83,7 @@ def assign_lead(
     rep: User | None = None,
     notify: bool = True,
     pool: RepPool | None = None,
+    only_if_waiting: bool = False,
 ) -> Assignment:
     """Hand ``lead`` to the next rep of ``team`` (of its ``pool``) by rotation, or to ``rep``; start its SLA clock.
 
@@ -89,7 +91,10 @@ def assign_lead(
     its park: whoever assigns it now (a manager from the team queue) has decided it is time. Raises
     ``AlreadyAssignedError`` when the lead already has an open assignment, ``NoEligibleRepError``
     when nobody in the team can take it, and ``NoUsableConsentError`` when the person withdrew consent
-    (or never confirmed a double opt-in) after the lead became an MQL.
+    (or never confirmed a double opt-in) after the lead became an MQL. With ``only_if_waiting`` (the rotation, the
+    manager's queue) it raises ``LeadNotWaitingError`` when the lead, read again under the team's lock, is no longer
+    an unowned MQL: scoring may have moved it to nurture since ``lead`` was read, and a rep could then neither
+    qualify nor reject it.
     """
     if not lead.has_usable_consent:
         raise NoUsableConsentError(
@@ -99,6 +104,8 @@ def assign_lead(
         team = _lock_team(team)
         if Assignment.objects.open().filter(lead=lead).exists():
             raise AlreadyAssignedError(f"{lead} is already assigned.")
+        if only_if_waiting and not still_waiting([lead.pk], now=now):
+            raise LeadNotWaitingError(f"{lead} is no longer an unassigned MQL; reload and try again.")
         chosen = _chosen(team, rep, by=by, reason=reason) if rep is not None else _next_member(team, now=now, pool=pool)
         if lead.nurture_ends_at is not None:
             set_nurture_end(lead_id=lead.pk, ends_at=None, now=now)
@@ -182,7 +189,7 @@ def assign_leads(
     done, refused = 0, []
     for lead in leads:
         try:
-            assign_lead(lead=lead, team=team, now=now, by=by, reason=reason, rep=rep)
+            assign_lead(lead=lead, team=team, now=now, by=by, reason=reason, rep=rep, only_if_waiting=True)
             done += 1
         except HandoffError as error:
             refused.append(str(error))
@@ -262,6 +269,15 @@ def assign_waiting_leads(*, now: datetime, limit: int = 100) -> int:
     return assigned
 
 
+def still_waiting(lead_ids: Iterable[int], *, now: datetime) -> set[int]:
+    """Which of ``lead_ids`` wait for a rep as the database has them now (``is_waiting``, read again in the
+    assigning transaction: the leads the caller holds may have been read before scoring moved them)."""
+    waiting = Lead.objects.filter(pk__in=list(lead_ids), stage=Stage.MQL, owner__isnull=True).exclude(
+        nurture_ends_at__gt=now
+    )
+    return set(waiting.values_list("pk", flat=True))
+
+
 def is_waiting(lead: Lead, *, now: datetime) -> bool:
     """Whether ``lead`` waits for a rep: an unowned MQL not parked in nurture (the open assignment aside)."""
     if lead.stage != Stage.MQL or lead.owner_id is not None:
@@ -291,9 +307,9 @@ def _assign_if_waiting(lead: Lead, *, now: datetime) -> str:
         return where
     team, pool = where
     try:
-        assign_lead(lead=lead, team=team, now=now, reason="Assigned by rotation", pool=pool)
-    except AlreadyAssignedError:
-        return "not waiting"  # a retry of the pipeline task got there first
+        assign_lead(lead=lead, team=team, now=now, reason="Assigned by rotation", pool=pool, only_if_waiting=True)
+    except (AlreadyAssignedError, LeadNotWaitingError):
+        return "not waiting"  # a retry of the pipeline task got there first, or scoring moved the lead since
     except NoEligibleRepError:
         return "nobody available"
     except NoUsableConsentError:

@@ -37,6 +37,7 @@ from handoff.services.assignment import (
     members_with_load,
     pick_member,
     sla_clock,
+    still_waiting,
     take_turn,
 )
 from handoff.services.errors import NoEligibleRepError
@@ -83,6 +84,8 @@ def assign_batch(*, leads: Sequence[Lead], now: datetime) -> dict[int, str]:
         already = set(
             Assignment.objects.open().filter(lead__in=[w.lead for w in waiting]).values_list("lead_id", flat=True)
         )
+        # Read again inside the transaction: scoring may have moved a lead since the batch read it.
+        already |= {w.lead.pk for w in waiting} - still_waiting([w.lead.pk for w in waiting], now=now)
         rotations, picks = _Rotations(now=now), []
         for item in waiting:
             if item.lead.pk in already:

@@ -23,3 +23,7 @@ class AlreadyAssignedError(HandoffError):
 
 class NoUsableConsentError(HandoffError):
     """Every consent of the lead is withdrawn or awaits double opt-in: sales may not contact the person."""
+
+
+class LeadNotWaitingError(HandoffError):
+    """Since it was read, the lead stopped waiting for a rep: scoring moved it, or someone took it."""

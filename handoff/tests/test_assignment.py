@@ -11,7 +11,7 @@ from handoff.models import Assignment, AssignmentOutcome, BreachAction, Membersh
 from handoff.selectors import team_calendar
 from handoff.tests.factories import MembershipFactory, MQLFactory, RepFactory, SLAPolicyFactory, TeamFactory, route
 from leads.models import ConsentStatus, Lead, Stage
-from leads.services import withdraw_consents
+from leads.services import change_stage, withdraw_consents
 from leads.tests.factories import ConsentFactory
 
 pytestmark = pytest.mark.django_db
@@ -396,6 +396,20 @@ def test_pipeline_step_ignores_leads_that_are_not_mqls(team: Team, now: datetime
     services.assign_lead_step(lead_id=lead.pk, now=now)
 
     assert not Assignment.objects.filter(lead=lead).exists()
+
+
+def test_assigning_only_if_waiting_refuses_a_lead_scoring_moved_to_nurture_since_it_was_read(
+    team: Team, now: datetime
+) -> None:
+    lead = MQLFactory()
+    read_before = Lead.objects.get(pk=lead.pk)
+    change_stage(lead=lead, to_stage=Stage.NURTURE, now=now, reason="Score fell below the nurture threshold")
+
+    with pytest.raises(services.LeadNotWaitingError):
+        services.assign_lead(lead=read_before, team=team, now=now, only_if_waiting=True)
+
+    assert not Assignment.objects.filter(lead=lead).exists()
+    assert Lead.objects.get(pk=lead.pk).owner is None
 
 
 def test_pipeline_step_leaves_an_owned_lead_alone(team: Team, other_rep: object, now: datetime) -> None:

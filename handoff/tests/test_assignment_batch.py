@@ -14,7 +14,8 @@ from handoff import pipeline, services
 from handoff.models import Assignment, Membership, Notification, RepPool, SLARecord, Team
 from handoff.services import assignment_batch, notifications
 from handoff.tests.factories import MembershipFactory, MQLFactory, RepFactory, TeamFactory, route
-from leads.models import ConsentStatus, Lead
+from leads.models import ConsentStatus, Lead, Stage
+from leads.services import change_stage
 from leads.tests.factories import ConsentFactory
 
 pytestmark = pytest.mark.django_db
@@ -122,6 +123,19 @@ def test_a_lead_assigned_meanwhile_is_not_assigned_again(team: Team, now: dateti
 
     assert results == {lead.pk: "not waiting"}
     assert Assignment.objects.filter(lead=lead).count() == 1
+
+
+def test_a_lead_scoring_moved_to_nurture_after_the_batch_read_it_is_not_assigned(team: Team, now: datetime) -> None:
+    lead = MQLFactory()
+    route(lead, team=team)
+    batch = _batch_of([lead])
+    change_stage(lead=lead, to_stage=Stage.NURTURE, now=now, reason="Score fell below the nurture threshold")
+
+    results = assignment_batch.assign_batch(leads=batch, now=now)
+
+    assert results == {lead.pk: "not waiting"}
+    assert not Assignment.objects.filter(lead=lead).exists()
+    assert Lead.objects.get(pk=lead.pk).owner is None
 
 
 def test_assigning_a_batch_takes_the_same_number_of_queries_whatever_its_size(
