@@ -120,6 +120,7 @@ class _Due:
     values: dict[str, str]
     has_usable_consent: bool
     is_erased: bool
+    became_stage_since_enrolled: bool
 
 
 @dataclass
@@ -171,6 +172,7 @@ def _claim(*, now: datetime, batch_size: int, owner: str) -> list[_Due]:
         .values_list(
             "pk", "track_id", "last_position", "until", "lead_id", "lead__email", "lead__country", "lead__stage",
             "lead__first_name", "lead__last_name", "lead__company_name", "lead__job_title", "lead__erased_at",
+            "started_at", "lead__stage_changed_at",
         )
     )  # fmt: skip
     rows = list(query)
@@ -188,6 +190,8 @@ def _claim(*, now: datetime, batch_size: int, owner: str) -> list[_Due]:
             values={"first_name": row[8], "last_name": row[9], "company": row[10], "job_title": row[11]},
             has_usable_consent=row[4] in usable,
             is_erased=row[12] is not None,
+            # An MQL enrolled as one (routing sent it to this track) did not become one since.
+            became_stage_since_enrolled=row[14] is not None and row[14] > row[13],
         )
         for row in rows
     ]
@@ -237,7 +241,7 @@ def _plan(due: list[_Due], *, tracks: dict[int, Track], steps: dict[int, list[St
 def _exit_reason(item: _Due, *, now: datetime) -> str:
     if item.is_erased:
         return ExitReason.ERASURE
-    if item.stage in EXIT_STAGES:
+    if item.stage in EXIT_STAGES and (item.stage != Stage.MQL or item.became_stage_since_enrolled):
         return EXIT_STAGES[item.stage]
     if not item.email:
         return ExitReason.NO_EMAIL

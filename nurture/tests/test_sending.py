@@ -8,7 +8,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 
-from leads.models import ConsentStatus
+from leads.models import ConsentStatus, Stage
 from leads.tests.factories import FIXED_NOW, ConsentFactory, LeadFactory
 from nurture import links, sending
 from nurture.models import Enrollment, EnrollmentStatus, ExitReason, Send, SendStatus
@@ -149,6 +149,25 @@ def test_a_lead_whose_consent_was_withdrawn_is_never_sent_anything(smtp_sink: Sm
 
     assert smtp_sink.messages == []
     assert Send.objects.count() == 0
+
+
+def test_an_mql_routing_sent_to_the_track_gets_its_emails(smtp_sink: SmtpSink) -> None:
+    _enrolled(stage=Stage.MQL, stage_changed_at=FIXED_NOW - timedelta(minutes=5))
+
+    result = sending.send_due_steps(now=FIXED_NOW)
+
+    assert (result.sent, result.exited) == (1, 0)
+
+
+def test_a_lead_that_became_an_mql_since_it_was_enrolled_leaves_without_a_send(smtp_sink: SmtpSink) -> None:
+    enrollment = _enrolled(stage=Stage.MQL, stage_changed_at=FIXED_NOW - timedelta(minutes=5))
+    Enrollment.objects.filter(pk=enrollment.pk).update(started_at=FIXED_NOW - timedelta(days=3))
+
+    result = sending.send_due_steps(now=FIXED_NOW)
+
+    enrollment.refresh_from_db()
+    assert (result.sent, enrollment.exit_reason) == (0, ExitReason.MQL)
+    assert smtp_sink.messages == []
 
 
 def test_nothing_is_sent_at_night_in_the_leads_time_zone(smtp_sink: SmtpSink) -> None:
