@@ -109,14 +109,21 @@ def recycle_lead(
     """Return the lead to nurture until ``recycle_on`` (not ready yet, but worth another try later).
 
     The lead is parked until that day starts in the team's timezone: scoring keeps it out of MQL, and
-    ``return_recycled_leads`` brings it back then. ``by`` is who decided when it is not the rep.
+    ``return_recycled_leads`` brings it back then. ``by`` is who decided when it is not the rep. Raises
+    ``ActionNotAllowedError`` when that day has already begun there (a rep or manager in another timezone, for
+    whom it is still tomorrow): the lead would come straight back.
     """
+    ends_at = start_of_day(recycle_on, timezone_name=assignment.team.timezone)
+    if ends_at <= now:
+        raise ActionNotAllowedError(
+            f"{recycle_on:%d %B %Y} has already begun for {assignment.team} ({assignment.team.timezone}): "
+            f"pick a later day to recycle {assignment.lead} until."
+        )
     with transaction.atomic():
         _end(assignment, rep=rep, outcome=AssignmentOutcome.RECYCLED, now=now, recycle_on=recycle_on)
         note = f"Recycled until {recycle_on:%Y-%m-%d}" + (f": {reason}" if reason else "")
         _move_lead(assignment.lead, to_stage=Stage.NURTURE, rep=by or rep, now=now, reason=note)
         _release(assignment, rep=rep, now=now)
-        ends_at = start_of_day(recycle_on, timezone_name=assignment.team.timezone)
         set_nurture_end(lead_id=assignment.lead_id, ends_at=ends_at, now=now)
         # The nurture app (if installed) enrolls the lead in the recycle track until that date, after commit.
         events.request_nurture(

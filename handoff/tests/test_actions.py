@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -129,6 +129,18 @@ def test_recycle_returns_the_lead_to_nurture_until_a_date(assignment: Assignment
     assert (
         "Recycled until 2026-09-01: Budget in Q4" in StageChange.objects.get(lead=lead, to_stage=Stage.NURTURE).reason
     )
+
+
+def test_recycle_refuses_a_day_that_has_already_begun_in_the_teams_timezone(
+    assignment: Assignment, rep: object
+) -> None:
+    # Tuesday 3 March, 02:00 in London (the team's): still Monday evening for a rep in Los Angeles.
+    at = datetime(2026, 3, 3, 2, 0, tzinfo=UTC)
+
+    with pytest.raises(services.ActionNotAllowedError, match="has already begun"):
+        services.recycle_lead(assignment=assignment, rep=rep, recycle_on=date(2026, 3, 3), reason="", now=at)
+
+    assert Assignment.objects.get(pk=assignment.pk).is_open
 
 
 def test_of_two_qualifications_at_once_exactly_one_wins(assignment: Assignment, rep: object, now: datetime) -> None:

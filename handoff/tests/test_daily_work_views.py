@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
@@ -201,6 +201,20 @@ def test_a_rep_cannot_bulk_act_on_another_reps_lead(team: Team, rep: object, oth
 
     assert response.status_code == 404
     assert Assignment.objects.get(pk=theirs.pk).state == "assigned"
+
+
+def test_a_bulk_recycle_to_a_day_already_begun_in_the_teams_timezone_is_refused(
+    assignment: Assignment, rep: object
+) -> None:
+    ViewerSettings.objects.create(user=rep, timezone="America/Los_Angeles")
+    data = {"action": "recycle", "ids": [assignment.pk], "recycle_on": "2026-03-03", "reason": "", "confirm": "1"}
+
+    # Tuesday 02:00 in London, the team's timezone; Monday 18:00 for the rep.
+    with time_machine.travel(datetime(2026, 3, 3, 2, 0, tzinfo=UTC), tick=False):
+        response = client_for(rep).post(reverse("handoff:inbox_bulk"), data, follow=True)
+
+    assert "has already begun" in response.content.decode()
+    assert Assignment.objects.get(pk=assignment.pk).is_open
 
 
 def test_a_manager_bulk_recycles_from_the_queue_and_is_recorded_as_deciding(
