@@ -40,7 +40,13 @@ def flag_sla_events(*, now: datetime) -> SweepResult:
     # the breach only, never a reminder that it is about to be late.
     breached = reassigned = 0
     for sla_id in _due_breaches(now=now):
-        outcome = _flag_breach(sla_id=sla_id, now=now)
+        try:
+            outcome = _flag_breach(sla_id=sla_id, now=now)
+        except Exception:
+            # Its claim rolled back with it, so the next run tries again; the breaches behind it, and every
+            # reminder, must not wait for it.
+            logger.exception("Could not flag the SLA breach of record %s", sla_id)
+            continue
         breached += outcome is not None
         reassigned += outcome is True
     reminded = sum(_flag_reminder(sla_id=sla_id, now=now) for sla_id in _due_reminders(now=now))

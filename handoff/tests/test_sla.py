@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 import time_machine
@@ -22,6 +23,7 @@ from handoff.models import (
     SLARecord,
     Team,
 )
+from handoff.services import sla as sla_service
 from handoff.tests.factories import MembershipFactory, MQLFactory, SLAPolicyFactory
 from leads.models import Lead
 from leads.services import withdraw_consents
@@ -214,6 +216,28 @@ def test_a_reassign_policy_leaves_a_lead_whose_person_withdrew_consent_and_tells
     assert (result.breached, result.reassigned) == (1, 0)
     assert Assignment.objects.open().get(lead=assignment.lead).pk == assignment.pk
     assert manager.email in notification.recipients  # type: ignore[attr-defined]
+
+
+def test_a_breach_that_fails_leaves_the_others_flagged_and_itself_due_again(
+    team: Team, other_rep: object, now: datetime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    SLAPolicyFactory(on_breach=BreachAction.REASSIGN)
+    MembershipFactory(team=team, user=other_rep)
+    broken, fine = (services.assign_lead(lead=MQLFactory(), team=team, now=now) for _ in range(2))
+    real_reassign = sla_service.reassign_lead
+
+    def reassign_failing_once_for_broken(**kwargs: Any) -> Assignment:
+        if kwargs["assignment"].pk == broken.pk:
+            raise RuntimeError("a bug in one lead's reassignment")
+        return real_reassign(**kwargs)
+
+    monkeypatch.setattr(sla_service, "reassign_lead", reassign_failing_once_for_broken)
+
+    result = services.flag_sla_events(now=sla_of(fine).due_at)
+
+    assert (result.breached, result.reassigned) == (1, 1)
+    assert sla_of(broken).breached_at is None
+    assert Assignment.objects.get(pk=fine.pk).outcome == AssignmentOutcome.REASSIGNED
 
 
 def test_a_closed_assignment_is_never_flagged(assignment: Assignment, rep: object, now: datetime) -> None:
