@@ -345,9 +345,19 @@ def _after_submit(
         show_asset = capture_form.has_asset and not capture_form.is_double_opt_in
         asset_url = _asset_path(submission) if show_asset else ""
         response = HttpResponse(_thank_you_page(entry, embed=embed, asset_url=asset_url))
-    if submission.lead_id is not None:
+    if submission.lead_id is not None and _is_visitors_lead(request, submission):
         _remember_visitor(request, response, lead_id=submission.lead_id)
     return response
+
+
+def _is_visitors_lead(request: HttpRequest, submission: Submission) -> bool:
+    """Whether the submission's lead may be remembered for this browser: the lead it just created, or the one the
+    browser was remembering already. Anyone can send someone else's address; remembered for them, that person's
+    lead would show, by the fields the next form leaves out, that it exists and what it holds."""
+    if _visitor_lead_id(request) == submission.lead_id:
+        return True
+    lead = submission.lead
+    return lead is not None and lead.created_at == submission.submitted_at
 
 
 # Stands for the asset link in a thank-you page kept for later visitors; autoescaping leaves it as it is.

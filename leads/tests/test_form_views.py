@@ -23,7 +23,7 @@ from leads.models import (
     SubmissionStatus,
     Touch,
 )
-from leads.tests.factories import FIXED_NOW, CaptureFormFactory, SubmissionFactory
+from leads.tests.factories import FIXED_NOW, CaptureFormFactory, LeadFactory, SubmissionFactory
 from tests.personas import client_for
 
 pytestmark = pytest.mark.django_db
@@ -634,6 +634,16 @@ def test_the_server_validates_only_the_fields_that_were_shown(
     assert response.status_code == 200
     assert "budget" not in Submission.objects.latest("id").payload
     assert Lead.objects.get().first_name == "Ada"
+
+
+def test_sending_someone_elses_known_address_does_not_remember_their_lead_for_this_browser(
+    whitepaper: CaptureForm, clock: time_machine.Traveller
+) -> None:
+    LeadFactory(email="ada@acme.example", first_name="Ada", job_title="CTO")
+
+    response = fill_and_send(Client(), whitepaper, clock, email="ada@acme.example")
+
+    assert tokens.VISITOR_COOKIE not in response.cookies
 
 
 def test_a_forged_visitor_cookie_is_ignored(whitepaper: CaptureForm) -> None:
