@@ -227,7 +227,8 @@ class FirstTouchCorrectionAdmin(admin.ModelAdmin):
 
 def _find_lead(query: str, *, visible: QuerySet[Lead]) -> Lead | None:
     query = query.strip()
-    if query.isdigit():
+    # isdigit() alone takes "²" and other digits int() refuses.
+    if query.isascii() and query.isdigit():
         return visible.filter(pk=int(query)).first()
     if "@" in query:
         return visible.filter(email=query.lower()).first()

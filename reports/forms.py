@@ -17,14 +17,22 @@ class ReportOptions(TypedDict):
     volume_by: str
 
 
+# Dates a report may be asked for. Beyond them a day's bounds in the site's timezone (a day after the last, a zone
+# ahead of UTC before the first) fall outside what Python's dates and datetimes can hold.
+EARLIEST_REPORT_YEAR, LATEST_REPORT_YEAR = 1900, 9998
+
+
 class ReportFilterForm(forms.Form):
-    """The report filters' form (``ReportFilter``): besides each field's own checks, a range must run forwards."""
+    """The report filters' form (``ReportFilter``): besides each field's own checks, a range must run forwards and
+    stay within the years a report can count."""
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         created = data.get("created")
         start, stop = (created.start, created.stop) if isinstance(created, slice) else (None, None)
-        if start is not None and stop is not None and start > stop:
+        if any(day is not None and not EARLIEST_REPORT_YEAR <= day.year <= LATEST_REPORT_YEAR for day in (start, stop)):
+            self.add_error("created", f"Pick dates between the years {EARLIEST_REPORT_YEAR} and {LATEST_REPORT_YEAR}.")
+        elif start is not None and stop is not None and start > stop:
             self.add_error("created", "The start date is after the end date: swap them to see that range.")
         return data
 

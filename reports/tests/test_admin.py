@@ -194,6 +194,14 @@ def test_the_correction_page_asks_for_the_lead_first(manager: User) -> None:
     assert b"No lead has the id or email" in response.content
 
 
+@pytest.mark.parametrize("query", ["²", "99999999999999999999999"])
+def test_a_lead_query_of_odd_digits_asks_for_the_lead_again(manager: User, query: str) -> None:
+    response = client_for(manager).get(reverse("admin:reports_firsttouchcorrection_add"), {"lead": query})
+
+    assert response.status_code == 200
+    assert "No lead" in response.content.decode()
+
+
 def test_a_manager_cannot_correct_another_teams_lead(manager: User) -> None:
     lead = journey(Step("cpc", source="google"), routing_team="enterprise")
 

@@ -31,6 +31,22 @@ def test_a_reversed_date_range_is_a_form_error(manager: User) -> None:
     assert "The start date is after the end date" in response.content.decode()
 
 
+@pytest.mark.parametrize("zone", ["UTC", "Asia/Tokyo"])
+@pytest.mark.parametrize("dates", [{"created_before": "9999-12-31"}, {"created_after": "0001-01-01"}])
+def test_a_date_beyond_the_years_a_report_counts_is_a_form_error_on_the_page_and_the_api(
+    manager: User, settings: object, zone: str, dates: dict[str, str]
+) -> None:
+    settings.TIME_ZONE = zone  # type: ignore[attr-defined]
+    client = client_for(manager)
+
+    page = client.get(reverse("reports:index"), dates)
+    api = client.get("/api/reports/funnel/", dates)
+
+    assert page.status_code == 400
+    assert "Pick dates between the years 1900 and 9998." in page.content.decode()
+    assert api.status_code == 400
+
+
 def test_an_unknown_form_is_a_form_error(manager: User) -> None:
     response = client_for(manager).get(reverse("reports:index"), {"form": "no-such-form"})
 
