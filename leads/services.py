@@ -415,14 +415,18 @@ def enqueue_pipeline_for(*, lead_ids: list[int]) -> None:
     if lead_ids:
         # Written as SQL: the ORM's conditional UPDATE cost a known person's capture more CPU to build than to run.
         at = bulk.db_value(Lead, "pipeline_step_at", timezone.now())
-        step, step_at, reason, due_at, pk = (
+        step, step_at, reason, due_at, lease_owner, pk = (
             bulk.column(Lead, name)
-            for name in ("pipeline_step", "pipeline_step_at", "pipeline_reason", "pipeline_due_at", "id")
-        )
+            for name in (
+                "pipeline_step", "pipeline_step_at", "pipeline_reason", "pipeline_due_at", "pipeline_lease_owner", "id"
+            )
+        )  # fmt: skip
+        # A lead a worker holds is due again from now, not from its earlier time: the worker keeps it due when it
+        # finishes only if it was asked for after the claim (handoff.pipeline._finish); else this work is lost.
         with connection.cursor() as cursor:
             cursor.execute(
                 f"UPDATE {connection.ops.quote_name(Lead._meta.db_table)} SET {step} = %s, {step_at} = %s,"
-                f" {reason} = %s, {due_at} = CASE WHEN {due_at} <= %s THEN {due_at} ELSE %s END"
+                f" {reason} = %s, {due_at} = CASE WHEN {due_at} <= %s AND {lease_owner} = '' THEN {due_at} ELSE %s END"
                 f" WHERE {pk} IN ({', '.join(['%s'] * len(lead_ids))})",
                 [PipelineStep.WAITING.value, at, "", at, at, *lead_ids],
             )

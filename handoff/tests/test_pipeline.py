@@ -2,6 +2,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.core import mail
 from django.urls import reverse
 from django_q.brokers import get_broker
@@ -143,6 +144,26 @@ def test_work_requested_while_a_lead_is_processed_keeps_it_due() -> None:
     pipeline._finish(claim=claim, outcomes={lead.pk: pipeline.Outcome(PipelineStep.PARKED, "x")}, now=FIXED_NOW)
 
     assert Lead.objects.get(pk=lead.pk).pipeline_due_at == FIXED_NOW + timedelta(seconds=2)
+
+
+def test_work_asked_for_through_the_service_while_a_lead_is_processed_keeps_it_due() -> None:
+    lead = due_lead(due_at=FIXED_NOW - timedelta(seconds=30))
+    claim = pipeline.claim_due_leads(now=FIXED_NOW, worker="w1")
+    with time_machine.travel(FIXED_NOW + timedelta(seconds=3), tick=False):
+        lead_services.enqueue_pipeline(lead_id=lead.pk)  # a new activity while the batch runs
+
+    pipeline._finish(claim=claim, outcomes={lead.pk: pipeline.Outcome(PipelineStep.PARKED, "x")}, now=FIXED_NOW)
+
+    assert Lead.objects.get(pk=lead.pk).pipeline_due_at == FIXED_NOW + timedelta(seconds=3)
+
+
+def test_work_asked_for_again_while_no_worker_holds_the_lead_keeps_its_place_in_the_line() -> None:
+    lead = due_lead(due_at=FIXED_NOW - timedelta(seconds=30))
+
+    with time_machine.travel(FIXED_NOW, tick=False):
+        lead_services.enqueue_pipeline(lead_id=lead.pk)
+
+    assert Lead.objects.get(pk=lead.pk).pipeline_due_at == FIXED_NOW - timedelta(seconds=30)
 
 
 def test_a_lead_below_the_threshold_is_parked_with_its_score_and_the_threshold(enterprise_setup: None) -> None:
