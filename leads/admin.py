@@ -116,9 +116,13 @@ LeadAction = Callable[[admin.ModelAdmin, HttpRequest, QuerySet[Lead]], HttpRespo
 def _move_to(stage: str, label: str) -> LeadAction:
     @admin.action(description=f"Move selected leads to {label}", permissions=["change"])
     def action(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Lead]) -> None:
-        moved, refused = 0, 0
+        moved, refused, owned = 0, 0, 0
         now, by = timezone.now(), signed_in_user(request)
-        for lead in queryset.select_related(None).only("id", "stage"):
+        for lead in queryset.select_related(None).only("id", "stage", "owner_id"):
+            if lead.owner_id is not None:
+                # Sales' lead: moved here, its rep could neither qualify nor reject it, and its SLA clock would run on.
+                owned += 1
+                continue
             try:
                 services.change_stage(lead=lead, to_stage=stage, now=now, by=by, reason="Changed in admin")
                 moved += 1
@@ -128,6 +132,13 @@ def _move_to(stage: str, label: str) -> LeadAction:
         if refused:
             modeladmin.message_user(
                 request, f"{refused} lead(s) cannot move to {label} from their stage.", messages.WARNING
+            )
+        if owned:
+            modeladmin.message_user(
+                request,
+                f"{owned} lead(s) are left as they are: a sales rep owns them. The rep rejects or recycles a lead from "
+                "the inbox, and a manager can reassign it.",
+                messages.WARNING,
             )
 
     action.__name__ = f"move_to_{stage}"

@@ -2,7 +2,7 @@ import pytest
 from django.urls import reverse
 
 from leads.models import Lead, Stage, StageChange
-from leads.tests.factories import ActivityFactory, ConsentFactory, LeadFactory
+from leads.tests.factories import ActivityFactory, ConsentFactory, LeadFactory, UserFactory
 from tests.personas import client_for
 
 pytestmark = pytest.mark.django_db
@@ -57,6 +57,19 @@ def test_admin_action_moves_leads_through_the_stage_service(marketer: object) ->
 
     change = StageChange.objects.get(lead=lead)
     assert (change.to_stage, change.changed_by) == (Stage.NURTURE, marketer)
+
+
+@pytest.mark.parametrize("action", ["move_to_nurture", "move_to_disqualified"])
+def test_admin_action_leaves_a_lead_a_rep_owns(marketer: object, action: str) -> None:
+    lead = LeadFactory(stage=Stage.MQL, owner=UserFactory(username="rep9"))
+
+    response = client_for(marketer).post(
+        reverse("admin:leads_lead_changelist"), {"action": action, "_selected_action": [lead.pk]}, follow=True
+    )
+
+    assert Lead.objects.get(pk=lead.pk).stage == Stage.MQL
+    assert not StageChange.objects.filter(lead=lead).exists()
+    assert "a sales rep owns them" in response.content.decode()
 
 
 def test_admin_form_cannot_write_the_stage(marketer: object) -> None:
