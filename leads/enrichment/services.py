@@ -221,7 +221,10 @@ def _apply(lead: Lead, runs: list[_Run], now: datetime) -> tuple[list[str], dict
         lead.industry = canonical
         changed.append("industry")
     lead.enrichment_sources, lead.enrichment_conflicts = sources, conflicts
-    if set_size_band(lead=lead, now=now):
+    # The band follows the count only where a provider could have set it: not over one staff or the person chose.
+    band_holder = set_by.get("size_band", merge.Source.PERSON)
+    may_band = merge.is_blank(lead.size_band) or "size_band" in changed or band_holder == merge.Source.PROVIDER
+    if may_band and set_size_band(lead=lead, now=now):
         changed.append("size_band")
     return sorted(set(changed)), not_set
 

@@ -41,6 +41,30 @@ def test_enrichment_with_the_built_in_providers_fills_firmographics_and_role(acm
     assert (lead.enrichment_status, lead.enriched_at) == (EnrichmentStatus.ENRICHED, FIXED_NOW)
 
 
+@pytest.mark.parametrize("source", ["staff", "person"])
+def test_enrichment_keeps_a_size_band_staff_or_the_person_chose(acme: CompanyDirectoryEntry, source: str) -> None:
+    # The directory says 2,500 employees (Enterprise); the lead's own answer is the subsidiary's band.
+    lead = LeadFactory(
+        email="ada@acme.example", company_domain="", size_band="SMB",
+        field_sources={"size_band": {"source": source, "at": FIXED_NOW.isoformat()}},
+    )  # fmt: skip
+
+    lead = enrichment.enrich_lead(lead_id=lead.pk, now=FIXED_NOW + timedelta(hours=1))
+
+    assert (lead.employee_count, lead.size_band) == (2500, "SMB")
+
+
+def test_enrichment_gives_the_band_of_the_count_where_a_provider_set_the_old_one(acme: CompanyDirectoryEntry) -> None:
+    lead = LeadFactory(
+        email="ada@acme.example", company_domain="", size_band="SMB",
+        enrichment_sources={"size_band": {"provider": "size bands", "confidence": 1.0, "at": FIXED_NOW.isoformat()}},
+    )  # fmt: skip
+
+    lead = enrichment.enrich_lead(lead_id=lead.pk, now=FIXED_NOW + timedelta(hours=1))
+
+    assert lead.size_band == "Enterprise"
+
+
 def test_each_provider_run_is_recorded_with_the_fields_it_set(acme: CompanyDirectoryEntry) -> None:
     lead = LeadFactory(email="ada@acme.example", company_domain="", job_title="CTO")
 
