@@ -13,6 +13,7 @@ counts towards the circuit breaker like any other failure.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable, Mapping
 from datetime import timedelta
@@ -47,6 +48,23 @@ def _dig(data: Any, path: str) -> Any:
             return None
         data = data[part]
     return data
+
+
+# The numeric settings, their bounds and whether they are whole numbers (``validate_settings``).
+NUMBER_SETTINGS: tuple[tuple[str, float, float, bool], ...] = (
+    ("confidence", 0.0, 1.0, False),
+    ("backoff_seconds", 0.0, 10.0, False),
+    ("failure_threshold", 1, 1000, True),
+    ("reset_seconds", 1, 86_400, False),
+)
+
+
+def _is_number_between(value: Any, low: float, high: float, *, whole: bool) -> bool:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    if whole and not isinstance(value, int):
+        return False
+    return math.isfinite(value) and low <= value <= high
 
 
 @provider_kind("http")
@@ -95,6 +113,13 @@ class HttpProvider(ProviderKind):
         retries = settings.get("retries", 2)
         if not isinstance(retries, int) or isinstance(retries, bool) or not 0 <= retries <= MAX_RETRIES:
             errors["retries"] = f"A whole number from 0 to {MAX_RETRIES}."
+        # Each number as the provider reads it (float() takes "NaN" and "1e999"): out of range, a confidence
+        # broke every lead's enrichment record, and a backoff or reset could stall a worker past its lease.
+        for name, low, high, whole in NUMBER_SETTINGS:
+            value = settings.get(name, self.default_settings[name])
+            if not _is_number_between(value, low, high, whole=whole):
+                kind = "A whole number" if whole else "A number"
+                errors[name] = f"{kind} from {low:g} to {high:g}."
         return errors
 
     def enrich(self, snapshot: LeadSnapshot, context: ProviderContext) -> ProviderResult:

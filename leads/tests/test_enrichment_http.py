@@ -162,6 +162,11 @@ def test_circuit_lets_a_trial_call_through_after_the_reset_time(httpserver: HTTP
         ({"url": "https://api.example.com/{email}", "mapping": MAPPING, "retries": 99}, "retries"),
         ({"url": "https://api.example.com/{email}", "mapping": MAPPING, "key": "phone"}, "key"),
         ({"url": "https://api.example.com/{email}", "mapping": MAPPING, "colour": "red"}, "colour"),
+        ({"url": "https://api.example.com/{email}", "mapping": MAPPING, "confidence": "NaN"}, "confidence"),
+        ({"url": "https://api.example.com/{email}", "mapping": MAPPING, "confidence": 1.5}, "confidence"),
+        ({"url": "https://api.example.com/{email}", "mapping": MAPPING, "backoff_seconds": 1e999}, "backoff_seconds"),
+        ({"url": "https://api.example.com/{email}", "mapping": MAPPING, "failure_threshold": 0}, "failure_threshold"),
+        ({"url": "https://api.example.com/{email}", "mapping": MAPPING, "reset_seconds": -5}, "reset_seconds"),
     ],
 )
 def test_invalid_settings_are_named(settings: dict[str, object], field: str, provider: HttpProvider) -> None:
