@@ -542,6 +542,11 @@ class Student(Disqualifier):
 # --- Validation ---------------------------------------------------------------------------------
 
 
+# A rule's points, either way; and the largest score a lead stores (an integer column on PostgreSQL).
+MAX_RULE_POINTS = 1_000_000
+SCORE_LIMIT = 2**31 - 1
+
+
 def validate_rule(rule: RuleSpec) -> dict[str, str]:
     """Field → message for everything wrong with a rule; param errors are keyed "params.<name>"."""
     kind = RULE_KINDS.get(rule.kind)
@@ -552,6 +557,8 @@ def validate_rule(rule: RuleSpec) -> dict[str, str]:
         errors["dimension"] = f"A {kind.label} rule counts towards: {', '.join(kind.dimensions)}."
     if not _is_int(rule.points):
         errors["points"] = "Enter a whole number."
+    elif abs(rule.points) > MAX_RULE_POINTS:
+        errors["points"] = f"Enter a whole number from {-MAX_RULE_POINTS:,} to {MAX_RULE_POINTS:,}."
     if rule.cap is not None and not (_is_int(rule.cap) and rule.cap >= 1):
         errors["cap"] = "Enter a positive whole number, or leave empty for no cap."
     if not isinstance(rule.params, Mapping):
@@ -724,12 +731,18 @@ def _result(outcomes: list[RuleOutcome], disqualifiers: list[RuleSpec]) -> Score
         # min(), not "=": a disqualifier must never raise a score that is already below the floor.
         total = min(total, *(floor_score(rule.params) for rule in disqualifiers))
     return ScoreResult(
-        total=total,
-        fit=fit,
-        engagement=engagement,
+        total=_storable(total),
+        fit=_storable(fit),
+        engagement=_storable(engagement),
         disqualified=any(rule.params["effect"] == EFFECT_DISQUALIFY for rule in disqualifiers),
         breakdown=tuple(outcomes),
     )
+
+
+def _storable(points: int) -> int:
+    """``points`` within what a lead's score column holds (PostgreSQL's integer): a floor score of minus a trillion,
+    or points times a large count of activities, is as low or as high as a score goes, not an error."""
+    return max(-SCORE_LIMIT, min(SCORE_LIMIT, points))
 
 
 def classify_stage(total: int, disqualified: bool, model: ScoringModelSpec) -> str:

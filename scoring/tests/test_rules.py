@@ -15,7 +15,9 @@ from scoring.rules import (
     ENGAGEMENT,
     FACT_FIELDS,
     FIT,
+    MAX_RULE_POINTS,
     RULE_KINDS,
+    SCORE_LIMIT,
     ActivityFact,
     FactRuleKind,
     LeadFacts,
@@ -662,6 +664,22 @@ def test_floor_disqualifier_caps_high_total_at_its_floor_score() -> None:
     result = score(facts, [], rules, MODEL, NOW)
 
     assert (result.total, result.fit, result.disqualified) == (5, 100, False)
+
+
+def test_a_floor_below_what_a_score_column_holds_scores_the_lowest_storable_score() -> None:
+    rules = [_high_fit_rule(), _rule("free_mail", {"effect": "floor", "floor_score": -(10**20)}, rule_id=2)]
+    facts = LeadFacts(industry="Software", email_domain="gmail.com", domain_kind="free_mail")
+
+    result = score(facts, [], rules, MODEL, NOW)
+
+    assert result.total == -SCORE_LIMIT
+
+
+@pytest.mark.parametrize("points", [MAX_RULE_POINTS + 1, -(10**20)])
+def test_points_beyond_the_limit_are_refused(points: int) -> None:
+    errors = validate_rule(_rule("attribute_equals", {"field": "industry", "value": "software"}, points=points))
+
+    assert "points" in errors
 
 
 def test_floor_disqualifier_floors_at_zero_by_default() -> None:
