@@ -1,6 +1,7 @@
 """Lead events (leads.events) become webhook deliveries; capture and enrichment emit theirs."""
 
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from django.db import transaction
@@ -11,7 +12,7 @@ from integrations.models import WebhookDelivery
 from integrations.tests.factories import WebhookEndpointFactory
 from leads import events
 from leads.enrichment import services as enrichment
-from leads.models import EnrichmentProvider
+from leads.models import EnrichmentProvider, EnrichmentStatus, Lead
 from leads.services import LeadDetails, capture_lead
 from leads.tests.factories import FIXED_NOW, LeadFactory
 
@@ -115,7 +116,23 @@ def test_enriching_a_lead_emits_lead_enriched_once(
         enrichment.enrich_lead(lead_id=lead.pk, now=FIXED_NOW)
         enrichment.enrich_lead(lead_id=lead.pk, now=FIXED_NOW)
 
-    assert recorded() == [("lead.enriched", f"lead.enriched:{lead.pk}")]
+    assert recorded() == [("lead.enriched", f"lead.enriched:{lead.pk}:20260302T100000.000000Z")]
+
+
+def test_enriching_a_lead_again_later_emits_lead_enriched_again(
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
+    EnrichmentProvider.objects.update(is_active=False)
+    WebhookEndpointFactory(events=[events.LEAD_ENRICHED])
+    lead = LeadFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        enrichment.enrich_lead(lead_id=lead.pk, now=FIXED_NOW)
+    Lead.objects.filter(pk=lead.pk).update(enrichment_status=EnrichmentStatus.PENDING, enrichment_attempts=0)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        enrichment.enrich_lead(lead_id=lead.pk, now=FIXED_NOW + timedelta(days=1))
+
+    assert len(recorded()) == 2
 
 
 def test_a_webhook_payload_carries_the_compact_lead(

@@ -8,7 +8,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from auditlog.cid import get_cid
@@ -267,6 +267,12 @@ def _apply_results(lead: Lead, runs: list[_Run], now: datetime) -> tuple[list[st
     return changed, not_set
 
 
+def enriched_event_id(lead_id: int, enriched_at: datetime) -> str:
+    """The ``lead.enriched`` event's id: one per enrichment of the lead, so a later one (a new job title, the
+    refresh of stale data) reaches subscribers too, while the same run told twice is sent once."""
+    return f"{events.LEAD_ENRICHED}:{lead_id}:{enriched_at.astimezone(UTC):%Y%m%dT%H%M%S.%fZ}"
+
+
 def _provider_runs(
     lead: Lead, runs: list[_Run], not_set: dict[int, dict[str, str]], now: datetime
 ) -> list[ProviderRun]:
@@ -297,7 +303,7 @@ def _save_enrichment(*, lead: Lead, runs: list[_Run], now: datetime) -> Lead:
             return Lead.objects.get(pk=lead.pk)
         ProviderRun.objects.bulk_create(_provider_runs(lead, runs, not_set, now))
         lead.save(update_fields=[*changed, "enrichment_sources", "enrichment_conflicts", "updated_at"])
-        events.emit(events.LEAD_ENRICHED, lead_id=lead.pk, event_id=f"lead.enriched:{lead.pk}", occurred_at=now)
+        events.emit(events.LEAD_ENRICHED, lead_id=lead.pk, event_id=enriched_event_id(lead.pk, now), occurred_at=now)
     return lead
 
 
@@ -352,7 +358,9 @@ def _save_batch(results: list[_Result], *, now: datetime) -> list[int]:
         _audit([(result.before, result.lead, result.changed) for result in claimed])
         for result in claimed:
             lead_id = result.lead.pk
-            events.emit(events.LEAD_ENRICHED, lead_id=lead_id, event_id=f"lead.enriched:{lead_id}", occurred_at=now)
+            events.emit(
+                events.LEAD_ENRICHED, lead_id=lead_id, event_id=enriched_event_id(lead_id, now), occurred_at=now
+            )
         for result in changed_since:  # rare: one lead's save each
             _save_enrichment(lead=Lead.objects.get(pk=result.lead.pk), runs=result.found, now=now)
     return sorted(result.lead.pk for result in ours)
