@@ -146,7 +146,12 @@ class TeamAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Team | None = None) -> tuple[str, ...]:
         # The managers decide who sees the team's leads; the default team gets every unrouted MQL.
-        return () if request.user.has_perm(MANAGE_MEMBERSHIP) else ("managers", "is_default")
+        fields = () if request.user.has_perm(MANAGE_MEMBERSHIP) else ("managers", "is_default")
+        # The report rollups, the API and the webhooks name a team by its slug: set once, when the team is made.
+        return (*fields, "slug") if obj is not None else fields
+
+    def get_prepopulated_fields(self, request: HttpRequest, obj: Team | None = None) -> dict[str, Any]:
+        return {} if obj is not None else dict(self.prepopulated_fields)
 
     def save_related(self, request: HttpRequest, form: ModelForm, formsets: list[Any], change: bool) -> None:
         super().save_related(request, form, formsets, change)

@@ -977,6 +977,15 @@ class CaptureFormAdmin(FormAnalyticsMixin, admin.ModelAdmin):
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}, **TEXTAREA_OVERRIDES}
     readonly_fields = ("links", "embed_snippet", "created_at", "updated_at")
     inlines = (FormFieldInline, ConsentTextInline)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: CaptureForm | None = None) -> tuple[str, ...]:
+        # The slug is the form's public address (the sites that embed it) and what its submissions and the report
+        # rollups name it by: it is set once, when the form is made.
+        return (*self.readonly_fields, "slug") if obj is not None else self.readonly_fields
+
+    def get_prepopulated_fields(self, request: HttpRequest, obj: CaptureForm | None = None) -> dict[str, Any]:
+        return {} if obj is not None else dict(self.prepopulated_fields)
+
     fieldsets = (
         (None, {"fields": ("name", "slug", "is_active", "links")}),
         ("Page", {"fields": ("headline", "intro", "submit_label")}),

@@ -185,6 +185,15 @@ def test_a_manager_cannot_make_their_team_the_default(manager: object, team: Tea
     assert Team.objects.get(pk=team.pk).is_default is False
 
 
+def test_a_teams_slug_is_kept_when_its_page_is_saved(manager: object, team: Team) -> None:
+    response = client_for(manager).post(
+        reverse("admin:handoff_team_change", args=[team.pk]), team_change_form(team, slug="renamed")
+    )
+
+    assert response.status_code == 302
+    assert Team.objects.get(pk=team.pk).slug == "london"
+
+
 def test_a_manager_who_adds_a_team_runs_it(manager: object) -> None:
     data = {"name": "Nordics", "slug": "nordics", "timezone": "Europe/Stockholm"}
     hours = [{"weekday": 0, "opens_at": "09:00", "closes_at": "17:00"}]

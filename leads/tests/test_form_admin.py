@@ -86,6 +86,22 @@ def test_editing_the_consent_text_in_admin_adds_version_2(marketer: object) -> N
     ]
 
 
+def test_a_forms_slug_is_kept_when_its_page_is_saved(marketer: object) -> None:
+    client = client_for(marketer)
+    client.post(reverse("admin:leads_captureform_add"), form_data())
+    form = CaptureForm.objects.get()
+    fields = {f"fields-{i}-id": str(pk) for i, pk in enumerate(form.fields.values_list("id", flat=True))}
+    consent_versions = {"consent_texts-TOTAL_FORMS": "1", "consent_texts-INITIAL_FORMS": "1"}
+
+    response = client.post(
+        reverse("admin:leads_captureform_change", args=[form.pk]),
+        form_data(slug="renamed", **{"fields-INITIAL_FORMS": "2"}, **fields, **consent_versions),
+    )
+
+    assert response.status_code == 302
+    assert CaptureForm.objects.get(pk=form.pk).slug == form.slug != "renamed"
+
+
 def test_the_form_admin_requires_a_required_email_or_phone_field(marketer: object) -> None:
     data = form_data(**{"fields-0-is_required": ""})
 
