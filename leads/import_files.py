@@ -72,14 +72,17 @@ class Table:
     row_count: int = 0  # the data rows, blank lines left out (``read_table`` counts them)
 
     def rows(self, *, start: int = 0) -> Iterator[tuple[int, dict[str, str]]]:
-        """Each data row from the ``start``-th on (0-based), as (its row number in the file, column → text)."""
+        """Each data row from the ``start``-th on (0-based, blank lines not counted: as an import counts the rows
+        it has done), as (its row number in the file, column → text)."""
         reader = _xlsx_rows(self.content) if self.is_xlsx else _csv_rows(self.content)
         next(reader, None)  # the header
+        skipped = 0
         for index, cells in enumerate(reader):
-            if index < start:
-                continue
             if not any(cell.strip() for cell in cells):
                 continue  # blank lines say nothing; their row numbers still count
+            if skipped < start:
+                skipped += 1
+                continue
             values = {column: (cells[i].strip() if i < len(cells) else "") for i, column in enumerate(self.columns)}
             yield index + 2, values
 

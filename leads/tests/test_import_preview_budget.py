@@ -163,3 +163,19 @@ def test_the_preview_task_works_within_the_pipeline_task_budget(
 
     assert LeadImport.objects.get(pk=batch.pk).previewed_rows == 2
     assert queued == [(imports.PREVIEW_TASK, batch.pk)]
+
+
+def test_a_preview_cut_into_runs_reads_no_row_twice_where_the_file_has_blank_lines(
+    event: ImportEvent,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+    queued: list[tuple[object, int | None]],  # noqa: F811
+) -> None:
+    monkeypatch.setattr(imports, "CHUNK_ROWS", 3)
+    people = "".join(f"p{number}@acme.example,P {number},Acme,CTO,GB,\n" for number in range(7))
+    content = "Email,Name,Company,Title,Country,Booth notes\n\n\n" + people
+    batch = imports.start_preview(batch=make_batch(event, content), mapping=MAPPING, now=FIXED_NOW)
+
+    batch, runs = preview_to_the_end(batch)
+
+    assert runs == 3
+    assert (counts(batch)["created_count"], counts(batch)["duplicate_count"], batch.total_rows) == (7, 0, 7)
