@@ -61,6 +61,11 @@ pipeline_work_due = Signal()
 # decisions in bulk, which sends no ``post_save``, and a lead's team may have changed. The reports listen.
 leads_routed = Signal()
 
+# Sent the same way (sender=Lead, lead_ids, now) inside the transaction of another bulk write to older leads that
+# sends no ``post_save``: an import's event touches and first touches of the people it merged into
+# (``leads.import_writes.record_touches``). The reports listen, as to ``leads_routed``.
+lead_rows_written = Signal()
+
 
 def emit(
     event: str,

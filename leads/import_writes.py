@@ -11,7 +11,8 @@ the chunk with ``write_row_by_row``, each row through the capture service with a
 A merged lead whose values change is saved on its own (``save(update_fields=...)``): its ``post_save`` is
 what the audit trail and the reports' rollup marks listen to. Those are a few percent of a list; the new
 leads, their consents, touches and activities are inserted in bulk (no listener cares about their
-``post_save``: auditlog skips a lead's creation, reports recompute the recent days anyway).
+``post_save``: auditlog skips a lead's creation, reports recompute the recent days anyway); the touches of the
+leads merged into are told to the reports by ``leads.events.lead_rows_written``.
 """
 
 from __future__ import annotations
@@ -235,6 +236,10 @@ def record_touches(
     )  # fmt: skip
     later = Q(last_touch_at__isnull=True) | Q(last_touch_at__lt=now)
     Lead.objects.filter(later, pk__in=[item.lead_id for item in imported]).update(last_touch_at=now)
+    # A merged lead's path changed, which no post_save tells (a new lead's day is counted again anyway).
+    merged = [item.lead_id for item in imported if not item.is_new]
+    if merged:
+        events.lead_rows_written.send(sender=Lead, lead_ids=merged, now=now)
 
 
 def record_changes(imported: list[ImportedLead]) -> None:

@@ -51,7 +51,8 @@ class ReportsConfig(AppConfig):
         for model in (Touch, StageChange, Submission, Activity):
             post_save.connect(receivers.lead_row_saved, sender=model, dispatch_uid=f"reports.{model.__name__}_saved")
         events.lead_event.connect(receivers.lead_assigned, dispatch_uid="reports.lead_assigned")
-        events.leads_routed.connect(receivers.leads_routed, dispatch_uid="reports.leads_routed")
+        events.leads_routed.connect(receivers.leads_written_in_bulk, dispatch_uid="reports.leads_routed")
+        events.lead_rows_written.connect(receivers.leads_written_in_bulk, dispatch_uid="reports.lead_rows_written")
         post_save.connect(receivers.contact_logged, sender=ContactLog, dispatch_uid="reports.contact_logged")
 
     def load_demo(self, *, users: dict[str, Any], now: datetime, options: DemoOptions) -> str:

@@ -70,8 +70,9 @@ def contact_logged(sender: type[ContactLog], instance: ContactLog, created: bool
         mark_day_changed(created_at=created_at, now=timezone.now())
 
 
-def leads_routed(sender: type[Lead], *, lead_ids: list[int], now: datetime, **kwargs: Any) -> None:
-    """``leads.events.leads_routed``: routing decided again, by bulk writes, so an older lead's team may have changed.
+def leads_written_in_bulk(sender: type[Lead], *, lead_ids: list[int], now: datetime, **kwargs: Any) -> None:
+    """``leads.events.leads_routed`` and ``lead_rows_written``: bulk writes that send no ``post_save`` changed older
+    leads (routing decided again, so a lead's team may have changed; an import added touches to the people it merged).
 
     One query for the batch, and one mark for each of its creation days the next refresh would not recompute anyway.
     """
