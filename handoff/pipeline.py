@@ -38,6 +38,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Case, Count, DateTimeField, F, Min, Prefetch, Q, QuerySet, Value, When
 
@@ -63,6 +64,11 @@ BATCH_SIZE = 200
 # readiness limit (HEALTH_PIPELINE_MAX_WAIT, 5 minutes), so a dead worker's batch is taken over before
 # readiness would report the pipeline stuck.
 LEASE_DURATION = timedelta(minutes=2)
+# Leads enriched (their providers called) per write: what the batch found is stored after each such chunk, so a
+# worker killed mid-batch (a slow provider, the task's timeout) keeps what it did. Past the task's time budget
+# (``settings.PIPELINE_TASK_BUDGET``) the batch starts no further chunk: the leads not reached are released, still
+# due and first in line, and the rest of the batch goes on without them.
+ENRICH_CHUNK = 20
 # A lead whose step raised waits this long before it is tried again (and logged again).
 ERROR_RETRY_DELAY = timedelta(minutes=15)
 # "Nobody available" is retried by the rotation when someone comes back; check again this often.
@@ -133,6 +139,10 @@ class _Lease:
         )
         self.renewed_at = now
 
+    def is_out_of_time(self) -> bool:
+        """Whether the batch has run for the task's time budget since its claim."""
+        return self.clock() - self.claim.claimed_at >= settings.PIPELINE_TASK_BUDGET
+
 
 def process_due_leads(*, now: datetime, worker: str, limit: int = BATCH_SIZE, clock: Clock | None = None) -> int:
     """Claim one batch of due leads and take them through the pipeline; returns how many were claimed.
@@ -186,10 +196,18 @@ _STEP_COLUMNS = ("id", "enrichment_status", "enrichment_retry_at")
 
 def _run_batch(lead_ids: Iterable[int], *, now: datetime, lease: _Lease) -> dict[int, Outcome]:
     """Every step for a batch: the leads read once, each step run only for the leads that need it."""
-    before = list(Lead.objects.filter(pk__in=lead_ids).only(*_STEP_COLUMNS))
+    # In the claim's order (the longest waiting first), which is the order enrichment reaches them in.
+    before = list(Lead.objects.filter(pk__in=lead_ids).only(*_STEP_COLUMNS).order_by("pipeline_due_at", "pk"))
     due = [lead.pk for lead in before if enrichment.is_enrichment_due(lead, now=now)]
-    if due:
-        enrichment.enrich_leads(lead_ids=due, now=now, keep_alive=lease.keep)
+    not_reached = set(due)
+    for start in range(0, len(due), ENRICH_CHUNK):
+        if start and lease.is_out_of_time():
+            break
+        chunk = due[start : start + ENRICH_CHUNK]
+        enrichment.enrich_leads(lead_ids=chunk, now=now, keep_alive=lease.keep)
+        not_reached.difference_update(chunk)
+    before = [lead for lead in before if lead.pk not in not_reached]
+    lead_ids = [lead.pk for lead in before]
     lead_scoring.score_leads(lead_ids=[lead.pk for lead in before], now=now)
     # Routing decides for leads sales do not have (it reads their new score); it returns at once for
     # the others, so they are not even read again.
@@ -269,6 +287,11 @@ def _finish(*, claim: Claim, outcomes: Mapping[int, Outcome], now: datetime, ste
             pipeline_due_at=Case(requested_meanwhile, default=next_due, output_field=DateTimeField()),
             pipeline_lease_owner="",
             pipeline_lease_until=None,
+        )
+    # Not reached (the batch ran out of time) or deleted: released as they are, still due.
+    if left := set(claim.lead_ids) - set(outcomes):
+        Lead.objects.filter(pk__in=left, pipeline_lease_owner=claim.token).update(
+            pipeline_lease_owner="", pipeline_lease_until=None
         )
 
 

@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from pytest_django.fixtures import Settings
 
 from handoff import pipeline, receivers
+from leads.enrichment import services as enrichment_services
 from leads.models import ActivityKind, EnrichmentStatus, Lead, PipelineStep, Stage
 from leads.tests.factories import FIXED_NOW, ActivityFactory, LeadFactory
 from scoring.tests.factories import ScoringModelFactory, ScoringRuleFactory
@@ -142,3 +143,46 @@ def test_a_cache_that_does_not_answer_still_lets_every_capture_wake_the_pipeline
     receivers.queue_pipeline_run()
 
     assert len(queued) == 2
+
+
+def test_a_batch_out_of_time_leaves_the_leads_it_did_not_reach_due_and_free(
+    monkeypatch: pytest.MonkeyPatch, settings: Settings
+) -> None:
+    ScoringModelFactory()
+    monkeypatch.setattr(pipeline, "ENRICH_CHUNK", 2)
+    settings.PIPELINE_TASK_BUDGET = timedelta(seconds=30)
+    leads = LeadFactory.create_batch(5, pipeline_due_at=FIXED_NOW - timedelta(minutes=1))
+    minute_later = FIXED_NOW + timedelta(minutes=1)  # the first chunk's providers were slow
+
+    pipeline.process_due_leads(now=FIXED_NOW, worker="w1", clock=lambda: minute_later)
+
+    rows = {pk: row for pk, *row in Lead.objects.values_list("pk", "enrichment_status", "pipeline_lease_owner",
+                                                             "pipeline_due_at")}  # fmt: skip
+    reached, left = [lead.pk for lead in leads[:2]], [lead.pk for lead in leads[2:]]
+    assert {rows[pk][0] for pk in reached} == {EnrichmentStatus.ENRICHED}
+    assert {tuple(rows[pk]) for pk in left} == {(EnrichmentStatus.PENDING, "", FIXED_NOW - timedelta(minutes=1))}
+    assert pipeline.claim_due_leads(now=minute_later, worker="w2").lead_ids == tuple(left)
+
+
+class WorkerKilled(BaseException):
+    """What django-q2's timeout does to a task: not an Exception the batch could catch."""
+
+
+def test_a_batch_killed_while_enriching_keeps_what_its_earlier_chunks_found(monkeypatch: pytest.MonkeyPatch) -> None:
+    ScoringModelFactory()
+    monkeypatch.setattr(pipeline, "ENRICH_CHUNK", 2)
+    leads = LeadFactory.create_batch(5, pipeline_due_at=FIXED_NOW)
+    real_run_providers = enrichment_services._run_providers
+
+    def killed_at_the_third_lead(lead: Lead, *, now: object) -> object:
+        if lead.pk == leads[2].pk:
+            raise WorkerKilled
+        return real_run_providers(lead, now=now)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(enrichment_services, "_run_providers", killed_at_the_third_lead)
+
+    with pytest.raises(WorkerKilled):
+        pipeline.process_due_leads(now=FIXED_NOW, worker="w1")
+
+    statuses = dict(Lead.objects.values_list("pk", "enrichment_status"))
+    assert [statuses[lead.pk] for lead in leads] == [EnrichmentStatus.ENRICHED] * 2 + [EnrichmentStatus.PENDING] * 3
