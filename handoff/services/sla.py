@@ -62,8 +62,10 @@ def _due_breaches(*, now: datetime) -> list[int]:
 
 
 def _due_reminders(*, now: datetime) -> list[int]:
+    # Not a clock already past its deadline, whose breach a backlog (more than a batch) left for the next run.
     due = SLARecord.objects.filter(
         remind_at__lte=now,
+        due_at__gt=now,
         reminded_at__isnull=True,
         met_at__isnull=True,
         breached_at__isnull=True,

@@ -141,6 +141,18 @@ def test_a_sweep_after_downtime_sends_the_breach_but_not_the_stale_reminder(assi
     ]
 
 
+def test_a_clock_past_its_deadline_left_for_the_next_run_by_a_backlog_gets_no_reminder(
+    team: Team, now: datetime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sla_service, "BATCH_SIZE", 1)  # a backlog of breaches larger than one run takes
+    first, second = (services.assign_lead(lead=MQLFactory(), team=team, now=now) for _ in range(2))
+
+    result = services.flag_sla_events(now=sla_of(second).due_at + timedelta(hours=5))
+
+    assert (result.breached, result.reminded) == (1, 0)
+    assert [sla_of(first).reminded_at, sla_of(second).reminded_at] == [None, None]
+
+
 def test_a_contact_before_the_due_time_marks_the_sla_met(assignment: Assignment, rep: object) -> None:
     sla = sla_of(assignment)
     contacted_at = sla.due_at - timedelta(minutes=1)
