@@ -132,7 +132,8 @@ def reassign_lead(
     team: Team | None = None,
     rep: User | None = None,
 ) -> Assignment:
-    """End ``assignment`` and hand its lead to ``rep``, or to the next rep but the current one in ``team``'s rotation.
+    """End ``assignment`` and hand its lead to ``rep``, or to the next rep but the current one in ``team``'s rotation
+    (within the pool routing chose for the lead, if it chose one of this team's).
 
     The SLA clock starts again for the new rep. Raises ``AssignmentConflictError`` when the assignment
     was ended or reassigned by someone else first, and ``NoUsableConsentError`` (as ``assign_lead``) when the
@@ -148,7 +149,8 @@ def reassign_lead(
         if rep is not None:
             chosen = _chosen(team, rep, by=by, reason=reason)
         else:
-            chosen = _next_member(team, now=now, exclude_user_id=assignment.rep_id)
+            pool = _routed_pool(lead_id=assignment.lead_id, team=team)
+            chosen = _next_member(team, now=now, exclude_user_id=assignment.rep_id, pool=pool)
         ended = Assignment.objects.filter(pk=assignment.pk, ended_at__isnull=True).update(
             ended_at=now, outcome=AssignmentOutcome.REASSIGNED
         )
@@ -396,6 +398,15 @@ def members_with_load(team: Team) -> list[Membership]:
         )
         .order_by("pk")
     )
+
+
+def _routed_pool(*, lead_id: int, team: Team) -> RepPool | None:
+    """The pool of ``team`` that routing chose for the lead, if it chose one: a rotation passing the lead on stays
+    within it (senior account directors for the enterprise deals, say), as the first assignment did."""
+    decision = RoutingDecision.objects.filter(lead_id=lead_id).select_related("pool").first()
+    if decision is None or decision.destination != RoutingDestination.POOL or decision.team_id != team.pk:
+        return None
+    return decision.pool
 
 
 def _next_member(

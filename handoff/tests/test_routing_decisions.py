@@ -225,6 +225,20 @@ def test_a_pool_takes_its_routed_leads_and_the_rest_of_the_team_none(team: Team,
     assert Assignment.objects.first().reasons["pool"] == "Senior account directors"  # type: ignore[union-attr]
 
 
+def test_passing_a_pool_lead_on_by_rotation_stays_within_the_pool(team: Team, rep: object, now: datetime) -> None:
+    seniors = [MembershipFactory(team=team, user=RepFactory(username=name)) for name in ("senior1", "senior2")]
+    pool = RepPool.objects.create(team=team, name="Senior account directors")
+    pool.members.add(*seniors)
+    lead = MQLFactory()
+    route(lead, pool=pool)
+    services.assign_lead_step(lead_id=lead.pk, now=now)
+    first = Assignment.objects.get(lead=lead)
+
+    successor = services.reassign_lead(assignment=first, now=now, by=None, reason="SLA breached")
+
+    assert {first.rep.username, successor.rep.username} == {"senior1", "senior2"}
+
+
 # --- Load-aware rotation and the assignment's reasons -----------------------------------------------------------
 
 
