@@ -52,8 +52,13 @@ class LeadSnapshot:
     email_domain_kind: str = ""
 
     def with_values(self, values: Mapping[str, Found]) -> LeadSnapshot:
-        """A copy with the blanks filled from ``values`` (what a provider found)."""
-        filled = {name: found.value for name, found in values.items() if getattr(self, name) in ("", None)}
+        """A copy with the blanks filled from ``values`` (what a provider found; a name no provider may set is
+        left out here, and refused when the values are applied)."""
+        filled = {
+            name: found.value
+            for name, found in values.items()
+            if name in ENRICHABLE_FIELDS and getattr(self, name) in ("", None)
+        }
         return replace(self, **filled)
 
 

@@ -15,6 +15,7 @@ from django.db import models
 from django_countries import countries
 
 from leads.enrichment.domains import DomainKind, normalise_domain
+from leads.enrichment.providers import ENRICHABLE_FIELDS
 from leads.enrichment.titles import JobFunction, Seniority
 from leads.models import Lead
 
@@ -33,7 +34,10 @@ class RefusedValue(ValueError):
 
 
 def clean_value(name: str, value: object) -> object:
-    """``value`` as the lead attribute ``name`` may hold it; raises ``RefusedValue`` otherwise."""
+    """``value`` as the lead attribute ``name`` may hold it; raises ``RefusedValue`` otherwise (also for a name that is
+    no attribute a provider may set: a provider plugin's answer is outside input, like its values)."""
+    if name not in ENRICHABLE_FIELDS:
+        raise RefusedValue("not a lead attribute a provider may set")
     if name == "employee_count":
         return _clean_count(value)
     if isinstance(value, bool) or not isinstance(value, str | int | float):

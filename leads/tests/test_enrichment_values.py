@@ -111,3 +111,26 @@ def test_every_providers_values_are_checked_not_only_the_http_providers(
     enrichment.enrich_lead(lead_id=lead.pk, now=FIXED_NOW)
 
     assert Lead.objects.values_list("website", "company_name").get(pk=lead.pk) == ("", "Acme")
+
+
+class _StagePlugin(ProviderKind):
+    """A provider plugin that answers with what no provider may set, beside a good value."""
+
+    label = "Plugin"
+
+    def enrich(self, snapshot: LeadSnapshot, context: ProviderContext) -> ProviderResult:
+        answer = {"stage": Found("sql", 1.0), "favourite_colour": Found("red", 1.0), "industry": Found("Software", 0.9)}
+        return ProviderResult(answer)
+
+
+def test_a_plugins_answer_for_what_no_provider_may_set_is_left_out_and_the_rest_kept(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    EnrichmentProvider.objects.update(is_active=False)
+    monkeypatch.setitem(PROVIDER_KINDS, "stage_plugin", _StagePlugin())
+    EnrichmentProvider.objects.create(name="Plugin", kind="stage_plugin", order=1)
+    lead = LeadFactory(industry="")
+
+    lead = enrichment.enrich_lead(lead_id=lead.pk, now=FIXED_NOW)
+
+    assert (lead.stage, lead.industry) == ("new", "Software")
