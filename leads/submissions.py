@@ -316,7 +316,14 @@ def confirm_consent(*, submission: Submission, now: datetime, ip_address: str | 
     if submission.consent_id is None:
         return None
     with transaction.atomic():
-        confirmed = Consent.objects.filter(pk=submission.consent_id, status=ConsentStatus.PENDING).update(
+        # Never a consent withdrawn since (``withdraw_consents`` withdraws pending ones too), nor an erased person's.
+        pending = Consent.objects.filter(
+            pk=submission.consent_id,
+            status=ConsentStatus.PENDING,
+            withdrawn_at__isnull=True,
+            lead__erased_at__isnull=True,
+        )
+        confirmed = pending.update(
             status=ConsentStatus.CONFIRMED, confirmed_at=now, confirmed_ip_address=ip_address or None
         )
         if confirmed and submission.lead_id is not None:

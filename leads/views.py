@@ -144,6 +144,9 @@ def confirm_consent(request: HttpRequest, token: str) -> HttpResponse:
         raise Http404("No such link") from error
     submission = get_object_or_404(selectors.submissions_for_links(), pk=submission_id)
     consent = submission.consent
+    if (consent is not None and consent.withdrawn_at is not None) or (submission.lead and submission.lead.erased_at):
+        # Withdrawn (or the person erased) since the email went out: nothing is left for the link to confirm.
+        return render(request, "leads/link_expired.html", {"capture_form": None, "is_withdrawn": True}, status=410)
     if request.method == "POST":
         consent = submissions.confirm_consent(submission=submission, now=timezone.now(), ip_address=client_ip(request))
     is_confirmed = consent is not None and consent.status == ConsentStatus.CONFIRMED

@@ -9,8 +9,10 @@ from django.core.files.base import ContentFile
 from django.http import HttpResponse
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
-from leads import capture_cache, submissions, tokens, views
+from integrations.privacy import erase_lead
+from leads import capture_cache, services, submissions, tokens, views
 from leads.models import (
     Activity,
     ActivityKind,
@@ -549,6 +551,46 @@ def test_pressing_confirm_confirms_the_consent_and_gives_the_asset(
     consent = Consent.objects.get()
     assert (consent.status, consent.confirmed_at) == (ConsentStatus.CONFIRMED, consent.given_at + timedelta(hours=1))
     assert response.context["asset_url"].startswith("/a/")
+
+
+def test_a_confirm_link_after_the_person_withdrew_confirms_nothing_and_says_so(
+    double_opt_in: CaptureForm, clock: time_machine.Traveller
+) -> None:
+    fill_and_send(Client(), double_opt_in, clock)
+    submission = Submission.objects.get()
+    services.withdraw_consents(lead=submission.lead, now=timezone.now(), source="link")
+
+    response = Client().post(confirm_link(submission))
+
+    consent = Consent.objects.get()
+    assert response.status_code == 410
+    assert b"This link is no longer valid" in response.content
+    assert (consent.status, consent.confirmed_ip_address) == (ConsentStatus.PENDING, None)
+
+
+def test_a_confirm_link_after_erasure_writes_nothing_on_the_erased_lead(
+    double_opt_in: CaptureForm, clock: time_machine.Traveller, marketer: object
+) -> None:
+    fill_and_send(Client(), double_opt_in, clock)
+    submission = Submission.objects.get()
+    erase_lead(lead=submission.lead, now=timezone.now(), by=marketer, reason="The person asked")  # type: ignore[arg-type]
+
+    response = Client().post(confirm_link(submission))
+
+    assert response.status_code == 410
+    assert Consent.objects.get().confirmed_ip_address is None
+
+
+def test_the_confirm_service_leaves_a_withdrawn_consent_unconfirmed(
+    double_opt_in: CaptureForm, clock: time_machine.Traveller
+) -> None:
+    fill_and_send(Client(), double_opt_in, clock)
+    submission = Submission.objects.get()
+    services.withdraw_consents(lead=submission.lead, now=timezone.now(), source="link")
+
+    consent = submissions.confirm_consent(submission=submission, now=timezone.now(), ip_address="198.51.100.7")
+
+    assert consent is not None and consent.status == ConsentStatus.PENDING
 
 
 def test_an_expired_confirm_link_says_so(double_opt_in: CaptureForm, clock: time_machine.Traveller) -> None:
