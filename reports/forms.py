@@ -5,7 +5,7 @@ from typing import Any, TypedDict
 from django import forms
 from django.core.exceptions import ValidationError
 
-from core.validators import validate_storable_offset
+from core.validators import EARLIEST_YEAR, LATEST_YEAR, validate_storable_datetime
 from leads.channels import Channel
 from leads.models import Touch
 
@@ -17,11 +17,6 @@ class ReportOptions(TypedDict):
     volume_by: str
 
 
-# Dates a report may be asked for. Beyond them a day's bounds in the site's timezone (a day after the last, a zone
-# ahead of UTC before the first) fall outside what Python's dates and datetimes can hold.
-EARLIEST_REPORT_YEAR, LATEST_REPORT_YEAR = 1900, 9998
-
-
 class ReportFilterForm(forms.Form):
     """The report filters' form (``ReportFilter``): besides each field's own checks, a range must run forwards and
     stay within the years a report can count."""
@@ -30,8 +25,8 @@ class ReportFilterForm(forms.Form):
         data = super().clean() or {}
         created = data.get("created")
         start, stop = (created.start, created.stop) if isinstance(created, slice) else (None, None)
-        if any(day is not None and not EARLIEST_REPORT_YEAR <= day.year <= LATEST_REPORT_YEAR for day in (start, stop)):
-            self.add_error("created", f"Pick dates between the years {EARLIEST_REPORT_YEAR} and {LATEST_REPORT_YEAR}.")
+        if any(day is not None and not EARLIEST_YEAR <= day.year <= LATEST_YEAR for day in (start, stop)):
+            self.add_error("created", f"Pick dates between the years {EARLIEST_YEAR} and {LATEST_YEAR}.")
         elif start is not None and stop is not None and start > stop:
             self.add_error("created", "The start date is after the end date: swap them to see that range.")
         return data
@@ -64,7 +59,7 @@ class FirstTouchCorrectionForm(forms.Form):
     medium = forms.CharField(max_length=100, required=False)
     campaign = forms.CharField(max_length=200, required=False)
     occurred_at = forms.DateTimeField(
-        validators=[validate_storable_offset],
+        validators=[validate_storable_datetime],
         label="When",
         required=False,
         help_text="When the touch happened; empty: when the lead was created.",

@@ -9,7 +9,7 @@ from django import forms
 from django.db.models import Q, QuerySet
 from django_filters.fields import IsoDateTimeField
 
-from core.validators import validate_storable_offset
+from core.validators import validate_storable_datetime
 from leads.models import Lead, Stage
 
 MAX_SCORE = 2**31 - 1
@@ -22,7 +22,7 @@ class _IntegerFilter(django_filters.NumberFilter):
 class _StorableIsoDateTimeField(IsoDateTimeField):
     def to_python(self, value: object) -> datetime | None:
         parsed = super().to_python(value)
-        validate_storable_offset(parsed)
+        validate_storable_datetime(parsed)
         return parsed
 
 

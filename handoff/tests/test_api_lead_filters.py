@@ -23,6 +23,15 @@ def test_an_offset_beyond_plus_15_59_is_refused_naming_the_filter(name: str) -> 
     assert list(response.json()) == [name]  # type: ignore[attr-defined]
 
 
+@pytest.mark.parametrize("name", ["created_after", "created_before"])
+@pytest.mark.parametrize("value", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"])
+def test_a_time_beyond_the_years_a_page_can_show_is_refused_naming_the_filter(name: str, value: str) -> None:
+    response = list_leads(**{name: value})
+
+    assert response.status_code == 400  # type: ignore[attr-defined]
+    assert list(response.json()) == [name]  # type: ignore[attr-defined]
+
+
 def test_an_offset_beyond_minus_15_59_is_refused() -> None:
     response = list_leads(created_after="2026-01-01T00:00:00-16:00")
 

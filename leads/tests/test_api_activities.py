@@ -281,3 +281,14 @@ def test_a_lead_id_beyond_the_database_range_is_refused() -> None:
     response = post({"lead_id": 2**63, "kind": ActivityKind.PAGE_VIEW, "occurred_at": WHEN})
 
     assert response.status_code == 400
+
+
+def test_a_time_before_the_years_a_page_can_show_is_refused() -> None:
+    LeadFactory(email="ada@acme.example")
+
+    response = post(item(occurred_at="0001-01-01T00:00:00Z"))
+
+    assert response.status_code == 400
+    assert response.json()["items"] == [
+        {"index": 0, "errors": {"occurred_at": ["Give a time between the years 1900 and 9998."]}}
+    ]

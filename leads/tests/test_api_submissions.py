@@ -381,6 +381,13 @@ def test_a_time_in_the_future_is_refused(whitepaper: CaptureForm) -> None:
     assert errors_of(response) == {"submitted_at": ["The time is in the future."]}
 
 
+def test_a_time_before_the_years_a_page_can_show_is_refused(whitepaper: CaptureForm) -> None:
+    response = post(body(submitted_at="0001-01-01T00:00:00Z"))
+
+    assert errors_of(response) == {"submitted_at": ["Give a time between the years 1900 and 9998."]}
+    assert not Submission.objects.exists()
+
+
 def test_a_body_that_is_not_an_object_is_refused(whitepaper: CaptureForm) -> None:
     response = post([body()])
 
