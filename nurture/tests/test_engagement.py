@@ -180,6 +180,19 @@ def test_a_report_with_a_wrong_signature_is_refused(sent: Send, client: Client, 
     assert Enrollment.objects.get().status == EnrollmentStatus.ACTIVE
 
 
+def test_a_report_whose_signature_is_not_ascii_is_refused(sent: Send, client: Client, settings: Any) -> None:
+    settings.NURTURE_BOUNCE_SECRET = "s3cret"
+    body = json.dumps({"type": "bounce", "message_id": sent.message_id}).encode()
+
+    with time_machine.travel(FIXED_NOW, tick=False):
+        response = client.post(
+            reverse("nurture:bounces"), body, content_type="application/json",
+            HTTP_X_LEADSITE_SIGNATURE=f"t={int(FIXED_NOW.timestamp())},v1=é",
+        )  # fmt: skip
+
+    assert response.status_code == 403
+
+
 def test_an_invalid_report_is_a_400_naming_the_fields(sent: Send, client: Client, settings: Any) -> None:
     settings.NURTURE_BOUNCE_SECRET = "s3cret"
 
