@@ -48,7 +48,7 @@ from leads.models import (
     StageChange,
     Touch,
 )
-from leads.selectors import lead_search_q
+from leads.selectors import lead_words_search_q
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -541,7 +541,7 @@ def _inbox_lead_filter(filters: InboxFilters, *, prefix: str) -> Q:
             # indexes serve it, and the text reaches the SQL unchanged: a compiled statement takes it as a value.
             condition &= Q(Exact(Upper(f"{prefix}{field}"), Upper(Value(text))))
     if filters.search:
-        condition &= lead_search_q(filters.search, prefix=prefix)
+        condition &= lead_words_search_q(filters.search, prefix=prefix)
     return condition
 
 
@@ -847,7 +847,7 @@ def _queue_page_query(
     if state:
         assignments = assignments.filter(state=state)
     if search:
-        assignments = assignments.filter(lead_search_q(search, prefix="lead__"))
+        assignments = assignments.filter(lead_words_search_q(search, prefix="lead__"))
     # The due time is on the assignment and fixed at assignment; the first contact meets the clock, and an
     # open assignment's clock is never stopped. So "running" needs no join for the breached view.
     if show == "due_soon":

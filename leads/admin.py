@@ -25,7 +25,6 @@ from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
-from django.utils.text import smart_split, unescape_string_literal
 from django.utils.translation import gettext
 
 from core import roles
@@ -408,16 +407,6 @@ class SetChoiceFilter(admin.ChoicesFieldListFilter):
         return filtered
 
 
-def _search_words(search_term: str) -> list[str]:
-    """The words of admin's search box as Django's own search splits them: by spaces, a quoted phrase one word."""
-    words = []
-    for word in smart_split(search_term):
-        if word.startswith(('"', "'")) and word[0] == word[-1]:
-            word = unescape_string_literal(word)
-        words.append(word)
-    return words
-
-
 def _page_number(request: HttpRequest) -> int:
     """The list page asked for, as admin's ChangeList reads it (1 when missing or not a number)."""
     try:
@@ -557,11 +546,9 @@ class LeadAdmin(LargeTableAdmin):
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Lead], search_term: str
     ) -> tuple[QuerySet[Lead], bool]:
-        # Each word as the inbox asks it (selectors.lead_search_q): on PostgreSQL a word the trigram indexes can't
-        # serve is asked in other terms.
-        for word in _search_words(search_term):
-            queryset = queryset.filter(selectors.lead_search_q(word))
-        return queryset, False
+        # Each word as the inbox asks it (selectors.lead_words_search_q): on PostgreSQL a word the trigram indexes
+        # can't serve is asked in other terms.
+        return queryset.filter(selectors.lead_words_search_q(search_term)), False
 
     @admin.display(description="Why not an MQL")
     def why_not_mql(self, lead: Lead) -> str:
@@ -1098,7 +1085,7 @@ class SubmissionAdmin(LargeTableAdmin):
         self, request: HttpRequest, queryset: QuerySet[Submission], search_term: str
     ) -> tuple[QuerySet[Submission], bool]:
         # ``search_fields`` asked as indexes can serve them (selectors.submission_search_q).
-        for word in _search_words(search_term):
+        for word in selectors.search_words(search_term):
             queryset = queryset.filter(selectors.submission_search_q(word))
         return queryset, False
 

@@ -12,6 +12,7 @@ from django.db.models import CharField, Exists, F, Model, OuterRef, Prefetch, Q,
 from django.db.models.fields.json import KT
 from django.db.models.functions import Coalesce, StrIndex, Upper
 from django.db.models.lookups import GreaterThan
+from django.utils.text import smart_split, unescape_string_literal
 
 from leads.models import (
     CaptureForm,
@@ -61,6 +62,25 @@ def lead_search_q(term: str, *, prefix: str = "") -> Q:
     (``contains_q``): admin's search, the inbox's and the team queue's."""
     paths = [f"{prefix}{field}" for field in LEAD_SEARCH_FIELDS]
     return contains_q(term, {path: F(path) for path in paths}, model=Lead)
+
+
+def search_words(text: str) -> list[str]:
+    """The words of a search box as Django admin's search splits them: by spaces, a quoted phrase one word."""
+    words = []
+    for word in smart_split(text):
+        if word.startswith(('"', "'")) and word[0] == word[-1]:
+            word = unescape_string_literal(word)
+        words.append(word)
+    return words
+
+
+def lead_words_search_q(text: str, *, prefix: str = "") -> Q:
+    """Leads with every word of ``text`` somewhere in their name, e-mail or company (``lead_search_q`` for each):
+    "Ada Lovelace" finds the lead whose first name is Ada and last name Lovelace, as admin's search does."""
+    condition = Q()
+    for word in search_words(text):
+        condition &= lead_search_q(word, prefix=prefix)
+    return condition
 
 
 def submission_search_q(term: str) -> Q:

@@ -111,6 +111,24 @@ def test_a_search_with_no_match_says_nothing_matches(assignment: Assignment, rep
     assert "Nothing matches these filters." in html
 
 
+def test_a_search_for_a_full_name_finds_the_lead_in_the_inbox(team: Team, rep: object, now: datetime) -> None:
+    sven = assign(team, now, first_name="Sven", last_name="Andersen")
+    assign(team, now, first_name="Sven", last_name="Berg")
+
+    response = client_for(rep).get(INBOX, {"q": "Sven Andersen"})
+
+    assert lead_ids(response) == [sven.lead_id]
+
+
+def test_a_search_for_a_full_name_finds_the_lead_in_the_team_queue(team: Team, manager: object, now: datetime) -> None:
+    rosa = assign(team, now, first_name="Rosa", last_name="Nakamura")
+    assign(team, now, first_name="Rosa", last_name="Diaz")
+
+    response = client_for(manager).get(QUEUE, {"show": "open", "q": "rosa nakamura"})
+
+    assert queue_ids(response) == [rosa.pk]
+
+
 # --- Saved views ---------------------------------------------------------------------------------
 
 
