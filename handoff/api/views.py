@@ -71,6 +71,10 @@ class LeadCursorPagination(CursorPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+    # DRF's cursor holds a created_at and, for leads sharing it, how many of them were passed. Its default cap on
+    # that count (1,000) made the pages repeat for ever once more leads than that shared one instant (a system
+    # sending a backlog with one submitted_at): each page then costs an OFFSET within those leads, still correct.
+    offset_cutoff = 100_000
 
     def decode_cursor(self, request: Request) -> Cursor | None:
         """DRF's cursor; one whose position is not a ``created_at`` (hand-edited) is invalid, as a garbled one is.

@@ -192,6 +192,21 @@ def test_the_cursor_walks_every_lead_once_newest_first() -> None:
     assert seen == [lead.pk for lead in newest_first]
 
 
+def test_the_cursor_walks_every_lead_once_where_more_than_a_thousand_share_an_instant() -> None:
+    Lead.objects.bulk_create([Lead(email=f"p{i}@acme.example", created_at=FIXED_NOW) for i in range(1_300)])
+    key = ApiKeyFactory(scope="read")
+    seen: list[int] = []
+    url = "/api/leads/?page_size=200"
+
+    while url and len(seen) <= 1_300:
+        body = Client().get(url, headers=api_headers(key)).json()
+        seen += [row["id"] for row in body["results"]]
+        url = body["next"]
+
+    assert sorted(seen, reverse=True) == seen
+    assert len(seen) == len(set(seen)) == 1_300
+
+
 def test_the_page_size_is_capped_at_200() -> None:
     Lead.objects.bulk_create([Lead(email=f"p{i}@acme.example", created_at=FIXED_NOW) for i in range(201)])
 
