@@ -76,6 +76,13 @@ class LeadCursorPagination(CursorPagination):
     # sending a backlog with one submitted_at): each page then costs an OFFSET within those leads, still correct.
     offset_cutoff = 100_000
 
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        """DRF's page schema, with this API's links as the examples (DRF's own name another API, and end in a '"')."""
+        page = super().get_paginated_response_schema(schema)
+        page["properties"]["next"]["example"] = "https://leadsite.example/api/leads/?cursor=cD0yMDI2LTAzLTAy"
+        page["properties"]["previous"]["example"] = None
+        return page
+
     def decode_cursor(self, request: Request) -> Cursor | None:
         """DRF's cursor; one whose position is not a ``created_at`` (hand-edited) is invalid, as a garbled one is.
 

@@ -68,3 +68,26 @@ def test_the_schema_is_served_as_json_to_an_api_key() -> None:
     response = Client().get("/api/schema/", headers=api_headers(ApiKeyFactory(scope="capture")))
 
     assert (response.status_code, response.json()["info"]["title"]) == (200, "Leadsite API")
+
+
+def test_list_examples_are_a_list_or_a_page_of_items_once() -> None:
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    components = schema["components"]["schemas"]
+    wrong = []
+    for path, method, operation in operations():
+        for status, response in operation.get("responses", {}).items():
+            body = response.get("content", {}).get("application/json", {})
+            shape = body.get("schema", {})
+            shape = components[shape["$ref"].rsplit("/", 1)[1]] if "$ref" in shape else shape
+            for name, example in body.get("examples", {}).items():
+                value = example["value"]
+                if shape.get("type") == "array":
+                    items = value if isinstance(value, list) else [None]
+                elif "results" in shape.get("properties", {}):
+                    items = value.get("results", [None])
+                else:
+                    continue
+                if not all(isinstance(item, dict) and "results" not in item for item in items):
+                    wrong.append((path, method, status, name))
+
+    assert wrong == []

@@ -72,7 +72,8 @@ _ENROLLMENT = {
         200: OpenApiResponse(
             TrackSerializer(many=True),
             description="Every track with its steps.",
-            examples=[OpenApiExample("Tracks", value=[_TRACK])],
+            # One item: drf-spectacular puts a list response's example into a list itself.
+            examples=[OpenApiExample("Tracks", value=_TRACK)],
         ),
         **AUTH_RESPONSES,
     },
@@ -95,7 +96,7 @@ class TrackListView(APIView):
         200: OpenApiResponse(
             EnrollmentSerializer(many=True),
             description="The lead's enrollments, newest first, each with the emails sent.",
-            examples=[OpenApiExample("An enrollment ended by a click that made the lead an MQL", value=[_ENROLLMENT])],
+            examples=[OpenApiExample("An enrollment ended by a click that made the lead an MQL", value=_ENROLLMENT)],
         ),
         404: OpenApiResponse(ErrorDetailSerializer, description="No lead has this id (among those you may see)."),
         **AUTH_RESPONSES,
