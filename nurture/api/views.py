@@ -112,7 +112,9 @@ class LeadNurtureView(APIView):
             raise PermissionDenied("Your account does not have the permissions this request needs.")
         visible = roles.scoped_leads(request.user, Lead.objects.all())
         # Matched as any path segment, so a malformed id is a JSON 404 rather than Django's HTML one.
-        lead = visible.filter(pk=int(lead_id)).first() if lead_id.isascii() and lead_id.isdigit() else None
-        if lead is None or len(lead_id) > 18:
+        # An id of at most 18 digits: a longer one fits no column, and int() refuses one of thousands (a 500).
+        is_id = lead_id.isascii() and lead_id.isdigit() and len(lead_id) <= 18
+        lead = visible.filter(pk=int(lead_id)).first() if is_id else None
+        if lead is None:
             raise NotFound("No lead has this id.")
         return Response(EnrollmentSerializer(selectors.lead_history(lead), many=True).data)

@@ -139,6 +139,13 @@ def test_the_api_hides_a_lead_a_rep_does_not_own(sent: Send, rep: Any) -> None:
     assert client_for(rep).get(f"/api/nurture/leads/{sent.lead_id}/").status_code == 404
 
 
+@pytest.mark.parametrize("lead_id", ["9" * 19, "9" * 5_000])
+def test_the_api_answers_an_id_too_long_for_any_lead_with_a_404(marketer: Any, lead_id: str) -> None:
+    response = client_for(marketer).get(f"/api/nurture/leads/{lead_id}/")
+
+    assert (response.status_code, response.json()) == (404, {"detail": "No lead has this id."})
+
+
 def test_the_leads_page_timeline_shows_its_enrollment_and_the_emails_it_was_sent(sent: Send, rep: Any) -> None:
     Lead.objects.filter(pk=sent.lead_id).update(owner=rep)  # warmed up and handed to sales since
 
