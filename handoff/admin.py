@@ -9,10 +9,11 @@ from typing import Any, TypeVar
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.views.main import ChangeList
 from django.contrib.admin.widgets import FilteredSelectMultiple
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db.models import Count, ForeignKey, Model, QuerySet
+from django.db.models import Count, ForeignKey, Model, Q, QuerySet
 from django.forms import BaseInlineFormSet, ModelChoiceField, ModelForm
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
@@ -242,8 +243,26 @@ class SLAPolicyAdmin(admin.ModelAdmin):
         policies = super().get_queryset(request)
         if sees_every_team(request):
             return policies
-        # A policy without a team applies to every team: a manager sees and sets their own teams' only.
-        return policies.filter(team__in=selectors.managed_teams(user=signed_in_user(request)))
+        # A manager sees their own teams' policies and those without a team, which time their reps too; they set
+        # only their own teams' (has_change_permission).
+        return policies.filter(Q(team__in=selectors.managed_teams(user=signed_in_user(request))) | Q(team__isnull=True))
+
+    def has_change_permission(self, request: HttpRequest, obj: SLAPolicy | None = None) -> bool:
+        if obj is not None and obj.team_id is None and not sees_every_team(request):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: SLAPolicy | None = None) -> bool:
+        if obj is not None and obj.team_id is None and not sees_every_team(request):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_changelist_instance(self, request: HttpRequest) -> ChangeList:
+        changelist = super().get_changelist_instance(request)
+        if not sees_every_team(request):
+            # The list's inline edits check no row's own permission: a manager edits a policy on its page.
+            changelist.list_editable = ()
+        return changelist
 
     def formfield_for_foreignkey(
         self, db_field: ForeignKey, request: HttpRequest, **kwargs: Any
@@ -251,6 +270,7 @@ class SLAPolicyAdmin(admin.ModelAdmin):
         if db_field.name == "team" and not sees_every_team(request):
             kwargs["queryset"] = selectors.managed_teams(user=signed_in_user(request))
             kwargs["required"] = True
+            kwargs["help_text"] = "The team this policy times. Policies for every team are set by an administrator."
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     @admin.display(description="Leads")

@@ -223,14 +223,43 @@ def test_no_role_may_change_team_membership() -> None:
 # --- SLA policies --------------------------------------------------------------------------------------
 
 
-def test_a_manager_sees_only_their_teams_sla_policies(manager: object, team: Team, other_team: Team) -> None:
-    mine = SLAPolicyFactory(team=team)
+def test_a_manager_sees_their_teams_sla_policies_and_those_for_every_team(
+    manager: object, team: Team, other_team: Team
+) -> None:
+    mine = SLAPolicyFactory(team=team, priority=1)
     SLAPolicyFactory(team=other_team)
-    SLAPolicyFactory(team=None)
+    everyones = SLAPolicyFactory(team=None, priority=2)
 
     page = client_for(manager).get(reverse("admin:handoff_slapolicy_changelist"))
 
-    assert list(page.context["cl"].result_list) == [mine]
+    assert set(page.context["cl"].result_list) == {mine, everyones}
+
+
+def test_a_manager_cannot_change_a_policy_for_every_team(manager: object, team: Team) -> None:
+    everyones = SLAPolicyFactory(team=None, name="Default", is_active=True)
+    client = client_for(manager)
+
+    page = client.get(reverse("admin:handoff_slapolicy_change", args=[everyones.pk]))
+    changed = client.post(
+        reverse("admin:handoff_slapolicy_change", args=[everyones.pk]),
+        {"name": "Mine now", "priority": "1", "team": str(team.pk), "target_duration": "01:00:00",
+         "reminder_percent": "50", "on_breach": "notify_manager"},
+    )  # fmt: skip
+    listed = client.post(
+        reverse("admin:handoff_slapolicy_changelist"),
+        {"form-TOTAL_FORMS": "1", "form-INITIAL_FORMS": "1", "form-0-id": str(everyones.pk), "form-0-priority": "9",
+         "_save": "Save"},
+    )  # fmt: skip
+
+    assert (page.status_code, page.context["has_change_permission"]) == (200, False)
+    assert changed.status_code == 403
+    assert listed.status_code in (200, 302)
+    assert SLAPolicy.objects.values_list("name", "priority", "is_active", "team").get() == (
+        "Default",
+        everyones.priority,
+        True,
+        None,
+    )
 
 
 def test_a_manager_cannot_make_a_policy_for_every_team(manager: object, team: Team) -> None:
