@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -25,8 +25,10 @@ from leads.enrichment import freshness
 from leads.models import (
     Activity,
     ActivityKind,
+    CaptureForm,
     Consent,
     ConsentStatus,
+    ImportedLead,
     Lead,
     PipelineStep,
     ProposedChange,
@@ -724,6 +726,8 @@ ERASED_LEAVES_STAGES = (Stage.NEW, Stage.NURTURE, Stage.MQL)
 # on it), a submission id, how a withdrawal came, how many consents, a user id. Notes, external ids, URLs
 # and whatever else another system sent are erased.
 KEPT_ACTIVITY_METADATA = ("form", "submission", "source", "consents", "by")
+# The values the app itself writes under "source" (how a withdrawal came): another system may send any text there.
+WITHDRAWAL_SOURCES = frozenset({"link", "admin", "api", "erasure", "unsubscribe", "complaint"})
 # A submission's attribution keeps the campaign, not the visit (addresses, click ids).
 KEPT_ATTRIBUTION = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term")
 
@@ -757,7 +761,8 @@ def erase_lead_personal_data(*, lead: Lead, now: datetime, by: User | None, reas
     Blanked: name, job title, email (NULL), phone, custom answers, score reasons (they quote answers),
     submissions' answers, IP address and user agent, consents' IP address, activity metadata but the
     app's own non-personal keys, people's stage-change reasons, the query string of touch and submission
-    addresses, click ids, enrichment errors and the admin history's name for the lead. Kept: company
+    addresses, click ids, enrichment errors and conflicts, what imports kept for their undo, and the admin
+    history's name for the lead. Kept: company
     and firmographics, stage history, touches' source, medium, campaign and channel, scores, and the
     consents' basis, text and times as the proof they were given.
 
@@ -789,8 +794,11 @@ def erase_lead_personal_data(*, lead: Lead, now: datetime, by: User | None, reas
 def _erase_lead_row(*, lead_id: int, now: datetime) -> None:
     lead = Lead.objects.get(pk=lead_id)
     breakdown = [{**row, "reason": ""} if isinstance(row, dict) else row for row in lead.score_breakdown or []]
-    blanks: dict[str, object] = {"email": None, "phone": "", "first_name": "", "last_name": "", "job_title": "",
-                                 "custom_answers": {}, "score_breakdown": breakdown}  # fmt: skip
+    # Enrichment's conflicts quote the values the lead kept against a provider (a typed job title, say).
+    blanks: dict[str, object] = {
+        "email": None, "phone": "", "first_name": "", "last_name": "", "job_title": "", "custom_answers": {},
+        "score_breakdown": breakdown, "enrichment_conflicts": {},
+    }  # fmt: skip
     changed = {name: value for name, value in blanks.items() if getattr(lead, name) != value}
     if changed:
         Lead.objects.filter(pk=lead_id).update(**changed, updated_at=now)
@@ -819,18 +827,30 @@ def _erase_lead_records(*, lead_id: int) -> None:
         touch.click_id = ""
     Touch.objects.bulk_update(touches, ["referrer", "landing_page", "click_id"])
     activities = list(Activity.objects.filter(lead_id=lead_id).exclude(kind=ActivityKind.DATA_ERASED))
+    form_slugs = set(CaptureForm.objects.values_list("slug", flat=True))
     for activity in activities:
-        activity.metadata = _erased_metadata(activity.metadata)
+        activity.metadata = _erased_metadata(activity.metadata, form_slugs=form_slugs)
     Activity.objects.bulk_update(activities, ["metadata"])
+    # An import's record of what it set and what was there before (for its undo) holds the person's values.
+    ImportedLead.objects.filter(lead_id=lead_id).update(previous={}, imported={})
 
 
-def _erased_metadata(values: Any) -> dict[str, Any]:
+def _erased_metadata(values: Any, *, form_slugs: Collection[str]) -> dict[str, Any]:
+    """The app's own keys, where they hold what the app writes there: a form that exists, a known withdrawal
+    source, numbers. Another system's activity may use the same keys for anything."""
     values = values if isinstance(values, dict) else {}
-    return {
-        key: value
-        for key, value in values.items()
-        if key in KEPT_ACTIVITY_METADATA and isinstance(value, str | int | None)
-    }
+    kept = {}
+    for key, value in values.items():
+        if key not in KEPT_ACTIVITY_METADATA or not isinstance(value, str | int | None) or isinstance(value, bool):
+            continue
+        if key == "form" and value not in form_slugs:
+            continue
+        if key == "source" and value not in WITHDRAWAL_SOURCES:
+            continue
+        if key in ("submission", "consents", "by") and not isinstance(value, int | None):
+            continue
+        kept[key] = value
+    return kept
 
 
 def _erased_attribution(values: Any) -> dict[str, Any]:

@@ -23,7 +23,10 @@ from leads.models import (
     Activity,
     ActivityKind,
     Consent,
+    ImportedLead,
+    ImportEvent,
     Lead,
+    LeadImport,
     Stage,
     StageChange,
     Submission,
@@ -32,6 +35,7 @@ from leads.models import (
 from leads.tests.factories import (
     FIXED_NOW,
     ActivityFactory,
+    CaptureFormFactory,
     ConsentFactory,
     LeadFactory,
     SubmissionFactory,
@@ -78,6 +82,7 @@ def lead(marketer: object) -> Lead:
         click_id="gclid-4711", referrer="https://news.example/article?reader=ada@acme.example",
         landing_page="https://user:pw@www.acme.example:8443/ebook?email=ada@acme.example",
     )  # fmt: skip
+    CaptureFormFactory(slug="state-of-b2b")
     ActivityFactory(lead=lead, kind=ActivityKind.FORM_SUBMITTED, metadata={"form": "state-of-b2b", "submission": 7})
     ActivityFactory(lead=lead, metadata={"external_id": "zoom-attendee-99", "email": "ada@acme.example"})
     StageChange.objects.create(
@@ -204,6 +209,38 @@ def test_erase_clears_activity_metadata_but_the_form_reports_filter_on(lead: Lea
     metadata = dict(Activity.objects.filter(lead=lead).values_list("kind", "metadata"))
     assert metadata[ActivityKind.FORM_SUBMITTED] == {"form": "state-of-b2b", "submission": 7}
     assert metadata[ActivityKind.WEBINAR_ATTENDED] == {}
+
+
+def test_erase_clears_what_another_system_sent_under_the_apps_own_metadata_keys(lead: Lead, marketer: object) -> None:
+    sent = {"source": "Referred by her husband Byron", "form": "ada@acme.example", "consents": "Ada"}
+    activity = ActivityFactory(lead=lead, kind=ActivityKind.FORM_SUBMITTED, metadata=sent)
+
+    erase(lead, marketer)
+
+    activity.refresh_from_db()
+    assert activity.metadata == {}
+
+
+def test_erase_clears_the_values_enrichment_kept_against_a_provider(lead: Lead, marketer: object) -> None:
+    conflict = {"provider": "People API", "value": "VP Sales", "kept": "Head of Marketing", "kept_source": "person"}
+    Lead.objects.filter(pk=lead.pk).update(enrichment_conflicts={"job_title": conflict})
+
+    erase(lead, marketer)
+
+    assert Lead.objects.get(pk=lead.pk).enrichment_conflicts == {}
+
+
+def test_erase_clears_the_values_an_import_kept_for_its_undo(lead: Lead, marketer: object) -> None:
+    event = ImportEvent.objects.create(name="Expo", source="expo-2026", notice="n")
+    batch = LeadImport.objects.create(event=event, file_name="scans.csv", created_at=FIXED_NOW)
+    ImportedLead.objects.create(
+        batch=batch, lead=lead, is_new=False, row=2, previous={"job_title": "Head of Marketing"},
+        imported={"job_title": "CMO", "phone": "+447700900123"},
+    )  # fmt: skip
+
+    erase(lead, marketer)
+
+    assert ImportedLead.objects.values_list("previous", "imported").get() == ({}, {})
 
 
 def test_erase_keeps_the_stage_history_and_blanks_what_people_wrote(lead: Lead, marketer: object) -> None:
