@@ -130,6 +130,8 @@ def _flag_reminder(*, sla_id: int, now: datetime) -> bool:
         if not claimed:
             return False
         sla = SLARecord.objects.select_related("assignment__lead", "assignment__team", "assignment__rep").get(pk=sla_id)
+        if not sla.assignment.lead.has_usable_consent:
+            return False  # the person withdrew since: nobody is asked to contact them (the claim stays, once)
         queue_notification(
             kind=NotificationKind.REMINDER, assignment=sla.assignment, recipients=[sla.assignment.rep], now=now
         )

@@ -74,6 +74,18 @@ def test_sweep_flags_the_reminder_and_emails_the_rep(
     ]
 
 
+def test_no_reminder_asks_the_rep_to_contact_a_person_who_withdrew_consent(
+    assignment: Assignment, now: datetime
+) -> None:
+    ConsentFactory(lead=assignment.lead)
+    withdraw_consents(lead=assignment.lead, now=now, source="link")
+
+    result = services.flag_sla_events(now=sla_of(assignment).remind_at)
+
+    assert result.reminded == 0
+    assert not Notification.objects.filter(kind=NotificationKind.REMINDER).exists()
+
+
 def test_the_reminder_fires_once_however_often_the_sweep_runs(
     assignment: Assignment, django_capture_on_commit_callbacks: OnCommit
 ) -> None:
