@@ -202,6 +202,8 @@ def record_bounce(
         send = sends.filter(to_email=email.strip().lower()).order_by("-created_at", "-id").first()
     if send is None:
         return None
+    if send.lead.erased_at is not None:
+        detail = ""  # the mail server's text names the address; the person's data was erased
     with transaction.atomic():
         if is_complaint:
             Send.objects.filter(pk=send.pk, complained_at__isnull=True).update(complained_at=now)

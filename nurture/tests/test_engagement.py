@@ -12,9 +12,10 @@ import time_machine
 from django.test import Client
 from django.urls import reverse
 
+from integrations.privacy import erase_lead
 from leads.models import Activity, ActivityKind, Lead, Stage
 from leads.tests.factories import FIXED_NOW, ConsentFactory, LeadFactory
-from nurture import links, sending
+from nurture import links, sending, services
 from nurture import signing as report_signing
 from nurture.models import Enrollment, EnrollmentStatus, ExitReason, Send
 from nurture.tests.conftest import SmtpSink
@@ -150,6 +151,18 @@ def test_a_signed_hard_bounce_ends_the_enrollment(sent: Send, client: Client, se
     assert response.status_code == 200 and response.json() == {"matched": True}
     assert sent.bounced_at == FIXED_NOW
     assert Enrollment.objects.get().exit_reason == ExitReason.BOUNCE
+
+
+def test_a_bounce_after_the_person_was_erased_records_no_text_naming_them(sent: Send, marketer: Any) -> None:
+    erase_lead(lead=sent.lead, now=FIXED_NOW, by=marketer, reason="Erasure request, ticket 12")
+    detail = "550 5.1.1 <ada@acme.example>: Recipient address rejected"
+
+    services.record_bounce(
+        message_id=sent.message_id, email="", is_complaint=False, is_hard=True, now=FIXED_NOW, detail=detail
+    )
+
+    sent.refresh_from_db()
+    assert (sent.bounced_at, sent.error) == (FIXED_NOW, "")
 
 
 def test_a_soft_bounce_is_recorded_but_keeps_the_enrollment(sent: Send, client: Client, settings: Any) -> None:
