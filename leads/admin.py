@@ -1042,7 +1042,12 @@ def release_from_spam(modeladmin: admin.ModelAdmin, request: HttpRequest, querys
             failed += 1
     modeladmin.message_user(request, f"Released {released} submission(s) into the pipeline.", messages.SUCCESS)
     if failed:
-        modeladmin.message_user(request, f"{failed} submission(s) have no usable email or phone.", messages.WARNING)
+        modeladmin.message_user(
+            request,
+            f"{failed} submission(s) were not released: no usable email or phone, or an address on the suppression "
+            "list (an erased person, or one who objected).",
+            messages.WARNING,
+        )
 
 
 @admin.register(Submission)

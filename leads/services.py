@@ -774,7 +774,13 @@ def erase_lead_personal_data(*, lead: Lead, now: datetime, by: User | None, reas
         raise ValidationError({"reason": "Say why the data is erased (e.g. the request's date and channel)."})
     with transaction.atomic():
         # No list staff import later brings the person back (leads.imports skips suppressed addresses).
-        suppression.suppress_address(email=Lead.objects.get(pk=lead.pk).email, reason="Erased on request", now=now)
+        email = Lead.objects.get(pk=lead.pk).email
+        suppression.suppress_address(email=email, reason="Erased on request", now=now)
+        if email:
+            # Submissions held as spam have no lead yet: found by the address they sent.
+            Submission.objects.filter(lead__isnull=True, payload__email__iexact=email).update(
+                payload={}, attribution={}, ip_address=None, user_agent=""
+            )
         is_first = Lead.objects.filter(pk=lead.pk, erased_at__isnull=True).update(erased_at=now, updated_at=now)
         # Before the scrub, which trims the withdrawal's activity as it would on a second run.
         withdraw_consents(lead=lead, now=now, source="erasure", by=by)

@@ -15,12 +15,13 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from leads import merge, services, spam, tokens, unsubscribe
+from leads import merge, services, spam, suppression, tokens, unsubscribe
 from leads.models import (
     Activity,
     ActivityKind,
@@ -32,6 +33,7 @@ from leads.models import (
     LeadAttribute,
     Submission,
     SubmissionStatus,
+    SuppressedAddress,
 )
 
 if TYPE_CHECKING:
@@ -155,8 +157,16 @@ def release_submission(*, submission: Submission, by: User | None, now: datetime
     """Treat a submission held as spam as real: capture its lead and run the pipeline, as if it had just passed.
 
     Returns False when it was not (or no longer) held as spam. The conditional update makes two
-    concurrent releases capture the lead once.
+    concurrent releases capture the lead once. Raises ``ValidationError`` when its address went on the suppression
+    list after it was sent (the person was erased, or objected, since): releasing it would bring them back. One
+    sent after that is a new request of theirs, as a form passed straight away would be.
     """
+    suppressed_since = SuppressedAddress.objects.filter(
+        email_hash=suppression.email_hash(str(submission.payload.get("email", ""))),
+        created_at__gte=submission.submitted_at,
+    )
+    if suppressed_since.exists():
+        raise ValidationError({"email": "The person was erased, or objected, since this was sent."})
     with transaction.atomic():
         claimed = Submission.objects.filter(pk=submission.pk, status=SubmissionStatus.SPAM).update(
             status=SubmissionStatus.CAPTURED, released_at=now, released_by=by

@@ -5,10 +5,11 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
 
 from handoff import receivers
-from leads import services, spam, submissions, tasks, tokens
+from leads import services, spam, submissions, suppression, tasks, tokens
 from leads.models import (
     Activity,
     ActivityKind,
@@ -234,6 +235,33 @@ def test_releasing_spam_captures_its_lead_with_consent_and_touch(whitepaper: Cap
     assert held.lead == Lead.objects.get(email="ada@acme.example")
     assert held.consent.given_at == FIXED_NOW
     assert Touch.objects.get().source == "linkedin"
+
+
+def test_a_held_submission_of_a_person_erased_since_is_blanked_and_cannot_bring_them_back(
+    whitepaper: CaptureForm,
+) -> None:
+    held = submit(whitepaper, honeypot="x").submission  # ada@acme.example, held as spam
+    lead = services.capture_lead(
+        details=services.LeadDetails(email="Ada@acme.example"), consent=None, activity_kind=ActivityKind.FORM_SUBMITTED,
+        now=FIXED_NOW,
+    ).lead  # fmt: skip
+    services.erase_lead_personal_data(lead=lead, now=FIXED_NOW + timedelta(hours=1), by=None, reason="Ticket 7")
+
+    held.refresh_from_db()
+    assert (held.payload, held.ip_address) == ({}, None)
+    with pytest.raises(ValidationError):
+        submissions.release_submission(submission=held, by=None, now=FIXED_NOW + timedelta(hours=2))
+    assert not Lead.objects.filter(erased_at__isnull=True).exists()
+
+
+def test_a_held_submission_sent_before_the_address_was_suppressed_is_not_released(whitepaper: CaptureForm) -> None:
+    held = submit(whitepaper, honeypot="x").submission
+    suppression.suppress_address(email="ada@acme.example", reason="Objected", now=FIXED_NOW + timedelta(hours=1))
+
+    with pytest.raises(ValidationError, match="erased, or objected, since"):
+        submissions.release_submission(submission=held, by=None, now=FIXED_NOW + timedelta(hours=2))
+
+    assert not Lead.objects.exists()
 
 
 def test_releasing_the_same_submission_twice_captures_once(whitepaper: CaptureForm) -> None:
