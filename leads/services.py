@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
+from auditlog.models import LogEntry as AuditLogEntry
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
@@ -747,6 +748,11 @@ def lead_personal_data(*, lead: Lead) -> dict[str, Any]:
         "stage_changes": [_fields_of(row) for row in lead.stage_changes.order_by("changed_at", "id")],
         "enrichment_runs": [_fields_of(row) for row in lead.provider_runs.order_by("started_at", "id")],
         "proposed_changes": [_fields_of(row) for row in lead.proposed_changes.order_by("created_at", "id")],
+        # The audit trail of the lead's row: earlier e-mails, phones and names are held there too.
+        "history": [
+            {"at": entry.timestamp, "action": entry.get_action_display(), "changes": entry.changes_dict}
+            for entry in AuditLogEntry.objects.get_for_object(lead).order_by("timestamp", "id")
+        ],
     }
 
 

@@ -265,6 +265,15 @@ def test_erase_renames_the_lead_in_the_admin_history(lead: Lead, marketer: objec
     assert LogEntry.objects.get().object_repr == f"Lead #{lead.pk}"
 
 
+def test_export_holds_the_audit_history_with_earlier_values(lead: Lead) -> None:
+    lead.phone = "+447700900999"
+    lead.save(update_fields=["phone"])
+
+    history = services.lead_personal_data(lead=lead)["history"]
+
+    assert history[-1]["changes"]["phone"] == ["+447700900123", "+447700900999"]
+
+
 def test_an_erased_lead_exports_none_of_the_person_s_data(lead: Lead, marketer: object) -> None:
     erase(lead, marketer)
 
