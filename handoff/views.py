@@ -692,7 +692,7 @@ def team_bulk(request: AuthenticatedHttpRequest) -> HttpResponse:
             "assignments": assignments,
             "back": back,
             "show": show,
-            "target": membership.user if membership else f"the next rep in {team.name}'s rotation",
+            "target": membership.user if membership else f"the next rep in the rotation of {team.name}",
             "form": form,
         }
         return render(request, "handoff/team_reassign_confirm.html", context)

@@ -32,7 +32,7 @@ class _IsoDateTimeFilter(django_filters.IsoDateTimeFilter):
 
 class LeadFilter(django_filters.FilterSet):
     stage = django_filters.ChoiceFilter(choices=Stage.choices, help_text="The lead's stage.")
-    owner = django_filters.NumberFilter(
+    owner = _IntegerFilter(
         field_name="owner_id", min_value=1, max_value=MAX_SCORE, help_text="The id of the user who owns the lead."
     )
     team = django_filters.CharFilter(

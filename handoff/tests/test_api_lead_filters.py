@@ -51,3 +51,10 @@ def test_a_nul_in_the_search_is_refused_naming_the_filter() -> None:
     response = list_leads(q="a\x00b")
 
     assert (response.status_code, response.json()) == (400, {"q": ["Null characters are not allowed."]})  # type: ignore[attr-defined]
+
+
+def test_an_owner_that_is_not_a_whole_number_is_refused_naming_the_filter() -> None:
+    response = list_leads(owner="1.5")
+
+    assert response.status_code == 400  # type: ignore[attr-defined]
+    assert list(response.json()) == ["owner"]  # type: ignore[attr-defined]

@@ -190,6 +190,14 @@ def test_a_rep_bulk_rejects_after_confirming(team: Team, rep: object, now: datet
     }
 
 
+def test_the_bulk_confirmation_for_one_lead_speaks_of_one_lead(assignment: Assignment, rep: object) -> None:
+    html = client_for(rep).post(reverse("handoff:inbox_bulk"), {"action": "recycle", "ids": [assignment.pk]})
+
+    text = " ".join(html.content.decode().split())
+    assert "Recycle to nurture 1 lead?" in text
+    assert "This lead goes back to nurture until the day below, and leaves your inbox." in text
+
+
 def test_a_bulk_reject_without_a_reason_asks_for_one_and_changes_nothing(assignment: Assignment, rep: object) -> None:
     response = client_for(rep).post(
         reverse("handoff:inbox_bulk"), {"action": "reject", "ids": [assignment.pk], "confirm": "1"}
