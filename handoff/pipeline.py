@@ -208,7 +208,7 @@ def _run_batch(lead_ids: Iterable[int], *, now: datetime, lease: _Lease) -> dict
         not_reached.difference_update(chunk)
     before = [lead for lead in before if lead.pk not in not_reached]
     lead_ids = [lead.pk for lead in before]
-    lead_scoring.score_leads(lead_ids=[lead.pk for lead in before], now=now)
+    lead_scoring.score_leads(lead_ids=lead_ids, now=now)
     # Routing decides for leads sales do not have (it reads their new score); it returns at once for
     # the others, so they are not even read again.
     routing_services.route_leads(leads=_routed_by_routing(lead.pk for lead in before), now=now)
