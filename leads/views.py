@@ -357,10 +357,10 @@ def _is_visitors_lead(request: HttpRequest, submission: Submission) -> bool:
     """Whether the submission's lead may be remembered for this browser: the lead it just created, or the one the
     browser was remembering already. Anyone can send someone else's address; remembered for them, that person's
     lead would show, by the fields the next form leaves out, that it exists and what it holds."""
-    if _visitor_lead_id(request) == submission.lead_id:
-        return True
     lead = submission.lead
-    return lead is not None and lead.created_at == submission.submitted_at
+    # The new lead first: it needs no second reading of the signed cookie.
+    is_new = lead is not None and lead.created_at == submission.submitted_at
+    return is_new or _visitor_lead_id(request) == submission.lead_id
 
 
 # Stands for the asset link in a thank-you page kept for later visitors; autoescaping leaves it as it is.
