@@ -248,14 +248,10 @@ class SLAPolicyAdmin(admin.ModelAdmin):
         return policies.filter(Q(team__in=selectors.managed_teams(user=signed_in_user(request))) | Q(team__isnull=True))
 
     def has_change_permission(self, request: HttpRequest, obj: SLAPolicy | None = None) -> bool:
-        if obj is not None and obj.team_id is None and not sees_every_team(request):
-            return False
-        return super().has_change_permission(request, obj)
+        return not _every_teams_for_a_manager(request, obj) and super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request: HttpRequest, obj: SLAPolicy | None = None) -> bool:
-        if obj is not None and obj.team_id is None and not sees_every_team(request):
-            return False
-        return super().has_delete_permission(request, obj)
+        return not _every_teams_for_a_manager(request, obj) and super().has_delete_permission(request, obj)
 
     def get_changelist_instance(self, request: HttpRequest) -> ChangeList:
         changelist = super().get_changelist_instance(request)
@@ -287,6 +283,11 @@ class SLAPolicyAdmin(admin.ModelAdmin):
     @admin.display(description="Target")
     def target(self, policy: SLAPolicy) -> str:
         return f"{format_hours(policy.target_duration)} business hours"
+
+
+def _every_teams_for_a_manager(request: HttpRequest, policy: SLAPolicy | None) -> bool:
+    """Whether ``policy`` is one for every team, asked about by a manager (who reads it and may not change it)."""
+    return policy is not None and policy.team_id is None and not sees_every_team(request)
 
 
 def format_hours(duration: timedelta) -> str:
