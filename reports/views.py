@@ -25,19 +25,28 @@ ALL_TIME = "all"
 @login_required
 @permission_required("leads.view_reports", raise_exception=True)
 def index(request: AuthenticatedHttpRequest) -> HttpResponseBase:
-    query = _with_default_range(request.GET, today=timezone.localdate())
+    today = timezone.localdate()
+    query = _with_default_range(request.GET, today=today)
     filters = ReportFilter(query, queryset=Lead.objects.all())
     options = ReportOptionsForm(query)
+    context = {
+        "filters": filters,
+        "options": options,
+        "query": query,
+        "is_all_time": query.get("range") == ALL_TIME and not _has_dates(query),
+        "range_urls": _range_urls(query, today=today),
+    }
+    if not filters.is_valid():
+        # A filter that does not validate (a reversed range, a form that does not exist) is shown as an error with
+        # no figures, on the page and for an export: counted without it, they would be another range's (all time).
+        return render(request, "reports/index.html", context, status=400)
     report = Report(filters.scope(**options.choices()))
     export = query.get("export")
     if export is not None:
         return _export(report, export)
     rollup = report.scope.rollup
     sla_is_live = rollup is None or not rollup.has_sla
-    context = {
-        "filters": filters,
-        "options": options,
-        "query": query,
+    context |= {
         "tables": report.tables(),
         "campaigns": report.campaigns(),
         "export_urls": _export_urls(query),
@@ -45,12 +54,8 @@ def index(request: AuthenticatedHttpRequest) -> HttpResponseBase:
         "sla_is_live": sla_is_live,
         # Asked only when a table is read live: how many days a build in steps has still to count.
         "days_to_build": build_progress() if sla_is_live else None,
-        "is_all_time": query.get("range") == ALL_TIME and not _has_dates(query),
-        "range_urls": _range_urls(query, today=timezone.localdate()),
     }
-    # A filter that does not validate (a reversed range, a form that does not exist) is shown as an error
-    # above the report, which then counts without it.
-    return render(request, "reports/index.html", context, status=400 if filters.errors else 200)
+    return render(request, "reports/index.html", context)
 
 
 def _with_default_range(params: QueryDict, *, today: date) -> QueryDict:

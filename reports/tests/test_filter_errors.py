@@ -11,6 +11,7 @@ from django.contrib.auth.models import User
 from django.urls import reverse
 
 from leads.tests.factories import FIXED_NOW
+from reports.tests.factories import Step, journey
 from tests.personas import client_for
 
 pytestmark = pytest.mark.django_db
@@ -29,6 +30,50 @@ def test_a_reversed_date_range_is_a_form_error(manager: User) -> None:
 
     assert response.status_code == 400
     assert "The start date is after the end date" in response.content.decode()
+
+
+INVALID_FILTERS = (
+    {"created_after": "2026-03-01", "created_before": "2026-02-01"},
+    {"created_after": "0001-01-01"},
+    {"form": "no-such-form"},
+    {"team": "no-such-team"},
+)
+
+
+@pytest.mark.parametrize("params", INVALID_FILTERS)
+def test_a_filter_that_does_not_validate_shows_its_error_and_no_figures(manager: User, params: dict[str, str]) -> None:
+    journey(Step("cpc", source="google"), created_at=FIXED_NOW - timedelta(days=400))
+
+    response = client_for(manager).get(reverse("reports:index"), params)
+
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert 'data-testid="filter-errors"' in page
+    assert "tables" not in response.context
+    assert 'data-testid="kpis"' not in page and "google" not in page
+    assert "No figures for these filters: correct the error above to see the report." in page
+
+
+def test_a_filter_that_does_not_validate_keeps_what_was_entered(manager: User) -> None:
+    params = {"created_after": "2026-03-01", "created_before": "2026-02-01", "campaign": "brand-search"}
+
+    response = client_for(manager).get(reverse("reports:index"), params)
+
+    page = response.content.decode()
+    assert 'value="2026-03-01"' in page and 'value="2026-02-01"' in page and 'value="brand-search"' in page
+
+
+@pytest.mark.parametrize("params", INVALID_FILTERS)
+def test_an_export_with_a_filter_that_does_not_validate_is_the_error_and_no_csv(
+    manager: User, params: dict[str, str]
+) -> None:
+    journey(Step("cpc", source="google"), created_at=FIXED_NOW - timedelta(days=400))
+
+    response = client_for(manager).get(reverse("reports:index"), {**params, "export": "quality"})
+
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/html")
+    assert 'data-testid="filter-errors"' in response.content.decode()
 
 
 @pytest.mark.parametrize("zone", ["UTC", "Asia/Tokyo"])
