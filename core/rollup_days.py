@@ -2,8 +2,9 @@
 
 A rollup day is a lead's creation date in the rollup's time zone: UTC for the rule-effectiveness rollups (their
 page counts UTC days), the site's ``TIME_ZONE`` for the report rollups (the report's date filter gives local
-days). A change to a lead of an older day marks that day for the next refresh; today and yesterday are recomputed
-by every refresh anyway, so changes to them mark nothing.
+days). A change to a lead of an older day marks that day for the next refresh; a change to today's or yesterday's
+lead marks nothing (``is_recent``), since every refresh recomputes the days from two before its last run's day
+(``recent_days``) anyway.
 """
 
 from __future__ import annotations
@@ -42,12 +43,24 @@ def day_bounds(first_day: date, last_day: date, *, zone: tzinfo = UTC) -> tuple[
     return start, datetime.combine(last_day + timedelta(days=1), time.min, tzinfo=zone).astimezone(UTC)
 
 
+RECENT_DAYS = 2  # a refresh recomputes the days from this many before its last run's day, marked or not
+
+
 def is_recent(instant: datetime, *, now: datetime, zone: tzinfo = UTC) -> bool:
     """Whether a lead created at ``instant`` is on a day every refresh recomputes anyway (today, yesterday).
 
-    One day fewer than a refresh recomputes: a writer whose ``now`` lags a refresh across midnight is covered.
+    One day fewer than a refresh recomputes (``recent_days``), so a writer whose ``now`` lags a refresh across
+    midnight is covered: it read 23:59:59 and marked nothing for a lead of the day before, then committed after the
+    first refresh of the new day had counted that day; the next refresh counts it again, from two days before the
+    new day (its last run's).
     """
     return day_of(instant, zone=zone) >= day_of(now, zone=zone) - timedelta(days=1)
+
+
+def recent_days(*, refreshed_at: datetime, now: datetime, zone: tzinfo = UTC) -> list[date]:
+    """The days a refresh at ``now`` recomputes whether marked or not, after a last run at ``refreshed_at``: from
+    ``RECENT_DAYS`` before that run's day up to today, the days ``is_recent`` leaves unmarked and one more."""
+    return days_between(day_of(refreshed_at, zone=zone) - timedelta(days=RECENT_DAYS), day_of(now, zone=zone))
 
 
 def days_between(first: date, last: date) -> list[date]:

@@ -9,8 +9,11 @@ and ``reports/tests/test_rollups.py`` checks they do.
 
 What gets recomputed, by ``refresh_rollups`` (every minute, ``reports.tasks``):
 
-- every day from the day before the last refresh up to today: new leads are created with ``created_at`` =
-  now, so capture writes nothing for the reports (no extra query on the capture path);
+- every day from two days before the last refresh's day up to today (``core.rollup_days.recent_days``): new
+  leads are created with ``created_at`` = now, so capture writes nothing for the reports (no extra query on the
+  capture path), and a change to a lead of today or yesterday marks nothing either. The second day back covers a
+  writer that read the clock before midnight and committed after a refresh of the new day had counted its
+  yesterday (``core.rollup_days.is_recent``);
 - the days marked in ``RollupDirtyDay``: a change to an older lead (a touch, a stage change, a submission,
   a saved lead, a first-touch correction, a routing decision, a logged contact, an erasure) adds a mark in the
   same transaction as the change (``reports.receivers``, ``reports.services``); an assignment and an SLA breach
@@ -47,11 +50,11 @@ from core.rollup_days import (
     build_marks_left,
     day_bounds,
     day_of,
-    days_between,
     days_with,
     delete_days_not_in,
     delete_where_in,
     is_recent,
+    recent_days,
 )
 from handoff.models import SLARecord
 from leads.models import Activity, ActivityKind, CaptureForm, Lead, Stage, StageChange, Submission
@@ -236,7 +239,7 @@ def refresh_rollups(
     state = _begin_build(now=now)
     marks = list(RollupDirtyDay.objects.order_by("pk").values_list("pk", "day")[:MARKS_PER_REFRESH])
     zone = report_zone()
-    recent = days_between(day_of(state.refreshed_at, zone=zone) - timedelta(days=1), day_of(now, zone=zone))
+    recent = recent_days(refreshed_at=state.refreshed_at, now=now, zone=zone)
     older = sorted({day for _, day in marks} - set(recent), reverse=True)
     time_is_up = time_is_up_after(budget=budget, clock=clock or (lambda: now))
     done = set()

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from itertools import count
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -22,6 +23,7 @@ from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
 from django.db.models import Sum
 from django.http import QueryDict
+from django.utils import timezone
 from pytest_django import DjangoAssertNumQueries
 
 from core.rollup_days import day_of
@@ -560,6 +562,25 @@ def test_a_refresh_picks_up_todays_leads_without_marks() -> None:
     refresh_rollups(now=NOW)
 
     assert LeadDayRollup.objects.get(day=NOW.date()).leads == 1
+
+
+@pytest.mark.parametrize("zone", ["UTC", "America/New_York"])
+def test_a_change_whose_writer_read_the_clock_before_midnight_is_counted_by_a_refresh_after_midnight(
+    settings: Any, zone: str
+) -> None:
+    # The writer read the clock at 23:59:59.9 on 2 June (site time), so the lead of 1 June was "yesterday" to it and
+    # marked nothing; its transaction committed after midnight, after the first refresh of 3 June had counted 1 June.
+    settings.TIME_ZONE = zone
+    site = ZoneInfo(zone)
+    lead = journey(Step("cpc", source="google"), created_at=datetime(2026, 6, 1, 12, 0, tzinfo=site))
+    rebuild_rollups(now=datetime(2026, 6, 2, 23, 59, tzinfo=site))
+    refresh_rollups(now=datetime(2026, 6, 3, 0, 0, 5, tzinfo=site))
+    with time_machine.travel(datetime(2026, 6, 2, 23, 59, 59, 900_000, tzinfo=site), tick=False):
+        lead_services.change_stage(lead=lead, to_stage=Stage.MQL, now=timezone.now())
+
+    refresh_rollups(now=datetime(2026, 6, 3, 0, 1, 5, tzinfo=site))
+
+    assert LeadDayRollup.objects.get(day=date(2026, 6, 1), form=ALL_FORMS).mqls == 1
 
 
 def test_refreshing_twice_writes_the_same_rows() -> None:
