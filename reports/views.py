@@ -15,7 +15,8 @@ from reports.csv import csv_lines
 from reports.filters import ReportFilter
 from reports.forms import ReportOptionsForm
 from reports.selectors import TABLE_KEYS, Report
-from reports.selectors.rollups import build_progress
+from reports.selectors.base import RollupFilter
+from reports.selectors.rollups import build_progress, marked_days
 
 DEFAULT_DAYS = 90
 ALL_TIME = "all"
@@ -44,18 +45,28 @@ def index(request: AuthenticatedHttpRequest) -> HttpResponseBase:
     export = query.get("export")
     if export is not None:
         return _export(report, export)
-    rollup = report.scope.rollup
-    sla_is_live = rollup is None or not rollup.has_sla
     context |= {
         "tables": report.tables(),
         "campaigns": report.campaigns(),
         "export_urls": _export_urls(query),
-        "refreshed_at": rollup.refreshed_at if rollup else None,
-        "sla_is_live": sla_is_live,
-        # Asked only when a table is read live: how many days a build in steps has still to count.
-        "days_to_build": build_progress() if sla_is_live else None,
+        **_freshness(report.scope.rollup),
     }
     return render(request, "reports/index.html", context)
+
+
+def _freshness(rollup: RollupFilter | None) -> dict[str, object]:
+    """What the page says of how fresh its numbers are: when the rollups were refreshed and how many changed days
+    that refresh left to the next ones, or which tables are counted live and how many days a build has to count."""
+    sla_is_live = rollup is None or not rollup.has_sla
+    # Asked only when a table is read live: how many days a build in steps has still to count.
+    days_to_build = build_progress() if sla_is_live else None
+    return {
+        "refreshed_at": rollup.refreshed_at if rollup else None,
+        "sla_is_live": sla_is_live,
+        "days_to_build": days_to_build,
+        # Changes to older leads that "as of" does not cover yet: a refresh whose budget ran out left their marks.
+        "days_to_add": marked_days() if rollup and days_to_build is None else None,
+    }
 
 
 def _with_default_range(params: QueryDict, *, today: date) -> QueryDict:

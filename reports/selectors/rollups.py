@@ -40,6 +40,12 @@ def build_progress() -> int | None:
     state = RollupState.objects.first()
     if state is None or state.build_begun_at is None:
         return None
+    return marked_days()
+
+
+def marked_days() -> int:
+    """How many days are marked for the refresh: changes to older leads it has not counted yet, which the rollups'
+    ``refreshed_at`` does not cover (a refresh whose budget ran out leaves the marks of the days it did not count)."""
     return RollupDirtyDay.objects.values("day").distinct().count()
 
 

@@ -540,6 +540,21 @@ def test_the_page_says_how_many_days_a_build_has_still_to_count(manager: User) -
     assert response.context["refreshed_at"] is None
 
 
+def test_the_page_says_how_many_changed_days_a_refresh_has_still_to_count(manager: User) -> None:
+    leads = [journey(Step("cpc", source="google"), created_at=NOW - timedelta(days=days)) for days in (10, 20, 30)]
+    rebuild_rollups(now=NOW - timedelta(minutes=5))
+    for lead in leads:
+        lead_services.change_stage(lead=lead, to_stage=Stage.MQL, now=NOW - timedelta(minutes=1))
+    # Its budget spent on the newest marked day, the refresh at NOW leaves the two others for the next runs.
+    refresh_rollups(now=NOW, clock=ticking_clock(), budget=timedelta(seconds=1))
+
+    response = client_for(manager).get("/reports/", {"range": "all"})
+
+    freshness = " ".join(response.content.decode().split("report-freshness")[1].split("</span>")[0].split())
+    assert response.context["refreshed_at"] == NOW
+    assert "Changes to leads of 2 older days are still to be added." in freshness
+
+
 def test_a_change_to_an_older_lead_marks_its_day_in_the_same_transaction() -> None:
     lead = journey(Step("cpc", source="google"), created_at=NOW - timedelta(days=30))
     RollupDirtyDay.objects.all().delete()
