@@ -1,8 +1,8 @@
 """``Idempotency-Key`` for POST views: a retry with the same key and credential gets the first response again.
 
 A view opts in with the ``core.idempotency.idempotent`` decorator on its handler (the API views
-live in apps that may not import this one, so that decorator reaches ``run_idempotently`` by dotted
-path). The view runs in one transaction with the claim on the key: its writes and the stored
+live in apps that may not import this one, so this app registers ``run_idempotently`` there when it
+starts). The view runs in one transaction with the claim on the key: its writes and the stored
 response commit together, or neither does. Only a 2xx response is kept, so a request that failed
 (invalid input, a conflict) can be corrected and sent again with the same key. The same key with a
 different body or path is refused with 422; keys are kept for 24 hours.

@@ -15,6 +15,7 @@ from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
 from core.api import ErrorDetailSerializer
+from core.idempotency import IDEMPOTENCY_KEY_PARAMETER, IDEMPOTENCY_RESPONSES
 from handoff.api.serializers import AssignmentResultSerializer
 from leads.api.schema import AUTH_RESPONSES, INVALID_INPUT, LEAD_ID_PARAMETER
 
@@ -262,6 +263,7 @@ def rep_action_schema(name: str, *, request: type[Serializer] | None, descriptio
         404: NOT_FOUND,
         409: _CONFLICT,
         **AUTH_RESPONSES,
+        **IDEMPOTENCY_RESPONSES,
     }
     if request is not None:
         responses[400] = INVALID_INPUT
@@ -270,8 +272,9 @@ def rep_action_schema(name: str, *, request: type[Serializer] | None, descriptio
         tags=["leads"],
         description=description
         + "\n\nNeeds a person's token (or session) with the `full` scope, for the rep the lead is assigned to; "
-        "an integration key is refused (403). No body field changes the stage, owner or score directly.",
-        parameters=[LEAD_ID_PARAMETER],
+        "an integration key is refused (403). No body field changes the stage, owner or score directly. Send an "
+        "`Idempotency-Key` header to make a retry return the first answer instead of acting again (or a 409).",
+        parameters=[LEAD_ID_PARAMETER, IDEMPOTENCY_KEY_PARAMETER],
         request=request,
         responses=responses,
         examples=[*_ACTION_EXAMPLES[name], _CONFLICT_EXAMPLE],

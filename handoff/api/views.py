@@ -25,6 +25,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from core.api import ErrorDetailSerializer
+from core.idempotency import idempotent
 from core.typing import AuthenticatedRequest
 from handoff import selectors, services
 from handoff.api.filters import LeadFilter
@@ -191,6 +192,7 @@ class _RepActionView(APIView):
     For the rep the lead was assigned to; a lead never theirs is a 404. The rep's latest assignment is
     used, open or not, so a rep who just lost the lead hears why: the service's refusal is a 409. A
     subclass's ``act`` reads the body and calls the service; the answer is the assignment as it is now.
+    With an ``Idempotency-Key``, a retry gets that first answer again instead of a 409 (or a second contact).
     """
 
     required_scope = "full"
@@ -202,6 +204,7 @@ class _RepActionView(APIView):
     def act(self, request: AuthenticatedRequest, assignment: Assignment) -> None:
         raise NotImplementedError
 
+    @idempotent
     def post(self, request: AuthenticatedRequest, lead_id: str) -> Response:
         pk = _lead_pk(lead_id)
         assignment = selectors.latest_assignment(user=request.user, lead_id=pk) if pk is not None else None

@@ -17,9 +17,12 @@ BANT = {"budget": "€50k approved", "authority": "CMO decides", "need": "Lead r
 NEXT_MONTH = (date.today() + timedelta(days=30)).isoformat()
 
 
-def post(assignment: Assignment, action: str, key: object, data: object = None) -> object:
+def post(
+    assignment: Assignment, action: str, key: object, data: object = None, idempotency_key: str | None = None
+) -> object:
     url = f"/api/leads/{assignment.lead_id}/{action}/"
-    return Client().post(url, data or {}, content_type="application/json", headers=api_headers(key))
+    headers = {**api_headers(key), **({"Idempotency-Key": idempotency_key} if idempotency_key else {})}
+    return Client().post(url, data or {}, content_type="application/json", headers=headers)
 
 
 @pytest.fixture
@@ -159,3 +162,42 @@ def test_a_lead_cannot_be_patched(assignment: Assignment, key: object) -> None:
     )
 
     assert response.status_code == 405
+
+
+# --- Idempotency-Key ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("action", "data"), [("reject", {"reason": "Student"}), ("recycle", {"recycle_on": NEXT_MONTH})]
+)
+def test_a_retried_action_with_the_same_key_gets_the_first_answer_again(
+    assignment: Assignment, key: object, action: str, data: dict[str, str]
+) -> None:
+    first = post(assignment, action, key, data, idempotency_key="retry-1")
+
+    retry = post(assignment, action, key, data, idempotency_key="retry-1")
+
+    assert (retry.status_code, retry.content, retry["Idempotent-Replayed"]) == (200, first.content, "true")
+
+
+def test_a_retried_contact_with_the_same_key_logs_one_contact(assignment: Assignment, key: object) -> None:
+    for _ in range(2):
+        post(assignment, "contact", key, {"kind": "call", "note": "Intro call"}, idempotency_key="retry-1")
+
+    assert ContactLog.objects.filter(assignment=assignment).count() == 1
+
+
+def test_the_same_key_with_another_body_is_refused_with_422(assignment: Assignment, key: object) -> None:
+    post(assignment, "contact", key, {"kind": "call"}, idempotency_key="retry-1")
+
+    response = post(assignment, "contact", key, {"kind": "meeting"}, idempotency_key="retry-1")
+
+    assert (response.status_code, ContactLog.objects.filter(assignment=assignment).count()) == (422, 1)
+
+
+def test_a_refused_action_is_not_kept_so_a_corrected_retry_runs(assignment: Assignment, key: object) -> None:
+    post(assignment, "reject", key, {"reason": ""}, idempotency_key="retry-1")
+
+    response = post(assignment, "reject", key, {"reason": "Student"}, idempotency_key="retry-1")
+
+    assert (response.status_code, response.json()["outcome"]) == (200, "rejected")

@@ -91,3 +91,17 @@ def test_list_examples_are_a_list_or_a_page_of_items_once() -> None:
                     wrong.append((path, method, status, name))
 
     assert wrong == []
+
+
+def test_every_post_documents_the_idempotency_key_header() -> None:
+    undocumented = [
+        path
+        for path, method, operation in operations()
+        if method == "post"
+        and not any(
+            (parameter["in"], parameter["name"]) == ("header", "Idempotency-Key")
+            for parameter in operation.get("parameters", [])
+        )
+    ]
+
+    assert undocumented == []
