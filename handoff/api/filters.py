@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import django_filters
 from django import forms
 from django.db.models import Q, QuerySet
-from django_filters.fields import IsoDateTimeField
 
-from core.validators import validate_storable_datetime
+from core.validators import InstantFilter
 from leads.models import Lead, Stage
 
 MAX_SCORE = 2**31 - 1
@@ -17,17 +14,6 @@ MAX_SCORE = 2**31 - 1
 
 class _IntegerFilter(django_filters.NumberFilter):
     field_class = forms.IntegerField
-
-
-class _StorableIsoDateTimeField(IsoDateTimeField):
-    def to_python(self, value: object) -> datetime | None:
-        parsed = super().to_python(value)
-        validate_storable_datetime(parsed)
-        return parsed
-
-
-class _IsoDateTimeFilter(django_filters.IsoDateTimeFilter):
-    field_class = _StorableIsoDateTimeField
 
 
 class LeadFilter(django_filters.FilterSet):
@@ -53,11 +39,11 @@ class LeadFilter(django_filters.FilterSet):
     score_max = _IntegerFilter(
         field_name="score", lookup_expr="lte", min_value=-MAX_SCORE, max_value=MAX_SCORE, help_text="Score at most."
     )
-    created_after = _IsoDateTimeFilter(
-        field_name="created_at", lookup_expr="gte", help_text="Created at or after (ISO 8601, with a time zone)."
+    created_after = InstantFilter(
+        field_name="created_at", lookup_expr="gte", help_text="Created at or after (ISO 8601, with a UTC offset or Z)."
     )
-    created_before = _IsoDateTimeFilter(
-        field_name="created_at", lookup_expr="lt", help_text="Created before (ISO 8601, with a time zone)."
+    created_before = InstantFilter(
+        field_name="created_at", lookup_expr="lt", help_text="Created before (ISO 8601, with a UTC offset or Z)."
     )
     q = django_filters.CharFilter(
         method="filter_search",

@@ -10,6 +10,8 @@ from leads.tests.factories import LeadFactory
 
 pytestmark = pytest.mark.django_db
 
+NAIVE_TIME = "Include a UTC offset or Z, as in 2026-03-02T10:00:00Z: a time without one could be in any time zone."
+
 
 def list_leads(**params: str) -> object:
     return Client().get("/api/leads/", params, headers=api_headers(ApiKeyFactory(scope="read")))
@@ -30,6 +32,14 @@ def test_a_time_beyond_the_years_a_page_can_show_is_refused_naming_the_filter(na
 
     assert response.status_code == 400  # type: ignore[attr-defined]
     assert list(response.json()) == [name]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("name", ["created_after", "created_before"])
+@pytest.mark.parametrize("value", ["2026-03-01T00:00:00", "2026-03-01"])
+def test_a_time_without_a_utc_offset_is_refused_naming_the_filter(name: str, value: str) -> None:
+    response = list_leads(**{name: value})
+
+    assert (response.status_code, response.json()) == (400, {name: [NAIVE_TIME]})  # type: ignore[attr-defined]
 
 
 def test_an_offset_beyond_minus_15_59_is_refused() -> None:

@@ -11,7 +11,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 
-from core.validators import validate_storable_datetime
+from core.validators import InstantField
 from leads import capture_cache
 from leads.forms import SubmissionForm, clean_attribution, hidden_field_values
 from leads.models import (
@@ -51,9 +51,7 @@ class ActivityInSerializer(serializers.Serializer):
         required=False, min_value=1, max_value=MAX_DB_INTEGER, help_text="The lead's id. Give this or `email`."
     )
     kind = serializers.ChoiceField(choices=RECORDABLE_ACTIVITY_KINDS, help_text="What the lead did.")
-    occurred_at = serializers.DateTimeField(
-        help_text="When it happened: ISO 8601, with a time zone.", validators=[validate_storable_datetime]
-    )
+    occurred_at = InstantField(help_text="When it happened: ISO 8601, with a UTC offset or Z.")
     metadata = serializers.DictField(
         required=False,
         help_text="A JSON object stored with the activity (webinar name, URL …). A string `external_id` "
@@ -243,10 +241,8 @@ class SubmissionInSerializer(_FieldsBuiltOnce):
     user_agent = serializers.CharField(
         required=False, allow_blank=True, allow_null=True, help_text="The person's browser (User-Agent)."
     )
-    submitted_at = serializers.DateTimeField(
-        required=False,
-        help_text="When the person sent the form: ISO 8601, with a time zone. Default: now.",
-        validators=[validate_storable_datetime],
+    submitted_at = InstantField(
+        required=False, help_text="When the person sent the form: ISO 8601, with a UTC offset or Z. Default: now."
     )
 
     def validate_form(self, value: str) -> CaptureForm:

@@ -18,6 +18,7 @@ from tests.personas import client_for
 pytestmark = pytest.mark.django_db
 
 URL = "/api/activities/"
+NAIVE_TIME = "Include a UTC offset or Z, as in 2026-03-02T10:00:00Z: a time without one could be in any time zone."
 WHEN = FIXED_NOW.isoformat()
 
 
@@ -281,6 +282,16 @@ def test_a_lead_id_beyond_the_database_range_is_refused() -> None:
     response = post({"lead_id": 2**63, "kind": ActivityKind.PAGE_VIEW, "occurred_at": WHEN})
 
     assert response.status_code == 400
+
+
+def test_a_time_without_a_utc_offset_is_refused_and_nothing_is_stored() -> None:
+    LeadFactory(email="ada@acme.example")
+
+    response = post(item(occurred_at="2026-03-02T10:00:00"))
+
+    assert response.status_code == 400
+    assert response.json()["items"] == [{"index": 0, "errors": {"occurred_at": [NAIVE_TIME]}}]
+    assert not Activity.objects.exists()
 
 
 def test_a_time_before_the_years_a_page_can_show_is_refused() -> None:

@@ -38,6 +38,7 @@ from leads.tests.factories import (
 pytestmark = pytest.mark.django_db
 
 URL = "/api/submissions/"
+NAIVE_TIME = "Include a UTC offset or Z, as in 2026-03-02T10:00:00Z: a time without one could be in any time zone."
 ANSWERS = {"first_name": "Ada", "email": "Ada@Acme.example", "company_name": "Acme", "job_title": "CTO"}
 ATTRIBUTION = {
     "utm_source": "linkedin",
@@ -385,6 +386,13 @@ def test_a_time_before_the_years_a_page_can_show_is_refused(whitepaper: CaptureF
     response = post(body(submitted_at="0001-01-01T00:00:00Z"))
 
     assert errors_of(response) == {"submitted_at": ["Give a time between the years 1900 and 9998."]}
+    assert not Submission.objects.exists()
+
+
+def test_a_time_without_a_utc_offset_is_refused(whitepaper: CaptureForm) -> None:
+    response = post(body(submitted_at="2026-03-02T09:58:00"))
+
+    assert errors_of(response) == {"submitted_at": [NAIVE_TIME]}
     assert not Submission.objects.exists()
 
 
