@@ -21,17 +21,27 @@ FILTERS = [
 # Ends each report's description.
 FILTERS_TEXT = (
     "Filters, as on the reports page: `created_after`/`created_before` (days, both inclusive), `form` (a form's "
-    "slug), `campaign` (the first touch's) and `team` (a team's slug). An unknown form or team is a 400.\n\n"
+    "slug), `campaign` (the first touch's) and `team` (a team's slug). An invalid filter (a day that is not a date, a "
+    "reversed range, an unknown form or team) is a 400 with the messages keyed by the parameters sent: a reversed "
+    "range names both `created_after` and `created_before`.\n\n"
     "Needs a person allowed to view the reports (managers, marketers), or an integration key with the `read` or "
     "`full` scope."
 )
-INVALID_FILTER = OpenApiResponse(OpenApiTypes.OBJECT, description="An invalid filter: the messages by filter.")
-_INVALID_FILTER_EXAMPLE = OpenApiExample(
-    "An unknown team",
-    value={"team": ["Select a valid choice. mars is not one of the available choices."]},
-    response_only=True,
-    status_codes=["400"],
-)
+INVALID_FILTER = OpenApiResponse(OpenApiTypes.OBJECT, description="An invalid filter: the messages by query parameter.")
+_INVALID_FILTER_EXAMPLES = [
+    OpenApiExample(
+        "An unknown team",
+        value={"team": ["Select a valid choice. mars is not one of the available choices."]},
+        response_only=True,
+        status_codes=["400"],
+    ),
+    OpenApiExample(
+        "A day that is not a date",
+        value={"created_after": ["Enter a valid date."]},
+        response_only=True,
+        status_codes=["400"],
+    ),
+]
 
 FUNNEL_EXAMPLES = [
     OpenApiExample(
@@ -56,7 +66,7 @@ FUNNEL_EXAMPLES = [
         response_only=True,
         status_codes=["200"],
     ),
-    _INVALID_FILTER_EXAMPLE,
+    *_INVALID_FILTER_EXAMPLES,
 ]
 ATTRIBUTION_EXAMPLES = [
     OpenApiExample(
@@ -79,5 +89,5 @@ ATTRIBUTION_EXAMPLES = [
         response_only=True,
         status_codes=["200"],
     ),
-    _INVALID_FILTER_EXAMPLE,
+    *_INVALID_FILTER_EXAMPLES,
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.http import QueryDict
 from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -25,9 +26,28 @@ class _ReportTableView(APIView):
     def get(self, request: Request) -> Response:
         filters = ReportFilter(request.query_params, queryset=Lead.objects.all())
         if not filters.is_valid():
-            return Response(filters.errors, status=400)
+            return Response(_errors_by_parameter(filters, request.query_params), status=400)
         report = Report(filters.scope(period="week", volume_by="channel"))
         return Response(ReportTableSerializer(self.table(report)).data)
+
+
+def _errors_by_parameter(filters: ReportFilter, params: QueryDict) -> dict[str, list[str]]:
+    """The filters' messages keyed by the query parameters sent, so a client can tell which one is wrong.
+
+    The filter set keys the day range's messages ``created``, one filter read from two parameters: each
+    sent alone says whether it is wrong by itself (not a date, beyond the years); when neither is, the
+    pair is (a reversed range) and both are named.
+    """
+    errors = {name: list(messages) for name, messages in filters.errors.items() if name != "created"}
+    if "created" not in filters.errors:
+        return errors
+    widget = filters.form.fields["created"].widget
+    sent = [name for name in (widget.suffixed("created", suffix) for suffix in widget.suffixes) if name in params]
+    alone = {name: ReportFilter({name: params[name]}, queryset=filters.queryset).errors for name in sent}
+    wrong = {name: list(errors_alone["created"]) for name, errors_alone in alone.items() if "created" in errors_alone}
+    # Each day is right by itself, so the pair is wrong (a reversed range): name both.
+    messages = list(filters.errors["created"])
+    return {**errors, **(wrong or dict.fromkeys(sent, messages) or {"created": messages})}
 
 
 @extend_schema(tags=["reports"])

@@ -77,3 +77,35 @@ def test_a_capture_key_may_not_read_reports(leads: None) -> None:
 @pytest.mark.parametrize("path", ["/api/reports/funnel/", "/api/reports/attribution/"])
 def test_a_rep_may_not_read_reports(rep: User, path: str) -> None:
     assert get(path, ApiKeyFactory(user=rep, scope="read")).status_code == 403
+
+
+@pytest.mark.parametrize("name", ["created_after", "created_before"])
+def test_a_day_that_is_not_a_date_is_a_400_naming_its_parameter(name: str) -> None:
+    response = get("/api/reports/funnel/", ApiKeyFactory(scope="read"), **{name: "yesterday"})
+
+    assert (response.status_code, response.json()) == (400, {name: ["Enter a valid date."]})
+
+
+def test_a_day_beyond_the_years_a_report_counts_is_a_400_naming_its_parameter() -> None:
+    response = get("/api/reports/funnel/", ApiKeyFactory(scope="read"), created_after="2026-03-01",
+                   created_before="9999-12-31")  # fmt: skip
+
+    assert (response.status_code, list(response.json())) == (400, ["created_before"])
+
+
+def test_two_wrong_days_are_each_named_with_their_own_message() -> None:
+    response = get("/api/reports/attribution/", ApiKeyFactory(scope="read"), created_after="yesterday",
+                   created_before="9999-12-31")  # fmt: skip
+
+    assert response.json() == {
+        "created_after": ["Enter a valid date."],
+        "created_before": ["Pick dates between the years 1900 and 9998."],
+    }
+
+
+def test_a_reversed_range_is_a_400_naming_both_parameters() -> None:
+    response = get("/api/reports/funnel/", ApiKeyFactory(scope="read"), created_after="2026-03-01",
+                   created_before="2026-02-01")  # fmt: skip
+
+    message = ["The start date is after the end date: swap them to see that range."]
+    assert (response.status_code, response.json()) == (400, {"created_after": message, "created_before": message})
