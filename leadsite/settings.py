@@ -297,6 +297,10 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 NURTURE_BOUNCE_SECRET = env_str("NURTURE_BOUNCE_SECRET")
 # SMTP connections the nurture worker sends a batch over at once (each email waits for three answers).
 NURTURE_SMTP_CONNECTIONS = env_int("NURTURE_SMTP_CONNECTIONS", 4)
+# Mail scanners open every link of an email soon after delivery: a click this many seconds or less after the send,
+# or on another link of the same email this many seconds or less from one, is taken for a scanner's and not scored.
+NURTURE_CLICK_MIN_DELAY_SECONDS = max(0, env_int("NURTURE_CLICK_MIN_DELAY_SECONDS", 60))
+NURTURE_CLICK_BURST_SECONDS = max(0, env_int("NURTURE_CLICK_BURST_SECONDS", 2))
 
 # --- Security -----------------------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

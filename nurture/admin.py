@@ -21,7 +21,7 @@ from core.typing import signed_in_user
 from leads.models import Lead
 from nurture import links, sending, services
 from nurture.forms import PreviewForm
-from nurture.models import Enrollment, ExitReason, Send, Step, Track
+from nurture.models import Click, Enrollment, ExitReason, Send, Step, Track
 
 
 def _in_scope(request: HttpRequest, rows: QuerySet[Any]) -> QuerySet[Any]:
@@ -171,9 +171,28 @@ class EnrollmentAdmin(admin.ModelAdmin):
         messages.success(request, f"Ended {ended} enrollment(s).")
 
 
+class ClickInline(admin.TabularInline):
+    """Every request for the send's links: a person's (counted) and a mail scanner's (never scored), and why."""
+
+    model = Click
+    fields = readonly_fields = ("clicked_at", "url", "is_bot", "bot_reason", "counted_at", "user_agent")
+    extra = 0
+    can_delete = False
+
+    def has_view_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return request.user.has_perm("nurture.view_send")  # whoever reads the send reads its clicks
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
 @admin.register(Send)
 class SendAdmin(admin.ModelAdmin):
     list_display = ["subject", "lead", "track", "position", "status", "created_at", "click_count", "unsubscribed_at"]
+    inlines = [ClickInline]
     list_filter = ["status", "track"]
     search_fields = ["lead__email", "message_id"]
     list_select_related = ["lead", "track"]

@@ -29,8 +29,9 @@ class NurtureConfig(AppConfig):
         "Sales manager": ["nurture.view_track", "nurture.view_step", "nurture.view_enrollment", "nurture.view_send"],
     }
 
-    # Every minute: the emails due now (each lead's daytime decides when within the day).
-    periodic_tasks = {"nurture.tasks.send_due_steps": 1}
+    # Every minute: the emails due now (each lead's daytime decides when within the day), and the clicks that
+    # waited out the burst window (a person's are scored within a minute or so).
+    periodic_tasks = {"nurture.tasks.send_due_steps": 1, "nurture.tasks.count_clicks": 1}
 
     def load_demo(self, *, users: dict[str, Any], now: datetime, options: DemoOptions) -> str:
         """``manage.py load_demo`` calls this after the apps before it in INSTALLED_APPS; returns a summary."""

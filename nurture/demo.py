@@ -19,6 +19,8 @@ from nurture.models import Enrollment, EnrollmentSource, Send, SendStatus, Step,
 from scoring.models import ScoringModel, ScoringRule
 
 ASSET = "https://www.example.com/assets/b2b-demand-gen-report.pdf"
+BROWSER = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
+MAIL_SCANNER = "Barracuda Sentinel (EE)"
 STARTUP_STEPS = (
     (0, "{{ first_name|default:\"Hi\" }}, the start-up playbook for {{ company|default:\"your team\" }}",
      "Hi {{ first_name|default:\"there\" }},\n\nTeams like **{{ company|default:\"yours\" }}** grow fastest when "
@@ -121,8 +123,12 @@ def _enroll_demo_leads(tracks: list[Track], *, now: datetime, rng: random.Random
                 created_at=at, sent_at=at,
             )  # fmt: skip
             sent += 1
+            if rng.random() < 0.2:  # a company's mail gateway checks the link on delivery: never scored
+                services.record_click(
+                    send_id=send.pk, url=ASSET, now=at + timedelta(seconds=20), user_agent=MAIL_SCANNER
+                )
             if rng.random() < 0.4:
-                services.record_click(send_id=send.pk, url=ASSET, now=at + timedelta(hours=5))
+                services.record_click(send_id=send.pk, url=ASSET, now=at + timedelta(hours=5), user_agent=BROWSER)
                 clicked += 1
         following = track.steps.filter(position__gt=steps[-1].position).order_by("position").first()
         calendar = services.lead_calendar(track, lead.country)
@@ -131,4 +137,5 @@ def _enroll_demo_leads(tracks: list[Track], *, now: datetime, rng: random.Random
             last_sent_at=started + timedelta(days=3 * (len(steps) - 1), hours=2),
             next_due_at=calendar.due_after(now, following.delay_days) if following else now,
         )
+    services.count_clicks(now=now)  # the people's clicks, long past the burst window
     return enrolled, sent, clicked

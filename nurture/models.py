@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from core import link_scanners
 from leads.events import NURTURE_BELOW_THRESHOLD, NURTURE_FROM_RECYCLE, NURTURE_FROM_ROUTING
 from leads.models import Lead
 from nurture import calendar, rendering
@@ -239,3 +240,47 @@ class Send(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} to lead #{self.lead_id}"
+
+
+class ClickBotReason(models.TextChoices):
+    HEAD = link_scanners.HEAD_REQUEST, "HEAD request (a link checker)"
+    USER_AGENT = link_scanners.SCANNER_AGENT, "Scanner, crawler or no browser"
+    TOO_SOON = "too_soon", "Seconds after the send"
+    BURST = "burst", "Several links at once"
+
+
+class Click(models.Model):
+    """One request for a tracked link of a send, and whether a person made it.
+
+    A mail scanner's request (``is_bot``, with the reason) is kept for the report and never scored. Any other
+    click waits out the burst window and is then counted (``counted_at``): the send's click count and the
+    lead's ``email_clicked`` activity, which scoring weighs.
+    """
+
+    send = models.ForeignKey(Send, on_delete=models.CASCADE, related_name="clicks")
+    url = models.TextField()
+    clicked_at = models.DateTimeField()
+    user_agent = models.CharField(max_length=300, blank=True)
+    is_bot = models.BooleanField(default=False)
+    bot_reason = models.CharField(max_length=20, choices=ClickBotReason.choices, blank=True)
+    counted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-clicked_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(is_bot=False, bot_reason="") | Q(is_bot=True, counted_at__isnull=True) & ~Q(bot_reason=""),
+                name="click_bot_has_reason_and_is_not_counted",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["send", "clicked_at"], name="click_send_idx"),
+            models.Index(
+                fields=["clicked_at"],
+                name="click_uncounted_idx",
+                condition=Q(is_bot=False, counted_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{'Bot click' if self.is_bot else 'Click'} on {self.url}"

@@ -11,9 +11,9 @@ from django.utils import timezone
 
 from core.statements import Statement
 from leads.models import Lead, Stage, StageChange
-from nurture.models import Enrollment, EnrollmentStatus, ExitReason, Send, SendStatus, Step, Track
+from nurture.models import Click, Enrollment, EnrollmentStatus, ExitReason, Send, SendStatus, Step, Track
 
-MEASURES = ("sent", "clicked", "unsubscribed", "bounced", "became_mql", "became_sql")
+MEASURES = ("sent", "clicked", "scanned", "unsubscribed", "bounced", "became_mql", "became_sql")
 
 
 @dataclass
@@ -21,7 +21,8 @@ class StepRow:
     position: int
     subject: str
     sent: int = 0
-    clicked: int = 0
+    clicked: int = 0  # by a person (a mail scanner's clicks are never counted)
+    scanned: int = 0  # links opened by a mail scanner only, nobody clicking
     unsubscribed: int = 0
     bounced: int = 0
     became_mql: int = 0
@@ -51,7 +52,8 @@ def _later_stage(to_stage: str, *, since: str) -> Exists:
 
 
 def track_report(*, created_from: date | None, created_to: date | None) -> list[TrackRow]:
-    """Per track and step: enrolled, sent, clicked, unsubscribed, bounced, and how many later became MQL or SQL.
+    """Per track and step: enrolled, sent, clicked (by a person), opened by mail scanners only, unsubscribed,
+    bounced, and how many later became MQL or SQL.
 
     Filtered like the reports page: by the day the leads were created (from and to inclusive, in the site's
     time zone).
@@ -81,6 +83,7 @@ def track_report(*, created_from: date | None, created_to: date | None) -> list[
         .annotate(
             sent=Count("id"),
             clicked=Count("id", filter=Q(first_clicked_at__isnull=False)),
+            scanned=Count("id", filter=Q(_has_bot_click(), first_clicked_at__isnull=True)),
             unsubscribed=Count("id", filter=Q(unsubscribed_at__isnull=False)),
             bounced=Count("id", filter=Q(bounced_at__isnull=False) | Q(complained_at__isnull=False)),
             became_mql=Count("id", filter=_later_stage(Stage.MQL, since="created_at")),
@@ -96,6 +99,7 @@ def track_report(*, created_from: date | None, created_to: date | None) -> list[
                 subject=subjects.get(key, "(step deleted)"),
                 sent=counts["sent"],
                 clicked=counts["clicked"],
+                scanned=counts["scanned"],
                 unsubscribed=counts["unsubscribed"],
                 bounced=counts["bounced"],
                 became_mql=counts["became_mql"],
@@ -103,6 +107,10 @@ def track_report(*, created_from: date | None, created_to: date | None) -> list[
             )
         )
     return list(rows.values())
+
+
+def _has_bot_click() -> Exists:
+    return Exists(Click.objects.filter(send=OuterRef("pk"), is_bot=True))
 
 
 def _created_between(created_from: date | None, created_to: date | None) -> Q:

@@ -7,18 +7,22 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.db.models.functions import Coalesce
 
+from core import link_scanners
 from leads import services as lead_services
 from leads.events import NURTURE_BELOW_THRESHOLD, NURTURE_FROM_RECYCLE
 from leads.models import ActivityKind, Lead
 from nurture import calendar
 from nurture.models import (
+    Click,
+    ClickBotReason,
     Enrollment,
     EnrollmentStatus,
     ExitReason,
@@ -142,32 +146,70 @@ def _next_step(track: Track, *, after: int) -> Step | None:
 # --- What recipients do ---------------------------------------------------------------------------
 
 
-def record_click(*, send_id: int, url: str, now: datetime) -> bool:
-    """Count a click on a link of a send, and record it once per link as the lead's ``email_clicked`` activity.
+def record_click(*, send_id: int, url: str, now: datetime, method: str = "GET", user_agent: str = "") -> Click | None:
+    """Keep a request for a link of a send as a ``Click``, deciding whether a mail scanner made it.
 
-    The activity (track, step and URL) is what scoring weighs; it is recorded once per send and link, so a
-    mail scanner opening every link, or a person clicking twice, counts as one click. Returns False when
-    the send is unknown (deleted, or a test email).
+    A scanner's (a HEAD request, a scanner's or no user agent, ``NURTURE_CLICK_MIN_DELAY_SECONDS`` or less after
+    the send, or another link of the same email ``NURTURE_CLICK_BURST_SECONDS`` or less away, which marks that
+    one too) is kept as such and never scored. Any other click is counted by ``count_clicks`` once the burst
+    window has passed, so the first link of a scanner's sweep is never scored either. Returns None when the send
+    is unknown (deleted, or a test email).
     """
-    send = Send.objects.select_related("track", "lead").filter(pk=send_id).first()
+    send = Send.objects.filter(pk=send_id).only("id", "sent_at", "created_at").first()
     if send is None:
-        return False
-    Send.objects.filter(pk=send_id).update(
-        click_count=F("click_count") + 1, first_clicked_at=Coalesce(F("first_clicked_at"), now)
-    )
-    if send.lead.erased_at is not None:
-        return True
-    link = hashlib.sha256(url.encode()).hexdigest()[:16]
-    metadata = {
-        "track": send.track.key,
-        "step": send.position,
-        "url": url,
-        "send": send.pk,
-        "external_id": f"nurture-click:{send.pk}:{link}",
-    }
-    lead_services.record_activity(
-        lead=send.lead, kind=ActivityKind.EMAIL_CLICKED, occurred_at=now, now=now, metadata=metadata
-    )
+        return None
+    reason = link_scanners.automated_reason(method=method, user_agent=user_agent)
+    sent_at = send.sent_at or send.created_at
+    if not reason and now - sent_at <= timedelta(seconds=settings.NURTURE_CLICK_MIN_DELAY_SECONDS):
+        reason = ClickBotReason.TOO_SOON
+    burst = timedelta(seconds=settings.NURTURE_CLICK_BURST_SECONDS)
+    with transaction.atomic():
+        others = Click.objects.filter(send_id=send.pk, clicked_at__range=(now - burst, now + burst)).exclude(url=url)
+        if others.exists():
+            reason = reason or ClickBotReason.BURST
+            # The link before this one looked like a person's until now: it was waiting to be counted.
+            others.filter(is_bot=False, counted_at__isnull=True).update(is_bot=True, bot_reason=ClickBotReason.BURST)
+        return Click.objects.create(
+            send=send, url=url, clicked_at=now, user_agent=user_agent[:300], is_bot=bool(reason), bot_reason=reason
+        )
+
+
+def count_clicks(*, now: datetime, limit: int = 500) -> int:
+    """Count the clicks that waited out the burst window as people's; returns how many were counted.
+
+    Each adds one to its send's click count and records the lead's ``email_clicked`` activity (track, step and
+    URL; once per send and link, so a person clicking twice counts once), which rescores the lead. Runs every
+    minute (``nurture.tasks.count_clicks``); a click is claimed before it is counted, so a second run counts
+    nothing twice.
+    """
+    settled_before = now - timedelta(seconds=settings.NURTURE_CLICK_BURST_SECONDS)
+    waiting = Click.objects.filter(is_bot=False, counted_at__isnull=True, clicked_at__lt=settled_before)
+    clicks = waiting.select_related("send__track", "send__lead").order_by("clicked_at", "id")[:limit]
+    return sum(_count_click(click, now=now) for click in clicks)
+
+
+def _count_click(click: Click, *, now: datetime) -> bool:
+    send = click.send
+    with transaction.atomic():
+        claimed = Click.objects.filter(pk=click.pk, is_bot=False, counted_at__isnull=True).update(counted_at=now)
+        if not claimed:
+            return False
+        Send.objects.filter(pk=send.pk).update(
+            click_count=F("click_count") + 1, first_clicked_at=Coalesce(F("first_clicked_at"), click.clicked_at)
+        )
+        if send.lead.erased_at is not None:
+            return True
+        link = hashlib.sha256(click.url.encode()).hexdigest()[:16]
+        metadata = {
+            "track": send.track.key,
+            "step": send.position,
+            "url": click.url,
+            "send": send.pk,
+            "external_id": f"nurture-click:{send.pk}:{link}",
+        }
+        lead_services.record_activity(
+            lead=send.lead, kind=ActivityKind.EMAIL_CLICKED, occurred_at=click.clicked_at, now=now, metadata=metadata
+        )
     return True
 
 
@@ -221,15 +263,17 @@ def record_bounce(
 
 
 def lead_personal_data(*, lead: Lead) -> dict[str, Any]:
-    """The nurture app's part of a lead's data export: its enrollments and every email sent."""
+    """The nurture app's part of a lead's data export: its enrollments, every email sent and its links' clicks."""
     enrollments = lead.nurture_enrollments.select_related("track").order_by("started_at", "id")
     sends = lead.nurture_sends.select_related("track").order_by("created_at", "id")
+    clicks = Click.objects.filter(send__lead=lead).order_by("clicked_at", "id")
     return {
         "nurture_enrollments": [
             {"track": row.track.name, **_fields_of(row, exclude={"lead_id", "lease_owner", "lease_until"})}
             for row in enrollments
         ],
         "nurture_sends": [{"track": row.track.name, **_fields_of(row, exclude={"lead_id"})} for row in sends],
+        "nurture_clicks": [_fields_of(row, exclude=set()) for row in clicks],
     }
 
 
@@ -240,9 +284,10 @@ def _fields_of(row: Any, *, exclude: set[str]) -> dict[str, Any]:
 def erase_lead_personal_data(*, lead_id: int, now: datetime) -> None:
     """The nurture app's part of an erasure: end the enrollment, blank addresses, subjects and reasons.
 
-    Kept, as facts about no one: which track and step went out when, clicks, bounces and unsubscribes
-    as counts (the track report).
+    Kept, as facts about no one: which track and step went out when, clicks (without the browser's user
+    agent), bounces and unsubscribes as counts (the track report).
     """
     end_enrollment(lead_id=lead_id, reason=ExitReason.ERASURE, now=now)
     Send.objects.filter(lead_id=lead_id).update(to_email="", subject="", error="")
+    Click.objects.filter(send__lead_id=lead_id).update(user_agent="")
     Enrollment.objects.filter(lead_id=lead_id).update(reason="", exit_note="")

@@ -12,7 +12,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_safe
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
@@ -33,16 +33,20 @@ ALL_TIME = "all"
 
 
 @never_cache
-@require_GET
+@require_safe  # a link checker's HEAD is redirected too (and kept as a scanner's click)
 def click(request: HttpRequest, token: str) -> HttpResponse:
-    """A link in a nurture email: count the click (an ``email_clicked`` activity) and go where it pointed."""
+    """A link in a nurture email: keep the click (a person's is scored, a mail scanner's is not) and go where it
+    pointed, whoever asks."""
     try:
         send_id, url = links.read_click(token)
     except signing.BadSignature as error:
         raise Http404("No such link") from error
     if not links.is_trackable(url):
         raise Http404("No such link")
-    services.record_click(send_id=send_id, url=url, now=timezone.now())
+    user_agent = request.headers.get("User-Agent", "")
+    services.record_click(
+        send_id=send_id, url=url, now=timezone.now(), method=request.method or "", user_agent=user_agent
+    )
     return HttpResponseRedirect(url)
 
 

@@ -15,7 +15,7 @@ from django.urls import reverse
 from integrations.privacy import erase_lead
 from leads.models import Activity, ActivityKind, Lead, Stage
 from leads.tests.factories import FIXED_NOW, ConsentFactory, LeadFactory
-from nurture import links, sending, services
+from nurture import links, sending, services, tasks
 from nurture import signing as report_signing
 from nurture.models import Enrollment, EnrollmentStatus, ExitReason, Send
 from nurture.tests.conftest import SmtpSink
@@ -25,6 +25,9 @@ from scoring.tests.factories import ScoringModelFactory, ScoringRuleFactory
 
 pytestmark = pytest.mark.django_db
 REPORT_URL = "https://www.example.com/report"
+BROWSER = (
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_4) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15"
+)
 
 
 @pytest.fixture
@@ -58,7 +61,8 @@ def test_a_click_redirects_where_the_email_pointed_and_records_the_activity(sent
     url = links.click_url(send_id=sent.pk, url=REPORT_URL)
 
     with time_machine.travel(FIXED_NOW + timedelta(hours=1), tick=False):
-        response = client.get(url)
+        response = client.get(url, HTTP_USER_AGENT=BROWSER)
+    services.count_clicks(now=FIXED_NOW + timedelta(hours=1, minutes=1))
 
     assert response.status_code == 302
     assert response["Location"] == REPORT_URL
@@ -74,8 +78,10 @@ def test_a_click_redirects_where_the_email_pointed_and_records_the_activity(sent
 def test_the_same_link_clicked_twice_is_one_activity(sent: Send, client: Client) -> None:
     url = links.click_url(send_id=sent.pk, url=REPORT_URL)
 
-    client.get(url)
-    client.get(url)
+    for minutes in (60, 90):
+        with time_machine.travel(FIXED_NOW + timedelta(minutes=minutes), tick=False):
+            client.get(url, HTTP_USER_AGENT=BROWSER)
+    services.count_clicks(now=FIXED_NOW + timedelta(hours=2))
 
     sent.refresh_from_db()
     assert sent.click_count == 2
@@ -97,11 +103,13 @@ def test_a_click_that_crosses_the_mql_threshold_ends_the_enrollment_and_routes_t
 ) -> None:
     url = links.click_url(send_id=sent.pk, url=REPORT_URL)
 
+    with time_machine.travel(FIXED_NOW + timedelta(hours=1), tick=False):
+        client.get(url, HTTP_USER_AGENT=BROWSER)
     with (
-        time_machine.travel(FIXED_NOW + timedelta(hours=1), tick=False),
+        time_machine.travel(FIXED_NOW + timedelta(hours=1, minutes=1), tick=False),
         django_capture_on_commit_callbacks(execute=True),
     ):
-        client.get(url)
+        tasks.count_clicks()  # the minute's run: the click is scored and the pipeline runs
 
     lead = Lead.objects.get(pk=sent.lead_id)
     enrollment = Enrollment.objects.get()
