@@ -22,6 +22,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_safe
 
+from core import link_scanners
 from core.client import client_ip
 from core.roles import landing_url_name
 from leads import analytics, capture_cache, selectors, services, spam, submissions, tokens
@@ -108,10 +109,11 @@ def form_preview(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe  # a link checker's HEAD is answered too, and records nothing
 @never_cache
 def asset_download(request: HttpRequest, token: str) -> HttpResponseBase:
-    """The gated asset behind a signed, expiring link; records an ``asset_downloaded`` activity."""
+    """The gated asset behind a signed, expiring link, for whoever asks; records an ``asset_downloaded`` activity
+    unless a mail scanner asked (the link is in the double opt-in email, which gateways open on delivery)."""
     try:
         submission_id = tokens.read_asset_token(token)
     except tokens.TokenExpired:
@@ -122,7 +124,11 @@ def asset_download(request: HttpRequest, token: str) -> HttpResponseBase:
     capture_form = submission.form
     if not capture_form.has_asset:
         raise Http404("This form has no asset")
-    submissions.record_asset_download(submission=submission, now=timezone.now())
+    scanner = link_scanners.automated_reason(
+        method=request.method or "", user_agent=request.headers.get("User-Agent", "")
+    )
+    if not scanner:
+        submissions.record_asset_download(submission=submission, now=timezone.now())
     if capture_form.asset_file:
         return _serve_file(capture_form.asset_file)
     # The address a marketer set on the form, not one from the request: no open redirect.

@@ -439,6 +439,9 @@ def test_embed_js_rejects_post(whitepaper: CaptureForm) -> None:
 # --- The asset link ---------------------------------------------------------------------------------
 
 
+BROWSER = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_4) AppleWebKit/605.1.15 (KHTML, like Gecko) Safari/605.1.15"
+
+
 def asset_link(submission: Submission) -> str:
     return reverse("leads:asset", args=[tokens.asset_token(submission_id=submission.pk)])
 
@@ -461,7 +464,7 @@ def test_the_asset_link_serves_the_uploaded_file_and_records_the_download(whitep
     whitepaper.asset_file.save("report.pdf", ContentFile(b"%PDF-1.4 report"), save=True)
     submission = SubmissionFactory(form=whitepaper, lead=Lead.objects.create(email="ada@acme.example"))
 
-    response = Client().get(asset_link(submission))
+    response = Client().get(asset_link(submission), HTTP_USER_AGENT=BROWSER)
 
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
@@ -483,6 +486,30 @@ def test_the_asset_link_redirects_to_an_external_asset(whitepaper: CaptureForm) 
 
     assert response.status_code == 302
     assert response["Location"] == "https://cdn.acme.example/state-of-b2b.pdf"
+
+
+@pytest.mark.parametrize(
+    "user_agent",
+    ["Barracuda Sentinel (EE)", "Mozilla/5.0 (compatible; Proofpoint URL Defense)", "python-requests/2.32", ""],
+)
+def test_a_mail_scanner_opening_the_asset_link_gets_the_asset_but_records_no_download(
+    whitepaper: CaptureForm, user_agent: str
+) -> None:
+    submission = SubmissionFactory(form=whitepaper, lead=Lead.objects.create(email="ada@acme.example"))
+
+    response = Client().get(asset_link(submission), HTTP_USER_AGENT=user_agent)
+
+    assert (response.status_code, response["Location"]) == (302, "https://cdn.acme.example/state-of-b2b.pdf")
+    assert not Activity.objects.filter(kind=ActivityKind.ASSET_DOWNLOADED).exists()
+
+
+def test_a_head_request_for_the_asset_link_is_answered_but_records_no_download(whitepaper: CaptureForm) -> None:
+    submission = SubmissionFactory(form=whitepaper, lead=Lead.objects.create(email="ada@acme.example"))
+
+    response = Client().head(asset_link(submission), HTTP_USER_AGENT=BROWSER)
+
+    assert (response.status_code, response["Location"]) == (302, "https://cdn.acme.example/state-of-b2b.pdf")
+    assert not Activity.objects.filter(kind=ActivityKind.ASSET_DOWNLOADED).exists()
 
 
 def test_an_expired_asset_link_offers_the_form_again(whitepaper: CaptureForm, clock: time_machine.Traveller) -> None:

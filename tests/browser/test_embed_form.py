@@ -22,6 +22,7 @@ from tests.browser.signing_in import sign_in_to_admin
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
+PERSONS_BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
 CONSENT = "Yes, Acme may email me about its products. I can withdraw this at any time."
 HOST_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Acme · The State of B2B 2026</title></head>
@@ -92,7 +93,9 @@ def test_a_visitor_fills_the_embedded_form_and_the_marketer_finds_the_lead(
     (site / "report.html").write_text(HOST_PAGE.format(script=script), encoding="utf-8")
     host_url = f"{site_origin}/report.html?utm_source=linkedin&utm_medium=paid_social&utm_campaign=q3-report"
 
-    # The visitor, on the customer's page.
+    # The visitor, on the customer's page, in a person's browser: headless Chrome says it is one, and a download
+    # by an automated browser is not recorded.
+    page.context.set_extra_http_headers({"User-Agent": PERSONS_BROWSER})
     page.goto(host_url)
     frame = page.frame_locator("iframe[data-leadsite-form]")
     frame.get_by_label("First name").fill("Ada")
