@@ -71,8 +71,9 @@ def enroll_lead(
     """Enroll the lead in ``track`` (live), keeping why; returns the active enrollment, or None for no lead.
 
     A lead has one active enrollment: already in this track, it stays where it is (a recycle updates the
-    date it ends); in another one, that one ends ("moved") and this one starts. The first step is due its
-    delay in business days from now, in the lead's calendar.
+    date it ends; a request without a date, once that date has passed, keeps it there past it); in another
+    one, that one ends ("moved") and this one starts. The first step is due its delay in business days from
+    now, in the lead's calendar.
     """
     lead = Lead.objects.filter(pk=lead_id, erased_at__isnull=True).only("id", "country").first()
     if lead is None:
@@ -83,7 +84,9 @@ def enroll_lead(
         with transaction.atomic():
             active = Enrollment.objects.filter(lead_id=lead_id, status=EnrollmentStatus.ACTIVE).first()
             if active is not None and active.track_id == track.pk:
-                if until is not None and active.until != until:
+                # A new recycle date; or none once the rep's date has passed (the lead stays on, not recycled now).
+                is_past = active.until is not None and active.until <= now
+                if active.until != until and (until is not None or is_past):
                     active.until = until
                     active.save(update_fields=["until"])
                 return active

@@ -5,7 +5,8 @@ action fits), so of two people acting on the same lead at once exactly one wins;
 ``AssignmentConflictError`` whose message says what happened instead.
 
 A recycled lead is parked in nurture until the rep's date (``Lead.nurture_ends_at``; scoring does not
-make it an MQL before then), and ``return_recycled_leads`` brings it back on that date.
+make it an MQL before then), and ``return_recycled_leads`` brings it back on that date: to sales if it is an
+MQL again, else into the nurture track routing gives it.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from handoff.models import (
 )
 from handoff.services.assignment import assign_lead_step
 from handoff.services.errors import ActionNotAllowedError, AssignmentConflictError, HandoffError
+from handoff.services.routing import route_back_to_nurture
 from leads import events
 from leads.models import Lead, Stage
 from leads.services import (
@@ -136,7 +138,8 @@ def return_recycled_leads(*, now: datetime, limit: int = RETURN_BATCH_SIZE) -> i
     """Bring back the recycled leads whose date has come; returns how many.
 
     Each one is un-parked and rescored, so it becomes an MQL again if its score still qualifies (the
-    stage change says "Recycle date reached."), and the rotation assigns it. One indexed query finds
+    stage change says "Recycle date reached."), and the rotation assigns it; one that stays in nurture is
+    routed again and enrolled in routing's track (``route_back_to_nurture``). One indexed query finds
     at most ``limit`` due leads, the longest due first; the rest wait for the next run. Safe to run
     twice: ending the park is a conditional update, so each lead is brought back once.
     """
@@ -159,6 +162,9 @@ def _return_recycled_lead(lead_id: int, *, now: datetime) -> bool:
         if not set_nurture_end(lead_id=lead_id, ends_at=None, now=now):
             return False  # another run (or a manager assigning it) got there first
         score_lead(lead_id=lead_id, now=now, occasion="Recycle date reached.")
+        if Lead.objects.filter(pk=lead_id, stage=Stage.NURTURE, owner__isnull=True).exists():
+            # Not an MQL again: its recycle enrollment ends with the date, so it goes where routing sends it.
+            route_back_to_nurture(lead_id=lead_id, now=now, reason="Recycle date reached; not an MQL again.")
     # Outside the transaction, as in the pipeline: a team with nobody in leaves the lead an unowned
     # MQL, and ``assign_waiting_leads`` tries again.
     assign_lead_step(lead_id=lead_id, now=now)

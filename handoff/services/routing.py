@@ -91,13 +91,14 @@ def decide(lead: Lead, rules: list[RoutingRule]) -> Decision | None:
     return Decision(rule=rule, reasons=reasons)
 
 
-def route_lead(*, lead_id: int, now: datetime) -> RoutingDecision | None:
+def route_lead(*, lead_id: int, now: datetime, send_to_nurture: bool = True) -> RoutingDecision | None:
     """Decide where the lead goes and store it with its reasons; returns the lead's decision (None: never routed).
 
     A lead sales own, or whose stage is sales' or disqualified, or that a rep recycled until a date still to
     come, keeps the decision it has. A lead whose
     destination becomes a nurture track (or another track) is sent there once, after commit; deciding the
-    same again sends nothing more. Safe to run again: it rewrites the same decision.
+    same again sends nothing more. Safe to run again: it rewrites the same decision. Without
+    ``send_to_nurture`` the caller asks for the enrollment itself (``route_back_to_nurture``).
     """
     lead = Lead.objects.filter(pk=lead_id).first()
     if lead is None:
@@ -110,8 +111,25 @@ def route_lead(*, lead_id: int, now: datetime) -> RoutingDecision | None:
     with transaction.atomic():
         stored, _ = RoutingDecision.objects.update_or_create(lead_id=lead_id, defaults=_values_of(stored))
         mark_routed(lead_id=lead_id, now=now)
-    _send_to_nurture(stored, previous, decision)
+    if send_to_nurture:
+        _send_to_nurture(stored, previous, decision)
     return stored
+
+
+def route_back_to_nurture(*, lead_id: int, now: datetime, reason: str) -> RoutingDecision | None:
+    """Route a recycled lead whose date came without it being an MQL again, and ask for it to be enrolled (after
+    commit) in the track routing gives it, or the default nurture track when routing gives none, as a new lead in
+    nurture would be. Asked whatever routing decided before: the rep's recycle enrollment ends on that date.
+    """
+    decision = route_lead(lead_id=lead_id, now=now, send_to_nurture=False)
+    if decision is not None and decision.destination == RoutingDestination.NURTURE and decision.nurture_track:
+        why = f"{reason} {decision.reasons.get('summary', '')}".strip()
+        events.request_nurture(
+            lead_id=lead_id, source=events.NURTURE_FROM_ROUTING, track=decision.nurture_track, reason=why
+        )
+    else:
+        events.request_nurture(lead_id=lead_id, source=events.NURTURE_BELOW_THRESHOLD, reason=reason)
+    return decision
 
 
 def route_leads(*, leads: Iterable[Lead], now: datetime) -> list[int]:
