@@ -232,13 +232,22 @@ class _ActionForm(forms.Form):
         """
         if not self.same_when_empty or self.is_bound:
             return self._fields_html()
-        key = (type(self), self.prefix, *((name, self[name].value()) for name in self.initial if name in self.fields))
+        key = (
+            type(self),
+            self.prefix,
+            *self._markup_varies_with(),
+            *((name, self[name].value()) for name in self.initial if name in self.fields),
+        )
         html = _EMPTY_FORMS_HTML.get(key)
         if html is None:
             if len(_EMPTY_FORMS_HTML) >= _EMPTY_FORMS_KEPT:  # initial values that change (the follow-up's due time)
                 _EMPTY_FORMS_HTML.clear()
             html = _EMPTY_FORMS_HTML[key] = self._fields_html()
         return html
+
+    def _markup_varies_with(self) -> tuple[object, ...]:
+        """What else than the initial values an empty form's markup depends on (part of its key)."""
+        return ()
 
     def _fields_html(self) -> SafeString:
         errors = self.non_field_errors()
@@ -349,18 +358,29 @@ class RecycleForm(_ActionForm):
     same_when_empty = True
     submit_label = "Recycle to nurture"
     submit_class = "btn-outline-secondary"
-    recycle_on = _SharedDateField(widget=forms.DateInput(attrs={"type": "date"}), label="Come back on")
+    # Not shared: each form offers no day before its own ``first_day``.
+    recycle_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="Come back on")
     reason = _SharedCharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=2000, required=False)
 
     def __init__(self, *args: Any, today: date, **kwargs: Any) -> None:
+        """``today``: the day it is in the team's timezone; the lead can come back from the next one."""
         super().__init__(*args, **kwargs)
         self.today = today
+        self.fields["recycle_on"].widget.attrs["min"] = first_recycle_day(today).isoformat()
+
+    def _markup_varies_with(self) -> tuple[object, ...]:
+        return (self.today,)
 
     def clean_recycle_on(self) -> date:
         recycle_on: date = self.cleaned_data["recycle_on"]
         if recycle_on <= self.today:
             raise ValidationError("Pick a day after today.")
         return recycle_on
+
+
+def first_recycle_day(today: date) -> date:
+    """The first day a lead can be recycled until: the day after ``today`` (a day already begun is refused)."""
+    return today + timedelta(days=1)
 
 
 def _target_choices(members: list[Membership]) -> list[tuple[str, list[tuple[str, str]]]]:

@@ -211,6 +211,10 @@ def _bulk(
     if not is_valid or not form.cleaned_data["confirm"]:
         label = dict(form.fields["action"].choices)[action]  # type: ignore[attr-defined]
         context = {"form": form, "assignments": assignments, "back": back, "action_label": label, "action": action}
+        if action == "recycle":
+            # The viewer's today (the form's check) and each lead's team's (the service's): the latest one counts.
+            days = [form.today, *(now.astimezone(ZoneInfo(row.team.timezone)).date() for row in assignments)]
+            context["first_recycle_day"] = forms.first_recycle_day(max(days))
         return render(request, "handoff/bulk_confirm.html", context, status=200 if is_valid else 400)
     arguments = {"reason": form.cleaned_data["reason"], "recycle_on": form.cleaned_data["recycle_on"], "now": now}
     # A manager acts for each assignment's own rep, and is recorded as the one who did it.

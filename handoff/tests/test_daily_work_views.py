@@ -243,6 +243,18 @@ def test_a_bulk_recycle_to_a_day_already_begun_in_the_teams_timezone_is_refused(
     assert Assignment.objects.get(pk=assignment.pk).is_open
 
 
+def test_the_bulk_recycle_date_starts_after_today_in_the_teams_and_the_viewers_timezones(
+    assignment: Assignment, rep: object
+) -> None:
+    ViewerSettings.objects.create(user=rep, timezone="America/Los_Angeles")
+
+    # Tuesday 02:00 in London, the team's timezone; Monday 18:00 for the rep: Tuesday has begun for the team.
+    with time_machine.travel(datetime(2026, 3, 3, 2, 0, tzinfo=UTC), tick=False):
+        html = client_for(rep).post(reverse("handoff:inbox_bulk"), {"action": "recycle", "ids": [assignment.pk]})
+
+    assert re.search(r'<input [^>]*name="recycle_on"[^>]* min="2026-03-04"', html.content.decode())
+
+
 def test_a_manager_bulk_recycles_from_the_queue_and_is_recorded_as_deciding(
     team: Team, manager: object, now: datetime
 ) -> None:

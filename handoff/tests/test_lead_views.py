@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import re
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
@@ -9,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from handoff import services
+from handoff import forms, services
 from handoff.models import Assignment, AssignmentState, ContactKind, SLARecord, Team
 from handoff.tests.factories import MembershipFactory, MQLFactory
 from leads.models import Lead, Stage, StageChange, Touch
@@ -179,6 +180,26 @@ def test_recycle_needs_a_future_date(assignment: Assignment, rep: object, now: d
 
     assert response.status_code == 400
     assert b"Pick a day after today" in response.content
+
+
+def test_recycle_form_offers_no_day_before_tomorrow_whichever_day_it_was_built_on_before() -> None:
+    forms.RecycleForm(action="/recycle/", today=date(2026, 3, 2)).fields_html()
+
+    html = forms.RecycleForm(action="/recycle/", today=date(2026, 3, 3)).fields_html()
+
+    assert 'min="2026-03-04"' in html
+
+
+def test_recycle_date_on_the_lead_page_starts_after_today_in_the_teams_timezone(
+    assignment: Assignment, team: Team, rep: object
+) -> None:
+    Team.objects.filter(pk=team.pk).update(timezone="Pacific/Auckland")
+
+    # Monday 23:30 in UTC is Tuesday 12:30 in Auckland (NZDT): the earliest day the server takes is Wednesday.
+    with time_machine.travel(datetime(2026, 3, 2, 23, 30, tzinfo=UTC), tick=False):
+        html = client_for(rep).get(lead_url(assignment)).content.decode()
+
+    assert re.search(r'<input type="date" name="recycle-recycle_on"[^>]* min="2026-03-04"', html)
 
 
 def test_recycle_to_nurture(assignment: Assignment, rep: object, now: datetime) -> None:
