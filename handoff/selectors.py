@@ -619,22 +619,44 @@ def time_ago(elapsed: timedelta) -> str:
 
 
 # Sources and campaigns change only when new ones are captured, and listing the distinct values reads the
-# whole lead table: each process keeps the list for a few minutes, so a page view never pays for it twice.
+# whole lead table (or all of a rep's open leads): each process keeps a list for a few minutes, so a page view
+# never pays for it twice.
 PICK_LIST_SECONDS = 300
 PICK_LIST_SIZE = 300
-_pick_lists: dict[str, tuple[float, list[str]]] = {}
+PICK_LISTS_KEPT = 2000  # lists kept per process (two per rep who opened the inbox lately), then all dropped
+_pick_lists: dict[tuple[str, int | None], tuple[float, list[str]]] = {}
+_PICK_FIELDS = {"source": "first_touch_source", "campaign": "first_touch_campaign"}
 
 
 def first_touch_values(column: str) -> list[str]:
-    """The distinct first-touch ``source`` or ``campaign`` values of the leads, for the inbox's pick lists."""
-    cached = _pick_lists.get(column)
+    """The distinct first-touch ``source`` or ``campaign`` values of all leads (routing rules' pick lists)."""
+    field = _PICK_FIELDS[column]
+    return _kept_pick_list((column, None), lambda: Lead.objects.exclude(**{field: ""}))
+
+
+def inbox_pick_values(*, user: User, column: str) -> list[str]:
+    """The distinct first-touch ``source`` or ``campaign`` values of the leads in ``user``'s inbox (their open
+    assignments, whatever their role), for its pick lists: other reps' leads are not theirs to see."""
+    field = _PICK_FIELDS[column]
+
+    def leads() -> QuerySet[Lead]:
+        # An open assignment's lead is owned by its rep, so the owner index narrows the leads first.
+        held = Assignment.objects.filter(lead=OuterRef("pk"), rep=user.pk, ended_at__isnull=True)
+        return Lead.objects.filter(Exists(held), owner=user.pk).exclude(**{field: ""})
+
+    return _kept_pick_list((column, user.pk), leads)
+
+
+def _kept_pick_list(key: tuple[str, int | None], leads: Callable[[], QuerySet[Lead]]) -> list[str]:
+    """The sorted distinct values of ``key``'s column among ``leads()``, kept in this process for a few minutes."""
+    cached = _pick_lists.get(key)
     if cached is not None and cached[0] > monotonic():
         return cached[1]
-    field = {"source": "first_touch_source", "campaign": "first_touch_campaign"}[column]
-    values = sorted(
-        Lead.objects.exclude(**{field: ""}).order_by().values_list(field, flat=True).distinct()[:PICK_LIST_SIZE]
-    )
-    _pick_lists[column] = (monotonic() + PICK_LIST_SECONDS, values)
+    field = _PICK_FIELDS[key[0]]
+    values = sorted(leads().order_by().values_list(field, flat=True).distinct()[:PICK_LIST_SIZE])
+    if len(_pick_lists) >= PICK_LISTS_KEPT:
+        _pick_lists.clear()
+    _pick_lists[key] = (monotonic() + PICK_LIST_SECONDS, values)
     return values
 
 

@@ -43,8 +43,8 @@ def inbox(request: AuthenticatedHttpRequest) -> HttpResponse:
     teams = selectors.teams_of(user=request.user)
     filter_form = forms.InboxFilterForm(
         request.GET,
-        sources=selectors.first_touch_values("source"),
-        campaigns=selectors.first_touch_values("campaign"),
+        sources=selectors.inbox_pick_values(user=request.user, column="source"),
+        campaigns=selectors.inbox_pick_values(user=request.user, column="campaign"),
         teams=teams,
         zone=zone,
     )

@@ -47,6 +47,30 @@ def test_inbox_hides_other_reps_leads(team: Team, rep: object, other_rep: object
     assert b"nobodys@acme.example" not in response.content
 
 
+def _options(response: object, name: str) -> list[str]:
+    select = re.search(rf'<select [^>]*name="{name}".*?</select>', response.content.decode(), re.S)  # type: ignore[attr-defined]
+    assert select is not None
+    return [value for value in re.findall(r'<option value="([^"]*)"', select.group(0)) if value]
+
+
+def test_inbox_pick_lists_offer_only_the_sources_and_campaigns_of_the_reps_open_leads(
+    team: Team, rep: object, other_rep: object, now: datetime
+) -> None:
+    assign(team, now, first_touch_source="linkedin", first_touch_campaign="spring")
+    done = assign(team, now, first_touch_source="webinar", first_touch_campaign="summer")
+    services.reject_lead(assignment=done, rep=rep, reason="Student", now=now)
+    theirs = TeamFactory(members=[other_rep])
+    services.assign_lead(
+        lead=MQLFactory(first_touch_source="google", first_touch_campaign="autumn"), team=theirs, now=now
+    )
+    MQLFactory(first_touch_source="tradeshow", first_touch_campaign="winter")  # nobody's yet
+    client_for(other_rep).get(INBOX)  # another rep's lists, read first, are theirs alone
+
+    response = client_for(rep).get(INBOX)
+
+    assert (_options(response, "source"), _options(response, "campaign")) == (["linkedin"], ["spring"])
+
+
 def test_inbox_escapes_what_the_lead_typed(team: Team, rep: object, now: datetime) -> None:
     assign(team, now, first_name="<script>alert(1)</script>", company_name='Acme" onmouseover="x')
 
