@@ -57,7 +57,7 @@ def _inbox_row(row: InboxRow) -> str:
   <td data-label="Source">{escape(row.source)}<div class="small text-body-secondary">{escape(row.medium)}</div></td>
   <td data-label="Score" class="text-end"><span class="badge rounded-pill text-bg-light border">{escape(str(row.score))}</span></td>
   <td data-label="Status"><span class="badge state-{state}">{escape(row.state_label)}</span><div class="small text-body-secondary">{escape(row.stage)}</div></td>
-  <td data-label="Assigned" class="small text-body-secondary text-nowrap">{escape(row.assigned_ago)}<div class="text-truncate handoff-team">{escape(row.team_name)}</div></td>
+  <td data-label="Assigned" class="small text-body-secondary text-nowrap cell-assigned">{escape(row.assigned_ago)}<div class="text-truncate handoff-team">{escape(row.team_name)}</div></td>
 </tr>
 """  # noqa: E501
 

@@ -247,6 +247,36 @@ def test_inbox_and_lead_page_fit_a_phone(
     assert actions_top is not None and timeline_top is not None and actions_top["y"] < timeline_top["y"]
 
 
+def test_a_phone_cards_assigned_line_ends_a_long_team_name_with_an_ellipsis_inside_the_card(
+    live_server: LiveServer, chromium: Browser, artifacts: Path
+) -> None:
+    users, team = demo_team()
+    team.name = "Enterprise — senior account directors, northern Europe"
+    team.save(update_fields=["name"])
+    assign_leads(team, users["rep1"], 1)
+    context = chromium.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    try:
+        sign_in(page, live_server.url, "rep1", "/inbox/")
+        cell = page.locator("tr[data-row] td[data-label=Assigned]").first
+        cell.screenshot(path=str(artifacts / "phone-inbox-assigned.png"))
+        seen = cell.evaluate(
+            """cell => {
+                const team = cell.querySelector(".handoff-team"), style = getComputedStyle(team);
+                return {cellOverflow: cell.scrollWidth - cell.clientWidth,
+                        teamRight: team.getBoundingClientRect().right,
+                        cellRight: cell.getBoundingClientRect().right, display: style.display,
+                        ellipsis: style.textOverflow, truncated: team.scrollWidth > team.clientWidth};
+            }"""
+        )
+    finally:
+        context.close()
+
+    assert seen["cellOverflow"] == 0 and seen["teamRight"] <= seen["cellRight"]
+    # An inline box shows no ellipsis: the name must be a block, cut by its own box, to end with one.
+    assert (seen["display"], seen["ellipsis"], seen["truncated"]) == ("block", "ellipsis", True)
+
+
 def test_a_lead_no_longer_yours_shows_the_sites_404_page_with_where_to_go(
     live_server: LiveServer, page: Page, artifacts: Path
 ) -> None:
