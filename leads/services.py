@@ -718,6 +718,13 @@ def mark_leads_routed(*, lead_ids: Iterable[int], now: datetime) -> None:
 
 # --- Data subject requests (GDPR art. 15, 17 and 20) ----------------------------------------------------
 
+# The lead's values about the person, blanked by erasure (email becomes NULL, custom answers {}): who they are, and
+# their role, typed or read by enrichment from the job title (seniority, function) or the address (its domain kind).
+# The company's facts stay (``Kept`` in ``erase_lead_personal_data``).
+ERASED_FIELDS = (
+    "email", "phone", "first_name", "last_name", "job_title", "custom_answers", "seniority", "job_function",
+    "email_domain_kind",
+)  # fmt: skip
 # The reason on the stage change an erasure makes; people's reasons are blanked, this one stays.
 ERASURE_REASON = "Personal data erased"
 # Marketing still works leads in these stages: an erased lead leaves them, so that neither scoring nor the
@@ -764,7 +771,8 @@ def erase_lead_personal_data(*, lead: Lead, now: datetime, by: User | None, reas
     """The leads app's part of erasing a lead's personal data (GDPR art. 17); records who erased it and why.
 
     Only ``integrations.privacy.erase_lead`` calls this, inside its transaction, before the other apps' parts.
-    Blanked: name, job title, email (NULL), phone, custom answers, score reasons (they quote answers),
+    Blanked: name, job title and the role enrichment read from it (seniority, function), email (NULL) and its
+    domain kind, phone, custom answers (and who set each of these), score reasons (they quote answers),
     submissions' answers, IP address and user agent, consents' IP address, activity metadata but the
     app's own non-personal keys, people's stage-change reasons, the query string of touch and submission
     addresses, click ids, enrichment errors and conflicts, what imports kept for their undo, and the admin
@@ -806,10 +814,15 @@ def erase_lead_personal_data(*, lead: Lead, now: datetime, by: User | None, reas
 def _erase_lead_row(*, lead_id: int, now: datetime) -> None:
     lead = Lead.objects.get(pk=lead_id)
     breakdown = [{**row, "reason": ""} if isinstance(row, dict) else row for row in lead.score_breakdown or []]
+    erased: dict[str, object] = dict.fromkeys(ERASED_FIELDS, "") | {"email": None, "custom_answers": {}}
+    # Who set each erased value (typed, imported, a provider) goes with it; who set the company's facts stays.
+    # A custom answer's entry is keyed "custom_answers.<key>" (``merge.ANSWER_PREFIX``).
+    field_sources = {key: entry for key, entry in (lead.field_sources or {}).items() if key.split(".")[0] not in erased}
+    enrichment_sources = {key: entry for key, entry in (lead.enrichment_sources or {}).items() if key not in erased}
     # Enrichment's conflicts quote the values the lead kept against a provider (a typed job title, say).
     blanks: dict[str, object] = {
-        "email": None, "phone": "", "first_name": "", "last_name": "", "job_title": "", "custom_answers": {},
-        "score_breakdown": breakdown, "enrichment_conflicts": {},
+        **erased, "score_breakdown": breakdown, "enrichment_conflicts": {}, "field_sources": field_sources,
+        "enrichment_sources": enrichment_sources,
     }  # fmt: skip
     changed = {name: value for name, value in blanks.items() if getattr(lead, name) != value}
     if changed:

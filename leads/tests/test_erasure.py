@@ -230,6 +230,37 @@ def test_erase_clears_the_values_enrichment_kept_against_a_provider(lead: Lead, 
     assert Lead.objects.get(pk=lead.pk).enrichment_conflicts == {}
 
 
+def test_erase_clears_the_role_enrichment_read_from_the_job_title_and_its_provenance(
+    lead: Lead, marketer: object
+) -> None:
+    found = {"provider": "Job title", "confidence": 0.8, "at": FIXED_NOW.isoformat()}
+    company = {"provider": "Directory", "confidence": 0.9, "at": FIXED_NOW.isoformat()}
+    Lead.objects.filter(pk=lead.pk).update(
+        seniority="director", job_function="marketing", email_domain_kind="company", industry="Software",
+        enrichment_sources={"seniority": found, "job_function": found, "email_domain_kind": found,
+                            "job_title": found, "industry": company},
+    )  # fmt: skip
+
+    erase(lead, marketer)
+
+    lead = Lead.objects.get(pk=lead.pk)
+    assert (lead.seniority, lead.job_function, lead.email_domain_kind) == ("", "", "")
+    assert (lead.industry, lead.enrichment_sources) == ("Software", {"industry": company})
+
+
+def test_erase_drops_who_set_the_erased_values_and_keeps_who_set_the_company(lead: Lead, marketer: object) -> None:
+    at = FIXED_NOW.isoformat()
+    Lead.objects.filter(pk=lead.pk).update(
+        field_sources={"first_name": {"source": "person", "at": at}, "job_title": {"source": "staff", "at": at},
+                       "custom_answers.team_size": {"source": "person", "at": at},
+                       "company_name": {"source": "import", "at": at}},
+    )  # fmt: skip
+
+    erase(lead, marketer)
+
+    assert Lead.objects.get(pk=lead.pk).field_sources == {"company_name": {"source": "import", "at": at}}
+
+
 def test_erase_clears_the_values_an_import_kept_for_its_undo(lead: Lead, marketer: object) -> None:
     event = ImportEvent.objects.create(name="Expo", source="expo-2026", notice="n")
     batch = LeadImport.objects.create(event=event, file_name="scans.csv", created_at=FIXED_NOW)
