@@ -190,8 +190,8 @@ def record_outcomes(*, leads: QuerySet[Lead], now: datetime) -> int:
 
 # --- The steps, for a batch ------------------------------------------------------------------------
 
-# What the batch reads before its steps: whether enrichment is due (``is_enrichment_due``).
-_STEP_COLUMNS = ("id", "enrichment_status", "enrichment_retry_at")
+# What the batch reads before its steps: whether enrichment is due (``is_enrichment_due``; never for an erased lead).
+_STEP_COLUMNS = ("id", "enrichment_status", "enrichment_retry_at", "erased_at")
 
 
 def _run_batch(lead_ids: Iterable[int], *, now: datetime, lease: _Lease) -> dict[int, Outcome]:

@@ -780,9 +780,10 @@ def erase_lead_personal_data(*, lead: Lead, now: datetime, by: User | None, reas
     and firmographics, stage history, touches' source, medium, campaign and channel, scores, and the
     consents' basis, text and times as the proof they were given.
 
-    Processing ends too: every consent is withdrawn (subscribers hear ``lead.consent_withdrawn``) and a
-    lead marketing still works is disqualified. A ``data_erased`` activity records who and why, once; run
-    again, the erasure changes nothing more.
+    Processing ends too: every consent is withdrawn (subscribers hear ``lead.consent_withdrawn``), a
+    lead marketing still works is disqualified, and its enrichment retry and pipeline work due are cancelled
+    (no provider is called for an erased lead: ``enrichment.is_enrichment_due``). A ``data_erased`` activity
+    records who and why, once; run again, the erasure changes nothing more.
     """
     if not reason.strip():
         raise ValidationError({"reason": "Say why the data is erased (e.g. the request's date and channel)."})
@@ -824,6 +825,8 @@ def _erase_lead_row(*, lead_id: int, now: datetime) -> None:
         **erased, "score_breakdown": breakdown, "enrichment_conflicts": {}, "field_sources": field_sources,
         "enrichment_sources": enrichment_sources,
     }  # fmt: skip
+    # No provider hears of the person again: the retry is cancelled, and no pipeline work is due for the lead.
+    blanks |= {"enrichment_retry_at": None, "pipeline_due_at": None}
     changed = {name: value for name, value in blanks.items() if getattr(lead, name) != value}
     if changed:
         Lead.objects.filter(pk=lead_id).update(**changed, updated_at=now)

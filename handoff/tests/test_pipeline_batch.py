@@ -12,7 +12,7 @@ from pytest_django.fixtures import Settings
 
 from handoff import pipeline, receivers
 from leads.enrichment import services as enrichment_services
-from leads.models import ActivityKind, EnrichmentStatus, Lead, PipelineStep, Stage
+from leads.models import ActivityKind, EnrichmentStatus, Lead, PipelineStep, ProviderRun, Stage
 from leads.tests.factories import FIXED_NOW, ActivityFactory, LeadFactory
 from scoring.tests.factories import ScoringModelFactory, ScoringRuleFactory
 
@@ -186,3 +186,15 @@ def test_a_batch_killed_while_enriching_keeps_what_its_earlier_chunks_found(monk
 
     statuses = dict(Lead.objects.values_list("pk", "enrichment_status"))
     assert [statuses[lead.pk] for lead in leads] == [EnrichmentStatus.ENRICHED] * 2 + [EnrichmentStatus.PENDING] * 3
+
+
+def test_an_erased_lead_still_due_in_the_pipeline_calls_no_provider() -> None:
+    ScoringModelFactory()
+    erased = LeadFactory(
+        email=None, phone="", first_name="", last_name="", job_title="", erased_at=FIXED_NOW,
+        enrichment_status=EnrichmentStatus.PARTIAL, enrichment_retry_at=FIXED_NOW, pipeline_due_at=FIXED_NOW,
+    )  # fmt: skip
+
+    pipeline.process_due_leads(now=FIXED_NOW, worker="w1")
+
+    assert not ProviderRun.objects.filter(lead=erased).exists()

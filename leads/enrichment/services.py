@@ -94,7 +94,12 @@ def _ms_since(started: float) -> int:
 
 
 def is_enrichment_due(lead: Lead, *, now: datetime) -> bool:
-    """Whether the providers should run for ``lead`` now: never run yet, or a retry whose time has come."""
+    """Whether the providers should run for ``lead`` now: never run yet, or a retry whose time has come.
+
+    Never for an erased lead: no provider hears of the person again (the company's facts it keeps included).
+    """
+    if lead.erased_at is not None:
+        return False
     if lead.enrichment_status == EnrichmentStatus.PENDING:
         return True
     return lead.enrichment_retry_at is not None and lead.enrichment_retry_at <= now
@@ -292,8 +297,11 @@ def _save_enrichment(*, lead: Lead, runs: list[_Run], now: datetime) -> Lead:
     changed, not_set = _apply_results(lead, runs, now)
     with transaction.atomic():
         # Only the attempt that finds the count and the inputs it started from writes; a concurrent duplicate,
-        # or a run that read a title or address changed since, gives up (the change queued a new round).
-        claimed = Lead.objects.filter(pk=lead.pk, enrichment_attempts=attempts_before, **inputs).update(
+        # or a run that read a title or address changed since, gives up (the change queued a new round), and so
+        # does a run for a lead erased while its providers ran.
+        claimed = Lead.objects.filter(
+            pk=lead.pk, enrichment_attempts=attempts_before, erased_at__isnull=True, **inputs
+        ).update(
             enrichment_status=lead.enrichment_status,
             enriched_at=now,
             enrichment_attempts=lead.enrichment_attempts,
@@ -336,7 +344,8 @@ def _save_batch(results: list[_Result], *, now: datetime) -> list[int]:
     if not results:
         return []
     with transaction.atomic():
-        current = Lead.objects.filter(pk__in=[result.lead.pk for result in results])
+        # A lead erased while the providers ran is not read: nothing they found for it is written.
+        current = Lead.objects.filter(pk__in=[result.lead.pk for result in results], erased_at__isnull=True)
         if connection.features.has_select_for_update:
             current = current.select_for_update()
         columns = ("pk", "updated_at", "enrichment_attempts", *sorted(freshness.ENRICHMENT_INPUTS))

@@ -18,15 +18,19 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.urls import reverse
 
 from leads import services
+from leads.enrichment import services as enrichment
 from leads.events import lead_event
 from leads.models import (
     Activity,
     ActivityKind,
+    CompanyDirectoryEntry,
     Consent,
+    EnrichmentStatus,
     ImportedLead,
     ImportEvent,
     Lead,
     LeadImport,
+    ProviderRun,
     Stage,
     StageChange,
     Submission,
@@ -390,3 +394,58 @@ def test_an_erased_lead_cannot_be_filled_in_again_in_admin(lead: Lead, marketer:
     assert response.status_code == 200
     assert b'name="email"' not in response.content
     assert b'name="first_name"' not in response.content
+
+
+# --- Erasure: enrichment stops ------------------------------------------------------------------------------
+
+
+def test_erase_cancels_the_enrichment_retry_and_the_pipeline_work_it_had_due(lead: Lead, marketer: object) -> None:
+    retry_at = LATER + timedelta(minutes=30)
+    Lead.objects.filter(pk=lead.pk).update(
+        enrichment_status=EnrichmentStatus.PARTIAL, enrichment_retry_at=retry_at, pipeline_due_at=retry_at
+    )
+
+    erase(lead, marketer)
+
+    assert Lead.objects.filter(pk=lead.pk).values_list("enrichment_retry_at", "pipeline_due_at").get() == (None, None)
+
+
+@pytest.mark.parametrize("batched", [False, True], ids=["one lead", "a batch"])
+def test_an_erased_lead_waiting_for_enrichment_calls_no_provider(batched: bool, marketer: object) -> None:
+    lead = LeadFactory(phone="+447700900123", email=None, company_domain="acme.example")
+    assert lead.enrichment_status == EnrichmentStatus.PENDING
+    erase(lead, marketer)
+
+    if batched:
+        enrichment.enrich_leads(lead_ids=[lead.pk], now=LATER)
+    else:
+        enrichment.enrich_lead(lead_id=lead.pk, now=LATER)
+
+    assert not ProviderRun.objects.filter(lead=lead).exists()
+
+
+@pytest.mark.parametrize("batched", [False, True], ids=["one lead", "a batch"])
+def test_what_providers_found_for_a_lead_erased_while_they_ran_is_not_saved(
+    batched: bool, marketer: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    CompanyDirectoryEntry.objects.create(domain="acme.example", name="Acme Analytics", employee_count=2500)
+    # A phone-only lead with no job title: erasure changes none of the values the providers read.
+    lead = LeadFactory(
+        phone="+447700900123", email=None, job_title="", company_name="", company_domain="acme.example", country=""
+    )
+    real_run_providers = enrichment._run_providers
+
+    def erased_meanwhile(lead: Lead, **kwargs: Any) -> Any:
+        runs = real_run_providers(lead, **kwargs)
+        erase(Lead.objects.get(pk=lead.pk), marketer)
+        return runs
+
+    monkeypatch.setattr(enrichment, "_run_providers", erased_meanwhile)
+
+    if batched:
+        enrichment.enrich_leads(lead_ids=[lead.pk], now=LATER)
+    else:
+        enrichment.enrich_lead(lead_id=lead.pk, now=LATER)
+
+    assert Lead.objects.filter(pk=lead.pk).values_list("company_name", "employee_count").get() == ("", None)
+    assert not ProviderRun.objects.filter(lead=lead).exists()
