@@ -59,11 +59,15 @@ logger = logging.getLogger(__name__)
 # a backlog about 1.5x as fast as 50 (bench/README.md). The longest write transaction (assignment) holds
 # SQLite's write lock for well under a second for 200 leads, far inside the 20 s busy timeout captures wait.
 BATCH_SIZE = 200
-# How long a claim holds its leads. Renewed while the batch runs (``_Lease.keep``), so it only has to
-# outlast the longest stretch between two renewals (one lead's enrichment); it is well under the
+# How long a claim holds its leads. Renewed while the batch runs (``_Lease.keep``, before each enrichment provider),
+# so it only has to outlast the longest stretch between two renewals (one provider's call, which ends before the
+# deadline ``keep`` gives, whatever the provider's timeout and retries); it is well under the
 # readiness limit (HEALTH_PIPELINE_MAX_WAIT, 5 minutes), so a dead worker's batch is taken over before
 # readiness would report the pipeline stuck.
 LEASE_DURATION = timedelta(minutes=2)
+# Providers must have answered this long before the lease ends (``_Lease.keep``): time for the chunk's write after
+# them, and for workers whose clocks differ by a few seconds. An HTTP provider cuts its retries to fit.
+LEASE_MARGIN = timedelta(seconds=30)
 # Leads enriched (their providers called) per write: what the batch found is stored after each such chunk, so a
 # worker killed mid-batch (a slow provider, the task's timeout) keeps what it did. Past the task's time budget
 # (``settings.PIPELINE_TASK_BUDGET``) the batch starts no further chunk: the leads not reached are released, still
@@ -125,19 +129,24 @@ def claim_due_leads(*, now: datetime, worker: str, limit: int = BATCH_SIZE, leas
 
 
 class _Lease:
-    """Keeps a claim's lease alive while its batch runs: renewed once a third of it has passed."""
+    """Keeps a claim's lease alive while its batch runs: renewed once a third of it has passed.
+
+    Enrichment renews it before each provider and gets the deadline the provider must answer by: no slow provider,
+    whatever its timeout and retries, holds a lead past its lease, when another worker may claim it.
+    """
 
     def __init__(self, claim: Claim, clock: Clock, duration: timedelta = LEASE_DURATION) -> None:
         self.claim, self.clock, self.duration, self.renewed_at = claim, clock, duration, claim.claimed_at
 
-    def keep(self) -> None:
+    def keep(self) -> datetime:
+        """Renew the lease when a third of it has passed; returns when work on the leads must be done by."""
         now = self.clock()
-        if now - self.renewed_at < self.duration / 3:
-            return
-        Lead.objects.filter(pk__in=self.claim.lead_ids, pipeline_lease_owner=self.claim.token).update(
-            pipeline_lease_until=now + self.duration
-        )
-        self.renewed_at = now
+        if now - self.renewed_at >= self.duration / 3:
+            Lead.objects.filter(pk__in=self.claim.lead_ids, pipeline_lease_owner=self.claim.token).update(
+                pipeline_lease_until=now + self.duration
+            )
+            self.renewed_at = now
+        return self.renewed_at + self.duration - LEASE_MARGIN
 
     def is_out_of_time(self) -> bool:
         """Whether the batch has run for the task's time budget since its claim."""
@@ -165,7 +174,7 @@ def process_due_leads(*, now: datetime, worker: str, limit: int = BATCH_SIZE, cl
             logger.exception("Pipeline batch of %s leads failed; taking them one by one", len(claim.lead_ids))
             outcomes = {}
             for lead_id in claim.lead_ids:
-                outcomes[lead_id] = _run_steps(lead_id=lead_id, now=now)
+                outcomes[lead_id] = _run_steps(lead_id=lead_id, now=now, lease=lease)
                 lease.keep()
         _finish(claim=claim, outcomes=outcomes, now=now, step_at=clock())
     return len(claim.lead_ids)
@@ -204,7 +213,7 @@ def _run_batch(lead_ids: Iterable[int], *, now: datetime, lease: _Lease) -> dict
         if start and lease.is_out_of_time():
             break
         chunk = due[start : start + ENRICH_CHUNK]
-        enrichment.enrich_leads(lead_ids=chunk, now=now, keep_alive=lease.keep)
+        enrichment.enrich_leads(lead_ids=chunk, now=now, hold=lease)
         not_reached.difference_update(chunk)
     before = [lead for lead in before if lead.pk not in not_reached]
     lead_ids = [lead.pk for lead in before]
@@ -249,9 +258,9 @@ def _with_outcome_relations(leads: QuerySet[Lead]) -> QuerySet[Lead]:
 # --- One lead at a time (process_lead, and a batch that raised) -------------------------------------
 
 
-def _run_steps(*, lead_id: int, now: datetime) -> Outcome:
+def _run_steps(*, lead_id: int, now: datetime, lease: _Lease | None = None) -> Outcome:
     try:
-        enrichment.enrich_lead(lead_id=lead_id, now=now)
+        enrichment.enrich_lead(lead_id=lead_id, now=now, hold=lease)
         lead_scoring.score_lead(lead_id=lead_id, now=now)
         routing_services.route_lead(lead_id=lead_id, now=now)
         assigned = assignment.assign_lead_step(lead_id=lead_id, now=now)

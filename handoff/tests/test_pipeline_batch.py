@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 import time_machine
@@ -12,7 +14,8 @@ from pytest_django.fixtures import Settings
 
 from handoff import pipeline, receivers
 from leads.enrichment import services as enrichment_services
-from leads.models import ActivityKind, EnrichmentStatus, Lead, PipelineStep, ProviderRun, Stage
+from leads.enrichment.providers import PROVIDER_KINDS, ProviderContext, ProviderKind, ProviderResult
+from leads.models import ActivityKind, EnrichmentProvider, EnrichmentStatus, Lead, PipelineStep, ProviderRun, Stage
 from leads.tests.factories import FIXED_NOW, ActivityFactory, LeadFactory
 from scoring.tests.factories import ScoringModelFactory, ScoringRuleFactory
 
@@ -174,10 +177,10 @@ def test_a_batch_killed_while_enriching_keeps_what_its_earlier_chunks_found(monk
     leads = LeadFactory.create_batch(5, pipeline_due_at=FIXED_NOW)
     real_run_providers = enrichment_services._run_providers
 
-    def killed_at_the_third_lead(lead: Lead, *, now: object) -> object:
+    def killed_at_the_third_lead(lead: Lead, **kwargs: Any) -> object:
         if lead.pk == leads[2].pk:
             raise WorkerKilled
-        return real_run_providers(lead, now=now)  # type: ignore[arg-type]
+        return real_run_providers(lead, **kwargs)
 
     monkeypatch.setattr(enrichment_services, "_run_providers", killed_at_the_third_lead)
 
@@ -198,3 +201,45 @@ def test_an_erased_lead_still_due_in_the_pipeline_calls_no_provider() -> None:
     pipeline.process_due_leads(now=FIXED_NOW, worker="w1")
 
     assert not ProviderRun.objects.filter(lead=erased).exists()
+
+
+class SlowService(ProviderKind):
+    """A provider calling out: each call takes ``takes`` by the test's clock, and it notes the deadline it was given."""
+
+    def __init__(self, clock: list[datetime], takes: timedelta) -> None:
+        self.clock, self.takes, self.deadlines = clock, takes, list[datetime | None]()
+
+    def enrich(self, snapshot: object, context: ProviderContext) -> ProviderResult:
+        self.deadlines.append(context.deadline)
+        self.clock[0] += self.takes
+        return ProviderResult()
+
+
+@pytest.fixture
+def slow_service(monkeypatch: pytest.MonkeyPatch) -> Callable[[timedelta], tuple[SlowService, list[datetime]]]:
+    """Only slow providers are active, each a call of ``takes``; the clock starts at the claim."""
+
+    def make(takes: timedelta) -> tuple[SlowService, list[datetime]]:
+        clock = [FIXED_NOW]
+        kind = SlowService(clock, takes)
+        monkeypatch.setitem(PROVIDER_KINDS, "slow_service", kind)
+        EnrichmentProvider.objects.update(is_active=False)
+        for order in (1, 2):
+            EnrichmentProvider.objects.create(name=f"Slow {order}", kind="slow_service", order=order)
+        return kind, clock
+
+    return make
+
+
+def test_each_provider_is_told_to_answer_before_the_lease_runs_out(
+    slow_service: Callable[[timedelta], tuple[SlowService, list[datetime]]],
+) -> None:
+    ScoringModelFactory()
+    kind, clock = slow_service(timedelta(seconds=50))
+    LeadFactory(pipeline_due_at=FIXED_NOW)
+
+    pipeline.process_due_leads(now=FIXED_NOW, worker="w1", clock=lambda: clock[0])
+
+    # The second provider starts 50 s in, past a third of the lease: the lease is renewed for it first.
+    end = pipeline.LEASE_DURATION - pipeline.LEASE_MARGIN
+    assert kind.deadlines == [FIXED_NOW + end, FIXED_NOW + timedelta(seconds=50) + end]

@@ -12,6 +12,7 @@ counts towards the circuit breaker like any other failure.
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import time
@@ -28,6 +29,7 @@ from leads.enrichment.providers import (
     ENRICHABLE_FIELDS,
     Found,
     LeadSnapshot,
+    OutOfTime,
     ProviderContext,
     ProviderError,
     ProviderKind,
@@ -39,6 +41,32 @@ from leads.enrichment.values import RefusedValue, clean_value
 logger = logging.getLogger(__name__)
 
 MAX_RETRIES = 5
+# An attempt connects within the timeout but at most this long, waits at most the timeout for the answer, and reads
+# its body until the timeout has passed since the attempt began (plus the read in hand): ``longest_attempt``.
+CONNECT_SECONDS = 3.0
+# Below this, an attempt shortened to end before the caller's deadline is not worth making.
+SHORTEST_TIMEOUT = 0.5
+
+
+def longest_attempt(timeout: float) -> float:
+    """The longest one attempt with ``timeout`` can take, in seconds."""
+    return 2 * timeout + min(timeout, CONNECT_SECONDS)
+
+
+def attempt_timeout(timeout: float, *, wait: float, left: timedelta | None) -> float | None:
+    """The timeout for an attempt made after ``wait`` seconds of backoff, with ``left`` before the caller's deadline:
+    the provider's own, or shorter so that the attempt ends in time; None when no attempt fits any more."""
+    if left is None:
+        return timeout
+    room = left.total_seconds() - wait
+    if longest_attempt(timeout) <= room:
+        return timeout
+    fitting = room / 3 if room <= 3 * CONNECT_SECONDS else (room - CONNECT_SECONDS) / 2  # longest_attempt's inverse
+    return fitting if fitting >= SHORTEST_TIMEOUT else None
+
+
+class _ServerError(Exception):
+    """A 5xx answer: tried again."""
 
 
 def _dig(data: Any, path: str) -> Any:
@@ -135,14 +163,17 @@ class HttpProvider(ProviderKind):
         if breaker.is_open(now=context.now):
             raise ProviderError("Circuit open: the service failed repeatedly; not calling it for now.")
         try:
-            payload = self._fetch(settings, lookup, timeout=context.timeout_seconds)
+            payload = self._fetch(settings, lookup, context=context)
+        except OutOfTime:
+            raise  # the service was not called: nothing to hold against it
         except ProviderError:
             breaker.record_failure(now=context.now)
             raise
         breaker.record_success()
         return self._map(payload, settings)
 
-    def _fetch(self, settings: Mapping[str, Any], lookup: str, *, timeout: float) -> Any:
+    def _fetch(self, settings: Mapping[str, Any], lookup: str, *, context: ProviderContext) -> Any:
+        """The service's JSON answer, with retries; none starts that could end after ``context.deadline``."""
         url = settings["url"].replace("{email}", quote(lookup, safe="@")).replace("{domain}", quote(lookup))
         headers = {"Accept": "application/json"}
         if settings["auth_value"]:
@@ -150,36 +181,55 @@ class HttpProvider(ProviderKind):
         attempts = int(settings["retries"]) + 1
         last_error = "no attempt made"
         with httpx.Client(
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 3.0)),
             headers=headers,
             follow_redirects=False,  # httpx's default, said out loud: a 3xx is an answer, not a hop
             transport=outbound.CheckedTransport(),
         ) as client:
             for attempt in range(attempts):
-                if attempt:
-                    self.sleep(float(settings["backoff_seconds"]) * 2 ** (attempt - 1))
+                wait = float(settings["backoff_seconds"]) * 2 ** (attempt - 1) if attempt else 0.0
+                timeout = attempt_timeout(context.timeout_seconds, wait=wait, left=context.time_left())
+                if timeout is None and not attempt:
+                    raise OutOfTime("Not called: the lead's lease in the pipeline would run out before an answer.")
+                if timeout is None:
+                    raise ProviderError(
+                        f"Gave up after {attempt} attempt(s): {last_error}; no time left for another before the "
+                        "lead's lease in the pipeline runs out"
+                    )
+                if wait:
+                    self.sleep(wait)
                 try:
-                    response = client.get(url)
+                    return self._get(client, url, timeout=timeout)
                 except outbound.OutboundRefused as exc:
                     raise ProviderError(f"Refused: {exc}") from exc
                 except httpx.TimeoutException:
                     last_error = f"timed out after {timeout:g}s"
-                    continue
                 except httpx.TransportError as exc:
                     last_error = f"connection failed: {exc.__class__.__name__}"
-                    continue
-                if response.status_code == 404:
-                    return {}  # the service knows nothing of this lead: an answer, not a failure
-                if response.status_code >= 500:
-                    last_error = f"HTTP {response.status_code}"
-                    continue
-                if response.status_code >= 400:
-                    raise ProviderError(f"HTTP {response.status_code}: check the URL and credentials")
-                try:
-                    return response.json()
-                except ValueError as exc:
-                    raise ProviderError("The service answered with malformed JSON.") from exc
+                except _ServerError as exc:
+                    last_error = str(exc)
         raise ProviderError(f"Gave up after {attempts} attempt(s): {last_error}")
+
+    def _get(self, client: httpx.Client, url: str, *, timeout: float) -> Any:
+        """One attempt; its body is read until ``timeout`` after it began, so it ends within ``longest_attempt``."""
+        ends = time.monotonic() + timeout
+        with client.stream(
+            "GET", url, timeout=httpx.Timeout(timeout, connect=min(timeout, CONNECT_SECONDS))
+        ) as response:
+            if response.status_code == 404:
+                return {}  # the service knows nothing of this lead: an answer, not a failure
+            if response.status_code >= 500:
+                raise _ServerError(f"HTTP {response.status_code}")
+            if response.status_code >= 400:
+                raise ProviderError(f"HTTP {response.status_code}: check the URL and credentials")
+            body = bytearray()
+            for chunk in response.iter_bytes():
+                body += chunk
+                if time.monotonic() > ends:  # a service trickling its answer would hold the lead past its lease
+                    raise httpx.ReadTimeout("the answer took longer than the timeout")
+        try:
+            return json.loads(body)
+        except ValueError as exc:
+            raise ProviderError("The service answered with malformed JSON.") from exc
 
     def _map(self, payload: Any, settings: Mapping[str, Any]) -> ProviderResult:
         """The mapped response fields that pass the checks a typed value would; the others are left out."""

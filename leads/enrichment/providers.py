@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 from leads.enrichment.domains import DomainKind, classify_email_domain
@@ -79,14 +79,31 @@ class ProviderError(Exception):
     """The provider could not answer (outage, timeout, malformed reply); the run is recorded as failed."""
 
 
+class OutOfTime(ProviderError):
+    """The provider was not called: the caller's deadline left no time for it (not a failure of its service)."""
+
+
 @dataclass(frozen=True)
 class ProviderContext:
-    """What a provider run may use besides the snapshot: its settings, its time budget and "now"."""
+    """What a provider run may use besides the snapshot: its settings, its time budget and "now".
+
+    ``deadline`` is when the caller's hold on the lead ends (the pipeline's lease, less a margin): a provider that
+    calls out stops before it, whatever its timeout and retries say, and tells the time by ``clock`` (``now``
+    without one). None: no deadline (an admin action, a test).
+    """
 
     settings: Mapping[str, Any]
     timeout_seconds: float
     now: datetime
     provider_key: str = ""
+    deadline: datetime | None = None
+    clock: Callable[[], datetime] | None = None
+
+    def time_left(self) -> timedelta | None:
+        """How long the provider may still take; None when it has no deadline."""
+        if self.deadline is None:
+            return None
+        return self.deadline - (self.clock() if self.clock is not None else self.now)
 
 
 class ProviderKind:

@@ -9,7 +9,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from auditlog.cid import get_cid
 from auditlog.diff import model_instance_diff
@@ -46,6 +46,8 @@ from leads.models import (
 
 logger = logging.getLogger(__name__)
 
+# A provider not run because the caller's hold on the lead would end first: a failed run, tried again later.
+OUT_OF_TIME = "Not run: the lead's lease in the pipeline would run out first."
 # A failed or partly failed enrichment is tried again after each of these delays, then left as it is.
 RETRY_DELAYS: tuple[timedelta, ...] = (
     timedelta(minutes=5),
@@ -53,6 +55,16 @@ RETRY_DELAYS: tuple[timedelta, ...] = (
     timedelta(hours=2),
     timedelta(hours=12),
 )
+
+
+class Hold(Protocol):
+    """The caller's hold on the leads it enriches (the pipeline's lease): no provider may outlast it."""
+
+    clock: Callable[[], datetime]
+
+    def keep(self) -> datetime:
+        """Renew the hold when due; returns the time by which the providers must have answered."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -70,13 +82,20 @@ def snapshot_of(lead: Lead) -> LeadSnapshot:
     return LeadSnapshot(**values)
 
 
-def _run_provider(provider: EnrichmentProvider, snapshot: LeadSnapshot, now: datetime) -> _Run:
+def _run_provider(provider: EnrichmentProvider, snapshot: LeadSnapshot, now: datetime, hold: Hold | None) -> _Run:
     kind = PROVIDER_KINDS.get(provider.kind)
     if kind is None:
         return _Run(provider, ProviderRunStatus.FAILED, 0, {}, f"Unknown provider kind {provider.kind!r}.")
+    deadline, clock = None, None
+    if hold is not None:
+        # Renewed before each provider; one that calls out ends its retries before the deadline (http.py).
+        deadline, clock = hold.keep(), hold.clock
+        if clock() >= deadline:
+            return _Run(provider, ProviderRunStatus.FAILED, 0, {}, OUT_OF_TIME)
     context = ProviderContext(
-        settings=provider.settings, timeout_seconds=provider.timeout_seconds, now=now, provider_key=str(provider.pk)
-    )
+        settings=provider.settings, timeout_seconds=provider.timeout_seconds, now=now, provider_key=str(provider.pk),
+        deadline=deadline, clock=clock,
+    )  # fmt: skip
     started = time.monotonic()
     try:
         result = kind.enrich(snapshot, context)
@@ -105,25 +124,26 @@ def is_enrichment_due(lead: Lead, *, now: datetime) -> bool:
     return lead.enrichment_retry_at is not None and lead.enrichment_retry_at <= now
 
 
-def enrich_lead(*, lead_id: int, now: datetime) -> Lead:
+def enrich_lead(*, lead_id: int, now: datetime, hold: Hold | None = None) -> Lead:
     """Run every active provider for a lead whose enrichment is due; a no-op otherwise.
 
     Providers run outside any transaction (they may call slow services); the results are then
     saved in one transaction, together with the run log, only if no other attempt saved first: a second
     run (a retry after a worker died, or a duplicate task) leaves the same lead and the same run log.
     When a provider failed (an error, its timeout, an open circuit) the lead goes on with what is known
-    and is enriched again after the next of ``RETRY_DELAYS``.
+    and is enriched again after the next of ``RETRY_DELAYS``. With ``hold`` (the pipeline's lease on the lead), no
+    provider runs past it: one with no time left is not called, and counts as failed.
     """
     lead = Lead.objects.get(pk=lead_id)
     if not is_enrichment_due(lead, now=now):
         return lead
-    return _save_enrichment(lead=lead, runs=_run_providers(lead, now=now), now=now)
+    return _save_enrichment(lead=lead, runs=_run_providers(lead, now=now, hold=hold), now=now)
 
 
-def enrich_leads(*, lead_ids: Iterable[int], now: datetime, keep_alive: Callable[[], None] | None = None) -> list[int]:
+def enrich_leads(*, lead_ids: Iterable[int], now: datetime, hold: Hold | None = None) -> list[int]:
     """``enrich_lead`` for a batch: the leads read in one query, the results written set-based.
 
-    Providers still run lead by lead (``keep_alive`` is called after each lead, for the caller's lease). What
+    Providers still run lead by lead, each renewing ``hold`` (the caller's lease) and ending before it. What
     the batch found is written in one transaction: the leads whose attempt count and inputs are still the
     ones read (as ``enrich_lead`` checks them) get one ``UPDATE`` per set of changed columns, the run log
     one ``INSERT``, the audit trail one ``INSERT``. Returns the ids of the leads it enriched.
@@ -137,7 +157,7 @@ def enrich_leads(*, lead_ids: Iterable[int], now: datetime, keep_alive: Callable
     )
     results = []
     for lead in leads:
-        runs = _run_providers(lead, now=now)
+        runs = _run_providers(lead, now=now, hold=hold)
         before = copy.copy(lead)
         inputs = _inputs_of(lead)
         attempts_before = lead.enrichment_attempts
@@ -145,16 +165,14 @@ def enrich_leads(*, lead_ids: Iterable[int], now: datetime, keep_alive: Callable
         results.append(
             _Result(lead, before, inputs, attempts_before, changed, _provider_runs(lead, runs, not_set, now), runs)
         )
-        if keep_alive is not None:
-            keep_alive()  # providers may be slow: the caller's lease must not run out under a live batch
     return _save_batch(results, now=now)
 
 
-def _run_providers(lead: Lead, *, now: datetime) -> list[_Run]:
+def _run_providers(lead: Lead, *, now: datetime, hold: Hold | None = None) -> list[_Run]:
     snapshot = snapshot_of(lead)
     runs = []
     for provider in once_per_batch(_active_providers):
-        run = _run_provider(provider, snapshot, now)
+        run = _run_provider(provider, snapshot, now, hold)
         snapshot = snapshot.with_values(run.found)
         runs.append(run)
     return runs

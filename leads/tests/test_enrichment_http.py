@@ -2,7 +2,8 @@
 
 import time
 from collections.abc import Iterator
-from datetime import timedelta
+from dataclasses import replace
+from datetime import datetime, timedelta
 
 import pytest
 from pytest_django.fixtures import Settings
@@ -214,3 +215,69 @@ def test_settings_with_a_name_that_does_not_resolve_are_refused(provider: HttpPr
     errors = provider.validate_settings({**PRIVATE_SERVICE, "url": "https://typo.example.com/{email}"})
 
     assert errors == {"url": "The host name typo.example.com does not resolve."}
+
+
+# --- The caller's deadline (the pipeline's lease on the lead) -------------------------------------------------
+
+
+class FakeClock:
+    """The time as the provider reads it; each backoff sleep moves it on (no test waits)."""
+
+    def __init__(self, provider: HttpProvider) -> None:
+        self.now = FIXED_NOW
+        provider.sleep = self.sleep  # type: ignore[method-assign]
+
+    def sleep(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def test_retries_stop_when_the_next_attempt_would_end_after_the_deadline(
+    httpserver: HTTPServer, provider: HttpProvider
+) -> None:
+    httpserver.expect_request("/v1/person").respond_with_data("busy", status=503)
+    clock = FakeClock(provider)
+    # An attempt with a 2 s timeout may take 6 s (connect, answer, body); the backoffs are 1, 2, 4, 8 s. The
+    # fourth attempt starts 7 s in with its timeout cut to 1 s (3 s at most); a fifth would start 15 s in.
+    bounded = replace(context(httpserver, retries=5, backoff_seconds=1.0), deadline=FIXED_NOW + timedelta(seconds=10),
+                      clock=clock)  # fmt: skip
+
+    with pytest.raises(ProviderError, match="after 4 attempt"):
+        provider.enrich(SNAPSHOT, bounded)
+
+    assert (len(httpserver.log), clock.now) == (4, FIXED_NOW + timedelta(seconds=7))
+
+
+def test_a_provider_with_no_time_left_is_not_called_and_its_circuit_does_not_count_it(
+    httpserver: HTTPServer, provider: HttpProvider
+) -> None:
+    httpserver.expect_request("/v1/person").respond_with_json(COMPANY)
+    late = replace(context(httpserver, failure_threshold=1), deadline=FIXED_NOW + timedelta(seconds=1),
+                   clock=FakeClock(provider))  # fmt: skip
+
+    with pytest.raises(ProviderError, match="Not called"):
+        provider.enrich(SNAPSHOT, late)
+
+    assert httpserver.log == []
+    assert provider.enrich(SNAPSHOT, context(httpserver, failure_threshold=1)).values  # the circuit is closed
+
+
+def test_a_service_trickling_its_answer_times_out_as_one_that_does_not_answer(
+    httpserver: HTTPServer, provider: HttpProvider
+) -> None:
+    def trickle(request: Request) -> Response:
+        def chunks() -> Iterator[bytes]:
+            for part in ('{"company": ', '{"name": ', '"Acme"', "}", "}"):
+                time.sleep(0.15)  # each read well inside the timeout, the whole answer not
+                yield part.encode()
+
+        return Response(chunks(), content_type="application/json")
+
+    # Last in the file: the server goes on trickling after the client gave up, and it answers one request at a
+    # time, so a test whose request it took then would wait (after the slow service above, it took another's).
+    httpserver.expect_request("/v1/person").respond_with_handler(trickle)
+
+    with pytest.raises(ProviderError, match="timed out"):
+        provider.enrich(SNAPSHOT, context(httpserver, timeout=0.3, retries=0))

@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from pytest_django.fixtures import Settings
@@ -206,3 +206,23 @@ def test_a_provider_on_a_private_address_is_a_failed_run_with_the_reason(acme: C
         "Refused: This address points into a private network (127.0.0.1); "
         "set OUTBOUND_ALLOW_PRIVATE_NETWORKS=1 to allow it.",
     )
+
+
+class SpentHold:
+    """A caller's hold on the lead whose time is up (renewing it gives no more)."""
+
+    def clock(self) -> datetime:
+        return FIXED_NOW
+
+    def keep(self) -> datetime:
+        return FIXED_NOW
+
+
+def test_no_provider_runs_once_the_callers_hold_on_the_lead_is_spent_and_the_lead_is_tried_again_later() -> None:
+    lead = LeadFactory(email="ada@acme.example", job_title="CTO")
+
+    lead = enrichment.enrich_lead(lead_id=lead.pk, now=FIXED_NOW, hold=SpentHold())
+
+    runs = set(ProviderRun.objects.filter(lead=lead).values_list("status", "error"))
+    assert runs == {(ProviderRunStatus.FAILED, enrichment.OUT_OF_TIME)}
+    assert (lead.seniority, lead.enrichment_retry_at) == ("", FIXED_NOW + enrichment.RETRY_DELAYS[0])
