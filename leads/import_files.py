@@ -1,4 +1,5 @@
-"""Reading an uploaded list (CSV or XLSX) as a header and rows of text, and guessing its column mapping.
+"""Reading an uploaded list (CSV or XLSX) as a header and rows of text, guessing its column mapping, and redacting
+an erased person's rows in it.
 
 No ORM: ``leads.imports`` decides what the rows mean. A file that cannot be read raises ``ImportFileError``
 with a message for the person who uploaded it.
@@ -9,16 +10,19 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import IO
 
 from openpyxl import load_workbook
+from openpyxl.cell.cell import MergedCell
 from openpyxl.utils.exceptions import InvalidFileException
 
 MAX_ROWS = 200_000
 CSV_DELIMITERS = ",;\t|"
+# What every cell of an erased person's row holds once erasure has redacted a stored upload (``redact_rows``).
+ERASED_CELL = "[erased]"
 
 
 class ImportFileError(ValueError):
@@ -120,6 +124,37 @@ def reopen_table(file: IO[bytes], *, name: str, columns: list[str]) -> Table:
     return Table(columns=columns, content=content, is_xlsx=_is_xlsx(content, name=name))
 
 
+def redact_rows(table: Table, rows: Collection[int]) -> bytes:
+    """The file with every cell of ``rows`` (row numbers as ``Table.rows`` gives them) replaced by ``ERASED_CELL``.
+
+    The rows stay, so every row keeps its number and a file read part way (an import's ``processed_rows``) goes on
+    from the same row. A CSV file is written back as UTF-8 with the delimiter it was read with.
+    """
+    if table.is_xlsx:
+        return _redacted_xlsx(table.content, rows, width=len(table.columns))
+    text = _decoded(table.content)
+    dialect = _dialect(text)
+    out = io.StringIO(newline="")
+    # Quoted as Excel does (a doubled quote inside quotes), whatever the sniffer made of the file's quoting.
+    writer = csv.writer(out, delimiter=dialect.delimiter, quotechar='"', doublequote=True, lineterminator="\r\n")
+    for index, cells in enumerate(csv.reader(io.StringIO(text, newline=""), dialect)):
+        writer.writerow([ERASED_CELL] * max(len(cells), len(table.columns)) if index + 1 in rows else cells)
+    return out.getvalue().encode()
+
+
+def _redacted_xlsx(content: bytes, rows: Collection[int], *, width: int) -> bytes:
+    workbook = load_workbook(io.BytesIO(content))
+    sheet = workbook.worksheets[0]
+    for index, cells in enumerate(sheet.iter_rows(max_col=max(width, sheet.max_column))):
+        if index + 1 in rows:  # the header is row 1
+            for cell in cells:
+                if not isinstance(cell, MergedCell):
+                    cell.value = ERASED_CELL
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
 def _is_xlsx(content: bytes, *, name: str) -> bool:
     return name.lower().endswith((".xlsx", ".xlsm")) or content[:4] == b"PK\x03\x04"
 
@@ -146,15 +181,18 @@ def _folded(text: str) -> str:
 
 def _csv_rows(content: bytes) -> Iterator[list[str]]:
     text = _decoded(content)
-    sample = text[:20_000]
-    try:
-        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=CSV_DELIMITERS)
-    except csv.Error:
-        dialect = csv.excel
+    dialect = _dialect(text)
     try:
         yield from csv.reader(io.StringIO(text, newline=""), dialect)
     except csv.Error as error:
         raise ImportFileError(f"The file is not a readable CSV file: {error}.") from None
+
+
+def _dialect(text: str) -> type[csv.Dialect] | csv.Dialect:
+    try:
+        return csv.Sniffer().sniff(text[:20_000], delimiters=CSV_DELIMITERS)
+    except csv.Error:
+        return csv.excel
 
 
 def _decoded(content: bytes) -> str:

@@ -45,7 +45,8 @@ from core.batch import batch_scope
 from core.budget import time_is_up_after
 from leads import merge, services
 from leads.import_countries import country_code
-from leads.import_files import ANSWER_PREFIX, FULL_NAME, IGNORE, ImportFileError, Table, reopen_table
+from leads.import_erasure import ERASED_ROW_MESSAGE
+from leads.import_files import ANSWER_PREFIX, ERASED_CELL, FULL_NAME, IGNORE, ImportFileError, Table, reopen_table
 from leads.import_writes import (
     RowToWrite,
     as_json,
@@ -115,6 +116,7 @@ class CheckedRow:
     row: int
     details: services.LeadDetails | None = None
     error: str = ""
+    is_erased: bool = False  # the row of a person erased since the upload (``leads.import_erasure``)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -144,6 +146,8 @@ def table_of(batch: LeadImport) -> Table:
 
 def check_row(row: int, values: Mapping[str, str], mapping: Mapping[str, str]) -> CheckedRow:
     """The row as lead details, or the first thing wrong with it (for the person who made the file)."""
+    if values and all(value == ERASED_CELL for value in values.values()):
+        return CheckedRow(row=row, is_erased=True)
     fields: dict[str, str] = {}
     answers: dict[str, str] = {}
     for column, target in mapping.items():
@@ -242,6 +246,8 @@ def _classify(row: CheckedRow, known: _Known, seen: set[tuple[str, str]]) -> Cla
 
     ``seen`` holds the keys of the rows classified before, and the leads they merge into (``("lead", id)``).
     """
+    if row.is_erased:
+        return row, Outcome.SUPPRESSED, ERASED_ROW_MESSAGE, None
     if row.details is None:
         return row, Outcome.ERROR, row.error, None
     key = row.key

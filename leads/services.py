@@ -21,7 +21,7 @@ from core import bulk
 from core.inserts import insert, insert_unless_conflict
 from core.queue import async_task
 from core.statements import Statement
-from leads import attribution, events, merge, suppression
+from leads import attribution, events, import_erasure, merge, suppression
 from leads.enrichment import freshness
 from leads.models import (
     Activity,
@@ -775,7 +775,8 @@ def erase_lead_personal_data(*, lead: Lead, now: datetime, by: User | None, reas
     domain kind, phone, custom answers (and who set each of these), score reasons (they quote answers),
     submissions' answers, IP address and user agent, consents' IP address, activity metadata but the
     app's own non-personal keys, people's stage-change reasons, the query string of touch and submission
-    addresses, click ids, enrichment errors and conflicts, what imports kept for their undo, and the admin
+    addresses, click ids, enrichment errors and conflicts, what imports kept for their undo, the person's rows in
+    stored import files and the row messages quoting them (``leads.import_erasure``), and the admin
     history's name for the lead. Kept: company
     and firmographics, stage history, touches' source, medium, campaign and channel, scores, and the
     consents' basis, text and times as the proof they were given.
@@ -789,8 +790,10 @@ def erase_lead_personal_data(*, lead: Lead, now: datetime, by: User | None, reas
         raise ValidationError({"reason": "Say why the data is erased (e.g. the request's date and channel)."})
     with transaction.atomic():
         # No list staff import later brings the person back (leads.imports skips suppressed addresses).
-        email = Lead.objects.get(pk=lead.pk).email
+        email, phone = Lead.objects.filter(pk=lead.pk).values_list("email", "phone").get()
         suppression.suppress_address(email=email, reason="Erased on request", now=now)
+        # Nor do the uploads of imports keep the person's rows (redacted in place: row numbers stay).
+        import_erasure.erase_from_uploads(lead_id=lead.pk, email=email, phone=phone)
         if email:
             # Submissions held as spam have no lead yet: found by the address they sent.
             Submission.objects.filter(lead__isnull=True, payload__email__iexact=email).update(

@@ -1,0 +1,115 @@
+"""Erasure redacts the person's rows in the stored uploads of imports, keeping each import's rows, counts and undo."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from openpyxl import Workbook, load_workbook
+
+from leads import imports
+from leads.import_erasure import ERASED_ROW_MESSAGE
+from leads.import_files import ERASED_CELL, read_table
+from leads.models import ImportEvent, ImportStatus, Lead, LeadImport
+from leads.services import erase_lead_personal_data
+from leads.tests.factories import FIXED_NOW, LeadFactory
+from leads.tests.test_imports import MAPPING, counts, event, imported, known_lead, make_batch, skipped_people
+
+__all__ = ["event", "known_lead", "skipped_people"]  # fixtures of the import tests, used here
+
+pytestmark = pytest.mark.django_db
+
+
+def erase(lead: Lead) -> None:
+    erase_lead_personal_data(lead=lead, now=FIXED_NOW, by=None, reason="Asked by email on 1 March")
+
+
+def stored_text(batch: LeadImport) -> str:
+    batch.refresh_from_db()
+    with batch.file.open("rb") as handle:
+        return handle.read().decode()
+
+
+def test_erasure_redacts_the_persons_row_in_the_upload_that_imported_them(
+    event: ImportEvent, known_lead: Lead, skipped_people: None
+) -> None:
+    batch = imported(event)
+
+    erase(known_lead)
+
+    text = stored_text(batch)
+    assert "known@old.example" not in text and "Known Person" not in text
+    assert ",".join([ERASED_CELL] * 6) in text
+    assert "cy@beta.example,Cy Young,Beta,,France," in text  # the other rows as they were
+
+
+def test_a_redacted_upload_keeps_its_rows_numbered_and_its_import_counts_and_undo_records(
+    event: ImportEvent, known_lead: Lead, skipped_people: None
+) -> None:
+    batch = imported(event)
+    before = (counts(batch), list(batch.imported_leads.values_list("row", "lead_id")))
+
+    erase(known_lead)
+
+    batch = LeadImport.objects.get(pk=batch.pk)
+    with batch.file.open("rb") as handle:
+        table = read_table(handle, name=batch.file_name)
+    assert [number for number, _ in table.rows()] == [2, 3, 4, 5, 6, 7, 8, 9]
+    assert (counts(batch), list(batch.imported_leads.values_list("row", "lead_id"))) == before
+
+
+def test_erasure_redacts_the_row_messages_that_quote_the_person(event: ImportEvent, skipped_people: None) -> None:
+    batch = imported(event)  # Ann's second row was skipped: "ann@new.example appears on an earlier row"
+    ann = Lead.objects.get(email="ann@new.example")
+
+    erase(ann)
+
+    batch.refresh_from_db()
+    assert "ann@new.example" not in str(batch.row_errors)
+    assert {"row": 3, "kind": "duplicate", "message": ERASED_ROW_MESSAGE} in batch.row_errors
+
+
+def test_a_file_previewed_before_the_erasure_imports_the_erased_row_as_a_skipped_one(
+    event: ImportEvent, known_lead: Lead, skipped_people: None
+) -> None:
+    cy = LeadFactory(email="cy@beta.example")
+    batch = imports.preview_import(batch=make_batch(event), mapping=MAPPING)
+
+    erase(cy)
+    imports.start_import(batch=batch, now=FIXED_NOW)
+    batch = imports.run_import(batch_id=batch.pk, clock=lambda: FIXED_NOW)
+
+    assert (batch.status, batch.processed_rows, batch.total_rows) == (ImportStatus.DONE, 8, 8)
+    assert (batch.created_count, batch.suppressed_count) == (1, 2)
+    assert {"row": 9, "kind": "suppressed", "message": ERASED_ROW_MESSAGE} in batch.row_errors
+    assert "cy@beta.example" not in stored_text(batch)
+
+
+def test_a_phone_only_persons_rows_are_found_by_the_phone_as_the_import_read_it(event: ImportEvent) -> None:
+    lead = LeadFactory(email=None, phone="+442071838750")
+    content = "Phone,Name,Country\n020 7183 8750,Pat Phone,GB\n020 7183 8751,Other Person,GB\n"
+    batch = imports.preview_import(batch=make_batch(event, content), mapping={"Phone": "phone", "Name": "full_name",
+                                                                              "Country": "country"})  # fmt: skip
+
+    erase(lead)
+
+    text = stored_text(batch)
+    assert "Pat Phone" not in text and "7183 8750" not in text
+    assert "020 7183 8751,Other Person,GB" in text
+
+
+def test_erasure_redacts_the_persons_row_in_an_excel_upload(event: ImportEvent) -> None:
+    lead = LeadFactory(email="ada@acme.example")
+    workbook = Workbook()
+    for row in (["Email", "Name"], ["ada@acme.example", "Ada Lovelace"], ["bo@acme.example", "Bo Smith"]):
+        workbook.active.append(row)
+    content = io.BytesIO()
+    workbook.save(content)
+    batch = make_batch(event, content.getvalue(), name="scans.xlsx")  # still being mapped: the guessed mapping
+
+    erase(lead)
+
+    batch.refresh_from_db()
+    with batch.file.open("rb") as handle:
+        rows = list(load_workbook(handle).worksheets[0].iter_rows(values_only=True))
+    assert rows == [("Email", "Name"), (ERASED_CELL, ERASED_CELL), ("bo@acme.example", "Bo Smith")]
