@@ -127,14 +127,14 @@ def report(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The track report for marketers and managers, with the reports page's date filter (last 90 days by default)."""
     query = _with_default_range(request.GET, today=timezone.localdate())
     form = ReportFilterForm(query)
-    dates = form.cleaned_data if form.is_valid() else {}
-    rows = selectors.track_report(created_from=dates.get("created_after"), created_to=dates.get("created_before"))
-    context = {
-        "form": form,
-        "rows": rows,
-        "chart": selectors.chart_data(rows),
-        "is_all_time": query.get("range") == ALL_TIME,
-    }
+    context: dict[str, object] = {"form": form, "is_all_time": query.get("range") == ALL_TIME}
+    if not form.is_valid():
+        # Shown as an error with no figures, as on the reports page: counted without the dates that failed, they
+        # would be another range's (all time).
+        return render(request, "nurture/report.html", context, status=400)
+    dates = form.cleaned_data
+    rows = selectors.track_report(created_from=dates["created_after"], created_to=dates["created_before"])
+    context |= {"rows": rows, "chart": selectors.chart_data(rows)}
     return render(request, "nurture/report.html", context)
 
 

@@ -56,8 +56,36 @@ def test_the_report_filters_on_the_leads_creation_date_like_the_reports_page(sen
 def test_the_report_shows_a_form_error_for_reversed_dates(manager: Any) -> None:
     response = client_for(manager).get(REPORT, {"created_after": "2026-03-03", "created_before": "2026-03-01"})
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert b"The end date is before the start date." in response.content
+
+
+INVALID_FILTERS = (
+    {"created_after": "2026-03-03", "created_before": "2026-03-01"},
+    {"created_after": "2026-02-30"},
+    {"created_before": "yesterday"},
+)
+
+
+@pytest.mark.parametrize("params", INVALID_FILTERS)
+def test_a_filter_that_does_not_validate_shows_its_error_and_no_figures(manager: Any, params: dict[str, str]) -> None:
+    EnrollmentFactory(track=TrackFactory(name="Start-up nurture"))
+
+    response = client_for(manager).get(REPORT, params)
+
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert 'data-testid="filter-errors"' in page
+    assert "rows" not in response.context
+    assert "Start-up nurture" not in page and 'id="data-nurture"' not in page
+    assert "No figures for these filters: correct the error above to see the report." in page
+
+
+def test_a_filter_that_does_not_validate_keeps_what_was_entered(manager: Any) -> None:
+    response = client_for(manager).get(REPORT, {"created_after": "2026-03-03", "created_before": "2026-03-01"})
+
+    page = response.content.decode()
+    assert 'value="2026-03-03"' in page and 'value="2026-03-01"' in page
 
 
 def test_a_rep_may_not_see_the_report(rep: Any) -> None:
