@@ -81,6 +81,19 @@ def test_a_filter_that_does_not_validate_shows_its_error_and_no_figures(manager:
     assert "No figures for these filters: correct the error above to see the report." in page
 
 
+@pytest.mark.parametrize("zone", ["UTC", "Asia/Tokyo"])
+@pytest.mark.parametrize("dates", [{"created_before": "9999-12-31"}, {"created_after": "0001-01-01"}])
+def test_a_date_beyond_the_years_a_report_counts_is_a_form_error(
+    manager: Any, settings: Any, zone: str, dates: dict[str, str]
+) -> None:
+    settings.TIME_ZONE = zone
+
+    response = client_for(manager).get(REPORT, dates)
+
+    assert response.status_code == 400
+    assert "Pick dates between the years 1900 and 9998." in response.content.decode()
+
+
 def test_a_filter_that_does_not_validate_keeps_what_was_entered(manager: Any) -> None:
     response = client_for(manager).get(REPORT, {"created_after": "2026-03-03", "created_before": "2026-03-01"})
 
