@@ -155,9 +155,34 @@ def test_page_refuses_a_start_after_the_end(example: tuple, marketer: object, cl
 
     page = client.get(reverse("scoring_rule_effectiveness"), {"start": "2026-03-02", "end": "2026-02-01"})
 
-    assert page.status_code == 200
+    assert page.status_code == 400
     assert "report" not in page.context
     assert "The start date is after the end date." in page.content.decode()
+
+
+@pytest.mark.parametrize(
+    "dates", [{"start": "2026-03-02", "end": "2026-02-01"}, {"start": "2026-02-30"}, {"end": "yesterday"}]
+)
+def test_dates_that_do_not_validate_show_their_error_and_no_figures(
+    example: tuple, marketer: object, client: Client, dates: dict[str, str]
+) -> None:
+    client.force_login(marketer)  # type: ignore[arg-type]
+
+    page = client.get(reverse("scoring_rule_effectiveness"), dates)
+
+    html = page.content.decode()
+    assert page.status_code == 400
+    assert "report" not in page.context and 'id="rule-effectiveness"' not in html
+    assert "No figures for these dates: correct the error above to see the report." in html
+
+
+def test_dates_that_do_not_validate_stay_as_they_were_typed(example: tuple, marketer: object, client: Client) -> None:
+    client.force_login(marketer)  # type: ignore[arg-type]
+
+    page = client.get(reverse("scoring_rule_effectiveness"), {"start": "2026-03-02", "end": "yesterday"})
+
+    html = page.content.decode()
+    assert 'value="2026-03-02"' in html and 'value="yesterday"' in html
 
 
 def test_preview_runs_the_what_if_with_the_points_unsaved(example: tuple, marketer: object, client: Client) -> None:
