@@ -176,6 +176,18 @@ def test_dates_that_do_not_validate_show_their_error_and_no_figures(
     assert "No figures for these dates: correct the error above to see the report." in html
 
 
+@pytest.mark.parametrize("dates", [{"end": "9999-12-31"}, {"start": "0001-01-01"}])
+def test_a_date_beyond_the_years_a_report_counts_is_a_form_error(
+    example: tuple, marketer: object, client: Client, dates: dict[str, str]
+) -> None:
+    client.force_login(marketer)  # type: ignore[arg-type]
+
+    page = client.get(reverse("scoring_rule_effectiveness"), dates)
+
+    assert page.status_code == 400
+    assert "Pick dates between the years 1900 and 9998." in page.content.decode()
+
+
 def test_dates_that_do_not_validate_stay_as_they_were_typed(example: tuple, marketer: object, client: Client) -> None:
     client.force_login(marketer)  # type: ignore[arg-type]
 
