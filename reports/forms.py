@@ -33,10 +33,20 @@ class ReportFilterForm(forms.Form):
 
 
 class ReportOptionsForm(forms.Form):
-    """How the volume report is cut: per week or month, by channel or source."""
+    """How the volume report is cut: per week or month, by channel or source (weekly by channel when left out; an
+    option it does not know is an error, like a filter's)."""
 
-    period = forms.ChoiceField(choices=[("week", "Weekly"), ("month", "Monthly")], required=False)
-    by = forms.ChoiceField(label="Volume by", choices=[("channel", "Channel"), ("source", "Source")], required=False)
+    period = forms.ChoiceField(
+        choices=[("week", "Weekly"), ("month", "Monthly")],
+        required=False,
+        error_messages={"invalid_choice": "Choose a weekly or monthly period: '%(value)s' is neither."},
+    )
+    by = forms.ChoiceField(
+        label="Volume by",
+        choices=[("channel", "Channel"), ("source", "Source")],
+        required=False,
+        error_messages={"invalid_choice": "Choose volume by channel or by source: '%(value)s' is neither."},
+    )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]

@@ -37,9 +37,10 @@ def index(request: AuthenticatedHttpRequest) -> HttpResponseBase:
         "is_all_time": query.get("range") == ALL_TIME and not _has_dates(query),
         "range_urls": _range_urls(query, today=today),
     }
-    if not filters.is_valid():
+    if not (filters.is_valid() and options.is_valid()):
         # A filter that does not validate (a reversed range, a form that does not exist) is shown as an error with
         # no figures, on the page and for an export: counted without it, they would be another range's (all time).
+        # So is an option it does not know (?period=fortnight): the default put in its place is not what was asked.
         return render(request, "reports/index.html", context, status=400)
     report = Report(filters.scope(**options.choices()))
     export = query.get("export")

@@ -1,7 +1,8 @@
-"""Report filters that do not validate are shown as form errors; the Spend list offers its CSV import."""
+"""Report filters and options that do not validate are shown as form errors; the Spend list offers its CSV import."""
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -37,6 +38,8 @@ INVALID_FILTERS = (
     {"created_after": "0001-01-01"},
     {"form": "no-such-form"},
     {"team": "no-such-team"},
+    {"period": "fortnight"},
+    {"by": "nonsense"},
 )
 
 
@@ -52,6 +55,30 @@ def test_a_filter_that_does_not_validate_shows_its_error_and_no_figures(manager:
     assert "tables" not in response.context
     assert 'data-testid="kpis"' not in page and "google" not in page
     assert "No figures for these filters: correct the error above to see the report." in page
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"period": "fortnight"}, "Choose a weekly or monthly period: 'fortnight' is neither."),
+        ({"by": "nonsense"}, "Choose volume by channel or by source: 'nonsense' is neither."),
+    ],
+)
+def test_an_unknown_option_is_a_form_error_naming_the_choices(
+    manager: User, params: dict[str, str], message: str
+) -> None:
+    response = client_for(manager).get(reverse("reports:index"), params)
+
+    assert response.status_code == 400
+    assert message in html.unescape(response.content.decode())
+
+
+@pytest.mark.parametrize("params", [{}, {"period": "", "by": ""}])
+def test_an_option_left_out_takes_its_default(manager: User, params: dict[str, str]) -> None:
+    response = client_for(manager).get(reverse("reports:index"), params)
+
+    assert response.status_code == 200
+    assert response.context["options"].choices() == {"period": "week", "volume_by": "channel"}
 
 
 def test_a_filter_that_does_not_validate_keeps_what_was_entered(manager: User) -> None:
