@@ -34,7 +34,7 @@ class AnalyticsRangeForm(forms.Form):
         return data
 
     def period(self, *, today: date) -> analytics.DateRange:
-        """The chosen days, or the last 90 days (today included) when none or invalid ones are given."""
+        """The chosen days, or the last 90 days (today included) when none are given."""
         data = self.cleaned_data if self.is_valid() else {}
         end = data.get("created_before") or today
         start = data.get("created_after") or end - timedelta(days=DEFAULT_DAYS - 1)
@@ -52,26 +52,33 @@ class FormAnalyticsMixin:
             *super().get_urls(),  # type: ignore[misc]
         ]
 
-    def _analytics_context(self, request: HttpRequest, title: str) -> tuple[dict[str, Any], analytics.DateRange]:
+    def _analytics_context(self, request: HttpRequest, title: str) -> tuple[dict[str, Any], analytics.DateRange | None]:
+        """The page's context and the days to count: none when the dates given do not validate."""
         model_admin: Any = self
         if not model_admin.has_view_permission(request):
             raise PermissionDenied
         range_form = AnalyticsRangeForm(request.GET or None)
-        period = range_form.period(today=timezone.now().date())
-        if not range_form.is_bound:
-            # The default range shows in the date fields, as the reports show theirs.
-            range_form = AnalyticsRangeForm(initial={"created_after": period.start, "created_before": period.end})
         context = {
             **model_admin.admin_site.each_context(request),
             "opts": model_admin.opts,
             "title": title,
             "range_form": range_form,
-            "period": period,
         }
+        if range_form.is_bound and not range_form.is_valid():
+            # Shown as an error with no figures, as on the reports page: counted over the default 90 days
+            # instead, they would be another period's.
+            return context, None
+        period = range_form.period(today=timezone.now().date())
+        if not range_form.is_bound:
+            # The default range shows in the date fields, as the reports show theirs.
+            range_form = AnalyticsRangeForm(initial={"created_after": period.start, "created_before": period.end})
+        context |= {"range_form": range_form, "period": period}
         return context, period
 
     def analytics_view(self, request: HttpRequest) -> HttpResponse:
         context, period = self._analytics_context(request, "Form analytics")
+        if period is None:
+            return TemplateResponse(request, "admin/leads/captureform/analytics.html", context, status=400)
         funnels = analytics.form_funnels(forms=CaptureForm.objects.order_by("name"), period=period)
         chart = {
             "labels": [funnel.form.name for funnel in funnels],
@@ -86,10 +93,12 @@ class FormAnalyticsMixin:
         if capture_form is None:
             raise Http404("No such form.")
         context, period = self._analytics_context(request, f"Analytics: {capture_form.name}")
+        context["capture_form"] = capture_form
+        if period is None:
+            return TemplateResponse(request, "admin/leads/captureform/form_analytics.html", context, status=400)
         funnel = analytics.form_funnels(forms=[capture_form], period=period)[0]
         series = analytics.daily_series(form=capture_form, period=period)
         context.update(
-            capture_form=capture_form,
             funnel=funnel,
             chart={"labels": series.labels, "views": series.views, "submissions": series.submissions},
             query=request.GET.urlencode(),

@@ -177,7 +177,45 @@ def test_a_reversed_date_range_is_a_form_error(whitepaper: CaptureForm, marketer
         reverse("admin:leads_captureform_analytics"), {"created_after": "2026-03-02", "created_before": "2026-03-01"}
     )
 
+    assert response.status_code == 400
     assert "The start date is after the end date." in response.content.decode()
+
+
+INVALID_RANGES = [
+    ({"created_after": "2026-03-02", "created_before": "2026-03-01"}, "The start date is after the end date."),
+    ({"created_after": "2026-02-30"}, "Enter a valid date."),
+]
+
+
+@pytest.mark.parametrize("page", ["comparison", "form"])
+@pytest.mark.parametrize(("dates", "message"), INVALID_RANGES)
+def test_dates_that_do_not_validate_show_their_error_and_no_figures(
+    whitepaper: CaptureForm, marketer: object, page: str, dates: dict[str, str], message: str
+) -> None:
+    analytics.count(form_id=whitepaper.pk, counter="views", day=TODAY)
+    url = (
+        reverse("admin:leads_captureform_analytics")
+        if page == "comparison"
+        else reverse("admin:leads_captureform_form_analytics", args=[whitepaper.pk])
+    )
+
+    response = client_for(marketer).get(url, dates)
+
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert message in html
+    assert "funnels" not in response.context and "funnel" not in response.context and "chart" not in response.context
+    assert 'data-testid="form-analytics"' not in html and 'data-testid="form-funnel"' not in html
+    assert "No figures for these dates: correct the error above to see them." in html
+
+
+def test_dates_that_do_not_validate_stay_as_they_were_typed(whitepaper: CaptureForm, marketer: object) -> None:
+    response = client_for(marketer).get(
+        reverse("admin:leads_captureform_analytics"), {"created_after": "2026-03-02", "created_before": "2026-03-01"}
+    )
+
+    html = response.content.decode()
+    assert 'value="2026-03-02"' in html and 'value="2026-03-01"' in html
 
 
 def test_form_page_shows_the_daily_series(whitepaper: CaptureForm, marketer: object) -> None:
