@@ -209,6 +209,16 @@ def test_dates_that_do_not_validate_show_their_error_and_no_figures(
     assert "No figures for these dates: correct the error above to see them." in html
 
 
+@pytest.mark.parametrize("dates", [{"created_before": "9999-12-31"}, {"created_after": "0001-01-01"}])
+def test_a_date_beyond_the_years_a_report_counts_is_a_form_error(
+    whitepaper: CaptureForm, marketer: object, dates: dict[str, str]
+) -> None:
+    response = client_for(marketer).get(reverse("admin:leads_captureform_analytics"), dates)
+
+    assert response.status_code == 400
+    assert "Pick dates between the years 1900 and 9998." in response.content.decode()
+
+
 def test_dates_that_do_not_validate_stay_as_they_were_typed(whitepaper: CaptureForm, marketer: object) -> None:
     response = client_for(marketer).get(
         reverse("admin:leads_captureform_analytics"), {"created_after": "2026-03-02", "created_before": "2026-03-01"}
