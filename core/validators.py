@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import django_filters
 from django.core.exceptions import ValidationError
@@ -20,6 +20,16 @@ MAX_UTC_OFFSET = timedelta(hours=15, minutes=59)
 # timezone or to a day's bounds can fall outside what Python's datetimes hold, and every page or API answer
 # showing it fails, whoever asks.
 EARLIEST_YEAR, LATEST_YEAR = 1900, 9998
+
+DAY_OUT_OF_RANGE_MESSAGE = f"Pick dates between the years {EARLIEST_YEAR} and {LATEST_YEAR}."
+
+
+def validate_countable_day(day: date | None) -> None:
+    """Refuse a day a report cannot count: its bounds (or the day after it, where a period stops) in the site's
+    time zone would fall outside what Python's datetimes hold, and the page would fail."""
+    if day is not None and not EARLIEST_YEAR <= day.year <= LATEST_YEAR:
+        raise ValidationError(DAY_OUT_OF_RANGE_MESSAGE, code="year_out_of_range")
+
 
 NAIVE_DATETIME_MESSAGE = (
     "Include a UTC offset or Z, as in 2026-03-02T10:00:00Z: a time without one could be in any time zone."

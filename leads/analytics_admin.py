@@ -16,18 +16,11 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 from django.utils import timezone
 
-from core.validators import EARLIEST_YEAR, LATEST_YEAR
+from core.validators import validate_countable_day
 from leads import analytics
 from leads.models import CaptureForm
 
 DEFAULT_DAYS = 90
-
-
-def _validate_countable_day(day: date) -> None:
-    """Refuse a day too far off to count: the day after it, where the period stops, would fall outside what
-    Python's dates hold, and the page would fail."""
-    if not EARLIEST_YEAR <= day.year <= LATEST_YEAR:
-        raise forms.ValidationError(f"Pick dates between the years {EARLIEST_YEAR} and {LATEST_YEAR}.")
 
 
 class AnalyticsRangeForm(forms.Form):
@@ -35,13 +28,13 @@ class AnalyticsRangeForm(forms.Form):
         label="From",
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
-        validators=[_validate_countable_day],
+        validators=[validate_countable_day],
     )
     created_before = forms.DateField(
         label="To",
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
-        validators=[_validate_countable_day],
+        validators=[validate_countable_day],
     )
 
     def clean(self) -> dict[str, Any]:

@@ -1,23 +1,14 @@
 from __future__ import annotations
 
-from datetime import date
-
 from django import forms
 
-from core.validators import EARLIEST_YEAR, LATEST_YEAR
+from core.validators import validate_countable_day
 from leads.models import Lead
 
 
-def _validate_countable_day(day: date) -> None:
-    """Refuse a day too far off to count: its bounds in the site's time zone would fall outside what Python's
-    datetimes hold, and the report would fail."""
-    if not EARLIEST_YEAR <= day.year <= LATEST_YEAR:
-        raise forms.ValidationError(f"Pick dates between the years {EARLIEST_YEAR} and {LATEST_YEAR}.")
-
-
 class ReportFilterForm(forms.Form):
-    created_after = forms.DateField(required=False, label="Created from", validators=[_validate_countable_day])
-    created_before = forms.DateField(required=False, label="to", validators=[_validate_countable_day])
+    created_after = forms.DateField(required=False, label="Created from", validators=[validate_countable_day])
+    created_before = forms.DateField(required=False, label="to", validators=[validate_countable_day])
 
     def clean(self) -> dict[str, object]:
         data = super().clean() or {}

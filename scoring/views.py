@@ -16,18 +16,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
-from core.validators import EARLIEST_YEAR, LATEST_YEAR
+from core.validators import validate_countable_day
 from scoring import effectiveness, effectiveness_rollups, services
 from scoring.models import ScoringModel, ScoringRule
 
 DEFAULT_PERIOD = timedelta(days=90)
-
-
-def _validate_countable_day(day: date) -> None:
-    """Refuse a day too far off to count: the day after it, or its bounds, would fall outside what Python's
-    datetimes hold, and the page would fail."""
-    if not EARLIEST_YEAR <= day.year <= LATEST_YEAR:
-        raise forms.ValidationError(f"Pick dates between the years {EARLIEST_YEAR} and {LATEST_YEAR}.")
 
 
 class PeriodForm(forms.Form):
@@ -35,13 +28,13 @@ class PeriodForm(forms.Form):
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
         label="Created from",
-        validators=[_validate_countable_day],
+        validators=[validate_countable_day],
     )
     end = forms.DateField(
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
         label="to (inclusive)",
-        validators=[_validate_countable_day],
+        validators=[validate_countable_day],
     )
 
     def clean(self) -> dict[str, object]:
