@@ -123,7 +123,7 @@ def _stand_in_for_writes() -> None:
     from itertools import count
 
     from leads import spam, submissions
-    from leads.models import Submission
+    from leads.models import Lead, Submission
 
     ids = count(10**9)
 
@@ -131,8 +131,9 @@ def _stand_in_for_writes() -> None:
         submission = Submission(
             id=next(ids), form=form, consent_text=consent_text, payload=dict(answers), submitted_at=now,
             ip_address=client.ip_address, user_agent=client.user_agent[:500], idempotency_key=str(next(ids)),
-            lead_id=next(ids),
         )  # fmt: skip
+        # A new lead, in memory only: the view reads whether the submission created it (``_is_visitors_lead``).
+        submission.lead = Lead(id=next(ids), created_at=now)
         return submissions.SubmitResult(submission=submission, is_duplicate=False)
 
     def form_stores_nothing(*, render: Any, honeypot: str, client: Any, now: Any, **rest: Any) -> Any:
