@@ -13,7 +13,7 @@ import re
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import IO
+from typing import IO, NamedTuple
 
 from openpyxl import load_workbook
 from openpyxl.cell.cell import MergedCell
@@ -78,6 +78,11 @@ class Table:
     def rows(self, *, start: int = 0) -> Iterator[tuple[int, dict[str, str]]]:
         """Each data row from the ``start``-th on (0-based, blank lines not counted: as an import counts the rows
         it has done), as (its row number in the file, column → text)."""
+        for number, values, _ in self.rows_with_extra_cells(start=start):
+            yield number, values
+
+    def rows_with_extra_cells(self, *, start: int = 0) -> Iterator[FileRow]:
+        """``rows``, with how many cells each row has beyond the last named column (empty ones at its end aside)."""
         reader = _xlsx_rows(self.content) if self.is_xlsx else _csv_rows(self.content)
         next(reader, None)  # the header
         skipped = 0
@@ -88,7 +93,24 @@ class Table:
                 skipped += 1
                 continue
             values = {column: (cells[i].strip() if i < len(cells) else "") for i, column in enumerate(self.columns)}
-            yield index + 2, values
+            yield FileRow(index + 2, values, _extra_cells(cells, width=len(self.columns)))
+
+
+class FileRow(NamedTuple):
+    """A data row of the file: its number as a spreadsheet shows it, its named columns' text, and how many cells it
+    has beyond them (a shifted row, or a value with an unquoted delimiter: "Acme, Inc")."""
+
+    number: int
+    values: dict[str, str]
+    extra_cells: int
+
+
+def _extra_cells(cells: list[str], *, width: int) -> int:
+    # Empty cells at the end are no data: Excel pads every row to the widest one, some exports end rows with ",".
+    last = len(cells)
+    while last > width and not cells[last - 1].strip():
+        last -= 1
+    return max(last - width, 0)
 
 
 def read_table(file: IO[bytes], *, name: str) -> Table:

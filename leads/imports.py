@@ -9,7 +9,9 @@ Rows are imported as the ``import`` source of the merge policy (``leads.merge``)
 replaces what a person, a provider or an earlier import typed, never what staff set. Each imported lead gets
 the event's consent (its basis and the exact text or notice shown there), a touch from the event and an
 activity, and goes through the pipeline. Rows are skipped and counted when the address withdrew its consent,
-is on the suppression list (every erased lead's address is), or repeats an earlier row of the file.
+is on the suppression list (every erased lead's address is), or repeats an earlier row of the file; a row that
+cannot be imported (no channel, a bad address, cells beyond the last named column: a shifted row) is counted as
+an error and skipped whole.
 
 The worker imports in chunks, one transaction each, and records how far it got on the batch; a task that
 runs again (or a second worker) goes on from there or finds nothing left to do. A chunk is written set-based
@@ -46,7 +48,16 @@ from core.budget import time_is_up_after
 from leads import merge, services
 from leads.import_countries import country_code
 from leads.import_erasure import ERASED_ROW_MESSAGE
-from leads.import_files import ANSWER_PREFIX, ERASED_CELL, FULL_NAME, IGNORE, ImportFileError, Table, reopen_table
+from leads.import_files import (
+    ANSWER_PREFIX,
+    ERASED_CELL,
+    FULL_NAME,
+    IGNORE,
+    FileRow,
+    ImportFileError,
+    Table,
+    reopen_table,
+)
 from leads.import_writes import (
     RowToWrite,
     as_json,
@@ -144,10 +155,17 @@ def table_of(batch: LeadImport) -> Table:
         return reopen_table(handle, name=batch.file_name, columns=batch.columns)
 
 
-def check_row(row: int, values: Mapping[str, str], mapping: Mapping[str, str]) -> CheckedRow:
-    """The row as lead details, or the first thing wrong with it (for the person who made the file)."""
+def check_row(row: int, values: Mapping[str, str], mapping: Mapping[str, str], *, extra_cells: int = 0) -> CheckedRow:
+    """The row as lead details, or the first thing wrong with it (for the person who made the file).
+
+    A row with cells beyond the last named column (``extra_cells``) is refused whole: its values are almost always
+    shifted (a value with an unquoted comma, "Acme, Inc", moves every cell after it one column on), so importing
+    its named columns would file the wrong values under the right names.
+    """
     if values and all(value == ERASED_CELL for value in values.values()):
         return CheckedRow(row=row, is_erased=True)
+    if extra_cells:
+        return CheckedRow(row=row, error=_extra_cells_message(row, extra_cells))
     fields: dict[str, str] = {}
     answers: dict[str, str] = {}
     for column, target in mapping.items():
@@ -168,6 +186,15 @@ def check_row(row: int, values: Mapping[str, str], mapping: Mapping[str, str]) -
     except ValidationError as error:
         return CheckedRow(row=row, error=" ".join(error.messages))
     return CheckedRow(row=row, details=details)
+
+
+def _extra_cells_message(row: int, extra_cells: int) -> str:
+    cells = "1 cell" if extra_cells == 1 else f"{extra_cells} cells"
+    return (
+        f"Row {row} has {cells} beyond the last named column: its values are probably shifted (an unquoted comma, "
+        "as in “Acme, Inc”, or a misplaced cell), so it is not imported. Correct the row (or quote the value) and "
+        "import it again."
+    )
 
 
 def _details(fields: dict[str, str], answers: dict[str, str]) -> services.LeadDetails:
@@ -276,15 +303,19 @@ def _lead_of(row: CheckedRow, known: _Known) -> Lead | None:
     return lead
 
 
-def _chunks(table: Table, *, start: int = 0) -> Iterator[list[tuple[int, dict[str, str]]]]:
-    chunk: list[tuple[int, dict[str, str]]] = []
-    for item in table.rows(start=start):
+def _chunks(table: Table, *, start: int = 0) -> Iterator[list[FileRow]]:
+    chunk: list[FileRow] = []
+    for item in table.rows_with_extra_cells(start=start):
         chunk.append(item)
         if len(chunk) == CHUNK_ROWS:
             yield chunk
             chunk = []
     if chunk:
         yield chunk
+
+
+def _checked(chunk: list[FileRow], mapping: Mapping[str, str]) -> list[CheckedRow]:
+    return [check_row(item.number, item.values, mapping, extra_cells=item.extra_cells) for item in chunk]
 
 
 # --- Preview ----------------------------------------------------------------------------------------------
@@ -406,10 +437,8 @@ def preview_import(
     return batch
 
 
-def _preview_chunk(
-    chunk: list[tuple[int, dict[str, str]]], *, mapping: Mapping[str, str], so_far: _PreviewSoFar
-) -> None:
-    rows = [check_row(number, values, mapping) for number, values in chunk]
+def _preview_chunk(chunk: list[FileRow], *, mapping: Mapping[str, str], so_far: _PreviewSoFar) -> None:
+    rows = _checked(chunk, mapping)
     known = _known(rows, batch=None)
     for row in rows:
         _, outcome, message, _ = _classify(row, known, so_far.seen)
@@ -494,9 +523,9 @@ def _stale_after() -> timedelta:
     return timedelta(seconds=STALE_AFTER_SECONDS)
 
 
-def _import_chunk(*, batch: LeadImport, chunk: list[tuple[int, dict[str, str]]], now: datetime) -> bool:
+def _import_chunk(*, batch: LeadImport, chunk: list[FileRow], now: datetime) -> bool:
     """Import one chunk's rows and move the batch past them, in one transaction; False if someone else did."""
-    rows = [check_row(number, values, batch.mapping) for number, values in chunk]
+    rows = _checked(chunk, batch.mapping)
     # The chunk's events are heard after its commit, by listeners that read their settings once per batch.
     with batch_scope(), transaction.atomic():
         outcomes, imported, failed = _write_chunk(batch=batch, rows=rows, now=now)
