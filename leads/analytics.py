@@ -2,8 +2,9 @@
 
 Counting keeps nothing about the visitor (no cookie, no address, no browser string): a view adds one to the
 form's counter for the day, in one upsert that never fails the page. A browser whose user agent says it is a
-crawler, a preview tool or a headless browser (``crawlerdetect``'s list, and an empty user agent) is counted
-apart as a bot view; a signed-in staff member looking at the public page and a browser prefetching it are not
+crawler, a preview tool, a headless browser, an HTTP library or a mail gateway, or sends none, is counted apart
+as a bot view (the rule the email links use, ``core.link_scanners``: a form's link in an email is opened by
+gateways too); a signed-in staff member looking at the public page and a browser prefetching it are not
 counted at all (admin's Preview counts nothing either).
 
 Submissions, spam held and released come from the submissions; leads, MQLs and SQLs from those submissions'
@@ -17,14 +18,13 @@ import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cache
 from pathlib import PurePosixPath
 
-from crawlerdetect import CrawlerDetect
 from django.db import DatabaseError, connection, transaction
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 
+from core import link_scanners
 from leads import selectors
 from leads.models import (
     Activity,
@@ -42,15 +42,11 @@ COUNTERS = ("views", "bot_views", "starts")
 PREFETCH_HEADERS = ("purpose", "sec-purpose", "x-moz", "x-purpose")
 
 
-@cache
-def _detector() -> CrawlerDetect:
-    return CrawlerDetect()
-
-
 def is_bot(user_agent: str) -> bool:
-    """The user agent names a crawler, a link-preview fetcher or an automated browser (or is empty)."""
-    user_agent = user_agent.strip()
-    return not user_agent or bool(_detector().isCrawler(user_agent))
+    """The user agent is no person's browser: a crawler, a previewer, a headless browser, an HTTP library or a mail
+    gateway, or none at all (``core.link_scanners``, judged by the agent alone)."""
+    # By the agent alone: a HEAD request is not a view at all (the form view records only GETs), and a start is a POST.
+    return link_scanners.automated_reason(method="GET", user_agent=user_agent) == link_scanners.SCANNER_AGENT
 
 
 def is_prefetch(headers: Mapping[str, str]) -> bool:

@@ -57,6 +57,14 @@ def test_bots_are_counted_apart_from_views(whitepaper: CaptureForm, user_agent: 
     assert stats(whitepaper) == (0, 1, 0)
 
 
+@pytest.mark.parametrize("user_agent", ["Mimecast", f"{BROWSER} SafeLinks", "Mozilla/5.0 (compatible; Proofpoint)"])
+def test_a_mail_gateway_opening_the_forms_link_is_a_bot_view(whitepaper: CaptureForm, user_agent: str) -> None:
+    """The same rule as for email links (``core.link_scanners``): a form's link in an email is opened by gateways."""
+    view(Client(), whitepaper, user_agent=user_agent)
+
+    assert stats(whitepaper) == (0, 1, 0)
+
+
 def test_a_prefetch_is_not_a_view(whitepaper: CaptureForm) -> None:
     view(Client(), whitepaper, **{"sec-purpose": "prefetch"})
 
