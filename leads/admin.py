@@ -446,7 +446,7 @@ class LeadAdmin(LargeTableAdmin):
         "why_not_mql",
         "scored_at",
         "email_domain_kind",
-        "enrichment_status",
+        "enrichment",
         "enriched_at",
         "enrichment_sources",
         "enriched_values",
@@ -485,7 +485,7 @@ class LeadAdmin(LargeTableAdmin):
             {
                 "fields": (
                     "email_domain_kind",
-                    "enrichment_status",
+                    "enrichment",
                     "enriched_at",
                     "enrichment_attempts",
                     "enrichment_retry_at",
@@ -554,6 +554,10 @@ class LeadAdmin(LargeTableAdmin):
     def why_not_mql(self, lead: Lead) -> str:
         """Points short of the threshold (and which unknown facts would give them), fields missing."""
         return LeadAdmin.explain_hold(lead) or "—"
+
+    @admin.display(description="Enrichment status")
+    def enrichment(self, lead: Lead) -> str:
+        return lead.enrichment_status_label  # "Not enriched: erased" rather than "Pending" once the lead is erased
 
     @admin.display(description="Enriched values")
     def enriched_values(self, lead: Lead) -> str:

@@ -164,7 +164,7 @@ _LEAD_DETAIL = {
     "seniority": "c_level",
     "job_function": "engineering",
     "email_domain_kind": "company",
-    "enrichment_status": "done",
+    "enrichment_status": "enriched",
     "enriched_at": "2026-03-02T09:59:00Z",
 }
 

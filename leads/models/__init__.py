@@ -32,7 +32,14 @@ from leads.models.imports import (
     LeadImport,
     SuppressedAddress,
 )
-from leads.models.lead import EnrichmentStatus, Lead, LeadQuerySet, PipelineStep, Stage
+from leads.models.lead import (
+    SHOWN_ENRICHMENT_STATUSES,
+    EnrichmentStatus,
+    Lead,
+    LeadQuerySet,
+    PipelineStep,
+    Stage,
+)
 from leads.models.submissions import ProposedChange, ProposedChangeStatus, SpamReason, Submission, SubmissionStatus
 
 __all__ = [
@@ -41,6 +48,7 @@ __all__ = [
     "LISTED_ATTRIBUTES",
     "RESERVED_FIELD_NAMES",
     "RESERVED_FORM_SLUGS",
+    "SHOWN_ENRICHMENT_STATUSES",
     "TEXT_ATTRIBUTE_KINDS",
     "Activity",
     "ActivityKind",

@@ -30,6 +30,12 @@ class EnrichmentStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+# What the lead page, admin and the API show instead of "Pending" for an erased lead never enriched: erasure ends
+# enrichment for good (``leads.enrichment.is_enrichment_due``), so it waits for nothing. Shown, never stored.
+ERASED_NOT_ENRICHED = "erased"
+SHOWN_ENRICHMENT_STATUSES = (*EnrichmentStatus.choices, (ERASED_NOT_ENRICHED, "Not enriched: erased"))
+
+
 class PipelineStep(models.TextChoices):
     """Where a lead stands on its way from capture to a rep (``handoff.pipeline``), kept in the database."""
 
@@ -238,6 +244,18 @@ class Lead(models.Model):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def shown_enrichment_status(self) -> str:
+        """``enrichment_status``, but ``ERASED_NOT_ENRICHED`` for an erased lead still pending: none will enrich it."""
+        if self.erased_at is not None and self.enrichment_status == EnrichmentStatus.PENDING:
+            return ERASED_NOT_ENRICHED
+        return self.enrichment_status
+
+    @property
+    def enrichment_status_label(self) -> str:
+        """``shown_enrichment_status`` as people read it ("Partly enriched", "Not enriched: erased")."""
+        return dict(SHOWN_ENRICHMENT_STATUSES)[self.shown_enrichment_status]
 
     @property
     def has_usable_consent(self) -> bool:
