@@ -12,7 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Max
 from django.db.models.functions import Coalesce
 
 from core import link_scanners
@@ -71,28 +71,34 @@ def enroll_lead(
     """Enroll the lead in ``track`` (live), keeping why; returns the active enrollment, or None for no lead.
 
     A lead has one active enrollment: already in this track, it stays where it is (a recycle updates the
-    date it ends; a request without a date, once that date has passed, keeps it there past it); in another
-    one, that one ends ("moved") and this one starts. The first step is due its delay in business days from
+    date it ends); in another one, that one ends ("moved") and this one starts. An enrollment whose recycle
+    date has passed is over, whichever of the sender and this request gets there first: it ends ("until") and a
+    new one starts. A lead that went through this track before picks up after the last step it was sent there,
+    so it never gets the same email of a track twice. The next step is due its delay in business days from
     now, in the lead's calendar.
     """
     lead = Lead.objects.filter(pk=lead_id, erased_at__isnull=True).only("id", "country").first()
     if lead is None:
         return None
-    first = _next_step(track, after=0)
-    due = lead_calendar(track, lead.country).due_after(now, first.delay_days) if first else now
+    # Read before the transaction: no step goes out for an ended enrollment, nor for one past its recycle date.
+    sent = _last_position_sent(lead_id=lead_id, track=track)
+    upcoming = _next_step(track, after=sent)
+    due = lead_calendar(track, lead.country).due_after(now, upcoming.delay_days) if upcoming else now
     try:
         with transaction.atomic():
             active = Enrollment.objects.filter(lead_id=lead_id, status=EnrollmentStatus.ACTIVE).first()
-            if active is not None and active.track_id == track.pk:
-                # A new recycle date; or none once the rep's date has passed (the lead stays on, not recycled now).
-                is_past = active.until is not None and active.until <= now
-                if active.until != until and (until is not None or is_past):
+            if active is not None and active.track_id == track.pk and (active.until is None or active.until > now):
+                if until is not None and active.until != until:
                     active.until = until
                     active.save(update_fields=["until"])
                 return active
             if active is not None:
+                is_same = active.track_id == track.pk
                 _end(
-                    Enrollment.objects.filter(pk=active.pk), reason=ExitReason.MOVED, now=now, note=f"Moved to {track}"
+                    Enrollment.objects.filter(pk=active.pk),
+                    reason=ExitReason.UNTIL if is_same else ExitReason.MOVED,
+                    now=now,
+                    note="" if is_same else f"Moved to {track}",
                 )
             return Enrollment.objects.create(
                 lead_id=lead_id,
@@ -101,11 +107,18 @@ def enroll_lead(
                 reason=reason[:500],
                 until=until,
                 started_at=now,
+                last_position=sent,
                 next_due_at=due,
             )
     except IntegrityError:
         # Another request enrolled the lead at the same moment; theirs stands.
         return Enrollment.objects.filter(lead_id=lead_id, status=EnrollmentStatus.ACTIVE).first()
+
+
+def _last_position_sent(*, lead_id: int, track: Track) -> int:
+    """The position of the last step of ``track`` the lead was sent, in any of its enrollments there (0: none)."""
+    enrollments = Enrollment.objects.filter(lead_id=lead_id, track=track)
+    return int(enrollments.aggregate(last=Coalesce(Max("last_position"), 0))["last"])
 
 
 def handle_nurture_request(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -11,10 +11,10 @@ import pytest
 from integrations import privacy
 from leads import events
 from leads import services as lead_services
-from leads.models import Stage
+from leads.models import Lead, Stage
 from leads.tests.factories import FIXED_NOW, ConsentFactory, LeadFactory
 from nurture import sending, services
-from nurture.models import Enrollment, EnrollmentStatus, ExitReason, Send
+from nurture.models import Enrollment, EnrollmentStatus, ExitReason, Send, Track
 from nurture.tests.conftest import SmtpSink
 from nurture.tests.factories import EnrollmentFactory, StepFactory, TrackFactory
 from scoring.services import score_lead
@@ -196,3 +196,77 @@ def test_a_routing_rule_whose_destination_is_a_track_enrolls_the_lead_there(
     enrollment = Enrollment.objects.get(lead=lead)
     assert (enrollment.track, enrollment.source) == (track, events.NURTURE_FROM_ROUTING)
     assert enrollment.reason.startswith("Rule “Start-ups → nurture” matched")
+
+
+# --- Enrolled again in a track it went through: never the same email twice ---------------------------------------
+
+A_WEEK_LATER = datetime(2026, 3, 9, 10, 0, tzinfo=UTC)
+
+
+def _two_step_track(django_capture_on_commit_callbacks: Callable[..., Any]) -> tuple[Track, Lead]:
+    """A track of two emails a day apart whose first one a lead had before leaving it as an MQL."""
+    track = StepFactory(subject="One").track
+    StepFactory(track=track, delay_days=1, subject="Two")
+    lead = ConsentFactory().lead
+    services.enroll_lead(lead_id=lead.pk, track=track, source="routing", reason="", now=FIXED_NOW)
+    sending.send_due_steps(now=FIXED_NOW)
+    with django_capture_on_commit_callbacks(execute=True):
+        lead_services.change_stage(lead=lead, to_stage=Stage.MQL, now=FIXED_NOW)
+    return track, lead
+
+
+def test_a_lead_enrolled_again_in_a_track_it_left_is_sent_only_the_emails_after_the_last_one_it_had(
+    smtp_sink: SmtpSink, django_capture_on_commit_callbacks: Callable[..., Any]
+) -> None:
+    track, lead = _two_step_track(django_capture_on_commit_callbacks)
+
+    services.enroll_lead(lead_id=lead.pk, track=track, source="routing", reason="", now=A_WEEK_LATER)
+    sending.send_due_steps(now=A_WEEK_LATER)
+    sending.send_due_steps(now=A_WEEK_LATER + timedelta(days=7))
+
+    assert [message["Subject"] for message in smtp_sink.messages] == ["One", "Two"]
+
+
+def test_the_next_email_of_a_track_a_lead_is_enrolled_in_again_waits_its_delay_from_then(
+    smtp_sink: SmtpSink, django_capture_on_commit_callbacks: Callable[..., Any]
+) -> None:
+    track, lead = _two_step_track(django_capture_on_commit_callbacks)
+
+    again = services.enroll_lead(lead_id=lead.pk, track=track, source="routing", reason="", now=A_WEEK_LATER)
+
+    assert again is not None
+    # Monday 10:00 + 1 business day = Tuesday, 9:00 in London.
+    assert (again.last_position, again.next_due_at) == (
+        track.steps.get(subject="One").position,
+        datetime(2026, 3, 10, 9, 0, tzinfo=UTC),
+    )
+
+
+def test_a_lead_moved_to_another_track_and_back_picks_up_where_it_left_the_first(
+    smtp_sink: SmtpSink, django_capture_on_commit_callbacks: Callable[..., Any]
+) -> None:
+    track, lead = _two_step_track(django_capture_on_commit_callbacks)
+    lead_services.change_stage(lead=lead, to_stage=Stage.NURTURE, now=A_WEEK_LATER)
+    services.enroll_lead(lead_id=lead.pk, track=TrackFactory(), source="routing", reason="", now=A_WEEK_LATER)
+
+    services.enroll_lead(lead_id=lead.pk, track=track, source="routing", reason="", now=A_WEEK_LATER)
+    sending.send_due_steps(now=A_WEEK_LATER + timedelta(days=7))
+
+    assert [message["Subject"] for message in smtp_sink.messages] == ["One", "Two"]
+
+
+def test_a_lead_enrolled_again_in_a_track_it_had_every_email_of_is_sent_nothing_more(smtp_sink: SmtpSink) -> None:
+    track = StepFactory(subject="One").track
+    StepFactory(track=track, delay_days=1, subject="Two")
+    lead = ConsentFactory().lead
+    services.enroll_lead(lead_id=lead.pk, track=track, source="routing", reason="", now=FIXED_NOW)
+    sending.send_due_steps(now=FIXED_NOW)
+    sending.send_due_steps(now=FIXED_NOW + timedelta(days=1))
+
+    again = services.enroll_lead(lead_id=lead.pk, track=track, source="routing", reason="", now=A_WEEK_LATER)
+    sending.send_due_steps(now=A_WEEK_LATER)
+
+    assert again is not None
+    again.refresh_from_db()
+    assert [message["Subject"] for message in smtp_sink.messages] == ["One", "Two"]
+    assert again.status == EnrollmentStatus.COMPLETED

@@ -17,7 +17,7 @@ from leads import services as lead_services
 from leads.models import Lead, Stage
 from leads.tests.factories import FIXED_NOW, ConsentFactory
 from nurture import sending
-from nurture.models import Enrollment, EnrollmentStatus, Track
+from nurture.models import Enrollment, EnrollmentStatus, ExitReason, Track
 from nurture.tests.conftest import SmtpSink
 from nurture.tests.factories import StepFactory, TrackFactory
 from scoring.tests.factories import ScoringModelFactory
@@ -26,6 +26,7 @@ pytestmark = pytest.mark.django_db
 
 RECYCLE_ON = date(2026, 3, 4)  # a Wednesday; London is on GMT, so the day starts at midnight UTC
 RETURN_AT = datetime(2026, 3, 4, 10, 0, tzinfo=UTC)  # the return sweep's run that day, in sending hours
+A_WEEK_LATER = datetime(2026, 3, 11, 10, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -90,16 +91,46 @@ def test_a_recycled_lead_back_in_nurture_receives_its_tracks_emails(
     assert [message["Subject"] for message in smtp_sink.messages] == ["Slow burn 1"]
 
 
-def test_a_recycled_lead_stays_in_its_track_past_the_date_when_routing_gives_the_same_one(
+def test_a_recycled_lead_routing_gives_its_recycle_track_goes_on_in_it_past_the_date(
     recycled: Lead, recycle_track: Track, django_capture_on_commit_callbacks: Callable[..., Any]
 ) -> None:
     RoutingRule.objects.create(name="All → not now", destination=RoutingDestination.NURTURE, nurture_track="not-now")
-    enrolled = Enrollment.objects.get(lead=recycled, status=EnrollmentStatus.ACTIVE)
 
     _return(django_capture_on_commit_callbacks)
 
-    enrolled.refresh_from_db()
-    assert (enrolled.status, enrolled.track, enrolled.until) == (EnrollmentStatus.ACTIVE, recycle_track, None)
+    enrolled = Enrollment.objects.get(lead=recycled, status=EnrollmentStatus.ACTIVE)
+    assert (enrolled.track, enrolled.source, enrolled.until) == (recycle_track, events.NURTURE_FROM_ROUTING, None)
+
+
+@pytest.mark.parametrize("sender_first", [True, False], ids=["sender-first", "return-first"])
+def test_a_lead_back_in_its_recycle_track_gets_each_email_of_it_once_whichever_job_runs_first_on_its_date(
+    sender_first: bool,
+    recycled: Lead,
+    recycle_track: Track,
+    smtp_sink: SmtpSink,
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    """The sender ends the recycle enrollment on the date if it gets there first; the return job ends it if it does.
+    Either way the lead goes on in the same track after the email it had, and its enrollments read the same."""
+    # Due on 4 March at 09:00, after the date has begun and before the return sweep runs.
+    StepFactory(track=recycle_track, delay_days=2, subject="Still thinking, part 2?")
+    RoutingRule.objects.create(name="All → not now", destination=RoutingDestination.NURTURE, nurture_track="not-now")
+    sending.send_due_steps(now=FIXED_NOW)  # "Still thinking?", before the date
+
+    if sender_first:
+        sending.send_due_steps(now=RETURN_AT)
+        _return(django_capture_on_commit_callbacks)
+    else:
+        _return(django_capture_on_commit_callbacks)
+        sending.send_due_steps(now=RETURN_AT)
+    sending.send_due_steps(now=A_WEEK_LATER)
+
+    assert [message["Subject"] for message in smtp_sink.messages] == ["Still thinking?", "Still thinking, part 2?"]
+    enrollments = Enrollment.objects.filter(lead=recycled).order_by("started_at", "id")
+    assert [(row.source, row.status, row.exit_reason, row.ended_at) for row in enrollments] == [
+        (events.NURTURE_FROM_RECYCLE, EnrollmentStatus.EXITED, ExitReason.UNTIL, RETURN_AT),
+        (events.NURTURE_FROM_ROUTING, EnrollmentStatus.COMPLETED, "", A_WEEK_LATER),
+    ]
 
 
 def test_a_recycled_lead_routing_sends_to_a_team_goes_to_the_default_nurture_track(
