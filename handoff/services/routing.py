@@ -95,10 +95,10 @@ def route_lead(*, lead_id: int, now: datetime, send_to_nurture: bool = True) -> 
     """Decide where the lead goes and store it with its reasons; returns the lead's decision (None: never routed).
 
     A lead sales own, or whose stage is sales' or disqualified, or that a rep recycled until a date still to
-    come, keeps the decision it has. A lead whose
-    destination becomes a nurture track (or another track) is sent there once, after commit; deciding the
-    same again sends nothing more. Safe to run again: it rewrites the same decision. Without
-    ``send_to_nurture`` the caller asks for the enrollment itself (``route_back_to_nurture``).
+    come, keeps the decision it has. A lead whose destination becomes a nurture track (or another track) is sent
+    there once, after commit; deciding the same again sends nothing more, unless its stage changed since (becoming
+    an MQL ended its enrollment). Safe to run again: it rewrites the same decision. Without ``send_to_nurture``
+    the caller asks for the enrollment itself (``route_back_to_nurture``).
     """
     lead = Lead.objects.filter(pk=lead_id).first()
     if lead is None:
@@ -112,7 +112,7 @@ def route_lead(*, lead_id: int, now: datetime, send_to_nurture: bool = True) -> 
         stored, _ = RoutingDecision.objects.update_or_create(lead_id=lead_id, defaults=_values_of(stored))
         mark_routed(lead_id=lead_id, now=now)
     if send_to_nurture:
-        _send_to_nurture(stored, previous, decision)
+        _send_to_nurture(stored, previous, decision, lead=lead)
     return stored
 
 
@@ -152,7 +152,7 @@ def route_leads(*, leads: Iterable[Lead], now: datetime) -> list[int]:
         update_each([stored for stored, _ in decided if stored.pk in previous], _STORED)
         mark_leads_routed(lead_ids=[stored.pk for stored, _ in decided], now=now)
         for stored, decision in decided:
-            _send_to_nurture(stored, previous.get(stored.pk), decision)
+            _send_to_nurture(stored, previous.get(stored.pk), decision, lead=stored.lead)
     return [stored.pk for stored, _ in decided]
 
 
@@ -187,9 +187,13 @@ def _values_of(stored: RoutingDecision) -> dict[str, Any]:
     return {name: getattr(stored, name) for name in _STORED}
 
 
-def _send_to_nurture(stored: RoutingDecision, previous: RoutingDecision | None, decision: Decision) -> None:
-    """Ask for the lead to be enrolled in its track (after commit), unless it was routed there already."""
-    if stored.destination == RoutingDestination.NURTURE and not _already_in(previous, stored.nurture_track):
+def _send_to_nurture(
+    stored: RoutingDecision, previous: RoutingDecision | None, decision: Decision, *, lead: Lead
+) -> None:
+    """Ask for the lead to be enrolled in its track (after commit), unless it was routed there already and its stage
+    has not changed since: becoming an MQL ends an enrollment, so a lead routed there again after it is asked again
+    (the nurture app keeps an enrollment still active, and resumes an ended one after the emails it had)."""
+    if stored.destination == RoutingDestination.NURTURE and not _already_in(previous, stored.nurture_track, lead=lead):
         events.request_nurture(
             lead_id=stored.pk,
             source=events.NURTURE_FROM_ROUTING,
@@ -198,9 +202,12 @@ def _send_to_nurture(stored: RoutingDecision, previous: RoutingDecision | None, 
         )
 
 
-def _already_in(previous: RoutingDecision | None, track: str) -> bool:
+def _already_in(previous: RoutingDecision | None, track: str, *, lead: Lead) -> bool:
     return (
-        previous is not None and previous.destination == RoutingDestination.NURTURE and previous.nurture_track == track
+        previous is not None
+        and previous.destination == RoutingDestination.NURTURE
+        and previous.nurture_track == track
+        and lead.stage_changed_at <= previous.decided_at
     )
 
 

@@ -27,6 +27,7 @@ from handoff.services import routing as routing_services
 from handoff.services.assignment import members_with_load
 from handoff.tests.factories import MembershipFactory, MQLFactory, RepFactory, TeamFactory, route
 from leads import events
+from leads import services as lead_services
 from leads.models import CompanyDirectoryEntry, Lead, Stage
 from leads.tests.factories import FIXED_NOW, LeadFactory
 from scoring.tests.factories import ScoringModelFactory, ScoringRuleFactory
@@ -137,6 +138,46 @@ def test_a_lead_routed_to_a_track_is_sent_to_nurture_once_after_commit(
             "reason": "Rule “Start-ups → nurture” matched: size band “Start-up” is one of Start-up.",
         }
     ]
+
+
+def _left_nurture_and_came_back(lead: Lead) -> None:
+    """The lead became an MQL (which ends its nurture enrollment) and then fell below the threshold again."""
+    lead_services.change_stage(lead=lead, to_stage=Stage.MQL, now=FIXED_NOW + timedelta(hours=1))
+    lead_services.change_stage(lead=lead, to_stage=Stage.NURTURE, now=FIXED_NOW + timedelta(hours=2))
+
+
+def test_a_lead_whose_stage_changed_since_routing_sent_it_to_a_track_is_sent_there_again(
+    rules: dict[str, RoutingRule],
+    nurture_requests: list[dict[str, Any]],
+    django_capture_on_commit_callbacks: CaptureCallbacks,
+) -> None:
+    lead = LeadFactory(size_band="Start-up")
+    with django_capture_on_commit_callbacks(execute=True):
+        routing_services.route_lead(lead_id=lead.pk, now=FIXED_NOW)
+    _left_nurture_and_came_back(lead)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        routing_services.route_lead(lead_id=lead.pk, now=FIXED_NOW + timedelta(hours=2))
+        routing_services.route_lead(lead_id=lead.pk, now=FIXED_NOW + timedelta(hours=3))
+
+    assert [request["track"] for request in nurture_requests] == ["start-up-nurture", "start-up-nurture"]
+
+
+def test_a_batch_sends_a_lead_whose_stage_changed_since_routing_sent_it_to_a_track_there_again(
+    rules: dict[str, RoutingRule],
+    nurture_requests: list[dict[str, Any]],
+    django_capture_on_commit_callbacks: CaptureCallbacks,
+) -> None:
+    lead = LeadFactory(size_band="Start-up")
+    with django_capture_on_commit_callbacks(execute=True):
+        routing_services.route_leads(leads=Lead.objects.filter(pk=lead.pk), now=FIXED_NOW)
+    _left_nurture_and_came_back(lead)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        routing_services.route_leads(leads=Lead.objects.filter(pk=lead.pk), now=FIXED_NOW + timedelta(hours=2))
+        routing_services.route_leads(leads=Lead.objects.filter(pk=lead.pk), now=FIXED_NOW + timedelta(hours=3))
+
+    assert [request["track"] for request in nurture_requests] == ["start-up-nurture", "start-up-nurture"]
 
 
 def test_an_mql_the_pipeline_routes_to_nurture_is_not_assigned_to_sales(

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+import time_machine
 
 from integrations import privacy
 from leads import events
@@ -270,3 +271,36 @@ def test_a_lead_enrolled_again_in_a_track_it_had_every_email_of_is_sent_nothing_
     again.refresh_from_db()
     assert [message["Subject"] for message in smtp_sink.messages] == ["One", "Two"]
     assert again.status == EnrollmentStatus.COMPLETED
+
+
+def test_a_lead_that_left_its_track_as_an_mql_and_is_routed_back_to_it_gets_the_emails_it_had_not_yet(
+    smtp_sink: SmtpSink, django_capture_on_commit_callbacks: Callable[..., Any]
+) -> None:
+    from handoff.models import RoutingDestination, RoutingRule
+    from handoff.services import routing as routing_services
+
+    track = StepFactory(track=TrackFactory(key="start-up-nurture"), subject="One").track
+    StepFactory(track=track, delay_days=1, subject="Two")
+    RoutingRule.objects.create(
+        name="Start-ups → nurture", size_bands=["Start-up"], destination=RoutingDestination.NURTURE,
+        nurture_track=track.key,
+    )  # fmt: skip
+    lead = ConsentFactory(lead=LeadFactory(size_band="Start-up")).lead
+    with time_machine.travel(FIXED_NOW, tick=False), django_capture_on_commit_callbacks(execute=True):
+        routing_services.route_lead(lead_id=lead.pk, now=FIXED_NOW)
+    sending.send_due_steps(now=FIXED_NOW)
+    with django_capture_on_commit_callbacks(execute=True):  # a click made it an MQL: it left the track
+        lead_services.change_stage(lead=lead, to_stage=Stage.MQL, now=FIXED_NOW)
+
+    # Its score dropped below the threshold again, and the pipeline routes it.
+    lead_services.change_stage(lead=lead, to_stage=Stage.NURTURE, now=A_WEEK_LATER)
+    with time_machine.travel(A_WEEK_LATER, tick=False), django_capture_on_commit_callbacks(execute=True):
+        routing_services.route_lead(lead_id=lead.pk, now=A_WEEK_LATER)
+    sending.send_due_steps(now=A_WEEK_LATER + timedelta(days=7))
+
+    enrollments = Enrollment.objects.filter(lead=lead).order_by("started_at", "id")
+    assert [(row.track, row.status, row.exit_reason) for row in enrollments] == [
+        (track, EnrollmentStatus.EXITED, ExitReason.MQL),
+        (track, EnrollmentStatus.COMPLETED, ""),
+    ]
+    assert [message["Subject"] for message in smtp_sink.messages] == ["One", "Two"]
