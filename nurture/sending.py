@@ -8,7 +8,8 @@ task find nothing to send again: an email goes out at most once. It is then hand
 that send over `NURTURE_SMTP_CONNECTIONS` connections of Django's SMTP backend (configured by the EMAIL_*
 settings), as bytes written by `nurture.mime`, while this thread claims and records the next batch; an
 email the server refuses for good is failed (and a refused recipient is a hard bounce), and when the
-server cannot be reached the run ends and the unsent steps are given back, to be tried a few minutes later.
+server cannot be reached the run ends and the unsent steps are given back, to be tried a few minutes later (those
+of an enrollment that ended meanwhile are not: it stays ended).
 
 Nothing is sent to a lead without a usable consent, outside the lead's local daytime on a business
 day, or past the per-domain hourly limit of the track (those wait for the next window or hour).
@@ -33,9 +34,9 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
 from django.core.mail.message import sanitize_address
+from django.db import IntegrityError, transaction
 from django.db import connection as db_connection
-from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, Q
 from django.template.loader import render_to_string
 from django.utils.html import escape
 
@@ -455,8 +456,12 @@ def _settle(delivery: _Delivery, *, now: datetime) -> SendResult:
     done = set(delivery.sent) | {send.pk for send, _, _ in delivery.failed}
     unsent = [send for send in delivery.sends if send.pk not in done]
     if unsent:
-        logger.error("Mail server unreachable; giving back %s nurture emails", len(unsent))
         result.given_back += _give_back(unsent, now=now)
+        logger.error(
+            "Mail server unreachable; %s nurture emails not sent, %s given back (the rest ended meanwhile)",
+            len(unsent),
+            result.given_back,
+        )
     for start in range(0, len(delivery.sent), 900):
         Send.objects.filter(pk__in=delivery.sent[start : start + 900]).update(status=SendStatus.SENT, sent_at=now)
     return result
@@ -534,19 +539,43 @@ def _fail(send: Send, *, error: Exception, now: datetime, is_hard_bounce: bool) 
 
 
 def _give_back(sends: list[Send], *, now: datetime) -> int:
-    """Undo the sends never handed to the server: the enrollment goes back before the step, due again soon."""
-    with transaction.atomic():
-        for send in sends:
+    """Undo the sends never handed to the server; returns how many enrollments try their step again soon.
+
+    Only an enrollment still as this run left it goes back before its step: one ended meanwhile (an MQL, a
+    withdrawal, an erasure, a recycle date, a move to another track) stays ended, and a lead enrolled again
+    meanwhile keeps its new enrollment (one active per lead). Each in its own savepoint, so one never undoes the rest.
+    """
+    given_back = 0
+    for send in sends:
+        with transaction.atomic():
             Send.objects.filter(pk=send.pk, status=SendStatus.SENDING).delete()
-            previous = Send.objects.filter(enrollment_id=send.enrollment_id).order_by("-position").first()
-            Enrollment.objects.filter(pk=send.enrollment_id).update(
+            given_back += _reopen(send, now=now)
+    return given_back
+
+
+def _reopen(send: Send, *, now: datetime) -> int:
+    """Put the send's enrollment back before the step, due again soon, if the run's move is all that changed it."""
+    previous = Send.objects.filter(enrollment_id=send.enrollment_id).order_by("-position").first()
+    as_left = Enrollment.objects.filter(
+        Q(status=EnrollmentStatus.ACTIVE) | Q(status=EnrollmentStatus.COMPLETED, ended_at=now),
+        pk=send.enrollment_id,
+        last_position=send.position,
+        last_sent_at=now,
+    )
+    newer = Enrollment.objects.filter(lead_id=send.lead_id, status=EnrollmentStatus.ACTIVE).exclude(
+        pk=send.enrollment_id
+    )
+    try:
+        with transaction.atomic():
+            return as_left.filter(~Exists(newer)).update(
                 status=EnrollmentStatus.ACTIVE,
                 ended_at=None,
                 last_position=previous.position if previous else 0,
                 last_sent_at=previous.created_at if previous else None,
                 next_due_at=now + RETRY_AFTER,
             )
-    return len(sends)
+    except IntegrityError:  # PostgreSQL: a new enrollment of the lead committed after the check
+        return 0
 
 
 # --- Building one email ----------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -10,9 +11,9 @@ from django.db import IntegrityError
 
 from leads.models import ConsentStatus, Stage
 from leads.tests.factories import FIXED_NOW, ConsentFactory, LeadFactory
-from nurture import links, sending
-from nurture.models import Enrollment, EnrollmentStatus, ExitReason, Send, SendStatus
-from nurture.tests.conftest import SmtpSink
+from nurture import links, sending, services
+from nurture.models import Enrollment, EnrollmentStatus, ExitReason, Send, SendStatus, Track
+from nurture.tests.conftest import SmtpSink, free_port
 from nurture.tests.factories import EnrollmentFactory, StepFactory, TrackFactory
 
 pytestmark = pytest.mark.django_db
@@ -384,3 +385,89 @@ def test_a_sender_name_that_cannot_go_into_a_header_is_refused_when_the_track_is
         track.full_clean()
 
     assert list(refused.value.message_dict) == ["from_name"]
+
+
+# --- Giving back what the run took, when the mail server cannot be reached -------------------------
+
+
+def _meanwhile(monkeypatch: pytest.MonkeyPatch, change: Callable[[], object]) -> None:
+    """Make ``change`` happen while the first batch's emails are with the senders (before the run settles it)."""
+    settle = sending._settle
+    pending = [change]
+
+    def settle_after_the_change(delivery: object, *, now: datetime) -> sending.SendResult:
+        while pending:
+            pending.pop()()
+        return settle(delivery, now=now)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sending, "_settle", settle_after_the_change)
+
+
+def _server_unreachable(settings: object) -> None:
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"  # type: ignore[attr-defined]
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()  # type: ignore[attr-defined]
+
+
+def _enroll(lead_id: int, track: Track) -> None:
+    services.enroll_lead(lead_id=lead_id, track=track, source="routing", reason="", now=FIXED_NOW)
+
+
+def test_an_enrollment_ended_while_its_email_waited_stays_ended_and_is_sent_nothing_more(
+    smtp_sink: SmtpSink, settings: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    enrollment = _enrolled()
+    StepFactory(track=enrollment.track, delay_days=0)
+    ended = Enrollment.objects.filter(pk=enrollment.pk)
+    _meanwhile(monkeypatch, lambda: services.end_enrollments(enrollments=ended, reason="marketer", now=FIXED_NOW))
+    sink_port = settings.EMAIL_PORT  # type: ignore[attr-defined]
+    _server_unreachable(settings)
+
+    result = sending.send_due_steps(now=FIXED_NOW)
+    settings.EMAIL_PORT = sink_port  # type: ignore[attr-defined]
+    later = sending.send_due_steps(now=FIXED_NOW + sending.RETRY_AFTER)
+
+    enrollment.refresh_from_db()
+    assert (result.given_back, later.sent) == (0, 0)
+    assert (enrollment.status, enrollment.exit_reason) == (EnrollmentStatus.EXITED, ExitReason.MARKETER)
+    assert smtp_sink.messages == []
+    assert Send.objects.count() == 0  # it never went out
+
+
+def test_a_lead_moved_to_another_track_while_its_email_waited_keeps_its_new_enrollment_and_the_batch_is_given_back(
+    settings: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _server_unreachable(settings)
+    moved, stays = _enrolled(), _enrolled()
+    StepFactory(track=moved.track, delay_days=2)  # a step to come: the run leaves the enrollment active
+    other_track = StepFactory().track
+    _meanwhile(monkeypatch, lambda: _enroll(moved.lead_id, other_track))
+
+    result = sending.send_due_steps(now=FIXED_NOW)
+
+    moved.refresh_from_db()
+    stays.refresh_from_db()
+    assert result.given_back == 1
+    assert (moved.status, moved.exit_reason) == (EnrollmentStatus.EXITED, ExitReason.MOVED)
+    assert Enrollment.objects.get(lead_id=moved.lead_id, status=EnrollmentStatus.ACTIVE).track == other_track
+    assert (stays.status, stays.last_position, stays.next_due_at) == (
+        EnrollmentStatus.ACTIVE,
+        0,
+        FIXED_NOW + sending.RETRY_AFTER,
+    )
+    assert Send.objects.count() == 0
+
+
+def test_a_lead_enrolled_again_after_its_last_email_was_recorded_keeps_the_new_enrollment_when_it_is_given_back(
+    settings: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _server_unreachable(settings)
+    completed = _enrolled()  # one step: the run completes the enrollment as it records the send
+    other_track = StepFactory().track
+    _meanwhile(monkeypatch, lambda: _enroll(completed.lead_id, other_track))
+
+    result = sending.send_due_steps(now=FIXED_NOW)
+
+    completed.refresh_from_db()
+    assert result.given_back == 0
+    assert completed.status == EnrollmentStatus.COMPLETED
+    assert Enrollment.objects.get(lead_id=completed.lead_id, status=EnrollmentStatus.ACTIVE).track == other_track
