@@ -113,6 +113,7 @@ class _Due:
     enrollment_id: int
     track_id: int
     last_position: int
+    last_sent_at: datetime | None
     until: datetime | None
     lead_id: int
     email: str | None
@@ -173,7 +174,7 @@ def _claim(*, now: datetime, batch_size: int, owner: str) -> list[_Due]:
         .values_list(
             "pk", "track_id", "last_position", "until", "lead_id", "lead__email", "lead__country", "lead__stage",
             "lead__first_name", "lead__last_name", "lead__company_name", "lead__job_title", "lead__erased_at",
-            "started_at", "lead__stage_changed_at",
+            "started_at", "lead__stage_changed_at", "last_sent_at",
         )
     )  # fmt: skip
     rows = list(query)
@@ -183,6 +184,7 @@ def _claim(*, now: datetime, batch_size: int, owner: str) -> list[_Due]:
             enrollment_id=row[0],
             track_id=row[1],
             last_position=row[2],
+            last_sent_at=row[15],
             until=row[3],
             lead_id=row[4],
             email=row[5],
@@ -279,6 +281,9 @@ def _recent_sends_by_domain(domains: set[str], *, now: datetime) -> Counter[str]
 class _Outgoing:
     send: Send
     values: dict[str, str]
+    # Where the enrollment was before the run moved it past the step: what a give-back puts back.
+    last_position: int
+    last_sent_at: datetime | None
 
 
 def _record_sends(
@@ -315,7 +320,9 @@ def _record_sends(
             message_id=f"<nurture.{owner}.{index}@{sender_domain}>",  # owner: random, one per batch
             created_at=now,
         )
-        outgoing.append(_Outgoing(send=send, values=item.values))
+        outgoing.append(
+            _Outgoing(send=send, values=item.values, last_position=item.last_position, last_sent_at=item.last_sent_at)
+        )
         moves[(step.position, next_due)].append(item.enrollment_id)
     Send.objects.bulk_create([out.send for out in outgoing], batch_size=500)
     for (position, next_due), ids in moves.items():
@@ -338,8 +345,8 @@ Chunk = list[tuple[Send, Payload]]  # emails handed to a sender thread at once
 class _Delivery:
     """One batch's emails in the senders' hands, and what became of each (filled in by the senders)."""
 
-    def __init__(self, sends: list[Send]) -> None:
-        self.sends = sends
+    def __init__(self, outgoing: list[_Outgoing]) -> None:
+        self.outgoing = outgoing
         self.sent: list[int] = []
         self.failed: list[tuple[Send, Exception, bool]] = []  # (send, error, is_hard_bounce)
         self._pending = 0
@@ -396,7 +403,7 @@ class _Postman:
             for sender in self.senders:
                 sender.start()
             self.is_started = True
-        delivery = _Delivery([out.send for out in outgoing])
+        delivery = _Delivery(outgoing)
         frames = {track_id: Frame.for_track(track, now=now) for track_id, track in tracks.items()}
         chunk: Chunk = []
         for out in outgoing:
@@ -454,7 +461,7 @@ def _settle(delivery: _Delivery, *, now: datetime) -> SendResult:
     for send, error, is_hard_bounce in delivery.failed:
         _fail(send, error=error, now=now, is_hard_bounce=is_hard_bounce)
     done = set(delivery.sent) | {send.pk for send, _, _ in delivery.failed}
-    unsent = [send for send in delivery.sends if send.pk not in done]
+    unsent = [out for out in delivery.outgoing if out.send.pk not in done]
     if unsent:
         result.given_back += _give_back(unsent, now=now)
         logger.error(
@@ -538,7 +545,7 @@ def _fail(send: Send, *, error: Exception, now: datetime, is_hard_bounce: bool) 
                                detail=f"Refused by the mail server: {error}"[:300])  # fmt: skip
 
 
-def _give_back(sends: list[Send], *, now: datetime) -> int:
+def _give_back(unsent: list[_Outgoing], *, now: datetime) -> int:
     """Undo the sends never handed to the server; returns how many enrollments try their step again soon.
 
     Only an enrollment still as this run left it goes back before its step: one ended meanwhile (an MQL, a
@@ -546,36 +553,37 @@ def _give_back(sends: list[Send], *, now: datetime) -> int:
     meanwhile keeps its new enrollment (one active per lead). Each in its own savepoint, so one never undoes the rest.
     """
     given_back = 0
-    for send in sends:
+    for out in unsent:
         with transaction.atomic():
-            Send.objects.filter(pk=send.pk, status=SendStatus.SENDING).delete()
-            given_back += _reopen(send, now=now)
+            Send.objects.filter(pk=out.send.pk, status=SendStatus.SENDING).delete()
+            given_back += _reopen(out, now=now)
     return given_back
 
 
-def _reopen(send: Send, *, now: datetime) -> int:
-    """Put the send's enrollment back before the step, due again soon, if the run's move is all that changed it."""
-    previous = Send.objects.filter(enrollment_id=send.enrollment_id).order_by("-position").first()
-    as_left = Enrollment.objects.filter(
-        Q(status=EnrollmentStatus.ACTIVE) | Q(status=EnrollmentStatus.COMPLETED, ended_at=now),
-        pk=send.enrollment_id,
-        last_position=send.position,
-        last_sent_at=now,
-    )
-    newer = Enrollment.objects.filter(lead_id=send.lead_id, status=EnrollmentStatus.ACTIVE).exclude(
-        pk=send.enrollment_id
-    )
+def _reopen(out: _Outgoing, *, now: datetime) -> int:
+    """Put the send's enrollment back where the run found it, due again soon, if the run's move is all that changed it.
+
+    An enrollment ended meanwhile only gets its position back, so that the lead, back in the track, is sent the
+    step then; a new enrollment of the lead there that counted the step as sent and has sent nothing goes back too.
+    """
+    send = out.send
+    before = {"last_position": out.last_position, "last_sent_at": out.last_sent_at}
+    moved = Enrollment.objects.filter(pk=send.enrollment_id, last_position=send.position, last_sent_at=now)
+    as_left = moved.filter(Q(status=EnrollmentStatus.ACTIVE) | Q(status=EnrollmentStatus.COMPLETED, ended_at=now))
+    active = Enrollment.objects.filter(lead_id=send.lead_id, status=EnrollmentStatus.ACTIVE)
     try:
         with transaction.atomic():
-            return as_left.filter(~Exists(newer)).update(
-                status=EnrollmentStatus.ACTIVE,
-                ended_at=None,
-                last_position=previous.position if previous else 0,
-                last_sent_at=previous.created_at if previous else None,
-                next_due_at=now + RETRY_AFTER,
+            reopened = as_left.filter(~Exists(active.exclude(pk=send.enrollment_id))).update(
+                status=EnrollmentStatus.ACTIVE, ended_at=None, next_due_at=now + RETRY_AFTER, **before
             )
     except IntegrityError:  # PostgreSQL: a new enrollment of the lead committed after the check
-        return 0
+        reopened = 0
+    if not reopened:
+        moved.update(**before)
+        active.filter(track_id=send.track_id, last_position=send.position, last_sent_at__isnull=True).update(
+            last_position=out.last_position
+        )
+    return reopened
 
 
 # --- Building one email ----------------------------------------------------------------------------

@@ -471,3 +471,71 @@ def test_a_lead_enrolled_again_after_its_last_email_was_recorded_keeps_the_new_e
     assert result.given_back == 0
     assert completed.status == EnrollmentStatus.COMPLETED
     assert Enrollment.objects.get(lead_id=completed.lead_id, status=EnrollmentStatus.ACTIVE).track == other_track
+
+
+def _three_step_track() -> Track:
+    track = TrackFactory()
+    for position in (1, 2, 3):
+        StepFactory(track=track, position=position, subject=f"Step {position}", delay_days=0)
+    return track
+
+
+def test_a_lead_back_in_a_track_whose_step_is_given_back_is_never_sent_the_steps_it_had_again(
+    smtp_sink: SmtpSink, settings: object
+) -> None:
+    track = _three_step_track()
+    lead = LeadFactory()
+    ConsentFactory(lead=lead)
+    EnrollmentFactory(lead=lead, track=track, last_position=2, status=EnrollmentStatus.EXITED)
+    again = services.enroll_lead(lead_id=lead.pk, track=track, source="routing", reason="", now=FIXED_NOW)
+    sink_port = settings.EMAIL_PORT  # type: ignore[attr-defined]
+    _server_unreachable(settings)
+
+    sending.send_due_steps(now=FIXED_NOW)
+    settings.EMAIL_PORT = sink_port  # type: ignore[attr-defined]
+    sending.send_due_steps(now=FIXED_NOW + sending.RETRY_AFTER)
+
+    assert again is not None and again.last_position == 2
+    assert [m["Subject"] for m in smtp_sink.messages] == ["Step 3"]
+
+
+def test_a_step_given_back_after_the_lead_left_the_track_is_sent_when_it_comes_back(
+    smtp_sink: SmtpSink, settings: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    track = _three_step_track()
+    lead = LeadFactory()
+    ConsentFactory(lead=lead)
+    EnrollmentFactory(lead=lead, track=track)
+    _meanwhile(monkeypatch, lambda: services.end_enrollment(lead_id=lead.pk, reason="mql", now=FIXED_NOW))
+    sink_port = settings.EMAIL_PORT  # type: ignore[attr-defined]
+    _server_unreachable(settings)
+
+    sending.send_due_steps(now=FIXED_NOW)
+    settings.EMAIL_PORT = sink_port  # type: ignore[attr-defined]
+    _enroll(lead.pk, track)
+    sending.send_due_steps(now=FIXED_NOW + sending.RETRY_AFTER)
+
+    assert [m["Subject"] for m in smtp_sink.messages] == ["Step 1"]
+
+
+def test_a_step_given_back_after_the_lead_was_enrolled_in_the_track_again_is_sent_in_the_new_enrollment(
+    smtp_sink: SmtpSink, settings: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    track = _three_step_track()
+    lead = LeadFactory()
+    ConsentFactory(lead=lead)
+    EnrollmentFactory(lead=lead, track=track)
+
+    def leave_and_come_back() -> None:  # an MQL exit, then routing sends the MQL to the same track again
+        services.end_enrollment(lead_id=lead.pk, reason="mql", now=FIXED_NOW)
+        _enroll(lead.pk, track)
+
+    _meanwhile(monkeypatch, leave_and_come_back)
+    sink_port = settings.EMAIL_PORT  # type: ignore[attr-defined]
+    _server_unreachable(settings)
+
+    sending.send_due_steps(now=FIXED_NOW)
+    settings.EMAIL_PORT = sink_port  # type: ignore[attr-defined]
+    sending.send_due_steps(now=FIXED_NOW + sending.RETRY_AFTER)
+
+    assert [m["Subject"] for m in smtp_sink.messages] == ["Step 1"]
