@@ -32,7 +32,7 @@ from leads.models import (
     SuppressedAddress,
 )
 from leads.normalise import normalise_email
-from leads.suppression import email_hash
+from leads.suppression import email_hash, phone_hash
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 SAMPLE_ROWS = 3
@@ -338,7 +338,7 @@ class SuppressedAddressForm(forms.ModelForm):
 @admin.register(SuppressedAddress)
 class SuppressedAddressAdmin(admin.ModelAdmin):
     form = SuppressedAddressForm
-    list_display = ("email_hash", "reason", "created_at")
+    list_display = ("email_hash", "phone_hash", "reason", "created_at")
     search_fields = ("reason",)
 
     def get_search_results(
@@ -347,13 +347,15 @@ class SuppressedAddressAdmin(admin.ModelAdmin):
         # An address is looked up by its hash: type the address, find its row.
         if "@" in search_term:
             return queryset.filter(email_hash=email_hash(search_term)), False
+        if search_term.strip().startswith("+"):  # a number, typed as E.164 (erasure hashes it so)
+            return queryset.filter(phone_hash=phone_hash(search_term)), False
         return super().get_search_results(request, queryset, search_term)
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
     def get_fields(self, request: HttpRequest, obj: SuppressedAddress | None = None) -> list[str]:  # type: ignore[override]
-        return ["email", "reason"] if obj is None else ["email_hash", "reason", "created_at"]
+        return ["email", "reason"] if obj is None else ["email_hash", "phone_hash", "reason", "created_at"]
 
 
 class ImportedInFilter(admin.SimpleListFilter):

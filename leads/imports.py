@@ -79,7 +79,7 @@ from leads.models import (
     Touch,
 )
 from leads.normalise import normalise_email, normalise_phone
-from leads.suppression import email_hash
+from leads.suppression import email_hash, phone_hash
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -232,7 +232,7 @@ class _Known:
 
     leads: dict[tuple[str, str], Lead]
     withdrawn: set[int]
-    suppressed: set[str]
+    suppressed: set[tuple[str, str]]  # ("email", hash) or ("phone", hash): the keys on the suppression list
     in_batch: set[int]
 
 
@@ -253,16 +253,37 @@ def _known(rows: list[CheckedRow], *, batch: LeadImport | None) -> _Known:
         consents.filter(status=ConsentStatus.CONFIRMED, withdrawn_at__isnull=True).values_list("lead_id", flat=True)
     )
     withdrawn = set(consents.filter(withdrawn_at__isnull=False).values_list("lead_id", flat=True))
-    hashes = [email_hash(email) for email in emails]
     in_batch = set()
     if batch is not None and batch.pk:
         in_batch = set(ImportedLead.objects.filter(batch=batch, lead_id__in=ids).values_list("lead_id", flat=True))
     return _Known(
         leads=leads,
         withdrawn=withdrawn - usable,
-        suppressed=set(SuppressedAddress.objects.filter(email_hash__in=hashes).values_list("email_hash", flat=True)),
+        suppressed=_suppressed(rows),
         in_batch=in_batch,
     )
+
+
+def _suppressed(rows: list[CheckedRow]) -> set[tuple[str, str]]:
+    """The rows' keys on the suppression list, in one query: each row's email, or its phone when it has none.
+
+    Read in the chunk's transaction: a person erased while the import held their row in memory is skipped too.
+    """
+    keys = {_suppression_key(row) for row in rows if row.details is not None}
+    if not keys:
+        return set()
+    email_hashes = [value for kind, value in keys if kind == "email"]
+    phone_hashes = [value for kind, value in keys if kind == "phone"]
+    found = SuppressedAddress.objects.filter(Q(email_hash__in=email_hashes) | Q(phone_hash__in=phone_hashes))
+    return {
+        ("email", email) if email else ("phone", phone or "")
+        for email, phone in found.values_list("email_hash", "phone_hash")
+    }
+
+
+def _suppression_key(row: CheckedRow) -> tuple[str, str]:
+    kind, value = row.key  # the phone is normalised already (``_details``)
+    return (kind, email_hash(value) if kind == "email" else phone_hash(value))
 
 
 Classified = tuple[CheckedRow, str, str, Lead | None]
@@ -281,7 +302,7 @@ def _classify(row: CheckedRow, known: _Known, seen: set[tuple[str, str]]) -> Cla
     lead = _lead_of(row, known)
     if lead is not None and ("lead", str(lead.pk)) in seen:
         lead = None  # a phone-only lead an earlier row gave an email: capture no longer finds it by phone
-    if row.details.email and email_hash(row.details.email) in known.suppressed:
+    if _suppression_key(row) in known.suppressed:
         return row, Outcome.SUPPRESSED, f"{key[1]} is suppressed (erased or objected): not imported.", None
     if lead is not None and lead.pk in known.withdrawn:
         return row, Outcome.WITHDRAWN, f"{key[1]} withdrew consent: not imported.", None

@@ -789,9 +789,10 @@ def erase_lead_personal_data(*, lead: Lead, now: datetime, by: User | None, reas
     if not reason.strip():
         raise ValidationError({"reason": "Say why the data is erased (e.g. the request's date and channel)."})
     with transaction.atomic():
-        # No list staff import later brings the person back (leads.imports skips suppressed addresses).
+        # No list staff import later brings the person back (leads.imports skips suppressed addresses and, for a
+        # person known by phone alone, numbers).
         email, phone = Lead.objects.filter(pk=lead.pk).values_list("email", "phone").get()
-        suppression.suppress_address(email=email, reason="Erased on request", now=now)
+        suppression.suppress_address(email=email, phone=phone, reason="Erased on request", now=now)
         # Nor do the uploads of imports keep the person's rows (redacted in place: row numbers stay).
         import_erasure.erase_from_uploads(lead_id=lead.pk, email=email, phone=phone)
         if email:

@@ -157,14 +157,19 @@ def release_submission(*, submission: Submission, by: User | None, now: datetime
     """Treat a submission held as spam as real: capture its lead and run the pipeline, as if it had just passed.
 
     Returns False when it was not (or no longer) held as spam. The conditional update makes two
-    concurrent releases capture the lead once. Raises ``ValidationError`` when its address went on the suppression
-    list after it was sent (the person was erased, or objected, since): releasing it would bring them back. One
-    sent after that is a new request of theirs, as a form passed straight away would be.
+    concurrent releases capture the lead once. Raises ``ValidationError`` when its address (its phone number, when
+    it gave no address) went on the suppression list after it was sent (the person was erased, or objected,
+    since): releasing it would bring them back. One sent after that is a new request of theirs, as a form passed
+    straight away would be.
     """
+    payload = submission.payload
     suppressed_since = SuppressedAddress.objects.filter(
-        email_hash=suppression.email_hash(str(submission.payload.get("email", ""))),
+        suppression.suppressed(
+            email=str(payload.get("email", "")), phone=str(payload.get("phone", "")),
+            country=str(payload.get("country", "")),
+        ),
         created_at__gte=submission.submitted_at,
-    )
+    )  # fmt: skip
     if suppressed_since.exists():
         raise ValidationError({"email": "The person was erased, or objected, since this was sent."})
     with transaction.atomic():

@@ -145,12 +145,14 @@ class ImportedLead(models.Model):
 
 
 class SuppressedAddress(models.Model):
-    """An email address no import may bring back: people who objected, and every erased lead's address.
+    """An email address or phone number no import may bring back: people who objected, every erased lead's.
 
-    Only a SHA-256 hash of the normalised address is kept, so the list names nobody.
+    Only a SHA-256 hash of the normalised address (or number) is kept, so the list names nobody. Each row holds
+    one of the two hashes (``leads.suppression``).
     """
 
-    email_hash = models.CharField(max_length=64, unique=True)
+    email_hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    phone_hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
     reason = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -158,6 +160,16 @@ class SuppressedAddress(models.Model):
         ordering = ["-created_at"]
         verbose_name = "suppressed address"
         verbose_name_plural = "suppressed addresses"
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(email_hash__isnull=False, phone_hash__isnull=True)
+                    | models.Q(email_hash__isnull=True, phone_hash__isnull=False)
+                ),
+                name="suppressedaddress_one_hash",
+            )
+        ]
 
     def __str__(self) -> str:
-        return f"{self.email_hash[:12]}… ({self.reason or 'suppressed'})"
+        key = self.email_hash or self.phone_hash or ""
+        return f"{key[:12]}… ({self.reason or 'suppressed'})"

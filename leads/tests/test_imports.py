@@ -353,6 +353,60 @@ def test_an_erased_leads_address_is_suppressed_for_imports(event: ImportEvent) -
     assert (batch.suppressed_count, batch.created_count) == (1, 0)
 
 
+PHONE_SCANS = "Phone,Name,Country\n020 7183 8750,Ada Phone,GB\n"
+PHONE_MAPPING = {"Phone": "phone", "Name": FULL_NAME, "Country": "country"}
+
+
+def import_file(event: ImportEvent, content: str, mapping: dict[str, str]) -> LeadImport:
+    batch = imports.preview_import(batch=make_batch(event, content), mapping=mapping)
+    imports.start_import(batch=batch, now=FIXED_NOW)
+    return imports.run_import(batch_id=batch.pk, clock=lambda: FIXED_NOW)
+
+
+def test_an_erased_phone_only_person_is_not_imported_again(event: ImportEvent) -> None:
+    """Known only by a phone (typed another way in the list), erased: the next list holding it skips the row."""
+    lead = LeadFactory(email=None, phone="+442071838750")
+    erase_lead_personal_data(lead=lead, now=FIXED_NOW, by=None, reason="Asked by phone on 1 March")
+
+    batch = import_file(event, PHONE_SCANS, PHONE_MAPPING)
+
+    assert (batch.suppressed_count, batch.created_count) == (1, 0)
+    assert not Lead.objects.filter(phone="+442071838750").exists()
+
+
+def test_an_import_running_when_a_phone_only_person_is_erased_does_not_bring_them_back(
+    event: ImportEvent, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The chunk was read from the file before the erasure redacted it: the person is still skipped."""
+    lead = LeadFactory(email=None, phone="+442071838750")
+    batch = imports.preview_import(batch=make_batch(event, PHONE_SCANS), mapping=PHONE_MAPPING)
+    imports.start_import(batch=batch, now=FIXED_NOW)
+    checked = imports._checked
+
+    def erased_once_read(chunk: Any, mapping: Any) -> Any:
+        rows = checked(chunk, mapping)
+        erase_lead_personal_data(lead=lead, now=FIXED_NOW, by=None, reason="Asked by phone on 1 March")
+        return rows
+
+    monkeypatch.setattr(imports, "_checked", erased_once_read)
+
+    batch = imports.run_import(batch_id=batch.pk, clock=lambda: FIXED_NOW)
+
+    assert (batch.suppressed_count, batch.created_count, batch.merged_count) == (1, 0, 0)
+    assert not Lead.objects.filter(phone="+442071838750").exists()
+
+
+def test_a_new_email_with_an_erased_persons_phone_is_imported_as_a_new_lead(event: ImportEvent) -> None:
+    """The email names the row's person; a phone is often a switchboard that colleagues share."""
+    lead = LeadFactory(email=None, phone="+442071838750")
+    erase_lead_personal_data(lead=lead, now=FIXED_NOW, by=None, reason="Asked by phone on 1 March")
+    content = "Email,Phone,Country\nbo@new.example,020 7183 8750,GB\n"
+
+    batch = import_file(event, content, {**PHONE_MAPPING, "Email": "email"})
+
+    assert (batch.suppressed_count, batch.created_count) == (0, 1)
+
+
 # --- Undo (queued by the button, done by the worker) -------------------------------------------------------
 
 UNDO_BUDGET = timedelta(minutes=1)

@@ -497,3 +497,18 @@ def test_concurrent_submits_of_one_rendered_form_make_one_submission(whitepaper:
     assert Submission.objects.count() == 1
     assert {result.submission.pk for result in results} == {Submission.objects.get().pk}
     assert Consent.objects.count() == 1
+
+
+def test_a_held_phone_only_submission_of_a_person_erased_since_is_not_released(whitepaper: CaptureForm) -> None:
+    """A badge-scan kind of person (a phone, no email) erased after sending is not brought back by a release."""
+    held = submit(whitepaper, answers={"first_name": "Ada", "phone": "+44 20 7183 8750"}, honeypot="x").submission
+    lead = services.capture_lead(
+        details=services.LeadDetails(phone="020 7183 8750", country="GB"), consent=None,
+        activity_kind=ActivityKind.FORM_SUBMITTED, now=FIXED_NOW,
+    ).lead  # fmt: skip
+    services.erase_lead_personal_data(lead=lead, now=FIXED_NOW + timedelta(hours=1), by=None, reason="Ticket 8")
+
+    with pytest.raises(ValidationError, match="erased, or objected, since"):
+        submissions.release_submission(submission=held, by=None, now=FIXED_NOW + timedelta(hours=2))
+
+    assert not Lead.objects.filter(erased_at__isnull=True).exists()
