@@ -795,11 +795,7 @@ def erase_lead_personal_data(*, lead: Lead, now: datetime, by: User | None, reas
         suppression.suppress_address(email=email, phone=phone, reason="Erased on request", now=now)
         # Nor do the uploads of imports keep the person's rows (redacted in place: row numbers stay).
         import_erasure.erase_from_uploads(lead_id=lead.pk, email=email, phone=phone)
-        if email:
-            # Submissions held as spam have no lead yet: found by the address they sent.
-            Submission.objects.filter(lead__isnull=True, payload__email__iexact=email).update(
-                payload={}, attribution={}, ip_address=None, user_agent=""
-            )
+        _erase_held_submissions(email=email, phone=phone)
         is_first = Lead.objects.filter(pk=lead.pk, erased_at__isnull=True).update(erased_at=now, updated_at=now)
         # Before the scrub, which trims the withdrawal's activity as it would on a second run.
         withdraw_consents(lead=lead, now=now, source="erasure", by=by)
@@ -814,6 +810,28 @@ def erase_lead_personal_data(*, lead: Lead, now: datetime, by: User | None, reas
                 lead=lead, kind=ActivityKind.DATA_ERASED, occurred_at=now, metadata=metadata, created_at=now
             )
     lead.refresh_from_db()
+
+
+def _erase_held_submissions(*, email: str | None, phone: str) -> None:
+    """Blank the submissions held as spam that the person sent: they have no lead yet, so they are found by the
+    address they gave, or by the number when they gave no address (normalised as the lead's, however it was typed).
+    """
+    blanks: dict[str, object] = {"payload": {}, "attribution": {}, "ip_address": None, "user_agent": ""}
+    held = Submission.objects.filter(lead__isnull=True)
+    if email:
+        held.filter(payload__email__iexact=email).update(**blanks)
+    if not phone:
+        return
+    # Held submissions are few (spam and the time trap's), and a number is matched only once normalised: in Python.
+    numbers = held.filter(payload__has_key="phone").exclude(payload__phone="").values_list("pk", "payload")
+    ids = [
+        pk
+        for pk, payload in numbers.iterator(chunk_size=2000)
+        if not normalise_email(str(payload.get("email") or ""))
+        and normalise_phone(str(payload.get("phone") or ""), country=str(payload.get("country") or "")) == phone
+    ]
+    for start in range(0, len(ids), 500):
+        Submission.objects.filter(pk__in=ids[start : start + 500]).update(**blanks)
 
 
 def _erase_lead_row(*, lead_id: int, now: datetime) -> None:

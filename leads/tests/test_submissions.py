@@ -512,3 +512,22 @@ def test_a_held_phone_only_submission_of_a_person_erased_since_is_not_released(w
         submissions.release_submission(submission=held, by=None, now=FIXED_NOW + timedelta(hours=2))
 
     assert not Lead.objects.filter(erased_at__isnull=True).exists()
+
+
+def test_a_held_phone_only_submission_of_an_erased_person_is_blanked(whitepaper: CaptureForm) -> None:
+    """Erasure finds a held submission that gave no address by its phone number, however it was written."""
+    held = submit(whitepaper, answers={"first_name": "Ada", "phone": "+44 20 7183 8750"}, honeypot="x").submission
+    other = submit(
+        whitepaper, answers={"first_name": "Bo", "phone": "+44 20 7946 0000"}, nonce="nonce-2", honeypot="x"
+    ).submission
+    lead = services.capture_lead(
+        details=services.LeadDetails(phone="020 7183 8750", country="GB"), consent=None,
+        activity_kind=ActivityKind.FORM_SUBMITTED, now=FIXED_NOW,
+    ).lead  # fmt: skip
+
+    services.erase_lead_personal_data(lead=lead, now=FIXED_NOW + timedelta(hours=1), by=None, reason="Ticket 9")
+
+    held.refresh_from_db()
+    other.refresh_from_db()
+    assert (held.payload, held.ip_address, held.user_agent) == ({}, None, "")
+    assert other.payload["phone"] == "+44 20 7946 0000"
