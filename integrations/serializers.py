@@ -5,7 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from handoff.api.serializers import RoutingValueField
-from leads.models import Lead
+from leads.models import SHOWN_ENRICHMENT_STATUSES, Lead
 
 
 class LeadEventSerializer(serializers.ModelSerializer[Lead]):
@@ -14,6 +14,10 @@ class LeadEventSerializer(serializers.ModelSerializer[Lead]):
     # Where routing sent the lead (handoff's RoutingDecision): a team's slug or a nurture track's key, or empty.
     routing_team = RoutingValueField(part="team")
     nurture_track = RoutingValueField(part="nurture_track")
+    # As the lead API shows it: `erased` for an erased lead never enriched, which nothing will enrich.
+    enrichment_status = serializers.ChoiceField(
+        source="shown_enrichment_status", choices=SHOWN_ENRICHMENT_STATUSES, read_only=True
+    )
 
     class Meta:
         model = Lead

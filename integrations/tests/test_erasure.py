@@ -16,7 +16,7 @@ from integrations import privacy, services
 from integrations.models import WebhookDelivery
 from integrations.tests.factories import WebhookDeliveryFactory, WebhookEndpointFactory
 from leads import events
-from leads.models import Lead
+from leads.models import EnrichmentStatus, Lead
 from leads.tests.factories import FIXED_NOW, ConsentFactory, LeadFactory
 
 pytestmark = pytest.mark.django_db
@@ -97,3 +97,15 @@ def test_subscribers_hear_of_the_erasure_as_a_withdrawal_without_personal_data(
     delivery = WebhookDelivery.objects.get()
     assert (delivery.event, delivery.payload["data"]["source"]) == ("lead.consent_withdrawn", "erasure")
     assert (delivery.payload["lead"]["email"], delivery.payload["lead"]["name"]) == (None, "")
+
+
+def test_the_erasure_event_gives_a_lead_never_enriched_the_status_erased_as_the_api_does(
+    marketer: User, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
+) -> None:
+    WebhookEndpointFactory(events=[events.LEAD_CONSENT_WITHDRAWN])
+    lead = ConsentFactory(lead=LeadFactory(enrichment_status=EnrichmentStatus.PENDING)).lead
+
+    with django_capture_on_commit_callbacks(execute=True):
+        privacy.erase_lead(lead=lead, now=LATER, by=marketer, reason="Erasure request, ticket 1234")
+
+    assert WebhookDelivery.objects.get().payload["lead"]["enrichment_status"] == "erased"
