@@ -54,8 +54,11 @@ class ReportOptionsForm(forms.Form):
             field.widget.attrs["class"] = "form-select form-select-sm"
 
     def choices(self) -> ReportOptions:
-        values = self.cleaned_data if self.is_valid() else {}
-        return {"period": values.get("period") or "week", "volume_by": values.get("by") or "channel"}
+        """The options asked for, an option left out taking its default. Options that do not validate have none:
+        the default in place of an unknown option is not what was asked (the view shows the error instead)."""
+        if not self.is_valid():
+            raise ValueError("The report options do not validate: show their errors, not the defaults' figures.")
+        return {"period": self.cleaned_data["period"] or "week", "volume_by": self.cleaned_data["by"] or "channel"}
 
 
 class FirstTouchCorrectionForm(forms.Form):

@@ -12,6 +12,7 @@ from django.contrib.auth.models import User
 from django.urls import reverse
 
 from leads.tests.factories import FIXED_NOW
+from reports.forms import ReportOptionsForm
 from reports.tests.factories import Step, journey
 from tests.personas import client_for
 
@@ -79,6 +80,13 @@ def test_an_option_left_out_takes_its_default(manager: User, params: dict[str, s
 
     assert response.status_code == 200
     assert response.context["options"].choices() == {"period": "week", "volume_by": "channel"}
+
+
+def test_options_that_do_not_validate_give_no_choices_rather_than_the_defaults() -> None:
+    options = ReportOptionsForm({"period": "fortnight"})
+
+    with pytest.raises(ValueError, match="do not validate"):
+        options.choices()
 
 
 def test_a_filter_that_does_not_validate_keeps_what_was_entered(manager: User) -> None:
