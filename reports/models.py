@@ -227,7 +227,10 @@ class RollupState(models.Model):
     ``build_begun_at`` is set while the scheduled refresh works through a build in steps (``reports.rollups``).
     """
 
-    refreshed_at = models.DateTimeField(help_text="Changes committed before this are in the rollups.")
+    refreshed_at = models.DateTimeField(
+        help_text="When the last refresh began: changes committed before this are in the rollups, except those to "
+        "older days a refresh whose budget ran out left marked for the next ones (RollupDirtyDay).",
+    )
     rebuilt_at = models.DateTimeField(null=True, blank=True)
     sla_rebuilt_at = models.DateTimeField(
         null=True,
