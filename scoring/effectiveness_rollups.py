@@ -9,8 +9,9 @@ recomputation is a function of what is committed: running it twice, or after a r
 
 What gets recomputed, by ``refresh_rollups`` (every minute, ``scoring.tasks``):
 
-- every day from two days before the last refresh up to today: new leads are created with ``created_at`` =
-  now and scored within minutes, so neither capture nor the pipeline writes anything for this page;
+- every day from two days before the last refresh's day up to today (``core.rollup_days.recent_days``, in UTC
+  days): new leads are created with ``created_at`` = now and scored within minutes, so neither capture nor the
+  pipeline writes anything for this page;
 - the days marked in ``EffectivenessDirtyDay``: a change to an older lead adds a mark in the same transaction
   as the change. Scores are stored by ``scoring.services.lead_scoring.rescore_leads`` (one INSERT per batch,
   for the days of the leads whose score changed); stage changes and deleted leads are heard by
@@ -50,6 +51,7 @@ from core.rollup_days import (
     delete_days_not_in,
     delete_where_in,
     is_recent,
+    recent_days,
 )
 from leads.models import Lead
 from scoring.effectiveness import count_days
@@ -58,7 +60,6 @@ from scoring.models import EffectivenessDay, EffectivenessDirtyDay, Effectivenes
 MARKS_PER_REFRESH = 5_000
 DAYS_PER_REFRESH = 60  # older days (marked or stale) recomputed by one refresh, well inside the task timeout
 DAYS_PER_QUERY = 3  # consecutive days counted in one query and written in one transaction (SQLite: one write lock)
-RECENT_DAYS = 2  # a refresh recomputes the days from this many before its last run's day anyway
 
 
 def mark_days_changed(*, created: Iterable[datetime], now: datetime) -> None:
@@ -111,7 +112,7 @@ def refresh_rollups(
     assert state.refreshed_at is not None
     is_building = state.rebuilt_at is None
     marks = list(EffectivenessDirtyDay.objects.order_by("pk").values_list("pk", "day")[:MARKS_PER_REFRESH])
-    recent = set(days_between(day_of(state.refreshed_at) - timedelta(days=RECENT_DAYS), day_of(now)))
+    recent = set(recent_days(refreshed_at=state.refreshed_at, now=now))
     older = sorted(({day for _, day in marks} | _days_with_another_threshold()) - recent, reverse=True)
     done = _recompute(
         recent=sorted(recent),

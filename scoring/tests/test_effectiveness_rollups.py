@@ -206,6 +206,20 @@ def test_a_refresh_recomputes_a_bounded_number_of_older_days_and_keeps_the_other
     assert EffectivenessDirtyDay.objects.count() == 5
 
 
+def test_a_refresh_counts_a_change_its_writer_left_unmarked_before_midnight(model: ScoringModel) -> None:
+    # The shared window (core.rollup_days.recent_days): the writer read 23:59:59, so the lead of the day before was
+    # recent and got no mark, and it committed after the new day's first refresh had counted that day.
+    midnight = datetime(2026, 6, 15, tzinfo=UTC)
+    rebuild_rollups(now=midnight + timedelta(seconds=1))
+    lead = LeadFactory(industry="Software", country="FR", created_at=datetime(2026, 6, 13, 9, tzinfo=UTC))  # 30
+    services.score_lead(lead_id=lead.pk, now=midnight - timedelta(seconds=1))
+    assert not EffectivenessDirtyDay.objects.exists()
+
+    refresh_rollups(now=midnight + timedelta(minutes=1))
+
+    assert RuleDayRollup.objects.get(day=date(2026, 6, 13)).fired == 1
+
+
 def test_a_changed_threshold_is_counted_again_at_the_next_refresh(model: ScoringModel) -> None:
     LeadFactory(industry="Software", country="GB", created_at=NOW - timedelta(days=10))
     services.rescore_all(now=NOW - timedelta(days=10))
