@@ -71,19 +71,22 @@ def rule_effectiveness(request: HttpRequest) -> HttpResponse:
         "min_sample": effectiveness.MIN_SAMPLE,
         "can_preview": request.user.has_perm("scoring.change_scoringrule"),
     }
+    if request.method == "POST" and not context["can_preview"]:
+        raise PermissionDenied
     # Dates that do not validate get their error and no figures (400), as on the reports page: counted over the
-    # default dates instead, they would be another period's.
-    if model is not None and not period.errors:
+    # default dates instead, they would be another period's. Nor a preview: its figures beside the error would
+    # read as the answer to a request the page refused.
+    if period.errors:
+        return render(request, "admin/scoring/rule_effectiveness.html", context, status=400)
+    if model is not None:
         context["report"] = effectiveness.rule_effectiveness(model=model, first_day=start_day, last_day=end_day)
         context["freshness"] = effectiveness_rollups.rollup_freshness()
     if request.method == "POST":
         context.update(_preview(request))
-    return render(request, "admin/scoring/rule_effectiveness.html", context, status=400 if period.errors else 200)
+    return render(request, "admin/scoring/rule_effectiveness.html", context)
 
 
 def _preview(request: HttpRequest) -> dict[str, object]:
-    if not request.user.has_perm("scoring.change_scoringrule"):
-        raise PermissionDenied
     form = PreviewForm(request.POST)
     if not form.is_valid():
         return {"preview_form": form}

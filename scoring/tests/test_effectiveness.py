@@ -209,6 +209,33 @@ def test_preview_runs_the_what_if_with_the_points_unsaved(example: tuple, market
     assert a.points == 20
 
 
+def test_a_preview_with_dates_that_do_not_validate_shows_their_error_and_no_preview(
+    example: tuple, marketer: object, client: Client
+) -> None:
+    _, a, _, _ = example
+    client.force_login(marketer)  # type: ignore[arg-type]
+
+    url = reverse("scoring_rule_effectiveness") + "?start=2026-03-02&end=2026-02-01"
+    page = client.post(url, {"rule": a.pk, "points": 40})
+
+    html = page.content.decode()
+    assert page.status_code == 400
+    assert "what_if" not in page.context and 'id="preview"' not in html
+    assert "The start date is after the end date." in html
+
+
+@pytest.mark.parametrize("query", ["", "?start=2026-03-02&end=2026-02-01"])
+def test_a_manager_who_reads_the_rules_may_not_preview_a_change(
+    example: tuple, manager: object, client: Client, query: str
+) -> None:
+    _, a, _, _ = example
+    client.force_login(manager)  # type: ignore[arg-type]
+
+    page = client.post(reverse("scoring_rule_effectiveness") + query, {"rule": a.pk, "points": 40})
+
+    assert page.status_code == 403
+
+
 def test_a_rep_may_not_open_the_page(rep: object, client: Client) -> None:
     client.force_login(rep)  # type: ignore[arg-type]
 
