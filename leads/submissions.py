@@ -33,14 +33,25 @@ from leads.models import (
     LeadAttribute,
     Submission,
     SubmissionStatus,
-    SuppressedAddress,
 )
+from leads.normalise import normalise_email
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
 CONFIRMATION_TASK = "leads.tasks.send_submission_confirmation"
 API_NONCE_PREFIX = spam.API_NONCE_PREFIX
+# A submission another system sends this long after the person sent it is checked against the suppression list;
+# a fresher one (the ordinary capture, sent as it happens) is not, so capture pays no query for the list. Only a
+# person erased, or who objected, within these minutes of sending slips through, as they would have had it synced
+# at once.
+LATE_SYNC_AFTER = timedelta(minutes=5)
+SUPPRESSED_SINCE_SENT = "The person was erased, or objected, since this was sent."
+
+
+class SuppressedSinceSent(ValidationError):
+    """The person's address (their number, when they gave no address) went on the suppression list after they sent
+    the submission: capturing it would bring back someone erased, or who objected. Keyed by that answer."""
 
 
 @dataclass(frozen=True)
@@ -106,9 +117,12 @@ def submit_form_from_api(
     no render (so no time trap), no honeypot, and instead of the per-address rate limit the API key's own
     rate limit applies. Every call is a new submission (the API's ``Idempotency-Key`` makes a retry return
     the first). ``submitted_at`` (default ``now``) is when the person sent the form on the other system.
-    Raises ``ValidationError`` when the lead cannot be captured.
+    Raises ``ValidationError`` when the lead cannot be captured, ``SuppressedSinceSent`` (storing nothing) when it
+    was sent more than ``LATE_SYNC_AFTER`` ago and the person went on the suppression list since.
     """
     submitted_at = submitted_at or now
+    if submitted_at < now - LATE_SYNC_AFTER:
+        _refuse_if_suppressed_since(answers, sent_at=submitted_at)
     submission = Submission(
         form=form,
         consent_text=consent_text,
@@ -156,22 +170,13 @@ def _store(submission: Submission, *, verdict: spam.SpamVerdict | None) -> Submi
 def release_submission(*, submission: Submission, by: User | None, now: datetime) -> bool:
     """Treat a submission held as spam as real: capture its lead and run the pipeline, as if it had just passed.
 
-    Returns False when it was not (or no longer) held as spam. The conditional update makes two
-    concurrent releases capture the lead once. Raises ``ValidationError`` when its address (its phone number, when
-    it gave no address) went on the suppression list after it was sent (the person was erased, or objected,
-    since): releasing it would bring them back. One sent after that is a new request of theirs, as a form passed
-    straight away would be.
+    Returns False when it was not (or no longer) held as spam. The conditional update makes two concurrent
+    releases capture the lead once. Raises ``SuppressedSinceSent`` (a ``ValidationError``) when its address (its
+    phone number, when it gave no address) went on the suppression list after it was sent (the person was erased,
+    or objected, since): releasing it would bring them back. One sent after that is a new request of theirs, as a
+    form passed straight away would be.
     """
-    payload = submission.payload
-    suppressed_since = SuppressedAddress.objects.filter(
-        suppression.suppressed(
-            email=str(payload.get("email", "")), phone=str(payload.get("phone", "")),
-            country=str(payload.get("country", "")),
-        ),
-        created_at__gte=submission.submitted_at,
-    )  # fmt: skip
-    if suppressed_since.exists():
-        raise ValidationError({"email": "The person was erased, or objected, since this was sent."})
+    _refuse_if_suppressed_since(submission.payload, sent_at=submission.submitted_at)
     with transaction.atomic():
         claimed = Submission.objects.filter(pk=submission.pk, status=SubmissionStatus.SPAM).update(
             status=SubmissionStatus.CAPTURED, released_at=now, released_by=by
@@ -181,6 +186,14 @@ def release_submission(*, submission: Submission, by: User | None, now: datetime
         submission.refresh_from_db()
         _capture(submission, prepared=_prepare(submission))
     return True
+
+
+def _refuse_if_suppressed_since(answers: Mapping[str, Any], *, sent_at: datetime) -> None:
+    email, phone = str(answers.get("email") or ""), str(answers.get("phone") or "")
+    if suppression.suppressed_since(
+        email=email, phone=phone, country=str(answers.get("country") or ""), sent_at=sent_at
+    ):
+        raise SuppressedSinceSent({"email" if normalise_email(email) else "phone": SUPPRESSED_SINCE_SENT})
 
 
 def _prepare(submission: Submission) -> services.PreparedLead:

@@ -2,10 +2,11 @@
 erased lead).
 
 Only a SHA-256 hash of the normalised address or number is kept, so the list names nobody; an import hashes each
-row's key and skips the ones on the list (``leads.imports``), as a held submission's release does
-(``leads.submissions``). The key is the one capture finds a person by: the email when there is one, else the phone.
-A phone beside an email is not checked: the email names the person, and a company's switchboard number is often
-shared by colleagues.
+row's key and skips the ones on the list (``leads.imports``). A held submission's release, and a submission another
+system syncs late (``POST /api/submissions/``), are refused when the person went on the list after sending it
+(``leads.submissions``). The key is the one capture finds a person by: the email when there is one, else the
+phone. A phone beside an email is not checked: the email names the person, and a company's switchboard number is
+often shared by colleagues.
 """
 
 from __future__ import annotations
@@ -45,3 +46,11 @@ def suppressed(*, email: str | None, phone: str, country: str = "") -> Q:
     if normalise_phone(phone, country=country):
         return Q(phone_hash=phone_hash(phone, country=country))
     return Q(pk__in=[])
+
+
+def suppressed_since(*, email: str | None, phone: str, country: str = "", sent_at: datetime) -> bool:
+    """Whether this person went on the list at or after ``sent_at``: what they sent before is not theirs to bring
+    back (one sent after is their own new request)."""
+    return SuppressedAddress.objects.filter(
+        suppressed(email=email, phone=phone, country=country), created_at__gte=sent_at
+    ).exists()

@@ -86,6 +86,10 @@ ACTIVITIES_EXAMPLES = [
 
 # The 400 response's ``detail``: the view sends it, the example shows it.
 INVALID_SUBMISSION_DETAIL = "No submission was stored: the request is invalid (see errors, by field)."
+SUPPRESSED_SUBMISSION_DETAIL = (
+    "No submission was stored: the person was erased, or objected, after sending it, and capturing it would bring "
+    "them back."
+)
 
 _WHITEPAPER_SUBMISSION = {
     "form": "state-of-b2b",
@@ -139,6 +143,15 @@ SUBMISSION_EXAMPLES = [
         },
         response_only=True,
         status_codes=["400"],
+    ),
+    OpenApiExample(
+        "Person erased since it was sent",
+        value={
+            "detail": SUPPRESSED_SUBMISSION_DETAIL,
+            "errors": {"answers.email": ["The person was erased, or objected, since this was sent."]},
+        },
+        response_only=True,
+        status_codes=["409"],
     ),
 ]
 

@@ -29,6 +29,7 @@ from leads.api.schema import (
     INVALID_SUBMISSION_DETAIL,
     LEAD_ID_PARAMETER,
     SUBMISSION_EXAMPLES,
+    SUPPRESSED_SUBMISSION_DETAIL,
     WITHDRAW_CONSENT_EXAMPLES,
 )
 from leads.api.serializers import (
@@ -220,6 +221,11 @@ class SubmitFormView(APIView):
             "browser and do not apply; the API key's own rate limit does. Each request is a new submission "
             "(two identical posts are two, like two form fills); send an `Idempotency-Key` header to make a "
             "retry return the first response instead.\n\n"
+            "A submission synced late (`submitted_at` more than a few minutes ago) whose person was erased, or "
+            "objected, after sending it (their email, or their phone when they gave no email, went on the "
+            "suppression list since) is refused with a 409 naming that answer, and nothing is stored: capturing "
+            "it would bring them back. One they sent after that is their own new request, and a new lead. A 409 "
+            "is not kept for the `Idempotency-Key`.\n\n"
             "Needs an integration key with the `capture` or `full` scope (a person's token works only for "
             "an account allowed to add submissions, which no role is by default)."
         ),
@@ -228,6 +234,10 @@ class SubmitFormView(APIView):
         responses={
             201: SubmissionCapturedSerializer,
             400: OpenApiResponse(SubmissionErrorsSerializer, description="Invalid input; nothing was stored."),
+            409: OpenApiResponse(
+                SubmissionErrorsSerializer,
+                description="Sent before the person was erased, or objected; nothing was stored.",
+            ),
             **AUTH_RESPONSES,
             **IDEMPOTENCY_RESPONSES,
         },
@@ -250,15 +260,21 @@ class SubmitFormView(APIView):
                 submitted_at=data.get("submitted_at"),
                 now=now,
             )
+        except submissions.SuppressedSinceSent as error:
+            # Valid, but the person was erased (or objected) after sending it: a conflict with what happened since.
+            errors = _capture_errors(error, form=data["form"])
+            return _invalid_submission(errors, detail=SUPPRESSED_SUBMISSION_DETAIL, status=409)
         except ValidationError as error:
             # The answers passed the form but the lead could not be captured (no usable email or phone).
             return _invalid_submission(_capture_errors(error, form=data["form"]))
         return Response(SubmissionCapturedSerializer(result.submission).data, status=201)
 
 
-def _invalid_submission(errors: dict[str, list[str]]) -> Response:
-    body = {"detail": INVALID_SUBMISSION_DETAIL, "errors": errors}
-    return Response(SubmissionErrorsSerializer(body).data, status=400)
+def _invalid_submission(
+    errors: dict[str, list[str]], *, detail: str = INVALID_SUBMISSION_DETAIL, status: int = 400
+) -> Response:
+    body = {"detail": detail, "errors": errors}
+    return Response(SubmissionErrorsSerializer(body).data, status=status)
 
 
 def _flat_errors(errors: Mapping[str, Any] | Sequence[Any], name: str = "") -> dict[str, list[str]]:

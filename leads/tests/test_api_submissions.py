@@ -7,13 +7,16 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from handoff import receivers
 from integrations.models import ApiKeyScope
 from integrations.tests.factories import ApiKeyFactory, api_headers
-from leads import services, spam, submissions
+from leads import services, spam, submissions, suppression
+from leads.api.schema import SUPPRESSED_SUBMISSION_DETAIL
 from leads.models import (
     Activity,
     ActivityKind,
@@ -500,3 +503,86 @@ def test_get_is_not_allowed() -> None:
     response = Client().get(URL, headers=api_headers(api_key))
 
     assert response.status_code == 405
+
+
+# --- A late sync of a person erased (or who objected) since ------------------------------------------
+
+
+@pytest.fixture
+def badge_form() -> CaptureForm:
+    """An event app's form: a name and a phone number, no email."""
+    form = CaptureFormFactory(slug="badge-scan")
+    FormFieldFactory(form=form, order=1, label="First name", lead_attribute="first_name", is_required=True)
+    FormFieldFactory(form=form, order=2, label="Phone", kind=FieldKind.PHONE, lead_attribute="phone")
+    FormFieldFactory(form=form, order=3, label="Country", kind=FieldKind.COUNTRY, lead_attribute="country")
+    ConsentTextFactory(form=form)
+    return form
+
+
+@pytest.mark.usefixtures("clock")
+def test_a_submission_sent_before_its_address_was_suppressed_is_refused_with_409(whitepaper: CaptureForm) -> None:
+    """Synced after the person was erased (or objected), it would bring them back: refused, nothing stored."""
+    suppression.suppress_address(email="ada@acme.example", reason="Erased", now=FIXED_NOW - timedelta(hours=1))
+
+    response = post(body(submitted_at="2026-03-02T08:00:00Z"))
+
+    assert response.status_code == 409, response.content
+    assert response.json() == {
+        "detail": SUPPRESSED_SUBMISSION_DETAIL,
+        "errors": {"answers.email": [submissions.SUPPRESSED_SINCE_SENT]},
+    }
+    assert (Submission.objects.count(), Lead.objects.count(), Consent.objects.count()) == (0, 0, 0)
+
+
+@pytest.mark.usefixtures("clock")
+def test_a_phone_only_submission_sent_before_its_number_was_suppressed_is_refused(badge_form: CaptureForm) -> None:
+    """Without an email the person is known by their number, however the other system wrote it."""
+    suppression.suppress_address(email=None, phone="+442071838750", reason="Erased", now=FIXED_NOW - timedelta(hours=1))
+    answers = {"first_name": "Ada", "phone": "020 7183 8750", "country": "GB"}
+
+    response = post(body(form="badge-scan", answers=answers, submitted_at="2026-03-02T08:00:00Z"))
+
+    assert response.status_code == 409, response.content
+    assert response.json()["errors"] == {"answers.phone": [submissions.SUPPRESSED_SINCE_SENT]}
+    assert not Submission.objects.exists()
+
+
+@pytest.mark.usefixtures("clock")
+def test_a_submission_sent_after_its_address_was_suppressed_is_a_new_lead(
+    whitepaper: CaptureForm, queue: list[tuple[object, ...]]
+) -> None:
+    """The person's own new request, as from the form's page."""
+    suppression.suppress_address(email="ada@acme.example", reason="Erased", now=FIXED_NOW - timedelta(hours=3))
+
+    response = post(body(submitted_at="2026-03-02T08:00:00Z"))
+
+    assert response.status_code == 201, response.content
+    assert Lead.objects.get().email == "ada@acme.example"
+
+
+@pytest.mark.usefixtures("clock")
+def test_a_refused_late_submission_is_not_replayed_for_its_idempotency_key(whitepaper: CaptureForm) -> None:
+    """A refusal is not kept: the same key gets the refusal again, never a stored answer."""
+    suppression.suppress_address(email="ada@acme.example", reason="Erased", now=FIXED_NOW - timedelta(hours=1))
+    api_key = ApiKeyFactory(scope=ApiKeyScope.CAPTURE)
+    headers = {**api_headers(api_key), "Idempotency-Key": "zoom-registration-8812"}
+    late = body(submitted_at="2026-03-02T08:00:00Z")
+
+    first = Client().post(URL, late, content_type="application/json", headers=headers)
+    retry = Client().post(URL, late, content_type="application/json", headers=headers)
+
+    assert (first.status_code, retry.status_code) == (409, 409)
+    assert "Idempotent-Replayed" not in retry
+    assert not Submission.objects.exists()
+
+
+@pytest.mark.usefixtures("clock")
+def test_a_submission_sent_minutes_ago_is_not_checked_against_the_suppression_list(
+    whitepaper: CaptureForm, queue: list[tuple[object, ...]]
+) -> None:
+    """The ordinary capture (sent now, or synced within minutes) pays no query for the list."""
+    with CaptureQueriesContext(connection) as queries:
+        response = post(body(submitted_at="2026-03-02T09:58:00Z"))
+
+    assert response.status_code == 201, response.content
+    assert not [query for query in queries.captured_queries if "suppressedaddress" in query["sql"]]
