@@ -19,9 +19,11 @@ from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import slugify
+from django_countries import countries
 
 from core.typing import signed_in_user
 from leads import imports
+from leads.forms import country_choices
 from leads.import_files import TARGET_CHOICES, ImportFileError, guess_mapping, read_table
 from leads.models import (
     IMPORT_LEGAL_BASES,
@@ -31,7 +33,7 @@ from leads.models import (
     LegalBasis,
     SuppressedAddress,
 )
-from leads.normalise import normalise_email
+from leads.normalise import e164_phone, normalise_email
 from leads.suppression import email_hash, phone_hash
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
@@ -318,7 +320,18 @@ class ImportEventAdmin(admin.ModelAdmin):
 
 
 class SuppressedAddressForm(forms.ModelForm):
-    email = forms.EmailField(help_text="Only a hash of the address is stored.")
+    """An address or a phone number for the list, exactly one: each is its own row, kept as its hash only."""
+
+    email = forms.EmailField(required=False, help_text="Only a hash of the address is stored.")
+    phone = forms.CharField(
+        label="Phone number", max_length=50, required=False,
+        help_text="For a person known by phone (who objected by phone, a badge scan). Only a hash of the number, "
+        "in international form as leads store it, is stored.",
+    )  # fmt: skip
+    country = forms.ChoiceField(
+        choices=country_choices, required=False,
+        help_text="The country of a number not written in international form (+44 …).",
+    )  # fmt: skip
 
     class Meta:
         model = SuppressedAddress
@@ -326,12 +339,40 @@ class SuppressedAddressForm(forms.ModelForm):
 
     def clean_email(self) -> str:
         email = normalise_email(self.cleaned_data["email"]) or ""
-        if SuppressedAddress.objects.filter(email_hash=email_hash(email)).exists():
+        if email and SuppressedAddress.objects.filter(email_hash=email_hash(email)).exists():
             raise ValidationError("This address is on the list already.")
         return email
 
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        has_email = bool(cleaned.get("email")) or self.has_error("email")
+        phone = cleaned.get("phone", "").strip()
+        if not has_email and not phone:
+            raise ValidationError("Give an email address or a phone number.")
+        if has_email and phone:
+            raise ValidationError(
+                "Give an email address or a phone number, not both: each goes on the list as its own row."
+            )
+        if phone:
+            cleaned["phone"] = self._e164(phone, country=cleaned.get("country", ""))
+        return cleaned
+
+    def _e164(self, phone: str, *, country: str) -> str:
+        number = e164_phone(phone, country=country)
+        if number is None and not phone.startswith("+") and not country:
+            self.add_error("country", "Choose the country of this number, or give it in international form (+44 20 …).")
+        elif number is None:
+            where = "" if phone.startswith("+") else f" in {countries.name(country)}"
+            self.add_error("phone", f"This is not a valid phone number{where}.")
+        elif SuppressedAddress.objects.filter(phone_hash=phone_hash(number)).exists():
+            self.add_error("phone", "This number is on the list already.")
+        return number or ""
+
     def save(self, commit: bool = True) -> SuppressedAddress:
-        self.instance.email_hash = email_hash(self.cleaned_data["email"])
+        if self.cleaned_data["email"]:
+            self.instance.email_hash = email_hash(self.cleaned_data["email"])
+        else:
+            self.instance.phone_hash = phone_hash(self.cleaned_data["phone"])
         return super().save(commit)
 
 
@@ -355,7 +396,11 @@ class SuppressedAddressAdmin(admin.ModelAdmin):
         return False
 
     def get_fields(self, request: HttpRequest, obj: SuppressedAddress | None = None) -> list[str]:  # type: ignore[override]
-        return ["email", "reason"] if obj is None else ["email_hash", "phone_hash", "reason", "created_at"]
+        return (
+            ["email", "phone", "country", "reason"]
+            if obj is None
+            else ["email_hash", "phone_hash", "reason", "created_at"]
+        )
 
 
 class ImportedInFilter(admin.SimpleListFilter):

@@ -22,13 +22,20 @@ def normalise_phone(raw: str | None, *, country: str = "") -> str:
     """Return an E.164 number ("+442071838750") when the input parses as a valid one, else the trimmed input."""
     if not raw or not raw.strip():
         return ""
-    raw = raw.strip()
+    return e164_phone(raw, country=country) or raw.strip()
+
+
+def e164_phone(raw: str, *, country: str = "") -> str | None:
+    """Return the E.164 number ("+442071838750") when the input parses as a valid one, else None.
+
+    ``country`` (ISO alpha-2) reads a number not written in international form; one starting with ``+`` needs none.
+    """
     try:
-        number = phonenumbers.parse(raw, (country or "").upper() or None)
+        number = phonenumbers.parse(raw.strip(), (country or "").upper() or None)
     except phonenumbers.NumberParseException:
-        return raw
+        return None
     if not phonenumbers.is_valid_number(number):
-        return raw
+        return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
