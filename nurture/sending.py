@@ -36,7 +36,7 @@ from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
 from django.core.mail.message import sanitize_address
 from django.db import IntegrityError, transaction
 from django.db import connection as db_connection
-from django.db.models import Count, Exists, Q
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.template.loader import render_to_string
 from django.utils.html import escape
 
@@ -51,6 +51,9 @@ BATCH_SIZE = 500
 CHUNK = 10  # emails handed to a sender thread at once: fewer thread wake-ups than one at a time
 LEASE = timedelta(minutes=5)
 RETRY_AFTER = timedelta(minutes=10)  # the mail server was unreachable
+# A run settles its emails (sent, failed or given back) before its task is killed (Q_TIMEOUT, 2 minutes by default):
+# an email "sending" for longer was left by a run that died, and no longer holds its enrollment's next step back.
+IN_FLIGHT_AT_MOST = timedelta(hours=1)
 THROTTLE_WAIT = timedelta(minutes=15)  # a domain's hourly limit was reached
 THROTTLE_WINDOW = timedelta(hours=1)
 EXIT_STAGES: dict[str, str] = {
@@ -158,17 +161,19 @@ def _send_batch(*, now: datetime, batch_size: int, postman: _Postman) -> tuple[S
 
 
 def _claim(*, now: datetime, batch_size: int, owner: str) -> list[_Due]:
-    free = Q(lease_until__isnull=True) | Q(lease_until__lt=now)
-    due = Enrollment.objects.filter(
-        free, status=EnrollmentStatus.ACTIVE, next_due_at__lte=now, track__status=TrackStatus.LIVE
-    ).exclude(last_sent_at__gte=now)  # a step sent in this run (a 0-day next step) waits for the next run, so it
-    # can never leave before the step in front of it, which a sender thread may still hold
+    claimable = (
+        (Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+        & Q(status=EnrollmentStatus.ACTIVE, next_due_at__lte=now)
+        & ~Q(last_sent_at__gte=now)  # a step sent in this run (a 0-day next step) waits for the next run
+        & ~Exists(_in_flight(now=now))
+    )
+    due = Enrollment.objects.filter(claimable, track__status=TrackStatus.LIVE)
     ids = list(due.order_by("next_due_at", "pk").values_list("pk", flat=True)[:batch_size])
     if not ids:
         return []
-    Enrollment.objects.filter(free, pk__in=ids, status=EnrollmentStatus.ACTIVE).update(
-        lease_until=now + LEASE, lease_owner=owner
-    )
+    # Checked again in the UPDATE (the enrollment's own row, no join): another worker may have claimed one, or sent
+    # its step, since the read above.
+    Enrollment.objects.filter(claimable, pk__in=ids).update(lease_until=now + LEASE, lease_owner=owner)
     query = (
         Enrollment.objects.filter(lease_owner=owner, status=EnrollmentStatus.ACTIVE)
         .values_list(
@@ -198,6 +203,14 @@ def _claim(*, now: datetime, batch_size: int, owner: str) -> list[_Due]:
         )
         for row in rows
     ]
+
+
+def _in_flight(*, now: datetime) -> QuerySet[Send]:
+    """The enrollment's email still with a run's senders ("sending"): no other run sends its next step before it is
+    settled, as a give-back (the mail server unreachable) puts the enrollment back before that email."""
+    return Send.objects.filter(
+        enrollment=OuterRef("pk"), status=SendStatus.SENDING, created_at__gt=now - IN_FLIGHT_AT_MOST
+    )
 
 
 def _usable_consent_leads(lead_ids: set[int]) -> set[int]:
@@ -297,7 +310,10 @@ def _record_sends(
     if not planned:
         return []
     held = Enrollment.objects.filter(
-        pk__in=[item.enrollment_id for item, _, _ in planned], lease_owner=owner, status=EnrollmentStatus.ACTIVE
+        ~Exists(_in_flight(now=now)),  # PostgreSQL: a claim that waited for a run recording a step may not see it
+        pk__in=[item.enrollment_id for item, _, _ in planned],
+        lease_owner=owner,
+        status=EnrollmentStatus.ACTIVE,
     )
     if db_connection.features.has_select_for_update:
         held = held.select_for_update()

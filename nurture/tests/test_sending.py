@@ -539,3 +539,40 @@ def test_a_step_given_back_after_the_lead_was_enrolled_in_the_track_again_is_sen
     sending.send_due_steps(now=FIXED_NOW + sending.RETRY_AFTER)
 
     assert [m["Subject"] for m in smtp_sink.messages] == ["Step 1"]
+
+
+def test_a_later_run_never_sends_the_next_step_while_the_step_before_is_with_another_runs_senders(
+    smtp_sink: SmtpSink, settings: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    track = _three_step_track()
+    lead = LeadFactory()
+    ConsentFactory(lead=lead)
+    EnrollmentFactory(lead=lead, track=track)
+    sink_port = settings.EMAIL_PORT  # type: ignore[attr-defined]
+
+    def a_later_run_with_the_server_back() -> None:  # another worker, a minute later, while "Step 1" waits
+        settings.EMAIL_PORT = sink_port  # type: ignore[attr-defined]
+        sending.send_due_steps(now=FIXED_NOW + timedelta(minutes=1))
+
+    _meanwhile(monkeypatch, a_later_run_with_the_server_back)
+    _server_unreachable(settings)
+
+    sending.send_due_steps(now=FIXED_NOW)  # its sender cannot reach the server: "Step 1" is given back
+    for minutes in (0, 1, 2):
+        sending.send_due_steps(now=FIXED_NOW + sending.RETRY_AFTER + timedelta(minutes=minutes))
+
+    assert [m["Subject"] for m in smtp_sink.messages] == ["Step 1", "Step 2", "Step 3"]
+
+
+def test_an_email_a_killed_run_left_sending_holds_the_next_step_back_for_an_hour_at_most(smtp_sink: SmtpSink) -> None:
+    track = _three_step_track()
+    lead = LeadFactory()
+    ConsentFactory(lead=lead)
+    enrollment = EnrollmentFactory(lead=lead, track=track, last_position=1, last_sent_at=FIXED_NOW)
+    Send.objects.create(enrollment=enrollment, track=track, lead=lead, position=1, created_at=FIXED_NOW)  # "sending"
+
+    held = sending.send_due_steps(now=FIXED_NOW + timedelta(minutes=59))
+    released = sending.send_due_steps(now=FIXED_NOW + sending.IN_FLIGHT_AT_MOST + timedelta(minutes=1))
+
+    assert (held.sent, released.sent) == (0, 1)
+    assert [m["Subject"] for m in smtp_sink.messages] == ["Step 2"]
