@@ -19,13 +19,15 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import Coalesce
 
 from core.batch import once_per_batch
 from core.bulk import update_each
 from handoff import routing
 from handoff.models import RoutingDecision, RoutingDestination, RoutingRule
 from leads import events
-from leads.models import Lead, Stage
+from leads.models import Consent, ConsentStatus, Lead, Stage
 from leads.services import mark_leads_routed, mark_routed
 
 # Stages routing decides for: marketing's. Sales' outcomes (sql, rejected) and disqualified leads keep
@@ -97,13 +99,14 @@ def route_lead(*, lead_id: int, now: datetime, send_to_nurture: bool = True) -> 
     A lead sales own, or whose stage is sales' or disqualified, or that a rep recycled until a date still to
     come, keeps the decision it has. A lead whose destination becomes a nurture track (or another track) is sent
     there once, after commit; deciding the same again sends nothing more, unless its stage changed since (becoming
-    an MQL ended its enrollment). Safe to run again: it rewrites the same decision. Without ``send_to_nurture``
-    the caller asks for the enrollment itself (``route_back_to_nurture``).
+    an MQL ended its enrollment) or its consent came back (a withdrawal ended it). Safe to run again: it rewrites
+    the same decision. Without ``send_to_nurture`` the caller asks for the enrollment itself
+    (``route_back_to_nurture``).
     """
     lead = Lead.objects.filter(pk=lead_id).first()
     if lead is None:
         return None
-    previous = RoutingDecision.objects.filter(lead_id=lead_id).select_related("team", "pool").first()
+    previous = _previous_decisions().filter(lead_id=lead_id).first()
     decided = _decide_for(lead, previous, now=now)
     if decided is None:
         return previous
@@ -136,10 +139,7 @@ def route_leads(*, leads: Iterable[Lead], now: datetime) -> list[int]:
     """``route_lead`` for a batch of leads read in full: the decisions stored with one ``INSERT`` for new ones and
     one ``UPDATE`` for the others, the leads marked routed with one more. Returns the ids of the leads routed."""
     leads = list(leads)
-    previous = {
-        decision.lead_id: decision
-        for decision in RoutingDecision.objects.filter(lead__in=leads).select_related("team", "pool")
-    }
+    previous = {decision.lead_id: decision for decision in _previous_decisions().filter(lead__in=leads)}
     decided = []
     for lead in leads:
         outcome = _decide_for(lead, previous.get(lead.pk), now=now)
@@ -190,9 +190,10 @@ def _values_of(stored: RoutingDecision) -> dict[str, Any]:
 def _send_to_nurture(
     stored: RoutingDecision, previous: RoutingDecision | None, decision: Decision, *, lead: Lead
 ) -> None:
-    """Ask for the lead to be enrolled in its track (after commit), unless it was routed there already and its stage
-    has not changed since: becoming an MQL ends an enrollment, so a lead routed there again after it is asked again
-    (the nurture app keeps an enrollment still active, and resumes an ended one after the emails it had)."""
+    """Ask for the lead to be enrolled in its track (after commit), unless it was routed there already and neither its
+    stage changed nor its consent came back since: becoming an MQL or withdrawing consent ends an enrollment, so a
+    lead routed there again after it is asked again (the nurture app keeps an enrollment still active, and resumes
+    an ended one after the emails it had)."""
     if stored.destination == RoutingDestination.NURTURE and not _already_in(previous, stored.nurture_track, lead=lead):
         events.request_nurture(
             lead_id=stored.pk,
@@ -208,7 +209,30 @@ def _already_in(previous: RoutingDecision | None, track: str, *, lead: Lead) -> 
         and previous.destination == RoutingDestination.NURTURE
         and previous.nurture_track == track
         and lead.stage_changed_at <= previous.decided_at
+        and not previous.has_consent_back  # type: ignore[attr-defined]
     )
+
+
+def _previous_decisions() -> QuerySet[RoutingDecision]:
+    """The stored decisions, each with ``has_consent_back``: its lead has a usable consent it lacked at some time
+    since the decision (withdrawn after it, or none usable then: a double opt-in still pending). Its enrollment
+    ended then (or was sent nothing), so a lead that opted back in is sent to its track again, as after a change of
+    stage; another consent given while one is usable changes nothing."""
+    decided_at = OuterRef("decided_at")
+    consents = Consent.objects.filter(lead_id=OuterRef("lead_id")).annotate(
+        usable_from=Coalesce("confirmed_at", "given_at")
+    )
+    usable = consents.filter(status=ConsentStatus.CONFIRMED)
+    usable_since = usable.filter(withdrawn_at__isnull=True, usable_from__gt=decided_at)
+    # A withdrawal withdraws every consent of the lead: one usable now was given (or confirmed) after it.
+    withdrawn_since = consents.filter(withdrawn_at__gt=decided_at)
+    usable_then = usable.filter(
+        Q(withdrawn_at__isnull=True) | Q(withdrawn_at__gt=decided_at), usable_from__lte=decided_at
+    )
+    # A lead with no consent on record then predates consent records: that counted as usable (``usable_consent_q``).
+    none_usable_then = Exists(consents.filter(given_at__lte=decided_at)) & ~Exists(usable_then)
+    has_consent_back = Exists(usable_since) & (Exists(withdrawn_since) | none_usable_then)
+    return RoutingDecision.objects.select_related("team", "pool").annotate(has_consent_back=has_consent_back)
 
 
 def _destination_words(rule: RoutingRule) -> str:

@@ -28,8 +28,8 @@ from handoff.services.assignment import members_with_load
 from handoff.tests.factories import MembershipFactory, MQLFactory, RepFactory, TeamFactory, route
 from leads import events
 from leads import services as lead_services
-from leads.models import CompanyDirectoryEntry, Lead, Stage
-from leads.tests.factories import FIXED_NOW, LeadFactory
+from leads.models import CompanyDirectoryEntry, Consent, ConsentStatus, Lead, Stage
+from leads.tests.factories import FIXED_NOW, ConsentFactory, LeadFactory
 from scoring.tests.factories import ScoringModelFactory, ScoringRuleFactory
 
 pytestmark = pytest.mark.django_db
@@ -178,6 +178,76 @@ def test_a_batch_sends_a_lead_whose_stage_changed_since_routing_sent_it_to_a_tra
         routing_services.route_leads(leads=Lead.objects.filter(pk=lead.pk), now=FIXED_NOW + timedelta(hours=3))
 
     assert [request["track"] for request in nurture_requests] == ["start-up-nurture", "start-up-nurture"]
+
+
+def test_a_lead_whose_consent_was_restored_since_routing_sent_it_to_a_track_is_sent_there_again(
+    rules: dict[str, RoutingRule],
+    nurture_requests: list[dict[str, Any]],
+    django_capture_on_commit_callbacks: CaptureCallbacks,
+) -> None:
+    lead = ConsentFactory(lead=LeadFactory(size_band="Start-up")).lead
+    with django_capture_on_commit_callbacks(execute=True):
+        routing_services.route_lead(lead_id=lead.pk, now=FIXED_NOW)
+        lead_services.withdraw_consents(lead=lead, now=FIXED_NOW + timedelta(hours=1), source="admin")
+        routing_services.route_lead(lead_id=lead.pk, now=FIXED_NOW + timedelta(hours=2))
+    ConsentFactory(lead=lead, given_at=FIXED_NOW + timedelta(hours=3))  # staff record a new consent
+
+    with django_capture_on_commit_callbacks(execute=True):
+        routing_services.route_leads(leads=Lead.objects.filter(pk=lead.pk), now=FIXED_NOW + timedelta(hours=4))
+        routing_services.route_lead(lead_id=lead.pk, now=FIXED_NOW + timedelta(hours=5))
+
+    assert [request["track"] for request in nurture_requests] == ["start-up-nurture", "start-up-nurture"]
+
+
+def test_a_lead_that_confirms_its_pending_consent_after_routing_sent_it_to_a_track_is_sent_there_again(
+    rules: dict[str, RoutingRule],
+    nurture_requests: list[dict[str, Any]],
+    django_capture_on_commit_callbacks: CaptureCallbacks,
+) -> None:
+    consent = ConsentFactory(lead=LeadFactory(size_band="Start-up"), status=ConsentStatus.PENDING)
+    with django_capture_on_commit_callbacks(execute=True):
+        routing_services.route_lead(lead_id=consent.lead_id, now=FIXED_NOW)
+    Consent.objects.filter(pk=consent.pk).update(
+        status=ConsentStatus.CONFIRMED, confirmed_at=FIXED_NOW + timedelta(hours=1)
+    )  # the double opt-in link followed
+
+    with django_capture_on_commit_callbacks(execute=True):
+        routing_services.route_lead(lead_id=consent.lead_id, now=FIXED_NOW + timedelta(hours=2))
+        routing_services.route_lead(lead_id=consent.lead_id, now=FIXED_NOW + timedelta(hours=3))
+
+    assert [request["track"] for request in nurture_requests] == ["start-up-nurture", "start-up-nurture"]
+
+
+def test_a_lead_that_withdrew_consent_is_not_sent_to_its_track_again(
+    rules: dict[str, RoutingRule],
+    nurture_requests: list[dict[str, Any]],
+    django_capture_on_commit_callbacks: CaptureCallbacks,
+) -> None:
+    lead = ConsentFactory(lead=LeadFactory(size_band="Start-up")).lead
+    with django_capture_on_commit_callbacks(execute=True):
+        routing_services.route_lead(lead_id=lead.pk, now=FIXED_NOW)
+    lead_services.withdraw_consents(lead=lead, now=FIXED_NOW + timedelta(hours=1), source="admin")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        routing_services.route_lead(lead_id=lead.pk, now=FIXED_NOW + timedelta(hours=2))
+
+    assert [request["track"] for request in nurture_requests] == ["start-up-nurture"]
+
+
+def test_a_lead_giving_another_consent_while_it_has_one_is_not_sent_to_its_track_again(
+    rules: dict[str, RoutingRule],
+    nurture_requests: list[dict[str, Any]],
+    django_capture_on_commit_callbacks: CaptureCallbacks,
+) -> None:
+    lead = ConsentFactory(lead=LeadFactory(size_band="Start-up")).lead
+    with django_capture_on_commit_callbacks(execute=True):
+        routing_services.route_lead(lead_id=lead.pk, now=FIXED_NOW)
+    ConsentFactory(lead=lead, given_at=FIXED_NOW + timedelta(hours=1))  # another form sent
+
+    with django_capture_on_commit_callbacks(execute=True):
+        routing_services.route_lead(lead_id=lead.pk, now=FIXED_NOW + timedelta(hours=2))
+
+    assert [request["track"] for request in nurture_requests] == ["start-up-nurture"]
 
 
 def test_an_mql_the_pipeline_routes_to_nurture_is_not_assigned_to_sales(

@@ -304,3 +304,35 @@ def test_a_lead_that_left_its_track_as_an_mql_and_is_routed_back_to_it_gets_the_
         (track, EnrollmentStatus.COMPLETED, ""),
     ]
     assert [message["Subject"] for message in smtp_sink.messages] == ["One", "Two"]
+
+
+def test_a_lead_that_withdrew_consent_and_gave_it_again_is_routed_back_to_its_track_after_the_emails_it_had(
+    smtp_sink: SmtpSink, django_capture_on_commit_callbacks: Callable[..., Any]
+) -> None:
+    from handoff.models import RoutingDestination, RoutingRule
+    from handoff.services import routing as routing_services
+
+    track = StepFactory(track=TrackFactory(key="start-up-nurture"), subject="One").track
+    StepFactory(track=track, delay_days=1, subject="Two")
+    RoutingRule.objects.create(
+        name="Start-ups → nurture", size_bands=["Start-up"], destination=RoutingDestination.NURTURE,
+        nurture_track=track.key,
+    )  # fmt: skip
+    lead = ConsentFactory(lead=LeadFactory(size_band="Start-up")).lead
+    with time_machine.travel(FIXED_NOW, tick=False), django_capture_on_commit_callbacks(execute=True):
+        routing_services.route_lead(lead_id=lead.pk, now=FIXED_NOW)
+    sending.send_due_steps(now=FIXED_NOW)
+    with django_capture_on_commit_callbacks(execute=True):  # it left the track
+        lead_services.withdraw_consents(lead=lead, now=FIXED_NOW + timedelta(hours=1), source="admin")
+
+    ConsentFactory(lead=lead, given_at=A_WEEK_LATER)  # it opted in again, and the pipeline routes it
+    with time_machine.travel(A_WEEK_LATER, tick=False), django_capture_on_commit_callbacks(execute=True):
+        routing_services.route_lead(lead_id=lead.pk, now=A_WEEK_LATER)
+    sending.send_due_steps(now=A_WEEK_LATER + timedelta(days=7))
+
+    enrollments = Enrollment.objects.filter(lead=lead).order_by("started_at", "id")
+    assert [(row.track, row.status, row.exit_reason) for row in enrollments] == [
+        (track, EnrollmentStatus.EXITED, ExitReason.CONSENT),
+        (track, EnrollmentStatus.COMPLETED, ""),
+    ]
+    assert [message["Subject"] for message in smtp_sink.messages] == ["One", "Two"]
