@@ -206,6 +206,7 @@ class RetentionKind(models.TextChoices):
     INACTIVE_NEW_LEADS = "inactive_new_leads", "Leads never past “new” and inactive (erased)"
     SPAM_SUBMISSIONS = "spam_submissions", "Submissions held as spam (deleted)"
     DELIVERED_WEBHOOK_PAYLOADS = "delivered_webhook_payloads", "Payloads of delivered webhooks (stubbed)"
+    IMPORT_UPLOADS = "import_uploads", "Uploaded files of ended imports (deleted)"
 
 
 class RetentionPolicy(models.Model):
@@ -219,7 +220,8 @@ class RetentionPolicy(models.Model):
     kind = models.CharField(max_length=40, choices=RetentionKind.choices)
     age_days = models.PositiveIntegerField(
         help_text="Kept for this many days: leads since their last activity or touch, spam since it was sent, "
-        "webhook payloads since they were delivered.",
+        "webhook payloads since they were delivered, import uploads since the import ended (imported, failed "
+        "or undone).",
         validators=[MinValueValidator(1)],
     )
     is_active = models.BooleanField(default=False, help_text="Only after a dry run of this rule.")
@@ -254,7 +256,9 @@ class RetentionRun(models.Model):
     started_at = models.DateTimeField()
     finished_at = models.DateTimeField()
     removed = models.PositiveIntegerField(default=0)
-    removed_ids = models.JSONField(default=list, blank=True, help_text="Ids of the leads, submissions or deliveries.")
+    removed_ids = models.JSONField(
+        default=list, blank=True, help_text="Ids of the leads, submissions, deliveries or imports."
+    )
     remaining = models.PositiveIntegerField(default=0, help_text="Still due after this run (the next runs take them).")
     error = models.TextField(blank=True)
 

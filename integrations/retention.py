@@ -1,6 +1,6 @@
 """Retention: records older than a policy allows are removed by a scheduled task, a bounded batch at a time.
 
-Three kinds of policy (``RetentionKind``), each edited in admin (Integrations > Retention policies):
+Four kinds of policy (``RetentionKind``), each edited in admin (Integrations > Retention policies):
 
 - **Inactive leads never past "new"**: created before the cutoff, still in stage ``new``, with no activity
   and no touch since the cutoff, not erased yet. Each goes through ``integrations.privacy.erase_lead``, the
@@ -9,6 +9,9 @@ Three kinds of policy (``RetentionKind``), each edited in admin (Integrations > 
 - **Delivered webhook payloads**: delivered before the cutoff: the payload is replaced by the same stub an
   erasure leaves (event id, event, time, lead id) and the receiver's answer is forgotten; the delivery row
   stays in the log.
+- **Import uploads**: the stored file of an import that ended (imported or failed, or undone) before the cutoff
+  is deleted (``leads.import_retention``); the import, its counts, row messages and undo records stay. An import
+  still being mapped, previewed, imported or undone keeps its file, however old.
 
 ``due(policy, now)`` is the one definition of what is due, used by the dry run (``count_due``) and by the
 run (``apply_policy``), so the dry-run count is what the first run removes (up to its batches). A policy is
@@ -30,6 +33,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from integrations import privacy
 from integrations.models import DeliveryStatus, RetentionKind, RetentionPolicy, RetentionRun, WebhookDelivery
 from integrations.services import personal_data
+from leads import import_retention
 from leads.models import Activity, Lead, Stage, Submission, SubmissionStatus, Touch
 
 logger = logging.getLogger(__name__)
@@ -63,6 +67,8 @@ def due(policy: RetentionPolicy, *, now: datetime) -> QuerySet[Any]:
         return WebhookDelivery.objects.filter(
             unstubbed, status=DeliveryStatus.DELIVERED, delivered_at__lt=before
         ).order_by("delivered_at", "id")
+    if policy.kind == RetentionKind.IMPORT_UPLOADS:
+        return import_retention.uploads_ended_before(before)
     raise ValueError(f"Unknown retention kind {policy.kind!r}")
 
 
@@ -100,7 +106,7 @@ def apply_policy(*, policy: RetentionPolicy, now: datetime) -> RetentionRun | No
     """Remove what is due, at most ``batches_per_run`` batches of ``batch_size``; log the run if it removed any.
 
     Leads are erased one transaction each (a failing one is logged and the run goes on with the rest);
-    submissions and payloads one transaction per batch.
+    submissions, payloads and import uploads one transaction per batch.
     """
     before = cutoff(policy, now=now)
     removed: list[int] = []
@@ -144,6 +150,9 @@ def apply_active_policies(*, now: datetime) -> list[RetentionRun]:
 def _remove(policy: RetentionPolicy, ids: list[int], *, now: datetime) -> tuple[list[int], list[str]]:
     if policy.kind == RetentionKind.INACTIVE_NEW_LEADS:
         return _erase_leads(policy, ids, now=now)
+    if policy.kind == RetentionKind.IMPORT_UPLOADS:
+        # Only the uploads still due when their transaction reads them: the run logs the files it deleted.
+        return import_retention.delete_uploads(ids=ids, before=cutoff(policy, now=now), now=now), []
     with transaction.atomic():
         if policy.kind == RetentionKind.SPAM_SUBMISSIONS:
             # Re-checked inside the transaction: a submission released meanwhile is no longer spam.

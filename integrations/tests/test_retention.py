@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.test import Client
 from django.urls import reverse
 
 from integrations import retention
 from integrations.models import DeliveryStatus, RetentionKind, RetentionPolicy, RetentionRun, WebhookDelivery
 from integrations.tests.factories import WebhookDeliveryFactory
-from leads.models import Lead, Stage, Submission, SubmissionStatus
+from leads.models import ImportedLead, ImportEvent, ImportStatus, Lead, LeadImport, Stage, Submission, SubmissionStatus
 from leads.tests.factories import FIXED_NOW, ActivityFactory, LeadFactory, SubmissionFactory
 
 pytestmark = pytest.mark.django_db
@@ -173,9 +175,9 @@ def test_admin_refuses_switching_on_without_a_dry_run_then_allows_it(marketer: U
             "batches_per_run": "5", "runs-TOTAL_FORMS": "0", "runs-INITIAL_FORMS": "0"}  # fmt: skip
     refused = client.post(reverse("admin:integrations_retentionpolicy_add"), {**data, "is_active": "on"})
     assert refused.status_code == 200
-    assert not RetentionPolicy.objects.exists()
+    assert not RetentionPolicy.objects.filter(name="Spam").exists()
     client.post(reverse("admin:integrations_retentionpolicy_add"), data)
-    saved = RetentionPolicy.objects.get()
+    saved = RetentionPolicy.objects.get(name="Spam")
     client.post(
         reverse("admin:integrations_retentionpolicy_changelist"),
         {"action": "dry_run", "_selected_action": [saved.pk]},
@@ -186,3 +188,93 @@ def test_admin_refuses_switching_on_without_a_dry_run_then_allows_it(marketer: U
     saved.refresh_from_db()
     assert saved.dry_run_count == 0
     assert saved.is_active
+
+
+# --- Import uploads --------------------------------------------------------------------------------------
+
+
+def upload(status: str, *, finished_days_ago: int | None = None, undone_days_ago: int | None = None) -> LeadImport:
+    """An import of ``status`` whose stored file names a person, ended (finished, undone) that many days ago."""
+    event, _ = ImportEvent.objects.get_or_create(name="Expo", source="expo", defaults={"notice": "Badge scans."})
+    return LeadImport.objects.create(
+        event=event, file=ContentFile(b"Email\nann@new.example\n", name="scans.csv"), file_name="scans.csv",
+        columns=["Email"], mapping={"Email": "email"}, consent_text="Badge scans.", status=status,
+        created_at=LONG_AGO, total_rows=1, processed_rows=1, created_count=1,
+        row_errors=[{"row": 2, "kind": "error", "message": "An example."}],
+        finished_at=None if finished_days_ago is None else NOW - timedelta(days=finished_days_ago),
+        undone_at=None if undone_days_ago is None else NOW - timedelta(days=undone_days_ago),
+    )  # fmt: skip
+
+
+def is_stored(batch: LeadImport, name: str | None) -> bool:
+    return name is not None and name != "" and batch.file.storage.exists(name)
+
+
+def test_the_upload_of_an_import_finished_more_than_age_days_ago_is_deleted_and_its_record_kept(
+    django_capture_on_commit_callbacks: Callable[..., AbstractContextManager[object]],
+) -> None:
+    old = upload(ImportStatus.DONE, finished_days_ago=31)
+    name = old.file.name
+    ImportedLead.objects.create(batch=old, lead=LeadFactory(), is_new=True, row=2)
+    recent = upload(ImportStatus.DONE, finished_days_ago=29)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        run = retention.apply_policy(policy=policy(RetentionKind.IMPORT_UPLOADS, 30), now=NOW)
+
+    assert run is not None
+    assert run.removed_ids == [old.pk]
+    old.refresh_from_db()
+    assert (old.file.name, old.file_deleted_at, is_stored(old, name)) == ("", NOW, False)
+    assert (old.status, old.total_rows, old.created_count, old.imported_leads.count()) == (ImportStatus.DONE, 1, 1, 1)
+    assert old.row_errors == [{"row": 2, "kind": "error", "message": "An example."}]
+    recent.refresh_from_db()
+    assert recent.file and recent.file_deleted_at is None and is_stored(recent, recent.file.name)
+
+
+def test_the_uploads_of_failed_and_undone_imports_are_deleted_by_when_they_ended() -> None:
+    failed = upload(ImportStatus.FAILED, finished_days_ago=31)
+    undone = upload(ImportStatus.UNDONE, finished_days_ago=200, undone_days_ago=31)
+    undone_lately = upload(ImportStatus.UNDONE, finished_days_ago=200, undone_days_ago=2)
+
+    run = retention.apply_policy(policy=policy(RetentionKind.IMPORT_UPLOADS, 30), now=NOW)
+
+    assert run is not None
+    assert sorted(run.removed_ids) == [failed.pk, undone.pk]
+    assert LeadImport.objects.get(pk=undone_lately.pk).file
+
+
+@pytest.mark.parametrize(
+    "status",
+    [ImportStatus.MAPPING, ImportStatus.PREVIEWING, ImportStatus.PREVIEWED, ImportStatus.QUEUED,
+     ImportStatus.RUNNING, ImportStatus.UNDOING],
+)  # fmt: skip
+def test_the_upload_of_an_import_still_running_or_resumable_is_never_deleted(status: str) -> None:
+    batch = upload(status, finished_days_ago=300, undone_days_ago=300)
+    uploads_policy = policy(RetentionKind.IMPORT_UPLOADS, 30)
+
+    counted = retention.count_due(policy=uploads_policy, now=NOW)
+    run = retention.apply_policy(policy=uploads_policy, now=NOW)
+
+    assert (counted, run) == (0, None)
+    batch.refresh_from_db()
+    assert batch.file and batch.file_deleted_at is None and is_stored(batch, batch.file.name)
+
+
+def test_an_uploads_run_deletes_at_most_its_batches_and_a_second_run_the_rest() -> None:
+    batches = [upload(ImportStatus.DONE, finished_days_ago=40 + n) for n in range(3)]
+    uploads_policy = policy(RetentionKind.IMPORT_UPLOADS, 30, batch_size=1, batches_per_run=2)
+
+    first = retention.apply_policy(policy=uploads_policy, now=NOW)
+    second = retention.apply_policy(policy=uploads_policy, now=NOW)
+    third = retention.apply_policy(policy=uploads_policy, now=NOW)
+
+    assert first is not None and second is not None
+    assert (first.removed_ids, first.remaining) == ([batches[2].pk, batches[1].pk], 1)  # oldest first
+    assert (second.removed_ids, second.remaining) == ([batches[0].pk], 0)
+    assert third is None
+
+
+def test_a_30_day_uploads_policy_is_there_switched_off_until_its_dry_run() -> None:
+    seeded = RetentionPolicy.objects.get(kind=RetentionKind.IMPORT_UPLOADS)
+
+    assert (seeded.age_days, seeded.is_active) == (30, False)

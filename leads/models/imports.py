@@ -72,7 +72,8 @@ class LeadImport(models.Model):
     """
 
     event = models.ForeignKey(ImportEvent, on_delete=models.PROTECT, related_name="imports")
-    file = models.FileField(upload_to="imports/%Y/%m/")
+    # Blank once the retention policy for import uploads has deleted the file (``leads.import_retention``).
+    file = models.FileField(upload_to="imports/%Y/%m/", blank=True)
     file_name = models.CharField(max_length=255)
     columns = models.JSONField(default=list, blank=True, help_text="The file's header row.")
     mapping = models.JSONField(default=dict, blank=True, help_text="File column → lead field.")
@@ -104,6 +105,9 @@ class LeadImport(models.Model):
     undone_at = models.DateTimeField(null=True, blank=True)
     undone_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    file_deleted_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the retention policy for import uploads deleted the file."
     )
 
     class Meta:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -204,3 +205,17 @@ def test_start_refuses_get(marketer: object) -> None:
     response = client.get(reverse("admin:leads_leadimport_start", args=[LeadImport.objects.get().pk]))
 
     assert response.status_code == 405
+
+
+def test_the_page_of_an_import_whose_upload_was_deleted_says_when_and_why(
+    marketer: object, django_capture_on_commit_callbacks: Any
+) -> None:
+    client = client_for(marketer)
+    batch = imported(client, django_capture_on_commit_callbacks)
+    deleted_at = datetime(2026, 4, 2, 3, 0, tzinfo=UTC)
+    LeadImport.objects.filter(pk=batch.pk).update(file="", file_deleted_at=deleted_at)
+
+    response = client.get(reverse("admin:leads_leadimport_change", args=[batch.pk]))
+
+    assert response.status_code == 200
+    assert "The uploaded file was deleted on 2026-04-02 under the retention policy" in response.content.decode()
