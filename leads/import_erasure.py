@@ -10,13 +10,15 @@ say only that. The import's counts and undo records stay as they are (erasure bl
 The files looked at are those that may hold the person: the uploads that imported them, those still being mapped,
 previewed or imported (or failed or undone), and those whose row messages quote the address or phone. Rows are
 found by the erased lead's import rows and by the file's email column (its phone column for a phone-only person:
-a phone on a lead with an address may be the firm's switchboard).
+a phone on a lead with an address may be the firm's switchboard). An import whose file is gone (deleted by the
+retention policy for import uploads, ``leads.import_retention``, or missing from storage) has only its messages
+redacted: those of the rows it recorded for the person and those that quote the address or phone.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -46,23 +48,29 @@ def erase_from_uploads(*, lead_id: int, email: str | None, phone: str) -> int:
     for batch_id, row in ImportedLead.objects.filter(lead_id=lead_id).values_list("batch_id", "row"):
         linked[batch_id].add(row)
     phone = "" if email else phone
-    may_hold = Q(pk__in=list(linked)) | Q(status__in=_UNRECORDED)
+    # An import whose file was deleted (``leads.import_retention``) may still quote the person in its messages.
+    may_hold = Q(pk__in=list(linked)) | (Q(status__in=_UNRECORDED) & ~Q(file=""))
     for value in (email, phone):
         if value:
             may_hold |= Q(row_errors__icontains=value)
     redacted = 0
-    for batch in LeadImport.objects.select_related("event").exclude(file="").filter(may_hold).order_by("pk"):
+    for batch in LeadImport.objects.select_related("event").filter(may_hold).order_by("pk"):
         redacted += _erase_from_upload(batch, rows=linked.get(batch.pk, set()), email=email or "", phone=phone)
     return redacted
 
 
 def _erase_from_upload(batch: LeadImport, *, rows: set[int], email: str, phone: str) -> int:
+    if not batch.file:
+        _erase_from_messages(batch, rows=rows, email=email, phone=phone)
+        return 0
     try:
         with batch.file.open("rb") as handle:
             table = reopen_table(handle, name=batch.file_name, columns=batch.columns)
         rows = rows | _rows_holding(table, _mapping_of(batch), email=email, phone=phone)
     except (ImportFileError, OSError):
-        return 0  # a file nobody can read (or gone): no import reads it either
+        # A file nobody can read (or gone from storage): no import reads it either, but its messages may quote them.
+        _erase_from_messages(batch, rows=rows, email=email, phone=phone)
+        return 0
     if not rows:
         return 0
     old_name, storage = batch.file.name or "", batch.file.storage  # not blank: only stored uploads are read
@@ -71,13 +79,32 @@ def _erase_from_upload(batch: LeadImport, *, rows: set[int], email: str, phone: 
     # A preview in progress remembers who its rows were, to tell a repeated row.
     seen = {kind: [value for value in values if value not in (email, phone)]
             for kind, values in (batch.preview_seen or {}).items()}  # fmt: skip
-    LeadImport.objects.filter(pk=batch.pk).update(file=batch.file.name, row_errors=messages, preview_seen=seen)
+    new_name = batch.file.name or ""
+    kept = LeadImport.objects.filter(pk=batch.pk, file=old_name).update(
+        file=new_name, row_errors=messages, preview_seen=seen
+    )
+    if not kept:  # the retention policy deleted the file meanwhile: it stays deleted, the redacted copy goes too
+        storage.delete(new_name)
+        batch.refresh_from_db()
+        _erase_from_messages(batch, rows=rows, email=email, phone=phone)
+        return 0
     transaction.on_commit(lambda: storage.delete(old_name))
     return len(rows)
 
 
-def _redacted(message: object, rows: set[int]) -> object:
-    if isinstance(message, dict) and message.get("row") in rows:
+def _erase_from_messages(batch: LeadImport, *, rows: set[int], email: str, phone: str) -> None:
+    """With no file to read, the person's rows are those the import recorded and those its messages quote."""
+    quoted = [value.lower() for value in (email, phone) if value]
+    messages = [_redacted(message, rows, quoting=quoted) for message in batch.row_errors or []]
+    if messages != (batch.row_errors or []):
+        LeadImport.objects.filter(pk=batch.pk).update(row_errors=messages)
+
+
+def _redacted(message: object, rows: set[int], *, quoting: Sequence[str] = ()) -> object:
+    if not isinstance(message, dict):
+        return message
+    text = str(message.get("message", "")).lower()
+    if message.get("row") in rows or any(value in text for value in quoting):
         return {**message, "message": ERASED_ROW_MESSAGE}
     return message
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import io
+import os
+from collections.abc import Collection
 
 import pytest
 from openpyxl import Workbook, load_workbook
 
 from leads import imports
 from leads.import_erasure import ERASED_ROW_MESSAGE
-from leads.import_files import ERASED_CELL, read_table
+from leads.import_files import ERASED_CELL, Table, read_table, redact_rows
 from leads.models import ImportEvent, ImportStatus, Lead, LeadImport
 from leads.services import erase_lead_personal_data
 from leads.tests.factories import FIXED_NOW, LeadFactory
@@ -113,3 +115,52 @@ def test_erasure_redacts_the_persons_row_in_an_excel_upload(event: ImportEvent) 
     with batch.file.open("rb") as handle:
         rows = list(load_workbook(handle).worksheets[0].iter_rows(values_only=True))
     assert rows == [("Email", "Name"), (ERASED_CELL, ERASED_CELL), ("bo@acme.example", "Bo Smith")]
+
+
+def test_erasure_redacts_the_row_messages_of_an_import_whose_upload_was_deleted(
+    event: ImportEvent, skipped_people: None
+) -> None:
+    batch = imported(event)  # Ann's second row was skipped: "ann@new.example appears on an earlier row"
+    LeadImport.objects.filter(pk=batch.pk).update(file="", file_deleted_at=FIXED_NOW)
+    ann = Lead.objects.get(email="ann@new.example")
+
+    erase(ann)
+
+    batch.refresh_from_db()
+    assert "ann@new.example" not in str(batch.row_errors).lower()
+    assert {"row": 3, "kind": "duplicate", "message": ERASED_ROW_MESSAGE} in batch.row_errors
+    assert (batch.file.name, batch.file_deleted_at) == ("", FIXED_NOW)
+
+
+def test_erasure_redacts_the_row_messages_of_an_import_whose_stored_file_is_missing(
+    event: ImportEvent, skipped_people: None
+) -> None:
+    batch = imported(event)
+    batch.file.storage.delete(batch.file.name)
+    ann = Lead.objects.get(email="ann@new.example")
+
+    erase(ann)
+
+    batch.refresh_from_db()
+    assert "ann@new.example" not in str(batch.row_errors).lower()
+
+
+def test_an_upload_deleted_while_erasure_redacts_it_stays_deleted_and_leaves_no_redacted_copy(
+    event: ImportEvent, known_lead: Lead, skipped_people: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    batch = imported(event)
+    folder = os.path.dirname(batch.file.path)
+    files_before = set(os.listdir(folder))
+
+    def redact_as_retention_deletes(table: Table, rows: Collection[int]) -> bytes:
+        # The retention policy deletes the file between erasure's read and its write (two workers, PostgreSQL).
+        LeadImport.objects.filter(pk=batch.pk).update(file="", file_deleted_at=FIXED_NOW)
+        return redact_rows(table, rows)
+
+    monkeypatch.setattr("leads.import_erasure.redact_rows", redact_as_retention_deletes)
+
+    erase(known_lead)
+
+    batch.refresh_from_db()
+    assert (batch.file.name, batch.file_deleted_at) == ("", FIXED_NOW)
+    assert set(os.listdir(folder)) == files_before
