@@ -150,9 +150,18 @@ class ChunkResult:
 # --- Reading and checking rows -----------------------------------------------------------------------------
 
 
+FILE_GONE = "The uploaded file is no longer stored: upload the list again."
+
+
 def table_of(batch: LeadImport) -> Table:
-    with batch.file.open("rb") as handle:
-        return reopen_table(handle, name=batch.file_name, columns=batch.columns)
+    """The batch's stored file; ``ImportFileError`` when it is gone (deleted by retention, or lost from storage)."""
+    if not batch.file:
+        raise ImportFileError(FILE_GONE)
+    try:
+        with batch.file.open("rb") as handle:
+            return reopen_table(handle, name=batch.file_name, columns=batch.columns)
+    except FileNotFoundError:
+        raise ImportFileError(FILE_GONE) from None
 
 
 def check_row(row: int, values: Mapping[str, str], mapping: Mapping[str, str], *, extra_cells: int = 0) -> CheckedRow:
@@ -524,6 +533,11 @@ def run_import(*, batch_id: int, clock: Callable[[], datetime], budget: timedelt
                 return batch
         LeadImport.objects.filter(pk=batch_id, status=ImportStatus.RUNNING).update(
             status=ImportStatus.DONE, finished_at=clock(), processed_rows=F("total_rows")
+        )
+    except ImportFileError as error:  # the file is gone: its reason is for the marketer, not a traceback
+        logger.warning("Import %s failed: %s", batch_id, error)
+        LeadImport.objects.filter(pk=batch_id).update(
+            status=ImportStatus.FAILED, failure=str(error).rstrip(".")[:2000], finished_at=clock()
         )
     except Exception as error:
         logger.exception("Import %s failed", batch_id)

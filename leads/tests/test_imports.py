@@ -336,6 +336,28 @@ def test_a_preview_that_cannot_read_the_file_goes_back_to_the_mapping(event: Imp
     )
 
 
+FILE_GONE = "The uploaded file is no longer stored: upload the list again."
+
+
+def test_a_preview_whose_file_is_gone_goes_back_to_the_mapping_with_the_reason(event: ImportEvent) -> None:
+    batch = imports.start_preview(batch=make_batch(event), mapping=MAPPING, now=FIXED_NOW)
+    batch.file.storage.delete(batch.file.name)
+
+    batch = imports.run_preview(batch_id=batch.pk, clock=lambda: FIXED_NOW)
+
+    assert (batch.status, batch.failure) == (ImportStatus.MAPPING, FILE_GONE)
+
+
+def test_an_import_resumed_without_its_file_fails_with_the_reason(event: ImportEvent) -> None:
+    batch = imports.preview_import(batch=make_batch(event), mapping=MAPPING)
+    imports.start_import(batch=batch, now=FIXED_NOW)
+    LeadImport.objects.filter(pk=batch.pk).update(file="")
+
+    batch = imports.run_import(batch_id=batch.pk, clock=lambda: FIXED_NOW)
+
+    assert (batch.status, batch.failure) == (ImportStatus.FAILED, FILE_GONE.rstrip("."))  # the page adds its "."
+
+
 def test_a_preview_whose_task_was_lost_is_queued_again(event: ImportEvent) -> None:
     batch = imports.start_preview(batch=make_batch(event), mapping=MAPPING, now=FIXED_NOW)
 
