@@ -6,24 +6,30 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('leads', '0030_submission_email_trigram_index'),
+        ("leads", "0030_submission_email_trigram_index"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='suppressedaddress',
-            name='phone_hash',
+            model_name="suppressedaddress",
+            name="phone_hash",
             field=models.CharField(blank=True, max_length=64, null=True, unique=True),
         ),
         migrations.AlterField(
-            model_name='suppressedaddress',
-            name='email_hash',
+            model_name="suppressedaddress",
+            name="email_hash",
             field=models.CharField(blank=True, max_length=64, null=True, unique=True),
         ),
         migrations.AddConstraint(
-            model_name='suppressedaddress',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('email_hash__isnull', False), ('phone_hash__isnull', True)), models.Q(('email_hash__isnull', True), ('phone_hash__isnull', False)), _connector='OR'), name='suppressedaddress_one_hash'),
+            model_name="suppressedaddress",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("email_hash__isnull", False), ("phone_hash__isnull", True)),
+                    models.Q(("email_hash__isnull", True), ("phone_hash__isnull", False)),
+                    _connector="OR",
+                ),
+                name="suppressedaddress_one_hash",
+            ),
         ),
     ]
