@@ -6,7 +6,8 @@ row's key and skips the ones on the list (``leads.imports``). A held submission'
 system syncs late (``POST /api/submissions/``), are refused when the person went on the list after sending it
 (``leads.submissions``). The key is the one capture finds a person by: the email when there is one, else the
 phone. A phone beside an email is not checked: the email names the person, and a company's switchboard number is
-often shared by colleagues.
+often shared by colleagues. Erasure lists both the lead's address and its number: a row or submission that gives
+that number and no address is one capture would have merged into the erased lead, so it is held back too.
 """
 
 from __future__ import annotations
