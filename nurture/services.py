@@ -171,7 +171,8 @@ def record_click(*, send_id: int, url: str, now: datetime, method: str = "GET", 
     window has passed, so the first link of a scanner's sweep is never scored either. Returns None when the send
     is unknown (deleted, or a test email).
     """
-    send = Send.objects.filter(pk=send_id).only("id", "sent_at", "created_at").first()
+    fields = ("id", "sent_at", "created_at", "lead__erased_at")
+    send = Send.objects.filter(pk=send_id).select_related("lead").only(*fields).first()
     if send is None:
         return None
     reason = link_scanners.automated_reason(method=method, user_agent=user_agent)
@@ -185,8 +186,10 @@ def record_click(*, send_id: int, url: str, now: datetime, method: str = "GET", 
             reason = reason or ClickBotReason.BURST
             # The link before this one looked like a person's until now: it was waiting to be counted.
             others.filter(is_bot=False, counted_at__isnull=True).update(is_bot=True, bot_reason=ClickBotReason.BURST)
+        # An erased lead's browser is kept no more than its earlier clicks' (erasure blanked those).
+        kept_agent = "" if send.lead.erased_at is not None else user_agent[:300]
         return Click.objects.create(
-            send=send, url=url, clicked_at=now, user_agent=user_agent[:300], is_bot=bool(reason), bot_reason=reason
+            send=send, url=url, clicked_at=now, user_agent=kept_agent, is_bot=bool(reason), bot_reason=reason
         )
 
 

@@ -235,3 +235,12 @@ def test_erasure_blanks_the_clicks_user_agent_and_the_export_lists_the_clicks(se
 
     assert [(row["url"], row["user_agent"]) for row in exported["nurture_clicks"]] == [(REPORT_URL, CHROME)]
     assert Click.objects.get().user_agent == ""
+
+
+def test_a_click_on_an_erased_leads_email_keeps_no_user_agent(sent: Send) -> None:
+    privacy.erase_lead(lead=sent.lead, now=AN_HOUR_LATER, by=None, reason="Request by email")
+
+    response = open_link(sent, at=AN_HOUR_LATER + timedelta(hours=1))
+
+    assert response.status_code == 302
+    assert Click.objects.get().user_agent == ""
