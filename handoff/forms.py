@@ -373,7 +373,7 @@ class RecycleForm(_ActionForm):
 
     def clean_recycle_on(self) -> date:
         recycle_on: date = self.cleaned_data["recycle_on"]
-        if recycle_on <= self.today:
+        if recycle_on < first_recycle_day(self.today):
             raise ValidationError("Pick a day after today.")
         return recycle_on
 
@@ -548,6 +548,6 @@ class BulkActionForm(forms.Form):
             recycle_on = data.get("recycle_on")
             if recycle_on is None:
                 self.add_error("recycle_on", "Pick the day the leads come back.")
-            elif recycle_on <= self.today:
+            elif recycle_on < first_recycle_day(self.today):
                 self.add_error("recycle_on", "Pick a day after today.")
         return data

@@ -161,8 +161,8 @@ def _return_recycled_lead(lead_id: int, *, now: datetime) -> bool:
     with transaction.atomic():
         if not set_nurture_end(lead_id=lead_id, ends_at=None, now=now):
             return False  # another run (or a manager assigning it) got there first
-        score_lead(lead_id=lead_id, now=now, occasion="Recycle date reached.")
-        if Lead.objects.filter(pk=lead_id, stage=Stage.NURTURE, owner__isnull=True).exists():
+        lead = score_lead(lead_id=lead_id, now=now, occasion="Recycle date reached.")
+        if lead.stage == Stage.NURTURE and lead.owner_id is None:
             # Not an MQL again: its recycle enrollment ends with the date, so it goes where routing sends it.
             route_back_to_nurture(lead_id=lead_id, now=now, reason="Recycle date reached; not an MQL again.")
     # Outside the transaction, as in the pipeline: a team with nobody in leaves the lead an unowned
