@@ -5,7 +5,7 @@ from typing import Any, TypedDict
 from django import forms
 from django.core.exceptions import ValidationError
 
-from core.validators import DAY_OUT_OF_RANGE_MESSAGE, EARLIEST_YEAR, LATEST_YEAR, validate_storable_datetime
+from core.validators import validate_countable_day, validate_storable_datetime
 from leads.channels import Channel
 from leads.models import Touch
 
@@ -25,9 +25,13 @@ class ReportFilterForm(forms.Form):
         data = super().clean() or {}
         created = data.get("created")
         start, stop = (created.start, created.stop) if isinstance(created, slice) else (None, None)
-        if any(day is not None and not EARLIEST_YEAR <= day.year <= LATEST_YEAR for day in (start, stop)):
-            self.add_error("created", DAY_OUT_OF_RANGE_MESSAGE)
-        elif start is not None and stop is not None and start > stop:
+        try:
+            for day in (start, stop):
+                validate_countable_day(day)
+        except ValidationError as error:
+            self.add_error("created", error)
+            return data
+        if start is not None and stop is not None and start > stop:
             self.add_error("created", "The start date is after the end date: swap them to see that range.")
         return data
 
