@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, Case, Exists, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 
 from core.batch import once_per_batch
@@ -231,7 +231,16 @@ def _previous_decisions() -> QuerySet[RoutingDecision]:
     )
     # A lead with no consent on record then predates consent records: that counted as usable (``usable_consent_q``).
     none_usable_then = Exists(consents.filter(given_at__lte=decided_at)) & ~Exists(usable_then)
-    has_consent_back = Exists(usable_since) & (Exists(withdrawn_since) | none_usable_then)
+    consent_back = Case(
+        When(Exists(usable_since) & (Exists(withdrawn_since) | none_usable_then), then=Value(True)),
+        default=Value(False),
+    )
+    # Asked only of a decision for a nurture track (``_already_in``): the subqueries run for those rows alone.
+    has_consent_back = Case(
+        When(destination=RoutingDestination.NURTURE, then=consent_back),
+        default=Value(False),
+        output_field=BooleanField(),
+    )
     return RoutingDecision.objects.select_related("team", "pool").annotate(has_consent_back=has_consent_back)
 
 
