@@ -23,6 +23,8 @@ MAX_ROWS = 200_000
 CSV_DELIMITERS = ",;\t|"
 # What every cell of an erased person's row holds once erasure has redacted a stored upload (``redact_rows``).
 ERASED_CELL = "[erased]"
+# What an import's row messages say of a row erasure redacted (and an import says of such a row it reaches).
+ERASED_ROW_MESSAGE = "Erased on request: not imported."
 
 
 class ImportFileError(ValueError):

@@ -47,10 +47,10 @@ from core.batch import batch_scope
 from core.budget import time_is_up_after
 from leads import merge, services
 from leads.import_countries import country_code
-from leads.import_erasure import ERASED_ROW_MESSAGE
 from leads.import_files import (
     ANSWER_PREFIX,
     ERASED_CELL,
+    ERASED_ROW_MESSAGE,
     FULL_NAME,
     IGNORE,
     FileRow,
@@ -175,6 +175,34 @@ def check_row(row: int, values: Mapping[str, str], mapping: Mapping[str, str], *
         return CheckedRow(row=row, is_erased=True)
     if extra_cells:
         return CheckedRow(row=row, error=_extra_cells_message(row, extra_cells))
+    fields, answers = _fields_of(values, mapping)
+    try:
+        details = _details(fields, answers)
+    except ValidationError as error:
+        return CheckedRow(row=row, error=" ".join(error.messages))
+    return CheckedRow(row=row, details=details)
+
+
+def row_key(values: Mapping[str, str], mapping: Mapping[str, str]) -> tuple[str, str] | None:
+    """Who the row is, as the import keys it (``CheckedRow.key``); ``None`` for a row with no email or phone.
+
+    Read also from a row the import refuses for something else (a shifted row, an unknown country, a name too
+    long): such a row still names its person, and erasure (``leads.import_erasure``) redacts it by this key.
+    """
+    fields, _ = _fields_of(values, mapping)
+    email = normalise_email(fields.get("email")) or ""
+    if email:
+        return ("email", email)
+    try:
+        country = country_code(fields.get("country", ""))
+    except ValidationError:
+        country = ""  # the import refuses the row; its phone is read as written
+    phone = normalise_phone(fields.get("phone", ""), country=country)
+    return ("phone", phone) if phone else None
+
+
+def _fields_of(values: Mapping[str, str], mapping: Mapping[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """The row's lead fields and custom answers, each filled-in cell under what its column is mapped to."""
     fields: dict[str, str] = {}
     answers: dict[str, str] = {}
     for column, target in mapping.items():
@@ -190,11 +218,7 @@ def check_row(row: int, values: Mapping[str, str], mapping: Mapping[str, str], *
                 fields.setdefault("last_name", last)
         else:
             fields[target] = value
-    try:
-        details = _details(fields, answers)
-    except ValidationError as error:
-        return CheckedRow(row=row, error=" ".join(error.messages))
-    return CheckedRow(row=row, details=details)
+    return fields, answers
 
 
 def _extra_cells_message(row: int, extra_cells: int) -> str:

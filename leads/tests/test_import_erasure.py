@@ -10,8 +10,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from leads import imports
-from leads.import_erasure import ERASED_ROW_MESSAGE
-from leads.import_files import ERASED_CELL, Table, read_table, redact_rows
+from leads.import_files import ERASED_CELL, ERASED_ROW_MESSAGE, Table, read_table, redact_rows
 from leads.models import ImportEvent, ImportStatus, Lead, LeadImport
 from leads.services import erase_lead_personal_data
 from leads.tests.factories import FIXED_NOW, LeadFactory
@@ -98,6 +97,35 @@ def test_a_phone_only_persons_rows_are_found_by_the_phone_as_the_import_read_it(
     text = stored_text(batch)
     assert "Pat Phone" not in text and "7183 8750" not in text
     assert "020 7183 8751,Other Person,GB" in text
+
+
+def test_a_row_with_a_new_email_beside_an_erased_phone_only_persons_phone_stays_in_the_upload(
+    event: ImportEvent,
+) -> None:
+    """The import keys that row on its email (it imports it as a new lead): it is not the erased person's row."""
+    lead = LeadFactory(email=None, phone="+442071838750")
+    content = "Email,Phone,Country\nbo@new.example,020 7183 8750,GB\n,020 7183 8750,GB\n"
+    mapping = {"Email": "email", "Phone": "phone", "Country": "country"}
+    batch = imports.preview_import(batch=make_batch(event, content), mapping=mapping)
+
+    erase(lead)
+
+    assert stored_text(batch).splitlines()[1:] == ["bo@new.example,020 7183 8750,GB", ",".join([ERASED_CELL] * 3)]
+
+
+def test_a_row_the_import_refuses_for_another_reason_is_redacted_when_it_holds_the_persons_email(
+    event: ImportEvent,
+) -> None:
+    """An unknown country makes the row an error, but the row still names the person."""
+    lead = LeadFactory(email="ada@acme.example")
+    content = "Email,Name,Country\nada@acme.example,Ada Lovelace,Narnia\nbo@acme.example,Bo Smith,GB\n"
+    mapping = {"Email": "email", "Name": "full_name", "Country": "country"}
+    batch = imports.preview_import(batch=make_batch(event, content), mapping=mapping)
+
+    erase(lead)
+
+    text = stored_text(batch)
+    assert "Ada Lovelace" not in text and "bo@acme.example,Bo Smith,GB" in text
 
 
 def test_erasure_redacts_the_persons_row_in_an_excel_upload(event: ImportEvent) -> None:
