@@ -28,11 +28,9 @@ from django.db.models import Q
 from leads.import_files import ERASED_ROW_MESSAGE, ImportFileError, guess_mapping, redact_rows
 from leads.models import ImportedLead, ImportStatus, LeadImport
 
-# Imports whose file may hold anyone's row without the import having recorded it: every such file is looked at.
-_UNRECORDED = (
-    ImportStatus.MAPPING, ImportStatus.PREVIEWING, ImportStatus.PREVIEWED, ImportStatus.QUEUED, ImportStatus.RUNNING,
-    ImportStatus.FAILED, ImportStatus.UNDOING, ImportStatus.UNDONE,
-)  # fmt: skip
+# Imports whose file may hold anyone's row without the import having recorded it (all but a finished one, which
+# recorded each row it imported): every such file is looked at.
+_UNRECORDED = ~Q(status=ImportStatus.DONE)
 
 
 def erase_from_uploads(*, lead_id: int, email: str | None, phone: str) -> int:
@@ -46,7 +44,7 @@ def erase_from_uploads(*, lead_id: int, email: str | None, phone: str) -> int:
     phone = "" if email else phone
     key = ("email", email) if email else ("phone", phone)  # who the person is, as an import keys a row
     # An import whose file was deleted (``leads.import_retention``) may still quote the person in its messages.
-    may_hold = Q(pk__in=list(linked)) | (Q(status__in=_UNRECORDED) & ~Q(file=""))
+    may_hold = Q(pk__in=list(linked)) | (_UNRECORDED & ~Q(file=""))
     for value in (email, phone):
         if value:
             may_hold |= Q(row_errors__icontains=value)

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from django.core.files.storage import Storage
 from django.db import transaction
-from django.db.models import Case, F, Q, QuerySet, When
+from django.db.models import Case, F, QuerySet, When
 
 from leads.models import ImportStatus, LeadImport
 
@@ -30,11 +30,9 @@ def uploads_ended_before(before: datetime) -> QuerySet[LeadImport]:
     An import ends when it is imported or fails (``finished_at``), or, for an undone one, when its undo was asked
     (``undone_at``): a file a marketer undid last week stays its age from then.
     """
-    ended = Q(status__in=[ImportStatus.DONE, ImportStatus.FAILED], finished_at__lt=before) | Q(
-        status=ImportStatus.UNDONE, undone_at__lt=before
-    )
     ended_at = Case(When(status=ImportStatus.UNDONE, then=F("undone_at")), default=F("finished_at"))
-    return LeadImport.objects.exclude(file="").filter(ended).order_by(ended_at.asc(), "id")
+    ended = LeadImport.objects.exclude(file="").filter(status__in=ENDED).alias(ended_at=ended_at)
+    return ended.filter(ended_at__lt=before).order_by("ended_at", "id")
 
 
 def delete_uploads(*, ids: list[int], before: datetime, now: datetime) -> list[int]:
@@ -46,9 +44,11 @@ def delete_uploads(*, ids: list[int], before: datetime, now: datetime) -> list[i
     """
     deleted: list[int] = []
     names: list[str] = []
+    due = uploads_ended_before(before)
     with transaction.atomic():
-        for pk, name in uploads_ended_before(before).filter(pk__in=ids).values_list("pk", "file"):
-            if uploads_ended_before(before).filter(pk=pk, file=name).update(file="", file_deleted_at=now):
+        for pk, name in due.filter(pk__in=ids).values_list("pk", "file"):
+            # Due again and the file read, in the update's own condition: no second read.
+            if due.filter(pk=pk, file=name).update(file="", file_deleted_at=now):
                 deleted.append(pk)
                 names.append(name)
         storage = LeadImport._meta.get_field("file").storage
