@@ -5,7 +5,8 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from handoff.api.serializers import RoutingValueField
-from leads.models import SHOWN_ENRICHMENT_STATUSES, Lead
+from leads.api.serializers import shown_enrichment_status_field
+from leads.models import Lead
 
 
 class LeadEventSerializer(serializers.ModelSerializer[Lead]):
@@ -15,9 +16,7 @@ class LeadEventSerializer(serializers.ModelSerializer[Lead]):
     routing_team = RoutingValueField(part="team")
     nurture_track = RoutingValueField(part="nurture_track")
     # As the lead API shows it: `erased` for an erased lead never enriched, which nothing will enrich.
-    enrichment_status = serializers.ChoiceField(
-        source="shown_enrichment_status", choices=SHOWN_ENRICHMENT_STATUSES, read_only=True
-    )
+    enrichment_status = shown_enrichment_status_field()
 
     class Meta:
         model = Lead

@@ -14,8 +14,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from handoff.models import Assignment, ContactKind, RoutingDecision
-from leads.api.serializers import ConsentSerializer
-from leads.models import SHOWN_ENRICHMENT_STATUSES, Lead, Touch
+from leads.api.serializers import ConsentSerializer, shown_enrichment_status_field
+from leads.models import Lead, Touch
 
 
 # "kind" already names another choice set in the schema (activities): without an ENUM_NAME_OVERRIDES
@@ -161,10 +161,9 @@ class LeadDetailSerializer(LeadListSerializer):
     website = serializers.CharField(read_only=True)
     sla = serializers.SerializerMethodField(help_text="The open assignment and its SLA; null when not with sales.")
     routing = serializers.SerializerMethodField(help_text="Where routing sent the lead and why; null if never routed.")
-    enrichment_status = serializers.ChoiceField(
-        source="shown_enrichment_status", choices=SHOWN_ENRICHMENT_STATUSES, read_only=True,
-        help_text="Where enrichment stands; `erased` for an erased lead never enriched, which nothing will enrich.",
-    )  # fmt: skip
+    enrichment_status = shown_enrichment_status_field(
+        help_text="Where enrichment stands; `erased` for an erased lead never enriched, which nothing will enrich."
+    )
 
     class Meta(LeadListSerializer.Meta):
         fields = [

@@ -15,6 +15,7 @@ from core.validators import InstantField
 from leads import capture_cache
 from leads.forms import SubmissionForm, clean_attribution, hidden_field_values
 from leads.models import (
+    SHOWN_ENRICHMENT_STATUSES,
     ActivityKind,
     CaptureForm,
     Consent,
@@ -369,6 +370,14 @@ class SubmissionErrorsSerializer(_FieldsBuiltOnce):
 @extend_schema_field({"type": "string", "description": "One of: " + ", ".join(ConsentStatus.values)})
 class ConsentStatusField(serializers.ChoiceField):
     pass
+
+
+def shown_enrichment_status_field(**kwargs: Any) -> serializers.ChoiceField:
+    """A lead's enrichment status as the API and webhooks show it (``Lead.shown_enrichment_status``): `erased` for an
+    erased lead never enriched, which nothing will enrich."""
+    return serializers.ChoiceField(
+        source="shown_enrichment_status", choices=SHOWN_ENRICHMENT_STATUSES, read_only=True, **kwargs
+    )
 
 
 class ConsentSerializer(serializers.ModelSerializer[Consent]):
